@@ -1,0 +1,44 @@
+# Whirlpool: Fluent Bit plugins in Go.
+#   make        build every plugin into build/<name>.so
+#   make test   vet, then run every test (builds the plugins the tests load)
+#   make demo   run the pipeline in a local Fluent Bit
+#   make fuzz   run the codec fuzzers for FUZZTIME each
+#   make bench  run the benchmarks
+
+GO        ?= go
+BUILD     := build
+PLUGINS   := $(notdir $(wildcard plugins/in_* plugins/out_*))
+SOS       := $(PLUGINS:%=$(BUILD)/%.so)
+FUZZTIME  ?= 30s
+export CGO_ENABLED := 1
+
+.PHONY: all test vet demo fuzz bench clean
+
+all: $(SOS)
+
+$(BUILD)/%.so: FORCE
+	@mkdir -p $(BUILD)
+	$(GO) build -buildmode=c-shared -trimpath -o $@ ./plugins/$*
+	@rm -f $(BUILD)/$*.h
+
+FORCE:
+
+vet:
+	$(GO) vet ./...
+
+test: all vet
+	$(GO) test -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./plugins/record/
+	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./plugins/record/
+
+bench:
+	scripts/bench
+
+demo: all
+	scripts/demo
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,535 @@
+package eventing
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+)
+
+// Plugin registers the input with the glue.
+var Plugin = plugin.InputPlugin{
+	Name:        "eventing",
+	Description: "Whirlpool HTTP event collector",
+	New:         New,
+}
+
+// Collector is one eventing input instance: an HTTP server that turns
+// accepted events into records for Collect.
+type Collector struct {
+	cfg  *config
+	log  plugin.Logger
+	name string
+	enr  enrich.Enricher
+	q    queue
+
+	paused  atomic.Bool
+	closing atomic.Bool
+	stop    chan struct{} // closed when Close gives up waiting for handlers
+
+	ln        net.Listener
+	srv       *http.Server
+	served    chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+
+	bodies   sync.Pool // *[]byte request bodies
+	records  sync.Pool // *[]byte record batches
+	gzips    sync.Pool // *gzip.Reader
+	splits   sync.Pool // *splitter
+	maxPool  int       // largest buffer kept in a pool
+	healthOK []byte
+}
+
+var _ plugin.Input = (*Collector)(nil)
+
+// New reads the properties, listens and starts the HTTP server.
+func New(env plugin.Env) (plugin.Input, error) {
+	c, err := newCollector(env)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.start(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func newCollector(env plugin.Env) (*Collector, error) {
+	cfg, err := parseConfig(env.Config)
+	if err != nil {
+		return nil, err
+	}
+	lg := env.Log
+	if lg == nil {
+		lg = nopLogger{}
+	}
+	c := &Collector{cfg: cfg, log: lg, name: env.Name, stop: make(chan struct{}), served: make(chan struct{})}
+	c.q.max = cfg.maxBuffered
+	c.maxPool = 1 << 20
+	c.q.release = c.putRecords
+	return c, nil
+}
+
+func (c *Collector) start() error {
+	ln, err := net.Listen("tcp", c.cfg.addr)
+	if err != nil {
+		return fmt.Errorf("properties \"listen\" and \"port\": cannot listen on %s: %w", c.cfg.addr, err)
+	}
+	c.ln = ln
+	c.srv = &http.Server{
+		Handler:           c,
+		TLSConfig:         c.cfg.tls,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(serverLog{c.log}, "", 0),
+	}
+	go func() {
+		defer close(c.served)
+		var err error
+		if c.cfg.tls != nil {
+			err = c.srv.ServeTLS(ln, "", "")
+		} else {
+			err = c.srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.log.Errorf("[%s] HTTP server stopped: %v", c.name, err)
+		}
+	}()
+	scheme := "http"
+	if c.cfg.tls != nil {
+		scheme = "https"
+	}
+	ack := ackReceived
+	if c.cfg.ackBuffered {
+		ack = ackBuffered
+	}
+	c.log.Infof("[%s] listening on %s://%s%s/{game}/{version}/{event} (ack %s, %d API keys for %d games)",
+		c.name, scheme, ln.Addr(), c.cfg.prefix, ack, c.cfg.keys.count(), len(c.cfg.keys))
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (c *Collector) Addr() net.Addr { return c.ln.Addr() }
+
+// Collect appends the records of every queued request, whole and in arrival
+// order, and returns done, which acknowledges exactly those requests.
+func (c *Collector) Collect(buf []byte) ([]byte, func()) {
+	buf, taken := c.q.collect(buf)
+	if len(taken) == 0 {
+		return buf, nil
+	}
+	var once atomic.Bool
+	return buf, func() {
+		if once.CompareAndSwap(false, true) {
+			c.q.ack(taken)
+		}
+	}
+}
+
+// Pause makes new requests fail with 503 until Resume; queued records are
+// still collected.
+func (c *Collector) Pause() {
+	if !c.paused.Swap(true) {
+		c.log.Infof("[%s] paused by Fluent Bit back-pressure: answering 503 to new requests", c.name)
+	}
+}
+
+// Resume accepts requests again.
+func (c *Collector) Resume() {
+	if c.paused.Swap(false) {
+		c.log.Infof("[%s] resumed", c.name)
+	}
+}
+
+// Close stops accepting requests, answers 503 to requests whose events were
+// not collected (they are withdrawn, never emitted) and shuts the server
+// down, waiting a few seconds at most for requests whose events are on their
+// way into Fluent Bit.
+func (c *Collector) Close() error {
+	c.closeOnce.Do(func() {
+		c.closing.Store(true)
+		c.q.close()
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.shutdownTimeout)
+		defer cancel()
+		if err := c.srv.Shutdown(ctx); err != nil {
+			close(c.stop)
+			c.closeErr = c.srv.Close()
+			c.log.Warnf("[%s] shutdown: requests still waiting after %s were cut off", c.name, c.cfg.shutdownTimeout)
+		}
+		<-c.served
+	})
+	return c.closeErr
+}
+
+// ServeHTTP handles GET /healthz and POST {prefix}/{game}/{version}/{event}.
+func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/healthz" {
+		c.serveHealth(w, r)
+		return
+	}
+	key, e := c.route(r.URL.Path)
+	if e == nil && r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		e = reqError(http.StatusMethodNotAllowed, codeMethod, "method %s is not allowed; use POST", r.Method)
+	}
+	if e == nil {
+		e = c.authorize(r, key.Game)
+	}
+	if e == nil {
+		switch {
+		case c.closing.Load():
+			e = reqError(http.StatusServiceUnavailable, codeOverloaded, "the input is shutting down; retry later")
+		case c.paused.Load():
+			e = reqError(http.StatusServiceUnavailable, codeOverloaded, "the input is paused by Fluent Bit back-pressure; retry later")
+		}
+	}
+	if e != nil {
+		c.finish(w, r, key, e, nil, 0)
+		return
+	}
+	c.serveEvents(w, r, key)
+}
+
+func (c *Collector) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, reqError(http.StatusMethodNotAllowed, codeMethod, "method %s is not allowed; use GET", r.Method), nil)
+		return
+	}
+	switch {
+	case c.closing.Load():
+		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"closing"}`))
+	case c.paused.Load():
+		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"paused"}`))
+	default:
+		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
+	}
+}
+
+// route parses {prefix}/{game}/{version}/{event}.
+func (c *Collector) route(path string) (enrich.Key, *apiError) {
+	var k enrich.Key
+	want := c.cfg.prefix + "/{game}/{version}/{event}"
+	rest, ok := strings.CutPrefix(path, c.cfg.prefix+"/")
+	if !ok {
+		return k, reqError(http.StatusNotFound, codeEndpoint, "no such endpoint; events go to POST %s", want)
+	}
+	var more string
+	k.Game, rest, _ = strings.Cut(rest, "/")
+	k.Version, rest, _ = strings.Cut(rest, "/")
+	k.Event, more, ok = strings.Cut(rest, "/")
+	if ok || more != "" || k.Event == "" && k.Version == "" {
+		return k, reqError(http.StatusNotFound, codeEndpoint, "no such endpoint; events go to POST %s", want)
+	}
+	if err := k.Validate(); err != nil {
+		return k, reqError(http.StatusNotFound, codeEndpoint, "%v", err)
+	}
+	return k, nil
+}
+
+// authorize checks the API key when keys are configured.
+func (c *Collector) authorize(r *http.Request, game string) *apiError {
+	if len(c.cfg.keys) == 0 {
+		return nil
+	}
+	given := r.Header.Get(c.cfg.keyHeader)
+	if given != "" {
+		sum := sha256.Sum256([]byte(given))
+		match := 0
+		for _, k := range c.cfg.keys[game] {
+			match |= subtle.ConstantTimeCompare(sum[:], k[:])
+		}
+		if match == 1 {
+			return nil
+		}
+	}
+	return reqError(http.StatusUnauthorized, codeUnauthorized, "missing or invalid API key for this game (header %s)", c.cfg.keyHeader)
+}
+
+func (c *Collector) serveEvents(w http.ResponseWriter, r *http.Request, key enrich.Key) {
+	body, e := c.readBody(w, r)
+	defer c.putBody(body)
+	if e != nil {
+		c.finish(w, r, key, e, nil, 0)
+		return
+	}
+	received := time.Now() // the whole body is in
+
+	s := c.getSplitter()
+	defer c.putSplitter(s)
+	if e := s.split(body, isNDJSON(r.Header.Get("Content-Type"))); e != nil {
+		c.finish(w, r, key, e, nil, 0)
+		return
+	}
+	if len(s.bad) > 0 && (!c.cfg.acceptPartial || len(s.events) == 0) {
+		c.finish(w, r, key, s.bad[0], s.bad, 0)
+		return
+	}
+
+	size := 0
+	for _, ev := range s.events {
+		size += len(ev)
+	}
+	size += len(s.events) * (enrich.RecordOverhead - 3*enrich.MaxKeyPartBytes + len(key.Game) + len(key.Version) + len(key.Event))
+	recs := c.getRecords(size)
+	for _, ev := range s.events {
+		recs = c.enr.AppendRecord(recs, key, ev, received)
+	}
+	b := newBatch(recs, len(s.events))
+	if ok, closed := c.q.push(b); !ok {
+		c.putRecords(recs)
+		msg := "too many events are waiting for Fluent Bit (max_buffered_bytes); retry later"
+		if closed {
+			msg = "the input is shutting down; retry later"
+		}
+		c.finish(w, r, key, reqError(http.StatusServiceUnavailable, codeOverloaded, "%s", msg), nil, 0)
+		return
+	}
+	if !c.cfg.ackBuffered {
+		c.finish(w, r, key, nil, s.bad, b.events)
+		return
+	}
+	if e := c.awaitAck(r, b); e != nil {
+		c.finish(w, r, key, e, nil, 0)
+		return
+	}
+	c.finish(w, r, key, nil, s.bad, b.events)
+}
+
+// awaitAck waits until Fluent Bit holds b's records. Until they are
+// collected, a timeout, the client going away or Close withdraws them.
+func (c *Collector) awaitAck(r *http.Request, b *batch) *apiError {
+	t := time.NewTimer(c.cfg.ackTimeout)
+	defer t.Stop()
+	select {
+	case <-b.settled:
+	case <-t.C:
+		if c.q.withdraw(b) {
+			return reqError(http.StatusServiceUnavailable, codeOverloaded,
+				"the events were not taken by Fluent Bit within ack_timeout (%s) and were dropped; retry later", c.cfg.ackTimeout)
+		}
+		// Collected: the records are on their way into Fluent Bit's buffer.
+		select {
+		case <-b.settled:
+		case <-c.stop:
+		case <-r.Context().Done():
+		}
+	case <-r.Context().Done():
+		c.q.withdraw(b) // the client will send them again
+	}
+	switch c.q.stateOf(b) {
+	case stateAcked:
+		return nil
+	case stateWithdrawn:
+		return reqError(http.StatusServiceUnavailable, codeOverloaded, "the input is shutting down; the events were dropped; retry later")
+	}
+	return reqError(http.StatusServiceUnavailable, codeOverloaded, "the input stopped before Fluent Bit confirmed the events; retry later")
+}
+
+// finish writes the response (an error, or the accepted count with the
+// rejected events) and logs the request at debug level.
+func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Key, e *apiError, bad []*apiError, accepted int) {
+	if e != nil {
+		writeError(w, e, bad)
+	} else {
+		status := http.StatusOK
+		if !c.cfg.ackBuffered {
+			status = http.StatusAccepted
+		}
+		var scratch [128]byte
+		writeAccepted(w, status, accepted, bad, scratch[:0])
+	}
+	if c.log.Enabled(plugin.LevelDebug) {
+		if e != nil {
+			c.log.Debugf("[%s] %s %s/%s/%s from %s: %d %s: %s", c.name, r.Method, key.Game, key.Version, key.Event,
+				r.RemoteAddr, e.Status, e.Code, e.Message)
+		} else {
+			c.log.Debugf("[%s] %s %s/%s/%s from %s: accepted %d, rejected %d", c.name, r.Method, key.Game, key.Version, key.Event,
+				r.RemoteAddr, accepted, len(bad))
+		}
+	}
+}
+
+// readBody reads the (possibly gzipped) body within max_body_bytes.
+func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	limit := c.cfg.maxBody
+	tooLarge := func(what string) *apiError {
+		return reqError(http.StatusRequestEntityTooLarge, codeTooLarge, "%s is larger than max_body_bytes (%d bytes)", what, limit)
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge("request body")
+	}
+	var src io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	what := "request body"
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := c.getGzip(src)
+		if err != nil {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				return nil, tooLarge(what)
+			}
+			return nil, reqError(http.StatusBadRequest, codeNotJSON, "request body is not valid gzip data: %v", err)
+		}
+		defer c.gzips.Put(zr)
+		src, what = zr, "decompressed request body"
+	default:
+		w.Header().Set("Accept-Encoding", "gzip")
+		return nil, reqError(http.StatusUnsupportedMediaType, codeEncoding, "Content-Encoding %q is not supported; send gzip or no encoding", enc)
+	}
+	hint := int64(4 << 10)
+	if r.ContentLength > 0 && what == "request body" {
+		hint = r.ContentLength + 1 // room to see EOF without growing
+	}
+	body, over, err := readLimited(c.getBody(hint), src, limit)
+	switch {
+	case over:
+		return body, tooLarge(what)
+	case err != nil:
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return body, tooLarge("request body")
+		}
+		if what != "request body" {
+			return body, reqError(http.StatusBadRequest, codeNotJSON, "request body is not valid gzip data or was cut short: %v", err)
+		}
+		return body, reqError(http.StatusBadRequest, codeNotJSON, "cannot read the request body: %v", err)
+	}
+	return body, nil
+}
+
+// readLimited appends src to dst until EOF or until dst holds more than
+// limit bytes (over).
+func readLimited(dst []byte, src io.Reader, limit int64) (_ []byte, over bool, _ error) {
+	for {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)]
+		}
+		n, err := src.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if int64(len(dst)) > limit {
+			return dst, true, nil
+		}
+		if err == io.EOF {
+			return dst, false, nil
+		}
+		if err != nil {
+			return dst, false, err
+		}
+	}
+}
+
+// isNDJSON reports whether the Content-Type declares newline-delimited JSON.
+func isNDJSON(ct string) bool {
+	if ct == "" || ct == "application/json" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines":
+		return true
+	}
+	return false
+}
+
+func (c *Collector) getGzip(src io.Reader) (*gzip.Reader, error) {
+	if zr, ok := c.gzips.Get().(*gzip.Reader); ok {
+		if err := zr.Reset(src); err != nil {
+			c.gzips.Put(zr)
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(src)
+}
+
+func (c *Collector) getSplitter() *splitter {
+	if s, ok := c.splits.Get().(*splitter); ok {
+		return s
+	}
+	return &splitter{maxEvent: int(c.cfg.maxEvent), maxEvents: c.cfg.maxEvents}
+}
+
+func (c *Collector) putSplitter(s *splitter) {
+	s.reset()
+	c.splits.Put(s)
+}
+
+func (c *Collector) getBody(hint int64) []byte {
+	if p, ok := c.bodies.Get().(*[]byte); ok && int64(cap(*p)) >= hint {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, min(hint, c.cfg.maxBody+1))
+}
+
+func (c *Collector) putBody(b []byte) {
+	if b != nil && cap(b) <= c.maxPool {
+		b = b[:0]
+		c.bodies.Put(&b)
+	}
+}
+
+func (c *Collector) getRecords(size int) []byte {
+	if p, ok := c.records.Get().(*[]byte); ok && cap(*p) >= size {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+func (c *Collector) putRecords(b []byte) {
+	if b != nil && cap(b) <= c.maxPool {
+		b = b[:0]
+		c.records.Put(&b)
+	}
+}
+
+func (k apiKeys) count() int {
+	n := 0
+	for _, ks := range k {
+		n += len(ks)
+	}
+	return n
+}
+
+// serverLog routes net/http's own messages (TLS handshake errors and the
+// like) to Fluent Bit's log at debug level, accept errors at warn.
+type serverLog struct{ l plugin.Logger }
+
+func (s serverLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	if strings.Contains(msg, "Accept error") {
+		s.l.Warnf("http server: %s", msg)
+	} else if s.l.Enabled(plugin.LevelDebug) {
+		s.l.Debugf("http server: %s", msg)
+	}
+	return len(p), nil
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Enabled(plugin.Level) bool { return false }
+func (nopLogger) Errorf(string, ...any)     {}
+func (nopLogger) Warnf(string, ...any)      {}
+func (nopLogger) Infof(string, ...any)      {}
+func (nopLogger) Debugf(string, ...any)     {}

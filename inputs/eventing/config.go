@@ -1,0 +1,178 @@
+package eventing
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/plugins/props"
+)
+
+// Properties are the eventing input's properties, in README order.
+var Properties = props.Set{
+	{Name: "listen", Default: "0.0.0.0", Meaning: "Address to listen on."},
+	{Name: "port", Default: "8888", Meaning: "TCP port to listen on (0 picks a free port)."},
+	{Name: "path_prefix", Default: "/v1/events", Meaning: "URL prefix; events are POSTed to {path_prefix}/{game}/{version}/{event}."},
+	{Name: "tls_cert_file", Meaning: "PEM certificate (chain) file; with tls_key_file, serve HTTPS."},
+	{Name: "tls_key_file", Meaning: "PEM private key file for tls_cert_file."},
+	{Name: "max_body_bytes", Default: "5M", Meaning: "Largest request body, before and after gzip decompression (413 beyond)."},
+	{Name: "max_event_bytes", Default: "256K", Meaning: "Largest single event: the whole body or one array element or NDJSON line (413 beyond)."},
+	{Name: "max_events_per_request", Default: "1000", Meaning: "Most events in one request (413 beyond)."},
+	{Name: "partial_batch", Default: "reject", Meaning: "With some bad events in a request: reject the whole request, or accept the good ones and report the bad ones by index."},
+	{Name: "ack", Default: "buffered", Meaning: "buffered: answer 200 once Fluent Bit holds the events in its buffer; received: answer 202 at once (a crash may lose up to ~1 s of events)."},
+	{Name: "ack_timeout", Default: "10s", Meaning: "buffered ack: events not collected by then are withdrawn (never emitted) and the request gets 503 with Retry-After."},
+	{Name: "max_buffered_bytes", Default: "64M", Meaning: "Bound on records queued but not yet collected by Fluent Bit; requests beyond it get 503 with Retry-After: 1."},
+	{Name: "api_key_header", Default: "X-API-Key", Meaning: "Request header that carries the API key."},
+	{Name: "api_keys", Meaning: "Comma-separated game:key pairs; when any key is set, a request needs a key of its game (401 otherwise).", Secret: true},
+	{Name: "api_keys_file", Meaning: "File of game:key lines (lines starting with # are comments), added to api_keys."},
+}
+
+// Values of the enum properties.
+const (
+	partialReject = "reject"
+	partialAccept = "accept"
+	ackBuffered   = "buffered"
+	ackReceived   = "received"
+)
+
+type config struct {
+	addr            string
+	prefix          string // "" or "/a/b", no trailing slash
+	tls             *tls.Config
+	maxBody         int64
+	maxEvent        int64
+	maxEvents       int
+	acceptPartial   bool
+	ackBuffered     bool
+	ackTimeout      time.Duration
+	maxBuffered     int64
+	keyHeader       string
+	keys            apiKeys
+	shutdownTimeout time.Duration
+}
+
+func parseConfig(cfg plugin.Config) (*config, error) {
+	r := Properties.Read(cfg)
+	c := &config{shutdownTimeout: 5 * time.Second}
+
+	listen := r.String("listen")
+	port := r.Int("port", 0, 65535)
+	if listen == "" {
+		r.Fail("listen", "must not be empty")
+	} else if strings.ContainsAny(listen, "/ ") {
+		r.Fail("listen", "invalid value %q: want an IP address or host name", listen)
+	}
+	c.addr = net.JoinHostPort(strings.Trim(listen, "[]"), strconv.Itoa(port))
+
+	prefix := r.String("path_prefix")
+	switch {
+	case !strings.HasPrefix(prefix, "/"):
+		r.Fail("path_prefix", "invalid value %q: must start with /", prefix)
+	case strings.ContainsAny(prefix, "?#% \t") || strings.Contains(prefix, "//"):
+		r.Fail("path_prefix", "invalid value %q: want a plain path such as /v1/events", prefix)
+	case prefix == "/healthz" || strings.HasPrefix(prefix, "/healthz/"):
+		r.Fail("path_prefix", "invalid value %q: /healthz is reserved for the health check", prefix)
+	}
+	c.prefix = strings.TrimRight(prefix, "/")
+
+	certFile, keyFile := r.String("tls_cert_file"), r.String("tls_key_file")
+	switch {
+	case certFile != "" && keyFile == "":
+		r.Fail("tls_key_file", "must be set together with tls_cert_file")
+	case certFile == "" && keyFile != "":
+		r.Fail("tls_cert_file", "must be set together with tls_key_file")
+	case certFile != "":
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			r.Fail("tls_cert_file", "cannot load the certificate and key (tls_key_file): %v", err)
+		} else {
+			c.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+	}
+
+	c.maxBody = r.Size("max_body_bytes", 1, 1<<30)
+	c.maxEvent = r.Size("max_event_bytes", 2, 1<<30)
+	c.maxEvents = r.Int("max_events_per_request", 1, 1_000_000)
+	c.acceptPartial = r.Enum("partial_batch", partialReject, partialAccept) == partialAccept
+	c.ackBuffered = r.Enum("ack", ackBuffered, ackReceived) == ackBuffered
+	c.ackTimeout = r.Duration("ack_timeout", 100*time.Millisecond, 10*time.Minute)
+	c.maxBuffered = r.Size("max_buffered_bytes", 1, 1<<40)
+
+	c.keyHeader = r.String("api_key_header")
+	if !validHeaderName(c.keyHeader) {
+		r.Fail("api_key_header", "invalid value %q: want an HTTP header name such as X-API-Key", c.keyHeader)
+	}
+	c.keys = apiKeys{}
+	c.keys.parse(r, "api_keys", strings.Split(r.String("api_keys"), ","), false)
+	if path := r.String("api_keys_file"); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			r.Fail("api_keys_file", "cannot read %q: %v", path, err)
+		} else {
+			var lines []string
+			sc := bufio.NewScanner(bytes.NewReader(data))
+			for sc.Scan() {
+				lines = append(lines, sc.Text())
+			}
+			c.keys.parse(r, "api_keys_file", lines, true)
+		}
+	}
+
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// apiKeys maps a game to the SHA-256 digests of its keys. Keys are compared
+// by digest in constant time, so neither the key nor its length leaks.
+type apiKeys map[string][][sha256.Size]byte
+
+// parse adds game:key entries. Entries are referred to by number only: a
+// key is never echoed, not even a malformed one.
+func (k apiKeys) parse(r *props.Reader, prop string, entries []string, file bool) {
+	what := "entry"
+	if file {
+		what = "line"
+	}
+	for i, e := range entries {
+		e = strings.TrimSpace(e)
+		if e == "" || file && e[0] == '#' {
+			continue
+		}
+		game, key, ok := strings.Cut(e, ":")
+		game, key = strings.TrimSpace(game), strings.TrimSpace(key)
+		if !ok || key == "" {
+			r.Fail(prop, "%s %d is not game:key", what, i+1)
+			continue
+		}
+		if enrich.ValidatePart("game", game) != nil {
+			// Not echoed: a key put before the game would show here.
+			r.Fail(prop, "%s %d: the part before ':' is not a game name (1-%d bytes of A-Z a-z 0-9 . _ + -)",
+				what, i+1, enrich.MaxKeyPartBytes)
+			continue
+		}
+		k[game] = append(k[game], sha256.Sum256([]byte(key)))
+	}
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,178 @@
+package eventing
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+)
+
+func TestPropertyErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	for _, tc := range []struct {
+		props  mapConfig
+		want   []string // substrings of the error
+		hidden string   // must not appear in the error
+	}{
+		{mapConfig{"port": "http"}, []string{`property "port"`, "integer from 0 to 65535"}, ""},
+		{mapConfig{"port": "70000"}, []string{`property "port"`}, ""},
+		{mapConfig{"listen": "1.2.3.4/8"}, []string{`property "listen"`}, ""},
+		{mapConfig{"path_prefix": "v1/events"}, []string{`property "path_prefix"`, "must start with /"}, ""},
+		{mapConfig{"path_prefix": "/healthz"}, []string{`property "path_prefix"`, "reserved"}, ""},
+		{mapConfig{"path_prefix": "/a b"}, []string{`property "path_prefix"`}, ""},
+		{mapConfig{"tls_cert_file": missing}, []string{`property "tls_key_file"`, "together"}, ""},
+		{mapConfig{"tls_key_file": missing}, []string{`property "tls_cert_file"`, "together"}, ""},
+		{mapConfig{"tls_cert_file": missing, "tls_key_file": missing}, []string{`property "tls_cert_file"`, "cannot load"}, ""},
+		{mapConfig{"max_body_bytes": "lots"}, []string{`property "max_body_bytes"`, "size"}, ""},
+		{mapConfig{"max_body_bytes": "0"}, []string{`property "max_body_bytes"`}, ""},
+		{mapConfig{"max_event_bytes": "2G"}, []string{`property "max_event_bytes"`}, ""},
+		{mapConfig{"max_events_per_request": "0"}, []string{`property "max_events_per_request"`}, ""},
+		{mapConfig{"partial_batch": "maybe"}, []string{`property "partial_batch"`, "reject, accept"}, ""},
+		{mapConfig{"ack": "later"}, []string{`property "ack"`, "buffered, received"}, ""},
+		{mapConfig{"ack_timeout": "forever"}, []string{`property "ack_timeout"`, "duration"}, ""},
+		{mapConfig{"ack_timeout": "1ms"}, []string{`property "ack_timeout"`}, ""},
+		{mapConfig{"max_buffered_bytes": "-1"}, []string{`property "max_buffered_bytes"`}, ""},
+		{mapConfig{"api_key_header": "X Key"}, []string{`property "api_key_header"`}, ""},
+		{mapConfig{"api_keys": "g1:ok, nocolon-s3cret"}, []string{`property "api_keys"`, "entry 2 is not game:key"}, "s3cret"},
+		{mapConfig{"api_keys": "g1:"}, []string{`property "api_keys"`, "entry 1"}, ""},
+		{mapConfig{"api_keys": "s3cret/key==:g1"}, []string{`property "api_keys"`, "entry 1", "not a game name"}, "s3cret"},
+		{mapConfig{"api_keys_file": missing}, []string{`property "api_keys_file"`, "cannot read"}, ""},
+		{mapConfig{"port": "x", "ack": "y"}, []string{`property "port"`, `property "ack"`}, ""}, // all at once
+	} {
+		cfg := mapConfig{"listen": "127.0.0.1", "port": "0"}
+		for k, v := range tc.props {
+			cfg[k] = v
+		}
+		in, err := New(plugin.Env{Config: cfg, Log: &memLog{}, Name: "eventing.0"})
+		if err == nil {
+			in.Close()
+			t.Errorf("%v: New succeeded", tc.props)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: error %q does not contain %q", tc.props, err, w)
+			}
+		}
+		if tc.hidden != "" && strings.Contains(err.Error(), tc.hidden) {
+			t.Errorf("%v: error %q echoes a secret", tc.props, err)
+		}
+	}
+}
+
+func TestPropertyDefaults(t *testing.T) {
+	c, err := parseConfig(mapConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.addr != "0.0.0.0:8888" || c.prefix != "/v1/events" || c.tls != nil || c.maxBody != 5<<20 || c.maxEvent != 256<<10 ||
+		c.maxEvents != 1000 || c.acceptPartial || !c.ackBuffered || c.ackTimeout != 10*time.Second ||
+		c.maxBuffered != 64<<20 || c.keyHeader != "X-API-Key" || len(c.keys) != 0 {
+		t.Fatalf("defaults: %+v", c)
+	}
+	for _, p := range Properties {
+		if p.Meaning == "" || strings.Contains(p.Meaning, "\n") {
+			t.Errorf("property %s needs a one-line meaning", p.Name)
+		}
+	}
+	if s, _ := Properties.Lookup("api_keys"); !s.Secret {
+		t.Error("api_keys is not marked Secret")
+	}
+}
+
+func TestPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	_, err = New(plugin.Env{Config: mapConfig{"listen": "127.0.0.1", "port": port}, Log: &memLog{}})
+	if err == nil || !strings.Contains(err.Error(), `"port"`) {
+		t.Fatalf("New on a used port: %v, want an error naming the port", err)
+	}
+}
+
+func TestPathPrefixRoot(t *testing.T) {
+	c, base, _ := start(t, mapConfig{"path_prefix": "/", "ack": "received"})
+	if r := post(t, base+"/g/v/e", ev); r.status != 202 {
+		t.Fatalf("POST /g/v/e with prefix /: %v", r)
+	}
+	if got := collect(t, c); len(got) != 1 {
+		t.Fatalf("%d records", len(got))
+	}
+	if h := send(t, nil, "GET", base+"/healthz", nil); h.status != 200 {
+		t.Fatalf("healthz with prefix /: %v", h)
+	}
+}
+
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	c, base, _ := start(t, mapConfig{"tls_cert_file": certFile, "tls_key_file": keyFile, "ack": "received"})
+	base = strings.Replace(base, "http://", "https://", 1)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	if r := send(t, client, "POST", base+"/v1/events/g/v/e", []byte(ev)); r.status != 202 {
+		t.Fatalf("POST over TLS: %v", r)
+	}
+	if got := collect(t, c); len(got) != 1 {
+		t.Fatalf("%d records", len(got))
+	}
+	if resp, err := http.Post("http://"+c.Addr().String()+"/v1/events/g/v/e", "application/json", strings.NewReader(ev)); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode < 400 {
+			t.Fatalf("plain HTTP to the TLS port got %d", resp.StatusCode)
+		}
+	}
+}
+
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:         true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}

@@ -1,0 +1,65 @@
+// Package eventing is the HTTP event collector behind the in_eventing Fluent
+// Bit input: game clients POST events, which are validated cheaply, enriched
+// per the record contract of package enrich and handed to Fluent Bit through
+// Collect.
+//
+// # Requests
+//
+// Events are POSTed to {path_prefix}/{game}/{version}/{event}. The body is
+// one JSON object, a JSON array of objects, or newline-delimited JSON objects
+// (Content-Type application/x-ndjson, or detected: the first line is a
+// complete JSON value and more lines follow; blank lines are skipped).
+// Content-Encoding gzip is accepted; max_body_bytes limits the body both as
+// sent and decompressed. Each event (the whole body, one array element or one
+// line) is limited to max_event_bytes, must be valid JSON (encoding/json's
+// strict check) and must be an object; it is emitted byte for byte, trimmed
+// of surrounding whitespace.
+//
+// Every error is answered with
+//
+//	{"error":{"code":"...","message":"...","index":N}}
+//
+// where index (0-based, counting the events of the request) appears when the
+// error belongs to one event of an array or NDJSON body. When a batch is
+// rejected because of bad events, a "rejected" list beside "error" names
+// every bad event the same way. Codes: PAYLOAD_NOT_JSON, PAYLOAD_EMPTY,
+// PAYLOAD_NOT_OBJECT (400), PAYLOAD_TOO_LARGE (413), ENDPOINT_INVALID (404),
+// METHOD_NOT_ALLOWED (405, with Allow), UNSUPPORTED_ENCODING (415, with
+// Accept-Encoding), UNAUTHORIZED (401), OVERLOADED (503, with Retry-After).
+// A body that is not valid gzip is PAYLOAD_NOT_JSON. Nothing from a rejected
+// request is ever emitted.
+//
+// Success is 200 (ack buffered) or 202 (ack received) with
+// {"accepted":N,"rejected":[...]}; rejected is empty unless partial_batch is
+// accept, and then lists the bad events as above.
+//
+// GET /healthz answers 200 {"status":"ok"}, or 503 {"status":"paused"} while
+// Fluent Bit has paused the input.
+//
+// # Acknowledgement
+//
+// Each request's records form one batch, queued whole, collected whole, in
+// arrival order. With ack buffered the response waits until Fluent Bit's
+// cleanup for the Collect that carried the batch has run (the done func), so
+// a 200 means the events are in Fluent Bit's buffer. If the batch has not
+// been collected within ack_timeout it is withdrawn (never emitted) and the
+// request gets 503; once collected, the response waits for done however long
+// it takes. A client that disconnects before collection has its batch
+// withdrawn too. With ack received the response is 202 as soon as the batch
+// is queued: a crash may lose what was queued, up to about one second of
+// events (Fluent Bit collects once a second).
+//
+// max_buffered_bytes bounds the records queued but not collected; a request
+// that does not fit gets 503 OVERLOADED with Retry-After: 1 (a single batch
+// larger than the bound is still taken when the queue is empty).
+//
+// Pause (Fluent Bit back-pressure) makes new requests get 503 until Resume;
+// Close refuses new requests, withdraws the uncollected batches (503) and
+// stops the server within a few seconds.
+//
+// # API keys
+//
+// With api_keys or api_keys_file set, a request needs the header
+// api_key_header carrying one of its game's keys, or gets 401. Keys are
+// compared as SHA-256 digests in constant time and never logged or echoed.
+package eventing

@@ -1,0 +1,181 @@
+// Package flb is the cgo glue shared by Whirlpool's input and output shims:
+// registration, reading an instance's properties and logging through Fluent
+// Bit's own API table. The exported entry points live in flb/input and
+// flb/output; a shim imports exactly one of them.
+package flb
+
+/*
+#cgo CFLAGS: -I${SRCDIR}
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include "flbproxy.h"
+
+static void flbgo_register(struct flb_plugin_proxy_def *def, int type, char *name, char *desc) {
+    def->type = type;
+    def->proxy = FLB_PROXY_GOLANG;
+    def->flags = 0;
+    def->name = name;
+    def->description = desc;
+    def->event_type = 0;
+    def->config_map = NULL;
+}
+
+static char *flbgo_get_property(struct flb_api *api, int input, char *key, void *ins) {
+    if (input) return api->input_get_property(key, ins);
+    return api->output_get_property(key, ins);
+}
+
+static int flbgo_log_check(struct flb_api *api, int input, void *ins, int level) {
+    if (input) return api->input_log_check(ins, level);
+    return api->output_log_check(ins, level);
+}
+
+static void flbgo_set_remote(int input, void *plugin, uintptr_t handle) {
+    if (input) ((struct flbgo_input_plugin *) plugin)->context->remote_context = (void *) handle;
+    else ((struct flbgo_output_plugin *) plugin)->context->remote_context = (void *) handle;
+}
+
+static void flbgo_log_print(struct flb_api *api, int level, char *file, int line, char *msg) {
+    api->log_print(level, file, line, "%s", msg);
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+)
+
+// Kind tells inputs from outputs where the API table has one function each.
+type Kind int
+
+// Plugin kinds, with Fluent Bit's proxy type numbers.
+const (
+	Input  Kind = C.FLB_PROXY_INPUT_PLUGIN
+	Output Kind = C.FLB_PROXY_OUTPUT_PLUGIN
+)
+
+func (k Kind) String() string {
+	if k == Input {
+		return "input"
+	}
+	return "output"
+}
+
+// Register fills the definition Fluent Bit passes to FLBPluginRegister.
+// The strings are allocated once per process and owned by Fluent Bit after.
+func Register(def unsafe.Pointer, kind Kind, name, description string) {
+	C.flbgo_register((*C.struct_flb_plugin_proxy_def)(def), C.int(kind), C.CString(name), C.CString(description))
+}
+
+// Instance is one configured plugin instance as Fluent Bit sees it: its API
+// table and its opaque instance pointer. It implements plugin.Config and
+// plugin.Logger.
+type Instance struct {
+	kind   Kind
+	api    *C.struct_flb_api
+	ins    unsafe.Pointer
+	name   string // e.g. "sqs.0", as Fluent Bit names instances
+	prefix string
+	// levels caches log_check per level: the level cannot change at run time,
+	// and a cgo call per debug line on the hot path is waste.
+	levels [6]bool
+}
+
+// NewInstance reads the API table and instance pointer from the struct
+// Fluent Bit passes to FLBPluginInit, and names the instance, e.g.
+// "output:sqs:sqs.0".
+func NewInstance(kind Kind, pluginStruct unsafe.Pointer, name string, index int) *Instance {
+	var api *C.struct_flb_api
+	var ins unsafe.Pointer
+	if kind == Input {
+		p := (*C.struct_flbgo_input_plugin)(pluginStruct)
+		api, ins = p.api, p.i_ins
+	} else {
+		p := (*C.struct_flbgo_output_plugin)(pluginStruct)
+		api, ins = p.api, p.o_ins
+	}
+	in := &Instance{kind: kind, api: api, ins: ins, name: fmt.Sprintf("%s.%d", name, index)}
+	in.prefix = fmt.Sprintf("[%s:%s:%s] ", kind, name, in.name)
+	for l := plugin.LevelError; l <= plugin.LevelTrace; l++ {
+		in.levels[l] = C.flbgo_log_check(api, in.isInput(), ins, C.int(l)) != 0
+	}
+	return in
+}
+
+// Name returns the instance's display name, e.g. "sqs.0".
+func (in *Instance) Name() string { return in.name }
+
+func (in *Instance) isInput() C.int {
+	if in.kind == Input {
+		return 1
+	}
+	return 0
+}
+
+// SetContext stores the instance's remote context (a cgo.Handle value, an
+// opaque integer) where Fluent Bit reads it back: offset 0 of the output
+// context, offset 8 of the input context.
+func SetContext(kind Kind, pluginStruct unsafe.Pointer, handle uintptr) {
+	input := C.int(0)
+	if kind == Input {
+		input = 1
+	}
+	C.flbgo_set_remote(input, pluginStruct, C.uintptr_t(handle))
+}
+
+// Get returns a property value, "" when unset. Fluent Bit matches keys
+// case-insensitively.
+func (in *Instance) Get(key string) string {
+	k := C.CString(key)
+	defer C.free(unsafe.Pointer(k))
+	v := C.flbgo_get_property(in.api, in.isInput(), k, in.ins)
+	if v == nil {
+		return ""
+	}
+	return C.GoString(v)
+}
+
+// Enabled reports whether the instance's log_level includes l.
+func (in *Instance) Enabled(l plugin.Level) bool {
+	if l < plugin.LevelError || l > plugin.LevelTrace {
+		return false
+	}
+	return in.levels[l]
+}
+
+func (in *Instance) logf(l plugin.Level, format string, args []any) {
+	if !in.Enabled(l) {
+		return
+	}
+	msg := C.CString(in.prefix + fmt.Sprintf(format, args...))
+	defer C.free(unsafe.Pointer(msg))
+	file, line := "whirlpool", 0
+	if _, f, n, ok := runtime.Caller(2); ok {
+		file, line = f, n
+	}
+	cf := C.CString(file)
+	defer C.free(unsafe.Pointer(cf))
+	C.flbgo_log_print(in.api, C.int(l), cf, C.int(line), msg)
+}
+
+// Errorf logs at error level.
+func (in *Instance) Errorf(format string, args ...any) { in.logf(plugin.LevelError, format, args) }
+
+// Warnf logs at warn level.
+func (in *Instance) Warnf(format string, args ...any) { in.logf(plugin.LevelWarn, format, args) }
+
+// Infof logs at info level.
+func (in *Instance) Infof(format string, args ...any) { in.logf(plugin.LevelInfo, format, args) }
+
+// Debugf logs at debug level.
+func (in *Instance) Debugf(format string, args ...any) { in.logf(plugin.LevelDebug, format, args) }
+
+// Env bundles the instance for a plugin constructor.
+func (in *Instance) Env() plugin.Env {
+	return plugin.Env{Config: in, Log: in, Name: in.Name()}
+}

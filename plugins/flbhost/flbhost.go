@@ -1,0 +1,356 @@
+// Package flbhost loads a built Whirlpool plugin (.so) and drives it the way
+// Fluent Bit 5.1's Go proxy does (see shared/docs/fluent-bit-go-proxy.md):
+// dlopen, optional FLBPluginPreRegister, FLBPluginRegister, FLBPluginInit per
+// instance with its properties, the pre-run hooks, output flushes with chunk
+// memory the engine owns (on N worker threads with Workers N), the fixed
+// 1-second input collect on the instance's own thread with the malloc'd
+// buffer handed back through the cleanup callback, pause/resume without
+// context, pre-exit and exit, unregister and dlclose. Every call into the
+// plugin runs on an OS thread the plugin's Go runtime did not create, as in
+// Fluent Bit. Any way a plugin could work here and not in Fluent Bit is a bug
+// in this package.
+package flbhost
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../flb
+#cgo LDFLAGS: -ldl
+#include <stdlib.h>
+#include "host.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// Kind is a plugin type as FLBPluginRegister declares it.
+type Kind int
+
+// Plugin types of struct flb_plugin_proxy_def.
+const (
+	Input  Kind = C.FLB_PROXY_INPUT_PLUGIN
+	Output Kind = C.FLB_PROXY_OUTPUT_PLUGIN
+	Custom Kind = C.FLB_PROXY_CUSTOM_PLUGIN
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Input:
+		return "input"
+	case Output:
+		return "output"
+	case Custom:
+		return "custom"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Flush return codes as Fluent Bit reads them.
+const (
+	FlbError = C.FLB_ERROR
+	FlbOK    = C.FLB_OK
+	FlbRetry = C.FLB_RETRY
+)
+
+// thread is one OS thread of the "engine": calls into the plugin run on it.
+type thread struct{ jobs chan func() }
+
+func newThread() *thread {
+	t := &thread{jobs: make(chan func())}
+	go func() {
+		runtime.LockOSThread()
+		for f := range t.jobs {
+			f()
+		}
+	}()
+	return t
+}
+
+func (t *thread) run(f func()) {
+	done := make(chan struct{})
+	t.jobs <- func() { f(); close(done) }
+	<-done
+}
+
+func (t *thread) stop() { close(t.jobs) }
+
+// Plugin is one loaded shared object, registered once.
+type Plugin struct {
+	Path        string
+	Kind        Kind
+	Name        string
+	Description string
+	EventType   int
+
+	handle unsafe.Pointer
+	def    *C.struct_flb_plugin_proxy_def
+	api    *C.struct_flb_api
+	main   *thread // Fluent Bit's main thread: register, init, exit
+	// proxyData is Fluent Bit's per-proxy flbgo_*_plugin struct: one per
+	// shared object, reused by every instance's init.
+	proxyData unsafe.Pointer
+	syms      map[string]unsafe.Pointer
+
+	mu     sync.Mutex
+	live   int
+	closed bool
+}
+
+var symbolNames = []string{
+	"FLBPluginPreRegister", "FLBPluginRegister", "FLBPluginInit", "FLBPluginUnregister",
+	"FLBPluginFlush", "FLBPluginFlushCtx", "FLBPluginExit", "FLBPluginExitCtx",
+	"FLBPluginOutputPreRun", "FLBPluginOutputPreExit",
+	"FLBPluginInputCallback", "FLBPluginInputCallbackCtx",
+	"FLBPluginInputCleanupCallback", "FLBPluginInputCleanupCallbackCtx",
+	"FLBPluginInputPause", "FLBPluginInputResume",
+	"FLBPluginInputPreRun", "FLBPluginInputPreExit",
+}
+
+// Load opens and registers a plugin, as Fluent Bit does for `-e path` or a
+// plugins file entry.
+func Load(path string) (*Plugin, error) {
+	p := &Plugin{Path: path, main: newThread(), syms: map[string]unsafe.Pointer{}}
+	var err error
+	p.main.run(func() { err = p.load() })
+	if err != nil {
+		p.main.stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Plugin) load() error {
+	cpath := C.CString(p.Path)
+	defer C.free(unsafe.Pointer(cpath))
+	var cerr *C.char
+	p.handle = C.host_dlopen(cpath, &cerr)
+	if p.handle == nil {
+		defer C.free(unsafe.Pointer(cerr))
+		return fmt.Errorf("error opening plugin %s: %s", p.Path, C.GoString(cerr))
+	}
+	for _, name := range symbolNames {
+		cn := C.CString(name)
+		if s := C.host_dlsym(p.handle, cn); s != nil {
+			p.syms[name] = s
+		}
+		C.free(unsafe.Pointer(cn))
+	}
+	if pre := p.syms["FLBPluginPreRegister"]; pre != nil {
+		if C.host_call_pre_register(pre, 0) == -1 {
+			return fmt.Errorf("%s: FLBPluginPreRegister refused to load", p.Path)
+		}
+	}
+	reg := p.syms["FLBPluginRegister"]
+	if reg == nil {
+		return fmt.Errorf("%s: no FLBPluginRegister symbol", p.Path)
+	}
+	p.def = (*C.struct_flb_plugin_proxy_def)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_flb_plugin_proxy_def{}))))
+	if C.host_call_register(reg, p.def) == -1 {
+		return fmt.Errorf("%s: FLBPluginRegister failed", p.Path)
+	}
+	if p.def.proxy != C.FLB_PROXY_GOLANG {
+		return fmt.Errorf("%s: registered proxy type %d, want %d (Go)", p.Path, p.def.proxy, C.FLB_PROXY_GOLANG)
+	}
+	p.Kind = Kind(p.def._type)
+	p.Name = C.GoString(p.def.name)
+	p.Description = C.GoString(p.def.description)
+	p.EventType = int(p.def.event_type)
+	if p.Name == "" {
+		return fmt.Errorf("%s: registered without a name", p.Path)
+	}
+	if p.syms["FLBPluginInit"] == nil {
+		return fmt.Errorf("[go proxy]: could not load FLBPluginInit symbol from %s", p.Path)
+	}
+	p.api = C.host_api_create()
+	switch p.Kind {
+	case Output:
+		if p.syms["FLBPluginFlushCtx"] == nil && p.syms["FLBPluginFlush"] == nil {
+			return fmt.Errorf("%s: output exports neither FLBPluginFlushCtx nor FLBPluginFlush", p.Path)
+		}
+		o := (*C.struct_flbgo_output_plugin)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_flbgo_output_plugin{}))))
+		o.name = C.CString(p.Name)
+		p.proxyData = unsafe.Pointer(o)
+	case Input:
+		if p.syms["FLBPluginInputCallbackCtx"] == nil && p.syms["FLBPluginInputCallback"] == nil {
+			return fmt.Errorf("%s: input exports no collect callback", p.Path)
+		}
+		in := (*C.struct_flbgo_input_plugin)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_flbgo_input_plugin{}))))
+		in.name = C.CString(p.Name)
+		p.proxyData = unsafe.Pointer(in)
+	default:
+		return fmt.Errorf("%s: plugin type %s is not supported by the test host", p.Path, p.Kind)
+	}
+	return nil
+}
+
+// Has reports whether the plugin exports symbol.
+func (p *Plugin) Has(symbol string) bool { return p.syms[symbol] != nil }
+
+// Config holds an instance's properties as a Fluent Bit config section
+// would. Core properties (workers, log_level, tag, mem_buf_limit, ...) are
+// read by the host, as the engine does, and are invisible to the plugin.
+type Config map[string]string
+
+func (c Config) get(key string) (string, bool) {
+	for k, v := range c {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+var logLevels = map[string]int{"off": 0, "error": 1, "warn": 2, "warning": 2, "info": 3, "debug": 4, "trace": 5}
+
+func (c Config) logLevel() (int, error) {
+	v, ok := c.get("log_level")
+	if !ok {
+		return 3, nil
+	}
+	l, ok := logLevels[strings.ToLower(v)]
+	if !ok {
+		return 0, fmt.Errorf("invalid log_level %q", v)
+	}
+	return l, nil
+}
+
+func (c Config) intValue(key string) (int, error) {
+	v, ok := c.get(key)
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid %s %q", key, v)
+	}
+	return n, nil
+}
+
+func (p *Plugin) newInstance(kind Kind, cfg Config) (*C.struct_host_instance, error) {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		return nil, errors.New("plugin already unregistered")
+	}
+	if p.Kind != kind {
+		return nil, fmt.Errorf("%s is an %s plugin, not an %s", p.Name, p.Kind, kind)
+	}
+	level, err := cfg.logLevel()
+	if err != nil {
+		return nil, err
+	}
+	ins := C.host_instance_create(C.int(kind), C.int(level), C.int(len(cfg)))
+	i := 0
+	for k, v := range cfg {
+		C.host_instance_set(ins, C.int(i), C.CString(k), C.CString(v))
+		i++
+	}
+	return ins, nil
+}
+
+// init runs FLBPluginInit on the main thread with the shared proxy struct
+// pointed at this instance, as proxy_go_*_init does.
+func (p *Plugin) init(ins *C.struct_host_instance, ctx unsafe.Pointer) error {
+	var ret C.int
+	p.main.run(func() {
+		if p.Kind == Output {
+			o := (*C.struct_flbgo_output_plugin)(p.proxyData)
+			o.api = p.api
+			o.o_ins = unsafe.Pointer(ins)
+			o.context = (*C.struct_flb_plugin_proxy_context)(ctx)
+		} else {
+			in := (*C.struct_flbgo_input_plugin)(p.proxyData)
+			in.api = p.api
+			in.i_ins = unsafe.Pointer(ins)
+			in.context = (*C.struct_flb_plugin_input_proxy_context)(ctx)
+		}
+		ret = C.host_call_init(p.syms["FLBPluginInit"], p.proxyData)
+	})
+	if ret <= 0 {
+		return fmt.Errorf("[go proxy]: plugin '%s' failed to initialize (FLBPluginInit returned %d)", p.Name, ret)
+	}
+	p.mu.Lock()
+	p.live++
+	p.mu.Unlock()
+	return nil
+}
+
+func (p *Plugin) preRun(symbol string) {
+	if s := p.syms[symbol]; s != nil {
+		p.main.run(func() { C.host_call_pre_run(s, 0) })
+	}
+}
+
+func (p *Plugin) exited() {
+	p.mu.Lock()
+	p.live--
+	p.mu.Unlock()
+}
+
+// Close calls FLBPluginUnregister (when exported) after the last instance
+// has exited, then dlcloses the object, as Fluent Bit's destroy does.
+func (p *Plugin) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	if p.live > 0 {
+		p.mu.Unlock()
+		return fmt.Errorf("%s: %d instances still running", p.Name, p.live)
+	}
+	p.closed = true
+	p.mu.Unlock()
+	p.main.run(func() {
+		if s := p.syms["FLBPluginUnregister"]; s != nil {
+			C.host_call_unregister(s, p.def)
+		}
+		C.host_dlclose(p.handle)
+	})
+	p.main.stop()
+	return nil
+}
+
+// Logs returns every line plugins printed through api->log_print since the
+// process started, as "[level] message".
+func Logs() []string {
+	logMu.Lock()
+	defer logMu.Unlock()
+	var n C.size_t
+	b := C.host_logs_drain(&n)
+	if b != nil {
+		s := C.GoStringN(b, C.int(n))
+		C.free(unsafe.Pointer(b))
+		for _, line := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+			logLines = append(logLines, line)
+		}
+	}
+	return append([]string(nil), logLines...)
+}
+
+// LogsContaining returns the log lines that contain every one of parts.
+func LogsContaining(parts ...string) []string {
+	var out []string
+next:
+	for _, l := range Logs() {
+		for _, p := range parts {
+			if !strings.Contains(l, p) {
+				continue next
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+var (
+	logMu    sync.Mutex
+	logLines []string
+)

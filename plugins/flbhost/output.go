@@ -1,0 +1,151 @@
+package flbhost
+
+/*
+#include <stdlib.h>
+#include "host.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+// OutputInstance is one configured output, like an [OUTPUT] section.
+type OutputInstance struct {
+	p       *Plugin
+	ins     *C.struct_host_instance
+	ctx     *C.struct_flb_plugin_proxy_context
+	Workers int
+	// idle holds the flush threads: the engine thread with Workers 0, else
+	// one per worker. A flush blocks the thread that called it.
+	idle chan *thread
+
+	mu     sync.Mutex
+	exited bool
+}
+
+// NewOutput initialises an instance with cfg (FLBPluginInit, then
+// FLBPluginOutputPreRun when exported).
+func (p *Plugin) NewOutput(cfg Config) (*OutputInstance, error) {
+	ins, err := p.newInstance(Output, cfg)
+	if err != nil {
+		return nil, err
+	}
+	workers, err := cfg.intValue("workers")
+	if err != nil {
+		C.host_instance_destroy(ins)
+		return nil, err
+	}
+	ctx := (*C.struct_flb_plugin_proxy_context)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_flb_plugin_proxy_context{}))))
+	ctx.proxy = unsafe.Pointer(p.def) // an engine pointer the plugin must not touch
+	if err := p.init(ins, unsafe.Pointer(ctx)); err != nil {
+		C.free(unsafe.Pointer(ctx))
+		C.host_instance_destroy(ins)
+		return nil, err
+	}
+	o := &OutputInstance{p: p, ins: ins, ctx: ctx, Workers: workers}
+	n := workers
+	if n == 0 {
+		n = 1
+	}
+	o.idle = make(chan *thread, n)
+	for i := 0; i < n; i++ {
+		o.idle <- newThread()
+	}
+	p.preRun("FLBPluginOutputPreRun")
+	return o, nil
+}
+
+// RemoteContext is the pointer the plugin stored at init.
+func (o *OutputInstance) RemoteContext() unsafe.Pointer { return o.ctx.remote_context }
+
+// Flush hands one chunk to the plugin and returns what it returned. The
+// chunk is copied into engine memory that is valid only during the call and
+// poisoned afterwards. Concurrent calls run on up to max(1, Workers) threads.
+func (o *OutputInstance) Flush(chunk []byte, tag string) int {
+	o.mu.Lock()
+	exited := o.exited
+	o.mu.Unlock()
+	if exited {
+		panic("flbhost: flush after exit")
+	}
+	t := <-o.idle
+	defer func() { o.idle <- t }()
+
+	var data unsafe.Pointer
+	if len(chunk) > 0 {
+		data = C.host_chunk_alloc(unsafe.Pointer(&chunk[0]), C.size_t(len(chunk)))
+	} else {
+		data = C.host_chunk_alloc(nil, 0)
+	}
+	ctag := C.CString(tag)
+	var ret C.int
+	t.run(func() {
+		if s := o.p.syms["FLBPluginFlushCtx"]; s != nil {
+			ret = C.host_call_flush_ctx(s, o.ctx.remote_context, data, C.size_t(len(chunk)), ctag, C.size_t(len(tag)))
+		} else {
+			ret = C.host_call_flush(o.p.syms["FLBPluginFlush"], data, C.size_t(len(chunk)), ctag, C.size_t(len(tag)))
+		}
+	})
+	C.free(unsafe.Pointer(ctag))
+	C.host_chunk_free(data, C.size_t(len(chunk)))
+	return int(ret)
+}
+
+// Result maps a flush return value as Fluent Bit does: anything but OK,
+// RETRY or ERROR counts as an error.
+func Result(ret int) int {
+	if ret != FlbOK && ret != FlbRetry && ret != FlbError {
+		return FlbError
+	}
+	return ret
+}
+
+// Deliver flushes like the engine's scheduler: a RETRY is flushed again up
+// to retryLimit times (Fluent Bit's default Retry_Limit is 1; negative means
+// no limit). It returns the final result and the number of flushes.
+func (o *OutputInstance) Deliver(chunk []byte, tag string, retryLimit int) (int, int) {
+	for n := 1; ; n++ {
+		r := Result(o.Flush(chunk, tag))
+		if r != FlbRetry || (retryLimit >= 0 && n > retryLimit) {
+			return r, n
+		}
+	}
+}
+
+// Exit stops the instance: FLBPluginOutputPreExit when exported, then
+// FLBPluginExitCtx, or FLBPluginExit without context.
+func (o *OutputInstance) Exit() (int, error) {
+	o.mu.Lock()
+	if o.exited {
+		o.mu.Unlock()
+		return 0, errors.New("already exited")
+	}
+	o.exited = true
+	o.mu.Unlock()
+	n := cap(o.idle)
+	for i := 0; i < n; i++ { // wait for in-flight flushes
+		(<-o.idle).stop()
+	}
+	var ret C.int
+	o.p.main.run(func() {
+		if s := o.p.syms["FLBPluginOutputPreExit"]; s != nil {
+			C.host_call_pre_exit(s, 0)
+		}
+		if s := o.p.syms["FLBPluginExitCtx"]; s != nil {
+			ret = C.host_call_exit_ctx(s, o.ctx.remote_context)
+		} else if s := o.p.syms["FLBPluginExit"]; s != nil {
+			ret = C.host_call_exit(s)
+		}
+	})
+	C.free(unsafe.Pointer(o.ctx))
+	C.host_instance_destroy(o.ins)
+	o.p.exited()
+	if ret != FlbOK {
+		return int(ret), fmt.Errorf("%s: exit returned %d", o.p.Name, ret)
+	}
+	return int(ret), nil
+}
