@@ -109,7 +109,7 @@ func (c *Collector) start() error {
 			err = c.srv.Serve(ln)
 		}
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			c.log.Errorf("[%s] HTTP server stopped: %v", c.name, err)
+			c.log.Errorf("HTTP server stopped: %v", err)
 		}
 	}()
 	scheme := "http"
@@ -120,8 +120,8 @@ func (c *Collector) start() error {
 	if c.cfg.ackBuffered {
 		ack = ackBuffered
 	}
-	c.log.Infof("[%s] listening on %s://%s%s/{game}/{version}/{event} (ack %s, %d API keys for %d games)",
-		c.name, scheme, ln.Addr(), c.cfg.prefix, ack, c.cfg.keys.count(), len(c.cfg.keys))
+	c.log.Infof("listening on %s://%s%s/{game}/{version}/{event} (ack %s, %d API keys for %d games)",
+		scheme, ln.Addr(), c.cfg.prefix, ack, c.cfg.keys.count(), len(c.cfg.keys))
 	return nil
 }
 
@@ -147,14 +147,14 @@ func (c *Collector) Collect(buf []byte) ([]byte, func()) {
 // still collected.
 func (c *Collector) Pause() {
 	if !c.paused.Swap(true) {
-		c.log.Infof("[%s] paused by Fluent Bit back-pressure: answering 503 to new requests", c.name)
+		c.log.Infof("paused by Fluent Bit back-pressure: answering 503 to new requests")
 	}
 }
 
 // Resume accepts requests again.
 func (c *Collector) Resume() {
 	if c.paused.Swap(false) {
-		c.log.Infof("[%s] resumed", c.name)
+		c.log.Infof("resumed")
 	}
 }
 
@@ -171,7 +171,7 @@ func (c *Collector) Close() error {
 		if err := c.srv.Shutdown(ctx); err != nil {
 			close(c.stop)
 			c.closeErr = c.srv.Close()
-			c.log.Warnf("[%s] shutdown: requests still waiting after %s were cut off", c.name, c.cfg.shutdownTimeout)
+			c.log.Warnf("shutdown: requests still waiting after %s were cut off", c.cfg.shutdownTimeout)
 		}
 		<-c.served
 	})
@@ -358,10 +358,10 @@ func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Ke
 	}
 	if c.log.Enabled(plugin.LevelDebug) {
 		if e != nil {
-			c.log.Debugf("[%s] %s %s/%s/%s from %s: %d %s: %s", c.name, r.Method, key.Game, key.Version, key.Event,
+			c.log.Debugf("%s %s/%s/%s from %s: %d %s: %s", r.Method, key.Game, key.Version, key.Event,
 				r.RemoteAddr, e.Status, e.Code, e.Message)
 		} else {
-			c.log.Debugf("[%s] %s %s/%s/%s from %s: accepted %d, rejected %d", c.name, r.Method, key.Game, key.Version, key.Event,
+			c.log.Debugf("%s %s/%s/%s from %s: accepted %d, rejected %d", r.Method, key.Game, key.Version, key.Event,
 				r.RemoteAddr, accepted, len(bad))
 		}
 	}

@@ -417,7 +417,7 @@ func TestShims(t *testing.T) {
 		name string
 		cfg  flbhost.Config
 	}{
-		{"plugins/in_eventing", flbhost.Input, "eventing", flbhost.Config{}},
+		{"plugins/in_eventing", flbhost.Input, "eventing", flbhost.Config{"listen": "127.0.0.1", "port": "0"}},
 		{"plugins/in_sqs", flbhost.Input, "sqs", flbhost.Config{}},
 		{"plugins/out_sqs", flbhost.Output, "sqs", flbhost.Config{}},
 		{"plugins/out_redshift", flbhost.Output, "redshift", flbhost.Config{}},

@@ -194,6 +194,13 @@ func (in *InputInstance) Drain() []Append {
 	return out
 }
 
+// Peek returns what the engine holds for this input without taking it.
+func (in *InputInstance) Peek() []Append {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return append([]Append(nil), in.buffered...)
+}
+
 // WaitBytes blocks until the engine holds at least n bytes for this input
 // or the timeout passes, and reports whether it does.
 func (in *InputInstance) WaitBytes(n int, timeout time.Duration) bool {
