@@ -26,7 +26,10 @@ FORCE:
 vet:
 	$(GO) vet ./...
 
-test: all vet
+scripts/sqs/node_modules/local-aws-sqs/package.json: scripts/sqs/package-lock.json
+	npm ci --prefix scripts/sqs --no-audit --no-fund --loglevel=error
+
+test: all vet scripts/sqs/node_modules/local-aws-sqs/package.json
 	$(GO) test -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 

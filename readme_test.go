@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/whirlpool-events/whirlpool/inputs/eventing"
+	sqsin "github.com/whirlpool-events/whirlpool/inputs/sqs"
 	"github.com/whirlpool-events/whirlpool/plugins/props"
 )
 
@@ -13,6 +14,7 @@ import (
 // documents them.
 var documented = map[string]props.Set{
 	"### `eventing` input": eventing.Properties,
+	"### `sqs` input":      sqsin.Properties,
 }
 
 // TestReadmeDocumentsEveryProperty keeps the README's property tables in step

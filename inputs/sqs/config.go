@@ -1,0 +1,49 @@
+package sqs
+
+import (
+	"time"
+
+	"github.com/whirlpool-events/whirlpool/plugins/awsconf"
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/plugins/props"
+)
+
+// Properties of the sqs input, in README order.
+var Properties = append(props.Set{
+	{Name: "queue_url", Meaning: "URL of the queue to receive from (required)."},
+	{Name: "pollers", Default: "2", Meaning: "Concurrent long-polling ReceiveMessage loops."},
+	{Name: "max_messages", Default: "10", Meaning: "Messages per ReceiveMessage call (1-10)."},
+	{Name: "wait_time_seconds", Default: "20", Meaning: "Long-poll wait of each ReceiveMessage call (0-20)."},
+	{Name: "visibility_timeout", Default: "60s", Meaning: "Visibility timeout asked for received messages; held messages are extended at half of it."},
+	{Name: "max_buffered_bytes", Default: "32M", Meaning: "Bound on records received but not yet collected by Fluent Bit; receiving pauses above it."},
+	{Name: "max_message_bytes", Default: "64M", Meaning: "Largest decoded (gunzipped) message; a larger one becomes an UNDECODABLE_MESSAGE failure."},
+}, awsconf.Properties...)
+
+type config struct {
+	queueURL    string
+	pollers     int
+	maxMessages int32
+	wait        int32
+	visibility  time.Duration
+	maxBuffered int64
+	maxDecoded  int64
+	aws         awsconf.Settings
+}
+
+func parseConfig(c plugin.Config) (*config, error) {
+	r := Properties.Read(c)
+	cfg := &config{
+		queueURL:    r.Required("queue_url"),
+		pollers:     r.Int("pollers", 1, 64),
+		maxMessages: int32(r.Int("max_messages", 1, 10)),
+		wait:        int32(r.Int("wait_time_seconds", 0, 20)),
+		visibility:  r.Duration("visibility_timeout", 2*time.Second, 12*time.Hour),
+		maxBuffered: r.Size("max_buffered_bytes", 1<<20, 1<<34),
+		maxDecoded:  r.Size("max_message_bytes", 1<<10, 1<<30),
+		aws:         awsconf.Read(r),
+	}
+	if cfg.queueURL != "" {
+		r.URL("queue_url")
+	}
+	return cfg, r.Err()
+}

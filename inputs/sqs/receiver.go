@@ -1,0 +1,407 @@
+package sqs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/whirlpool-events/whirlpool/plugins/awsconf"
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+)
+
+// Plugin registers the input with the glue.
+var Plugin = plugin.InputPlugin{
+	Name:        "sqs",
+	Description: "Whirlpool SQS receiver",
+	New:         New,
+}
+
+// held is one received message whose records wait for collection or for
+// Fluent Bit's cleanup.
+type held struct {
+	id       string
+	receipt  string
+	records  []byte
+	since    time.Time // received, or last visibility extension
+	extended time.Time
+}
+
+// Receiver is one sqs input instance.
+type Receiver struct {
+	cfg    *config
+	log    plugin.Logger
+	client *awssqs.Client
+	stats  Stats
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	cond     *sync.Cond // signalled when buffered bytes drop or state changes
+	pending  []*held    // received, not yet collected
+	inflight map[*held]struct{}
+	bytes    int64 // records bytes of pending
+	paused   bool
+	closed   bool
+
+	deletes     chan []*held
+	stopDeletes chan struct{} // closed by Close: the deleter drains and exits
+}
+
+// Stats are the instance's counters.
+type Stats struct {
+	mu                                    sync.Mutex
+	Received, Records, Failures, Deleted  int64
+	DeleteErrors, Extended, ReceiveErrors int64
+}
+
+func (s *Stats) add(f func(*Stats)) { s.mu.Lock(); f(s); s.mu.Unlock() }
+
+var _ plugin.Input = (*Receiver)(nil)
+
+// New reads the properties and starts the pollers.
+func New(env plugin.Env) (plugin.Input, error) {
+	cfg, err := parseConfig(env.Config)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := cfg.aws.Config(context.Background(), awsconf.RegionFromURL(cfg.queueURL))
+	if err != nil {
+		return nil, err
+	}
+	client := awssqs.NewFromConfig(awsCfg, func(o *awssqs.Options) {
+		if cfg.aws.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.aws.Endpoint)
+		}
+	})
+	return start(cfg, env.Log, client), nil
+}
+
+func start(cfg *config, log plugin.Logger, client *awssqs.Client) *Receiver {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &Receiver{cfg: cfg, log: log, client: client, ctx: ctx, cancel: cancel,
+		inflight: map[*held]struct{}{}, deletes: make(chan []*held, 1024), stopDeletes: make(chan struct{})}
+	r.cond = sync.NewCond(&r.mu)
+	for i := 0; i < cfg.pollers; i++ {
+		r.wg.Add(1)
+		go r.poll()
+	}
+	r.wg.Add(2)
+	go r.deleter()
+	go r.extender()
+	log.Infof("receiving from %s with %d pollers", cfg.queueURL, cfg.pollers)
+	return r
+}
+
+// poll receives until Close, waiting while paused or while the buffer is full.
+func (r *Receiver) poll() {
+	defer r.wg.Done()
+	dec := newDecoder(r.cfg.maxDecoded)
+	backoff := time.Duration(0)
+	for {
+		r.mu.Lock()
+		for !r.closed && (r.paused || r.bytes >= r.cfg.maxBuffered) {
+			r.cond.Wait()
+		}
+		closed := r.closed
+		r.mu.Unlock()
+		if closed {
+			return
+		}
+		out, err := r.client.ReceiveMessage(r.ctx, &awssqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(r.cfg.queueURL),
+			MaxNumberOfMessages:         r.cfg.maxMessages,
+			WaitTimeSeconds:             r.cfg.wait,
+			VisibilityTimeout:           int32(r.cfg.visibility / time.Second),
+			MessageAttributeNames:       []string{FormatAttribute},
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameSentTimestamp},
+		})
+		if err != nil {
+			if r.ctx.Err() != nil {
+				return
+			}
+			r.stats.add(func(s *Stats) { s.ReceiveErrors++ })
+			backoff = min(max(2*backoff, 100*time.Millisecond), 30*time.Second)
+			if backoff == 100*time.Millisecond || backoff == 30*time.Second {
+				r.log.Warnf("receiving from %s: %v (retrying with back-off)", r.cfg.queueURL, err)
+			}
+			select {
+			case <-r.ctx.Done():
+				return
+			case <-time.After(backoff/2 + rand.N(backoff/2+1)):
+			}
+			continue
+		}
+		backoff = 0
+		now := time.Now()
+		batch := make([]*held, 0, len(out.Messages))
+		var size int64
+		for _, m := range out.Messages {
+			msg := message{id: aws.ToString(m.MessageId), body: aws.ToString(m.Body), sent: now}
+			if v, ok := m.MessageAttributes[FormatAttribute]; ok {
+				msg.format = aws.ToString(v.StringValue)
+			}
+			if ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
+				msg.sent = time.UnixMilli(ms).UTC()
+			}
+			records, n, failed := dec.appendMessage(nil, msg)
+			if failed > 0 {
+				r.log.Warnf("message %s: %d of %d records could not be decoded; they become %s failures", msg.id, failed, n, UndecodableMessage)
+			}
+			r.stats.add(func(s *Stats) { s.Received++; s.Records += int64(n); s.Failures += int64(failed) })
+			batch = append(batch, &held{id: msg.id, receipt: aws.ToString(m.ReceiptHandle), records: records, since: now})
+			size += int64(len(records))
+		}
+		r.mu.Lock()
+		r.pending = append(r.pending, batch...)
+		r.bytes += size
+		r.mu.Unlock()
+	}
+}
+
+// Collect appends every pending message's records, whole, and returns done,
+// which queues exactly those messages for deletion.
+func (r *Receiver) Collect(buf []byte) ([]byte, func()) {
+	r.mu.Lock()
+	taken := r.pending
+	r.pending = nil
+	for _, h := range taken {
+		buf = append(buf, h.records...)
+		h.records = nil
+		r.inflight[h] = struct{}{}
+	}
+	r.bytes = 0
+	r.cond.Broadcast()
+	r.mu.Unlock()
+	if len(taken) == 0 {
+		return buf, nil
+	}
+	var once sync.Once
+	return buf, func() {
+		once.Do(func() {
+			select {
+			case r.deletes <- taken:
+			default:
+				// The deleter is far behind: do not block Fluent Bit's
+				// thread. After Close, undeleted messages reappear after
+				// their visibility timeout (at-least-once).
+				go func() {
+					select {
+					case r.deletes <- taken:
+					case <-r.stopDeletes:
+					}
+				}()
+			}
+		})
+	}
+}
+
+// deleter deletes acknowledged messages in batches of ten, checking every
+// entry; a failed entry is retried a few times, then left to reappear after
+// its visibility timeout (at-least-once: the loader deduplicates).
+func (r *Receiver) deleter() {
+	defer r.wg.Done()
+	for {
+		select {
+		case taken := <-r.deletes:
+			r.deleteAll(taken)
+		case <-r.stopDeletes:
+			for {
+				select {
+				case taken := <-r.deletes:
+					r.deleteAll(taken)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (r *Receiver) deleteAll(taken []*held) {
+	for len(taken) > 0 {
+		n := min(10, len(taken))
+		r.deleteBatch(taken[:n])
+		taken = taken[n:]
+	}
+}
+
+func (r *Receiver) deleteBatch(msgs []*held) {
+	todo := msgs
+	for attempt := 0; attempt < 4 && len(todo) > 0; attempt++ {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt*attempt) * 200 * time.Millisecond)
+		}
+		entries := make([]types.DeleteMessageBatchRequestEntry, len(todo))
+		byID := make(map[string]*held, len(todo))
+		for i, h := range todo {
+			id := strconv.Itoa(i)
+			entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(id), ReceiptHandle: aws.String(h.receipt)}
+			byID[id] = h
+		}
+		// Deletes must outlive Close: use a context of their own.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		out, err := r.client.DeleteMessageBatch(ctx, &awssqs.DeleteMessageBatchInput{QueueUrl: aws.String(r.cfg.queueURL), Entries: entries})
+		cancel()
+		if err != nil {
+			r.log.Warnf("deleting %d messages: %v", len(todo), err)
+			continue
+		}
+		r.done(out.Successful, byID)
+		var again []*held
+		for _, f := range out.Failed {
+			h := byID[aws.ToString(f.Id)]
+			r.log.Warnf("deleting message %s: %s: %s", h.id, aws.ToString(f.Code), aws.ToString(f.Message))
+			if !f.SenderFault {
+				again = append(again, h)
+			} else {
+				r.forget(h, false)
+			}
+		}
+		todo = again
+	}
+	for _, h := range todo {
+		r.forget(h, false)
+	}
+}
+
+func (r *Receiver) done(ok []types.DeleteMessageBatchResultEntry, byID map[string]*held) {
+	for _, e := range ok {
+		r.forget(byID[aws.ToString(e.Id)], true)
+	}
+}
+
+func (r *Receiver) forget(h *held, deleted bool) {
+	r.mu.Lock()
+	delete(r.inflight, h)
+	r.mu.Unlock()
+	r.stats.add(func(s *Stats) {
+		if deleted {
+			s.Deleted++
+		} else {
+			s.DeleteErrors++
+		}
+	})
+}
+
+// extender keeps held messages invisible to other consumers: every message
+// held for half its visibility timeout gets another full timeout.
+func (r *Receiver) extender() {
+	defer r.wg.Done()
+	half := r.cfg.visibility / 2
+	tick := time.NewTicker(max(half/4, 500*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case now := <-tick.C:
+			var due []*held
+			r.mu.Lock()
+			for _, h := range r.pending {
+				if now.Sub(h.since) >= half {
+					due = append(due, h)
+				}
+			}
+			for h := range r.inflight {
+				if now.Sub(h.since) >= half {
+					due = append(due, h)
+				}
+			}
+			r.mu.Unlock()
+			r.changeVisibility(due, int32(r.cfg.visibility/time.Second), now)
+		}
+	}
+}
+
+// changeVisibility sets the visibility timeout of msgs, ten at a time.
+func (r *Receiver) changeVisibility(msgs []*held, seconds int32, now time.Time) {
+	for len(msgs) > 0 {
+		n := min(10, len(msgs))
+		entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, n)
+		for i, h := range msgs[:n] {
+			entries[i] = types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(h.receipt), VisibilityTimeout: seconds}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		out, err := r.client.ChangeMessageVisibilityBatch(ctx, &awssqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(r.cfg.queueURL), Entries: entries})
+		cancel()
+		if err != nil {
+			r.log.Warnf("changing the visibility of %d messages: %v", n, err)
+		} else {
+			failed := map[string]bool{}
+			for _, f := range out.Failed {
+				failed[aws.ToString(f.Id)] = true
+			}
+			r.mu.Lock()
+			for i, h := range msgs[:n] {
+				if !failed[strconv.Itoa(i)] {
+					h.since = now
+				}
+			}
+			r.mu.Unlock()
+			r.stats.add(func(s *Stats) { s.Extended += int64(len(out.Successful)) })
+		}
+		msgs = msgs[n:]
+	}
+}
+
+// Pause stops receiving (Fluent Bit back-pressure); held messages keep their
+// visibility extended.
+func (r *Receiver) Pause() {
+	r.mu.Lock()
+	r.paused = true
+	r.mu.Unlock()
+	r.log.Infof("paused by Fluent Bit back-pressure: not receiving")
+}
+
+// Resume starts receiving again.
+func (r *Receiver) Resume() {
+	r.mu.Lock()
+	r.paused = false
+	r.cond.Broadcast()
+	r.mu.Unlock()
+	r.log.Infof("resumed")
+}
+
+// Close stops the pollers, hands uncollected messages back to the queue at
+// once, and finishes the deletes of acknowledged ones.
+func (r *Receiver) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	back := r.pending
+	r.pending = nil
+	r.cond.Broadcast()
+	r.mu.Unlock()
+	r.cancel()
+	r.changeVisibility(back, 0, time.Now())
+	close(r.stopDeletes)
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		return errors.New("deletes still running after 30s; their messages will reappear after the visibility timeout")
+	}
+	r.mu.Lock()
+	left := len(r.inflight)
+	r.mu.Unlock()
+	if left > 0 {
+		r.log.Infof("stopped with %d messages collected but not acknowledged by Fluent Bit; they reappear after the visibility timeout", left)
+	}
+	return nil
+}
+
+func (r *Receiver) String() string { return fmt.Sprintf("sqs input %s", r.cfg.queueURL) }

@@ -1,0 +1,215 @@
+package sqs
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+)
+
+type cfgMap map[string]string
+
+func (c cfgMap) Get(k string) string { return c[k] }
+
+type testLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *testLog) add(level, f string, a ...any) {
+	l.mu.Lock()
+	l.lines = append(l.lines, level+" "+fmt.Sprintf(f, a...))
+	l.mu.Unlock()
+}
+func (l *testLog) Enabled(plugin.Level) bool { return true }
+func (l *testLog) Errorf(f string, a ...any) { l.add("error", f, a...) }
+func (l *testLog) Warnf(f string, a ...any)  { l.add("warn", f, a...) }
+func (l *testLog) Infof(f string, a ...any)  { l.add("info", f, a...) }
+func (l *testLog) Debugf(f string, a ...any) { l.add("debug", f, a...) }
+
+func awsTestEnv(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+func newTestReceiver(t *testing.T, srv *testenv.SQSServer, queue string, extra cfgMap) *Receiver {
+	t.Helper()
+	awsTestEnv(t)
+	cfg := cfgMap{"queue_url": srv.QueueURL(queue), "endpoint": srv.Endpoint, "region": "us-east-1", "wait_time_seconds": "1", "pollers": "2"}
+	for k, v := range extra {
+		cfg[k] = v
+	}
+	in, err := New(plugin.Env{Config: cfg, Log: &testLog{}, Name: "sqs.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := in.(*Receiver)
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func send(t *testing.T, c *awssqs.Client, url, format, body string) {
+	t.Helper()
+	in := &awssqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body)}
+	if format != "" {
+		in.MessageAttributes = map[string]types.MessageAttributeValue{FormatAttribute: {DataType: aws.String("String"), StringValue: aws.String(format)}}
+	}
+	if _, err := c.SendMessage(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// queueCounts returns the visible and the in-flight messages of a queue.
+// local-aws-sqs counts in-flight messages in ApproximateNumberOfMessages too
+// (AWS does not), so visible is the difference.
+func queueCounts(t *testing.T, c *awssqs.Client, url string) (int, int) {
+	t.Helper()
+	out, err := c.GetQueueAttributes(context.Background(), &awssqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
+	nv, _ := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
+	return v - nv, nv
+}
+
+// collectUntil collects until want records arrived, returning the records
+// and the acknowledgements not yet called.
+func collectUntil(t *testing.T, r *Receiver, want int) ([]decoded, []func()) {
+	t.Helper()
+	var recs []decoded
+	var dones []func()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(recs) < want && time.Now().Before(deadline) {
+		buf, done := r.Collect(nil)
+		if done != nil {
+			dones = append(dones, done)
+		}
+		recs = append(recs, readRecords(t, buf)...)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(recs) != want {
+		t.Fatalf("collected %d records, want %d", len(recs), want)
+	}
+	return recs, dones
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestDeleteOnlyAfterCleanup(t *testing.T) {
+	srv := testenv.SQS(t, "events")
+	url, c := srv.QueueURL("events"), srv.Client()
+	r := newTestReceiver(t, srv, "events", nil)
+	for i := 0; i < 3; i++ {
+		send(t, c, url, "ndjson", contractLine+"\n"+contractLine)
+	}
+	recs, dones := collectUntil(t, r, 6)
+	if recs[0].fields["game"] != "g" {
+		t.Errorf("record %v", recs[0].fields)
+	}
+	// Collected, but Fluent Bit's cleanup has not run: nothing is deleted.
+	time.Sleep(300 * time.Millisecond)
+	if v, nv := queueCounts(t, c, url); v+nv != 3 {
+		t.Fatalf("before cleanup the queue holds %d+%d messages, want 3", v, nv)
+	}
+	for _, d := range dones {
+		d()
+	}
+	waitFor(t, "deletes after cleanup", func() bool { v, nv := queueCounts(t, c, url); return v+nv == 0 })
+}
+
+func TestPoisonMessageBecomesFailureAndIsDeleted(t *testing.T) {
+	srv := testenv.SQS(t, "events")
+	url, c := srv.QueueURL("events"), srv.Client()
+	r := newTestReceiver(t, srv, "events", nil)
+	send(t, c, url, "", "this is not json")
+	recs, dones := collectUntil(t, r, 1)
+	errs, _ := recs[0].fields["errors"].([]any)
+	if len(errs) != 1 || errs[0].(map[string]any)["code"] != UndecodableMessage {
+		t.Fatalf("want an UNDECODABLE_MESSAGE failure, got %v", recs[0].fields)
+	}
+	dones[0]()
+	waitFor(t, "the poison message deleted", func() bool { v, nv := queueCounts(t, c, url); return v+nv == 0 })
+}
+
+func TestPauseStopsReceiving(t *testing.T) {
+	srv := testenv.SQS(t, "events")
+	url, c := srv.QueueURL("events"), srv.Client()
+	r := newTestReceiver(t, srv, "events", nil)
+	r.Pause()
+	time.Sleep(1500 * time.Millisecond) // long polls started before the pause end (wait_time_seconds 1)
+	send(t, c, url, "event", contractLine)
+	time.Sleep(2500 * time.Millisecond)
+	if buf, _ := r.Collect(nil); len(buf) != 0 {
+		t.Fatal("a paused input received")
+	}
+	if v, _ := queueCounts(t, c, url); v != 1 {
+		t.Errorf("the message must stay visible in the queue while paused, visible=%d", v)
+	}
+	r.Resume()
+	_, dones := collectUntil(t, r, 1)
+	dones[0]()
+}
+
+func TestHeldMessagesStayInvisibleAndReturnOnClose(t *testing.T) {
+	srv := testenv.SQS(t, "events")
+	url, c := srv.QueueURL("events"), srv.Client()
+	r := newTestReceiver(t, srv, "events", cfgMap{"visibility_timeout": "2s"})
+	send(t, c, url, "event", contractLine)
+	waitFor(t, "the message received", func() bool { r.mu.Lock(); defer r.mu.Unlock(); return len(r.pending) == 1 })
+	// Held past twice its visibility timeout, the message stays invisible.
+	time.Sleep(4500 * time.Millisecond)
+	if v, nv := queueCounts(t, c, url); v != 0 || nv != 1 {
+		t.Fatalf("held message: visible %d, in flight %d", v, nv)
+	}
+	if r.stats.Extended == 0 {
+		t.Error("visibility never extended")
+	}
+	// Close hands uncollected messages back at once.
+	r.Close()
+	if v, _ := queueCounts(t, c, url); v != 1 {
+		t.Errorf("after Close the uncollected message must be visible again, visible=%d", v)
+	}
+}
+
+func TestBufferIsBounded(t *testing.T) {
+	srv := testenv.SQS(t, "events")
+	url, c := srv.QueueURL("events"), srv.Client()
+	big := strings.Repeat(contractLine+"\n", 3000) // ~500 KB of records per message
+	for i := 0; i < 6; i++ {
+		send(t, c, url, "ndjson", big)
+	}
+	r := newTestReceiver(t, srv, "events", cfgMap{"max_buffered_bytes": "1M", "pollers": "1", "max_messages": "1"})
+	time.Sleep(2 * time.Second)
+	r.mu.Lock()
+	held := len(r.pending)
+	bytes := r.bytes
+	r.mu.Unlock()
+	if held >= 6 || bytes > 2<<20 {
+		t.Errorf("buffered %d messages, %d bytes: receiving must stop at max_buffered_bytes", held, bytes)
+	}
+	_, dones := collectUntil(t, r, 6*3000)
+	for _, d := range dones {
+		d()
+	}
+}
