@@ -12,12 +12,16 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/plugins/metrics"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 )
 
@@ -53,6 +57,12 @@ type Collector struct {
 	splits   sync.Pool // *splitter
 	maxPool  int       // largest buffer kept in a pool
 	healthOK []byte
+
+	metrics  *metrics.Instance
+	requests *prometheus.CounterVec // by status and code
+	accepted prometheus.Counter
+	rejected *prometheus.CounterVec // events, by code
+	latency  prometheus.Histogram
 }
 
 var _ plugin.Input = (*Collector)(nil)
@@ -78,7 +88,20 @@ func newCollector(env plugin.Env) (*Collector, error) {
 	if lg == nil {
 		lg = nopLogger{}
 	}
-	c := &Collector{cfg: cfg, log: lg, name: env.Name, stop: make(chan struct{}), served: make(chan struct{})}
+	m, err := metrics.Read(Properties.Read(env.Config), "eventing", env.Name)
+	if err != nil {
+		return nil, err
+	}
+	c := &Collector{cfg: cfg, log: lg, name: env.Name, stop: make(chan struct{}), served: make(chan struct{}), metrics: m}
+	c.requests = m.CounterVec("eventing_requests_total", "HTTP requests answered, by status and error code.", "status", "code")
+	c.accepted = m.Counter("eventing_events_accepted_total", "Events accepted (emitted to Fluent Bit).")
+	c.rejected = m.CounterVec("eventing_events_rejected_total", "Events rejected, by error code.", "code")
+	c.latency = m.Histogram("eventing_request_seconds", "Time from request to answer (with ack buffered: until Fluent Bit holds the events).", metrics.LatencyBuckets)
+	m.GaugeFunc("eventing_queued_bytes", "Record bytes waiting for Fluent Bit's collect.", func() float64 {
+		c.q.mu.Lock()
+		defer c.q.mu.Unlock()
+		return float64(c.q.bytes)
+	})
 	c.q.max = cfg.maxBuffered
 	c.maxPool = 1 << 20
 	c.q.release = c.putRecords
@@ -174,12 +197,15 @@ func (c *Collector) Close() error {
 			c.log.Warnf("shutdown: requests still waiting after %s were cut off", c.cfg.shutdownTimeout)
 		}
 		<-c.served
+		c.metrics.Close()
 	})
 	return c.closeErr
 }
 
 // ServeHTTP handles GET /healthz and POST {prefix}/{game}/{version}/{event}.
 func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	defer func() { c.latency.Observe(time.Since(start).Seconds()) }()
 	if r.URL.Path == "/healthz" {
 		c.serveHealth(w, r)
 		return
@@ -348,6 +374,7 @@ func (c *Collector) awaitAck(r *http.Request, b *batch) *apiError {
 func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Key, e *apiError, bad []*apiError, accepted int) {
 	if e != nil {
 		writeError(w, e, bad)
+		c.requests.WithLabelValues(strconv.Itoa(e.Status), e.Code).Inc()
 	} else {
 		status := http.StatusOK
 		if !c.cfg.ackBuffered {
@@ -355,6 +382,11 @@ func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Ke
 		}
 		var scratch [128]byte
 		writeAccepted(w, status, accepted, bad, scratch[:0])
+		c.requests.WithLabelValues(strconv.Itoa(status), "").Inc()
+		c.accepted.Add(float64(accepted))
+	}
+	for _, b := range bad {
+		c.rejected.WithLabelValues(b.Code).Inc()
 	}
 	if c.log.Enabled(plugin.LevelDebug) {
 		if e != nil {

@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/plugins/metrics"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/props"
 )
 
 // Properties are the eventing input's properties, in README order.
-var Properties = props.Set{
+var Properties = append(props.Set{
 	{Name: "listen", Default: "0.0.0.0", Meaning: "Address to listen on."},
 	{Name: "port", Default: "8888", Meaning: "TCP port to listen on (0 picks a free port)."},
 	{Name: "path_prefix", Default: "/v1/events", Meaning: "URL prefix; events are POSTed to {path_prefix}/{game}/{version}/{event}."},
@@ -33,7 +34,7 @@ var Properties = props.Set{
 	{Name: "api_key_header", Default: "X-API-Key", Meaning: "Request header that carries the API key."},
 	{Name: "api_keys", Meaning: "Comma-separated game:key pairs; when any key is set, a request needs a key of its game (401 otherwise).", Secret: true},
 	{Name: "api_keys_file", Meaning: "File of game:key lines (lines starting with # are comments), added to api_keys."},
-}
+}, metrics.Properties...)
 
 // Values of the enum properties.
 const (

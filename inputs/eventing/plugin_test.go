@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +144,41 @@ func TestPluginBackPressure(t *testing.T) {
 	in.CollectNow()
 	if got := bodies(t, in.Drain()); fmt.Sprint(got) != `[{"a":1}]` {
 		t.Errorf("engine got %q: the refused request must emit nothing", got)
+	}
+}
+
+func TestPluginServesMetrics(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	in, base := startPlugin(t, flbhost.Config{"ack": "received", "metrics_port": port, "metrics_listen": "127.0.0.1"})
+	for _, body := range []string{`[{"a":1},{"a":2}]`, `{"a":`} {
+		resp, err := http.Post(base+"/v1/events/g1/1.0.0/e", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	in.CollectNow()
+	resp, err := http.Get("http://127.0.0.1:" + port + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`whirlpool_eventing_events_accepted_total{instance="eventing.`,
+		`whirlpool_eventing_requests_total{code="",instance="eventing.`,
+		`whirlpool_eventing_requests_total{code="PAYLOAD_NOT_JSON",instance="eventing.`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if !regexp.MustCompile(`whirlpool_eventing_events_accepted_total\{instance="eventing\.\d+",plugin="eventing"\} 2\n`).Match(b) {
+		t.Errorf("accepted count wrong:\n%s", b)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/plugins/awsconf"
+	"github.com/whirlpool-events/whirlpool/plugins/metrics"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/props"
 )
@@ -17,7 +18,7 @@ var Properties = append(props.Set{
 	{Name: "visibility_timeout", Default: "60s", Meaning: "Visibility timeout asked for received messages; held messages are extended at half of it."},
 	{Name: "max_buffered_bytes", Default: "32M", Meaning: "Bound on records received but not yet collected by Fluent Bit; receiving pauses above it."},
 	{Name: "max_message_bytes", Default: "64M", Meaning: "Largest decoded (gunzipped) message; a larger one becomes an UNDECODABLE_MESSAGE failure."},
-}, awsconf.Properties...)
+}, append(awsconf.Properties, metrics.Properties...)...)
 
 type config struct {
 	queueURL    string

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/whirlpool-events/whirlpool/plugins/awsconf"
+	"github.com/whirlpool-events/whirlpool/plugins/metrics"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 )
 
@@ -53,6 +54,8 @@ type Receiver struct {
 	paused   bool
 	closed   bool
 
+	metrics *metrics.Instance
+
 	deletes     chan []*held
 	stopDeletes chan struct{} // closed by Close: the deleter drains and exits
 }
@@ -83,7 +86,33 @@ func New(env plugin.Env) (plugin.Input, error) {
 			o.BaseEndpoint = aws.String(cfg.aws.Endpoint)
 		}
 	})
-	return start(cfg, env.Log, client), nil
+	m, err := metrics.Read(Properties.Read(env.Config), "sqs", env.Name)
+	if err != nil {
+		return nil, err
+	}
+	r := start(cfg, env.Log, client)
+	r.metrics = m
+	for _, c := range []struct {
+		name, help string
+		v          func(*Stats) int64
+	}{
+		{"sqs_in_messages_received_total", "SQS messages received.", func(s *Stats) int64 { return s.Received }},
+		{"sqs_in_records_total", "Records decoded from messages (failures included).", func(s *Stats) int64 { return s.Records }},
+		{"sqs_in_undecodable_total", "Records that became UNDECODABLE_MESSAGE failures.", func(s *Stats) int64 { return s.Failures }},
+		{"sqs_in_messages_deleted_total", "Messages deleted after Fluent Bit's cleanup.", func(s *Stats) int64 { return s.Deleted }},
+		{"sqs_in_delete_errors_total", "Messages whose delete failed (they reappear after the visibility timeout).", func(s *Stats) int64 { return s.DeleteErrors }},
+		{"sqs_in_visibility_extended_total", "Visibility timeout extensions of held messages.", func(s *Stats) int64 { return s.Extended }},
+		{"sqs_in_receive_errors_total", "Failed ReceiveMessage calls.", func(s *Stats) int64 { return s.ReceiveErrors }},
+	} {
+		v := c.v
+		m.CounterFunc(c.name, c.help, func() float64 { r.stats.mu.Lock(); defer r.stats.mu.Unlock(); return float64(v(&r.stats)) })
+	}
+	m.GaugeFunc("sqs_in_buffered_bytes", "Record bytes received but not yet collected by Fluent Bit.", func() float64 {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return float64(r.bytes)
+	})
+	return r, nil
 }
 
 func start(cfg *config, log plugin.Logger, client *awssqs.Client) *Receiver {
@@ -394,6 +423,9 @@ func (r *Receiver) Close() error {
 	case <-done:
 	case <-time.After(30 * time.Second):
 		return errors.New("deletes still running after 30s; their messages will reappear after the visibility timeout")
+	}
+	if r.metrics != nil {
+		r.metrics.Close()
 	}
 	r.mu.Lock()
 	left := len(r.inflight)
