@@ -7,6 +7,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/inputs/eventing"
 	sqsin "github.com/whirlpool-events/whirlpool/inputs/sqs"
+	sqsout "github.com/whirlpool-events/whirlpool/outputs/sqs"
 	"github.com/whirlpool-events/whirlpool/plugins/props"
 )
 
@@ -15,6 +16,7 @@ import (
 var documented = map[string]props.Set{
 	"### `eventing` input": eventing.Properties,
 	"### `sqs` input":      sqsin.Properties,
+	"### `sqs` output":     sqsout.Properties,
 }
 
 // TestReadmeDocumentsEveryProperty keeps the README's property tables in step

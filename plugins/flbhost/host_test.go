@@ -15,9 +15,11 @@ import (
 	"github.com/tinylib/msgp/msgp"
 	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
 
 func TestMain(m *testing.M) {
+	testenv.ProcessEnv(testenv.AWSTestEnv)
 	code := m.Run()
 	flbhost.Cleanup()
 	os.Exit(code)
@@ -419,7 +421,7 @@ func TestShims(t *testing.T) {
 	}{
 		{"plugins/in_eventing", flbhost.Input, "eventing", flbhost.Config{"listen": "127.0.0.1", "port": "0"}},
 		{"plugins/in_sqs", flbhost.Input, "sqs", flbhost.Config{"queue_url": "http://127.0.0.1:9/123456789012/q", "region": "us-east-1", "wait_time_seconds": "0"}},
-		{"plugins/out_sqs", flbhost.Output, "sqs", flbhost.Config{}},
+		{"plugins/out_sqs", flbhost.Output, "sqs", flbhost.Config{"queue_url": "http://127.0.0.1:9/123456789012/q", "region": "us-east-1", "max_retries": "0"}},
 		{"plugins/out_redshift", flbhost.Output, "redshift", flbhost.Config{}},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {

@@ -1,0 +1,188 @@
+package sqs
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/whirlpool-events/whirlpool/plugins/awsconf"
+	"github.com/whirlpool-events/whirlpool/plugins/metrics"
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/plugins/props"
+)
+
+// Limits of the service.
+const (
+	maxEntriesPerBatch = 10      // SendMessageBatch entries
+	serviceMaxBytes    = 1 << 20 // a message, and a whole batch (since August 2025)
+	minMessageBytes    = 1 << 10
+)
+
+// Properties are the output's Fluent Bit properties, in README order.
+var Properties = append(append(append(props.Set{
+	{Name: "queue_url", Meaning: "URL of the queue (required); a name ending in .fifo makes a FIFO queue"},
+}, awsconf.Properties...), props.Set{
+	{Name: "format", Default: "ndjson", Meaning: "message body: event (one JSON record per message) or ndjson (records packed, one per line)"},
+	{Name: "compression", Default: "none", Meaning: "none or gzip (ndjson only: the body is base64 of the gzip of the ndjson)"},
+	{Name: "max_message_bytes", Default: "1M", Meaning: "largest message, body plus attributes, 1K to 1M (256K for queues with the older limit)"},
+	{Name: "max_batch_bytes", Default: "1M", Meaning: "largest SendMessageBatch request (sum of its messages), max_message_bytes to 1M"},
+	{Name: "max_events_per_message", Default: "0", Meaning: "most events packed in one message; 0 means no limit"},
+	{Name: "max_retries", Default: "3", Meaning: "resends of failed entries or requests within one flush before the chunk is handed back to Fluent Bit for retry (0-10)"},
+	{Name: "concurrency", Default: "4", Meaning: "SendMessageBatch requests in flight per flush (1-64); FIFO queues always send one at a time"},
+	{Name: "message_group_id", Meaning: "FIFO: a static MessageGroupId for every message (overrides message_group_id_key)"},
+	{Name: "message_group_id_key", Default: "game", Meaning: "FIFO: record field whose value is the MessageGroupId (fallback: \"default\")"},
+	{Name: "deduplication_id_key", Default: "uuid", Meaning: "FIFO: record field that identifies an event; a message's MessageDeduplicationId is derived from its events' values"},
+	{Name: "enrich", Default: "off", Meaning: "on: records not in the Whirlpool record contract are enriched into it (uuid, fired_ts, event key, body)"},
+	{Name: "game_key", Default: "game", Meaning: "enrich: record field holding the game"},
+	{Name: "version_key", Default: "version", Meaning: "enrich: record field holding the version"},
+	{Name: "event_key", Default: "event", Meaning: "enrich: record field holding the event name"},
+	{Name: "tag_regex", Meaning: "enrich: regular expression on the tag with named groups game, version and event, used when the fields are absent"},
+}...), metrics.Properties...)
+
+// Format values.
+const (
+	FormatEvent  = "event"
+	FormatNDJSON = "ndjson"
+	// FormatNDJSONGzipBase64 is the wire name of ndjson with compression gzip.
+	FormatNDJSONGzipBase64 = "ndjson.gz.b64"
+)
+
+// Config is one instance's parsed configuration.
+type Config struct {
+	QueueURL string
+	FIFO     bool
+	AWS      awsconf.Settings
+
+	Format          string // FormatEvent or FormatNDJSON
+	Gzip            bool
+	MaxMessageBytes int
+	MaxBatchBytes   int
+	MaxEvents       int // 0: no limit
+	MaxRetries      int
+	Concurrency     int
+
+	GroupID      string // static MessageGroupId
+	GroupIDKey   string
+	DedupIDKey   string
+	Enrich       bool
+	GameKey      string
+	VersionKey   string
+	EventKey     string
+	TagRegex     *regexp.Regexp
+	tagGroupsIdx [3]int // submatch indexes of game, version, event
+}
+
+// WireFormat is the whirlpool.format attribute value of the config's messages.
+func (c *Config) WireFormat() string {
+	if c.Format == FormatEvent {
+		return FormatEvent
+	}
+	if c.Gzip {
+		return FormatNDJSONGzipBase64
+	}
+	return FormatNDJSON
+}
+
+// ParseConfig reads and checks every property; the error names each bad
+// property.
+func ParseConfig(cfg plugin.Config) (*Config, error) {
+	r := Properties.Read(cfg)
+	c := &Config{
+		QueueURL:        r.Required("queue_url"),
+		AWS:             awsconf.Read(r),
+		Format:          r.Enum("format", FormatEvent, FormatNDJSON),
+		MaxMessageBytes: int(r.Size("max_message_bytes", minMessageBytes, serviceMaxBytes)),
+		MaxBatchBytes:   int(r.Size("max_batch_bytes", minMessageBytes, serviceMaxBytes)),
+		MaxEvents:       r.Int("max_events_per_message", 0, 1_000_000),
+		MaxRetries:      r.Int("max_retries", 0, 10),
+		Concurrency:     r.Int("concurrency", 1, 64),
+		GroupID:         r.String("message_group_id"),
+		GroupIDKey:      r.String("message_group_id_key"),
+		DedupIDKey:      r.String("deduplication_id_key"),
+		Enrich:          r.Bool("enrich"),
+		GameKey:         r.String("game_key"),
+		VersionKey:      r.String("version_key"),
+		EventKey:        r.String("event_key"),
+		TagRegex:        r.Regexp("tag_regex"),
+	}
+	c.Gzip = r.Enum("compression", "none", "gzip") == "gzip"
+
+	if c.QueueURL != "" {
+		u, err := url.Parse(c.QueueURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+			r.Fail("queue_url", "invalid value %q: want the queue's URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/events", c.QueueURL)
+		}
+		c.FIFO = strings.HasSuffix(strings.TrimRight(c.QueueURL, "/"), ".fifo")
+	}
+	if c.Gzip && c.Format != FormatNDJSON {
+		r.Fail("compression", "gzip needs format ndjson (format is %q)", c.Format)
+	}
+	if c.MaxBatchBytes < c.MaxMessageBytes && c.MaxBatchBytes != 0 && c.MaxMessageBytes != 0 {
+		r.Fail("max_batch_bytes", "%d is smaller than max_message_bytes (%d)", c.MaxBatchBytes, c.MaxMessageBytes)
+	}
+	if c.GroupID != "" && !validSQSID(c.GroupID) {
+		r.Fail("message_group_id", "invalid value %q: want 1 to 128 ASCII letters, digits or punctuation", c.GroupID)
+	}
+	if c.TagRegex != nil {
+		names := c.TagRegex.SubexpNames()
+		for i, want := range []string{"game", "version", "event"} {
+			c.tagGroupsIdx[i] = -1
+			for j, n := range names {
+				if n == want {
+					c.tagGroupsIdx[i] = j
+				}
+			}
+			if c.tagGroupsIdx[i] < 0 {
+				r.Fail("tag_regex", "no named group (?P<%s>...) in %q", want, c.TagRegex.String())
+			}
+		}
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// RegionFromQueueURL returns the region in an AWS queue URL's host
+// (sqs.REGION.amazonaws.com[.cn], REGION.queue.amazonaws.com,
+// vpce-...sqs.REGION.vpce.amazonaws.com), or "".
+func RegionFromQueueURL(queueURL string) string {
+	u, err := url.Parse(queueURL)
+	if err != nil {
+		return ""
+	}
+	labels := strings.Split(strings.ToLower(u.Hostname()), ".")
+	for i, l := range labels {
+		if l == "sqs" && i+1 < len(labels) && looksLikeRegion(labels[i+1]) {
+			return labels[i+1]
+		}
+		if l == "queue" && i > 0 && looksLikeRegion(labels[i-1]) {
+			return labels[i-1]
+		}
+	}
+	return ""
+}
+
+var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+
+func looksLikeRegion(s string) bool { return regionRe.MatchString(s) }
+
+// validSQSID reports whether s is a valid MessageGroupId or
+// MessageDeduplicationId: 1 to 128 ASCII letters, digits or punctuation.
+func validSQSID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Config) String() string {
+	return fmt.Sprintf("queue_url=%s fifo=%t format=%s gzip=%t max_message_bytes=%d max_batch_bytes=%d max_events_per_message=%d concurrency=%d enrich=%t",
+		c.QueueURL, c.FIFO, c.Format, c.Gzip, c.MaxMessageBytes, c.MaxBatchBytes, c.MaxEvents, c.Concurrency, c.Enrich)
+}

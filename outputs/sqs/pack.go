@@ -1,0 +1,389 @@
+package sqs
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"strconv"
+	"sync"
+)
+
+// Message attribute names and types of the wire format.
+const (
+	AttrFormat = "whirlpool.format"
+	AttrCount  = "whirlpool.count"
+	typeString = "String"
+	typeNumber = "Number"
+)
+
+// attrBytes is what SQS counts for the two attributes of a message holding
+// count events: each attribute's name, data type and value.
+func attrBytes(format string, count int) int {
+	return len(AttrFormat) + len(typeString) + len(format) +
+		len(AttrCount) + len(typeNumber) + digits(count)
+}
+
+func digits(n int) int {
+	d := 1
+	for n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
+}
+
+// message is one SQS message ready to send.
+type message struct {
+	body  string
+	count int // events in it
+	size  int // body plus attributes, as SQS counts it
+	group string
+	dedup string
+	first int // index (into events) of its first event, for logs
+}
+
+// packer groups the encoded events of one flush into messages. Its output
+// depends only on its input and the configuration, so a retried chunk packs
+// into the same messages.
+type packer struct {
+	cfg    *Config
+	format string // wire format value
+	arena  []byte
+	events []event
+	msgs   []message
+	// dropped lists the events that cannot fit in a message even alone.
+	dropped []int
+
+	gz    *gzip.Writer
+	gzBuf bytes.Buffer
+	tmp   []byte
+}
+
+var gzipPool = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return w
+}}
+
+// pack fills p.msgs (and p.dropped) from p.events.
+func (p *packer) pack() {
+	p.format = p.cfg.WireFormat()
+	if !p.cfg.FIFO {
+		p.packSeq(nil)
+		return
+	}
+	// FIFO: events of different groups never share a message. Groups keep
+	// the order of their first event; events keep their order in a group.
+	order := []string{}
+	seqs := map[string][]int32{}
+	for i := range p.events {
+		g := p.groupOf(i)
+		p.events[i].gid = g
+		if _, ok := seqs[g]; !ok {
+			order = append(order, g)
+		}
+		seqs[g] = append(seqs[g], int32(i))
+	}
+	for _, g := range order {
+		p.packSeq(seqs[g])
+	}
+}
+
+func (p *packer) groupOf(i int) string {
+	if p.cfg.GroupID != "" {
+		return p.cfg.GroupID
+	}
+	if g := p.events[i].group; validSQSID(string(g)) {
+		return string(g)
+	}
+	return "default"
+}
+
+// packSeq packs a sequence of event indexes (nil: all events, in order).
+func (p *packer) packSeq(seq []int32) {
+	n := len(p.events)
+	if seq != nil {
+		n = len(seq)
+	}
+	at := func(k int) int {
+		if seq == nil {
+			return k
+		}
+		return int(seq[k])
+	}
+	switch {
+	case p.cfg.Format == FormatEvent:
+		for k := 0; k < n; k++ {
+			i := at(k)
+			e := &p.events[i]
+			if e.n+attrBytes(p.format, 1) > p.cfg.MaxMessageBytes {
+				p.dropped = append(p.dropped, i)
+				continue
+			}
+			p.emit([]int{i}, string(p.line(i)), e.n+attrBytes(p.format, 1))
+		}
+	case p.cfg.Gzip:
+		p.packGzip(n, at)
+	default:
+		p.packPlain(n, at)
+	}
+}
+
+func (p *packer) line(i int) []byte {
+	e := &p.events[i]
+	return p.arena[e.off : e.off+e.n]
+}
+
+// packPlain fills ndjson messages up to the byte and event caps.
+func (p *packer) packPlain(n int, at func(int) int) {
+	max := p.cfg.MaxMessageBytes
+	var cur []int
+	raw := 0
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		p.emit(cur, p.joined(cur, raw), raw+attrBytes(p.format, len(cur)))
+		cur = cur[:0]
+		raw = 0
+	}
+	for k := 0; k < n; k++ {
+		i := at(k)
+		e := &p.events[i]
+		if e.n+attrBytes(p.format, 1) > max {
+			p.dropped = append(p.dropped, i)
+			continue
+		}
+		add := e.n
+		if len(cur) > 0 {
+			add++ // the newline before it
+		}
+		if len(cur) > 0 && (raw+add+attrBytes(p.format, len(cur)+1) > max ||
+			(p.cfg.MaxEvents > 0 && len(cur) >= p.cfg.MaxEvents)) {
+			flush()
+			add = e.n
+		}
+		cur = append(cur, i)
+		raw += add
+	}
+	flush()
+}
+
+// joined returns the lines of events idx joined by newlines (raw bytes long).
+// Consecutive events written one after another in the arena are one slice
+// of it already.
+func (p *packer) joined(idx []int, raw int) string {
+	first, last := &p.events[idx[0]], &p.events[idx[len(idx)-1]]
+	if last.off+last.n-first.off == raw && p.contiguous(idx) {
+		return string(p.arena[first.off : last.off+last.n])
+	}
+	b := make([]byte, 0, raw)
+	for j, i := range idx {
+		if j > 0 {
+			b = append(b, '\n')
+		}
+		b = append(b, p.line(i)...)
+	}
+	return string(b)
+}
+
+// contiguous reports whether idx are consecutive events, each followed by
+// one newline in the arena.
+func (p *packer) contiguous(idx []int) bool {
+	for j := 1; j < len(idx); j++ {
+		prev := &p.events[idx[j-1]]
+		if idx[j] != idx[j-1]+1 || p.events[idx[j]].off != prev.off+prev.n+1 {
+			return false
+		}
+	}
+	return true
+}
+
+// packGzip fills gzip+base64 messages close to the cap: it takes a run of
+// events whose raw size should compress to the cap at the ratio seen so far
+// in this flush, compresses it, and shrinks the run while it is too big.
+func (p *packer) packGzip(n int, at func(int) int) {
+	max := p.cfg.MaxMessageBytes
+	// Largest compressed size whose base64 fits beside the attributes.
+	capC := (max - attrBytes(p.format, 9999999)) / 4 * 3
+	ratio := 0.5 // compressed / raw; learnt from each message of this flush
+	idx := make([]int, 0, 64)
+	for k := 0; k < n; {
+		// Choose a run by raw size.
+		target := float64(capC) / ratio
+		idx = idx[:0]
+		raw := 0
+		for j := k; j < n; j++ {
+			e := &p.events[at(j)]
+			add := e.n
+			if len(idx) > 0 {
+				add++
+			}
+			if len(idx) > 0 && (float64(raw+add) > target || (p.cfg.MaxEvents > 0 && len(idx) >= p.cfg.MaxEvents)) {
+				break
+			}
+			idx = append(idx, at(j))
+			raw += add
+		}
+		grows := 0
+		shrunk := false
+		for {
+			c := p.compress(idx)
+			size := base64.StdEncoding.EncodedLen(c) + attrBytes(p.format, len(idx))
+			if raw > 0 {
+				if r := float64(c) / float64(raw); r > 0.001 {
+					ratio = r
+				}
+			}
+			end := k + len(idx) // next event not in the run
+			full := p.cfg.MaxEvents > 0 && len(idx) >= p.cfg.MaxEvents
+			if size <= max && !shrunk && grows < 3 && end < n && !full && size < max*9/10 {
+				// Well under the cap with events left: the estimate was
+				// pessimistic. Take more at the ratio just measured.
+				grows++
+				target := float64(capC) / ratio * 0.97
+				for j := end; j < n; j++ {
+					e := &p.events[at(j)]
+					if float64(raw+1+e.n) > target || (p.cfg.MaxEvents > 0 && len(idx) >= p.cfg.MaxEvents) {
+						break
+					}
+					idx = append(idx, at(j))
+					raw += 1 + e.n
+				}
+				if k+len(idx) > end {
+					continue
+				}
+			}
+			if size <= max {
+				body := base64.StdEncoding.EncodeToString(p.gzBuf.Bytes())
+				p.emit(idx, body, size)
+				k += len(idx)
+				break
+			}
+			if len(idx) == 1 {
+				p.dropped = append(p.dropped, idx[0])
+				k++
+				break
+			}
+			// Too big: keep the share that should fit, with a margin.
+			shrunk = true
+			keep := int(float64(len(idx)) * float64(capC) / float64(c) * 0.95)
+			if keep >= len(idx) {
+				keep = len(idx) - 1
+			}
+			if keep < 1 {
+				keep = 1
+			}
+			idx = idx[:keep]
+			raw = 0
+			for j, i := range idx {
+				raw += p.events[i].n
+				if j > 0 {
+					raw++
+				}
+			}
+		}
+	}
+}
+
+// compress gzips the lines of idx joined by newlines into p.gzBuf and
+// returns the compressed size.
+func (p *packer) compress(idx []int) int {
+	if p.gz == nil {
+		p.gz = gzipPool.Get().(*gzip.Writer)
+	}
+	p.gzBuf.Reset()
+	p.gz.Reset(&p.gzBuf)
+	raw := 0
+	for j, i := range idx {
+		raw += p.events[i].n
+		if j > 0 {
+			raw++
+		}
+	}
+	first, last := &p.events[idx[0]], &p.events[idx[len(idx)-1]]
+	if last.off+last.n-first.off == raw && p.contiguous(idx) {
+		_, _ = p.gz.Write(p.arena[first.off : last.off+last.n])
+	} else {
+		for j, i := range idx {
+			if j > 0 {
+				_, _ = p.gz.Write([]byte{'\n'})
+			}
+			_, _ = p.gz.Write(p.line(i))
+		}
+	}
+	_ = p.gz.Close()
+	return p.gzBuf.Len()
+}
+
+// release returns pooled resources.
+func (p *packer) release() {
+	if p.gz != nil {
+		p.gz.Reset(nil)
+		gzipPool.Put(p.gz)
+		p.gz = nil
+	}
+}
+
+// emit appends a message for events idx.
+func (p *packer) emit(idx []int, body string, size int) {
+	m := message{body: body, count: len(idx), size: size, first: idx[0]}
+	if p.cfg.FIFO {
+		m.group = p.events[idx[0]].gid
+		m.dedup = p.dedupID(idx)
+	}
+	p.msgs = append(p.msgs, m)
+}
+
+// dedupID derives a message's MessageDeduplicationId from its events: an
+// event's own value when the message holds one event and the value is a
+// valid id, else the hex SHA-256 of the events' values (or, for an event
+// without one, its JSON line), newline-separated.
+func (p *packer) dedupID(idx []int) string {
+	if len(idx) == 1 {
+		if d := p.events[idx[0]].dedup; validSQSID(string(d)) {
+			return string(d)
+		}
+	}
+	h := sha256.New()
+	for _, i := range idx {
+		if d := p.events[i].dedup; len(d) > 0 {
+			h.Write(d)
+		} else {
+			h.Write(p.line(i))
+		}
+		h.Write([]byte{'\n'})
+	}
+	var sum [32]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// batch is one SendMessageBatch request: indexes into the flush's messages.
+type batch []int
+
+// makeBatches groups messages (those not yet delivered) into requests of at
+// most 10 entries and maxBytes bytes, in order.
+func makeBatches(msgs []message, skip func(int) bool, maxBytes int) []batch {
+	var out []batch
+	var cur batch
+	size := 0
+	for i := range msgs {
+		if skip != nil && skip(i) {
+			continue
+		}
+		if len(cur) > 0 && (len(cur) == maxEntriesPerBatch || size+msgs[i].size > maxBytes) {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, i)
+		size += msgs[i].size
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// entryID names message i of a flush in a SendMessageBatch request.
+func entryID(i int) string { return "m" + strconv.Itoa(i) }
