@@ -69,7 +69,7 @@ func TestEdgeToQueueToProcessor(t *testing.T) {
 			in.Exit()
 			out.Exit()
 
-			rx, err := sqsIn.NewInput(flbhost.Config{"queue_url": queue, "endpoint": srv.Endpoint, "wait_time_seconds": "1"})
+			rx, err := sqsIn.NewInput(flbhost.Config{"queue_url": queue, "endpoint": srv.Endpoint, "wait_time_seconds": "1", "validate": "off"})
 			if err != nil {
 				t.Fatal(err)
 			}

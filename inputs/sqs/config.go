@@ -3,6 +3,7 @@ package sqs
 import (
 	"time"
 
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/plugins/awsconf"
 	"github.com/whirlpool-events/whirlpool/plugins/metrics"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
@@ -18,7 +19,16 @@ var Properties = append(props.Set{
 	{Name: "visibility_timeout", Default: "60s", Meaning: "Visibility timeout asked for received messages; held messages are extended at half of it."},
 	{Name: "max_buffered_bytes", Default: "32M", Meaning: "Bound on records received but not yet collected by Fluent Bit; receiving pauses above it."},
 	{Name: "max_message_bytes", Default: "64M", Meaning: "Largest decoded (gunzipped) message; a larger one becomes an UNDECODABLE_MESSAGE failure."},
-}, append(awsconf.Properties, metrics.Properties...)...)
+	{Name: "validate", Default: "on", Meaning: "Validate every record against the data model (the model_* properties below) and emit valid records and failure records; off emits the records as received."},
+}, concat(awsconf.Properties, validate.Properties, metrics.Properties)...)
+
+func concat(sets ...props.Set) props.Set {
+	var out props.Set
+	for _, s := range sets {
+		out = append(out, s...)
+	}
+	return out
+}
 
 type config struct {
 	queueURL    string
@@ -29,6 +39,7 @@ type config struct {
 	maxBuffered int64
 	maxDecoded  int64
 	aws         awsconf.Settings
+	validate    bool
 }
 
 func parseConfig(c plugin.Config) (*config, error) {
@@ -42,6 +53,7 @@ func parseConfig(c plugin.Config) (*config, error) {
 		maxBuffered: r.Size("max_buffered_bytes", 1<<20, 1<<34),
 		maxDecoded:  r.Size("max_message_bytes", 1<<10, 1<<30),
 		aws:         awsconf.Read(r),
+		validate:    r.Bool("validate"),
 	}
 	if cfg.queueURL != "" {
 		r.URL("queue_url")

@@ -12,12 +12,12 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	jsoniter "github.com/json-iterator/go"
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
 )
 
@@ -30,7 +30,7 @@ const (
 )
 
 // UndecodableMessage is the failure code of a message that cannot be read.
-const UndecodableMessage = "UNDECODABLE_MESSAGE"
+const UndecodableMessage = string(validate.UndecodableMessage)
 
 // message is what the decoder needs of one SQS message.
 type message struct {
@@ -71,11 +71,10 @@ func (d *decoder) appendMessage(dst []byte, m message) ([]byte, int, int) {
 	case formatGzipB64:
 		var err error
 		if body, err = d.gunzip(m.body); err != nil {
-			return appendFailure(dst, m, 0, []byte(m.body), "gzip+base64 ndjson", err.Error()), 1, 1
+			return appendFailure(dst, m, 0, []byte(m.body), err.Error()), 1, 1
 		}
 	default:
-		return appendFailure(dst, m, 0, []byte(m.body), "a known whirlpool.format",
-			fmt.Sprintf("unknown %s %q", FormatAttribute, m.format)), 1, 1
+		return appendFailure(dst, m, 0, []byte(m.body), fmt.Sprintf("unknown %s %q", FormatAttribute, m.format)), 1, 1
 	}
 	n, failed := 0, 0
 	for len(body) > 0 {
@@ -96,7 +95,7 @@ func (d *decoder) appendMessage(dst []byte, m message) ([]byte, int, int) {
 		n++
 	}
 	if n == 0 {
-		return appendFailure(dst, m, 0, []byte(m.body), "at least one JSON record", "the message holds no record"), 1, 1
+		return appendFailure(dst, m, 0, []byte(m.body), "the message holds no record"), 1, 1
 	}
 	return dst, n, failed
 }
@@ -131,7 +130,7 @@ func (d *decoder) appendLine(dst []byte, line []byte, m message, index int) ([]b
 	start := len(dst)
 	out, err := d.appendJSONRecord(dst, line, m.sent)
 	if err != nil {
-		return appendFailure(dst[:start], m, index, line, "a JSON object", err.Error()), false
+		return appendFailure(dst[:start], m, index, line, err.Error()), false
 	}
 	return out, true
 }
@@ -276,48 +275,12 @@ func putUint32(b []byte, n int) {
 	b[0], b[1], b[2], b[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
 }
 
-// appendFailure appends a failure record (the failure contract of
-// filters/validate) for text that could not be decoded. Its uuid is derived
-// from the message id and the line, so a redelivered message yields the same
-// failure, which the loader's dedupe keeps once.
-func appendFailure(dst []byte, m message, index int, text []byte, expected, reason string) []byte {
+// appendFailure appends the UNDECODABLE_MESSAGE failure record for text
+// (a message, or one line of one) that could not be decoded. Its uuid is
+// derived from the message id and the line, so a redelivered message yields
+// the same failure, which the loader's dedupe keeps once.
+func appendFailure(dst []byte, m message, index int, text []byte, reason string) []byte {
 	seed := sha256.Sum256([]byte(m.id))
 	uuid := enrich.FormatUUID(enrich.DeterministicUUID(m.sent, seed, index))
-	actual := text
-	if len(actual) > 256 {
-		actual = actual[:256]
-		for len(actual) > 0 && !utf8.Valid(actual) {
-			actual = actual[:len(actual)-1]
-		}
-	}
-	quoted, _ := json.Marshal(string(text)) // raw text kept as a JSON string
-	dst = record.AppendRecord(dst, m.sent, nil, nil)
-	dst = msgp.AppendMapHeader(dst, 8)
-	dst = msgp.AppendString(dst, enrich.FieldUUID)
-	dst = msgp.AppendString(dst, uuid)
-	dst = msgp.AppendString(dst, enrich.FieldFiredTS)
-	dst = msgp.AppendString(dst, enrich.FiredTS(m.sent))
-	for _, k := range []string{enrich.FieldGame, enrich.FieldVersion, enrich.FieldEvent} {
-		dst = msgp.AppendString(dst, k)
-		dst = msgp.AppendString(dst, "")
-	}
-	dst = msgp.AppendString(dst, enrich.FieldBody)
-	dst = msgp.AppendStringFromBytes(dst, quoted)
-	dst = msgp.AppendString(dst, "definition_version")
-	dst = msgp.AppendNil(dst)
-	dst = msgp.AppendString(dst, "errors")
-	dst = msgp.AppendArrayHeader(dst, 1)
-	dst = msgp.AppendMapHeader(dst, 6)
-	for _, kv := range [...][2]string{
-		{"code", UndecodableMessage},
-		{"path", ""},
-		{"rule", "format"},
-		{"expected", expected},
-		{"actual", string(actual)},
-		{"message", fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, reason)},
-	} {
-		dst = msgp.AppendString(dst, kv[0])
-		dst = msgp.AppendString(dst, kv[1])
-	}
-	return dst
+	return validate.AppendUndecodable(dst, m.sent, uuid, text, fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, reason))
 }

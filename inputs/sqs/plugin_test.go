@@ -37,7 +37,7 @@ func TestPluginInstancesKeepTheirOwnQueues(t *testing.T) {
 	}
 	instances := map[string]*flbhost.InputInstance{}
 	for _, q := range []string{"a", "b"} {
-		in, err := p.NewInput(flbhost.Config{"queue_url": srv.QueueURL(q), "endpoint": srv.Endpoint, "region": "us-east-1", "wait_time_seconds": "1", "tag": "from." + q})
+		in, err := p.NewInput(flbhost.Config{"queue_url": srv.QueueURL(q), "endpoint": srv.Endpoint, "region": "us-east-1", "wait_time_seconds": "1", "tag": "from." + q, "validate": "off"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,6 +90,69 @@ func TestPluginInstancesKeepTheirOwnQueues(t *testing.T) {
 		}
 		if n := out.Attributes["ApproximateNumberOfMessages"]; n != "0" {
 			t.Errorf("queue %s still holds %s messages", q, n)
+		}
+	}
+}
+
+// TestPluginValidatesAgainstTheModel receives contract records and emits
+// valid records (definition, destinations, typed columns) and failures.
+func TestPluginValidatesAgainstTheModel(t *testing.T) {
+	srv := testenv.SQS(t, "events")
+	root, err := flbhost.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	so, err := flbhost.Build("plugins/in_sqs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := flbhost.Load(so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := p.NewInput(flbhost.Config{"queue_url": srv.QueueURL("events"), "endpoint": srv.Endpoint, "wait_time_seconds": "1",
+		"model_file": root + "/filters/validate/testdata/model.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	defer in.Exit()
+	line := func(game, version, body string) string {
+		return `{"uuid":"0190d6b4-7c2a-7c3e-8f00-00000000000` + version[len(version)-1:] + `","fired_ts":"2026-11-21T23:45:27.123Z","game":"` + game + `","version":"` + version + `","event":"level_up","body":` + body + `}`
+	}
+	ndjson := strings.Join([]string{
+		line("galaxy", "1.2", `{"player":{"id":"p1"},"level":7,"score":120,"won":true}`),
+		line("galaxy", "1.3", `{"player":{"id":"p2"}}`),
+		line("nosuchgame", "1.4", `{"player":{"id":"p3"},"level":1}`),
+	}, "\n")
+	_, err = srv.Client().SendMessage(context.Background(), &awssqs.SendMessageInput{QueueUrl: aws.String(srv.QueueURL("events")), MessageBody: aws.String(ndjson),
+		MessageAttributes: map[string]types.MessageAttributeValue{"whirlpool.format": {DataType: aws.String("String"), StringValue: aws.String("ndjson")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Start()
+	if !in.WaitBytes(1, 10*time.Second) {
+		t.Fatal("nothing received")
+	}
+	var got []string
+	for _, a := range in.Drain() {
+		d := record.NewDecoder(a.Data)
+		var r record.Record
+		for d.Next(&r) {
+			j, _ := r.Body.AppendJSON(nil)
+			got = append(got, string(j))
+		}
+	}
+	if len(got) != 3 {
+		t.Fatalf("records %q", got)
+	}
+	for i, want := range []string{
+		`"definition_version":"v1","expand_index":-1,"destinations":["events.level_up"],"columns":{"player_id":"p1"`,
+		`"code":"MANDATORY_FIELD_MISSING","path":"level"`,
+		`"code":"UNKNOWN_GAME"`,
+	} {
+		if !strings.Contains(got[i], want) {
+			t.Errorf("record %d: %s\nlacks %s", i, got[i], want)
 		}
 	}
 }

@@ -13,9 +13,11 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/plugins/awsconf"
 	"github.com/whirlpool-events/whirlpool/plugins/metrics"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/plugins/record"
 )
 
 // Plugin registers the input with the glue.
@@ -41,6 +43,9 @@ type Receiver struct {
 	log    plugin.Logger
 	client *awssqs.Client
 	stats  Stats
+	// validator, when set, turns every received record into valid and
+	// failure records before Fluent Bit sees it.
+	validator *validate.Validator
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -90,7 +95,14 @@ func New(env plugin.Env) (plugin.Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := start(cfg, env.Log, client)
+	var v *validate.Validator
+	if cfg.validate {
+		if v, err = validate.New(env); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	r := start(cfg, env.Log, client, v)
 	r.metrics = m
 	for _, c := range []struct {
 		name, help string
@@ -115,9 +127,9 @@ func New(env plugin.Env) (plugin.Input, error) {
 	return r, nil
 }
 
-func start(cfg *config, log plugin.Logger, client *awssqs.Client) *Receiver {
+func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Validator) *Receiver {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &Receiver{cfg: cfg, log: log, client: client, ctx: ctx, cancel: cancel,
+	r := &Receiver{cfg: cfg, log: log, client: client, validator: v, ctx: ctx, cancel: cancel,
 		inflight: map[*held]struct{}{}, deletes: make(chan []*held, 1024), stopDeletes: make(chan struct{})}
 	r.cond = sync.NewCond(&r.mu)
 	for i := 0; i < cfg.pollers; i++ {
@@ -183,6 +195,9 @@ func (r *Receiver) poll() {
 				msg.sent = time.UnixMilli(ms).UTC()
 			}
 			records, n, failed := dec.appendMessage(nil, msg)
+			if r.validator != nil {
+				records = r.validateAll(records)
+			}
 			if failed > 0 {
 				r.log.Warnf("message %s: %d of %d records could not be decoded; they become %s failures", msg.id, failed, n, UndecodableMessage)
 			}
@@ -195,6 +210,26 @@ func (r *Receiver) poll() {
 		r.bytes += size
 		r.mu.Unlock()
 	}
+}
+
+// validateAll validates every record that is not validated yet (the
+// decoder's UNDECODABLE_MESSAGE failures already are).
+func (r *Receiver) validateAll(records []byte) []byte {
+	out := make([]byte, 0, len(records)+len(records)/2)
+	d := record.NewDecoder(records)
+	var rec record.Record
+	for d.Next(&rec) {
+		if validate.StatusOf(rec.Body) != validate.Unvalidated {
+			out = record.AppendRecord(out, rec.Time, rec.Meta, rec.Body)
+			continue
+		}
+		out = r.validator.AppendValidated(out, rec)
+	}
+	if err := d.Err(); err != nil { // cannot happen: the decoder wrote these records
+		r.log.Errorf("validating received records: %v", err)
+		return records
+	}
+	return out
 }
 
 // Collect appends every pending message's records, whole, and returns done,
@@ -426,6 +461,9 @@ func (r *Receiver) Close() error {
 	}
 	if r.metrics != nil {
 		r.metrics.Close()
+	}
+	if r.validator != nil {
+		r.validator.Close()
 	}
 	r.mu.Lock()
 	left := len(r.inflight)

@@ -46,7 +46,7 @@ func awsTestEnv(t *testing.T) {
 func newTestReceiver(t *testing.T, srv *testenv.SQSServer, queue string, extra cfgMap) *Receiver {
 	t.Helper()
 	awsTestEnv(t)
-	cfg := cfgMap{"queue_url": srv.QueueURL(queue), "endpoint": srv.Endpoint, "region": "us-east-1", "wait_time_seconds": "1", "pollers": "2"}
+	cfg := cfgMap{"queue_url": srv.QueueURL(queue), "endpoint": srv.Endpoint, "region": "us-east-1", "wait_time_seconds": "1", "pollers": "2", "validate": "off"}
 	for k, v := range extra {
 		cfg[k] = v
 	}

@@ -38,6 +38,9 @@ func TestValidObjectMatchesReference(t *testing.T) {
 	if validObject([]byte(deep)) {
 		t.Error("nesting beyond record.MaxDepth accepted")
 	}
+	if ok := strings.Repeat(`{"a":`, 900) + `"}{[\\"` + strings.Repeat("}", 900); !validObject([]byte(ok)) {
+		t.Error("nesting within record.MaxDepth, with brackets in a string, refused")
+	}
 }
 
 func FuzzValidObject(f *testing.F) {

@@ -23,12 +23,12 @@ func AppendEventTime(dst []byte, t time.Time) []byte {
 
 // AppendRecord appends one record in Fluent Bit's current (2.0+) form,
 // [[timestamp, metadata], body]. meta and body are encoded msgpack maps;
-// a nil meta is written as an empty map. The caller builds body with the
+// an empty meta is written as an empty map. The caller builds body with the
 // msgp Append* functions (AppendMapHeader, AppendString, ...).
 func AppendRecord(dst []byte, t time.Time, meta, body []byte) []byte {
 	dst = append(dst, 0x92, 0x92) // fixarray(2) of fixarray(2)
 	dst = AppendEventTime(dst, t)
-	if meta == nil {
+	if len(meta) == 0 {
 		dst = msgp.AppendMapHeader(dst, 0)
 	} else {
 		dst = append(dst, meta...)

@@ -1,0 +1,811 @@
+package validate
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/tinylib/msgp/msgp"
+	"github.com/valyala/fastjson"
+
+	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/plugins/record"
+)
+
+// Keys of the records this package reads and writes.
+const (
+	keyUUID       = "uuid"
+	keyFiredTS    = "fired_ts"
+	keyGame       = "game"
+	keyVersion    = "version"
+	keyEvent      = "event"
+	keyBody       = "body"
+	keyDefinition = "definition_version"
+	keyExpand     = "expand_index"
+	keyDests      = "destinations"
+	keyColumns    = "columns"
+	keyErrors     = "errors"
+)
+
+// MaxErrors is the most errors one failure record lists; when an event has
+// more, the last listed error's message says how many were left out.
+const MaxErrors = 100
+
+// MaxActual is the most bytes of an error's `actual` (cut at a UTF-8
+// character boundary).
+const MaxActual = 256
+
+// envelope holds the contract fields of an input record (aliasing it).
+type envelope struct {
+	uuid, firedTS, game, version, event, body []byte
+	has                                       uint8 // bit per key, in contract order
+	fired                                     time.Time
+}
+
+var envKeys = [...]string{keyUUID, keyFiredTS, keyGame, keyVersion, keyEvent, keyBody}
+
+// read takes the contract fields from a record body; a missing key, a
+// value that is not a string, an empty key part or a bad fired_ts is an
+// ENDPOINT_INVALID error each. It reports whether the envelope is usable.
+func (e *envelope) read(body record.Map, w *worker) bool {
+	var wrong uint8
+	err := body.Range(func(k []byte, v record.Value) bool {
+		var i int
+		switch string(k) {
+		case keyUUID:
+			i = 0
+		case keyFiredTS:
+			i = 1
+		case keyGame:
+			i = 2
+		case keyVersion:
+			i = 3
+		case keyEvent:
+			i = 4
+		case keyBody:
+			i = 5
+		default:
+			return true
+		}
+		if e.has&(1<<i) != 0 || wrong&(1<<i) != 0 {
+			return true // the first occurrence counts
+		}
+		s, ok := v.Str()
+		if !ok {
+			wrong |= 1 << i
+			return true
+		}
+		e.has |= 1 << i
+		switch i {
+		case 0:
+			e.uuid = s
+		case 1:
+			e.firedTS = s
+		case 2:
+			e.game = s
+		case 3:
+			e.version = s
+		case 4:
+			e.event = s
+		case 5:
+			e.body = s
+		}
+		return true
+	})
+	if err != nil {
+		w.add(EndpointInvalid, "", "record", "a msgpack map of the record contract", "", "the record body is malformed: "+err.Error())
+		return false
+	}
+	for i, k := range envKeys {
+		switch {
+		case wrong&(1<<i) != 0:
+			w.add(EndpointInvalid, k, "contract", "a string", "", fmt.Sprintf("record key %q is not a string", k))
+		case e.has&(1<<i) == 0:
+			w.add(EndpointInvalid, k, "contract", "a string", "", fmt.Sprintf("record key %q is missing", k))
+		case i >= 2 && i <= 4 && len(fieldOf(e, i)) == 0:
+			w.add(EndpointInvalid, k, "contract", "1-128 bytes", "", fmt.Sprintf("record key %q is empty", k))
+		}
+	}
+	if e.has&2 != 0 {
+		t, ok := parseRFC3339(e.firedTS)
+		if !ok {
+			w.add(EndpointInvalid, keyFiredTS, "rfc3339", "an RFC 3339 time", string(capActual(e.firedTS)), "fired_ts is not an RFC 3339 time")
+		}
+		e.fired = t
+	}
+	return len(w.errs) == 0
+}
+
+func fieldOf(e *envelope, i int) []byte {
+	switch i {
+	case 2:
+		return e.game
+	case 3:
+		return e.version
+	}
+	return e.event
+}
+
+// verr is one error of a failure.
+type verr struct {
+	code                                  Code
+	path, rule, expected, actual, message string
+}
+
+type span struct{ start, end int32 }
+
+// worker holds the per-call state; pooled, one per concurrent call.
+type worker struct {
+	p       fastjson.Parser
+	errs    []verr
+	omitted int
+	vals    []byte // encoded column values
+	pslots  []span // by column slot: parent columns
+	eslots  []span // by element*len(columns)+slot: element columns
+	tmp     []byte
+	path    []byte
+}
+
+func (w *worker) reset() {
+	w.errs = w.errs[:0]
+	w.omitted = 0
+	w.vals = w.vals[:0]
+}
+
+func (w *worker) add(code Code, path, rule, expected, actual, message string) {
+	if len(w.errs) >= MaxErrors {
+		w.omitted++
+		return
+	}
+	if len(actual) > MaxActual {
+		actual = string(capActual([]byte(actual)))
+	}
+	w.errs = append(w.errs, verr{code, path, rule, expected, actual, message})
+}
+
+// validate checks root against d and encodes the columns; it returns the
+// number of expanded elements (0: not expanded).
+func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired time.Time) int {
+	ncol := len(d.columns)
+	if cap(w.pslots) < ncol {
+		w.pslots = make([]span, ncol)
+	}
+	w.pslots = w.pslots[:ncol]
+	for _, f := range d.parent {
+		x := root.Get(f.path...)
+		start := len(w.vals)
+		w.vals = w.check(v, f, x, fired, -1, d)
+		w.pslots[f.slot] = span{int32(start), int32(len(w.vals))}
+	}
+	if d.reject {
+		w.path = w.path[:0]
+		w.unexpected(root, d.rootKeys)
+	}
+	if d.expand == nil {
+		return 0
+	}
+	f := d.expand
+	x := root.Get(f.path...)
+	if x == nil || x.Type() == fastjson.TypeNull {
+		switch {
+		case x == nil && f.mandatory:
+			w.add(MandatoryFieldMissing, f.pathText, "mandatory", "an array", "", fmt.Sprintf("mandatory expand field %s (%s) is missing", f.name, f.pathText))
+		case x != nil && f.mandatory:
+			w.add(MandatoryFieldNull, f.pathText, "mandatory", "an array", "null", fmt.Sprintf("mandatory expand field %s (%s) is null", f.name, f.pathText))
+		}
+		// An optional expand field that is absent: one record, element
+		// columns null.
+		for _, ef := range d.elem {
+			start := len(w.vals)
+			w.vals = msgp.AppendNil(w.vals)
+			w.pslots[ef.slot] = span{int32(start), int32(len(w.vals))}
+		}
+		return 0
+	}
+	if x.Type() != fastjson.TypeArray {
+		w.add(ExpandNotArray, f.pathText, "expand", "an array", jsonTypeName(x), fmt.Sprintf("expand field %s (%s) is %s, not an array", f.name, f.pathText, jsonTypeName(x)))
+		return 0
+	}
+	elems, _ := x.Array()
+	if len(elems) == 0 {
+		w.add(ExpandEmpty, f.pathText, "expand", "at least one element", "[]", fmt.Sprintf("expand field %s (%s) is an empty array", f.name, f.pathText))
+		return 0
+	}
+	if len(elems) > v.opts.ExpandLimit {
+		w.add(ExpandLimitExceeded, f.pathText, "expand_limit", fmt.Sprintf("at most %d elements", v.opts.ExpandLimit), fmt.Sprintf("%d elements", len(elems)),
+			fmt.Sprintf("expand field %s (%s) has %d elements, more than expand_limit %d", f.name, f.pathText, len(elems), v.opts.ExpandLimit))
+		return 0
+	}
+	need := len(elems) * ncol
+	if cap(w.eslots) < need {
+		w.eslots = make([]span, need)
+	}
+	w.eslots = w.eslots[:need]
+	for i, el := range elems {
+		for _, ef := range d.elem {
+			ex := el
+			if len(ef.path) > 0 {
+				ex = el.Get(ef.path...)
+			}
+			start := len(w.vals)
+			w.vals = w.check(v, ef, ex, fired, i, d)
+			w.eslots[i*ncol+ef.slot] = span{int32(start), int32(len(w.vals))}
+		}
+		if d.reject {
+			w.path = append(w.path[:0], f.pathText...)
+			w.path = append(w.path, '.')
+			w.path = strconv.AppendInt(w.path, int64(i), 10)
+			w.unexpected(el, d.elemKeys)
+		}
+	}
+	return len(elems)
+}
+
+// errPath is the path of field f for messages: its path, or for an
+// element field the expand path, the element index and the rest.
+func errPath(f *cfield, elem int, d *cdef) string {
+	if !f.rel || elem < 0 {
+		return f.pathText
+	}
+	p := d.expand.pathText + "." + strconv.Itoa(elem)
+	if len(f.pathText) > 1 {
+		p += f.pathText[1:] // "@.a.b" -> ".a.b"
+	}
+	return p
+}
+
+// unexpected adds an UNEXPECTED_FIELD error for every key of object x that
+// no field path reaches; w.path holds x's path.
+func (w *worker) unexpected(x *fastjson.Value, t *trie) {
+	if t.open || x.Type() != fastjson.TypeObject {
+		return
+	}
+	o, _ := x.Object()
+	base := len(w.path)
+	o.Visit(func(k []byte, vv *fastjson.Value) {
+		w.path = w.path[:base]
+		if base > 0 {
+			w.path = append(w.path, '.')
+		}
+		w.path = appendPathKey(w.path, k)
+		c := t.kids[string(k)]
+		if c == nil {
+			w.add(UnexpectedField, string(w.path), "additional_fields", "only the fields of the definition", string(capActual(k)),
+				fmt.Sprintf("field %s is not in the definition, which rejects additional fields", w.path))
+			return
+		}
+		w.unexpected(vv, c)
+	})
+	w.path = w.path[:base]
+}
+
+// appendPathKey appends key k in path syntax (escaping '.', '\' and a
+// leading '@').
+func appendPathKey(dst, k []byte) []byte {
+	for i, c := range k {
+		if c == '.' || c == '\\' || (c == '@' && i == 0) {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// check validates value x (nil: absent) of field f and appends its
+// msgpack encoding to w.vals (nil when absent, null or invalid).
+func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Time, elem int, d *cdef) []byte {
+	out := w.vals
+	if x == nil {
+		if f.mandatory {
+			p := errPath(f, elem, d)
+			w.add(MandatoryFieldMissing, p, "mandatory", "a "+f.typName, "", fmt.Sprintf("mandatory field %s (%s) is missing", f.name, p))
+		}
+		return msgp.AppendNil(out)
+	}
+	jt := x.Type()
+	if jt == fastjson.TypeNull {
+		if f.mandatory {
+			p := errPath(f, elem, d)
+			w.add(MandatoryFieldNull, p, "mandatory", "a "+f.typName, "null", fmt.Sprintf("mandatory field %s (%s) is null", f.name, p))
+		}
+		return msgp.AppendNil(out)
+	}
+	mismatch := func() []byte {
+		p := errPath(f, elem, d)
+		w.tmp = x.MarshalTo(w.tmp[:0])
+		w.add(FieldTypeMismatch, p, "type", f.typName, string(capActual(w.tmp)), "field "+f.name+" ("+p+") is "+jsonTypeName(x)+", not "+f.typName)
+		return msgp.AppendNil(out)
+	}
+	switch f.typ {
+	case tString:
+		if jt != fastjson.TypeString {
+			return mismatch()
+		}
+		s, _ := x.StringBytes()
+		if !utf8.Valid(s) {
+			p := errPath(f, elem, d)
+			w.add(FieldFormatInvalid, p, "utf8", "valid UTF-8", string(capActual(s)), fmt.Sprintf("field %s (%s) is not valid UTF-8", f.name, p))
+			return msgp.AppendNil(out)
+		}
+		if len(s) > f.maxLen {
+			p := errPath(f, elem, d)
+			w.add(FieldTooLong, p, "max_length", fmt.Sprintf("at most %d bytes", f.maxLen), string(capActual(s)),
+				fmt.Sprintf("field %s (%s) is %d bytes, more than max_length %d", f.name, p, len(s), f.maxLen))
+			return msgp.AppendNil(out)
+		}
+		if f.format != fmtNone && !formatOK(f, s) {
+			p := errPath(f, elem, d)
+			w.add(FieldFormatInvalid, p, "format", f.fmtText, string(capActual(s)), fmt.Sprintf("field %s (%s) is not a valid %s", f.name, p, f.fmtText))
+			return msgp.AppendNil(out)
+		}
+		return msgp.AppendStringFromBytes(out, s)
+	case tInteger:
+		if jt != fastjson.TypeNumber {
+			return mismatch()
+		}
+		w.tmp = x.MarshalTo(w.tmp[:0])
+		i, err := strconv.ParseInt(unsafeString(w.tmp), 10, 64)
+		if err != nil {
+			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && validNumber(w.tmp) {
+				return w.outOfRange(f, elem, d, "a 64-bit integer (BIGINT)", w.tmp, out)
+			}
+			fl, ferr := strconv.ParseFloat(unsafeString(w.tmp), 64)
+			if ferr != nil || !validNumber(w.tmp) || fl != math.Trunc(fl) {
+				return mismatch()
+			}
+			if fl < -(1<<63) || fl >= 1<<63 {
+				return w.outOfRange(f, elem, d, "a 64-bit integer (BIGINT)", w.tmp, out)
+			}
+			i = int64(fl)
+		}
+		if (f.hasMin && i < f.imin) || (f.hasMax && i > f.imax) {
+			return w.outOfRange(f, elem, d, rangeText(f), w.tmp, out)
+		}
+		return msgp.AppendInt64(out, i)
+	case tNumber:
+		if jt != fastjson.TypeNumber {
+			return mismatch()
+		}
+		w.tmp = x.MarshalTo(w.tmp[:0])
+		fl, err := strconv.ParseFloat(unsafeString(w.tmp), 64)
+		if !validNumber(w.tmp) {
+			return mismatch()
+		}
+		if err != nil || math.IsInf(fl, 0) {
+			return w.outOfRange(f, elem, d, "a finite double precision number", w.tmp, out)
+		}
+		if (f.hasMin && fl < f.fmin) || (f.hasMax && fl > f.fmax) {
+			return w.outOfRange(f, elem, d, rangeText(f), w.tmp, out)
+		}
+		return msgp.AppendFloat64(out, fl)
+	case tBoolean:
+		switch jt {
+		case fastjson.TypeTrue:
+			return msgp.AppendBool(out, true)
+		case fastjson.TypeFalse:
+			return msgp.AppendBool(out, false)
+		}
+		return mismatch()
+	case tTimestamp:
+		var t time.Time
+		switch f.format {
+		case fmtRFC3339:
+			if jt != fastjson.TypeString {
+				return mismatch()
+			}
+			s, _ := x.StringBytes()
+			var ok bool
+			if t, ok = parseRFC3339(s); !ok {
+				p := errPath(f, elem, d)
+				w.add(FieldFormatInvalid, p, "format", "an RFC 3339 time with a time zone, e.g. 2026-11-21T23:45:27.123Z", string(capActual(s)),
+					fmt.Sprintf("field %s (%s) is not an RFC 3339 time", f.name, p))
+				return msgp.AppendNil(out)
+			}
+		default: // epoch seconds or milliseconds
+			if jt != fastjson.TypeNumber {
+				return mismatch()
+			}
+			w.tmp = x.MarshalTo(w.tmp[:0])
+			fl, err := strconv.ParseFloat(unsafeString(w.tmp), 64)
+			if err != nil || !validNumber(w.tmp) {
+				return mismatch()
+			}
+			if f.format == fmtEpochMillis {
+				fl /= 1000
+			}
+			if math.IsInf(fl, 0) || math.Abs(fl) > 1e12 {
+				p := errPath(f, elem, d)
+				w.add(TimestampOutOfRange, p, "timestamp_range", "a time after "+v.opts.TimestampMin.Format(time.RFC3339), string(capActual(w.tmp)),
+					fmt.Sprintf("field %s (%s) is far outside the accepted time window", f.name, p))
+				return msgp.AppendNil(out)
+			}
+			sec := math.Floor(fl)
+			t = time.Unix(int64(sec), int64(math.Round((fl-sec)*1e6))*1000).UTC()
+		}
+		lo, hi := v.opts.TimestampMin, fired.Add(v.opts.TimestampMaxAhead)
+		if f.hasMin {
+			lo = f.tmin
+		}
+		if f.hasMax {
+			hi = f.tmax
+		}
+		if t.Before(lo) || t.After(hi) {
+			p := errPath(f, elem, d)
+			w.tmp = x.MarshalTo(w.tmp[:0])
+			expected := "from " + lo.Format(time.RFC3339Nano) + " to " + hi.Format(time.RFC3339Nano)
+			w.add(TimestampOutOfRange, p, "timestamp_range", expected, string(capActual(w.tmp)),
+				"field "+f.name+" ("+p+") is "+t.Format(time.RFC3339Nano)+", outside "+expected)
+			return msgp.AppendNil(out)
+		}
+		var b [27]byte
+		formatMicros(&b, t)
+		return msgp.AppendStringFromBytes(out, b[:])
+	case tObject, tArray:
+		want := fastjson.TypeObject
+		if f.typ == tArray {
+			want = fastjson.TypeArray
+		}
+		if jt != want {
+			return mismatch()
+		}
+		w.tmp = x.MarshalTo(w.tmp[:0])
+		if len(w.tmp) > f.maxLen {
+			p := errPath(f, elem, d)
+			w.add(FieldTooLong, p, "max_length", fmt.Sprintf("at most %d bytes of JSON", f.maxLen), string(capActual(w.tmp)),
+				fmt.Sprintf("field %s (%s) is %d bytes of JSON, more than max_length %d", f.name, p, len(w.tmp), f.maxLen))
+			return msgp.AppendNil(out)
+		}
+		return msgp.AppendStringFromBytes(out, w.tmp)
+	}
+	return msgp.AppendNil(out)
+}
+
+func (w *worker) outOfRange(f *cfield, elem int, d *cdef, expected string, actual []byte, out []byte) []byte {
+	p := errPath(f, elem, d)
+	w.add(FieldOutOfRange, p, "range", expected, string(capActual(actual)), fmt.Sprintf("field %s (%s) is %s, outside %s", f.name, p, actual, expected))
+	return msgp.AppendNil(out)
+}
+
+func rangeText(f *cfield) string {
+	if f.typ == tInteger {
+		return fmt.Sprintf("from %d to %d", f.imin, f.imax)
+	}
+	return fmt.Sprintf("from %g to %g", f.fmin, f.fmax)
+}
+
+// formatOK checks a string format.
+func formatOK(f *cfield, s []byte) bool {
+	switch f.format {
+	case fmtUUID:
+		if len(s) != 36 {
+			return false
+		}
+		for i, c := range s {
+			if i == 8 || i == 13 || i == 18 || i == 23 {
+				if c != '-' {
+					return false
+				}
+			} else if !isHex(c) {
+				return false
+			}
+		}
+		return true
+	case fmtDate:
+		if len(s) != 10 {
+			return false
+		}
+		_, err := time.Parse("2006-01-02", unsafeString(s))
+		return err == nil
+	case fmtEmail:
+		at := -1
+		for i, c := range s {
+			if c == '@' {
+				if at >= 0 {
+					return false
+				}
+				at = i
+			}
+			if c <= ' ' || c == 0x7f {
+				return false
+			}
+		}
+		if at <= 0 || at == len(s)-1 {
+			return false
+		}
+		dom := s[at+1:]
+		dot := false
+		for i, c := range dom {
+			if c == '.' {
+				if i == 0 || i == len(dom)-1 {
+					return false
+				}
+				dot = true
+			}
+		}
+		return dot
+	case fmtIPv4:
+		a, err := netip.ParseAddr(unsafeString(s))
+		return err == nil && a.Is4()
+	case fmtIPv6:
+		a, err := netip.ParseAddr(unsafeString(s))
+		return err == nil && a.Is6()
+	case fmtPattern:
+		return f.re.Match(s)
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+// validNumber reports whether b is a JSON number (RFC 8259 grammar); the
+// parser is lenient about numbers, the validator is not.
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i == len(b) {
+		return false
+	}
+	if b[i] == '0' {
+		i++
+	} else if b[i] >= '1' && b[i] <= '9' {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	} else {
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		j := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == j {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == j {
+			return false
+		}
+	}
+	return i == len(b)
+}
+
+// parseRFC3339 parses an RFC 3339 time (a 'T' between date and time, an
+// optional fraction of up to 9 digits, and Z or a ±hh:mm offset).
+func parseRFC3339(s []byte) (time.Time, bool) {
+	if len(s) < 20 || len(s) > 35 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, unsafeString(s))
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+// formatMicros writes t (UTC) as YYYY-MM-DDTHH:MM:SS.ffffffZ, truncated to
+// microseconds (the precision of a Redshift TIMESTAMP).
+func formatMicros(b *[27]byte, t time.Time) {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	if y < 0 {
+		y = 0
+	} else if y > 9999 {
+		y = 9999
+	}
+	put := func(i, v, n int) {
+		for j := i + n - 1; j >= i; j-- {
+			b[j] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, y, 4)
+	b[4] = '-'
+	put(5, int(mo), 2)
+	b[7] = '-'
+	put(8, d, 2)
+	b[10] = 'T'
+	put(11, h, 2)
+	b[13] = ':'
+	put(14, mi, 2)
+	b[16] = ':'
+	put(17, s, 2)
+	b[19] = '.'
+	put(20, t.Nanosecond()/1000, 6)
+	b[26] = 'Z'
+}
+
+// FormatTimestamp formats t as the validator writes timestamp columns: RFC
+// 3339 in UTC with microseconds, e.g. 2026-11-21T23:45:27.123000Z.
+func FormatTimestamp(t time.Time) string {
+	var b [27]byte
+	formatMicros(&b, t)
+	return string(b[:])
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+func jsonTypeName(x *fastjson.Value) string {
+	switch x.Type() {
+	case fastjson.TypeNull:
+		return "null"
+	case fastjson.TypeObject:
+		return "an object"
+	case fastjson.TypeArray:
+		return "an array"
+	case fastjson.TypeString:
+		return "a string"
+	case fastjson.TypeNumber:
+		return "a number"
+	case fastjson.TypeTrue, fastjson.TypeFalse:
+		return "a boolean"
+	}
+	return "unknown"
+}
+
+// capActual cuts b to at most MaxActual bytes at a character boundary.
+func capActual(b []byte) []byte {
+	if len(b) <= MaxActual {
+		return b
+	}
+	n := MaxActual
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return b[:n]
+}
+
+// unsafeString views b as a string for a call that does not keep it.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// appendValid appends one valid record per element (one if not expanded).
+func appendValid(dst []byte, rec record.Record, env *envelope, w *worker, d *cdef, n int) []byte {
+	meta := []byte(rec.Meta)
+	if len(meta) == 0 {
+		meta = nil
+	}
+	count := n
+	if n == 0 {
+		count = 1
+	}
+	ncol := len(d.columns)
+	for i := 0; i < count; i++ {
+		dst = record.AppendRecord(dst, rec.Time, meta, nil)
+		dst = msgp.AppendMapHeader(dst, 9)
+		dst = appendEnvelope(dst, env)
+		dst = msgp.AppendString(dst, keyDefinition)
+		dst = append(dst, d.labelMsgp...)
+		dst = msgp.AppendString(dst, keyExpand)
+		if n == 0 {
+			dst = msgp.AppendInt(dst, -1)
+		} else {
+			dst = msgp.AppendInt(dst, i)
+		}
+		dst = msgp.AppendString(dst, keyDests)
+		dst = append(dst, d.destsMsgp...)
+		dst = msgp.AppendString(dst, keyColumns)
+		dst = msgp.AppendMapHeader(dst, uint32(ncol))
+		for _, c := range d.columns {
+			dst = append(dst, c.key...)
+			sp := w.pslots[c.slot]
+			if c.rel && n > 0 {
+				sp = w.eslots[i*ncol+c.slot]
+			}
+			dst = append(dst, w.vals[sp.start:sp.end]...)
+		}
+	}
+	return dst
+}
+
+func appendEnvelope(dst []byte, env *envelope) []byte {
+	dst = msgp.AppendString(dst, keyUUID)
+	dst = appendStrOrNil(dst, env.uuid, env.has&1 != 0)
+	dst = msgp.AppendString(dst, keyFiredTS)
+	dst = appendStrOrNil(dst, env.firedTS, env.has&2 != 0)
+	dst = msgp.AppendString(dst, keyGame)
+	dst = appendStrOrNil(dst, env.game, env.has&4 != 0)
+	dst = msgp.AppendString(dst, keyVersion)
+	dst = appendStrOrNil(dst, env.version, env.has&8 != 0)
+	dst = msgp.AppendString(dst, keyEvent)
+	return appendStrOrNil(dst, env.event, env.has&16 != 0)
+}
+
+func appendStrOrNil(dst, s []byte, ok bool) []byte {
+	if !ok {
+		return msgp.AppendNil(dst)
+	}
+	return msgp.AppendStringFromBytes(dst, s)
+}
+
+// appendFailure appends the failure record for the errors in w; d is the
+// resolved definition, or nil.
+func appendFailure(dst []byte, rec record.Record, env *envelope, w *worker, d *cdef) []byte {
+	meta := []byte(rec.Meta)
+	if len(meta) == 0 {
+		meta = nil
+	}
+	if len(w.errs) == 0 { // cannot happen; never write a failure without a reason
+		w.add(InternalError, "", "internal", "", "", "failure without an error")
+	}
+	dst = record.AppendRecord(dst, rec.Time, meta, nil)
+	dst = msgp.AppendMapHeader(dst, 8)
+	dst = appendEnvelope(dst, env)
+	dst = msgp.AppendString(dst, keyBody)
+	dst = appendStrOrNil(dst, env.body, env.has&32 != 0)
+	dst = msgp.AppendString(dst, keyDefinition)
+	if d != nil {
+		dst = append(dst, d.labelMsgp...)
+	} else {
+		dst = msgp.AppendNil(dst)
+	}
+	return appendErrors(dst, w)
+}
+
+func appendErrors(dst []byte, w *worker) []byte {
+	dst = msgp.AppendString(dst, keyErrors)
+	dst = msgp.AppendArrayHeader(dst, uint32(len(w.errs)))
+	for i, e := range w.errs {
+		msg := e.message
+		if i == len(w.errs)-1 && w.omitted > 0 {
+			msg += fmt.Sprintf(" (and %d more errors not listed)", w.omitted)
+		}
+		dst = msgp.AppendMapHeader(dst, 6)
+		dst = msgp.AppendString(dst, "code")
+		dst = msgp.AppendString(dst, string(e.code))
+		dst = msgp.AppendString(dst, "path")
+		dst = msgp.AppendString(dst, e.path)
+		dst = msgp.AppendString(dst, "rule")
+		dst = msgp.AppendString(dst, e.rule)
+		dst = msgp.AppendString(dst, "expected")
+		dst = msgp.AppendString(dst, e.expected)
+		dst = msgp.AppendString(dst, "actual")
+		dst = msgp.AppendString(dst, e.actual) // capped by add
+		dst = msgp.AppendString(dst, "message")
+		dst = msgp.AppendString(dst, msg)
+	}
+	return dst
+}
+
+// AppendUndecodable appends a failure record for a queue message (or one
+// line of it) that could not be decoded into records (UNDECODABLE_MESSAGE):
+// the text is kept untouched in `body`, the event key is nil, and reason
+// says what was wrong. t is the record time and fired_ts (e.g. the time the
+// message was sent); uuid identifies the failure, and should be derived from
+// the message so that a redelivered message yields the same failure.
+func AppendUndecodable(dst []byte, t time.Time, uuid string, message []byte, reason string) []byte {
+	w := new(worker)
+	w.add(UndecodableMessage, "", "decode", "a message of Whirlpool records", string(capActual(message)), reason)
+	env := envelope{uuid: []byte(uuid), firedTS: []byte(enrich.FiredTS(t)), body: message, has: 1 | 2 | 32}
+	return appendFailure(dst, record.Record{Time: t}, &env, w, nil)
+}

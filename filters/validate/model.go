@@ -1,0 +1,230 @@
+package validate
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Model is a data model as written in a model file (YAML or JSON) or read
+// from the store: the games, their version mappings, their events and each
+// event's definition versions. The file format is described in the package
+// doc; testdata/model.yaml is a complete example.
+type Model struct {
+	Games []Game `yaml:"games" json:"games"`
+}
+
+// Game is one game: how its client versions map to definition versions,
+// and its events.
+type Game struct {
+	Name     string    `yaml:"name" json:"name"`
+	Mappings []Mapping `yaml:"mappings" json:"mappings"`
+	Events   []Event   `yaml:"events" json:"events"`
+}
+
+// Mapping maps the game versions that match Version (a Go regular
+// expression, anchored at both ends) to the definition version Definition.
+// See the package doc for the precedence rules.
+type Mapping struct {
+	Version    string `yaml:"version" json:"version"`
+	Definition string `yaml:"definition" json:"definition"`
+	Priority   int    `yaml:"priority,omitempty" json:"priority,omitempty"`
+}
+
+// Event is one event of a game with its definition versions.
+type Event struct {
+	Name        string       `yaml:"name" json:"name"`
+	Definitions []Definition `yaml:"definitions" json:"definitions"`
+}
+
+// Definition is one definition version of an event, named by its label
+// (e.g. "v1"), as mappings refer to it.
+type Definition struct {
+	Version string `yaml:"version" json:"version"`
+	// AdditionalFields is "ignore" (the default) or "reject": with reject,
+	// a body key that no field path reaches is an UNEXPECTED_FIELD.
+	AdditionalFields string `yaml:"additional_fields,omitempty" json:"additional_fields,omitempty"`
+	// Destinations are "schema.table" names.
+	Destinations []string `yaml:"destinations" json:"destinations"`
+	Fields       []Field  `yaml:"fields" json:"fields"`
+	// Revision is the store's history revision of this definition version
+	// (1, 2, ...); 0 for a model read from a file.
+	Revision int `yaml:"-" json:"-"`
+}
+
+// Field is one column of a definition.
+type Field struct {
+	Name      string `yaml:"name" json:"name"`
+	Path      string `yaml:"path" json:"path"`
+	Type      string `yaml:"type" json:"type"`
+	Mandatory bool   `yaml:"mandatory,omitempty" json:"mandatory,omitempty"`
+	Expand    bool   `yaml:"expand,omitempty" json:"expand,omitempty"`
+	MaxLength int    `yaml:"max_length,omitempty" json:"max_length,omitempty"`
+	Min       Bound  `yaml:"min,omitempty" json:"min,omitempty"`
+	Max       Bound  `yaml:"max,omitempty" json:"max,omitempty"`
+	Format    string `yaml:"format,omitempty" json:"format,omitempty"`
+}
+
+// Bound is a min or max as written: a number for integer and number
+// fields, an RFC 3339 time for timestamp fields. "" means none.
+type Bound string
+
+// UnmarshalYAML accepts any scalar.
+func (b *Bound) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: min/max must be a number or a time", n.Line)
+	}
+	*b = Bound(n.Value)
+	return nil
+}
+
+// UnmarshalJSON accepts a number or a string.
+func (b *Bound) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	if len(data) > 0 && data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		*b = Bound(s)
+		return nil
+	}
+	if string(data) == "null" {
+		*b = ""
+		return nil
+	}
+	if _, err := strconv.ParseFloat(string(data), 64); err != nil {
+		return fmt.Errorf("min/max must be a number or a time, not %s", data)
+	}
+	*b = Bound(data)
+	return nil
+}
+
+// MarshalJSON writes a number as a number and anything else as a string.
+func (b Bound) MarshalJSON() ([]byte, error) {
+	if _, err := strconv.ParseFloat(string(b), 64); err == nil && !strings.ContainsAny(string(b), "xXnN_") {
+		return []byte(b), nil
+	}
+	return json.Marshal(string(b))
+}
+
+// MarshalYAML writes the bound as a plain scalar.
+func (b Bound) MarshalYAML() (any, error) {
+	if i, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		return i, nil
+	}
+	if f, err := strconv.ParseFloat(string(b), 64); err == nil {
+		return f, nil
+	}
+	return string(b), nil
+}
+
+//go:embed default_model.yaml
+var defaultModel []byte
+
+// DefaultModel returns the model embedded in the package, used when neither
+// model_file nor model_dsn is set (the `demo` game of the sample pipeline).
+func DefaultModel() *Model {
+	m, err := ParseModel(defaultModel)
+	if err != nil {
+		panic("validate: embedded default model: " + err.Error())
+	}
+	return m
+}
+
+// ParseModel reads a model from YAML or JSON (a document whose first
+// non-blank character is '{' is read as JSON). Unknown keys are errors, so
+// a misspelt option is never silently ignored. ParseModel checks only the
+// syntax; Check checks the content.
+func ParseModel(data []byte) (*Model, error) {
+	var m Model
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, fmt.Errorf("model: empty document")
+	}
+	if trimmed[0] == '{' {
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("model: JSON: %w", err)
+		}
+		if dec.More() {
+			return nil, fmt.Errorf("model: JSON: data after the model object")
+		}
+		return &m, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("model: YAML: %w", err)
+	}
+	return &m, nil
+}
+
+// LoadFile reads and parses a model file.
+func LoadFile(path string) (*Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	m, err := ParseModel(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Check checks the whole model as the validator does before using it. err
+// lists every problem (a *ModelError); a model with errors is never used.
+// warnings name definitions that load but cannot validate events (their
+// events fail with DEFINITION_INVALID), e.g. one without destinations.
+func (m *Model) Check() (warnings []string, err error) {
+	s, err := compile(m, Options{})
+	if err != nil {
+		return nil, err
+	}
+	return s.warnings, nil
+}
+
+// ModelError lists every problem found in a model. Each names the game,
+// event, definition version and field it is about.
+type ModelError struct {
+	Problems []string
+}
+
+func (e *ModelError) Error() string {
+	if len(e.Problems) == 1 {
+		return "model rejected: " + e.Problems[0]
+	}
+	return fmt.Sprintf("model rejected, %d problems: %s", len(e.Problems), strings.Join(e.Problems, "; "))
+}
+
+// normalized returns the definition with defaults made explicit, for
+// comparing definitions (the store's idempotent apply).
+func (d Definition) normalized() Definition {
+	n := d
+	n.Revision = 0
+	if n.AdditionalFields == "" {
+		n.AdditionalFields = "ignore"
+	}
+	if n.Destinations == nil {
+		n.Destinations = []string{}
+	}
+	if n.Fields == nil {
+		n.Fields = []Field{}
+	}
+	return n
+}
+
+// sameContent reports whether two definitions say the same thing.
+func sameContent(a, b Definition) bool {
+	ja, _ := json.Marshal(a.normalized())
+	jb, _ := json.Marshal(b.normalized())
+	return bytes.Equal(ja, jb)
+}

@@ -1,0 +1,377 @@
+package validate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/plugins/props"
+	"github.com/whirlpool-events/whirlpool/plugins/record"
+)
+
+// Properties are the validator's properties, the same in every plugin that
+// runs it (the sqs input and the redshift output).
+var Properties = props.Set{
+	{Name: "model_file", Meaning: "data model file (YAML or JSON) to validate against, re-read every model_reload_interval; without model_file and model_dsn the embedded sample model is used"},
+	{Name: "model_dsn", Secret: true, Meaning: "PostgreSQL DSN of the model store (schema whirlpool_model, created if missing); set model_file or model_dsn, not both"},
+	{Name: "model_reload_interval", Default: "30s", Meaning: "how often the model is re-read (100ms to 60s); an unreachable store or a model that fails its checks keeps the current model"},
+	{Name: "expand_limit", Default: "1000", Meaning: "most records one event may expand into (1 to 100000); more is an EXPAND_LIMIT_EXCEEDED failure"},
+	{Name: "max_event_size", Default: "1M", Meaning: "largest event body in bytes (1K to 16M); a larger one is a PAYLOAD_TOO_LARGE failure"},
+	{Name: "timestamp_min", Default: "2000-01-01T00:00:00Z", Meaning: "earliest accepted value of a timestamp field without its own min (RFC 3339); earlier is TIMESTAMP_OUT_OF_RANGE"},
+	{Name: "timestamp_max_ahead", Default: "24h", Meaning: "how far after the event's fired_ts a timestamp field without its own max may be (0s to 8760h); later is TIMESTAMP_OUT_OF_RANGE"},
+}
+
+// Options tune a Validator. Zero values take the properties' defaults.
+type Options struct {
+	ExpandLimit       int
+	MaxEventSize      int
+	TimestampMin      time.Time
+	TimestampMaxAhead time.Duration // 0 means the default; use a negative value for "no time after fired_ts"
+	ReloadInterval    time.Duration
+	Log               plugin.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.ExpandLimit <= 0 {
+		o.ExpandLimit = 1000
+	}
+	if o.MaxEventSize <= 0 {
+		o.MaxEventSize = 1 << 20
+	}
+	if o.TimestampMin.IsZero() {
+		o.TimestampMin = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if o.TimestampMaxAhead == 0 {
+		o.TimestampMaxAhead = 24 * time.Hour
+	} else if o.TimestampMaxAhead < 0 {
+		o.TimestampMaxAhead = 0
+	}
+	if o.ReloadInterval <= 0 {
+		o.ReloadInterval = 30 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = nopLogger{}
+	}
+	return o
+}
+
+// Validator validates Whirlpool records against a data model. It is safe
+// for concurrent use. The model it holds is replaced atomically on reload:
+// each record is validated against exactly one model.
+type Validator struct {
+	opts Options
+	snap atomic.Pointer[snapshot]
+	pool sync.Pool
+
+	src  source
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+// New builds a Validator from a plugin instance's properties (Properties)
+// and loads the model once; it fails when that first load fails. With
+// model_file or model_dsn it then re-reads the model every
+// model_reload_interval until Close.
+func New(env plugin.Env) (*Validator, error) {
+	r := Properties.Read(env.Config)
+	file := r.String("model_file")
+	dsn := r.String("model_dsn")
+	var o Options
+	o.ReloadInterval = r.Duration("model_reload_interval", 100*time.Millisecond, 60*time.Second)
+	o.ExpandLimit = r.Int("expand_limit", 1, 100000)
+	o.MaxEventSize = int(r.Size("max_event_size", 1<<10, 16<<20))
+	if s := r.String("timestamp_min"); s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			r.Fail("timestamp_min", "invalid value %q: want an RFC 3339 time such as 2000-01-01T00:00:00Z", s)
+		}
+		o.TimestampMin = t.UTC()
+	}
+	o.TimestampMaxAhead = r.Duration("timestamp_max_ahead", 0, 8760*time.Hour)
+	if o.TimestampMaxAhead == 0 {
+		o.TimestampMaxAhead = -1 // explicitly zero: no time after fired_ts
+	}
+	o.Log = env.Log
+	if file != "" && dsn != "" {
+		r.Fail("model_dsn", "set model_file or model_dsn, not both")
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	var src source
+	switch {
+	case file != "":
+		src = &fileSource{path: file}
+	case dsn != "":
+		src = &storeSource{dsn: dsn}
+	}
+	return newValidator(src, nil, o)
+}
+
+// NewWithModel builds a Validator over a fixed model (no reloading); for
+// tests and tools.
+func NewWithModel(m *Model, o Options) (*Validator, error) {
+	return newValidator(nil, m, o)
+}
+
+func newValidator(src source, m *Model, o Options) (*Validator, error) {
+	v := &Validator{opts: o.withDefaults(), src: src}
+	v.pool.New = func() any { return new(worker) }
+	if src != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		var err error
+		m, err = src.load(ctx)
+		cancel()
+		if err != nil {
+			src.close()
+			return nil, fmt.Errorf("validate: loading the model from %s: %w", src.describe(), err)
+		}
+	} else if m == nil {
+		m = DefaultModel()
+	}
+	s, err := compile(m, v.opts)
+	if err != nil {
+		if src != nil {
+			src.close()
+		}
+		return nil, fmt.Errorf("validate: model from %s: %w", describe(src), err)
+	}
+	for _, w := range s.warnings {
+		v.opts.Log.Warnf("validate: %s", w)
+	}
+	v.snap.Store(s)
+	v.opts.Log.Infof("validate: model loaded from %s: %s", describe(src), s.summary)
+	if src != nil {
+		v.stop, v.done = make(chan struct{}), make(chan struct{})
+		go v.reloadLoop()
+	}
+	return v, nil
+}
+
+func describe(src source) string {
+	if src == nil {
+		return "memory"
+	}
+	return src.describe()
+}
+
+// Close stops reloading and releases the model store connection.
+func (v *Validator) Close() error {
+	var err error
+	v.once.Do(func() {
+		if v.stop != nil {
+			close(v.stop)
+			<-v.done
+		}
+		if v.src != nil {
+			err = v.src.close()
+		}
+	})
+	return err
+}
+
+// reloadLoop re-reads the model every ReloadInterval. A source that cannot
+// be read (store down, file missing) keeps the current model and is
+// reported once per outage; a model that fails its checks is rejected with
+// its reason (once per distinct reason) and the current one stays.
+func (v *Validator) reloadLoop() {
+	defer close(v.done)
+	t := time.NewTicker(v.opts.ReloadInterval)
+	defer t.Stop()
+	var outage bool
+	var lastRejected string
+	for {
+		select {
+		case <-v.stop:
+			return
+		case <-t.C:
+		}
+		timeout := v.opts.ReloadInterval
+		if timeout < 5*time.Second {
+			timeout = 5 * time.Second
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		m, err := v.src.load(ctx)
+		cancel()
+		var unchanged errUnchanged
+		switch {
+		case errors.As(err, &unchanged):
+			continue
+		case err != nil && isTransient(err):
+			if !outage {
+				outage = true
+				v.opts.Log.Warnf("validate: cannot read the model from %s; keeping the current model until it is back: %v", v.src.describe(), err)
+			}
+			continue
+		}
+		if outage {
+			outage = false
+			v.opts.Log.Infof("validate: %s is readable again", v.src.describe())
+		}
+		var s *snapshot
+		if err == nil {
+			s, err = compile(m, v.opts)
+		}
+		if err != nil {
+			if msg := err.Error(); msg != lastRejected {
+				lastRejected = msg
+				v.opts.Log.Errorf("validate: new model from %s rejected, keeping the current one: %v", v.src.describe(), err)
+			}
+			continue
+		}
+		lastRejected = ""
+		if s.fingerprint == v.snap.Load().fingerprint {
+			continue
+		}
+		for _, w := range s.warnings {
+			v.opts.Log.Warnf("validate: %s", w)
+		}
+		v.snap.Store(s)
+		v.opts.Log.Infof("validate: model reloaded from %s: %s", v.src.describe(), s.summary)
+	}
+}
+
+// Status tells what a record is, seen from validation.
+type Status int
+
+const (
+	// Unvalidated: a record in the input contract (filters/enrich).
+	Unvalidated Status = iota
+	// Valid: a valid record appended by AppendValidated (it has "columns").
+	Valid
+	// Failure: a failure record (it has "errors").
+	Failure
+)
+
+// StatusOf tells whether a record body was already validated, and how, so
+// that a plugin never validates a record twice.
+func StatusOf(body record.Map) Status {
+	status := Unvalidated
+	body.Range(func(k []byte, _ record.Value) bool {
+		switch string(k) {
+		case keyColumns:
+			status = Valid
+			return false
+		case keyErrors:
+			status = Failure
+			return false
+		}
+		return true
+	})
+	return status
+}
+
+// testHookValidate, when set, runs inside the validation of every record
+// that passed the envelope checks (tests use it to raise a panic).
+var testHookValidate func()
+
+// AppendValidated validates rec (a record in the contract of
+// filters/enrich) and appends the outcome to dst: one valid record per
+// expanded element (one for an event that does not expand), or exactly
+// one failure record. It never drops a record and never fails: anything
+// unexpected becomes an INTERNAL_ERROR failure. The appended records keep
+// rec's time and metadata.
+func (v *Validator) AppendValidated(dst []byte, rec record.Record) (out []byte) {
+	snap := v.snap.Load()
+	w := v.pool.Get().(*worker)
+	w.reset()
+	start := len(dst)
+	var env envelope
+	defer func() {
+		if r := recover(); r != nil {
+			v.opts.Log.Errorf("validate: internal error validating event %q: %v\n%s", env.uuid, r, debug.Stack())
+			nw := new(worker)
+			nw.add(InternalError, "", "internal", "", "", fmt.Sprintf("internal error in the validator: %v", r))
+			out = appendFailure(dst[:start], rec, &env, nw, nil)
+			return
+		}
+		v.pool.Put(w)
+	}()
+	if !env.read(rec.Body, w) {
+		return appendFailure(dst, rec, &env, w, nil)
+	}
+	if testHookValidate != nil {
+		testHookValidate()
+	}
+	// ingest
+	var root *fastjson.Value
+	switch {
+	case len(env.body) > v.opts.MaxEventSize:
+		w.add(PayloadTooLarge, "", "max_event_size", fmt.Sprintf("at most %d bytes", v.opts.MaxEventSize), fmt.Sprintf("%d bytes", len(env.body)),
+			fmt.Sprintf("the event is %d bytes, more than max_event_size %d", len(env.body), v.opts.MaxEventSize))
+	case isBlank(env.body):
+		w.add(PayloadEmpty, "", "non_empty", "a JSON object", "", "the event body is empty")
+	default:
+		var err error
+		root, err = w.p.ParseBytes(env.body)
+		switch {
+		case err != nil:
+			root = nil
+			w.add(PayloadNotJSON, "", "json", "a JSON object", string(capActual(env.body)), "the event body is not JSON: "+err.Error())
+		case root.Type() != fastjson.TypeObject:
+			w.add(PayloadNotObject, "", "object", "a JSON object", jsonTypeName(root), "the event body is JSON but not an object")
+			root = nil
+		}
+	}
+	// resolve
+	d := v.resolve(snap, &env, w)
+	if len(w.errs) > 0 || d == nil || root == nil {
+		return appendFailure(dst, rec, &env, w, d)
+	}
+	// validate and expand
+	n := w.validate(v, d, root, env.fired)
+	if len(w.errs) > 0 {
+		return appendFailure(dst, rec, &env, w, d)
+	}
+	return appendValid(dst, rec, &env, w, d, n)
+}
+
+// resolve finds the definition for the event key, adding resolve-stage
+// errors. It returns the definition found, also when it is invalid (for
+// its label in the failure).
+func (v *Validator) resolve(s *snapshot, env *envelope, w *worker) *cdef {
+	g := s.games[string(env.game)]
+	if g == nil {
+		w.add(UnknownGame, "game", "known_game", "a game of the model", string(capActual(env.game)), fmt.Sprintf("game %q is not in the model", env.game))
+		return nil
+	}
+	e := g.events[string(env.event)]
+	if e == nil {
+		w.add(UnknownEvent, "event", "known_event", "an event of game "+g.name, string(capActual(env.event)), fmt.Sprintf("game %s has no event %q", g.name, env.event))
+	}
+	r := g.resolve(env.version)
+	if r.code != "" {
+		rule := "version_mapping"
+		w.add(r.code, "version", rule, "exactly one mapping of highest precedence", string(capActual(env.version)), r.msg)
+		return nil
+	}
+	if e == nil {
+		return nil
+	}
+	d := e.defs[r.label]
+	if d == nil {
+		w.add(DefinitionNotFound, "version", "definition_exists", "definition "+r.label+" of event "+e.name, string(capActual(env.version)),
+			fmt.Sprintf("version %q of game %s maps to definition %s, which event %s does not have", env.version, g.name, r.label, e.name))
+		return nil
+	}
+	if d.invalid != "" {
+		w.add(DefinitionInvalid, "", "definition_valid", "a usable definition", "", fmt.Sprintf("definition %s of %s/%s cannot be used: %s", d.label, g.name, e.name, d.invalid))
+	}
+	return d
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Enabled(plugin.Level) bool { return false }
+func (nopLogger) Errorf(string, ...any)     {}
+func (nopLogger) Warnf(string, ...any)      {}
+func (nopLogger) Infof(string, ...any)      {}
+func (nopLogger) Debugf(string, ...any)     {}
