@@ -7,6 +7,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/inputs/eventing"
 	sqsin "github.com/whirlpool-events/whirlpool/inputs/sqs"
+	"github.com/whirlpool-events/whirlpool/outputs/redshift"
 	sqsout "github.com/whirlpool-events/whirlpool/outputs/sqs"
 	"github.com/whirlpool-events/whirlpool/plugins/props"
 )
@@ -14,9 +15,10 @@ import (
 // documented lists every plugin's properties by the README section that
 // documents them.
 var documented = map[string]props.Set{
-	"### `eventing` input": eventing.Properties,
-	"### `sqs` input":      sqsin.Properties,
-	"### `sqs` output":     sqsout.Properties,
+	"### `eventing` input":  eventing.Properties,
+	"### `sqs` input":       sqsin.Properties,
+	"### `sqs` output":      sqsout.Properties,
+	"### `redshift` output": redshift.PluginProperties,
 }
 
 // TestReadmeDocumentsEveryProperty keeps the README's property tables in step

@@ -187,6 +187,7 @@ type cgame struct {
 // for each game's resolution cache, which only memoises resolve.
 type snapshot struct {
 	games       map[string]*cgame
+	columns     map[string]map[string]Field // destination table -> column -> field
 	fingerprint [32]byte
 	warnings    []string
 	summary     string
@@ -275,7 +276,34 @@ func compile(m *Model, _ Options) (*snapshot, error) {
 	}{m, revisions(m)})
 	s.fingerprint = sha256.Sum256(canon)
 	s.summary = fmt.Sprintf("%d games, %d definition versions", len(s.games), ndefs)
+	s.columns = columnIndex(m)
 	return s, nil
+}
+
+// columnIndex maps every destination table to the fields loaded into it;
+// a later definition version wins for a column it shares with an earlier
+// one.
+func columnIndex(m *Model) map[string]map[string]Field {
+	idx := map[string]map[string]Field{}
+	for _, g := range m.Games {
+		for _, e := range g.Events {
+			for _, d := range e.Definitions {
+				for _, dest := range d.Destinations {
+					cols := idx[dest]
+					if cols == nil {
+						cols = map[string]Field{}
+						idx[dest] = cols
+					}
+					for _, f := range d.Fields {
+						if !f.Expand {
+							cols[f.Name] = f
+						}
+					}
+				}
+			}
+		}
+	}
+	return idx
 }
 
 func revisions(m *Model) [][]int {

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"net/netip"
@@ -757,6 +758,16 @@ func appendFailure(dst []byte, rec record.Record, env *envelope, w *worker, d *c
 	}
 	if len(w.errs) == 0 { // cannot happen; never write a failure without a reason
 		w.add(InternalError, "", "internal", "", "", "failure without an error")
+	}
+	if env.has&1 == 0 {
+		// No uuid (a record outside the contract): derive one from the
+		// record, so that the same record failing again is the same failure
+		// and the loader's dedupe keeps it once.
+		u := enrich.FormatUUID(enrich.DeterministicUUID(rec.Time, sha256.Sum256(rec.Body), 0))
+		env.uuid, env.has = []byte(u), env.has|1
+	}
+	if env.has&2 == 0 {
+		env.firedTS, env.has = []byte(enrich.FiredTS(rec.Time)), env.has|2
 	}
 	dst = record.AppendRecord(dst, rec.Time, meta, nil)
 	dst = msgp.AppendMapHeader(dst, 8)

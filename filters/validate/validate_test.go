@@ -445,3 +445,23 @@ func TestEveryCodeDocumented(t *testing.T) {
 		}
 	}
 }
+
+// A record outside the contract still becomes a failure with an identity:
+// a uuid derived from the record (the same on a retry) and fired_ts from
+// the record time, so the loader can deduplicate it.
+func TestFailureWithoutUUIDGetsADerivedOne(t *testing.T) {
+	v := testValidator(t, Options{})
+	body := msgp.AppendMapHeader(nil, 1)
+	body = msgp.AppendString(body, "hello")
+	body = msgp.AppendInt(body, 1)
+	rec := record.Record{Time: testTime, Body: record.Map(body)}
+	first := decodeAll(t, v.AppendValidated(nil, rec))
+	again := decodeAll(t, v.AppendValidated(nil, rec))
+	if len(first) != 1 || codes(first[0])[0] != "ENDPOINT_INVALID" {
+		t.Fatalf("got %v", first)
+	}
+	u, _ := first[0]["uuid"].(string)
+	if len(u) != 36 || again[0]["uuid"] != u || first[0]["fired_ts"] != enrich.FiredTS(testTime) {
+		t.Errorf("uuid %v / %v, fired_ts %v", first[0]["uuid"], again[0]["uuid"], first[0]["fired_ts"])
+	}
+}

@@ -239,6 +239,14 @@ func (v *Validator) reloadLoop() {
 	}
 }
 
+// Column returns the model's field loaded into column of a destination
+// table ("schema.table") in the current model, for loaders that create
+// tables: its Type and MaxLength give the column's SQL type.
+func (v *Validator) Column(table, column string) (Field, bool) {
+	f, ok := v.snap.Load().columns[table][column]
+	return f, ok
+}
+
 // Status tells what a record is, seen from validation.
 type Status int
 

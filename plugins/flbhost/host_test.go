@@ -422,9 +422,12 @@ func TestShims(t *testing.T) {
 		{"plugins/in_eventing", flbhost.Input, "eventing", flbhost.Config{"listen": "127.0.0.1", "port": "0"}},
 		{"plugins/in_sqs", flbhost.Input, "sqs", flbhost.Config{"queue_url": "http://127.0.0.1:9/123456789012/q", "region": "us-east-1", "wait_time_seconds": "0"}},
 		{"plugins/out_sqs", flbhost.Output, "sqs", flbhost.Config{"queue_url": "http://127.0.0.1:9/123456789012/q", "region": "us-east-1", "max_retries": "0"}},
-		{"plugins/out_redshift", flbhost.Output, "redshift", flbhost.Config{}},
+		{"plugins/out_redshift", flbhost.Output, "redshift", flbhost.Config{"dialect": "postgres", "auto_create": "on"}},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
+			if tc.name == "redshift" {
+				tc.cfg["dsn"] = testenv.Postgres(t)
+			}
 			p := load(t, tc.dir)
 			if p.Kind != tc.kind || p.Name != tc.name {
 				t.Fatalf("registered %s %q, want %s %q", p.Kind, p.Name, tc.kind, tc.name)

@@ -88,6 +88,25 @@ func (i *Instance) CounterFunc(name, help string, f func() float64) {
 	i.register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "whirlpool_" + name, Help: help}, f))
 }
 
+// CounterMapFunc registers a counter with one label whose series are read
+// from f at scrape time (e.g. rows loaded per table).
+func (i *Instance) CounterMapFunc(name, help, label string, f func() map[string]int64) {
+	i.register(&mapCollector{desc: prometheus.NewDesc("whirlpool_"+name, help, []string{label}, nil), f: f})
+}
+
+type mapCollector struct {
+	desc *prometheus.Desc
+	f    func() map[string]int64
+}
+
+func (c *mapCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *mapCollector) Collect(ch chan<- prometheus.Metric) {
+	for k, v := range c.f() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(v), k)
+	}
+}
+
 // Histogram registers a histogram with the given buckets.
 func (i *Instance) Histogram(name, help string, buckets []float64) prometheus.Histogram {
 	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "whirlpool_" + name, Help: help, Buckets: buckets})

@@ -48,12 +48,14 @@ func TestInstancesShareAPortWithTheirOwnLabels(t *testing.T) {
 	a.Counter("events_sent_total", "Events sent.").Add(3)
 	b.Counter("events_sent_total", "Events sent.").Add(5)
 	b.CounterVec("failures_total", "Failures by code.", "code").WithLabelValues("UNKNOWN_GAME").Inc()
+	b.CounterMapFunc("rows_loaded_total", "Rows by table.", "table", func() map[string]int64 { return map[string]int64{"events.level_up": 7} })
 
 	status, body := get(t, "http://127.0.0.1:"+port+"/metrics")
 	for _, want := range []string{
 		`whirlpool_events_sent_total{instance="sqs.0",plugin="sqs"} 3`,
 		`whirlpool_events_sent_total{instance="sqs.1",plugin="sqs"} 5`,
 		`whirlpool_failures_total{code="UNKNOWN_GAME",instance="sqs.1",plugin="sqs"} 1`,
+		`whirlpool_rows_loaded_total{instance="sqs.1",plugin="sqs",table="events.level_up"} 7`,
 	} {
 		if status != 200 || !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)

@@ -1,0 +1,287 @@
+package redshift
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/plugins/props"
+)
+
+// Properties are the redshift output's properties, in README order.
+var Properties = props.Set{
+	{Name: "dsn", Meaning: "Connection string (postgres:// URL or key=value pairs); replaces host, port, user, password, database and sslmode.", Secret: true},
+	{Name: "host", Meaning: "Database host (the cluster endpoint); required without dsn."},
+	{Name: "port", Meaning: "Database port; default 5439 with dialect redshift, 5432 with postgres."},
+	{Name: "user", Meaning: "Database user; required without dsn."},
+	{Name: "password", Meaning: "Database password.", Secret: true},
+	{Name: "password_env", Meaning: "Name of an environment variable holding the password (instead of password)."},
+	{Name: "password_file", Meaning: "File holding the password (trailing newline ignored; instead of password)."},
+	{Name: "database", Meaning: "Database name; required without dsn."},
+	{Name: "sslmode", Default: "require", Meaning: "TLS to the database: disable, require, verify-ca or verify-full."},
+	{Name: "connect_timeout", Default: "10s", Meaning: "Longest wait for a database connection."},
+	{Name: "load_timeout", Default: "10m", Meaning: "Longest time one batch (its whole transaction) may take before it is abandoned and retried."},
+	{Name: "dialect", Default: "redshift", Meaning: "redshift: only SQL Amazon Redshift accepts (SUPER for JSON columns); postgres: PostgreSQL (text for JSON columns)."},
+	{Name: "load_method", Meaning: "copy (gzip'd JSON files on S3 + COPY, Redshift only), insert (multi-row INSERT, both dialects) or pg_copy (COPY FROM STDIN, PostgreSQL only); default copy with dialect redshift, pg_copy with postgres."},
+	{Name: "s3_bucket", Meaning: "copy: bucket for the staged files and manifests; required with load_method copy."},
+	{Name: "s3_prefix", Default: "whirlpool/", Meaning: "copy: key prefix of staged objects."},
+	{Name: "s3_region", Meaning: "copy: the bucket's region (also sent as COPY ... REGION); default: the AWS environment."},
+	{Name: "s3_endpoint", Meaning: "copy: custom S3 endpoint URL (path-style), e.g. an S3-compatible server."},
+	{Name: "role_arn", Meaning: "copy: IAM role to assume (STS) for writing to S3; default: the default credential chain."},
+	{Name: "iam_role", Default: "default", Meaning: "copy: IAM role ARN Redshift uses to read S3 (COPY ... IAM_ROLE); default: the cluster's default role."},
+	{Name: "copy_credentials", Meaning: "copy: a COPY CREDENTIALS string (e.g. aws_access_key_id=...;aws_secret_access_key=...) used instead of iam_role.", Secret: true},
+	{Name: "failures_table", Default: "failures.events", Meaning: "schema.table that receives failure rows."},
+	{Name: "auto_create", Default: "off", Meaning: "on: create missing schemas and tables and add missing columns; off: such records become failure rows."},
+	{Name: "dedupe", Default: "on", Meaning: "on: an event (uuid, expand_index) already in its table is not loaded again, across chunks and retries."},
+	{Name: "batch_max_rows", Default: "50000", Meaning: "Most rows (one per destination of each record, failures included) in one batch, i.e. one transaction; a single chunk is never split."},
+	{Name: "batch_max_bytes", Default: "64M", Meaning: "Most record bytes (msgpack) in one batch."},
+	{Name: "batch_max_wait", Default: "2s", Meaning: "Longest a flush waits for others to share its batch (only while other workers may still bring records)."},
+}
+
+// Dialect is the SQL flavour the output speaks.
+type Dialect int
+
+// Dialects.
+const (
+	Redshift Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "redshift"
+}
+
+// Load methods.
+const (
+	methodCopy   = "copy"
+	methodInsert = "insert"
+	methodPgCopy = "pg_copy"
+)
+
+type config struct {
+	dsn            string // full DSN, secrets included: never log
+	redacted       string // for messages
+	connectTimeout time.Duration
+	loadTimeout    time.Duration
+	dialect        Dialect
+	method         string
+
+	s3Bucket, s3Prefix, s3Region, s3Endpoint, roleARN string
+	iamRole, copyCredentials                          string
+
+	failures   tableName
+	autoCreate bool
+	dedupe     bool
+
+	maxRows  int
+	maxBytes int64
+	maxWait  time.Duration
+}
+
+var s3BucketRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+func parseConfig(cfg plugin.Config) (*config, error) {
+	r := Properties.Read(cfg)
+	c := &config{}
+
+	switch r.Enum("dialect", "redshift", "postgres") {
+	case "postgres":
+		c.dialect = Postgres
+	default:
+		c.dialect = Redshift
+	}
+	c.method = r.Enum("load_method", "", methodCopy, methodInsert, methodPgCopy)
+	if c.method == "" {
+		c.method = methodCopy
+		if c.dialect == Postgres {
+			c.method = methodPgCopy
+		}
+	}
+	switch {
+	case c.method == methodPgCopy && c.dialect == Redshift:
+		r.Fail("load_method", "pg_copy (COPY FROM STDIN) does not exist on Amazon Redshift: with dialect redshift use copy or insert")
+	case c.method == methodCopy && c.dialect == Postgres:
+		r.Fail("load_method", "copy loads from S3, which PostgreSQL cannot do: with dialect postgres use pg_copy or insert")
+	}
+
+	c.connectTimeout = r.Duration("connect_timeout", time.Second, 10*time.Minute)
+	c.loadTimeout = r.Duration("load_timeout", time.Second, 24*time.Hour)
+	sslmode := r.Enum("sslmode", "disable", "require", "verify-ca", "verify-full")
+
+	password := r.String("password")
+	if env := r.String("password_env"); env != "" {
+		if password != "" {
+			r.Fail("password_env", "set only one of password, password_env and password_file")
+		}
+		v, ok := os.LookupEnv(env)
+		if !ok {
+			r.Fail("password_env", "environment variable %q is not set", env)
+		}
+		password = v
+	}
+	if file := r.String("password_file"); file != "" {
+		if password != "" || r.String("password_env") != "" {
+			r.Fail("password_file", "set only one of password, password_env and password_file")
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			r.Fail("password_file", "cannot read %q: %v", file, errWithoutContent(err))
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	}
+
+	if dsn := r.String("dsn"); dsn != "" {
+		for _, p := range []string{"host", "port", "user", "database"} {
+			if r.String(p) != "" {
+				r.Fail(p, "set either dsn or host/port/user/database, not both")
+			}
+		}
+		if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+			if _, err := url.Parse(dsn); err != nil {
+				r.Fail("dsn", "not a valid postgres:// URL")
+			}
+		} else if !strings.Contains(dsn, "=") {
+			r.Fail("dsn", "want a postgres:// URL or key=value pairs")
+		}
+		c.dsn = dsn
+		if password != "" {
+			c.dsn = appendDSN(c.dsn, "password", password)
+		}
+		if cfg.Get("sslmode") != "" {
+			c.dsn = appendDSN(c.dsn, "sslmode", sslmode)
+		}
+	} else {
+		host := r.Required("host")
+		user := r.Required("user")
+		db := r.Required("database")
+		port := 5439
+		if c.dialect == Postgres {
+			port = 5432
+		}
+		if r.String("port") != "" {
+			port = r.Int("port", 1, 65535)
+		}
+		kv := []string{"host", host, "port", strconv.Itoa(port), "user", user, "dbname", db, "sslmode", sslmode}
+		if password != "" {
+			kv = append(kv, "password", password)
+		}
+		for i := 0; i < len(kv); i += 2 {
+			c.dsn = appendDSN(c.dsn, kv[i], kv[i+1])
+		}
+	}
+	if c.dsn != "" && !strings.Contains(c.dsn, "connect_timeout") {
+		c.dsn = appendDSN(c.dsn, "connect_timeout", strconv.Itoa(max(1, int(c.connectTimeout/time.Second))))
+	}
+	c.redacted = RedactDSN(c.dsn)
+
+	c.s3Bucket = r.String("s3_bucket")
+	c.s3Prefix = r.String("s3_prefix")
+	c.s3Region = r.String("s3_region")
+	c.s3Endpoint = r.URL("s3_endpoint")
+	c.roleARN = r.String("role_arn")
+	c.iamRole = r.String("iam_role")
+	c.copyCredentials = r.String("copy_credentials")
+	if c.method == methodCopy {
+		if c.s3Bucket == "" {
+			r.Fail("s3_bucket", "is required with load_method copy")
+		} else if !s3BucketRe.MatchString(c.s3Bucket) {
+			r.Fail("s3_bucket", "invalid bucket name %q", c.s3Bucket)
+		}
+		if strings.ContainsAny(c.s3Prefix, "'\\\n\r") || strings.HasPrefix(c.s3Prefix, "/") {
+			r.Fail("s3_prefix", "invalid value %q: no quotes, backslashes, newlines or leading /", c.s3Prefix)
+		}
+		if c.s3Prefix != "" && !strings.HasSuffix(c.s3Prefix, "/") {
+			c.s3Prefix += "/"
+		}
+		if !validRegion(c.s3Region) {
+			r.Fail("s3_region", "invalid value %q: want a region such as eu-west-1", c.s3Region)
+		}
+		if c.iamRole != "default" && !iamRoleRe.MatchString(c.iamRole) {
+			r.Fail("iam_role", "invalid value %q: want default or role ARNs (arn:aws:iam::123456789012:role/name, comma-separated for a chain)", c.iamRole)
+		}
+		if strings.ContainsAny(c.copyCredentials, "'\\\n\r") {
+			r.Fail("copy_credentials", "must not contain quotes, backslashes or newlines")
+		}
+	}
+
+	ft, err := parseTableName(r.String("failures_table"))
+	if err != nil {
+		r.Fail("failures_table", "%v", err)
+	}
+	c.failures = ft
+	c.autoCreate = r.Bool("auto_create")
+	c.dedupe = r.Bool("dedupe")
+	c.maxRows = r.Int("batch_max_rows", 1, 10_000_000)
+	c.maxBytes = r.Size("batch_max_bytes", 1024, 4<<30)
+	c.maxWait = r.Duration("batch_max_wait", 0, time.Hour)
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+var (
+	iamRoleRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+(,arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+)*$`)
+	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+)
+
+func validRegion(s string) bool { return s == "" || regionRe.MatchString(s) }
+
+// appendDSN adds key=value to a key=value DSN, or as a query parameter to
+// a URL DSN, quoting as lib/pq expects.
+func appendDSN(dsn, key, value string) string {
+	if strings.Contains(dsn, "://") {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		return dsn + sep + url.QueryEscape(key) + "=" + url.QueryEscape(value)
+	}
+	v := strings.ReplaceAll(value, `\`, `\\`)
+	v = strings.ReplaceAll(v, `'`, `\'`)
+	if v == "" || strings.ContainsAny(value, " '\\") {
+		v = "'" + v + "'"
+	}
+	if dsn != "" {
+		dsn += " "
+	}
+	return dsn + key + "=" + v
+}
+
+var (
+	kvPasswordRe  = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+	urlPasswordRe = regexp.MustCompile(`(?i)([?&]password=)[^&]*`)
+)
+
+// RedactDSN returns dsn with its password (key=value, URL user info or
+// password query parameter) replaced by "(hidden)".
+func RedactDSN(dsn string) string {
+	if strings.Contains(dsn, "://") {
+		if u, err := url.Parse(dsn); err == nil {
+			if _, has := u.User.Password(); has {
+				u.User = url.UserPassword(u.User.Username(), "(hidden)")
+			}
+			s := u.String()
+			s = strings.Replace(s, "%28hidden%29", "(hidden)", 1)
+			return urlPasswordRe.ReplaceAllString(s, "${1}(hidden)")
+		}
+		return "(unparseable URL, hidden)"
+	}
+	return kvPasswordRe.ReplaceAllString(dsn, "${1}(hidden)")
+}
+
+// errWithoutContent keeps os errors (which never carry file content).
+func errWithoutContent(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return fmt.Errorf("%s: %v", pe.Op, pe.Err)
+	}
+	return err
+}

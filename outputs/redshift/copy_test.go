@@ -1,0 +1,379 @@
+package redshift
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/lib/pq"
+
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+)
+
+// recorder captures the SQL of load_method copy, which only Amazon Redshift
+// can run. Catalogue queries (information_schema) go to a real PostgreSQL
+// database so table metadata is real; every other statement is recorded.
+type recorder struct {
+	db    *sql.DB
+	mu    sync.Mutex
+	stmts []string
+	// fail, when set, is the error of a statement (as Redshift would
+	// answer it); stl answers the stl_load_errors query.
+	fail func(q string) error
+	stl  func() [][]string
+}
+
+func (r *recorder) Session(context.Context) (Session, error) { return recSession{r}, nil }
+func (r *recorder) Close() error                             { return nil }
+
+type recSession struct{ r *recorder }
+
+func (s recSession) Exec(_ context.Context, q string) (int64, error) {
+	s.r.mu.Lock()
+	s.r.stmts = append(s.r.stmts, q)
+	fail := s.r.fail
+	s.r.mu.Unlock()
+	if fail != nil {
+		return 0, fail(q)
+	}
+	return 0, nil
+}
+
+func (s recSession) Query(ctx context.Context, q string) ([][]string, error) {
+	if !strings.Contains(q, "information_schema") {
+		s.Exec(ctx, q)
+		if strings.Contains(q, "stl_load_errors") && s.r.stl != nil {
+			return s.r.stl(), nil
+		}
+		return nil, nil
+	}
+	return (&dbSession{}).queryDB(ctx, s.r.db, q)
+}
+
+func (recSession) Close() error { return nil }
+
+func (*dbSession) queryDB(ctx context.Context, db *sql.DB, q string) ([][]string, error) {
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return (&dbSession{conn: c}).Query(ctx, q)
+}
+
+func gunzipLines(t *testing.T, b []byte) []map[string]any {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		d := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		d.UseNumber()
+		if err := d.Decode(&m); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestCopyModeStagesFilesAndIssuesRedshiftSQL(t *testing.T) {
+	srv := testenv.S3(t, "stage")
+	srv.SetEnv(t)
+	dsn := testenv.Postgres(t)
+	rec := &recorder{db: openPG(t, dsn)}
+	o, _ := newOutput(t, mapConfig{"host": "redshift.example", "user": "loader", "database": "dev", "password": "s3cret",
+		"load_method": "copy", "auto_create": "on", "s3_bucket": "stage", "s3_prefix": "wp", "s3_region": "us-east-1",
+		"s3_endpoint": srv.Endpoint, "iam_role": "arn:aws:iam::123456789012:role/loader", "batch_max_wait": "10ms"},
+		WithExecutor(rec))
+
+	chunk := chunkOf(
+		validRec{uuid: "u1", expand: -1, event: "buy", dests: []string{"game.purchase"},
+			columns: []col{{"item", "sword\n\"x\""}, {"amount", 3}}}.body(),
+		validRec{uuid: "u2", expand: 2, event: "buy", dests: []string{"game.purchase"},
+			columns: []col{{"item", nil}, {"amount", 4}}}.body(),
+		failureBody("u5", `{"score":"high"}`, []map[string]string{{"code": "FIELD_TYPE_MISMATCH", "path": "$.score", "message": "m"}}),
+	)
+	if r := o.Flush(chunk, "events"); r != plugin.OK {
+		t.Fatalf("flush = %v", r)
+	}
+
+	keys := srv.Keys(t, "stage", "wp/")
+	if len(keys) != 6 {
+		t.Fatalf("staged objects = %q", keys)
+	}
+	// wp/YYYY/MM/DD/<batch uuid>/<schema>.<table>/...
+	base := keys[0][:strings.LastIndex(keys[0], "/failures.events/")+1]
+	want := []string{
+		base + "failures.events/jsonpaths.json", base + "failures.events/manifest.json", base + "failures.events/part-00000.json.gz",
+		base + "game.purchase/jsonpaths.json", base + "game.purchase/manifest.json", base + "game.purchase/part-00000.json.gz",
+	}
+	if !reflect.DeepEqual(keys, want) {
+		t.Fatalf("keys = %q\nwant %q", keys, want)
+	}
+	url := "s3://stage/" + base
+
+	// The data files: gzip'd JSON lines, one object per row.
+	lines := gunzipLines(t, srv.Get(t, "stage", base+"game.purchase/part-00000.json.gz"))
+	if len(lines) != 2 || lines[0]["uuid"] != "u1" || lines[0]["item"] != "sword\n\"x\"" || lines[0]["amount"] != json.Number("3") ||
+		lines[0]["expand_index"] != json.Number("-1") || lines[0]["fired_ts"] != "2026-11-21T23:45:27.123Z" ||
+		lines[1]["uuid"] != "u2" || lines[1]["item"] != nil || lines[1]["expand_index"] != json.Number("2") {
+		t.Errorf("game.purchase rows = %v", lines)
+	}
+	fl := gunzipLines(t, srv.Get(t, "stage", base+"failures.events/part-00000.json.gz"))
+	if len(fl) != 1 || fl[0]["uuid"] != "u5" || fl[0]["error_codes"] != "FIELD_TYPE_MISMATCH" {
+		t.Fatalf("failure rows = %v", fl)
+	}
+	if raw, ok := fl[0]["raw_event"].(map[string]any); !ok || raw["score"] != "high" {
+		t.Errorf("raw_event (SUPER) is not embedded as JSON: %#v", fl[0]["raw_event"])
+	}
+	if errs, ok := fl[0]["errors"].([]any); !ok || len(errs) != 1 {
+		t.Errorf("errors (SUPER) is not embedded as JSON: %#v", fl[0]["errors"])
+	}
+
+	// The manifest names exactly the data files, mandatory, with sizes.
+	var m struct {
+		Entries []struct {
+			URL       string `json:"url"`
+			Mandatory bool   `json:"mandatory"`
+			Meta      struct {
+				ContentLength int `json:"content_length"`
+			} `json:"meta"`
+		} `json:"entries"`
+	}
+	if err := json.Unmarshal(srv.Get(t, "stage", base+"game.purchase/manifest.json"), &m); err != nil {
+		t.Fatal(err)
+	}
+	size := len(srv.Get(t, "stage", base+"game.purchase/part-00000.json.gz"))
+	if len(m.Entries) != 1 || m.Entries[0].URL != url+"game.purchase/part-00000.json.gz" || !m.Entries[0].Mandatory || m.Entries[0].Meta.ContentLength != size {
+		t.Errorf("manifest = %+v", m)
+	}
+	var jp struct {
+		JSONPaths []string `json:"jsonpaths"`
+	}
+	if err := json.Unmarshal(srv.Get(t, "stage", base+"game.purchase/jsonpaths.json"), &jp); err != nil {
+		t.Fatal(err)
+	}
+	evCols := []string{"uuid", "fired_ts", "game", "version", "event", "definition_version", "expand_index", "loaded_at", "item", "amount"}
+	var wantPaths []string
+	for _, c := range evCols {
+		wantPaths = append(wantPaths, "$['"+c+"']")
+	}
+	if !reflect.DeepEqual(jp.JSONPaths, wantPaths) {
+		t.Errorf("jsonpaths = %q", jp.JSONPaths)
+	}
+
+	// The SQL, statement by statement.
+	q := func(cols []string) string { return `"` + strings.Join(cols, `", "`) + `"` }
+	fCols := []string{"uuid", "expand_index", "fired_ts", "game", "version", "event", "definition_version", "raw_event", "errors", "error_codes", "failed_at", "loaded_at"}
+	wantSQL := []string{
+		`CREATE SCHEMA IF NOT EXISTS "game"`,
+		`CREATE TABLE IF NOT EXISTS "game"."purchase" ("uuid" VARCHAR(64), "fired_ts" TIMESTAMP, "game" VARCHAR(128), "version" VARCHAR(128), "event" VARCHAR(128), "definition_version" VARCHAR(128), "expand_index" INTEGER, "loaded_at" TIMESTAMP, "item" VARCHAR(65535), "amount" BIGINT) SORTKEY ("fired_ts")`,
+		`CREATE SCHEMA IF NOT EXISTS "failures"`,
+		`CREATE TABLE IF NOT EXISTS "failures"."events" ("uuid" VARCHAR(64), "expand_index" INTEGER, "fired_ts" TIMESTAMP, "game" VARCHAR(128), "version" VARCHAR(128), "event" VARCHAR(128), "definition_version" VARCHAR(128), "raw_event" SUPER, "errors" SUPER, "error_codes" VARCHAR(1024), "failed_at" TIMESTAMP, "loaded_at" TIMESTAMP) SORTKEY ("failed_at")`,
+		`BEGIN`,
+		`CREATE TEMP TABLE "whirlpool_stage_1" AS SELECT ` + q(evCols) + ` FROM "game"."purchase" LIMIT 0`,
+		`COPY "whirlpool_stage_1" (` + q(evCols) + `) FROM '` + url + `game.purchase/manifest.json' IAM_ROLE 'arn:aws:iam::123456789012:role/loader' MANIFEST FORMAT AS JSON '` + url + `game.purchase/jsonpaths.json' GZIP TIMEFORMAT 'auto' REGION 'us-east-1' COMPUPDATE OFF STATUPDATE OFF`,
+		`DELETE FROM "whirlpool_stage_1" USING "game"."purchase" WHERE "whirlpool_stage_1"."uuid" = "game"."purchase"."uuid" AND "whirlpool_stage_1"."expand_index" = "game"."purchase"."expand_index"`,
+		`INSERT INTO "game"."purchase" (` + q(evCols) + `) SELECT ` + q(evCols) + ` FROM "whirlpool_stage_1"`,
+		`DROP TABLE "whirlpool_stage_1"`,
+		`CREATE TEMP TABLE "whirlpool_stage_2" AS SELECT ` + q(fCols) + ` FROM "failures"."events" LIMIT 0`,
+		`COPY "whirlpool_stage_2" (` + q(fCols) + `) FROM '` + url + `failures.events/manifest.json' IAM_ROLE 'arn:aws:iam::123456789012:role/loader' MANIFEST FORMAT AS JSON '` + url + `failures.events/jsonpaths.json' GZIP TIMEFORMAT 'auto' REGION 'us-east-1' COMPUPDATE OFF STATUPDATE OFF`,
+		`DELETE FROM "whirlpool_stage_2" USING "failures"."events" WHERE "whirlpool_stage_2"."uuid" = "failures"."events"."uuid" AND "whirlpool_stage_2"."expand_index" = "failures"."events"."expand_index"`,
+		`INSERT INTO "failures"."events" (` + q(fCols) + `) SELECT ` + q(fCols) + ` FROM "whirlpool_stage_2"`,
+		`DROP TABLE "whirlpool_stage_2"`,
+		`COMMIT`,
+	}
+	rec.mu.Lock()
+	got := append([]string(nil), rec.stmts...)
+	rec.mu.Unlock()
+	for i := 0; i < len(got) || i < len(wantSQL); i++ {
+		var g, w string
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(wantSQL) {
+			w = wantSQL[i]
+		}
+		if g != w {
+			t.Errorf("statement %d:\n got %s\nwant %s", i+1, g, w)
+		}
+	}
+	for _, s := range got {
+		u := strings.ToUpper(s)
+		if strings.Contains(u, "STDIN") || strings.Contains(u, "ON CONFLICT") || strings.Contains(u, "JSONB") || len(s) > MaxStatement {
+			t.Errorf("not Redshift SQL: %s", s)
+		}
+	}
+}
+
+func TestConfigErrorsNameThePropertyAndHideSecrets(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  mapConfig
+		want string
+	}{
+		{mapConfig{"dsn": "host=h user=u password=hunter2", "load_method": "pg_copy"}, `property "load_method": pg_copy (COPY FROM STDIN) does not exist on Amazon Redshift`},
+		{mapConfig{"dsn": "host=h user=u password=hunter2", "dialect": "postgres", "load_method": "copy"}, `property "load_method"`},
+		{mapConfig{"dsn": "host=h password=hunter2", "load_method": "copy"}, `property "s3_bucket": is required with load_method copy`},
+		{mapConfig{"host": "h", "user": "u", "database": "d", "password": "hunter2", "sslmode": "maybe", "load_method": "insert"}, `property "sslmode": invalid value "maybe"`},
+		{mapConfig{"dsn": "postgres://u:hunter2@h/d", "dialect": "postgres", "failures_table": `f."x;"`}, `property "failures_table"`},
+		{mapConfig{"dialect": "postgres"}, `property "host" is required`},
+	} {
+		_, err := New(plugin.Env{Config: tc.cfg, Log: &testLog{}})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.cfg, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("error shows the password: %v", err)
+		}
+	}
+	for dsn, want := range map[string]string{
+		"host=h user=u password=hunter2 dbname=d":       "host=h user=u password=(hidden) dbname=d",
+		"host=h password='hun ter2' dbname=d":           "host=h password=(hidden) dbname=d",
+		"postgres://u:hunter2@h:5439/d?sslmode=require": "postgres://u:(hidden)@h:5439/d?sslmode=require",
+		"postgres://u@h/d?password=hunter2&sslmode=a":   "postgres://u@h/d?password=(hidden)&sslmode=a",
+	} {
+		if got := RedactDSN(dsn); got != want {
+			t.Errorf("RedactDSN(%q) = %q, want %q", dsn, got, want)
+		}
+	}
+}
+
+func TestPasswordFromEnvAndFile(t *testing.T) {
+	t.Setenv("WP_TEST_PW", "from-env")
+	c, err := parseConfig(mapConfig{"host": "h", "user": "u", "database": "d", "password_env": "WP_TEST_PW", "dialect": "postgres"})
+	if err != nil || !strings.Contains(c.dsn, "password=from-env") || strings.Contains(c.redacted, "from-env") {
+		t.Fatalf("password_env: %v %v", c, err)
+	}
+	f := t.TempDir() + "/pw"
+	if err := writeFile(f, "it's\n"); err != nil {
+		t.Fatal(err)
+	}
+	c, err = parseConfig(mapConfig{"host": "h", "user": "u", "database": "d", "password_file": f, "dialect": "postgres"})
+	if err != nil || !strings.Contains(c.dsn, `password='it\'s'`) || !strings.Contains(c.dsn, "port=5432") {
+		t.Fatalf("password_file: dsn %q err %v", c.dsn, err)
+	}
+}
+
+// When Redshift's COPY refuses a row, the output reads stl_load_errors for
+// that COPY, turns the named row into a LOAD_REJECTED failure row and loads
+// the batch again without it.
+func TestCopyModeTurnsStlLoadErrorsIntoLoadRejected(t *testing.T) {
+	srv := testenv.S3(t, "stage")
+	srv.SetEnv(t)
+	dsn := testenv.Postgres(t)
+	db := openPG(t, dsn)
+	mustExec(t, db, `CREATE SCHEMA game`, `CREATE TABLE game.score (`+eventCols+`, points integer)`,
+		`CREATE SCHEMA failures`, `CREATE TABLE failures.events (uuid text, expand_index integer, fired_ts timestamp, game text, version text, event text,
+			definition_version text, raw_event text, errors text, error_codes text, failed_at timestamp, loaded_at timestamp)`)
+	rec := &recorder{db: db}
+	var part string
+	copies := 0
+	rec.fail = func(q string) error {
+		if strings.HasPrefix(q, "COPY ") && strings.Contains(q, "game.score/manifest.json") {
+			copies++
+			if copies == 1 {
+				part = q[strings.Index(q, "s3://"):strings.Index(q, "manifest.json")] + "part-00000.json.gz"
+				return &pq.Error{Code: "XX000", Message: "Load into table 'whirlpool_stage_1' failed.  Check 'stl_load_errors' system table for details."}
+			}
+		}
+		return nil
+	}
+	rec.stl = func() [][]string {
+		return [][]string{{part + "   ", "2", "points", "1207", "Invalid digit, Value 'l', Pos 0, Type: Integer"}}
+	}
+	o, log := newOutput(t, mapConfig{"host": "redshift.example", "user": "loader", "database": "dev",
+		"load_method": "copy", "s3_bucket": "stage", "s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms"}, WithExecutor(rec))
+	var bodies [][]byte
+	for i := 0; i < 3; i++ {
+		bodies = append(bodies, validRec{uuid: fmt.Sprintf("s%d", i), expand: -1, event: "score", dests: []string{"game.score"},
+			columns: []col{{"points", i}}}.body())
+	}
+	if r := o.Flush(chunkOf(bodies...), "events"); r != plugin.OK {
+		t.Fatalf("flush = %v", r)
+	}
+	rec.mu.Lock()
+	stmts := append([]string(nil), rec.stmts...)
+	rec.mu.Unlock()
+	var seq []string
+	for _, s := range stmts {
+		seq = append(seq, strings.SplitN(s, " ", 2)[0])
+	}
+	want := "BEGIN CREATE COPY ROLLBACK SELECT BEGIN CREATE COPY DELETE INSERT DROP CREATE COPY DELETE INSERT DROP COMMIT"
+	if strings.Join(seq, " ") != want {
+		t.Errorf("statements: %s\nwant        %s", strings.Join(seq, " "), want)
+	}
+	if stmts[4] != stlLoadErrorsSQL {
+		t.Errorf("statement 5 = %s", stmts[4])
+	}
+	if !strings.Contains(stmts[2], "IAM_ROLE default") {
+		t.Errorf("COPY without IAM_ROLE default: %s", stmts[2])
+	}
+	// The second attempt staged the two good rows and the failure row.
+	var staged []string
+	for _, k := range srv.Keys(t, "stage", "whirlpool/") {
+		if strings.HasSuffix(k, ".json.gz") {
+			staged = append(staged, k)
+		}
+	}
+	if len(staged) != 2 {
+		t.Fatalf("staged files %q", staged)
+	}
+	for _, k := range staged {
+		lines := gunzipLines(t, srv.Get(t, "stage", k))
+		switch {
+		case strings.Contains(k, "/game.score/"):
+			if len(lines) != 2 || lines[0]["uuid"] != "s0" || lines[1]["uuid"] != "s2" {
+				t.Errorf("game.score rows %v", lines)
+			}
+		default:
+			if len(lines) != 1 || lines[0]["uuid"] != "s1" || lines[0]["error_codes"] != "LOAD_REJECTED" ||
+				!strings.Contains(fmt.Sprint(lines[0]["errors"]), "Invalid digit") {
+				t.Errorf("failure rows %v", lines)
+			}
+		}
+	}
+	if log.containing("rejected by game.score (stl_load_errors)") != 1 {
+		t.Errorf("the rejection was not logged")
+	}
+	if got := o.Stats.FailuresByCode()[CodeLoadRejected]; got != 1 {
+		t.Errorf("LOAD_REJECTED counter = %d", got)
+	}
+}
+
+func TestStartupLogHidesThePassword(t *testing.T) {
+	_, log := newOutput(t, mapConfig{"dsn": "host=127.0.0.1 port=1 user=u password=hunter2 dbname=d sslmode=disable",
+		"dialect": "postgres", "load_method": "insert"})
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if len(log.lines) == 0 {
+		t.Fatal("nothing logged at start")
+	}
+	for _, l := range log.lines {
+		if strings.Contains(l, "hunter2") {
+			t.Errorf("log shows the password: %s", l)
+		}
+	}
+	if !strings.Contains(log.lines[0], "password=(hidden)") {
+		t.Errorf("start-up line = %s", log.lines[0])
+	}
+}

@@ -1,0 +1,214 @@
+package redshift
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+
+	"github.com/tinylib/msgp/msgp"
+	"github.com/whirlpool-events/whirlpool/plugins/record"
+)
+
+// Rows are encoded from msgpack values straight into the payload of each
+// load method, without building Go values:
+//
+//   - pg_copy: PostgreSQL's COPY text format (tab-separated, \N for NULL,
+//     backslash escapes).
+//   - insert: a tuple of string literals, e.g. (E'a', '12', NULL), that the
+//     database coerces to each column's type (so a bad value is a data
+//     error the database reports, never a silent conversion).
+//   - copy: a JSON object per line whose keys are the column names (read
+//     through a generated JSONPaths file).
+//
+// A nil Value (a column the record does not have) is NULL.
+
+// appendCopyValue writes one value in COPY text format.
+func appendCopyValue(dst []byte, v record.Value) []byte {
+	if len(v) == 0 {
+		return append(dst, '\\', 'N')
+	}
+	switch v.Kind() {
+	case record.KindNil:
+		return append(dst, '\\', 'N')
+	case record.KindStr, record.KindBin:
+		s, _ := v.Str()
+		return appendCopyText(dst, s)
+	case record.KindInt:
+		n, _ := v.Int()
+		return strconv.AppendInt(dst, n, 10)
+	case record.KindUint:
+		n, _ := v.Uint()
+		return strconv.AppendUint(dst, n, 10)
+	case record.KindFloat:
+		f, _ := v.Float()
+		return appendFloatText(dst, f)
+	case record.KindBool:
+		b, _ := v.Bool()
+		if b {
+			return append(dst, 't')
+		}
+		return append(dst, 'f')
+	}
+	js, err := v.AppendJSON(nil)
+	if err != nil {
+		return append(dst, '\\', 'N')
+	}
+	return appendCopyText(dst, js)
+}
+
+func appendFloatText(dst []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(dst, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-Infinity"...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, 64)
+}
+
+// copyEscape marks the bytes COPY text format escapes.
+var copyEscape = [256]bool{'\\': true, '\n': true, '\r': true, '\t': true}
+
+func appendCopyText(dst, s []byte) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !copyEscape[c] {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		}
+		start = i + 1
+	}
+	return append(dst, s[start:]...)
+}
+
+// appendCopyRow writes one row (tab-separated values and '\n').
+func appendCopyRow(dst []byte, vals []record.Value) []byte {
+	for i, v := range vals {
+		if i > 0 {
+			dst = append(dst, '\t')
+		}
+		dst = appendCopyValue(dst, v)
+	}
+	return append(dst, '\n')
+}
+
+// appendInsertTuple writes one VALUES tuple. Values of SUPER columns that
+// hold JSON text are wrapped in JSON_PARSE (Redshift only).
+func appendInsertTuple(dst []byte, vals []record.Value, cols []*colMeta, d Dialect) []byte {
+	dst = append(dst, '(')
+	for i, v := range vals {
+		if i > 0 {
+			dst = append(dst, ',', ' ')
+		}
+		dst = appendInsertValue(dst, v, cols[i].super && d == Redshift, d)
+	}
+	return append(dst, ')')
+}
+
+func appendInsertValue(dst []byte, v record.Value, super bool, d Dialect) []byte {
+	if len(v) == 0 {
+		return append(dst, "NULL"...)
+	}
+	var scratch [32]byte
+	switch v.Kind() {
+	case record.KindNil:
+		return append(dst, "NULL"...)
+	case record.KindStr, record.KindBin:
+		s, _ := v.Str()
+		if super && json.Valid(s) {
+			dst = append(dst, "JSON_PARSE("...)
+			dst = appendLiteral(dst, s, d)
+			return append(dst, ')')
+		}
+		return appendLiteral(dst, s, d)
+	case record.KindInt:
+		n, _ := v.Int()
+		return appendLiteral(dst, strconv.AppendInt(scratch[:0], n, 10), d)
+	case record.KindUint:
+		n, _ := v.Uint()
+		return appendLiteral(dst, strconv.AppendUint(scratch[:0], n, 10), d)
+	case record.KindFloat:
+		f, _ := v.Float()
+		return appendLiteral(dst, appendFloatText(scratch[:0], f), d)
+	case record.KindBool:
+		b, _ := v.Bool()
+		if b {
+			return appendLiteral(dst, []byte("true"), d)
+		}
+		return appendLiteral(dst, []byte("false"), d)
+	}
+	js, err := v.AppendJSON(nil)
+	if err != nil {
+		return append(dst, "NULL"...)
+	}
+	if super {
+		dst = append(dst, "JSON_PARSE("...)
+		dst = appendLiteral(dst, js, d)
+		return append(dst, ')')
+	}
+	return appendLiteral(dst, js, d)
+}
+
+// appendJSONRow writes one JSON-lines row for COPY ... FORMAT JSON. Strings
+// bound for SUPER columns that hold valid JSON are embedded as JSON.
+func appendJSONRow(dst []byte, vals []record.Value, cols []*colMeta) []byte {
+	dst = append(dst, '{')
+	for i, v := range vals {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendQuote(dst, cols[i].name) // identifiers are plain ASCII
+		dst = append(dst, ':')
+		if len(v) == 0 {
+			dst = append(dst, "null"...)
+			continue
+		}
+		if cols[i].super {
+			if s, ok := v.Str(); ok && json.Valid(s) {
+				dst = append(dst, s...)
+				continue
+			}
+		}
+		if v.Kind() == record.KindFloat {
+			if f, _ := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+				dst = append(dst, "null"...)
+				continue
+			}
+		}
+		out, err := v.AppendJSON(dst)
+		if err != nil {
+			out = append(dst, "null"...)
+		}
+		dst = out
+	}
+	return append(dst, '}', '\n')
+}
+
+// arena holds msgpack values the output builds (failure rows, batch
+// timestamps). Values alias it; it only grows, so they stay valid.
+type arena struct{ b []byte }
+
+func (a *arena) str(s []byte) record.Value {
+	start := len(a.b)
+	a.b = msgp.AppendStringFromBytes(a.b, s)
+	return record.Value(a.b[start:len(a.b):len(a.b)])
+}
+
+func (a *arena) int(n int64) record.Value {
+	start := len(a.b)
+	a.b = msgp.AppendInt64(a.b, n)
+	return record.Value(a.b[start:len(a.b):len(a.b)])
+}

@@ -1,0 +1,239 @@
+package redshift
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/whirlpool-events/whirlpool/plugins/record"
+)
+
+// TableSchemas gives the SQL types of the columns auto_create adds (a later
+// step passes the data model's types through it). Without it, or when it
+// reports ok false, types are inferred from the msgpack value.
+type TableSchemas interface {
+	// ColumnType returns the SQL type of column of table ("schema.table",
+	// lower-case) in dialect d, e.g. "VARCHAR(64)" or "TIMESTAMP".
+	ColumnType(table, column string, d Dialect) (sqlType string, ok bool)
+}
+
+var sqlTypeRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_ ]{0,63}(\(\s*\d{1,5}\s*(,\s*\d{1,5}\s*)?\))?$`)
+
+// colMeta is one column of a table as the database describes it.
+type colMeta struct {
+	name  string
+	typ   string // information_schema data_type, lower-case
+	super bool   // SUPER: string values holding JSON are loaded as JSON
+	// maxLen is the declared length of a character column (0: none);
+	// failure rows are cut to it, event rows never are.
+	maxLen int
+}
+
+// tableMeta is a cached description of one table.
+type tableMeta struct {
+	exists bool
+	cols   map[string]*colMeta
+}
+
+func (m *tableMeta) has(col string) bool { _, ok := m.cols[col]; return ok }
+
+// hasKey reports whether the table has the column named by a record key
+// (folded), without allocating for lower-case keys.
+func (m *tableMeta) hasKey(k []byte) bool {
+	if !hasUpper(k) {
+		_, ok := m.cols[string(k)]
+		return ok
+	}
+	return m.has(foldIdent(k))
+}
+
+// Metadata columns of every event table, in order.
+var metaCols = []string{"uuid", "fired_ts", "game", "version", "event", "definition_version", "expand_index", "loaded_at"}
+
+// Columns of the failures table, in order.
+var failureCols = []string{"uuid", "expand_index", "fired_ts", "game", "version", "event", "definition_version",
+	"raw_event", "errors", "error_codes", "failed_at", "loaded_at"}
+
+func isMetaCol(s string) bool {
+	switch s {
+	case "uuid", "fired_ts", "game", "version", "event", "definition_version", "expand_index", "loaded_at":
+		return true
+	}
+	return false
+}
+
+// isMetaKey is isMetaCol for a record key (folded).
+func isMetaKey(k []byte) bool {
+	if hasUpper(k) {
+		return isMetaCol(foldIdent(k))
+	}
+	return isMetaCol(string(k))
+}
+
+// ddlType is the type auto_create gives a metadata or failures column.
+func (d Dialect) ddlType(col string) string {
+	switch col {
+	case "fired_ts", "loaded_at", "failed_at":
+		return "TIMESTAMP"
+	case "expand_index":
+		return "INTEGER"
+	case "raw_event", "errors":
+		if d == Redshift {
+			return "SUPER"
+		}
+		return "TEXT"
+	}
+	if d == Redshift {
+		switch col {
+		case "uuid":
+			return "VARCHAR(64)"
+		case "game", "version", "event", "definition_version":
+			return "VARCHAR(128)"
+		case "error_codes":
+			return "VARCHAR(1024)"
+		}
+		return "VARCHAR(65535)"
+	}
+	return "TEXT"
+}
+
+// inferType is the type auto_create gives a data column from its value;
+// "" for nil (no column is created from a nil value alone).
+func (d Dialect) inferType(k record.Kind) string {
+	switch k {
+	case record.KindStr, record.KindBin:
+		if d == Redshift {
+			return "VARCHAR(65535)"
+		}
+		return "TEXT"
+	case record.KindInt, record.KindUint:
+		return "BIGINT"
+	case record.KindFloat:
+		return "DOUBLE PRECISION"
+	case record.KindBool:
+		return "BOOLEAN"
+	case record.KindArray, record.KindMap:
+		if d == Redshift {
+			return "SUPER"
+		}
+		return "TEXT"
+	}
+	return ""
+}
+
+// metaCache caches table descriptions; only the loader goroutine uses it.
+type metaCache map[string]*tableMeta
+
+// describe returns the table's description, querying information_schema
+// when it is not cached or refresh is set.
+func (o *Output) describe(ctx context.Context, s Session, t tableName, refresh bool) (*tableMeta, error) {
+	key := t.String()
+	if m, ok := o.meta[key]; ok && !refresh && m.exists {
+		return m, nil
+	}
+	q := "SELECT column_name, data_type, character_maximum_length FROM information_schema.columns WHERE table_schema = " +
+		quoteLiteral(t.schema, o.cfg.dialect) + " AND table_name = " + quoteLiteral(t.table, o.cfg.dialect) +
+		" ORDER BY ordinal_position"
+	rows, err := s.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("reading the columns of %s: %w", t, err)
+	}
+	m := &tableMeta{exists: len(rows) > 0, cols: map[string]*colMeta{}}
+	for _, r := range rows {
+		if len(r) < 2 {
+			continue
+		}
+		typ := strings.ToLower(r[1])
+		c := &colMeta{name: r[0], typ: typ, super: typ == "super"}
+		if len(r) > 2 {
+			c.maxLen, _ = strconv.Atoi(r[2])
+		}
+		m.cols[r[0]] = c
+	}
+	o.meta[key] = m
+	return m, nil
+}
+
+// createTable runs CREATE SCHEMA / CREATE TABLE IF NOT EXISTS, outside the
+// load transaction, and caches what it created.
+func (o *Output) createTable(ctx context.Context, s Session, t tableName, cols []string, types []string, failures bool) (*tableMeta, error) {
+	d := o.cfg.dialect
+	if _, err := s.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(t.schema)); err != nil {
+		return nil, fmt.Errorf("creating schema %s: %w", t.schema, err)
+	}
+	var b strings.Builder
+	b.WriteString("CREATE TABLE IF NOT EXISTS " + t.quoted() + " (")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteIdent(c) + " " + types[i])
+	}
+	b.WriteString(")")
+	if d == Redshift {
+		if failures {
+			b.WriteString(" SORTKEY (\"failed_at\")")
+		} else {
+			b.WriteString(" SORTKEY (\"fired_ts\")")
+		}
+	}
+	if _, err := s.Exec(ctx, b.String()); err != nil {
+		return nil, fmt.Errorf("creating table %s: %w", t, err)
+	}
+	if d == Postgres {
+		// dedupe joins on (uuid, expand_index); Redshift has no indexes
+		// (its sort key serves), PostgreSQL needs one to stay fast.
+		name := t.table + "_whirlpool_key"
+		if len(name) > 63 {
+			name = name[:63]
+		}
+		keys := `"uuid", "expand_index"`
+		if failures {
+			keys = `"uuid"`
+		}
+		if _, err := s.Exec(ctx, "CREATE INDEX IF NOT EXISTS "+quoteIdent(name)+" ON "+t.quoted()+" ("+keys+")"); err != nil {
+			return nil, fmt.Errorf("creating the dedupe index of %s: %w", t, err)
+		}
+	}
+	o.logf("created table %s", t)
+	m, err := o.describe(ctx, s, t, true)
+	if err != nil {
+		return nil, err
+	}
+	if !m.exists { // a recorder does not run DDL: trust what was sent
+		m.exists = true
+		for i, c := range cols {
+			m.cols[c] = ddlColumn(c, types[i])
+		}
+	}
+	return m, nil
+}
+
+// addColumn runs ALTER TABLE ADD COLUMN outside the load transaction; a
+// column another loader added meanwhile is not an error.
+func (o *Output) addColumn(ctx context.Context, s Session, t tableName, m *tableMeta, col, typ string) error {
+	_, err := s.Exec(ctx, "ALTER TABLE "+t.quoted()+" ADD COLUMN "+quoteIdent(col)+" "+typ)
+	if err != nil && sqlState(err) != "42701" { // duplicate_column
+		return fmt.Errorf("adding column %s to %s: %w", col, t, err)
+	}
+	if err == nil {
+		o.logf("added column %s %s to %s", col, typ, t)
+	}
+	m.cols[col] = ddlColumn(col, typ)
+	return nil
+}
+
+var varcharRe = regexp.MustCompile(`^(?i)varchar\((\d+)\)$`)
+
+// ddlColumn describes a column from the type in its DDL.
+func ddlColumn(name, typ string) *colMeta {
+	lt := strings.ToLower(typ)
+	c := &colMeta{name: name, typ: lt, super: lt == "super"}
+	if m := varcharRe.FindStringSubmatch(typ); m != nil {
+		c.maxLen, _ = strconv.Atoi(m[1])
+		c.typ = "character varying"
+	}
+	return c
+}

@@ -1,0 +1,134 @@
+package redshift
+
+import (
+	"fmt"
+
+	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/plugins/metrics"
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/plugins/props"
+)
+
+// PluginProperties are every property of the Fluent Bit plugin: the
+// loader's Properties, then validation of records not validated upstream
+// (with the data model) and metrics.
+var PluginProperties = concat(Properties, pluginProperties)
+
+var pluginProperties = concat(props.Set{
+	{Name: "validate", Default: "on", Meaning: "Validate records that were not validated upstream (the model_* properties below), and take auto_create's column types from the data model; off: such records become INTERNAL_ERROR failure rows."},
+}, validate.Properties, metrics.Properties)
+
+func concat(sets ...props.Set) props.Set {
+	var out props.Set
+	for _, s := range sets {
+		out = append(out, s...)
+	}
+	return out
+}
+
+// pluginOutput is the Output with what the plugin owns besides it.
+type pluginOutput struct {
+	*Output
+	validator *validate.Validator
+	metrics   *metrics.Instance
+}
+
+// newPlugin builds the output as Fluent Bit runs it: with the validator and
+// the model's column types when validate is on, and its metrics.
+func newPlugin(env plugin.Env) (plugin.Output, error) {
+	r := PluginProperties.Read(env.Config)
+	on := r.Bool("validate")
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	m, err := metrics.Read(PluginProperties.Read(env.Config), "redshift", env.Name)
+	if err != nil {
+		return nil, err
+	}
+	p := &pluginOutput{metrics: m}
+	var opts []Option
+	if on {
+		if p.validator, err = validate.New(env); err != nil {
+			m.Close()
+			return nil, err
+		}
+		opts = append(opts, WithValidator(p.validator), WithTableSchemas(modelSchemas{p.validator}))
+	}
+	if p.Output, err = New(env, opts...); err != nil {
+		p.close()
+		return nil, err
+	}
+	s := &p.Output.Stats
+	for _, c := range []struct {
+		name, help string
+		v          func() int64
+	}{
+		{"redshift_batches_total", "Batch loads tried (one transaction each).", s.Batches.Load},
+		{"redshift_transactions_total", "Batches committed.", s.Transactions.Load},
+		{"redshift_failed_batches_total", "Batches that failed (their flushes were retried).", s.FailedBatches.Load},
+		{"redshift_retries_total", "Flushes answered RETRY.", s.Retries.Load},
+		{"redshift_flushes_total", "Flushes answered by committed batches.", s.Flushes.Load},
+		{"redshift_batch_rows_total", "Rows in committed batches.", s.BatchRows.Load},
+		{"redshift_failures_dropped_total", "Failure rows the failures table refused even in minimal form.", s.FailuresDropped.Load},
+		{"redshift_load_seconds_total", "Time spent loading batches, in seconds.", func() int64 { return s.LoadNanos.Load() / 1e9 }},
+	} {
+		v := c.v
+		m.CounterFunc(c.name, c.help, func() float64 { return float64(v()) })
+	}
+	m.GaugeFunc("redshift_batch_rows_max", "Rows in the largest committed batch.", func() float64 { return float64(s.BatchRowsMax.Load()) })
+	m.GaugeFunc("redshift_load_seconds_max", "Longest batch load, in seconds.", func() float64 { return float64(s.LoadNanosMax.Load()) / 1e9 })
+	m.CounterMapFunc("redshift_rows_loaded_total", "Rows committed, per table (failures table included).", "table", s.RowsLoaded)
+	m.CounterMapFunc("redshift_failures_total", "Failure rows committed, per error code.", "code", s.FailuresByCode)
+	return p, nil
+}
+
+func (p *pluginOutput) Close() error {
+	var err error
+	if p.Output != nil {
+		err = p.Output.Close()
+	}
+	p.close()
+	return err
+}
+
+func (p *pluginOutput) close() {
+	if p.validator != nil {
+		p.validator.Close()
+	}
+	p.metrics.Close()
+}
+
+// modelSchemas gives auto_create the SQL types of the data model's fields.
+type modelSchemas struct{ v *validate.Validator }
+
+func (m modelSchemas) ColumnType(table, column string, d Dialect) (string, bool) {
+	f, ok := m.v.Column(table, column)
+	if !ok {
+		return "", false
+	}
+	switch f.Type {
+	case "string":
+		if d == Postgres {
+			return "TEXT", true
+		}
+		n := f.MaxLength
+		if n == 0 {
+			n = validate.DefaultStringMaxLength
+		}
+		return fmt.Sprintf("VARCHAR(%d)", n), true
+	case "integer":
+		return "BIGINT", true
+	case "number":
+		return "DOUBLE PRECISION", true
+	case "boolean":
+		return "BOOLEAN", true
+	case "timestamp":
+		return "TIMESTAMP", true
+	case "object", "array":
+		if d == Redshift {
+			return "SUPER", true
+		}
+		return "TEXT", true
+	}
+	return "", false
+}

@@ -1,0 +1,313 @@
+package redshift
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/whirlpool-events/whirlpool/plugins/record"
+)
+
+// Failure codes the output itself produces.
+const (
+	CodeInternal            = "INTERNAL_ERROR"
+	CodeDestinationNotFound = "DESTINATION_NOT_FOUND"
+	CodeSchemaMismatch      = "DESTINATION_SCHEMA_MISMATCH"
+	CodeLoadRejected        = "LOAD_REJECTED"
+)
+
+type recKind uint8
+
+const (
+	kindValid recKind = iota
+	kindFailure
+)
+
+// rec is one validated record of a batch, parsed once when flushed. Its
+// slices alias the flush's private copy of the chunk.
+type rec struct {
+	kind recKind
+	body record.Map
+
+	uuid, firedTS, game, version, event, defVersion record.Value
+	expandIndex                                     record.Value // valid: int
+	columns                                         record.Map   // valid
+	dests                                           []*dest      // valid, validated destinations
+
+	// failure: the client's raw event text and the JSON text of the errors.
+	raw        []byte
+	errorsJSON []byte
+	codes      []byte
+
+	// errs are failures found while loading (bad destination, missing table
+	// or column, rejected row); they make the record a failure row too. The
+	// first parseErrs come from routing and survive a re-plan.
+	errs      []loadErr
+	parseErrs int
+
+	at    time.Time      // when the output received it (failed_at)
+	fvals []record.Value // its failures-table values, when it is one
+}
+
+// loadErr is one error object of a failure row.
+type loadErr struct {
+	code, path, rule, expected, actual, message string
+
+	lacking bool // the table lacks a column the record brings
+}
+
+// dest is one destination table named by records, interned per output.
+type dest struct {
+	name tableName
+	key  string // "schema.table" as folded
+}
+
+// parse appends the recs of one record body (or, with a Validator, of the
+// records it produces) to dst. vbuf holds the validator's output; it must
+// live as long as the recs.
+func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, validated bool) []*rec {
+	r := &rec{body: body}
+	var (
+		errs, dests, cols record.Value
+		hasErrs, hasDests bool
+		hasCols, hasBody  bool
+		bodyV             record.Value
+		badKey            bool
+	)
+	err := body.Range(func(k []byte, v record.Value) bool {
+		switch string(k) {
+		case "uuid":
+			r.uuid = v
+		case "fired_ts":
+			r.firedTS = v
+		case "game":
+			r.game = v
+		case "version":
+			r.version = v
+		case "event":
+			r.event = v
+		case "definition_version":
+			r.defVersion = v
+		case "expand_index":
+			r.expandIndex = v
+		case "destinations":
+			dests, hasDests = v, true
+		case "columns":
+			cols, hasCols = v, true
+		case "errors":
+			errs, hasErrs = v, true
+		case "body":
+			bodyV, hasBody = v, true
+		}
+		return true
+	})
+	if err != nil {
+		badKey = true
+	}
+	switch {
+	case !badKey && hasErrs:
+		r.kind = kindFailure
+		if s, ok := bodyV.Str(); ok && hasBody {
+			r.raw = s
+		} else {
+			r.raw, _ = body.AppendJSON(nil)
+		}
+		ej, codes, ok := errorsJSON(errs)
+		if !ok {
+			return append(dst, o.unvalidated(r, body, "the errors field of a failure record is not a list of error objects"))
+		}
+		r.errorsJSON, r.codes = ej, codes
+		return append(dst, r)
+	case !badKey && hasDests && hasCols:
+		m, ok := cols.Map()
+		if !ok {
+			return append(dst, o.unvalidated(r, body, "the columns field of a valid record is not a map"))
+		}
+		if _, ok := r.expandIndex.Int(); !ok {
+			return append(dst, o.unvalidated(r, body, "the expand_index field of a valid record is not an integer"))
+		}
+		if _, ok := r.uuid.Str(); !ok {
+			return append(dst, o.unvalidated(r, body, "the uuid field of a valid record is not a string"))
+		}
+		r.kind = kindValid
+		r.columns = m
+		bad := false
+		err := dests.Array(func(_ int, e record.Value) bool {
+			s, ok := e.Str()
+			if !ok {
+				bad = true
+				return false
+			}
+			d, err := o.destination(s)
+			if err != nil {
+				r.errs = append(r.errs, loadErr{code: CodeDestinationNotFound, path: string(s), rule: "destination",
+					expected: "schema.table of identifiers [A-Za-z_][A-Za-z0-9_$]*", actual: string(s), message: err.Error()})
+				return true
+			}
+			for _, x := range r.dests { // a destination named twice loads once
+				if x == d {
+					return true
+				}
+			}
+			r.dests = append(r.dests, d)
+			return true
+		})
+		if err != nil || bad {
+			return append(dst, o.unvalidated(r, body, "the destinations field of a valid record is not a list of strings"))
+		}
+		r.parseErrs = len(r.errs)
+		return append(dst, r)
+	}
+	if o.validator != nil && !badKey && !validated {
+		start := len(*vbuf)
+		*vbuf = o.validator.AppendValidated(*vbuf, record.Record{Time: t, Body: body})
+		d := record.NewDecoder((*vbuf)[start:len(*vbuf):len(*vbuf)])
+		var vr record.Record
+		for d.Next(&vr) {
+			if _, ok := vr.Body.Get("errors"); !ok {
+				if _, ok := vr.Body.Get("columns"); !ok {
+					return append(dst, o.unvalidated(&rec{body: body}, body, "the validator produced a record that is neither valid nor a failure"))
+				}
+			}
+			dst = o.parse(dst, vr.Body, vr.Time, vbuf, true)
+		}
+		if d.Err() != nil {
+			return append(dst, o.unvalidated(&rec{body: body}, body, "the validator produced malformed output"))
+		}
+		return dst
+	}
+	msg := "record was not validated"
+	if badKey {
+		msg = "record was not validated (malformed record body: " + err.Error() + ")"
+	}
+	return append(dst, o.unvalidated(r, body, msg))
+}
+
+// unvalidated turns a record that is not in the validated-record contract
+// into an INTERNAL_ERROR failure, keeping whatever event key it carries.
+func (o *Output) unvalidated(r *rec, body record.Map, msg string) *rec {
+	f := &rec{kind: kindFailure, body: body}
+	f.uuid, f.firedTS, f.game, f.version, f.event, f.defVersion = strOrNil(r.uuid), strOrNil(r.firedTS), strOrNil(r.game), strOrNil(r.version), strOrNil(r.event), strOrNil(r.defVersion)
+	if v, ok := body.Get("body"); ok {
+		if s, ok := v.Str(); ok {
+			f.raw = s
+		}
+	}
+	if f.raw == nil {
+		var err error
+		if f.raw, err = body.AppendJSON(nil); err != nil {
+			f.raw = []byte(strconv.Quote(string(body)))
+		}
+	}
+	f.errorsJSON = appendErrorsJSON(nil, []loadErr{{code: CodeInternal, message: msg}})
+	f.codes = []byte(CodeInternal)
+	return f
+}
+
+// undecodable turns the undecodable rest of a chunk into one failure row
+// whose raw_event is the bytes as quoted text.
+func (o *Output) undecodable(rest []byte, err error) *rec {
+	f := &rec{kind: kindFailure}
+	f.raw = []byte(strconv.QuoteToASCII(string(rest)))
+	f.errorsJSON = appendErrorsJSON(nil, []loadErr{{code: CodeInternal, rule: "msgpack",
+		message: "the rest of the chunk cannot be decoded: " + err.Error()}})
+	f.codes = []byte(CodeInternal)
+	return f
+}
+
+func strOrNil(v record.Value) record.Value {
+	if _, ok := v.Str(); ok {
+		return v
+	}
+	return nil
+}
+
+// destination interns a destination name, validating it once.
+func (o *Output) destination(s []byte) (*dest, error) {
+	o.destMu.RLock()
+	d, ok := o.dests[string(s)]
+	o.destMu.RUnlock()
+	if ok {
+		return d, nil
+	}
+	n, err := parseTableName(string(s))
+	if err != nil {
+		return nil, err
+	}
+	o.destMu.Lock()
+	defer o.destMu.Unlock()
+	if d, ok = o.dests[string(s)]; ok {
+		return d, nil
+	}
+	key := n.String()
+	for _, x := range o.dests { // "A.b" and "a.b" are one table
+		if x.key == key {
+			o.dests[string(s)] = x
+			return x, nil
+		}
+	}
+	d = &dest{name: n, key: key}
+	o.dests[string(s)] = d
+	return d, nil
+}
+
+// errorsJSON writes the errors list of a failure record as JSON and
+// collects the codes, comma-joined.
+func errorsJSON(v record.Value) (js, codes []byte, ok bool) {
+	js, err := v.AppendJSON(nil)
+	if err != nil || v.Kind() != record.KindArray {
+		return nil, nil, false
+	}
+	good := true
+	v.Array(func(_ int, e record.Value) bool {
+		m, isMap := e.Map()
+		if !isMap {
+			good = false
+			return false
+		}
+		if c, ok := m.Get("code"); ok {
+			if s, ok := c.Str(); ok && len(s) > 0 {
+				if !containsCode(codes, s) {
+					if len(codes) > 0 {
+						codes = append(codes, ',')
+					}
+					codes = append(codes, s...)
+				}
+			}
+		}
+		return true
+	})
+	return js, codes, good
+}
+
+func containsCode(list, code []byte) bool {
+	for len(list) > 0 {
+		i := bytes.IndexByte(list, ',')
+		if i < 0 {
+			return bytes.Equal(list, code)
+		}
+		if bytes.Equal(list[:i], code) {
+			return true
+		}
+		list = list[i+1:]
+	}
+	return false
+}
+
+func appendErrorsJSON(dst []byte, errs []loadErr) []byte {
+	type jerr struct {
+		Code     string `json:"code"`
+		Path     string `json:"path"`
+		Rule     string `json:"rule"`
+		Expected string `json:"expected"`
+		Actual   string `json:"actual"`
+		Message  string `json:"message"`
+	}
+	list := make([]jerr, len(errs))
+	for i, e := range errs {
+		list[i] = jerr{e.code, e.path, e.rule, e.expected, e.actual, e.message}
+	}
+	b, _ := json.Marshal(list)
+	return append(dst, b...)
+}
