@@ -2,20 +2,12 @@ package redshift
 
 import (
 	"fmt"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
 	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
-
-func pgCluster(t *testing.T, action string) {
-	t.Helper()
-	if out, err := exec.Command("pg_ctlcluster", "15", "main", action).CombinedOutput(); err != nil {
-		t.Fatalf("pg_ctlcluster 15 main %s: %v\n%s", action, err, out)
-	}
-}
 
 func ticks(prefix string, n int) []byte {
 	var bodies [][]byte
@@ -30,10 +22,7 @@ func ticks(prefix string, n int) []byte {
 // outage, not once per flush); after it is back, the retried chunks land,
 // and a chunk re-sent after it had loaded adds nothing.
 func TestDatabaseDownRetriesThenEverythingLandsOnce(t *testing.T) {
-	if _, err := exec.LookPath("pg_ctlcluster"); err != nil {
-		t.Skip("needs pg_ctlcluster to stop and start the local server")
-	}
-	dsn := testenv.Postgres(t)
+	dsn, stopPG, startPG := testenv.PostgresOutage(t)
 	db := openPG(t, dsn)
 	out := startPlugin(t, flbhost.Config{"dsn": dsn, "dialect": "postgres", "load_method": "pg_copy",
 		"auto_create": "on", "batch_max_wait": "50ms", "connect_timeout": "2s"})
@@ -43,12 +32,7 @@ func TestDatabaseDownRetriesThenEverythingLandsOnce(t *testing.T) {
 	}
 
 	logged := len(flbhost.LogsContaining("[output:redshift", "batch not loaded"))
-	t.Cleanup(func() { // restored even if the test fails
-		if exec.Command("pg_ctlcluster", "15", "main", "status").Run() != nil {
-			pgCluster(t, "start")
-		}
-	})
-	pgCluster(t, "stop")
+	stopPG()
 	for i := 0; i < 3; i++ {
 		if r := out.Flush(b, "events"); r != flbhost.FlbRetry {
 			t.Fatalf("flush b with the database down = %d, want RETRY", r)
@@ -57,7 +41,7 @@ func TestDatabaseDownRetriesThenEverythingLandsOnce(t *testing.T) {
 	if n := len(flbhost.LogsContaining("[output:redshift", "batch not loaded")) - logged; n != 1 {
 		t.Errorf("the outage was logged %d times at error level, want once", n)
 	}
-	pgCluster(t, "start")
+	startPG()
 
 	// Fluent Bit retries with back-off; the first attempt after the restart
 	// may still meet a connection the server closed.

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +34,81 @@ func PostgresServerDSN() string {
 // connections). The test fails at once, saying how to provide a server,
 // when PostgreSQL cannot be reached.
 func Postgres(t testing.TB) (dsn string) {
+	t.Helper()
+	lockPostgres(t, false)
+	return createDatabase(t)
+}
+
+// PostgresOutage is Postgres for a test that stops and starts the server:
+// it waits until no other test process uses the server (every test using
+// Postgres holds a shared lock on it; this takes it exclusively), and
+// returns the database with functions that stop and start the local
+// cluster. The server is started again when the test ends, even if it
+// fails. The test is skipped where pg_ctlcluster is not available.
+func PostgresOutage(t testing.TB) (dsn string, stop, start func()) {
+	t.Helper()
+	cluster := localCluster()
+	if cluster == "" {
+		t.Skip("needs a local PostgreSQL cluster (pg_ctlcluster) to stop and start")
+	}
+	lockPostgres(t, true)
+	ctl := func(action string) {
+		t.Helper()
+		if out, err := exec.Command("pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", action).CombinedOutput(); err != nil {
+			t.Fatalf("pg_ctlcluster %s main %s: %v\n%s", cluster, action, err, out)
+		}
+	}
+	running := func() bool { return exec.Command("pg_ctlcluster", cluster, "main", "status").Run() == nil }
+	t.Cleanup(func() {
+		if !running() {
+			ctl("start")
+		}
+	})
+	dsn = createDatabase(t)
+	return dsn, func() { ctl("stop") }, func() {
+		ctl("start")
+		db, err := sql.Open("postgres", PostgresServerDSN())
+		if err == nil {
+			pingWithin(db, 30*time.Second)
+			db.Close()
+		}
+	}
+}
+
+// localCluster returns the version of the local PostgreSQL cluster that
+// pg_ctlcluster manages, or "".
+func localCluster() string {
+	if _, err := exec.LookPath("pg_ctlcluster"); err != nil {
+		return ""
+	}
+	entries, err := os.ReadDir("/etc/postgresql")
+	if err != nil || len(entries) == 0 {
+		return ""
+	}
+	return entries[len(entries)-1].Name()
+}
+
+// lockPostgres serialises tests that stop the server against every other
+// test process using it: a shared flock for users, an exclusive one for
+// outages, held until the test ends.
+func lockPostgres(t testing.TB, exclusive bool) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "whirlpool-postgres.lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		t.Fatalf("testenv: PostgreSQL lock: %v", err)
+	}
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		t.Fatalf("testenv: PostgreSQL lock: %v", err)
+	}
+	t.Cleanup(func() { f.Close() }) // closing releases the lock
+}
+
+func createDatabase(t testing.TB) string {
 	t.Helper()
 	server := PostgresServerDSN()
 	admin, err := sql.Open("postgres", server)
