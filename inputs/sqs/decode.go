@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	jsoniter "github.com/json-iterator/go"
+	"github.com/valyala/fastjson"
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
@@ -147,8 +147,8 @@ func (e *envelope) isContract() bool {
 }
 
 func (d *decoder) appendJSONRecord(dst, line []byte, sent time.Time) ([]byte, error) {
-	if !json.Valid(line) {
-		return dst, errors.New("not valid JSON")
+	if err := fastjson.ValidateBytes(line); err != nil {
+		return dst, fmt.Errorf("not valid JSON: %v", err)
 	}
 	if line[0] != '{' {
 		return dst, errors.New("not a JSON object")

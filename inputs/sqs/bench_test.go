@@ -1,0 +1,68 @@
+package sqs
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/tinylib/msgp/msgp"
+
+	"github.com/whirlpool-events/whirlpool/plugins/record"
+)
+
+// benchEvent is the ~530-byte game event of shared/docs/research/perf_anchors.md.
+const benchEvent = `{"event_name":"level_complete","game":"moshi_monsters","game_version":"5.12.3","platform":"ios","user_id":"2b1e8a9c-4d7f-4a4e-9b1c-3f6a2d8e7c10","session_id":"9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f","client_ts":"2024-05-17T12:34:56.789Z","seq":18342,"level":{"id":"world3_level12","difficulty":"hard","duration_ms":184230,"stars":3,"retries":2},"rewards":[{"type":"coins","amount":250},{"type":"gem","amount":1}],"device":{"model":"iPhone14,2","os":"17.4.1","locale":"en_GB"},"ab_groups":["shop_v2","tutorial_b"],"is_paying":true}`
+
+// benchMessage is one packed ndjson message of n contract records, as the
+// sqs output writes it.
+func benchMessage(n int) string {
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = fmt.Sprintf(`{"uuid":"0190d6b4-7c2a-7c3e-8f00-%012d","fired_ts":"2026-11-21T23:45:27.123Z","game":"moshi","version":"5.12.3","event":"level_complete","body":%s}`, i, benchEvent)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// BenchmarkDecodeMessage: the sqs input's cost per record to turn a packed
+// message into Fluent Bit records (no network), beside the naive way.
+func BenchmarkDecodeMessage(b *testing.B) {
+	const n = 1000
+	body := benchMessage(n)
+	b.Run("whirlpool", func(b *testing.B) {
+		dec := newDecoder(64 << 20)
+		var buf []byte
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			var got int
+			buf, got, _ = dec.appendMessage(buf[:0], message{id: "m", body: body, format: formatNDJSON, sent: sent})
+			if got != n {
+				b.Fatal(got)
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+	b.Run("baseline/encoding-json+msgp", func(b *testing.B) {
+		var buf []byte
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			buf = buf[:0]
+			for _, line := range strings.Split(body, "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					b.Fatal(err)
+				}
+				raw, _ := json.Marshal(m["body"])
+				m["body"] = string(raw)
+				var err error
+				buf = record.AppendRecord(buf, sent, nil, nil)
+				if buf, err = msgp.AppendIntf(buf, m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+}
