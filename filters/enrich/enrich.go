@@ -34,10 +34,14 @@ const bodyFields = 6
 // fired_ts and the UUID's timestamp. It allocates nothing when dst has room.
 func (e *Enricher) AppendRecord(dst []byte, key Key, event []byte, received time.Time) []byte {
 	var u [16]byte
+	e.ids.next(received, &u)
+	return appendRecord(dst, key, event, received, &u)
+}
+
+func appendRecord(dst []byte, key Key, event []byte, received time.Time, u *[16]byte) []byte {
 	var us [36]byte
 	var ts [24]byte
-	e.ids.next(received, &u)
-	formatUUID(&us, &u)
+	formatUUID(&us, u)
 	formatFiredTS(&ts, received)
 
 	// record.AppendRecord copies the body map after the header; appending the

@@ -70,10 +70,14 @@ func (g *v7gen) next(t time.Time, u *[16]byte) {
 	}
 	c := g.counter
 	r := g.randLocked(6)
-	u[10] = byte(c&0x0f)<<4 | r[0]&0x0f
-	copy(u[11:16], r[1:6])
+	rnd := uint64(r[0]&0x0f)<<40 | uint64(r[1])<<32 | uint64(r[2])<<24 | uint64(r[3])<<16 | uint64(r[4])<<8 | uint64(r[5])
 	g.mu.Unlock()
+	putV7(u, ms, c, rnd)
+}
 
+// putV7 lays out a UUIDv7 from its millisecond timestamp, 30-bit counter
+// and 44 random bits (the low 44 bits of rnd), as described above.
+func putV7(u *[16]byte, ms int64, c uint32, rnd uint64) {
 	u[0] = byte(ms >> 40)
 	u[1] = byte(ms >> 32)
 	u[2] = byte(ms >> 24)
@@ -84,6 +88,12 @@ func (g *v7gen) next(t time.Time, u *[16]byte) {
 	u[7] = byte(c >> 18)
 	u[8] = 0x80 | byte(c>>12)&0x3f
 	u[9] = byte(c >> 4)
+	u[10] = byte(c&0x0f)<<4 | byte(rnd>>40)&0x0f
+	u[11] = byte(rnd >> 32)
+	u[12] = byte(rnd >> 24)
+	u[13] = byte(rnd >> 16)
+	u[14] = byte(rnd >> 8)
+	u[15] = byte(rnd)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -1,16 +1,12 @@
 package validate
 
 import (
-	"fmt"
 	"sort"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tinylib/msgp/msgp"
 
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
 )
 
@@ -136,39 +132,6 @@ func testValidator(t testing.TB, o Options) *Validator {
 	return v
 }
 
-// logRecorder is a plugin.Logger that keeps every message.
-type logRecorder struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (l *logRecorder) add(level, f string, a ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.msgs = append(l.msgs, level+": "+fmt.Sprintf(f, a...))
-}
-func (l *logRecorder) Enabled(plugin.Level) bool { return true }
-func (l *logRecorder) Errorf(f string, a ...any) { l.add("error", f, a...) }
-func (l *logRecorder) Warnf(f string, a ...any)  { l.add("warn", f, a...) }
-func (l *logRecorder) Infof(f string, a ...any)  { l.add("info", f, a...) }
-func (l *logRecorder) Debugf(f string, a ...any) { l.add("debug", f, a...) }
-func (l *logRecorder) count(substr string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, m := range l.msgs {
-		if strings.Contains(m, substr) {
-			n++
-		}
-	}
-	return n
-}
-func (l *logRecorder) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.msgs, "\n")
-}
-
 func sortedKeys(m map[string]any) []string {
 	var k []string
 	for x := range m {
@@ -179,6 +142,3 @@ func sortedKeys(m map[string]any) []string {
 }
 
 // config is a plugin.Config over a map.
-type config map[string]string
-
-func (c config) Get(k string) string { return c[strings.ToLower(k)] }

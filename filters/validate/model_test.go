@@ -2,6 +2,7 @@ package validate
 
 import (
 	"errors"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 	"reflect"
 	"strings"
 	"testing"
@@ -208,7 +209,7 @@ func TestJSONModel(t *testing.T) {
 
 func TestNewFromProperties(t *testing.T) {
 	// no model configured: the embedded default (game demo)
-	v, err := New(plugin.Env{Config: config{}})
+	v, err := New(plugin.Env{Config: testenv.Config{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func TestNewFromProperties(t *testing.T) {
 	}
 	v.Close()
 
-	v, err = New(plugin.Env{Config: config{"model_file": "testdata/model.yaml", "expand_limit": "2", "timestamp_max_ahead": "1h"}})
+	v, err = New(plugin.Env{Config: testenv.Config{"model_file": "testdata/model.yaml", "expand_limit": "2", "timestamp_max_ahead": "1h"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,14 +234,14 @@ func TestNewFromProperties(t *testing.T) {
 	}
 
 	for _, tc := range []struct {
-		cfg  config
+		cfg  testenv.Config
 		want string
 	}{
-		{config{"model_reload_interval": "2m"}, `"model_reload_interval"`},
-		{config{"expand_limit": "0"}, `"expand_limit"`},
-		{config{"timestamp_min": "2000"}, `"timestamp_min"`},
-		{config{"model_file": "a.yaml", "model_dsn": "host=x password=secret"}, `set model_file or model_dsn, not both`},
-		{config{"model_file": "testdata/missing.yaml"}, `missing.yaml`},
+		{testenv.Config{"model_reload_interval": "2m"}, `"model_reload_interval"`},
+		{testenv.Config{"expand_limit": "0"}, `"expand_limit"`},
+		{testenv.Config{"timestamp_min": "2000"}, `"timestamp_min"`},
+		{testenv.Config{"model_file": "a.yaml", "model_dsn": "host=x password=secret"}, `set model_file or model_dsn, not both`},
+		{testenv.Config{"model_file": "testdata/missing.yaml"}, `missing.yaml`},
 	} {
 		_, err := New(plugin.Env{Config: tc.cfg})
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "secret") {

@@ -246,7 +246,7 @@ func TestStoreReloadConcurrent(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	st := openStore(t, dsn)
 	applyYAML(t, st, storeModel)
-	v, err := New(plugin.Env{Config: config{"model_dsn": dsn, "model_reload_interval": "100ms"}, Log: &logRecorder{}})
+	v, err := New(plugin.Env{Config: testenv.Config{"model_dsn": dsn, "model_reload_interval": "100ms"}, Log: &testenv.Log{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,8 +386,8 @@ func TestStoreDown(t *testing.T) {
 	p := &tcpProxy{t: t, addr: "127.0.0.1:0", target: serverAddr(dsn)}
 	p.start()
 	defer p.stop()
-	log := &logRecorder{}
-	v, err := New(plugin.Env{Config: config{"model_dsn": dsnVia(dsn, p.addr), "model_reload_interval": "100ms"}, Log: log})
+	log := &testenv.Log{}
+	v, err := New(plugin.Env{Config: testenv.Config{"model_dsn": dsnVia(dsn, p.addr), "model_reload_interval": "100ms"}, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,9 +396,9 @@ func TestStoreDown(t *testing.T) {
 	valid := func() string { return shape(decodeAll(t, v.AppendValidated(nil, in))[0]) }
 
 	p.stop()
-	waitFor(t, "the outage warning", func() bool { return log.count("warn: validate: cannot read the model") > 0 })
+	waitFor(t, "the outage warning", func() bool { return log.Count("[warn] validate: cannot read the model") > 0 })
 	time.Sleep(500 * time.Millisecond) // several reload attempts while down
-	if n := log.count("warn: validate: cannot read the model"); n != 1 {
+	if n := log.Count("[warn] validate: cannot read the model"); n != 1 {
 		t.Fatalf("%d outage warnings, want 1:\n%s", n, log)
 	}
 	if got := valid(); got != "[events.level_up] [level player_id]" {
@@ -407,7 +407,7 @@ func TestStoreDown(t *testing.T) {
 	sqlEdit(t, dsn, "mode") // made while the validator cannot see the store
 	p.start()               // same port
 	waitFor(t, "the edit after the outage", func() bool { return valid() == "[events.level_up_v2] [level mode player_id]" })
-	if log.count("readable again") != 1 {
+	if log.Count("readable again") != 1 {
 		t.Fatalf("log:\n%s", log)
 	}
 
@@ -415,7 +415,7 @@ func TestStoreDown(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	closed := ln.Addr().String()
 	ln.Close()
-	_, err = New(plugin.Env{Config: config{"model_dsn": dsnVia(dsn, closed) + " password=hunter2"}})
+	_, err = New(plugin.Env{Config: testenv.Config{"model_dsn": dsnVia(dsn, closed) + " password=hunter2"}})
 	if err == nil || !strings.Contains(err.Error(), "model store") || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("New with the store down: %v", err)
 	}
@@ -428,16 +428,16 @@ func TestBadModelRejected(t *testing.T) {
 		dsn := testenv.Postgres(t)
 		st := openStore(t, dsn)
 		applyYAML(t, st, storeModel)
-		log := &logRecorder{}
-		v, err := New(plugin.Env{Config: config{"model_dsn": dsn, "model_reload_interval": "100ms"}, Log: log})
+		log := &testenv.Log{}
+		v, err := New(plugin.Env{Config: testenv.Config{"model_dsn": dsn, "model_reload_interval": "100ms"}, Log: log})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer v.Close()
 		sqlEdit(t, dsn, "Mode Of Play") // not an identifier
-		waitFor(t, "the rejection", func() bool { return log.count("rejected") > 0 })
+		waitFor(t, "the rejection", func() bool { return log.Count("rejected") > 0 })
 		time.Sleep(400 * time.Millisecond)
-		if log.count("rejected") != 1 || log.count(`field "Mode Of Play": column name`) != 1 {
+		if log.Count("rejected") != 1 || log.Count(`field "Mode Of Play": column name`) != 1 {
 			t.Fatalf("log:\n%s", log)
 		}
 		in := decodeOne(t, inputRecord("galaxy", "1.0", "level_up", `{"player":"p","level":3}`))
@@ -450,8 +450,8 @@ func TestBadModelRejected(t *testing.T) {
 		if err := os.WriteFile(path, []byte(storeModel), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		log := &logRecorder{}
-		v, err := New(plugin.Env{Config: config{"model_file": path, "model_reload_interval": "100ms"}, Log: log})
+		log := &testenv.Log{}
+		v, err := New(plugin.Env{Config: testenv.Config{"model_file": path, "model_reload_interval": "100ms"}, Log: log})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -459,14 +459,14 @@ func TestBadModelRejected(t *testing.T) {
 		in := decodeOne(t, inputRecord("galaxy", "1.0", "level_up", `{"player":"p","level":3}`))
 		valid := func() string { return shape(decodeAll(t, v.AppendValidated(nil, in))[0]) }
 		os.WriteFile(path, []byte(strings.Replace(storeModel, "events.level_up", "events.order", 1)), 0o644) // reserved word
-		waitFor(t, "the rejection", func() bool { return log.count("rejected") > 0 })
+		waitFor(t, "the rejection", func() bool { return log.Count("rejected") > 0 })
 		if !strings.Contains(log.String(), `table "order" is a reserved word`) || valid() != "[events.level_up] [level player_id]" {
 			t.Fatalf("log:\n%s\nshape %s", log, valid())
 		}
 		os.WriteFile(path, []byte(strings.Replace(storeModel, "events.level_up", "events.level_up_v2", 1)), 0o644)
 		waitFor(t, "the good edit", func() bool { return valid() == "[events.level_up_v2] [level player_id]" })
 		os.Remove(path) // a missing file is an outage, not a new model
-		waitFor(t, "the outage warning", func() bool { return log.count("cannot read the model") > 0 })
+		waitFor(t, "the outage warning", func() bool { return log.Count("cannot read the model") > 0 })
 		if valid() != "[events.level_up_v2] [level player_id]" {
 			t.Fatal("model lost when the file went missing")
 		}

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 	"os"
 	"reflect"
 	"regexp"
@@ -399,7 +400,7 @@ func TestExpand(t *testing.T) {
 }
 
 func TestInternalError(t *testing.T) {
-	log := &logRecorder{}
+	log := &testenv.Log{}
 	v := testValidator(t, Options{Log: log})
 	testHookValidate = func() { panic("boom") }
 	defer func() { testHookValidate = nil }()
@@ -412,7 +413,7 @@ func TestInternalError(t *testing.T) {
 	if len(recs) != 1 || !reflect.DeepEqual(codes(recs[0]), []string{"INTERNAL_ERROR"}) || recs[0]["body"] != validLevelUp || recs[0]["uuid"] != testUUID {
 		t.Fatalf("got %v", recs)
 	}
-	if log.count("internal error") != 1 {
+	if log.Count("internal error") != 1 {
 		t.Fatalf("log: %s", log)
 	}
 }

@@ -57,7 +57,7 @@ func (o Options) withDefaults() Options {
 		o.ReloadInterval = 30 * time.Second
 	}
 	if o.Log == nil {
-		o.Log = nopLogger{}
+		o.Log = plugin.NopLogger{}
 	}
 	return o
 }
@@ -375,11 +375,3 @@ func (v *Validator) resolve(s *snapshot, env *envelope, w *worker) *cdef {
 	}
 	return d
 }
-
-type nopLogger struct{}
-
-func (nopLogger) Enabled(plugin.Level) bool { return false }
-func (nopLogger) Errorf(string, ...any)     {}
-func (nopLogger) Warnf(string, ...any)      {}
-func (nopLogger) Infof(string, ...any)      {}
-func (nopLogger) Debugf(string, ...any)     {}

@@ -3,6 +3,7 @@ package eventing
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -69,7 +70,7 @@ func BenchmarkHandler(b *testing.B) {
 			body, name = batchBody(n), "batch100"
 		}
 		b.Run("whirlpool/"+name, func(b *testing.B) {
-			in, err := New(plugin.Env{Config: mapConfig{"listen": "127.0.0.1", "port": "0", "ack": "received"}, Log: nopLogger{}})
+			in, err := New(plugin.Env{Config: testenv.Config{"listen": "127.0.0.1", "port": "0", "ack": "received"}, Log: plugin.NopLogger{}})
 			if err != nil {
 				b.Fatal(err)
 			}

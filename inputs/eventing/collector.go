@@ -86,7 +86,7 @@ func newCollector(env plugin.Env) (*Collector, error) {
 	}
 	lg := env.Log
 	if lg == nil {
-		lg = nopLogger{}
+		lg = plugin.NopLogger{}
 	}
 	m, err := metrics.Read(Properties.Read(env.Config), "eventing", env.Name)
 	if err != nil {
@@ -557,11 +557,3 @@ func (s serverLog) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
-type nopLogger struct{}
-
-func (nopLogger) Enabled(plugin.Level) bool { return false }
-func (nopLogger) Errorf(string, ...any)     {}
-func (nopLogger) Warnf(string, ...any)      {}
-func (nopLogger) Infof(string, ...any)      {}
-func (nopLogger) Debugf(string, ...any)     {}

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 	"math/big"
 	"net"
 	"net/http"
@@ -24,40 +25,40 @@ func TestPropertyErrors(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "missing")
 	for _, tc := range []struct {
-		props  mapConfig
+		props  testenv.Config
 		want   []string // substrings of the error
 		hidden string   // must not appear in the error
 	}{
-		{mapConfig{"port": "http"}, []string{`property "port"`, "integer from 0 to 65535"}, ""},
-		{mapConfig{"port": "70000"}, []string{`property "port"`}, ""},
-		{mapConfig{"listen": "1.2.3.4/8"}, []string{`property "listen"`}, ""},
-		{mapConfig{"path_prefix": "v1/events"}, []string{`property "path_prefix"`, "must start with /"}, ""},
-		{mapConfig{"path_prefix": "/healthz"}, []string{`property "path_prefix"`, "reserved"}, ""},
-		{mapConfig{"path_prefix": "/a b"}, []string{`property "path_prefix"`}, ""},
-		{mapConfig{"tls_cert_file": missing}, []string{`property "tls_key_file"`, "together"}, ""},
-		{mapConfig{"tls_key_file": missing}, []string{`property "tls_cert_file"`, "together"}, ""},
-		{mapConfig{"tls_cert_file": missing, "tls_key_file": missing}, []string{`property "tls_cert_file"`, "cannot load"}, ""},
-		{mapConfig{"max_body_bytes": "lots"}, []string{`property "max_body_bytes"`, "size"}, ""},
-		{mapConfig{"max_body_bytes": "0"}, []string{`property "max_body_bytes"`}, ""},
-		{mapConfig{"max_event_bytes": "2G"}, []string{`property "max_event_bytes"`}, ""},
-		{mapConfig{"max_events_per_request": "0"}, []string{`property "max_events_per_request"`}, ""},
-		{mapConfig{"partial_batch": "maybe"}, []string{`property "partial_batch"`, "reject, accept"}, ""},
-		{mapConfig{"ack": "later"}, []string{`property "ack"`, "buffered, received"}, ""},
-		{mapConfig{"ack_timeout": "forever"}, []string{`property "ack_timeout"`, "duration"}, ""},
-		{mapConfig{"ack_timeout": "1ms"}, []string{`property "ack_timeout"`}, ""},
-		{mapConfig{"max_buffered_bytes": "-1"}, []string{`property "max_buffered_bytes"`}, ""},
-		{mapConfig{"api_key_header": "X Key"}, []string{`property "api_key_header"`}, ""},
-		{mapConfig{"api_keys": "g1:ok, nocolon-s3cret"}, []string{`property "api_keys"`, "entry 2 is not game:key"}, "s3cret"},
-		{mapConfig{"api_keys": "g1:"}, []string{`property "api_keys"`, "entry 1"}, ""},
-		{mapConfig{"api_keys": "s3cret/key==:g1"}, []string{`property "api_keys"`, "entry 1", "not a game name"}, "s3cret"},
-		{mapConfig{"api_keys_file": missing}, []string{`property "api_keys_file"`, "cannot read"}, ""},
-		{mapConfig{"port": "x", "ack": "y"}, []string{`property "port"`, `property "ack"`}, ""}, // all at once
+		{testenv.Config{"port": "http"}, []string{`property "port"`, "integer from 0 to 65535"}, ""},
+		{testenv.Config{"port": "70000"}, []string{`property "port"`}, ""},
+		{testenv.Config{"listen": "1.2.3.4/8"}, []string{`property "listen"`}, ""},
+		{testenv.Config{"path_prefix": "v1/events"}, []string{`property "path_prefix"`, "must start with /"}, ""},
+		{testenv.Config{"path_prefix": "/healthz"}, []string{`property "path_prefix"`, "reserved"}, ""},
+		{testenv.Config{"path_prefix": "/a b"}, []string{`property "path_prefix"`}, ""},
+		{testenv.Config{"tls_cert_file": missing}, []string{`property "tls_key_file"`, "together"}, ""},
+		{testenv.Config{"tls_key_file": missing}, []string{`property "tls_cert_file"`, "together"}, ""},
+		{testenv.Config{"tls_cert_file": missing, "tls_key_file": missing}, []string{`property "tls_cert_file"`, "cannot load"}, ""},
+		{testenv.Config{"max_body_bytes": "lots"}, []string{`property "max_body_bytes"`, "size"}, ""},
+		{testenv.Config{"max_body_bytes": "0"}, []string{`property "max_body_bytes"`}, ""},
+		{testenv.Config{"max_event_bytes": "2G"}, []string{`property "max_event_bytes"`}, ""},
+		{testenv.Config{"max_events_per_request": "0"}, []string{`property "max_events_per_request"`}, ""},
+		{testenv.Config{"partial_batch": "maybe"}, []string{`property "partial_batch"`, "reject, accept"}, ""},
+		{testenv.Config{"ack": "later"}, []string{`property "ack"`, "buffered, received"}, ""},
+		{testenv.Config{"ack_timeout": "forever"}, []string{`property "ack_timeout"`, "duration"}, ""},
+		{testenv.Config{"ack_timeout": "1ms"}, []string{`property "ack_timeout"`}, ""},
+		{testenv.Config{"max_buffered_bytes": "-1"}, []string{`property "max_buffered_bytes"`}, ""},
+		{testenv.Config{"api_key_header": "X Key"}, []string{`property "api_key_header"`}, ""},
+		{testenv.Config{"api_keys": "g1:ok, nocolon-s3cret"}, []string{`property "api_keys"`, "entry 2 is not game:key"}, "s3cret"},
+		{testenv.Config{"api_keys": "g1:"}, []string{`property "api_keys"`, "entry 1"}, ""},
+		{testenv.Config{"api_keys": "s3cret/key==:g1"}, []string{`property "api_keys"`, "entry 1", "not a game name"}, "s3cret"},
+		{testenv.Config{"api_keys_file": missing}, []string{`property "api_keys_file"`, "cannot read"}, ""},
+		{testenv.Config{"port": "x", "ack": "y"}, []string{`property "port"`, `property "ack"`}, ""}, // all at once
 	} {
-		cfg := mapConfig{"listen": "127.0.0.1", "port": "0"}
+		cfg := testenv.Config{"listen": "127.0.0.1", "port": "0"}
 		for k, v := range tc.props {
 			cfg[k] = v
 		}
-		in, err := New(plugin.Env{Config: cfg, Log: &memLog{}, Name: "eventing.0"})
+		in, err := New(plugin.Env{Config: cfg, Log: &testenv.Log{}, Name: "eventing.0"})
 		if err == nil {
 			in.Close()
 			t.Errorf("%v: New succeeded", tc.props)
@@ -75,7 +76,7 @@ func TestPropertyErrors(t *testing.T) {
 }
 
 func TestPropertyDefaults(t *testing.T) {
-	c, err := parseConfig(mapConfig{})
+	c, err := parseConfig(testenv.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,14 +102,14 @@ func TestPortInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	_, err = New(plugin.Env{Config: mapConfig{"listen": "127.0.0.1", "port": port}, Log: &memLog{}})
+	_, err = New(plugin.Env{Config: testenv.Config{"listen": "127.0.0.1", "port": port}, Log: &testenv.Log{}})
 	if err == nil || !strings.Contains(err.Error(), `"port"`) {
 		t.Fatalf("New on a used port: %v, want an error naming the port", err)
 	}
 }
 
 func TestPathPrefixRoot(t *testing.T) {
-	c, base, _ := start(t, mapConfig{"path_prefix": "/", "ack": "received"})
+	c, base, _ := start(t, testenv.Config{"path_prefix": "/", "ack": "received"})
 	if r := post(t, base+"/g/v/e", ev); r.status != 202 {
 		t.Fatalf("POST /g/v/e with prefix /: %v", r)
 	}
@@ -123,7 +124,7 @@ func TestPathPrefixRoot(t *testing.T) {
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
-	c, base, _ := start(t, mapConfig{"tls_cert_file": certFile, "tls_key_file": keyFile, "ack": "received"})
+	c, base, _ := start(t, testenv.Config{"tls_cert_file": certFile, "tls_key_file": keyFile, "ack": "received"})
 	base = strings.Replace(base, "http://", "https://", 1)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	if r := send(t, client, "POST", base+"/v1/events/g/v/e", []byte(ev)); r.status != 202 {

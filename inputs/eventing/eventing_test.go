@@ -3,6 +3,7 @@ package eventing
 import (
 	"context"
 	"encoding/json"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 	"net/http"
 	"os"
 	"strings"
@@ -15,7 +16,7 @@ import (
 const ev = `{"player":"p1","level":3}`
 
 func TestBadRequests(t *testing.T) {
-	c, base, _ := start(t, mapConfig{
+	c, base, _ := start(t, testenv.Config{
 		"ack":                    "received",
 		"max_body_bytes":         "2K",
 		"max_event_bytes":        "100",
@@ -110,7 +111,7 @@ func TestBadRequests(t *testing.T) {
 func TestPartialBatch(t *testing.T) {
 	body := `[{"ok":1}, 5, {"ok":2}, {"bad":}, {"ok":3}]`
 	t.Run("reject", func(t *testing.T) {
-		c, base, _ := start(t, mapConfig{"ack": "received"}) // reject is the default
+		c, base, _ := start(t, testenv.Config{"ack": "received"}) // reject is the default
 		r := post(t, base+"/v1/events/g/v/e", body)
 		if r.status != 400 || r.Error == nil || r.Error.Code != "PAYLOAD_NOT_OBJECT" || r.Error.Index == nil || *r.Error.Index != 1 {
 			t.Fatalf("got %v, want 400 PAYLOAD_NOT_OBJECT at index 1", r)
@@ -123,7 +124,7 @@ func TestPartialBatch(t *testing.T) {
 		}
 	})
 	t.Run("accept", func(t *testing.T) {
-		c, base, _ := start(t, mapConfig{"ack": "received", "partial_batch": "accept"})
+		c, base, _ := start(t, testenv.Config{"ack": "received", "partial_batch": "accept"})
 		r := post(t, base+"/v1/events/g/v/e", body)
 		if r.status != 202 || r.Accept == nil || *r.Accept != 3 || r.Error != nil {
 			t.Fatalf("got %v, want 202 with 3 accepted", r)
@@ -154,7 +155,7 @@ func TestPartialBatch(t *testing.T) {
 }
 
 func TestRecordsFollowContract(t *testing.T) {
-	c, base, _ := start(t, mapConfig{"ack": "received"})
+	c, base, _ := start(t, testenv.Config{"ack": "received"})
 	url := base + "/v1/events/space-race/2.1.0+b7/level_up"
 	pretty := "{\n  \"uuid\": \"client-uuid\",\n  \"game\": \"not-this\"\n}"
 	for _, tc := range []struct {
@@ -259,7 +260,7 @@ func TestBufferedAckWaitsForDone(t *testing.T) {
 }
 
 func TestBufferedAckCollectedOutlivesTimeout(t *testing.T) {
-	c, base, _ := start(t, mapConfig{"ack_timeout": "100ms"})
+	c, base, _ := start(t, testenv.Config{"ack_timeout": "100ms"})
 	resp := make(chan reply, 1)
 	go func() { resp <- post(t, base+"/v1/events/g/v/e", ev) }()
 	waitQueued(t, c, 1)
@@ -281,7 +282,7 @@ func TestBufferedAckCollectedOutlivesTimeout(t *testing.T) {
 }
 
 func TestReceivedAckAnswersAtOnce(t *testing.T) {
-	c, base, _ := start(t, mapConfig{"ack": "received"})
+	c, base, _ := start(t, testenv.Config{"ack": "received"})
 	r := post(t, base+"/v1/events/g/v/e", `[{"a":1},{"a":2}]`) // no Collect is running
 	if r.status != 202 || r.Accept == nil || *r.Accept != 2 {
 		t.Fatalf("got %v, want 202 accepted 2", r)
@@ -292,7 +293,7 @@ func TestReceivedAckAnswersAtOnce(t *testing.T) {
 }
 
 func TestAckTimeoutWithdraws(t *testing.T) {
-	c, base, _ := start(t, mapConfig{"ack_timeout": "100ms"})
+	c, base, _ := start(t, testenv.Config{"ack_timeout": "100ms"})
 	r := post(t, base+"/v1/events/g/v/e", `{"late":true}`) // nobody collects
 	if r.status != 503 || r.Error == nil || r.Error.Code != "OVERLOADED" || r.header.Get("Retry-After") == "" ||
 		!strings.Contains(r.Error.Message, "ack_timeout") {
@@ -315,7 +316,7 @@ func TestAckTimeoutWithdraws(t *testing.T) {
 }
 
 func TestPauseResume(t *testing.T) {
-	c, base, _ := start(t, mapConfig{"ack": "received"})
+	c, base, _ := start(t, testenv.Config{"ack": "received"})
 	url := base + "/v1/events/g/v/e"
 	if r := post(t, url, `{"before":1}`); r.status != 202 {
 		t.Fatalf("before pause: %v", r)
@@ -345,7 +346,7 @@ func TestPauseResume(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
-	_, base, _ := start(t, mapConfig{"api_keys": "g:k"}) // no key needed for health
+	_, base, _ := start(t, testenv.Config{"api_keys": "g:k"}) // no key needed for health
 	if h := send(t, nil, "GET", base+"/healthz", nil); h.status != 200 || h.raw != `{"status":"ok"}` {
 		t.Fatalf("GET /healthz: %v", h)
 	}
@@ -355,7 +356,7 @@ func TestHealthz(t *testing.T) {
 }
 
 func TestMaxBufferedBytes(t *testing.T) {
-	c, base, _ := start(t, mapConfig{"ack": "received", "max_buffered_bytes": "1K"})
+	c, base, _ := start(t, testenv.Config{"ack": "received", "max_buffered_bytes": "1K"})
 	url := base + "/v1/events/g/v/e"
 	event := `{"pad":"` + strings.Repeat("x", 500) + `"}`
 	if r := post(t, url, event); r.status != 202 {
@@ -388,7 +389,7 @@ func TestAPIKeys(t *testing.T) {
 	if err := os.WriteFile(file, []byte("# rotation list\n\ng3:file-key-#1\n  g1 : second-key  \n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, base, lg := start(t, mapConfig{
+	c, base, lg := start(t, testenv.Config{
 		"ack": "received", "api_keys": "g1:first-key, g2:g2-key", "api_keys_file": file, "api_key_header": "X-Game-Key",
 	})
 	for _, tc := range []struct {
@@ -432,7 +433,7 @@ func TestAPIKeys(t *testing.T) {
 			}
 		})
 	}
-	if all := lg.all(); strings.Contains(all, "first-key") || strings.Contains(all, "g2-key") || strings.Contains(all, "second-key") ||
+	if all := lg.String(); strings.Contains(all, "first-key") || strings.Contains(all, "g2-key") || strings.Contains(all, "second-key") ||
 		strings.Contains(all, "file-key") || strings.Contains(all, `"player"`) {
 		t.Fatalf("logs contain a key or an event body:\n%s", all)
 	}

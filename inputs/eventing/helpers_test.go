@@ -6,10 +6,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,44 +18,14 @@ import (
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 )
 
-// mapConfig is a plugin.Config with case-insensitive keys.
-type mapConfig map[string]string
-
-func (m mapConfig) Get(key string) string {
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v
-		}
-	}
-	return ""
-}
-
-// memLog records every message, at every level.
-type memLog struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (l *memLog) add(level, f string, a ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.msgs = append(l.msgs, level+" "+fmt.Sprintf(f, a...))
-}
-func (l *memLog) Enabled(plugin.Level) bool { return true }
-func (l *memLog) Errorf(f string, a ...any) { l.add("error", f, a...) }
-func (l *memLog) Warnf(f string, a ...any)  { l.add("warn", f, a...) }
-func (l *memLog) Infof(f string, a ...any)  { l.add("info", f, a...) }
-func (l *memLog) Debugf(f string, a ...any) { l.add("debug", f, a...) }
-func (l *memLog) all() string               { l.mu.Lock(); defer l.mu.Unlock(); return strings.Join(l.msgs, "\n") }
-
 // start runs a collector on 127.0.0.1:0 with props over the test defaults.
-func start(t *testing.T, props mapConfig) (*Collector, string, *memLog) {
+func start(t *testing.T, props testenv.Config) (*Collector, string, *testenv.Log) {
 	t.Helper()
-	cfg := mapConfig{"listen": "127.0.0.1", "port": "0"}
+	cfg := testenv.Config{"listen": "127.0.0.1", "port": "0"}
 	for k, v := range props {
 		cfg[k] = v
 	}
-	lg := &memLog{}
+	lg := &testenv.Log{}
 	in, err := New(plugin.Env{Config: cfg, Log: lg, Name: "eventing.0"})
 	if err != nil {
 		t.Fatalf("New: %v", err)

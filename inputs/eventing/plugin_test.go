@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,35 +14,22 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	flbhost.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // startPlugin loads build of plugins/in_eventing into the test host, the way
 // Fluent Bit runs it, and returns the instance and its base URL.
 func startPlugin(t *testing.T, cfg flbhost.Config) (*flbhost.InputInstance, string) {
 	t.Helper()
-	so, err := flbhost.Build("plugins/in_eventing")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := flbhost.Load(so)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testenv.LoadPlugin(t, "plugins/in_eventing")
 	cfg["listen"], cfg["port"] = "127.0.0.1", "0"
 	in, err := p.NewInput(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		in.Exit()
-		p.Close()
-	})
+	t.Cleanup(func() { in.Exit() })
 	lines := flbhost.LogsContaining("[input:eventing:", "listening on http://127.0.0.1:")
 	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(lines[len(lines)-1])
 	return in, addr

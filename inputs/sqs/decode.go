@@ -13,8 +13,8 @@ import (
 	"time"
 
 	jsoniter "github.com/json-iterator/go"
-	"github.com/valyala/fastjson"
 	"github.com/tinylib/msgp/msgp"
+	"github.com/valyala/fastjson"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"

@@ -2,7 +2,6 @@ package sqs_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,25 +15,13 @@ import (
 	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
 
-func TestMain(m *testing.M) {
-	testenv.ProcessEnv(testenv.AWSTestEnv)
-	code := m.Run()
-	flbhost.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // TestPluginInstancesKeepTheirOwnQueues runs two instances of the built
 // plugin, on two queues, through the test host.
 func TestPluginInstancesKeepTheirOwnQueues(t *testing.T) {
 	srv := testenv.SQS(t, "a", "b")
-	so, err := flbhost.Build("plugins/in_sqs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := flbhost.Load(so)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testenv.LoadPlugin(t, "plugins/in_sqs")
 	instances := map[string]*flbhost.InputInstance{}
 	for _, q := range []string{"a", "b"} {
 		in, err := p.NewInput(flbhost.Config{"queue_url": srv.QueueURL(q), "endpoint": srv.Endpoint, "region": "us-east-1", "wait_time_seconds": "1", "tag": "from." + q, "validate": "off"})
@@ -80,7 +67,6 @@ func TestPluginInstancesKeepTheirOwnQueues(t *testing.T) {
 	for _, in := range instances {
 		in.Exit()
 	}
-	p.Close()
 	// Everything collected was acknowledged by the cleanup and deleted.
 	for _, q := range []string{"a", "b"} {
 		out, err := c.GetQueueAttributes(context.Background(), &awssqs.GetQueueAttributesInput{QueueUrl: aws.String(srv.QueueURL(q)),
@@ -102,20 +88,12 @@ func TestPluginValidatesAgainstTheModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	so, err := flbhost.Build("plugins/in_sqs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := flbhost.Load(so)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testenv.LoadPlugin(t, "plugins/in_sqs")
 	in, err := p.NewInput(flbhost.Config{"queue_url": srv.QueueURL("events"), "endpoint": srv.Endpoint, "wait_time_seconds": "1",
 		"model_file": root + "/filters/validate/testdata/model.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
 	defer in.Exit()
 	line := func(game, version, body string) string {
 		return `{"uuid":"0190d6b4-7c2a-7c3e-8f00-00000000000` + version[len(version)-1:] + `","fired_ts":"2026-11-21T23:45:27.123Z","game":"` + game + `","version":"` + version + `","event":"level_up","body":` + body + `}`

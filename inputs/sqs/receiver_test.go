@@ -2,10 +2,8 @@ package sqs
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,40 +15,20 @@ import (
 	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
 
-type cfgMap map[string]string
-
-func (c cfgMap) Get(k string) string { return c[k] }
-
-type testLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *testLog) add(level, f string, a ...any) {
-	l.mu.Lock()
-	l.lines = append(l.lines, level+" "+fmt.Sprintf(f, a...))
-	l.mu.Unlock()
-}
-func (l *testLog) Enabled(plugin.Level) bool { return true }
-func (l *testLog) Errorf(f string, a ...any) { l.add("error", f, a...) }
-func (l *testLog) Warnf(f string, a ...any)  { l.add("warn", f, a...) }
-func (l *testLog) Infof(f string, a ...any)  { l.add("info", f, a...) }
-func (l *testLog) Debugf(f string, a ...any) { l.add("debug", f, a...) }
-
 func awsTestEnv(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
 
-func newTestReceiver(t *testing.T, srv *testenv.SQSServer, queue string, extra cfgMap) *Receiver {
+func newTestReceiver(t *testing.T, srv *testenv.SQSServer, queue string, extra testenv.Config) *Receiver {
 	t.Helper()
 	awsTestEnv(t)
-	cfg := cfgMap{"queue_url": srv.QueueURL(queue), "endpoint": srv.Endpoint, "region": "us-east-1", "wait_time_seconds": "1", "pollers": "2", "validate": "off"}
+	cfg := testenv.Config{"queue_url": srv.QueueURL(queue), "endpoint": srv.Endpoint, "region": "us-east-1", "wait_time_seconds": "1", "pollers": "2", "validate": "off"}
 	for k, v := range extra {
 		cfg[k] = v
 	}
-	in, err := New(plugin.Env{Config: cfg, Log: &testLog{}, Name: "sqs.0"})
+	in, err := New(plugin.Env{Config: cfg, Log: &testenv.Log{}, Name: "sqs.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +152,7 @@ func TestPauseStopsReceiving(t *testing.T) {
 func TestHeldMessagesStayInvisibleAndReturnOnClose(t *testing.T) {
 	srv := testenv.SQS(t, "events")
 	url, c := srv.QueueURL("events"), srv.Client()
-	r := newTestReceiver(t, srv, "events", cfgMap{"visibility_timeout": "2s"})
+	r := newTestReceiver(t, srv, "events", testenv.Config{"visibility_timeout": "2s"})
 	send(t, c, url, "event", contractLine)
 	waitFor(t, "the message received", func() bool { r.mu.Lock(); defer r.mu.Unlock(); return len(r.pending) == 1 })
 	// Held past twice its visibility timeout, the message stays invisible.
@@ -199,7 +177,7 @@ func TestBufferIsBounded(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		send(t, c, url, "ndjson", big)
 	}
-	r := newTestReceiver(t, srv, "events", cfgMap{"max_buffered_bytes": "1M", "pollers": "1", "max_messages": "1"})
+	r := newTestReceiver(t, srv, "events", testenv.Config{"max_buffered_bytes": "1M", "pollers": "1", "max_messages": "1"})
 	time.Sleep(2 * time.Second)
 	r.mu.Lock()
 	held := len(r.pending)

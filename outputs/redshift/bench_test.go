@@ -62,7 +62,7 @@ func BenchmarkLoadPostgres(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				dsn := testenv.Postgres(b)
 				mustExec(b, openPG(b, dsn), `CREATE SCHEMA game`, benchTable)
-				o, _ := newOutput(b, mapConfig{"dsn": dsn, "dialect": "postgres", "load_method": method, "auto_create": "on", "batch_max_wait": "50ms", "dedupe": v.dedupe})
+				o, _ := newOutput(b, testenv.Config{"dsn": dsn, "dialect": "postgres", "load_method": method, "auto_create": "on", "batch_max_wait": "50ms", "dedupe": v.dedupe})
 				chunks := make([][]byte, b.N)
 				for i := range chunks {
 					chunks[i] = benchChunk(fmt.Sprintf("%s-%d", method, i), perChunk)
@@ -164,7 +164,7 @@ var flbgoBaseline func(b *testing.B, chunk, dst []byte) []byte
 // planning needs no database.
 func cpuOutput(b *testing.B, method string) *Output {
 	cfg := &config{dialect: Postgres, method: method, dedupe: true, failures: tableName{"failures", "events"}}
-	o := &Output{cfg: cfg, env: plugin.Env{Log: &testLog{}}, dests: map[string]*dest{}, meta: metaCache{}}
+	o := &Output{cfg: cfg, env: plugin.Env{Log: &testenv.Log{}}, dests: map[string]*dest{}, meta: metaCache{}}
 	m := &tableMeta{exists: true, cols: map[string]*colMeta{}}
 	for _, c := range append(append([]string{}, metaCols...), "player_id", "session_id", "map", "mode", "score", "kills",
 		"deaths", "accuracy", "duration_s", "won", "platform", "loadout") {

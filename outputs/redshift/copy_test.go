@@ -101,7 +101,7 @@ func TestCopyModeStagesFilesAndIssuesRedshiftSQL(t *testing.T) {
 	srv.SetEnv(t)
 	dsn := testenv.Postgres(t)
 	rec := &recorder{db: openPG(t, dsn)}
-	o, _ := newOutput(t, mapConfig{"host": "redshift.example", "user": "loader", "database": "dev", "password": "s3cret",
+	o, _ := newOutput(t, testenv.Config{"host": "redshift.example", "user": "loader", "database": "dev", "password": "s3cret",
 		"load_method": "copy", "auto_create": "on", "s3_bucket": "stage", "s3_prefix": "wp", "s3_region": "us-east-1",
 		"s3_endpoint": srv.Endpoint, "iam_role": "arn:aws:iam::123456789012:role/loader", "batch_max_wait": "10ms"},
 		WithExecutor(rec))
@@ -228,17 +228,17 @@ func TestCopyModeStagesFilesAndIssuesRedshiftSQL(t *testing.T) {
 
 func TestConfigErrorsNameThePropertyAndHideSecrets(t *testing.T) {
 	for _, tc := range []struct {
-		cfg  mapConfig
+		cfg  testenv.Config
 		want string
 	}{
-		{mapConfig{"dsn": "host=h user=u password=hunter2", "load_method": "pg_copy"}, `property "load_method": pg_copy (COPY FROM STDIN) does not exist on Amazon Redshift`},
-		{mapConfig{"dsn": "host=h user=u password=hunter2", "dialect": "postgres", "load_method": "copy"}, `property "load_method"`},
-		{mapConfig{"dsn": "host=h password=hunter2", "load_method": "copy"}, `property "s3_bucket": is required with load_method copy`},
-		{mapConfig{"host": "h", "user": "u", "database": "d", "password": "hunter2", "sslmode": "maybe", "load_method": "insert"}, `property "sslmode": invalid value "maybe"`},
-		{mapConfig{"dsn": "postgres://u:hunter2@h/d", "dialect": "postgres", "failures_table": `f."x;"`}, `property "failures_table"`},
-		{mapConfig{"dialect": "postgres"}, `property "host" is required`},
+		{testenv.Config{"dsn": "host=h user=u password=hunter2", "load_method": "pg_copy"}, `property "load_method": pg_copy (COPY FROM STDIN) does not exist on Amazon Redshift`},
+		{testenv.Config{"dsn": "host=h user=u password=hunter2", "dialect": "postgres", "load_method": "copy"}, `property "load_method"`},
+		{testenv.Config{"dsn": "host=h password=hunter2", "load_method": "copy"}, `property "s3_bucket": is required with load_method copy`},
+		{testenv.Config{"host": "h", "user": "u", "database": "d", "password": "hunter2", "sslmode": "maybe", "load_method": "insert"}, `property "sslmode": invalid value "maybe"`},
+		{testenv.Config{"dsn": "postgres://u:hunter2@h/d", "dialect": "postgres", "failures_table": `f."x;"`}, `property "failures_table"`},
+		{testenv.Config{"dialect": "postgres"}, `property "host" is required`},
 	} {
-		_, err := New(plugin.Env{Config: tc.cfg, Log: &testLog{}})
+		_, err := New(plugin.Env{Config: tc.cfg, Log: &testenv.Log{}})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want %q", tc.cfg, err, tc.want)
 		}
@@ -260,7 +260,7 @@ func TestConfigErrorsNameThePropertyAndHideSecrets(t *testing.T) {
 
 func TestPasswordFromEnvAndFile(t *testing.T) {
 	t.Setenv("WP_TEST_PW", "from-env")
-	c, err := parseConfig(mapConfig{"host": "h", "user": "u", "database": "d", "password_env": "WP_TEST_PW", "dialect": "postgres"})
+	c, err := parseConfig(testenv.Config{"host": "h", "user": "u", "database": "d", "password_env": "WP_TEST_PW", "dialect": "postgres"})
 	if err != nil || !strings.Contains(c.dsn, "password=from-env") || strings.Contains(c.redacted, "from-env") {
 		t.Fatalf("password_env: %v %v", c, err)
 	}
@@ -268,7 +268,7 @@ func TestPasswordFromEnvAndFile(t *testing.T) {
 	if err := writeFile(f, "it's\n"); err != nil {
 		t.Fatal(err)
 	}
-	c, err = parseConfig(mapConfig{"host": "h", "user": "u", "database": "d", "password_file": f, "dialect": "postgres"})
+	c, err = parseConfig(testenv.Config{"host": "h", "user": "u", "database": "d", "password_file": f, "dialect": "postgres"})
 	if err != nil || !strings.Contains(c.dsn, `password='it\'s'`) || !strings.Contains(c.dsn, "port=5432") {
 		t.Fatalf("password_file: dsn %q err %v", c.dsn, err)
 	}
@@ -301,7 +301,7 @@ func TestCopyModeTurnsStlLoadErrorsIntoLoadRejected(t *testing.T) {
 	rec.stl = func() [][]string {
 		return [][]string{{part + "   ", "2", "points", "1207", "Invalid digit, Value 'l', Pos 0, Type: Integer"}}
 	}
-	o, log := newOutput(t, mapConfig{"host": "redshift.example", "user": "loader", "database": "dev",
+	o, log := newOutput(t, testenv.Config{"host": "redshift.example", "user": "loader", "database": "dev",
 		"load_method": "copy", "s3_bucket": "stage", "s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms"}, WithExecutor(rec))
 	var bodies [][]byte
 	for i := 0; i < 3; i++ {
@@ -352,7 +352,7 @@ func TestCopyModeTurnsStlLoadErrorsIntoLoadRejected(t *testing.T) {
 			}
 		}
 	}
-	if log.containing("rejected by game.score (stl_load_errors)") != 1 {
+	if log.Count("rejected by game.score (stl_load_errors)") != 1 {
 		t.Errorf("the rejection was not logged")
 	}
 	if got := o.Stats.FailuresByCode()[CodeLoadRejected]; got != 1 {
@@ -361,19 +361,18 @@ func TestCopyModeTurnsStlLoadErrorsIntoLoadRejected(t *testing.T) {
 }
 
 func TestStartupLogHidesThePassword(t *testing.T) {
-	_, log := newOutput(t, mapConfig{"dsn": "host=127.0.0.1 port=1 user=u password=hunter2 dbname=d sslmode=disable",
+	_, log := newOutput(t, testenv.Config{"dsn": "host=127.0.0.1 port=1 user=u password=hunter2 dbname=d sslmode=disable",
 		"dialect": "postgres", "load_method": "insert"})
-	log.mu.Lock()
-	defer log.mu.Unlock()
-	if len(log.lines) == 0 {
+	lines := log.Lines()
+	if len(lines) == 0 {
 		t.Fatal("nothing logged at start")
 	}
-	for _, l := range log.lines {
+	for _, l := range lines {
 		if strings.Contains(l, "hunter2") {
 			t.Errorf("log shows the password: %s", l)
 		}
 	}
-	if !strings.Contains(log.lines[0], "password=(hidden)") {
-		t.Errorf("start-up line = %s", log.lines[0])
+	if !strings.Contains(lines[0], "password=(hidden)") {
+		t.Errorf("start-up line = %s", lines[0])
 	}
 }

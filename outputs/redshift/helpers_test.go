@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,13 +13,10 @@ import (
 	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	flbhost.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // ---- records of the validated-record contract ----
 
@@ -198,46 +193,9 @@ func count(t testing.TB, db *sql.DB, q string) int {
 
 // ---- the pure-Go output ----
 
-type mapConfig map[string]string
-
-func (m mapConfig) Get(k string) string {
-	for kk, v := range m {
-		if strings.EqualFold(kk, k) {
-			return v
-		}
-	}
-	return ""
-}
-
-type testLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *testLog) add(level, f string, a ...any) {
-	l.mu.Lock()
-	l.lines = append(l.lines, level+" "+fmt.Sprintf(f, a...))
-	l.mu.Unlock()
-}
-func (l *testLog) Enabled(plugin.Level) bool { return true }
-func (l *testLog) Errorf(f string, a ...any) { l.add("error", f, a...) }
-func (l *testLog) Warnf(f string, a ...any)  { l.add("warn", f, a...) }
-func (l *testLog) Infof(f string, a ...any)  { l.add("info", f, a...) }
-func (l *testLog) Debugf(f string, a ...any) { l.add("debug", f, a...) }
-func (l *testLog) containing(s string) (n int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, x := range l.lines {
-		if strings.Contains(x, s) {
-			n++
-		}
-	}
-	return n
-}
-
-func newOutput(t testing.TB, cfg mapConfig, opts ...Option) (*Output, *testLog) {
+func newOutput(t testing.TB, cfg testenv.Config, opts ...Option) (*Output, *testenv.Log) {
 	t.Helper()
-	log := &testLog{}
+	log := &testenv.Log{}
 	o, err := New(plugin.Env{Config: cfg, Log: log, Name: "redshift.0"}, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -257,22 +215,12 @@ func startPlugin(t *testing.T, cfg flbhost.Config) *flbhost.OutputInstance {
 	if _, ok := cfg["validate"]; !ok {
 		cfg["validate"] = "off"
 	}
-	so, err := flbhost.Build("plugins/out_redshift")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := flbhost.Load(so)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testenv.LoadPlugin(t, "plugins/out_redshift")
 	out, err := p.NewOutput(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		out.Exit()
-		p.Close()
-	})
+	t.Cleanup(func() { out.Exit() })
 	return out
 }
 

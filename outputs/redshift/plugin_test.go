@@ -319,7 +319,7 @@ func TestFailureRowsTheTableRefuses(t *testing.T) {
 	mustExec(t, db, `CREATE SCHEMA failures`, `CREATE TABLE failures.events (uuid text, expand_index integer, fired_ts timestamp,
 		game text CHECK (game <> 'banned'), version text, event text, definition_version text,
 		raw_event text CHECK (raw_event NOT LIKE '%forbidden%'), errors text, error_codes text, failed_at timestamp, loaded_at timestamp)`)
-	o, log := newOutput(t, mapConfig{"dsn": dsn, "dialect": "postgres", "load_method": "pg_copy", "batch_max_wait": "10ms"})
+	o, log := newOutput(t, testenv.Config{"dsn": dsn, "dialect": "postgres", "load_method": "pg_copy", "batch_max_wait": "10ms"})
 	e := []map[string]string{{"code": "PAYLOAD_NOT_JSON", "message": "m"}}
 	chunk := chunkOf(
 		failureBody("f1", "bad \x00 bytes \xff here", e),
@@ -340,7 +340,7 @@ func TestFailureRowsTheTableRefuses(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("failures = %q\nwant %q", got, want)
 	}
-	if o.Stats.FailuresDropped.Load() != 1 || log.containing(`refused the failure row of event "f3"`) != 1 {
+	if o.Stats.FailuresDropped.Load() != 1 || log.Count(`refused the failure row of event "f3"`) != 1 {
 		t.Errorf("f3 not dropped with a log line (dropped %d)", o.Stats.FailuresDropped.Load())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 	"strconv"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func BenchmarkOutput(b *testing.B) {
 		{"whirlpool/event", []string{"format", "event"}},
 	} {
 		b.Run(m.name, func(b *testing.B) {
-			o := NewWithAPI(mustConfig(b, m.kv...), discard{}, &testLog{})
+			o := NewWithAPI(mustConfig(b, m.kv...), discard{}, &testenv.Log{})
 			b.SetBytes(int64(len(chunk)))
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,43 +19,9 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
-
-// testLog is a plugin.Logger that keeps the lines.
-type testLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *testLog) add(level, format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, "["+level+"] "+fmt.Sprintf(format, args...))
-}
-
-func (l *testLog) Enabled(plugin.Level) bool { return true }
-func (l *testLog) Errorf(f string, a ...any) { l.add("error", f, a...) }
-func (l *testLog) Warnf(f string, a ...any)  { l.add("warn", f, a...) }
-func (l *testLog) Infof(f string, a ...any)  { l.add("info", f, a...) }
-func (l *testLog) Debugf(f string, a ...any) { l.add("debug", f, a...) }
-
-func (l *testLog) containing(parts ...string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-next:
-	for _, line := range l.lines {
-		for _, p := range parts {
-			if !strings.Contains(line, p) {
-				continue next
-			}
-		}
-		out = append(out, line)
-	}
-	return out
-}
 
 // cfgMap is a plugin.Config.
 type cfgMap map[string]string
@@ -190,9 +155,9 @@ func (discard) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput
 }
 
 // prepare encodes and packs a chunk as Flush does, without sending.
-func prepare(t testing.TB, cfg *Config, chunk []byte, tag string) (*Output, *flush, *testLog) {
+func prepare(t testing.TB, cfg *Config, chunk []byte, tag string) (*Output, *flush, *testenv.Log) {
 	t.Helper()
-	log := &testLog{}
+	log := &testenv.Log{}
 	o := NewWithAPI(cfg, discard{}, log)
 	f := &flush{}
 	key := chunkHash(tag, chunk)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,21 +23,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
 
-func TestMain(m *testing.M) {
-	// The plugin's Go runtime reads the environment the process started
-	// with: fake static credentials, and no shared AWS files of this machine.
-	env := map[string]string{
-		"AWS_CONFIG_FILE":             os.DevNull,
-		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
-	}
-	for k, v := range testenv.AWSTestEnv {
-		env[k] = v
-	}
-	testenv.ProcessEnv(env)
-	code := m.Run()
-	flbhost.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 var (
 	pluginOnce sync.Once

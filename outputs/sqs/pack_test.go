@@ -203,7 +203,7 @@ func TestOversizeEventLeftOutAndLogged(t *testing.T) {
 				t.Errorf("oversize counter %d, want 1", got)
 			}
 			bigUUID := f.pk.events[3].uuid
-			logs := log.containing("[error]", string(bigUUID), "too large")
+			logs := log.Containing("[error]", string(bigUUID), "too large")
 			if len(logs) != 1 || strings.Contains(logs[0], "blob") {
 				t.Errorf("want one error line with the uuid and without the body: %q", logs)
 			}
@@ -354,8 +354,8 @@ func TestEnrichFromFieldsAndTag(t *testing.T) {
 	if m, body := readEvent(t, lines[3]); str(t, m["uuid"]) != samples[0].uuid || body != samples[0].body {
 		t.Errorf("a contract record was changed: %s", lines[3])
 	}
-	if len(log.containing("not enriched")) != 0 || o.stats.NotEnriched.Load() != 0 {
-		t.Errorf("unexpected: %q", log.lines)
+	if len(log.Containing("not enriched")) != 0 || o.stats.NotEnriched.Load() != 0 {
+		t.Errorf("unexpected: %q", log.Lines())
 	}
 }
 
@@ -371,9 +371,9 @@ func TestEnrichMissingKeySentAsIs(t *testing.T) {
 	if n := o.stats.NotEnriched.Load(); n != 2 {
 		t.Errorf("not-enriched counter %d, want 2", n)
 	}
-	l := log.containing("[error]", `tag "forward.x"`, "not enriched", `game: no string field "game"`)
+	l := log.Containing("[error]", `tag "forward.x"`, "not enriched", `game: no string field "game"`)
 	if len(l) != 1 {
-		t.Errorf("want one error naming the tag and the reason, got %q", log.lines)
+		t.Errorf("want one error naming the tag and the reason, got %q", log.Lines())
 	}
 }
 
@@ -423,8 +423,8 @@ func TestUndecodableTail(t *testing.T) {
 	if lines := checkMessages(t, o, f); len(lines) != len(samples) {
 		t.Fatalf("%d records sent, want the %d before the bad one", len(lines), len(samples))
 	}
-	if len(log.containing("[error]", fmt.Sprintf("offset %d", good))) != 1 || o.stats.Undecodable.Load() != 1 {
-		t.Errorf("the error is not logged with its offset: %q", log.lines)
+	if len(log.Containing("[error]", fmt.Sprintf("offset %d", good))) != 1 || o.stats.Undecodable.Load() != 1 {
+		t.Errorf("the error is not logged with its offset: %q", log.Lines())
 	}
 }
 

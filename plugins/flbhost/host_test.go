@@ -18,12 +18,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
 
-func TestMain(m *testing.M) {
-	testenv.ProcessEnv(testenv.AWSTestEnv)
-	code := m.Run()
-	flbhost.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func load(t *testing.T, dir string) *flbhost.Plugin {
 	t.Helper()

@@ -100,3 +100,22 @@ type InputPlugin struct {
 	Description string
 	New         func(env Env) (Input, error)
 }
+
+// NopLogger discards everything, for code that runs without a plugin
+// instance's logger (benchmarks, library use).
+type NopLogger struct{}
+
+// Enabled reports no level as enabled.
+func (NopLogger) Enabled(Level) bool { return false }
+
+// Errorf discards.
+func (NopLogger) Errorf(string, ...any) {}
+
+// Warnf discards.
+func (NopLogger) Warnf(string, ...any) {}
+
+// Infof discards.
+func (NopLogger) Infof(string, ...any) {}
+
+// Debugf discards.
+func (NopLogger) Debugf(string, ...any) {}

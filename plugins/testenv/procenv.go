@@ -34,11 +34,14 @@ func ProcessEnv(vars map[string]string) {
 	}
 }
 
-// AWSTestEnv is the environment plugins need to talk to the local emulators
-// with fake static credentials and no instance-metadata lookups.
+// AWSTestEnv is the environment plugins need to talk to the local emulators:
+// fake static credentials, no instance-metadata lookups and none of this
+// machine's shared AWS files.
 var AWSTestEnv = map[string]string{
-	"AWS_ACCESS_KEY_ID":         "test",
-	"AWS_SECRET_ACCESS_KEY":     "test",
-	"AWS_REGION":                "us-east-1",
-	"AWS_EC2_METADATA_DISABLED": "true",
+	"AWS_ACCESS_KEY_ID":           "test",
+	"AWS_SECRET_ACCESS_KEY":       "test",
+	"AWS_REGION":                  "us-east-1",
+	"AWS_EC2_METADATA_DISABLED":   "true",
+	"AWS_CONFIG_FILE":             os.DevNull,
+	"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
 }
