@@ -35,11 +35,10 @@ var Plugin = plugin.InputPlugin{
 // Collector is one eventing input instance: an HTTP server that turns
 // accepted events into records for Collect.
 type Collector struct {
-	cfg  *config
-	log  plugin.Logger
-	name string
-	enr  enrich.Enricher
-	q    queue
+	cfg *config
+	log plugin.Logger
+	enr enrich.Enricher
+	q   queue
 
 	paused  atomic.Bool
 	closing atomic.Bool
@@ -51,12 +50,11 @@ type Collector struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	bodies   sync.Pool // *[]byte request bodies
-	records  sync.Pool // *[]byte record batches
-	gzips    sync.Pool // *gzip.Reader
-	splits   sync.Pool // *splitter
-	maxPool  int       // largest buffer kept in a pool
-	healthOK []byte
+	bodies  sync.Pool // *[]byte request bodies
+	records sync.Pool // *[]byte record batches
+	gzips   sync.Pool // *gzip.Reader
+	splits  sync.Pool // *splitter
+	maxPool int       // largest buffer kept in a pool
 
 	metrics  *metrics.Instance
 	requests *prometheus.CounterVec // by status and code
@@ -92,7 +90,7 @@ func newCollector(env plugin.Env) (*Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Collector{cfg: cfg, log: lg, name: env.Name, stop: make(chan struct{}), served: make(chan struct{}), metrics: m}
+	c := &Collector{cfg: cfg, log: lg, stop: make(chan struct{}), served: make(chan struct{}), metrics: m}
 	c.requests = m.CounterVec("eventing_requests_total", "HTTP requests answered, by status and error code.", "status", "code")
 	c.accepted = m.Counter("eventing_events_accepted_total", "Events accepted (emitted to Fluent Bit).")
 	c.rejected = m.CounterVec("eventing_events_rejected_total", "Events rejected, by error code.", "code")
