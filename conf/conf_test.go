@@ -1,0 +1,841 @@
+// Package conf_test checks the ready pipelines under conf/ without a Fluent
+// Bit: Fluent Bit does not check the property names of Go plugins, so a
+// misspelt key would be silently ignored at run time. The tests parse every
+// classic (.conf) and YAML (.yaml) file here and check that
+//
+//   - every key of a section of one of our plugins is a Fluent Bit core
+//     property or a property the plugin declares;
+//   - every ${VAR} is exported by scripts/demo (the classic format has no
+//     default syntax, so an unset variable breaks the pipeline);
+//   - the classic and YAML twins of a pipeline set the same plugins with the
+//     same properties;
+//   - the pipelines are the lose-nothing kind (filesystem buffering,
+//     unlimited retries);
+//   - conf/model.yaml is a valid data model.
+package conf_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/inputs/eventing"
+	insqs "github.com/whirlpool-events/whirlpool/inputs/sqs"
+	"github.com/whirlpool-events/whirlpool/outputs/redshift"
+	outsqs "github.com/whirlpool-events/whirlpool/outputs/sqs"
+	"github.com/whirlpool-events/whirlpool/plugins/props"
+)
+
+// ourPlugins maps "input/NAME" and "output/NAME" to the plugin's declared
+// properties.
+var ourPlugins = map[string]props.Set{
+	"input/eventing":  eventing.Properties,
+	"input/sqs":       insqs.Properties,
+	"output/sqs":      outsqs.Properties,
+	"output/redshift": redshift.PluginProperties,
+}
+
+// Fluent Bit's own properties of every input / output instance (lower
+// case), from its documentation (configuration file, buffering and
+// storage, scheduling and retries, multithreading). Extend the list when a
+// pipeline needs another one.
+var (
+	coreCommon = []string{"name", "alias", "log_level", "log_suppress_interval", "processors"}
+	coreInput  = []string{
+		"tag", "mem_buf_limit", "threaded", "routable",
+		"storage.type", "storage.pause_on_chunks_overlimit",
+	}
+	coreOutput = []string{
+		"match", "match_regex", "retry_limit", "workers",
+		"storage.total_limit_size",
+	}
+)
+
+func isCore(kind, key string) bool {
+	list := append(append([]string{}, coreCommon...), coreInput...)
+	if kind == "output" {
+		list = append(append([]string{}, coreCommon...), coreOutput...)
+	}
+	for _, k := range list {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// kv is one property as written.
+type kv struct {
+	Key, Value string
+	Where      string // file:line
+}
+
+// instance is one [INPUT] / [OUTPUT] / [FILTER] section or pipeline entry.
+type instance struct {
+	Kind  string // input, output, filter
+	Name  string // lower case
+	Props []kv   // without Name
+	Where string
+}
+
+// pipeline is one configuration file, its includes resolved.
+type pipeline struct {
+	File      string
+	Service   []kv
+	Instances []instance
+	Plugins   []string // [PLUGINS] Path / plugins:
+	Defined   []string // variables defined by the file itself (@SET, env:)
+}
+
+// --- classic format --------------------------------------------------------
+
+var sectionRe = regexp.MustCompile(`^\[([A-Za-z_]+)\]$`)
+
+// parseClassic reads a classic-format file: [SECTION] headers, indented
+// "Key value" lines, comment lines starting with #, @INCLUDE FILE (relative
+// to the including file, wildcards allowed) and @SET KEY=VALUE.
+func parseClassic(path string) (*pipeline, error) {
+	p := &pipeline{File: path}
+	if err := parseClassicInto(p, path, map[string]bool{}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func parseClassicInto(p *pipeline, path string, seen map[string]bool) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if seen[abs] {
+		return fmt.Errorf("%s: included twice (an @INCLUDE loop?)", path)
+	}
+	seen[abs] = true
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+
+	var section string // upper case, "" before the first header
+	var inst *instance
+	var svc *[]kv
+	indent := ""
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		where := fmt.Sprintf("%s:%d", path, n)
+		raw := strings.TrimRight(sc.Text(), " \t\r")
+		line := strings.TrimLeft(raw, " \t")
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+			continue
+		case strings.HasPrefix(line, "@INCLUDE "):
+			pattern := strings.TrimSpace(strings.TrimPrefix(line, "@INCLUDE "))
+			if !filepath.IsAbs(pattern) {
+				pattern = filepath.Join(filepath.Dir(path), pattern)
+			}
+			files, err := filepath.Glob(pattern)
+			if err != nil || len(files) == 0 {
+				return fmt.Errorf("%s: @INCLUDE %s: no such file", where, pattern)
+			}
+			for _, inc := range files {
+				if err := parseClassicInto(p, inc, seen); err != nil {
+					return err
+				}
+			}
+			inst, svc, section = nil, nil, ""
+			continue
+		case strings.HasPrefix(line, "@SET "):
+			k, _, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "@SET ")), "=")
+			if !ok {
+				return fmt.Errorf("%s: @SET wants KEY=VALUE", where)
+			}
+			p.Defined = append(p.Defined, strings.TrimSpace(k))
+			continue
+		}
+		if m := sectionRe.FindStringSubmatch(line); m != nil {
+			if line != raw {
+				return fmt.Errorf("%s: a section header must not be indented", where)
+			}
+			section = strings.ToUpper(m[1])
+			inst, svc = nil, nil
+			switch section {
+			case "SERVICE":
+				svc = &p.Service
+			case "INPUT", "OUTPUT", "FILTER":
+				p.Instances = append(p.Instances, instance{Kind: strings.ToLower(section), Where: where})
+				inst = &p.Instances[len(p.Instances)-1]
+			case "PLUGINS", "PARSER", "MULTILINE_PARSER", "UPSTREAM", "NODE", "CUSTOM":
+			default:
+				return fmt.Errorf("%s: unknown section [%s]", where, m[1])
+			}
+			continue
+		}
+		if section == "" {
+			return fmt.Errorf("%s: %q is outside any section", where, line)
+		}
+		ind := raw[:len(raw)-len(line)]
+		if ind == "" || strings.Contains(ind, "\t") {
+			return fmt.Errorf("%s: an entry must be indented with spaces", where)
+		}
+		if indent == "" {
+			indent = ind
+		} else if ind != indent {
+			return fmt.Errorf("%s: indentation %d differs from the file's %d spaces", where, len(ind), len(indent))
+		}
+		key, value, _ := strings.Cut(line, " ")
+		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+		if value == "" {
+			return fmt.Errorf("%s: key %q has no value", where, key)
+		}
+		e := kv{Key: strings.ToLower(key), Value: value, Where: where}
+		switch {
+		case svc != nil:
+			*svc = append(*svc, e)
+		case inst != nil && e.Key == "name":
+			if inst.Name != "" {
+				return fmt.Errorf("%s: Name set twice", where)
+			}
+			inst.Name = strings.ToLower(value)
+		case inst != nil:
+			inst.Props = append(inst.Props, e)
+		case section == "PLUGINS" && e.Key == "path":
+			p.Plugins = append(p.Plugins, value)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	for _, in := range p.Instances {
+		if in.Name == "" {
+			return fmt.Errorf("%s: section without Name", in.Where)
+		}
+	}
+	return nil
+}
+
+// --- YAML format -----------------------------------------------------------
+
+type yamlFile struct {
+	Env              map[string]any   `yaml:"env"`
+	Includes         []string         `yaml:"includes"`
+	Service          yaml.Node        `yaml:"service"`
+	Plugins          []string         `yaml:"plugins"`
+	Parsers          []map[string]any `yaml:"parsers"`
+	MultilineParsers []map[string]any `yaml:"multiline_parsers"`
+	Customs          []map[string]any `yaml:"customs"`
+	UpstreamServers  []map[string]any `yaml:"upstream_servers"`
+	Pipeline         struct {
+		Inputs  []yaml.Node `yaml:"inputs"`
+		Filters []yaml.Node `yaml:"filters"`
+		Outputs []yaml.Node `yaml:"outputs"`
+	} `yaml:"pipeline"`
+}
+
+func parseYAML(path string) (*pipeline, error) {
+	p := &pipeline{File: path}
+	if err := parseYAMLInto(p, path, map[string]bool{}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func parseYAMLInto(p *pipeline, path string, seen map[string]bool) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if seen[abs] {
+		return fmt.Errorf("%s: included twice (an includes loop?)", path)
+	}
+	seen[abs] = true
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true) // a misspelt top-level section is an error
+	var y yamlFile
+	if err := dec.Decode(&y); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	for k := range y.Env {
+		p.Defined = append(p.Defined, k)
+	}
+	p.Plugins = append(p.Plugins, y.Plugins...)
+	svc, err := yamlProps(path, &y.Service)
+	if err != nil {
+		return err
+	}
+	p.Service = append(p.Service, svc...)
+	for _, group := range []struct {
+		kind  string
+		nodes []yaml.Node
+	}{{"input", y.Pipeline.Inputs}, {"filter", y.Pipeline.Filters}, {"output", y.Pipeline.Outputs}} {
+		for i := range group.nodes {
+			n := &group.nodes[i]
+			kvs, err := yamlProps(path, n)
+			if err != nil {
+				return err
+			}
+			in := instance{Kind: group.kind, Where: fmt.Sprintf("%s:%d", path, n.Line)}
+			for _, e := range kvs {
+				if e.Key == "name" {
+					in.Name = strings.ToLower(e.Value)
+					continue
+				}
+				in.Props = append(in.Props, e)
+			}
+			if in.Name == "" {
+				return fmt.Errorf("%s: %s without name", in.Where, group.kind)
+			}
+			p.Instances = append(p.Instances, in)
+		}
+	}
+	for _, inc := range y.Includes {
+		if !filepath.IsAbs(inc) {
+			inc = filepath.Join(filepath.Dir(path), inc)
+		}
+		if err := parseYAMLInto(p, inc, seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// yamlProps returns the scalar entries of a mapping node; the processors
+// entry (a nested mapping) is kept as one property with no value.
+func yamlProps(path string, n *yaml.Node) ([]kv, error) {
+	if n.Kind == 0 {
+		return nil, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s:%d: want a mapping", path, n.Line)
+	}
+	var out []kv
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		e := kv{Key: strings.ToLower(k.Value), Where: fmt.Sprintf("%s:%d", path, k.Line)}
+		switch {
+		case v.Kind == yaml.ScalarNode:
+			e.Value = v.Value
+		case e.Key == "processors":
+		default:
+			return nil, fmt.Errorf("%s: %s is not a scalar", e.Where, k.Value)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// --- loading every file ------------------------------------------------------
+
+// confFiles lists the configuration files under conf/ (the directory of
+// this test), model files and plugin lists aside.
+func confFiles(t *testing.T) (classic, yamls []string) {
+	t.Helper()
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		switch {
+		case filepath.Base(path) == "model.yaml":
+		case strings.HasSuffix(path, ".conf"):
+			classic = append(classic, path)
+		case strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml"):
+			yamls = append(yamls, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(classic) == 0 || len(yamls) == 0 {
+		t.Fatalf("no configuration files found (classic %v, yaml %v)", classic, yamls)
+	}
+	return classic, yamls
+}
+
+func loadAll(t *testing.T) []*pipeline {
+	t.Helper()
+	classic, yamls := confFiles(t)
+	var all []*pipeline
+	for _, f := range classic {
+		p, err := parseClassic(f)
+		if err != nil {
+			t.Fatalf("classic parse: %v", err)
+		}
+		all = append(all, p)
+	}
+	for _, f := range yamls {
+		p, err := parseYAML(f)
+		if err != nil {
+			t.Fatalf("yaml parse: %v", err)
+		}
+		all = append(all, p)
+	}
+	return all
+}
+
+// --- the checks --------------------------------------------------------------
+
+func TestPluginPropertyNames(t *testing.T) {
+	checked := map[string]int{}
+	for _, p := range loadAll(t) {
+		for _, in := range p.Instances {
+			set, ours := ourPlugins[in.Kind+"/"+in.Name]
+			if !ours {
+				continue
+			}
+			checked[in.Kind+"/"+in.Name]++
+			seen := map[string]string{}
+			for _, e := range in.Props {
+				if prev, dup := seen[e.Key]; dup {
+					t.Errorf("%s: %s set again (first at %s)", e.Where, e.Key, prev)
+				}
+				seen[e.Key] = e.Where
+				if isCore(in.Kind, e.Key) {
+					continue
+				}
+				if _, ok := set.Lookup(e.Key); !ok {
+					t.Errorf("%s: %q is neither a Fluent Bit %s property nor a property of the %s %s plugin (a typo? Fluent Bit would ignore it silently)",
+						e.Where, e.Key, in.Kind, in.Name, in.Kind)
+				}
+			}
+		}
+	}
+	for name := range ourPlugins {
+		if checked[name] == 0 {
+			t.Errorf("no pipeline under conf/ uses the %s plugin", name)
+		}
+	}
+}
+
+var varRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
+
+// demoExports returns the variables scripts/demo exports.
+func demoExports(t *testing.T) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile("../scripts/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\s*export\s+([A-Za-z_][A-Za-z0-9_]*)=`).FindAllStringSubmatch(string(b), -1) {
+		out[m[1]] = true
+	}
+	if len(out) == 0 {
+		t.Fatal("scripts/demo exports no variable")
+	}
+	return out
+}
+
+func TestEnvVarsExportedByDemo(t *testing.T) {
+	exported := demoExports(t)
+	for _, p := range loadAll(t) {
+		defined := map[string]bool{"HOSTNAME": true} // predefined by Fluent Bit
+		for _, d := range p.Defined {
+			defined[d] = true
+		}
+		var all []kv
+		all = append(all, p.Service...)
+		for _, in := range p.Instances {
+			all = append(all, in.Props...)
+		}
+		for _, pl := range p.Plugins {
+			if varRe.MatchString(pl) {
+				t.Errorf("%s: plugin path %q: Fluent Bit does not expand variables in plugin paths", p.File, pl)
+			}
+		}
+		for _, e := range all {
+			for _, m := range varRe.FindAllStringSubmatch(e.Value, -1) {
+				if !exported[m[1]] && !defined[m[1]] {
+					t.Errorf("%s: ${%s} is not exported by scripts/demo", e.Where, m[1])
+				}
+			}
+			// password_env names a variable the plugin reads itself.
+			if e.Key == "password_env" && !exported[e.Value] {
+				t.Errorf("%s: password_env %s is not exported by scripts/demo", e.Where, e.Value)
+			}
+		}
+	}
+}
+
+func TestClassicAndYAMLAgree(t *testing.T) {
+	classic, yamls := confFiles(t)
+	pairs := 0
+	for _, c := range classic {
+		y := strings.TrimSuffix(c, ".conf") + ".yaml"
+		if _, err := os.Stat(y); err != nil {
+			continue
+		}
+		pairs++
+		pc, err := parseClassic(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		py, err := parseYAML(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := propMap(pc.Service), propMap(py.Service); a != b {
+			t.Errorf("service of %s and %s differ:%s", c, y, diff(a, b))
+		}
+		if len(pc.Instances) != len(py.Instances) {
+			t.Errorf("%s has %d plugin instances, %s has %d", c, len(pc.Instances), y, len(py.Instances))
+			continue
+		}
+		for i := range pc.Instances {
+			a, b := pc.Instances[i], py.Instances[i]
+			if a.Kind != b.Kind || a.Name != b.Name {
+				t.Errorf("%s is %s %s, %s is %s %s", a.Where, a.Kind, a.Name, b.Where, b.Kind, b.Name)
+				continue
+			}
+			if pa, pb := propMap(a.Props), propMap(b.Props); pa != pb {
+				t.Errorf("%s %s: %s and %s set different properties:%s", a.Kind, a.Name, a.Where, b.Where, diff(pa, pb))
+			}
+		}
+	}
+	for _, want := range []string{"edge", "processor"} {
+		if !contains(classic, want+".conf") || !contains(yamls, want+".yaml") {
+			t.Errorf("want both %s.conf and %s.yaml", want, want)
+		}
+	}
+	if pairs < 2 {
+		t.Errorf("found %d classic/YAML pairs, want at least 2", pairs)
+	}
+}
+
+// propMap renders properties as sorted key=value lines; values compare
+// case-insensitively for on/off-like words only.
+func propMap(kvs []kv) string {
+	var lines []string
+	for _, e := range kvs {
+		v := e.Value
+		switch strings.ToLower(v) {
+		case "on", "off", "true", "false", "yes", "no":
+			v = strings.ToLower(v)
+		}
+		lines = append(lines, e.Key+"="+v)
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// diff lists the lines only in a (classic) or only in b (YAML).
+func diff(a, b string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	ma, mb := in(a), in(b)
+	var out []string
+	for _, l := range strings.Split(a, "\n") {
+		if !mb[l] {
+			out = append(out, "\n  only in classic: "+l)
+		}
+	}
+	for _, l := range strings.Split(b, "\n") {
+		if !ma[l] {
+			out = append(out, "\n  only in YAML:    "+l)
+		}
+	}
+	return strings.Join(out, "")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPipelinesLoseNothing: the edge and processor pipelines buffer on disk
+// and never give up retrying (Retry_Limit defaults to 1 for every output).
+func TestPipelinesLoseNothing(t *testing.T) {
+	for _, f := range []string{"edge.conf", "edge.yaml", "processor.conf", "processor.yaml"} {
+		var p *pipeline
+		var err error
+		if strings.HasSuffix(f, ".conf") {
+			p, err = parseClassic(f)
+		} else {
+			p, err = parseYAML(f)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if get(p.Service, "storage.path") == "" {
+			t.Errorf("%s: no storage.path in the service section", f)
+		}
+		for _, in := range p.Instances {
+			switch in.Kind {
+			case "input":
+				if v := get(in.Props, "storage.type"); !strings.EqualFold(v, "filesystem") {
+					t.Errorf("%s: input %s: storage.type %q, want filesystem", in.Where, in.Name, v)
+				}
+			case "output":
+				if v := strings.ToLower(get(in.Props, "retry_limit")); v != "no_limits" && v != "false" {
+					t.Errorf("%s: output %s: Retry_Limit %q, want no_limits", in.Where, in.Name, v)
+				}
+				if get(in.Props, "workers") == "" {
+					t.Errorf("%s: output %s: no Workers", in.Where, in.Name)
+				}
+			}
+			if _, ours := ourPlugins[in.Kind+"/"+in.Name]; ours && get(in.Props, "metrics_port") == "" {
+				t.Errorf("%s: %s %s: no metrics_port", in.Where, in.Kind, in.Name)
+			}
+		}
+	}
+}
+
+func get(kvs []kv, key string) string {
+	for _, e := range kvs {
+		if e.Key == key {
+			return e.Value
+		}
+	}
+	return ""
+}
+
+// TestPluginLists: plugins.conf and plugins.yaml name every plugin the
+// Makefile builds (plugins/in_* and plugins/out_*), once.
+func TestPluginLists(t *testing.T) {
+	var want []string
+	for _, pat := range []string{"../plugins/in_*", "../plugins/out_*"} {
+		dirs, _ := filepath.Glob(pat)
+		for _, d := range dirs {
+			want = append(want, filepath.Base(d)+".so")
+		}
+	}
+	sort.Strings(want)
+	if len(want) != 4 {
+		t.Fatalf("plugins/ has %v, want the four plugins", want)
+	}
+	pc, err := parseClassic("plugins.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	py, err := parseYAML("plugins.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*pipeline{pc, py} {
+		var got []string
+		for _, path := range p.Plugins {
+			if !filepath.IsAbs(path) {
+				t.Errorf("%s: %s is relative: dlopen would resolve it against Fluent Bit's working directory", p.File, path)
+			}
+			got = append(got, filepath.Base(path))
+		}
+		sort.Strings(got)
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s lists %v, want %v", p.File, got, want)
+		}
+	}
+}
+
+func TestModel(t *testing.T) {
+	m, err := validate.LoadFile("model.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	warnings, err := m.Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range warnings {
+		t.Errorf("model.yaml: warning: %s", w)
+	}
+	// What the demo relies on: two definition versions, an expand field,
+	// an event with two destinations.
+	var expand, twoDest bool
+	for _, g := range m.Games {
+		for _, e := range g.Events {
+			for _, d := range e.Definitions {
+				if len(d.Destinations) >= 2 {
+					twoDest = true
+				}
+				for _, f := range d.Fields {
+					if f.Expand {
+						expand = true
+					}
+				}
+			}
+		}
+	}
+	if !expand || !twoDest {
+		t.Errorf("model.yaml: expand field %v, event with two destinations %v; want both", expand, twoDest)
+	}
+}
+
+// --- the parser's own tests ------------------------------------------------
+
+func TestParseClassic(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("inc.conf", "[OUTPUT]\n    Name  sqs\n    Match *\n")
+	main := write("main.conf", "@SET A=1\n# comment\n[SERVICE]\n    Flush 1\n\n[INPUT]\n    # indented comment\n    Name eventing\n    Port ${A}\n@INCLUDE inc.conf\n")
+	p, err := parseClassic(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Instances) != 2 || p.Instances[0].Name != "eventing" || p.Instances[1].Name != "sqs" || p.Instances[1].Kind != "output" {
+		t.Fatalf("instances %+v", p.Instances)
+	}
+	if get(p.Instances[0].Props, "port") != "${A}" || get(p.Service, "flush") != "1" || len(p.Defined) != 1 {
+		t.Fatalf("parsed %+v", p)
+	}
+	for name, bad := range map[string]string{
+		"outside.conf":  "Name x\n",
+		"tab.conf":      "[INPUT]\n\tName x\n",
+		"mixed.conf":    "[INPUT]\n    Name x\n  Tag y\n",
+		"noval.conf":    "[INPUT]\n    Name\n",
+		"unknown.conf":  "[INPUTS]\n    Name x\n",
+		"noname.conf":   "[INPUT]\n    Tag x\n",
+		"noinc.conf":    "@INCLUDE missing.conf\n",
+		"loop.conf":     "@INCLUDE loop.conf\n",
+		"indented.conf": "  [INPUT]\n    Name x\n",
+	} {
+		if _, err := parseClassic(write(name, bad)); err == nil {
+			t.Errorf("%s: no error for %q", name, bad)
+		}
+	}
+}
+
+func TestParseYAML(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "x.yaml")
+	os.WriteFile(p, []byte("env:\n  A: 1\nservice:\n  flush: 1\npipeline:\n  inputs:\n    - name: eventing\n      port: ${A}\n      processors:\n        logs:\n          - name: content_modifier\n"), 0o644)
+	got, err := parseYAML(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Instances) != 1 || get(got.Instances[0].Props, "port") != "${A}" || got.Defined[0] != "A" {
+		t.Fatalf("parsed %+v", got)
+	}
+	os.WriteFile(p, []byte("pipline:\n  inputs: []\n"), 0o644)
+	if _, err := parseYAML(p); err == nil {
+		t.Error("no error for a misspelt top-level section")
+	}
+}
+
+// TestTypoIsCaught makes sure the property check would catch a typo.
+func TestTypoIsCaught(t *testing.T) {
+	if _, ok := outsqs.Properties.Lookup("queue_ulr"); ok {
+		t.Fatal("queue_ulr found")
+	}
+	if _, ok := outsqs.Properties.Lookup("QUEUE_URL"); !ok {
+		t.Fatal("lookup is not case-insensitive")
+	}
+	if isCore("input", "retry_limit") || !isCore("output", "retry_limit") {
+		t.Fatal("core property lists are mixed up")
+	}
+}
+
+// demoEnv returns the defaults scripts/demo gives the variables, read from
+// its export lines, for values that are plain text (no other variable).
+func demoDefaults(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("../scripts/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	re := regexp.MustCompile(`(?m)^export ([A-Z_][A-Z0-9_]*)="\$\{[A-Z_0-9]+:-([^"$]*)\}"$`)
+	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+		out[m[1]] = m[2]
+	}
+	return out
+}
+
+type mapConfig map[string]string
+
+func (m mapConfig) Get(k string) string { return m[strings.ToLower(k)] }
+
+// TestEdgeSQSOutputConfig parses the edge's sqs output properties with the
+// sqs output's own parser (variables replaced by plausible values), and
+// checks that its tag_regex reads the tags scripts/loadgen sends over the
+// Forward protocol: whirlpool.<game>.<event>.<version> (ForwardSender.Tag).
+func TestEdgeSQSOutputConfig(t *testing.T) {
+	defaults := demoDefaults(t)
+	for _, f := range []string{"edge.conf", "edge.yaml"} {
+		var p *pipeline
+		var err error
+		if strings.HasSuffix(f, ".conf") {
+			p, err = parseClassic(f)
+		} else {
+			p, err = parseYAML(f)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range p.Instances {
+			if in.Kind != "output" || in.Name != "sqs" {
+				continue
+			}
+			cfg := mapConfig{}
+			for _, e := range in.Props {
+				cfg[e.Key] = varRe.ReplaceAllStringFunc(e.Value, func(v string) string {
+					name := varRe.FindStringSubmatch(v)[1]
+					if d, ok := defaults[name]; ok {
+						return d
+					}
+					switch {
+					case strings.HasSuffix(name, "_PORT"):
+						return "9102"
+					case strings.HasSuffix(name, "_QUEUE_URL"):
+						return "http://127.0.0.1:4566/123456789012/whirlpool-events"
+					case strings.HasSuffix(name, "_ENDPOINT"):
+						return "http://127.0.0.1:4566"
+					}
+					return "x"
+				})
+			}
+			c, err := outsqs.ParseConfig(cfg)
+			if err != nil {
+				t.Fatalf("%s: %v", in.Where, err)
+			}
+			if !c.Enrich || c.TagRegex == nil {
+				t.Fatalf("%s: enrich %v, tag_regex %v", in.Where, c.Enrich, c.TagRegex)
+			}
+			for tag, want := range map[string][3]string{
+				"whirlpool.pixel_quest.level_complete.1.4.2": {"pixel_quest", "1.4.2", "level_complete"},
+				"whirlpool.pixel_quest.teleport.0.9.3":       {"pixel_quest", "0.9.3", "teleport"},
+				"whirlpool.pixel_quest.purchase.2.0.3":       {"pixel_quest", "2.0.3", "purchase"},
+			} {
+				m := c.TagRegex.FindStringSubmatch(tag)
+				if m == nil {
+					t.Errorf("%s: tag_regex does not match %s", in.Where, tag)
+					continue
+				}
+				got := [3]string{m[c.TagRegex.SubexpIndex("game")], m[c.TagRegex.SubexpIndex("version")], m[c.TagRegex.SubexpIndex("event")]}
+				if got != want {
+					t.Errorf("%s: tag %s gives game, version, event %v, want %v", in.Where, tag, got, want)
+				}
+			}
+			if c.TagRegex.MatchString("events") {
+				t.Errorf("%s: tag_regex matches the eventing input's tag", in.Where)
+			}
+		}
+	}
+}
