@@ -206,6 +206,13 @@ func (r *Receiver) poll() {
 			size += int64(len(records))
 		}
 		r.mu.Lock()
+		if r.closed {
+			// Close ran while this receive was returning: it has already
+			// handed back what was pending, so hand these back too.
+			r.mu.Unlock()
+			r.changeVisibility(batch, 0, time.Now())
+			return
+		}
 		r.pending = append(r.pending, batch...)
 		r.bytes += size
 		r.mu.Unlock()
