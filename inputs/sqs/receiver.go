@@ -47,9 +47,12 @@ type Receiver struct {
 	// failure records before Fluent Bit sees it.
 	validator *validate.Validator
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx      context.Context // receiving; cancelled at Close
+	cancel   context.CancelFunc
+	extend   chan struct{}  // closed at Close: the extender stops
+	polling  sync.WaitGroup // the pollers
+	wg       sync.WaitGroup // the extender
+	deleting sync.WaitGroup // the deleter
 
 	mu       sync.Mutex
 	cond     *sync.Cond // signalled when buffered bytes drop or state changes
@@ -130,22 +133,23 @@ func New(env plugin.Env) (plugin.Input, error) {
 func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Validator) *Receiver {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Receiver{cfg: cfg, log: log, client: client, validator: v, ctx: ctx, cancel: cancel,
-		inflight: map[*held]struct{}{}, deletes: make(chan []*held, 1024), stopDeletes: make(chan struct{})}
+		extend: make(chan struct{}), inflight: map[*held]struct{}{}, deletes: make(chan []*held, 1024), stopDeletes: make(chan struct{})}
 	r.cond = sync.NewCond(&r.mu)
 	for i := 0; i < cfg.pollers; i++ {
-		r.wg.Add(1)
+		r.polling.Add(1)
 		go r.poll()
 	}
-	r.wg.Add(2)
-	go r.deleter()
+	r.wg.Add(1)
 	go r.extender()
+	r.deleting.Add(1)
+	go r.deleter()
 	log.Infof("receiving from %s with %d pollers", cfg.queueURL, cfg.pollers)
 	return r
 }
 
 // poll receives until Close, waiting while paused or while the buffer is full.
 func (r *Receiver) poll() {
-	defer r.wg.Done()
+	defer r.polling.Done()
 	dec := newDecoder(r.cfg.maxDecoded)
 	backoff := time.Duration(0)
 	for {
@@ -158,6 +162,9 @@ func (r *Receiver) poll() {
 		if closed {
 			return
 		}
+		// A message's visibility clock starts when SQS picks it, which can
+		// be well before the long poll returns: count from the call's start.
+		started := time.Now()
 		out, err := r.client.ReceiveMessage(r.ctx, &awssqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(r.cfg.queueURL),
 			MaxNumberOfMessages:         r.cfg.maxMessages,
@@ -202,18 +209,11 @@ func (r *Receiver) poll() {
 				r.log.Warnf("message %s: %d of %d records could not be decoded; they become %s failures", msg.id, failed, n, UndecodableMessage)
 			}
 			r.stats.add(func(s *Stats) { s.Received++; s.Records += int64(n); s.Failures += int64(failed) })
-			batch = append(batch, &held{id: msg.id, receipt: aws.ToString(m.ReceiptHandle), records: records, since: now})
+			batch = append(batch, &held{id: msg.id, receipt: aws.ToString(m.ReceiptHandle), records: records, since: started})
 			size += int64(len(records))
 		}
 		r.mu.Lock()
-		if r.closed {
-			// Close ran while this receive was returning: it has already
-			// handed back what was pending, so hand these back too.
-			r.mu.Unlock()
-			r.changeVisibility(batch, 0, time.Now())
-			return
-		}
-		r.pending = append(r.pending, batch...)
+		r.pending = append(r.pending, batch...) // after Close, Close hands them back
 		r.bytes += size
 		r.mu.Unlock()
 	}
@@ -280,7 +280,7 @@ func (r *Receiver) Collect(buf []byte) ([]byte, func()) {
 // entry; a failed entry is retried a few times, then left to reappear after
 // its visibility timeout (at-least-once: the loader deduplicates).
 func (r *Receiver) deleter() {
-	defer r.wg.Done()
+	defer r.deleting.Done()
 	for {
 		select {
 		case taken := <-r.deletes:
@@ -368,23 +368,25 @@ func (r *Receiver) forget(h *held, deleted bool) {
 // held for half its visibility timeout gets another full timeout.
 func (r *Receiver) extender() {
 	defer r.wg.Done()
-	half := r.cfg.visibility / 2
-	tick := time.NewTicker(max(half/4, 500*time.Millisecond))
+	// Extend at half the timeout, checking every eighth: a slow
+	// ChangeMessageVisibility call still lands before the deadline.
+	after := r.cfg.visibility / 2
+	tick := time.NewTicker(max(r.cfg.visibility/8, 200*time.Millisecond))
 	defer tick.Stop()
 	for {
 		select {
-		case <-r.ctx.Done():
+		case <-r.extend:
 			return
 		case now := <-tick.C:
 			var due []*held
 			r.mu.Lock()
 			for _, h := range r.pending {
-				if now.Sub(h.since) >= half {
+				if now.Sub(h.since) >= after {
 					due = append(due, h)
 				}
 			}
 			for h := range r.inflight {
-				if now.Sub(h.since) >= half {
+				if now.Sub(h.since) >= after {
 					due = append(due, h)
 				}
 			}
@@ -452,15 +454,31 @@ func (r *Receiver) Close() error {
 		return nil
 	}
 	r.closed = true
-	back := r.pending
-	r.pending = nil
 	r.cond.Broadcast()
 	r.mu.Unlock()
+	// Stop extending and receiving first, so that nothing is received or
+	// made invisible again after the uncollected messages are handed back.
+	// Long polls in flight are let finish for a moment: one cut short may
+	// leave the messages it was gathering hidden on the SQS side.
+	close(r.extend)
+	r.wg.Wait()
+	polled := make(chan struct{})
+	go func() { r.polling.Wait(); close(polled) }()
+	select {
+	case <-polled:
+	case <-time.After(min(time.Duration(r.cfg.wait)*time.Second+2*time.Second, 5*time.Second)):
+		r.cancel()
+		<-polled
+	}
 	r.cancel()
+	r.mu.Lock()
+	back := r.pending
+	r.pending = nil
+	r.mu.Unlock()
 	r.changeVisibility(back, 0, time.Now())
 	close(r.stopDeletes)
 	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
+	go func() { r.deleting.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
