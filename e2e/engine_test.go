@@ -35,7 +35,7 @@ const flushInterval = time.Second
 //     every chunk not yet delivered; attach with new instances delivers
 //     those chunks after the restart.
 type engine struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 
 	mu       sync.Mutex
@@ -60,7 +60,7 @@ type chunk struct {
 	notBefore time.Time
 }
 
-func newEngine(t *testing.T, name string) *engine {
+func newEngine(t testing.TB, name string) *engine {
 	e := &engine{t: t, name: name}
 	e.cond = sync.NewCond(&e.mu)
 	return e

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 
 // load builds and loads a plugin; it is closed when the test ends (after
 // its instances, which the test exits itself).
-func load(t *testing.T, dir string) *flbhost.Plugin {
+func load(t testing.TB, dir string) *flbhost.Plugin {
 	t.Helper()
 	so, err := flbhost.Build(dir)
 	if err != nil {
@@ -45,7 +45,7 @@ func load(t *testing.T, dir string) *flbhost.Plugin {
 var listenRe = regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 
 // eventingURL returns the base URL the newest eventing instance logged.
-func eventingURL(t *testing.T) string {
+func eventingURL(t testing.TB) string {
 	lines := flbhost.LogsContaining("[input:eventing:", "listening on http://127.0.0.1:")
 	if len(lines) == 0 {
 		t.Fatal("eventing did not log its address")
@@ -56,7 +56,7 @@ func eventingURL(t *testing.T) string {
 // pump moves what an input buffers into an output, as Fluent Bit's engine
 // does: each append is flushed until the output returns OK (Retry_Limit
 // no_limits). It stops when stop is closed and the input is drained.
-func pump(t *testing.T, in *flbhost.InputInstance, out *flbhost.OutputInstance, stop <-chan struct{}) *sync.WaitGroup {
+func pump(t testing.TB, in *flbhost.InputInstance, out *flbhost.OutputInstance, stop <-chan struct{}) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -79,7 +79,7 @@ func pump(t *testing.T, in *flbhost.InputInstance, out *flbhost.OutputInstance, 
 	return &wg
 }
 
-func deliver(t *testing.T, out *flbhost.OutputInstance, a flbhost.Append) {
+func deliver(t testing.TB, out *flbhost.OutputInstance, a flbhost.Append) {
 	for attempt := 0; ; attempt++ {
 		r := flbhost.Result(out.Flush(a.Data, a.Tag))
 		if r == flbhost.FlbOK {
@@ -98,7 +98,7 @@ type event struct {
 	uuid, firedTS, game, version, name, body string
 }
 
-func decodeEvents(t *testing.T, apps []flbhost.Append) []event {
+func decodeEvents(t testing.TB, apps []flbhost.Append) []event {
 	t.Helper()
 	var out []event
 	for _, a := range apps {

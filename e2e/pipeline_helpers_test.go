@@ -43,7 +43,7 @@ type stackOptions struct {
 }
 
 type stack struct {
-	t     *testing.T
+	t     testing.TB
 	opt   stackOptions
 	sqs   *testenv.SQSServer
 	queue string
@@ -59,7 +59,7 @@ type stack struct {
 // newStack starts the SQS emulator, prepares the database dsn (the model
 // store gets filters/validate/testdata/model.yaml) and loads the plugins.
 // Nothing runs until startEdge and startProcessor.
-func newStack(t *testing.T, dsn string, opt stackOptions) *stack {
+func newStack(t testing.TB, dsn string, opt stackOptions) *stack {
 	t.Helper()
 	if opt.compression == "" {
 		opt.compression = "none"
@@ -91,7 +91,7 @@ func newStack(t *testing.T, dsn string, opt stackOptions) *stack {
 }
 
 // sampleModel is filters/validate/testdata/model.yaml.
-func sampleModel(t *testing.T) *validate.Model {
+func sampleModel(t testing.TB) *validate.Model {
 	t.Helper()
 	root, err := flbhost.ModuleRoot()
 	if err != nil {
@@ -105,7 +105,7 @@ func sampleModel(t *testing.T) *validate.Model {
 }
 
 // applyModel writes m to the model store at dsn (what scripts/model apply does).
-func applyModel(t *testing.T, dsn string, m *validate.Model) []validate.Change {
+func applyModel(t testing.TB, dsn string, m *validate.Model) []validate.Change {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -403,7 +403,7 @@ func (s *stack) post(client *http.Client, r request, st *sendStats) error {
 
 // --- database checks ---
 
-func queryRows(t *testing.T, db *sql.DB, q string, args ...any) [][]string {
+func queryRows(t testing.TB, db *sql.DB, q string, args ...any) [][]string {
 	t.Helper()
 	rows, err := db.Query(q, args...)
 	if err != nil {
@@ -438,7 +438,7 @@ func queryRows(t *testing.T, db *sql.DB, q string, args ...any) [][]string {
 
 // userTables lists schema.table of every table outside the system schemas
 // and the model store.
-func userTables(t *testing.T, db *sql.DB) []string {
+func userTables(t testing.TB, db *sql.DB) []string {
 	var out []string
 	for _, r := range queryRows(t, db, `SELECT table_schema || '.' || table_name FROM information_schema.tables
 		WHERE table_schema NOT IN ('pg_catalog', 'information_schema', 'whirlpool_model') ORDER BY 1`) {
@@ -449,7 +449,7 @@ func userTables(t *testing.T, db *sql.DB) []string {
 
 // checkOnce checks that the values of col in table are exactly the keys of
 // want, each once: count(*) and count(DISTINCT col) are both len(want).
-func checkOnce(t *testing.T, db *sql.DB, table, col string, want map[string]bool) {
+func checkOnce(t testing.TB, db *sql.DB, table, col string, want map[string]bool) {
 	t.Helper()
 	c := queryRows(t, db, fmt.Sprintf(`SELECT count(*), count(DISTINCT %s) FROM %s`, col, table))[0]
 	if c[0] != strconv.Itoa(len(want)) || c[1] != strconv.Itoa(len(want)) {
@@ -490,7 +490,7 @@ func sample(s []string) string {
 // event once in every destination table of its definition, every expanded
 // element once, every bad event as exactly one failure row with its code,
 // and no other table or row.
-func checkWorkload(t *testing.T, db *sql.DB, exp *expected) {
+func checkWorkload(t testing.TB, db *sql.DB, exp *expected) {
 	t.Helper()
 	tables := userTables(t, db)
 	want := []string{"events.level_up", "events.level_up_v2", "events.purchase_item", "failures.events"}
@@ -566,7 +566,7 @@ func checkWorkload(t *testing.T, db *sql.DB, exp *expected) {
 
 // checkFailures asserts the failures table holds exactly one row per bad
 // event (seq from raw_event), with exactly its code.
-func checkFailures(t *testing.T, db *sql.DB, want map[int]string) {
+func checkFailures(t testing.TB, db *sql.DB, want map[int]string) {
 	t.Helper()
 	rows := queryRows(t, db, `SELECT raw_event, error_codes, errors, uuid, expand_index FROM failures.events`)
 	if len(rows) != len(want) {
@@ -602,16 +602,25 @@ func checkFailures(t *testing.T, db *sql.DB, want map[int]string) {
 	t.Logf("failure rows per code: %v", perCode)
 }
 
-// logLatency prints the receipt-to-row latency (loaded_at - fired_ts) over
-// every event table.
-func logLatency(t *testing.T, db *sql.DB, tables ...string) {
+// latency returns the receipt-to-row latency (loaded_at - fired_ts) over
+// every row of the tables, in seconds.
+func latency(t testing.TB, db *sql.DB, tables ...string) (p50, p99, max float64, rows int) {
 	var parts []string
 	for _, tb := range tables {
 		parts = append(parts, "SELECT loaded_at, fired_ts FROM "+tb)
 	}
-	r := queryRows(t, db, `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d), percentile_cont(0.99) WITHIN GROUP (ORDER BY d), max(d), count(*)
-		FROM (SELECT extract(epoch FROM loaded_at - fired_ts) AS d FROM (`+strings.Join(parts, " UNION ALL ")+`) u) x`)[0]
-	t.Logf("receipt-to-row latency (loaded_at - fired_ts) over %s rows: p50 %ss, p99 %ss, max %ss", r[3], short(r[0]), short(r[1]), short(r[2]))
+	err := db.QueryRow(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d), percentile_cont(0.99) WITHIN GROUP (ORDER BY d), max(d), count(*)
+		FROM (SELECT extract(epoch FROM loaded_at - fired_ts) AS d FROM (` + strings.Join(parts, " UNION ALL ") + `) u) x`).Scan(&p50, &p99, &max, &rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p50, p99, max, rows
+}
+
+// logLatency prints the receipt-to-row latency over every row of the tables.
+func logLatency(t testing.TB, db *sql.DB, tables ...string) {
+	p50, p99, max, rows := latency(t, db, tables...)
+	t.Logf("receipt-to-row latency (loaded_at - fired_ts) over %d rows: p50 %.3fs, p99 %.3fs, max %.3fs", rows, p50, p99, max)
 }
 
 func short(s string) string {
