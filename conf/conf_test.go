@@ -110,16 +110,22 @@ func parseClassic(path string) (*pipeline, error) {
 	return p, nil
 }
 
-func parseClassicInto(p *pipeline, path string, seen map[string]bool) error {
+// openOnce opens a configuration file unless seen holds it already: a file
+// included twice is an include loop.
+func openOnce(path string, seen map[string]bool) (*os.File, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if seen[abs] {
-		return fmt.Errorf("%s: included twice (an @INCLUDE loop?)", path)
+		return nil, fmt.Errorf("%s: included twice (an include loop?)", path)
 	}
 	seen[abs] = true
-	f, err := os.Open(path)
+	return os.Open(path)
+}
+
+func parseClassicInto(p *pipeline, path string, seen map[string]bool) error {
+	f, err := openOnce(path, seen)
 	if err != nil {
 		return err
 	}
@@ -249,15 +255,7 @@ func parseYAML(path string) (*pipeline, error) {
 }
 
 func parseYAMLInto(p *pipeline, path string, seen map[string]bool) error {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return err
-	}
-	if seen[abs] {
-		return fmt.Errorf("%s: included twice (an includes loop?)", path)
-	}
-	seen[abs] = true
-	f, err := os.Open(path)
+	f, err := openOnce(path, seen)
 	if err != nil {
 		return err
 	}

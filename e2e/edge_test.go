@@ -24,9 +24,9 @@ func TestEdgeToQueueToProcessor(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := testenv.SQS(t, "edge")
 			queue := srv.QueueURL("edge")
-			eventing := load(t, "plugins/in_eventing")
-			sqsOut := load(t, "plugins/out_sqs")
-			sqsIn := load(t, "plugins/in_sqs")
+			eventing := testenv.LoadPlugin(t, "plugins/in_eventing")
+			sqsOut := testenv.LoadPlugin(t, "plugins/out_sqs")
+			sqsIn := testenv.LoadPlugin(t, "plugins/in_sqs")
 
 			in, err := eventing.NewInput(flbhost.Config{"listen": "127.0.0.1", "port": "0", "tag": "events"})
 			if err != nil {

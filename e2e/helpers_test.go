@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,32 +14,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
 
-func TestMain(m *testing.M) {
-	testenv.ProcessEnv(testenv.AWSTestEnv)
-	code := m.Run()
-	flbhost.Cleanup()
-	os.Exit(code)
-}
-
-// load builds and loads a plugin; it is closed when the test ends (after
-// its instances, which the test exits itself).
-func load(t testing.TB, dir string) *flbhost.Plugin {
-	t.Helper()
-	so, err := flbhost.Build(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := flbhost.Load(so)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := p.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return p
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 var listenRe = regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 

@@ -81,10 +81,10 @@ func newStack(t testing.TB, dsn string, opt stackOptions) *stack {
 	s.db = db
 	applyModel(t, dsn, sampleModel(t))
 
-	s.eventing = load(t, "plugins/in_eventing")
-	s.sqsOut = load(t, "plugins/out_sqs")
-	s.sqsIn = load(t, "plugins/in_sqs")
-	s.redshift = load(t, "plugins/out_redshift")
+	s.eventing = testenv.LoadPlugin(t, "plugins/in_eventing")
+	s.sqsOut = testenv.LoadPlugin(t, "plugins/out_sqs")
+	s.sqsIn = testenv.LoadPlugin(t, "plugins/in_sqs")
+	s.redshift = testenv.LoadPlugin(t, "plugins/out_redshift")
 	s.edge = newEngine(t, "edge")
 	s.proc = newEngine(t, "processor")
 	return s
