@@ -551,6 +551,7 @@ func TestThrottleAnswerIsThrottling(t *testing.T) {
 }
 
 func TestIntegrationPoisonTailAndOversize(t *testing.T) {
+	flbhost.ResetLogs() // counts its own lines, also under -count N
 	s := testenv.SQS(t, "p")
 	o := newInstance(t, flbhost.Config{"queue_url": s.QueueURL("p"), "endpoint": s.Endpoint, "max_message_bytes": "1K"})
 	chunk, samples := contractChunk(t, 30, 200)

@@ -335,6 +335,19 @@ func Logs() []string {
 	return append([]string(nil), logLines...)
 }
 
+// ResetLogs forgets every line logged so far, so that a test counts only
+// its own lines even when run again in the same process (-count N). Call it
+// when no instance of the test's plugins runs.
+func ResetLogs() {
+	logMu.Lock()
+	defer logMu.Unlock()
+	var n C.size_t
+	if b := C.host_logs_drain(&n); b != nil {
+		C.free(unsafe.Pointer(b))
+	}
+	logLines = nil
+}
+
 // LogsContaining returns the log lines that contain every one of parts.
 func LogsContaining(parts ...string) []string {
 	var out []string

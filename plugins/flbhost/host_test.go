@@ -22,6 +22,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 func load(t *testing.T, dir string) *flbhost.Plugin {
 	t.Helper()
+	flbhost.ResetLogs()
 	so, err := flbhost.Build(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +37,7 @@ func load(t *testing.T, dir string) *flbhost.Plugin {
 // cprobe builds the C probe and loads it as kind, logging calls to a file.
 func cprobe(t *testing.T, kind string) (*flbhost.Plugin, func() []string) {
 	t.Helper()
+	flbhost.ResetLogs()
 	dir := t.TempDir()
 	so := filepath.Join(dir, "cprobe.so")
 	if out, err := exec.Command("gcc", "-shared", "-fPIC", "-o", so, "testdata/cprobe/cprobe.c").CombinedOutput(); err != nil {
@@ -224,7 +226,7 @@ func TestGlueOutputInstances(t *testing.T) {
 	if _, err := p.NewOutput(flbhost.Config{"id": "x", "result": "maybe"}); err == nil {
 		t.Fatal("bad property value must fail init")
 	}
-	if l := flbhost.LogsContaining(`property "result": invalid value "maybe": want one of ok, retry, error, invalid`); len(l) != 1 || !strings.HasPrefix(l[0], "[error] [output:probe_out:probe_out.0] ") {
+	if l := flbhost.LogsContaining(`property "result": invalid value "maybe": want one of ok, retry, error, invalid`); len(l) != 1 || !regexp.MustCompile(`^\[error\] \[output:probe_out:probe_out\.\d+\] `).MatchString(l[0]) {
 		t.Errorf("init error log: %q", l)
 	}
 	a, err := p.NewOutput(flbhost.Config{"ID": "a", "log_level": "debug"})

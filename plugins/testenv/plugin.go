@@ -86,8 +86,11 @@ func (l *Log) String() string { return strings.Join(l.Lines(), "\n") }
 // LoadPlugin builds the plugin in dir (e.g. "plugins/out_sqs") and loads it
 // into the test host, as Fluent Bit loads it; it is unregistered when the
 // test ends, after the cleanups registered later (the instances' exits).
+// The host's log lines so far are forgotten: call it before starting
+// instances, not while another plugin of the test runs.
 func LoadPlugin(t testing.TB, dir string) *flbhost.Plugin {
 	t.Helper()
+	flbhost.ResetLogs() // the test counts only its own log lines
 	so, err := flbhost.Build(dir)
 	if err != nil {
 		t.Fatal(err)
