@@ -246,6 +246,14 @@ type yamlFile struct {
 	} `yaml:"pipeline"`
 }
 
+// parseFile parses a classic (.conf) or YAML pipeline file.
+func parseFile(path string) (*pipeline, error) {
+	if strings.HasSuffix(path, ".conf") {
+		return parseClassic(path)
+	}
+	return parseYAML(path)
+}
+
 func parseYAML(path string) (*pipeline, error) {
 	p := &pipeline{File: path}
 	if err := parseYAMLInto(p, path, map[string]bool{}); err != nil {
@@ -566,13 +574,7 @@ func contains(list []string, s string) bool {
 // and never give up retrying (Retry_Limit defaults to 1 for every output).
 func TestPipelinesLoseNothing(t *testing.T) {
 	for _, f := range []string{"edge.conf", "edge.yaml", "processor.conf", "processor.yaml"} {
-		var p *pipeline
-		var err error
-		if strings.HasSuffix(f, ".conf") {
-			p, err = parseClassic(f)
-		} else {
-			p, err = parseYAML(f)
-		}
+		p, err := parseFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -777,13 +779,7 @@ func (m mapConfig) Get(k string) string { return m[strings.ToLower(k)] }
 func TestEdgeSQSOutputConfig(t *testing.T) {
 	defaults := demoDefaults(t)
 	for _, f := range []string{"edge.conf", "edge.yaml"} {
-		var p *pipeline
-		var err error
-		if strings.HasSuffix(f, ".conf") {
-			p, err = parseClassic(f)
-		} else {
-			p, err = parseYAML(f)
-		}
+		p, err := parseFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,11 +9,8 @@ import (
 	"testing"
 
 	"github.com/whirlpool-events/whirlpool/plugins/props"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
-
-type cfg map[string]string
-
-func (c cfg) Get(k string) string { return c[k] }
 
 func freePort(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -36,7 +33,7 @@ func get(t *testing.T, url string) (int, string) {
 
 func TestInstancesShareAPortWithTheirOwnLabels(t *testing.T) {
 	port := freePort(t)
-	c := cfg{"metrics_port": port, "metrics_listen": "127.0.0.1"}
+	c := testenv.Config{"metrics_port": port, "metrics_listen": "127.0.0.1"}
 	a, err := Read(Properties.Read(c), "sqs", "sqs.0")
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +72,7 @@ func TestInstancesShareAPortWithTheirOwnLabels(t *testing.T) {
 }
 
 func TestOffByDefaultAndPortErrors(t *testing.T) {
-	off, err := Read(Properties.Read(cfg{}), "eventing", "eventing.0")
+	off, err := Read(Properties.Read(testenv.Config{}), "eventing", "eventing.0")
 	if err != nil || off.Addr() != "" {
 		t.Fatalf("default must be off: %v %q", err, off.Addr())
 	}
@@ -85,10 +82,10 @@ func TestOffByDefaultAndPortErrors(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer ln.Close()
 	busy := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	if _, err := Read(Properties.Read(cfg{"metrics_port": busy, "metrics_listen": "127.0.0.1"}), "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), `property "metrics_port"`) {
+	if _, err := Read(Properties.Read(testenv.Config{"metrics_port": busy, "metrics_listen": "127.0.0.1"}), "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), `property "metrics_port"`) {
 		t.Errorf("a taken port: %v", err)
 	}
-	if _, err := Read(props.Set(Properties).Read(cfg{"metrics_port": "70000"}), "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), "metrics_port") {
+	if _, err := Read(props.Set(Properties).Read(testenv.Config{"metrics_port": "70000"}), "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), "metrics_port") {
 		t.Errorf("bad port: %v", err)
 	}
 }

@@ -4,18 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
-
-type cfg map[string]string
-
-func (c cfg) Get(k string) string {
-	for key, v := range c {
-		if strings.EqualFold(key, k) {
-			return v
-		}
-	}
-	return ""
-}
 
 var set = Set{
 	{Name: "queue_url", Meaning: "q"},
@@ -30,7 +21,7 @@ var set = Set{
 }
 
 func TestReaderValues(t *testing.T) {
-	r := set.Read(cfg{"QUEUE_URL": "http://q", "pollers": " 8 ", "compress": "On", "format": "SINGLE", "max_bytes": "1MiB", "interval": "500ms", "endpoint": "https://x.test:9", "pattern": "^a(?P<g>b)$"})
+	r := set.Read(testenv.Config{"QUEUE_URL": "http://q", "pollers": " 8 ", "compress": "On", "format": "SINGLE", "max_bytes": "1MiB", "interval": "500ms", "endpoint": "https://x.test:9", "pattern": "^a(?P<g>b)$"})
 	if got := r.Required("queue_url"); got != "http://q" {
 		t.Errorf("queue_url %q", got)
 	}
@@ -61,7 +52,7 @@ func TestReaderValues(t *testing.T) {
 }
 
 func TestReaderDefaults(t *testing.T) {
-	r := set.Read(cfg{})
+	r := set.Read(testenv.Config{})
 	if r.Int("pollers", 1, 64) != 2 || r.Bool("compress") || r.Enum("format", "single", "ndjson") != "ndjson" ||
 		r.Size("max_bytes", 1, 1<<30) != 256<<10 || r.Duration("interval", 0, time.Hour) != 30*time.Second ||
 		r.URL("endpoint") != "" || r.Regexp("pattern") != nil {
@@ -90,7 +81,7 @@ func TestReaderErrorsNameThePropertyAndAcceptedValues(t *testing.T) {
 		{"pattern", "a(", func(r *Reader) { r.Regexp("pattern") }, `property "pattern": invalid value "a(": want a valid regular expression`},
 	} {
 		t.Run(tc.key+"="+tc.val, func(t *testing.T) {
-			r := set.Read(cfg{tc.key: tc.val})
+			r := set.Read(testenv.Config{tc.key: tc.val})
 			tc.read(r)
 			if err := r.Err(); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want it to contain %q", err, tc.want)
@@ -100,7 +91,7 @@ func TestReaderErrorsNameThePropertyAndAcceptedValues(t *testing.T) {
 }
 
 func TestReaderReportsEveryProblemAndHidesSecrets(t *testing.T) {
-	r := set.Read(cfg{"pollers": "0", "format": "xml", "password": "hunter2"})
+	r := set.Read(testenv.Config{"pollers": "0", "format": "xml", "password": "hunter2"})
 	r.Int("pollers", 1, 64)
 	r.Enum("format", "single", "ndjson")
 	r.Enum("password", "a", "b")
@@ -119,5 +110,5 @@ func TestUndeclaredPropertyIsAProgrammingError(t *testing.T) {
 			t.Error("reading an undeclared property must panic")
 		}
 	}()
-	set.Read(cfg{}).String("nope")
+	set.Read(testenv.Config{}).String("nope")
 }
