@@ -610,7 +610,7 @@ func latency(t testing.TB, db *sql.DB, tables ...string) (p50, p99, max float64,
 		parts = append(parts, "SELECT loaded_at, fired_ts FROM "+tb)
 	}
 	err := db.QueryRow(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d), percentile_cont(0.99) WITHIN GROUP (ORDER BY d), max(d), count(*)
-		FROM (SELECT extract(epoch FROM loaded_at - fired_ts) AS d FROM (` + strings.Join(parts, " UNION ALL ") + `) u) x`).Scan(&p50, &p99, &max, &rows)
+		FROM (SELECT extract(epoch FROM loaded_at - fired_ts) AS d FROM (`+strings.Join(parts, " UNION ALL ")+`) u) x`).Scan(&p50, &p99, &max, &rows)
 	if err != nil {
 		t.Fatal(err)
 	}
