@@ -1,7 +1,6 @@
-// Package conf_test checks the ready pipelines under conf/ without a Fluent
-// Bit: Fluent Bit does not check the property names of Go plugins, so a
-// misspelt key would be silently ignored at run time. The tests parse every
-// classic (.conf) and YAML (.yaml) file here and check that
+// Package conf_test checks the ready pipelines under conf/. Without a Fluent
+// Bit, the tests parse every classic (.conf) and YAML (.yaml) file here and
+// check that
 //
 //   - every key of a section of one of our plugins is a Fluent Bit core
 //     property or a property the plugin declares;
@@ -31,6 +30,7 @@ import (
 	insqs "github.com/whirlpool-events/whirlpool/inputs/sqs"
 	"github.com/whirlpool-events/whirlpool/outputs/redshift"
 	outsqs "github.com/whirlpool-events/whirlpool/outputs/sqs"
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/props"
 )
 
@@ -43,33 +43,18 @@ var ourPlugins = map[string]props.Set{
 	"output/redshift": redshift.PluginProperties,
 }
 
-// Fluent Bit's own properties of every input / output instance (lower
-// case), from its documentation (configuration file, buffering and
-// storage, scheduling and retries, multithreading). Extend the list when a
-// pipeline needs another one.
-var (
-	coreCommon = []string{"name", "alias", "log_level", "log_suppress_interval", "processors"}
-	coreInput  = []string{
-		"tag", "mem_buf_limit", "threaded", "routable",
-		"storage.type", "storage.pause_on_chunks_overlimit",
-	}
-	coreOutput = []string{
-		"match", "match_regex", "retry_limit", "workers",
-		"storage.total_limit_size",
-	}
-)
+// sectionKeys are keys of every section that are not properties.
+var sectionKeys = []string{"name", "processors"}
 
+// isCore reports whether Fluent Bit keeps key for itself: a section key, or a
+// core property of the kind (plugin.IsCoreKey, the one list of them).
 func isCore(kind, key string) bool {
-	list := append(append([]string{}, coreCommon...), coreInput...)
-	if kind == "output" {
-		list = append(append([]string{}, coreCommon...), coreOutput...)
-	}
-	for _, k := range list {
-		if k == key {
+	for _, k := range sectionKeys {
+		if strings.EqualFold(k, key) {
 			return true
 		}
 	}
-	return false
+	return plugin.IsCoreKey(kind == "input", key)
 }
 
 // kv is one property as written.
@@ -413,7 +398,7 @@ func TestPluginPropertyNames(t *testing.T) {
 					continue
 				}
 				if _, ok := set.Lookup(e.Key); !ok {
-					t.Errorf("%s: %q is neither a Fluent Bit %s property nor a property of the %s %s plugin (a typo? Fluent Bit would ignore it silently)",
+					t.Errorf("%s: %q is neither a Fluent Bit %s property nor a property of the %s %s plugin (a typo? Fluent Bit refuses to start)",
 						e.Where, e.Key, in.Kind, in.Name, in.Kind)
 				}
 			}
@@ -570,8 +555,10 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// TestPipelinesLoseNothing: the edge and processor pipelines buffer on disk
-// and never give up retrying (Retry_Limit defaults to 1 for every output).
+// TestPipelinesLoseNothing: the edge and processor pipelines buffer on disk,
+// run our inputs non-threaded (threaded, the engine's cleanup, and so a 200
+// or an SQS delete, comes before the records are in a chunk) and never give
+// up retrying (Retry_Limit defaults to 1 for every output).
 func TestPipelinesLoseNothing(t *testing.T) {
 	for _, f := range []string{"edge.conf", "edge.yaml", "processor.conf", "processor.yaml"} {
 		p, err := parseFile(f)
@@ -586,6 +573,9 @@ func TestPipelinesLoseNothing(t *testing.T) {
 			case "input":
 				if v := get(in.Props, "storage.type"); !strings.EqualFold(v, "filesystem") {
 					t.Errorf("%s: input %s: storage.type %q, want filesystem", in.Where, in.Name, v)
+				}
+				if _, ours := ourPlugins["input/"+in.Name]; ours && !strings.EqualFold(get(in.Props, "threaded"), "off") {
+					t.Errorf("%s: input %s: threaded %q, want off", in.Where, in.Name, get(in.Props, "threaded"))
 				}
 			case "output":
 				if v := strings.ToLower(get(in.Props, "retry_limit")); v != "no_limits" && v != "false" {

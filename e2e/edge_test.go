@@ -28,7 +28,7 @@ func TestEdgeToQueueToProcessor(t *testing.T) {
 			sqsOut := testenv.LoadPlugin(t, "plugins/out_sqs")
 			sqsIn := testenv.LoadPlugin(t, "plugins/in_sqs")
 
-			in, err := eventing.NewInput(flbhost.Config{"listen": "127.0.0.1", "port": "0", "tag": "events"})
+			in, err := eventing.NewInput(flbhost.Config{"http_listen": "127.0.0.1", "http_port": "0", "tag": "events"})
 			if err != nil {
 				t.Fatal(err)
 			}

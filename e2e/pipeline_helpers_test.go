@@ -126,7 +126,7 @@ func applyModel(t testing.TB, dsn string, m *validate.Model) []validate.Change {
 
 func (s *stack) startEdge() {
 	s.t.Helper()
-	in, err := s.eventing.NewInput(flbhost.Config{"listen": "127.0.0.1", "port": "0", "tag": "events"})
+	in, err := s.eventing.NewInput(flbhost.Config{"http_listen": "127.0.0.1", "http_port": "0", "tag": "events"})
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func BenchmarkHandler(b *testing.B) {
 			body, name = batchBody(n), "batch100"
 		}
 		b.Run("whirlpool/"+name, func(b *testing.B) {
-			in, err := New(plugin.Env{Config: testenv.Config{"listen": "127.0.0.1", "port": "0", "ack": "received"}, Log: plugin.NopLogger{}})
+			in, err := New(plugin.Env{Config: testenv.Config{"http_listen": "127.0.0.1", "http_port": "0", "ack": "received"}, Log: plugin.NopLogger{}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -29,6 +29,7 @@ import (
 var Plugin = plugin.InputPlugin{
 	Name:        "eventing",
 	Description: "Whirlpool HTTP event collector",
+	Properties:  Properties.Declared(),
 	New:         New,
 }
 
@@ -74,8 +75,19 @@ func New(env plugin.Env) (plugin.Input, error) {
 	if err := c.start(); err != nil {
 		return nil, err
 	}
+	if env.Threaded && c.cfg.ackBuffered {
+		c.log.Warnf("%s", threadedAckWarning)
+	}
 	return c, nil
 }
+
+// threadedAckWarning is logged at start when the input runs threaded with
+// ack buffered: the engine's cleanup then fires when the records reach the
+// input's ring buffer, up to 250 ms (longer while paused) before a chunk
+// holds them, so a 200 does not mean what the README promises.
+const threadedAckWarning = "runs threaded: a 200 (ack buffered) is answered when events reach Fluent Bit's ring buffer, " +
+	"before they are in a chunk, and a crash then loses events already answered. " +
+	"Set 'threaded off' on this input so that a 200 means the events are in a chunk (on disk with storage.type filesystem)"
 
 func newCollector(env plugin.Env) (*Collector, error) {
 	cfg, err := parseConfig(env.Config)
@@ -109,7 +121,7 @@ func newCollector(env plugin.Env) (*Collector, error) {
 func (c *Collector) start() error {
 	ln, err := net.Listen("tcp", c.cfg.addr)
 	if err != nil {
-		return fmt.Errorf("properties \"listen\" and \"port\": cannot listen on %s: %w", c.cfg.addr, err)
+		return fmt.Errorf("properties \"http_listen\" and \"http_port\": cannot listen on %s: %w", c.cfg.addr, err)
 	}
 	c.ln = ln
 	c.srv = &http.Server{
@@ -168,7 +180,7 @@ func (c *Collector) Collect(buf []byte) ([]byte, func()) {
 // still collected.
 func (c *Collector) Pause() {
 	if !c.paused.Swap(true) {
-		c.log.Infof("paused by Fluent Bit back-pressure: answering 503 to new requests")
+		c.log.Infof("paused by Fluent Bit (buffer limits, or shutting down): answering 503 to new requests")
 	}
 }
 

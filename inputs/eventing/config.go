@@ -19,8 +19,8 @@ import (
 
 // Properties are the eventing input's properties, in README order.
 var Properties = append(props.Set{
-	{Name: "listen", Default: "0.0.0.0", Meaning: "Address to listen on."},
-	{Name: "port", Default: "8888", Meaning: "TCP port to listen on (0 picks a free port)."},
+	{Name: "http_listen", Default: "0.0.0.0", Meaning: "Address the HTTP server listens on (Fluent Bit keeps `listen` for itself)."},
+	{Name: "http_port", Default: "8888", Meaning: "TCP port of the HTTP server (0 picks a free port; Fluent Bit keeps `port` for itself)."},
 	{Name: "path_prefix", Default: "/v1/events", Meaning: "URL prefix; events are POSTed to {path_prefix}/{game}/{version}/{event}."},
 	{Name: "tls_cert_file", Meaning: "PEM certificate (chain) file; with tls_key_file, serve HTTPS."},
 	{Name: "tls_key_file", Meaning: "PEM private key file for tls_cert_file."},
@@ -64,12 +64,12 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 	r := Properties.Read(cfg)
 	c := &config{shutdownTimeout: 5 * time.Second}
 
-	listen := r.String("listen")
-	port := r.Int("port", 0, 65535)
+	listen := r.String("http_listen")
+	port := r.Int("http_port", 0, 65535)
 	if listen == "" {
-		r.Fail("listen", "must not be empty")
+		r.Fail("http_listen", "must not be empty")
 	} else if strings.ContainsAny(listen, "/ ") {
-		r.Fail("listen", "invalid value %q: want an IP address or host name", listen)
+		r.Fail("http_listen", "invalid value %q: want an IP address or host name", listen)
 	}
 	c.addr = net.JoinHostPort(strings.Trim(listen, "[]"), strconv.Itoa(port))
 

@@ -29,9 +29,9 @@ func TestPropertyErrors(t *testing.T) {
 		want   []string // substrings of the error
 		hidden string   // must not appear in the error
 	}{
-		{testenv.Config{"port": "http"}, []string{`property "port"`, "integer from 0 to 65535"}, ""},
-		{testenv.Config{"port": "70000"}, []string{`property "port"`}, ""},
-		{testenv.Config{"listen": "1.2.3.4/8"}, []string{`property "listen"`}, ""},
+		{testenv.Config{"http_port": "http"}, []string{`property "http_port"`, "integer from 0 to 65535"}, ""},
+		{testenv.Config{"http_port": "70000"}, []string{`property "http_port"`}, ""},
+		{testenv.Config{"http_listen": "1.2.3.4/8"}, []string{`property "http_listen"`}, ""},
 		{testenv.Config{"path_prefix": "v1/events"}, []string{`property "path_prefix"`, "must start with /"}, ""},
 		{testenv.Config{"path_prefix": "/healthz"}, []string{`property "path_prefix"`, "reserved"}, ""},
 		{testenv.Config{"path_prefix": "/a b"}, []string{`property "path_prefix"`}, ""},
@@ -52,9 +52,9 @@ func TestPropertyErrors(t *testing.T) {
 		{testenv.Config{"api_keys": "g1:"}, []string{`property "api_keys"`, "entry 1"}, ""},
 		{testenv.Config{"api_keys": "s3cret/key==:g1"}, []string{`property "api_keys"`, "entry 1", "not a game name"}, "s3cret"},
 		{testenv.Config{"api_keys_file": missing}, []string{`property "api_keys_file"`, "cannot read"}, ""},
-		{testenv.Config{"port": "x", "ack": "y"}, []string{`property "port"`, `property "ack"`}, ""}, // all at once
+		{testenv.Config{"http_port": "x", "ack": "y"}, []string{`property "http_port"`, `property "ack"`}, ""}, // all at once
 	} {
-		cfg := testenv.Config{"listen": "127.0.0.1", "port": "0"}
+		cfg := testenv.Config{"http_listen": "127.0.0.1", "http_port": "0"}
 		for k, v := range tc.props {
 			cfg[k] = v
 		}
@@ -102,8 +102,8 @@ func TestPortInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	_, err = New(plugin.Env{Config: testenv.Config{"listen": "127.0.0.1", "port": port}, Log: &testenv.Log{}})
-	if err == nil || !strings.Contains(err.Error(), `"port"`) {
+	_, err = New(plugin.Env{Config: testenv.Config{"http_listen": "127.0.0.1", "http_port": port}, Log: &testenv.Log{}})
+	if err == nil || !strings.Contains(err.Error(), `"http_port"`) {
 		t.Fatalf("New on a used port: %v, want an error naming the port", err)
 	}
 }
@@ -176,4 +176,36 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// TestThreadedAckBufferedIsReported: threaded, a 200 (ack buffered) comes
+// before the events are in a chunk; the operator is told at start, with the
+// property that fixes it. ack received promises nothing more, and a
+// non-threaded input keeps the promise: neither warns.
+func TestThreadedAckBufferedIsReported(t *testing.T) {
+	for _, tc := range []struct {
+		threaded bool
+		ack      string
+		warn     bool
+	}{
+		{true, "buffered", true},
+		{false, "buffered", false},
+		{true, "received", false},
+	} {
+		log := &testenv.Log{}
+		in, err := New(plugin.Env{Config: testenv.Config{"http_listen": "127.0.0.1", "http_port": "0", "ack": tc.ack}, Log: log, Threaded: tc.threaded})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Close()
+		warned := false
+		for _, l := range log.Lines() {
+			if strings.HasPrefix(l, "[warn]") && strings.Contains(l, "'threaded off'") {
+				warned = true
+			}
+		}
+		if warned != tc.warn {
+			t.Errorf("threaded=%v ack=%s: warned=%v, want %v; log: %q", tc.threaded, tc.ack, warned, tc.warn, log.Lines())
+		}
+	}
 }

@@ -21,7 +21,7 @@ import (
 // start runs a collector on 127.0.0.1:0 with props over the test defaults.
 func start(t *testing.T, props testenv.Config) (*Collector, string, *testenv.Log) {
 	t.Helper()
-	cfg := testenv.Config{"listen": "127.0.0.1", "port": "0"}
+	cfg := testenv.Config{"http_listen": "127.0.0.1", "http_port": "0"}
 	for k, v := range props {
 		cfg[k] = v
 	}

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 func startPlugin(t *testing.T, cfg flbhost.Config) (*flbhost.InputInstance, string) {
 	t.Helper()
 	p := testenv.LoadPlugin(t, "plugins/in_eventing")
-	cfg["listen"], cfg["port"] = "127.0.0.1", "0"
+	cfg["http_listen"], cfg["http_port"] = "127.0.0.1", "0"
 	in, err := p.NewInput(cfg)
 	if err != nil {
 		t.Fatal(err)

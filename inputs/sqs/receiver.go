@@ -24,8 +24,17 @@ import (
 var Plugin = plugin.InputPlugin{
 	Name:        "sqs",
 	Description: "Whirlpool SQS receiver",
+	Properties:  Properties.Declared(),
 	New:         New,
 }
+
+// threadedDeleteWarning is logged at start when the input runs threaded:
+// the engine's cleanup then fires when the records reach the input's ring
+// buffer, before a chunk holds them, and a message deleted then is lost if
+// the process dies.
+const threadedDeleteWarning = "runs threaded: a message is deleted from SQS when its records reach Fluent Bit's ring buffer, " +
+	"before they are in a chunk, and a crash then loses them. " +
+	"Set 'threaded off' on this input so that a message is deleted only once its records are in a chunk (on disk with storage.type filesystem)"
 
 // held is one received message whose records wait for collection or for
 // Fluent Bit's cleanup.
@@ -104,6 +113,9 @@ func New(env plugin.Env) (plugin.Input, error) {
 			m.Close()
 			return nil, err
 		}
+	}
+	if env.Threaded {
+		env.Log.Warnf("%s", threadedDeleteWarning)
 	}
 	r := start(cfg, env.Log, client, v)
 	r.metrics = m
@@ -433,7 +445,7 @@ func (r *Receiver) Pause() {
 	r.mu.Lock()
 	r.paused = true
 	r.mu.Unlock()
-	r.log.Infof("paused by Fluent Bit back-pressure: not receiving")
+	r.log.Infof("paused by Fluent Bit (buffer limits, or shutting down): not receiving")
 }
 
 // Resume starts receiving again.

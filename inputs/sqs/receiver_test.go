@@ -201,3 +201,29 @@ func TestBufferIsBounded(t *testing.T) {
 		d()
 	}
 }
+
+// TestThreadedModeIsReported: threaded, the engine's cleanup (and so the
+// delete) comes before the records are in a chunk; the operator is told at
+// start, with the property that fixes it. Non-threaded, nothing is said.
+func TestThreadedModeIsReported(t *testing.T) {
+	srv := testenv.SQS(t, "q")
+	awsTestEnv(t)
+	for _, threaded := range []bool{true, false} {
+		log := &testenv.Log{}
+		cfg := testenv.Config{"queue_url": srv.QueueURL("q"), "endpoint": srv.Endpoint, "region": "us-east-1", "wait_time_seconds": "1", "validate": "off"}
+		in, err := New(plugin.Env{Config: cfg, Log: log, Name: "sqs.0", Threaded: threaded})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Close()
+		warned := false
+		for _, l := range log.Lines() {
+			if strings.HasPrefix(l, "[warn]") && strings.Contains(l, "'threaded off'") {
+				warned = true
+			}
+		}
+		if warned != threaded {
+			t.Errorf("threaded=%v: warned=%v, want %v; log: %q", threaded, warned, threaded, log.Lines())
+		}
+	}
+}

@@ -15,9 +15,9 @@ import (
 
 // Properties are the redshift output's properties, in README order.
 var Properties = props.Set{
-	{Name: "dsn", Meaning: "Connection string (postgres:// URL or key=value pairs); replaces host, port, user, password, database and sslmode.", Secret: true},
-	{Name: "host", Meaning: "Database host (the cluster endpoint); required without dsn."},
-	{Name: "port", Meaning: "Database port; default 5439 with dialect redshift, 5432 with postgres."},
+	{Name: "dsn", Meaning: "Connection string (postgres:// URL or key=value pairs); replaces db_host, db_port, user, password, database and sslmode.", Secret: true},
+	{Name: "db_host", Meaning: "Database host (the cluster or workgroup endpoint); required without dsn. (Fluent Bit keeps `host` for itself.)"},
+	{Name: "db_port", Meaning: "Database port; default 5439 with dialect redshift, 5432 with postgres. (Fluent Bit keeps `port` for itself.)"},
 	{Name: "user", Meaning: "Database user; required without dsn."},
 	{Name: "password", Meaning: "Database password.", Secret: true},
 	{Name: "password_env", Meaning: "Name of an environment variable holding the password (instead of password)."},
@@ -139,9 +139,9 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 	}
 
 	if dsn := r.String("dsn"); dsn != "" {
-		for _, p := range []string{"host", "port", "user", "database"} {
+		for _, p := range []string{"db_host", "db_port", "user", "database"} {
 			if r.String(p) != "" {
-				r.Fail(p, "set either dsn or host/port/user/database, not both")
+				r.Fail(p, "set either dsn or db_host/db_port/user/database, not both")
 			}
 		}
 		if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
@@ -159,15 +159,15 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 			c.dsn = appendDSN(c.dsn, "sslmode", sslmode)
 		}
 	} else {
-		host := r.Required("host")
+		host := r.Required("db_host")
 		user := r.Required("user")
 		db := r.Required("database")
 		port := 5439
 		if c.dialect == Postgres {
 			port = 5432
 		}
-		if r.String("port") != "" {
-			port = r.Int("port", 1, 65535)
+		if r.String("db_port") != "" {
+			port = r.Int("db_port", 1, 65535)
 		}
 		kv := []string{"host", host, "port", strconv.Itoa(port), "user", user, "dbname", db, "sslmode", sslmode}
 		if password != "" {

@@ -101,7 +101,7 @@ func TestCopyModeStagesFilesAndIssuesRedshiftSQL(t *testing.T) {
 	srv.SetEnv(t)
 	dsn := testenv.Postgres(t)
 	rec := &recorder{db: openPG(t, dsn)}
-	o, _ := newOutput(t, testenv.Config{"host": "redshift.example", "user": "loader", "database": "dev", "password": "s3cret",
+	o, _ := newOutput(t, testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev", "password": "s3cret",
 		"load_method": "copy", "auto_create": "on", "s3_bucket": "stage", "s3_prefix": "wp", "s3_region": "us-east-1",
 		"s3_endpoint": srv.Endpoint, "iam_role": "arn:aws:iam::123456789012:role/loader", "batch_max_wait": "10ms"},
 		WithExecutor(rec))
@@ -234,9 +234,9 @@ func TestConfigErrorsNameThePropertyAndHideSecrets(t *testing.T) {
 		{testenv.Config{"dsn": "host=h user=u password=hunter2", "load_method": "pg_copy"}, `property "load_method": pg_copy (COPY FROM STDIN) does not exist on Amazon Redshift`},
 		{testenv.Config{"dsn": "host=h user=u password=hunter2", "dialect": "postgres", "load_method": "copy"}, `property "load_method"`},
 		{testenv.Config{"dsn": "host=h password=hunter2", "load_method": "copy"}, `property "s3_bucket": is required with load_method copy`},
-		{testenv.Config{"host": "h", "user": "u", "database": "d", "password": "hunter2", "sslmode": "maybe", "load_method": "insert"}, `property "sslmode": invalid value "maybe"`},
+		{testenv.Config{"db_host": "h", "user": "u", "database": "d", "password": "hunter2", "sslmode": "maybe", "load_method": "insert"}, `property "sslmode": invalid value "maybe"`},
 		{testenv.Config{"dsn": "postgres://u:hunter2@h/d", "dialect": "postgres", "failures_table": `f."x;"`}, `property "failures_table"`},
-		{testenv.Config{"dialect": "postgres"}, `property "host" is required`},
+		{testenv.Config{"dialect": "postgres"}, `property "db_host" is required`},
 	} {
 		_, err := New(plugin.Env{Config: tc.cfg, Log: &testenv.Log{}})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -260,7 +260,7 @@ func TestConfigErrorsNameThePropertyAndHideSecrets(t *testing.T) {
 
 func TestPasswordFromEnvAndFile(t *testing.T) {
 	t.Setenv("WP_TEST_PW", "from-env")
-	c, err := parseConfig(testenv.Config{"host": "h", "user": "u", "database": "d", "password_env": "WP_TEST_PW", "dialect": "postgres"})
+	c, err := parseConfig(testenv.Config{"db_host": "h", "user": "u", "database": "d", "password_env": "WP_TEST_PW", "dialect": "postgres"})
 	if err != nil || !strings.Contains(c.dsn, "password=from-env") || strings.Contains(c.redacted, "from-env") {
 		t.Fatalf("password_env: %v %v", c, err)
 	}
@@ -268,7 +268,7 @@ func TestPasswordFromEnvAndFile(t *testing.T) {
 	if err := writeFile(f, "it's\n"); err != nil {
 		t.Fatal(err)
 	}
-	c, err = parseConfig(testenv.Config{"host": "h", "user": "u", "database": "d", "password_file": f, "dialect": "postgres"})
+	c, err = parseConfig(testenv.Config{"db_host": "h", "user": "u", "database": "d", "password_file": f, "dialect": "postgres"})
 	if err != nil || !strings.Contains(c.dsn, `password='it\'s'`) || !strings.Contains(c.dsn, "port=5432") {
 		t.Fatalf("password_file: dsn %q err %v", c.dsn, err)
 	}
@@ -301,7 +301,7 @@ func TestCopyModeTurnsStlLoadErrorsIntoLoadRejected(t *testing.T) {
 	rec.stl = func() [][]string {
 		return [][]string{{part + "   ", "2", "points", "1207", "Invalid digit, Value 'l', Pos 0, Type: Integer"}}
 	}
-	o, log := newOutput(t, testenv.Config{"host": "redshift.example", "user": "loader", "database": "dev",
+	o, log := newOutput(t, testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev",
 		"load_method": "copy", "s3_bucket": "stage", "s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms"}, WithExecutor(rec))
 	var bodies [][]byte
 	for i := 0; i < 3; i++ {

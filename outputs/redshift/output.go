@@ -15,6 +15,7 @@ import (
 var Plugin = plugin.OutputPlugin{
 	Name:        "redshift",
 	Description: "Loads events and failures into Amazon Redshift or PostgreSQL",
+	Properties:  PluginProperties.Declared(),
 	New:         newPlugin,
 }
 

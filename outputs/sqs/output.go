@@ -18,6 +18,7 @@ import (
 var Plugin = plugin.OutputPlugin{
 	Name:        "sqs",
 	Description: "Sends events to Amazon SQS in packed batches",
+	Properties:  Properties.Declared(),
 	New:         New,
 }
 

@@ -5,20 +5,40 @@
 package flb
 
 /*
-#cgo CFLAGS: -I${SRCDIR}
+#cgo CFLAGS: -I${SRCDIR} -D_GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 #include "flbproxy.h"
 
-static void flbgo_register(struct flb_plugin_proxy_def *def, int type, char *name, char *desc) {
+#include <pthread.h>
+
+static void flbgo_register(struct flb_plugin_proxy_def *def, int type, char *name, char *desc,
+                           struct flb_config_map *map) {
     def->type = type;
     def->proxy = FLB_PROXY_GOLANG;
     def->flags = 0;
     def->name = name;
     def->description = desc;
     def->event_type = 0;
-    def->config_map = NULL;
+    def->config_map = map;
+}
+
+// flbgo_config_map allocates a {0}-terminated map of n entries.
+static struct flb_config_map *flbgo_config_map(int n) {
+    return calloc((size_t) n + 1, sizeof(struct flb_config_map));
+}
+
+static void flbgo_config_map_set(struct flb_config_map *map, int i, char *name, char *def, char *desc) {
+    map[i].type = FLB_CONFIG_MAP_STR;
+    map[i].name = name;
+    map[i].def_value = def;
+    map[i].desc = desc;
+}
+
+static void flbgo_thread_name(char *buf, size_t len) {
+    buf[0] = 0;
+    pthread_getname_np(pthread_self(), buf, len);
 }
 
 static char *flbgo_get_property(struct flb_api *api, int input, char *key, void *ins) {
@@ -66,10 +86,29 @@ func (k Kind) String() string {
 	return "output"
 }
 
-// Register fills the definition Fluent Bit passes to FLBPluginRegister.
-// The strings are allocated once per process and owned by Fluent Bit after.
-func Register(def unsafe.Pointer, kind Kind, name, description string) {
-	C.flbgo_register((*C.struct_flb_plugin_proxy_def)(def), C.int(kind), C.CString(name), C.CString(description))
+// Register fills the definition Fluent Bit passes to FLBPluginRegister,
+// with a config map of the declared properties: the engine then refuses a
+// misspelt key at start-up (and under --dry-run) and `-h` lists them. The
+// memory is allocated once per process and read by Fluent Bit after.
+func Register(def unsafe.Pointer, kind Kind, name, description string, properties []plugin.Property) {
+	cmap := C.flbgo_config_map(C.int(len(properties)))
+	for i, p := range properties {
+		var dflt *C.char
+		if p.Default != "" {
+			dflt = C.CString(p.Default)
+		}
+		C.flbgo_config_map_set(cmap, C.int(i), C.CString(p.Name), dflt, C.CString(p.Meaning))
+	}
+	C.flbgo_register((*C.struct_flb_plugin_proxy_def)(def), C.int(kind), C.CString(name), C.CString(description), cmap)
+}
+
+// ThreadName returns the name of the calling OS thread. Fluent Bit runs a
+// threaded input's Init on "flb-in-<plugin name>" and a non-threaded one's on
+// the engine thread, "flb-pipeline".
+func ThreadName() string {
+	var buf [64]C.char
+	C.flbgo_thread_name(&buf[0], C.size_t(len(buf)))
+	return C.GoString(&buf[0])
 }
 
 // Instance is one configured plugin instance as Fluent Bit sees it: its API

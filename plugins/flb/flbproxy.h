@@ -9,6 +9,7 @@
 #define WHIRLPOOL_FLBPROXY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define FLB_PROXY_INPUT_PLUGIN  1
 #define FLB_PROXY_OUTPUT_PLUGIN 2
@@ -26,7 +27,37 @@
 #define FLB_LOG_DEBUG 4
 #define FLB_LOG_TRACE 5
 
-struct flb_config_map;
+/* Config map entry types (flb_config_map.h). Whirlpool registers every
+ * property as a string: the plugin parses and bounds its own values, and the
+ * engine only checks the names. */
+#define FLB_CONFIG_MAP_STR 0
+
+/* A doubly linked list node (monkey's mk_list). */
+struct flb_mk_list {
+    struct flb_mk_list *prev, *next;
+};
+
+/* One config map entry, laid out as include/fluent-bit/flb_config_map.h of
+ * Fluent Bit 5.1. A plugin fills the public fields of a {0}-terminated array;
+ * the engine copies name and default, keeps desc by reference, and fills the
+ * rest in its own copy. */
+struct flb_config_map {
+    int type;
+    char *name;
+    char *def_value;
+    int flags;
+    int set_property;
+    uintptr_t offset;
+    char *desc;
+    /* struct flb_config_map_val: a union of at most 8 bytes, raw, mult. */
+    struct {
+        union { int i_num; int boolean; double d_num; size_t s_num; void *ptr; } val;
+        char *raw;
+        struct flb_mk_list *mult;
+        struct flb_mk_list _head;
+    } value;
+    struct flb_mk_list _head;
+};
 
 /* Filled by FLBPluginRegister. */
 struct flb_plugin_proxy_def {

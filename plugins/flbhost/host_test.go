@@ -416,7 +416,7 @@ func TestShims(t *testing.T) {
 		name string
 		cfg  flbhost.Config
 	}{
-		{"plugins/in_eventing", flbhost.Input, "eventing", flbhost.Config{"listen": "127.0.0.1", "port": "0"}},
+		{"plugins/in_eventing", flbhost.Input, "eventing", flbhost.Config{"http_listen": "127.0.0.1", "http_port": "0"}},
 		{"plugins/in_sqs", flbhost.Input, "sqs", flbhost.Config{"queue_url": "http://127.0.0.1:9/123456789012/q", "region": "us-east-1", "wait_time_seconds": "0"}},
 		{"plugins/out_sqs", flbhost.Output, "sqs", flbhost.Config{"queue_url": "http://127.0.0.1:9/123456789012/q", "region": "us-east-1", "max_retries": "0"}},
 		{"plugins/out_redshift", flbhost.Output, "redshift", flbhost.Config{"dialect": "postgres", "auto_create": "on"}},

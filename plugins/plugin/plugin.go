@@ -59,6 +59,11 @@ type Env struct {
 	Log    Logger
 	// Name is the instance's display name, e.g. "sqs.0".
 	Name string
+	// Threaded is true for an input whose collect runs on its own thread
+	// (Fluent Bit's default for Go inputs). Its records then reach a ring
+	// buffer, not a chunk, when the done func of Collect runs: an input that
+	// acknowledges its source there must say so (see `threaded off`).
+	Threaded bool
 }
 
 // Output is one configured output instance.
@@ -87,10 +92,19 @@ type Input interface {
 	Close() error
 }
 
+// Property is what Fluent Bit is told about one property at registration:
+// the engine refuses keys that are not declared and lists these with -h.
+type Property struct {
+	Name    string
+	Default string // "" means none
+	Meaning string
+}
+
 // OutputPlugin describes an output for registration.
 type OutputPlugin struct {
 	Name        string
 	Description string
+	Properties  []Property
 	New         func(env Env) (Output, error)
 }
 
@@ -98,6 +112,7 @@ type OutputPlugin struct {
 type InputPlugin struct {
 	Name        string
 	Description string
+	Properties  []Property
 	New         func(env Env) (Input, error)
 }
 

@@ -36,6 +36,15 @@ func (s Set) Lookup(name string) (Spec, bool) {
 	return Spec{}, false
 }
 
+// Declared returns the set as Fluent Bit's config map sees it.
+func (s Set) Declared() []plugin.Property {
+	out := make([]plugin.Property, len(s))
+	for i, p := range s {
+		out[i] = plugin.Property{Name: p.Name, Default: p.Default, Meaning: p.Meaning}
+	}
+	return out
+}
+
 // Reader reads typed values from a Config and collects every error, so one
 // Init reports all bad properties at once.
 type Reader struct {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"runtime/cgo"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -55,7 +56,7 @@ func FLBPluginRegister(d unsafe.Pointer) C.int {
 	if def.New == nil {
 		return -1
 	}
-	flb.Register(d, flb.Input, def.Name, def.Description)
+	flb.Register(d, flb.Input, def.Name, def.Description, def.Properties)
 	return 0
 }
 
@@ -88,8 +89,15 @@ func newInput(ins *flb.Instance) (in plugin.Input, err error) {
 			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
 		}
 	}()
-	return def.New(ins.Env())
+	env := ins.Env()
+	env.Threaded = threaded(flb.ThreadName())
+	return def.New(env)
 }
+
+// threaded tells the input's mode from the name of the thread its Init runs
+// on: "flb-in-<name>" when Fluent Bit runs it threaded (the default for Go
+// inputs), the engine's "flb-pipeline" with `threaded off`.
+func threaded(thread string) bool { return strings.HasPrefix(thread, "flb-in-") }
 
 func lookup(ctx unsafe.Pointer) *inputInstance {
 	mu.Lock()

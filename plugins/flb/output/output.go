@@ -42,7 +42,7 @@ func FLBPluginRegister(d unsafe.Pointer) C.int {
 	if def.New == nil {
 		return -1
 	}
-	flb.Register(d, flb.Output, def.Name, def.Description)
+	flb.Register(d, flb.Output, def.Name, def.Description, def.Properties)
 	return 0
 }
 
