@@ -267,13 +267,13 @@ func (c *Collector) route(path string) (enrich.Key, *apiError) {
 	if !ok {
 		return k, reqError(http.StatusNotFound, codeEndpoint, "no such endpoint; events go to POST %s", want)
 	}
-	var more string
-	k.Game, rest, _ = strings.Cut(rest, "/")
-	k.Version, rest, _ = strings.Cut(rest, "/")
-	k.Event, more, ok = strings.Cut(rest, "/")
-	if ok || more != "" || k.Event == "" && k.Version == "" {
-		return k, reqError(http.StatusNotFound, codeEndpoint, "no such endpoint; events go to POST %s", want)
+	// The shape first: a path with a part missing or extra is named as such,
+	// not as an empty or invalid part.
+	if strings.Count(rest, "/") != 2 {
+		return k, reqError(http.StatusNotFound, codeEndpoint, "no such endpoint; events go to POST %s (three path parts after %s/)", want, c.cfg.prefix)
 	}
+	k.Game, rest, _ = strings.Cut(rest, "/")
+	k.Version, k.Event, _ = strings.Cut(rest, "/")
 	if err := k.Validate(); err != nil {
 		return k, reqError(http.StatusNotFound, codeEndpoint, "%v", err)
 	}
