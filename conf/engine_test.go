@@ -1,11 +1,15 @@
 package conf_test
 
 import (
+	"bytes"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,6 +181,95 @@ func TestHelpListsEveryProperty(t *testing.T) {
 			if plugin.IsCoreKey(tc.flag == "-i", p.Name) {
 				t.Errorf("%s: %s is a core key", tc.name, p.Name)
 			}
+		}
+	}
+}
+
+// freePort returns a TCP port free on 127.0.0.1 a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+// startEngine starts Fluent Bit in the background; it is killed at cleanup.
+// The returned func reads its output so far.
+func startEngine(t *testing.T, env []string, args ...string) (output func() string) {
+	t.Helper()
+	var mu sync.Mutex
+	var out bytes.Buffer
+	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
+	cmd := exec.Command(testenv.FluentBit(t), args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, w, w
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting fluent-bit: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestEventingListensWhereTold runs conf/demo/edge-stdout.conf in the real
+// engine: the eventing input binds exactly http_listen:http_port (Fluent Bit
+// keeps listen/port, so these are the names that reach it), an event posted
+// there comes out of the stdout output, and the input, run non-threaded as
+// conf/ does, says nothing about threading; run threaded, it warns.
+func TestEventingListensWhereTold(t *testing.T) {
+	testenv.FluentBit(t)
+	for _, threaded := range []bool{false, true} {
+		b, err := os.ReadFile("demo/edge-stdout.conf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf := string(b)
+		if threaded {
+			conf = regexp.MustCompile(`(?m)^\s*threaded\s+off\s*$`).ReplaceAllString(conf, "")
+		}
+		path := filepath.Join(t.TempDir(), "edge-stdout.conf")
+		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		port := freePort(t)
+		env := append(os.Environ(), "WHIRLPOOL_EVENTING_LISTEN=127.0.0.1", "WHIRLPOOL_EVENTING_PORT="+port)
+		output := startEngine(t, env, append(engineArgs(t, []string{"in_eventing"}), "-c", path)...)
+
+		base := "http://127.0.0.1:" + port
+		var resp *http.Response
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			resp, err = http.Post(base+"/v1/events/pixel_quest/1.2/level_up", "application/json", strings.NewReader(`{"level":7}`))
+			if err == nil || time.Now().After(deadline) {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("threaded=%v: eventing does not answer on 127.0.0.1:%s: %v\n%s", threaded, port, err, output())
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("threaded=%v: POST answered %d", threaded, resp.StatusCode)
+		}
+		// Bound to 127.0.0.1 only: another loopback address finds nothing.
+		if c, err := net.DialTimeout("tcp", "127.0.0.2:"+port, time.Second); err == nil {
+			c.Close()
+			t.Errorf("threaded=%v: eventing also answers on 127.0.0.2:%s; http_listen is 127.0.0.1", threaded, port)
+		}
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(output(), `"body":"{\"level\":7}"`) && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if !strings.Contains(output(), `"event":"level_up"`) || !strings.Contains(output(), `"body":"{\"level\":7}"`) {
+			t.Errorf("threaded=%v: the event did not reach the stdout output:\n%s", threaded, output())
+		}
+		warned := strings.Contains(output(), "'threaded off'")
+		if warned != threaded {
+			t.Errorf("threaded=%v: warned about threading: %v:\n%s", threaded, warned, output())
 		}
 	}
 }
