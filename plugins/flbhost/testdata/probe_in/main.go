@@ -1,13 +1,17 @@
 // Command probe_in is a test input built on Whirlpool's glue: each collect
 // emits `records` records {"id", "seq"} and logs when Fluent Bit's cleanup
-// acknowledges them.
+// acknowledges them. It logs the OS thread each call runs on and what it
+// reads for `probe` keys (core keys among them), so that the same lines
+// can be compared between the test host and the real engine.
 package main
 
 import (
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/tinylib/msgp/msgp"
+	"github.com/whirlpool-events/whirlpool/plugins/flb"
 	"github.com/whirlpool-events/whirlpool/plugins/flb/input"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/props"
@@ -17,6 +21,7 @@ import (
 var properties = props.Set{
 	{Name: "id", Meaning: "instance id carried in every record"},
 	{Name: "records", Default: "1", Meaning: "records per collect"},
+	{Name: "probe", Meaning: "comma-separated keys whose values Init logs"},
 }
 
 type probe struct {
@@ -35,7 +40,12 @@ func newProbe(env plugin.Env) (plugin.Input, error) {
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
-	env.Log.Infof("init id=%s name=%s", p.id, env.Name)
+	env.Log.Infof("init id=%s name=%s thread=%s threaded=%v", p.id, env.Name, flb.ThreadName(), env.Threaded)
+	for _, k := range strings.Split(env.Config.Get("probe"), ",") {
+		if k != "" {
+			env.Log.Infof("property id=%s %s=%q", p.id, k, env.Config.Get(k))
+		}
+	}
 	return p, nil
 }
 
@@ -53,27 +63,28 @@ func (p *probe) Collect(buf []byte) ([]byte, func()) {
 		p.seq++
 	}
 	last := p.seq
+	p.env.Log.Infof("collect id=%s seq=%d..%d thread=%s", p.id, first, last, flb.ThreadName())
 	return buf, func() {
 		p.mu.Lock()
 		p.acked += last - first
 		acked := p.acked
 		p.mu.Unlock()
-		p.env.Log.Infof("acked id=%s seq=%d..%d total=%d", p.id, first, last, acked)
+		p.env.Log.Infof("acked id=%s seq=%d..%d total=%d thread=%s", p.id, first, last, acked, flb.ThreadName())
 	}
 }
 
-func (p *probe) Pause()  { p.env.Log.Infof("paused id=%s", p.id) }
-func (p *probe) Resume() { p.env.Log.Infof("resumed id=%s", p.id) }
+func (p *probe) Pause()  { p.env.Log.Infof("paused id=%s thread=%s", p.id, flb.ThreadName()) }
+func (p *probe) Resume() { p.env.Log.Infof("resumed id=%s thread=%s", p.id, flb.ThreadName()) }
 
 func (p *probe) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.env.Log.Infof("closed id=%s emitted=%d acked=%d", p.id, p.seq, p.acked)
+	p.env.Log.Infof("closed id=%s emitted=%d acked=%d thread=%s", p.id, p.seq, p.acked, flb.ThreadName())
 	return nil
 }
 
 func init() {
-	input.Register(plugin.InputPlugin{Name: "probe_in", Description: "test input", New: newProbe})
+	input.Register(plugin.InputPlugin{Name: "probe_in", Description: "test input", Properties: properties.Declared(), New: newProbe})
 }
 
 func main() {}

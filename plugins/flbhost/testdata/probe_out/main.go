@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tinylib/msgp/msgp"
+	"github.com/whirlpool-events/whirlpool/plugins/flb"
 	"github.com/whirlpool-events/whirlpool/plugins/flb/output"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/props"
@@ -47,7 +48,7 @@ func newProbe(env plugin.Env) (plugin.Output, error) {
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
-	env.Log.Infof("init id=%s name=%s", p.id, env.Name)
+	env.Log.Infof("init id=%s name=%s thread=%s", p.id, env.Name, flb.ThreadName())
 	env.Log.Debugf("debug line id=%s", p.id)
 	return p, nil
 }
@@ -86,7 +87,7 @@ func (p *probe) Close() error {
 }
 
 func init() {
-	output.Register(plugin.OutputPlugin{Name: "probe_out", Description: "test output", New: newProbe})
+	output.Register(plugin.OutputPlugin{Name: "probe_out", Description: "test output", Properties: properties.Declared(), New: newProbe})
 }
 
 func main() {}
