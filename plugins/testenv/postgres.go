@@ -39,6 +39,14 @@ func Postgres(t testing.TB) (dsn string) {
 	return createDatabase(t)
 }
 
+// SharePostgres is for a test that uses the server through databases of its
+// own (e.g. scripts/demo's): it holds the shared lock until the test ends,
+// so no outage test stops the server meanwhile.
+func SharePostgres(t testing.TB) {
+	t.Helper()
+	lockPostgres(t, false)
+}
+
 // PostgresOutage is Postgres for a test that stops and starts the server:
 // it waits until no other test process uses the server (every test using
 // Postgres holds a shared lock on it; this takes it exclusively), and

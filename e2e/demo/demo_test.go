@@ -1,0 +1,48 @@
+// Package demo_test runs `make demo` (scripts/demo) in the real Fluent Bit,
+// as a new user would, in both configuration formats: the demo sends events
+// through both pipelines and checks that the rows and failures in the
+// database are exactly what its load generator sent.
+package demo_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+)
+
+func TestMakeDemo(t *testing.T) {
+	fb := testenv.FluentBit(t)
+	testenv.SharePostgres(t)
+	root, err := flbhost.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"conf", "yaml"} {
+		t.Run(format, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "demo")
+			cmd.Dir = root
+			logs := t.TempDir()
+			cmd.Env = append(os.Environ(), "FLUENT_BIT="+fb, "DEMO_FORMAT="+format,
+				"WHIRLPOOL_EDGE_STORAGE_PATH="+filepath.Join(logs, "edge-storage"),
+				"WHIRLPOOL_PROCESSOR_STORAGE_PATH="+filepath.Join(logs, "processor-storage"))
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "== check: OK") {
+				t.Fatalf("make demo (DEMO_FORMAT=%s): %v\n%s", format, err, out)
+			}
+			for _, line := range strings.Split(string(out), "\n") {
+				if strings.HasPrefix(line, "== check") {
+					t.Log(line)
+				}
+			}
+		})
+	}
+}
