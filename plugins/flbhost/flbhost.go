@@ -23,10 +23,13 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
+
+	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 )
 
 // Kind is a plugin type as FLBPluginRegister declares it.
@@ -58,27 +61,80 @@ const (
 	FlbRetry = C.FLB_RETRY
 )
 
-// thread is one OS thread of the "engine": calls into the plugin run on it.
-type thread struct{ jobs chan func() }
+// thread is one OS thread of the "engine", named as Fluent Bit names its
+// threads: calls into the plugin run on it, in the order they were posted.
+type thread struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	jobs   []func()
+	closed bool
+}
 
-func newThread() *thread {
-	t := &thread{jobs: make(chan func())}
+func newThread(name string) *thread {
+	t := &thread{}
+	t.cond = sync.NewCond(&t.mu)
 	go func() {
+		// The goroutine never unlocks: when it returns, its OS thread (and the
+		// name given to it) exits with it.
 		runtime.LockOSThread()
-		for f := range t.jobs {
+		if name != "" {
+			cname := C.CString(name)
+			C.host_thread_rename(cname)
+			C.free(unsafe.Pointer(cname))
+		}
+		for {
+			t.mu.Lock()
+			for len(t.jobs) == 0 && !t.closed {
+				t.cond.Wait()
+			}
+			if len(t.jobs) == 0 {
+				t.mu.Unlock()
+				return
+			}
+			f := t.jobs[0]
+			t.jobs = t.jobs[1:]
+			t.mu.Unlock()
 			f()
 		}
 	}()
 	return t
 }
 
-func (t *thread) run(f func()) {
-	done := make(chan struct{})
-	t.jobs <- func() { f(); close(done) }
-	<-done
+// post queues f without waiting, as the engine writes a message to a
+// thread's event loop; it reports false once the thread is stopped.
+func (t *thread) post(f func()) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	t.jobs = append(t.jobs, f)
+	t.cond.Signal()
+	return true
 }
 
-func (t *thread) stop() { close(t.jobs) }
+// run runs f on the thread after what is queued, and waits for it.
+func (t *thread) run(f func()) bool {
+	done := make(chan struct{})
+	if !t.post(func() { f(); close(done) }) {
+		return false
+	}
+	<-done
+	return true
+}
+
+// stop lets the queued jobs finish, then ends the thread.
+func (t *thread) stop() {
+	t.mu.Lock()
+	t.closed = true
+	t.cond.Signal()
+	t.mu.Unlock()
+}
+
+// pipeline is the engine thread, "flb-pipeline": one per process, as in
+// Fluent Bit. Outputs initialise and exit on it, and a `threaded off` input
+// initialises, collects, pauses and exits on it.
+var pipeline = sync.OnceValue(func() *thread { return newThread("flb-pipeline") })
 
 // Plugin is one loaded shared object, registered once.
 type Plugin struct {
@@ -87,6 +143,9 @@ type Plugin struct {
 	Name        string
 	Description string
 	EventType   int
+	// ConfigMap is what FLBPluginRegister put in def->config_map, in order;
+	// nil when the plugin registered none.
+	ConfigMap []Property
 
 	handle unsafe.Pointer
 	def    *C.struct_flb_plugin_proxy_def
@@ -100,6 +159,17 @@ type Plugin struct {
 	mu     sync.Mutex
 	live   int
 	closed bool
+	// lastInput is the proxy's one instance pointer (proxy->instance), set
+	// at each input init: the Go proxy pauses and resumes the collector of
+	// this instance, whichever instance is asked to pause.
+	lastInput *InputInstance
+}
+
+// Property is one entry of a registered config map.
+type Property struct {
+	Name        string
+	Default     string // "" when the plugin gave none (NULL)
+	Description string
 }
 
 var symbolNames = []string{
@@ -115,9 +185,12 @@ var symbolNames = []string{
 // Load opens and registers a plugin, as Fluent Bit does for `-e path` or a
 // plugins file entry.
 func Load(path string) (*Plugin, error) {
-	p := &Plugin{Path: path, main: newThread(), syms: map[string]unsafe.Pointer{}}
+	p := &Plugin{Path: path, main: newThread(""), syms: map[string]unsafe.Pointer{}}
 	var err error
 	p.main.run(func() { err = p.load() })
+	if err == nil {
+		p.ConfigMap = p.readConfigMap()
+	}
 	if err != nil {
 		p.main.stop()
 		return nil, err
@@ -192,18 +265,69 @@ func (p *Plugin) load() error {
 // Has reports whether the plugin exports symbol.
 func (p *Plugin) Has(symbol string) bool { return p.syms[symbol] != nil }
 
+// readConfigMap copies the {0}-terminated def->config_map.
+func (p *Plugin) readConfigMap() []Property {
+	m := p.def.config_map
+	if m == nil {
+		return nil
+	}
+	out := []Property{}
+	for ; m.name != nil; m = (*C.struct_flb_config_map)(unsafe.Add(unsafe.Pointer(m), unsafe.Sizeof(*m))) {
+		out = append(out, Property{Name: C.GoString(m.name), Default: C.GoString(m.def_value), Description: C.GoString(m.desc)})
+	}
+	return out
+}
+
 // Config holds an instance's properties as a Fluent Bit config section
-// would. Core properties (workers, log_level, tag, mem_buf_limit, ...) are
-// read by the host, as the engine does, and are invisible to the plugin.
+// would. The engine consumes core properties (plugin.IsCoreKey: tag,
+// mem_buf_limit, threaded, workers, log_level, port, ...): the host reads
+// those it models and never shows them to the plugin.
 type Config map[string]string
 
+// get returns the value of key and whether it is set to a non-empty value:
+// the engine treats an empty value as unset.
 func (c Config) get(key string) (string, bool) {
 	for k, v := range c {
-		if strings.EqualFold(k, key) {
+		if strings.EqualFold(k, key) && v != "" {
 			return v, true
 		}
 	}
 	return "", false
+}
+
+// alwaysConsumed are the core keys flb_input_set_property and
+// flb_output_set_property take even with an empty value; every other core
+// key is taken only when its value is not empty (`&& tmp`), and an empty one
+// reaches the plugin's properties (as NULL) and its config map check.
+var alwaysConsumed = map[bool][]string{
+	true: {"listen", "host", "port", "tls.vhost", "tls.ca_path", "tls.ca_file", "tls.crt_file",
+		"tls.key_file", "tls.key_passwd", "tls.min_version", "tls.max_version", "tls.ciphers"},
+	false: {"match", "host", "port", "retry_limit", "tls.vhost", "tls.ca_path", "tls.ca_file",
+		"tls.crt_file", "tls.key_file", "tls.key_passwd", "tls.min_version", "tls.max_version",
+		"tls.ciphers", "tls.proxy.ca_path", "tls.proxy.ca_file"},
+}
+
+// consumed reports whether the engine keeps key=value for itself.
+func consumed(input bool, key, value string) bool {
+	if !plugin.IsCoreKey(input, key) {
+		return false
+	}
+	return value != "" || slices.ContainsFunc(alwaysConsumed[input], func(k string) bool { return strings.EqualFold(k, key) })
+}
+
+// pluginProperties returns what the engine hands on to the plugin, sorted
+// by key (a Go map has no order; Fluent Bit keeps the file's). "name" (and
+// "routes") select the plugin and are never properties.
+func (c Config) pluginProperties(input bool) [][2]string {
+	var out [][2]string
+	for k, v := range c {
+		if strings.EqualFold(k, "name") || strings.EqualFold(k, "routes") || consumed(input, k, v) {
+			continue
+		}
+		out = append(out, [2]string{k, v})
+	}
+	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	return out
 }
 
 var logLevels = map[string]int{"off": 0, "error": 1, "warn": 2, "warning": 2, "info": 3, "debug": 4, "trace": 5}
@@ -215,7 +339,7 @@ func (c Config) logLevel() (int, error) {
 	}
 	l, ok := logLevels[strings.ToLower(v)]
 	if !ok {
-		return 0, fmt.Errorf("invalid log_level %q", v)
+		return 0, propertyError("log_level", v)
 	}
 	return l, nil
 }
@@ -227,9 +351,58 @@ func (c Config) intValue(key string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("invalid %s %q", key, v)
+		return 0, propertyError(key, v)
 	}
 	return n, nil
+}
+
+func propertyError(key, value string) error {
+	return fmt.Errorf("[config] could not configure property '%s' (value %q)", key, value)
+}
+
+// checkConfigMap is flb_config_map_properties_check: with a registered map,
+// every property the plugin would see must be in it (case-insensitive; the
+// engine also accepts "active" and "condition"), and only once.
+func (p *Plugin) checkConfigMap(props [][2]string) error {
+	if p.ConfigMap == nil {
+		return nil
+	}
+	for _, kv := range props {
+		key := kv[0]
+		if strings.EqualFold(key, "active") || strings.EqualFold(key, "condition") {
+			continue
+		}
+		if !slices.ContainsFunc(p.ConfigMap, func(m Property) bool { return strings.EqualFold(m.Name, key) }) {
+			return fmt.Errorf("[config] %s: unknown configuration property '%s'. %s", p.Name, key, p.allowedProperties())
+		}
+		n := 0
+		for _, other := range props {
+			if strings.EqualFold(other[0], key) {
+				n++
+			}
+		}
+		if n > 1 {
+			return fmt.Errorf("[config] %s: configuration property '%s' is set %d times", p.Name, key, n)
+		}
+	}
+	return nil
+}
+
+// allowedProperties is helper_map_options: "a, b, and c.".
+func (p *Plugin) allowedProperties() string {
+	var b strings.Builder
+	b.WriteString("The following properties are allowed: ")
+	for i, m := range p.ConfigMap {
+		switch {
+		case i < len(p.ConfigMap)-1:
+			b.WriteString(m.Name + ", ")
+		case len(p.ConfigMap) == 1:
+			b.WriteString(m.Name + ".")
+		default:
+			b.WriteString("and " + m.Name + ".")
+		}
+	}
+	return b.String()
 }
 
 func (p *Plugin) newInstance(kind Kind, cfg Config) (*C.struct_host_instance, error) {
@@ -246,20 +419,26 @@ func (p *Plugin) newInstance(kind Kind, cfg Config) (*C.struct_host_instance, er
 	if err != nil {
 		return nil, err
 	}
-	ins := C.host_instance_create(C.int(kind), C.int(level), C.int(len(cfg)))
-	i := 0
-	for k, v := range cfg {
-		C.host_instance_set(ins, C.int(i), C.CString(k), C.CString(v))
-		i++
+	props := cfg.pluginProperties(kind == Input)
+	if err := p.checkConfigMap(props); err != nil {
+		return nil, err
+	}
+	ins := C.host_instance_create(C.int(kind), C.int(level), C.int(len(props)))
+	for i, kv := range props {
+		var v *C.char // an empty value reaches the plugin as NULL
+		if kv[1] != "" {
+			v = C.CString(kv[1])
+		}
+		C.host_instance_set(ins, C.int(i), C.CString(kv[0]), v)
 	}
 	return ins, nil
 }
 
-// init runs FLBPluginInit on the main thread with the shared proxy struct
-// pointed at this instance, as proxy_go_*_init does.
-func (p *Plugin) init(ins *C.struct_host_instance, ctx unsafe.Pointer) error {
+// init runs FLBPluginInit on thread t with the shared proxy struct pointed
+// at this instance, as proxy_go_*_init does.
+func (p *Plugin) init(t *thread, ins *C.struct_host_instance, ctx unsafe.Pointer) error {
 	var ret C.int
-	p.main.run(func() {
+	t.run(func() {
 		if p.Kind == Output {
 			o := (*C.struct_flbgo_output_plugin)(p.proxyData)
 			o.api = p.api
@@ -282,9 +461,9 @@ func (p *Plugin) init(ins *C.struct_host_instance, ctx unsafe.Pointer) error {
 	return nil
 }
 
-func (p *Plugin) preRun(symbol string) {
+func (p *Plugin) preRun(t *thread, symbol string) {
 	if s := p.syms[symbol]; s != nil {
-		p.main.run(func() { C.host_call_pre_run(s, 0) })
+		t.run(func() { C.host_call_pre_run(s, 0) })
 	}
 }
 

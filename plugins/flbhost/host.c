@@ -1,4 +1,5 @@
 #include <dlfcn.h>
+#include <sys/prctl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,24 +8,12 @@
 #include <strings.h>
 #include "host.h"
 
-/* Fluent Bit's core instance properties: the engine consumes them, so a
- * plugin's property lookup never sees them. */
-static const char *core_props[] = {
-    "name", "alias", "match", "match_regex", "tag", "log_level", "log_suppress_interval",
-    "workers", "retry_limit", "mem_buf_limit", "storage.type", "storage.total_limit_size",
-    "storage.pause_on_chunks_overlimit", "threaded", "routable", NULL
-};
-
-static int is_core(const char *key) {
-    for (int i = 0; core_props[i]; i++) {
-        if (strcasecmp(core_props[i], key) == 0) return 1;
-    }
-    return 0;
-}
-
+/* Like flb_kv_get_key_value: the first property whose key matches,
+ * case-insensitively. The Go side stores only what the engine hands on to the
+ * plugin (core keys are consumed) and NULL for an empty value. */
 static char *get_property(char *key, void *p) {
     struct host_instance *ins = p;
-    if (!ins || !key || is_core(key)) return NULL;
+    if (!ins || !key || !*key) return NULL;
     for (int i = 0; i < ins->nprops; i++) {
         if (strcasecmp(ins->keys[i], key) == 0) return ins->vals[i];
     }
@@ -126,6 +115,10 @@ void host_instance_destroy(struct host_instance *ins) {
     free(ins->vals);
     free(ins);
 }
+
+/* mk_utils_worker_rename: prctl(PR_SET_NAME), which Linux truncates to 15
+ * characters. */
+void host_thread_rename(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 void *host_dlopen(const char *path, char **err) {
     /* Fluent Bit opens proxies with RTLD_LAZY. */

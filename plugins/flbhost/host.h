@@ -24,6 +24,8 @@ void host_instance_destroy(struct host_instance *ins);
 /* Log lines printed through api->log_print, drained by Go. */
 char *host_logs_drain(size_t *len);
 
+void host_thread_rename(const char *name);
+
 void *host_dlopen(const char *path, char **err);
 void *host_dlsym(void *handle, const char *name);
 int host_dlclose(void *handle);

@@ -28,7 +28,8 @@ type OutputInstance struct {
 }
 
 // NewOutput initialises an instance with cfg (FLBPluginInit, then
-// FLBPluginOutputPreRun when exported).
+// FLBPluginOutputPreRun when exported), on the engine thread "flb-pipeline"
+// as Fluent Bit does.
 func (p *Plugin) NewOutput(cfg Config) (*OutputInstance, error) {
 	ins, err := p.newInstance(Output, cfg)
 	if err != nil {
@@ -41,7 +42,7 @@ func (p *Plugin) NewOutput(cfg Config) (*OutputInstance, error) {
 	}
 	ctx := (*C.struct_flb_plugin_proxy_context)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_flb_plugin_proxy_context{}))))
 	ctx.proxy = unsafe.Pointer(p.def) // an engine pointer the plugin must not touch
-	if err := p.init(ins, unsafe.Pointer(ctx)); err != nil {
+	if err := p.init(pipeline(), ins, unsafe.Pointer(ctx)); err != nil {
 		C.free(unsafe.Pointer(ctx))
 		C.host_instance_destroy(ins)
 		return nil, err
@@ -53,9 +54,9 @@ func (p *Plugin) NewOutput(cfg Config) (*OutputInstance, error) {
 	}
 	o.idle = make(chan *thread, n)
 	for i := 0; i < n; i++ {
-		o.idle <- newThread()
+		o.idle <- newThread("")
 	}
-	p.preRun("FLBPluginOutputPreRun")
+	p.preRun(pipeline(), "FLBPluginOutputPreRun")
 	return o, nil
 }
 
@@ -131,7 +132,7 @@ func (o *OutputInstance) Exit() (int, error) {
 		(<-o.idle).stop()
 	}
 	var ret C.int
-	o.p.main.run(func() {
+	pipeline().run(func() {
 		if s := o.p.syms["FLBPluginOutputPreExit"]; s != nil {
 			C.host_call_pre_exit(s, 0)
 		}

@@ -70,7 +70,7 @@ func (p *probe) Flush(chunk []byte, tag string) plugin.Result {
 		records++
 	}
 	time.Sleep(p.sleep)
-	p.env.Log.Infof("flush id=%s tag=%s records=%d bytes=%d concurrent=%d", p.id, tag, records, len(chunk), n)
+	p.env.Log.Infof("flush id=%s tag=%s records=%d bytes=%d thread=%s concurrent=%d", p.id, tag, records, len(chunk), flb.ThreadName(), n)
 	return p.result
 }
 
