@@ -1,14 +1,38 @@
 // Package flbhost loads a built Whirlpool plugin (.so) and drives it the way
 // Fluent Bit 5.1's Go proxy does (see shared/docs/fluent-bit-go-proxy.md):
-// dlopen, optional FLBPluginPreRegister, FLBPluginRegister, FLBPluginInit per
-// instance with its properties, the pre-run hooks, output flushes with chunk
-// memory the engine owns (on N worker threads with Workers N), the fixed
-// 1-second input collect on the instance's own thread with the malloc'd
-// buffer handed back through the cleanup callback, pause/resume without
-// context, pre-exit and exit, unregister and dlclose. Every call into the
-// plugin runs on an OS thread the plugin's Go runtime did not create, as in
-// Fluent Bit. Any way a plugin could work here and not in Fluent Bit is a bug
-// in this package.
+// dlopen, optional FLBPluginPreRegister, FLBPluginRegister (with its config
+// map, which then refuses unknown keys as the engine does), FLBPluginInit per
+// instance with the properties the engine hands on (core keys such as tag,
+// port or threaded are consumed by the engine, see plugin.IsCoreKey), the
+// pre-run hooks, output flushes with chunk memory the engine owns, the fixed
+// 1-second input collect with the malloc'd buffer handed back through the
+// cleanup callback, pause/resume without context, pre-exit and exit,
+// unregister and dlclose. Any way a plugin could work here and not in Fluent
+// Bit is a bug in this package.
+//
+// Threads, named as the engine names them (prctl, 15 characters at most):
+// register runs on the loading thread; outputs initialise and exit on the
+// engine thread "flb-pipeline", and flush there with Workers 0 or on
+// "flb-out-<instance>-w<i>" with Workers N.
+//
+// Inputs are threaded by default, as the Go proxy makes them: Init, pre-run,
+// every collect, pause, resume and exit run on the instance's own thread,
+// "flb-in-<instance>-w0" (so "flb-in-eventing" for eventing.0). The append
+// only copies the buffer into the instance's ring buffer and the cleanup
+// callback runs right after that copy; an engine timer moves ring-buffer
+// entries into chunks every RingInterval (250 ms), and none while the input
+// is paused by its buffer limit. So a cleanup can come before the records are
+// in a chunk: a crash then loses them (Snapshot, OnCleanup, Lost). With
+// `threaded off` the instance runs on the engine thread "flb-pipeline",
+// shared by every such input, and the append writes the chunk before the
+// cleanup. Drain, Peek and WaitBytes see chunks only.
+//
+// Also as in the engine: one proxy per shared object remembers only the last
+// initialised input instance, so a pause or resume of any instance stops or
+// restarts that instance's collector; an append to an input paused by its
+// limit is dropped after which the cleanup still runs; at exit the input is
+// paused, its ring buffer moved (unless paused by its limit), paused again,
+// and what is left in the ring buffer is destroyed.
 package flbhost
 
 /*
@@ -22,6 +46,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -356,8 +381,12 @@ func (c Config) intValue(key string) (int, error) {
 	return n, nil
 }
 
-func propertyError(key, value string) error {
-	return fmt.Errorf("[config] could not configure property '%s' (value %q)", key, value)
+// propertyError names a core property whose value the engine refuses;
+// configError words it as the engine does.
+func propertyError(key, value string) error { return fmt.Errorf("'%s' (value %q)", key, value) }
+
+func (p *Plugin) configError(err error) error {
+	return fmt.Errorf("[config] could not configure property %v on %s plugin with section name '%s'", err, p.Kind, p.Name)
 }
 
 // checkConfigMap is flb_config_map_properties_check: with a registered map,
@@ -417,7 +446,7 @@ func (p *Plugin) newInstance(kind Kind, cfg Config) (*C.struct_host_instance, er
 	}
 	level, err := cfg.logLevel()
 	if err != nil {
-		return nil, err
+		return nil, p.configError(err)
 	}
 	props := cfg.pluginProperties(kind == Input)
 	if err := p.checkConfigMap(props); err != nil {
@@ -546,3 +575,16 @@ var (
 	logMu    sync.Mutex
 	logLines []string
 )
+
+// logf records a line the engine itself prints, after what plugins printed
+// so far, so that tests see both in order.
+func logf(level, format string, args ...any) {
+	line := "[" + level + "] " + fmt.Sprintf(format, args...)
+	Logs()
+	logMu.Lock()
+	defer logMu.Unlock()
+	logLines = append(logLines, line)
+	if os.Getenv("FLBHOST_VERBOSE") != "" {
+		fmt.Fprintln(os.Stderr, line)
+	}
+}

@@ -327,84 +327,99 @@ func TestChunkIsOnlyValidDuringFlush(t *testing.T) {
 }
 
 func TestGlueInputCollectCleanupPauseExit(t *testing.T) {
-	p := load(t, "plugins/flbhost/testdata/probe_in")
-	if p.Kind != flbhost.Input || p.Name != "probe_in" {
-		t.Fatalf("registered %s %q", p.Kind, p.Name)
-	}
-	a, err := p.NewInput(flbhost.Config{"id": "in-a", "records": "3", "tag": "a"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := p.NewInput(flbhost.Config{"id": "in-b", "records": "0", "tag": "b", "mem_buf_limit": "100"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.CollectNow()
-	b.CollectNow()
-	got := a.Drain()
-	if len(got) != 1 || got[0].Tag != "a" {
-		t.Fatalf("appends %+v", got)
-	}
-	ids, seqs := decode(t, got[0].Data)
-	if strings.Join(ids, ",") != "in-a,in-a,in-a" || fmt.Sprint(seqs) != "[0 1 2]" {
-		t.Errorf("records ids %v seqs %v", ids, seqs)
-	}
-	// The input learns its records are buffered only through the cleanup.
-	if l := flbhost.LogsContaining("acked id=in-a seq=0..3 total=3"); len(l) != 1 {
-		t.Errorf("ack after cleanup: %q", flbhost.LogsContaining("acked id=in-a"))
-	}
-	if len(b.Drain()) != 0 {
-		t.Error("an empty collect must append nothing")
-	}
+	for _, threaded := range []string{"on", "off"} {
+		t.Run("threaded="+threaded, func(t *testing.T) {
+			p := load(t, "plugins/flbhost/testdata/probe_in")
+			if p.Kind != flbhost.Input || p.Name != "probe_in" {
+				t.Fatalf("registered %s %q", p.Kind, p.Name)
+			}
+			a, err := p.NewInput(flbhost.Config{"id": "in-a", "records": "3", "tag": "a", "threaded": threaded})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := p.NewInput(flbhost.Config{"id": "in-b", "records": "0", "tag": "b", "threaded": threaded})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.CollectNow()
+			b.CollectNow()
+			if threaded == "on" {
+				// In the ring buffer until the engine's next move.
+				if s := a.Snapshot(); len(s.Chunks) != 0 || len(s.Ring) != 1 {
+					t.Fatalf("threaded: %d chunks and %d ring entries after a collect, want 0 and 1", len(s.Chunks), len(s.Ring))
+				}
+				a.RingTick()
+			}
+			got := a.Drain()
+			if len(got) != 1 || got[0].Tag != "a" {
+				t.Fatalf("appends %+v", got)
+			}
+			ids, seqs := decode(t, got[0].Data)
+			if strings.Join(ids, ",") != "in-a,in-a,in-a" || fmt.Sprint(seqs) != "[0 1 2]" {
+				t.Errorf("records ids %v seqs %v", ids, seqs)
+			}
+			// The input learns its records are handed over only through the cleanup.
+			if l := flbhost.LogsContaining("acked id=in-a seq=0..3 total=3"); len(l) != 1 {
+				t.Errorf("ack after cleanup: %q", flbhost.LogsContaining("acked id=in-a"))
+			}
+			if len(b.Drain()) != 0 {
+				t.Error("an empty collect must append nothing")
+			}
 
-	// Pause carries no context: every instance hears it.
-	a.Pause()
-	if len(flbhost.LogsContaining("paused id=in-a")) != 1 || len(flbhost.LogsContaining("paused id=in-b")) != 1 {
-		t.Error("pause must reach every instance")
-	}
-	a.Resume()
+			// Pause carries no context: every instance hears it.
+			a.Pause()
+			if len(flbhost.LogsContaining("paused id=in-a")) != 1 || len(flbhost.LogsContaining("paused id=in-b")) != 1 {
+				t.Error("pause must reach every instance")
+			}
+			a.Resume()
 
-	// mem_buf_limit: the engine pauses the input when its buffer fills and
-	// resumes it once drained.
-	c, err := p.NewInput(flbhost.Config{"id": "in-c", "records": "10", "mem_buf_limit": "100"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.CollectNow()
-	if !c.Paused() {
-		t.Error("an input over mem_buf_limit must be paused")
-	}
-	c.Drain()
-	if c.Paused() {
-		t.Error("a drained input must be resumed")
-	}
+			// mem_buf_limit: the engine pauses the input when its chunks
+			// fill and resumes it once they are released.
+			c, err := p.NewInput(flbhost.Config{"id": "in-c", "records": "10", "mem_buf_limit": "100", "threaded": threaded})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.CollectNow()
+			c.RingTick()
+			if !c.Paused() {
+				t.Error("an input over mem_buf_limit must be paused")
+			}
+			c.Drain()
+			if c.Paused() {
+				t.Error("a drained input must be resumed")
+			}
 
-	// The real 1-second collector.
-	a.Start()
-	if !a.WaitBytes(1, 3*flbhost.CollectInterval) {
-		t.Fatal("no collect within 3 s")
-	}
-	start := time.Now()
-	n0 := a.Collects()
-	for a.Collects() < n0+2 {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if d := time.Since(start); d < 900*time.Millisecond {
-		t.Errorf("two collects %v apart: the proxy collects once a second", d)
-	}
+			// The real 1-second collector, and the 250 ms ring-buffer timer.
+			a.Start()
+			if !a.WaitBytes(1, 3*flbhost.CollectInterval) {
+				t.Fatal("no chunk within 3 s")
+			}
+			start := time.Now()
+			n0 := a.Collects()
+			for a.Collects() < n0+2 {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if d := time.Since(start); d < 900*time.Millisecond {
+				t.Errorf("two collects %v apart: the proxy collects once a second", d)
+			}
 
-	for _, in := range []*flbhost.InputInstance{a, b, c} {
-		if _, err := in.Exit(); err != nil {
-			t.Error(err)
-		}
-	}
-	for _, id := range []string{"in-a", "in-b", "in-c"} {
-		if len(flbhost.LogsContaining("closed id="+id+" ")) != 1 {
-			t.Errorf("%s not closed exactly once: FLBPluginExit has no context", id)
-		}
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
+			for _, in := range []*flbhost.InputInstance{a, b, c} {
+				if _, err := in.Exit(); err != nil {
+					t.Error(err)
+				}
+				if l := in.Lost(); len(l) != 0 {
+					t.Errorf("%s lost %d appends at a graceful exit", in.Name, len(l))
+				}
+			}
+			for _, id := range []string{"in-a", "in-b", "in-c"} {
+				if len(flbhost.LogsContaining("closed id="+id+" ")) != 1 {
+					t.Errorf("%s not closed exactly once: FLBPluginExit has no context", id)
+				}
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 

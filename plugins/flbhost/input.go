@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -68,6 +69,7 @@ type InputInstance struct {
 	window   int     // ring-buffer bytes that trigger an early move
 	stop     chan struct{}
 	wg       sync.WaitGroup
+	moving   sync.Mutex // one ring-buffer move at a time keeps appends in order
 
 	mu         sync.Mutex
 	cond       *sync.Cond
@@ -92,17 +94,8 @@ func (p *Plugin) NewInput(cfg Config) (*InputInstance, error) {
 	in := &InputInstance{p: p, Threaded: true, capacity: ringCapacity, stop: make(chan struct{})}
 	in.cond = sync.NewCond(&in.mu)
 	if err := in.configure(cfg); err != nil {
-		return nil, fmt.Errorf("[config] could not configure property %s on input plugin with section name '%s'", err, p.Name)
+		return nil, p.configError(err)
 	}
-	window := ringWindow
-	if v, ok := cfg.get("thread.ring_buffer.window"); ok {
-		if n, err := strconv.Atoi(v); err != nil || n <= 0 || n > 100 {
-			return nil, errors.New("[input] thread.ring_buffer.window must be between 1 and 100")
-		} else {
-			window = n
-		}
-	}
-	in.window = in.capacity * ringSlot * window / 100
 	ins, err := p.newInstance(Input, cfg)
 	if err != nil {
 		return nil, err
@@ -141,24 +134,33 @@ func (in *InputInstance) configure(cfg Config) error {
 	if v, ok := cfg.get("threaded"); ok {
 		b, ok := parseBool(v)
 		if !ok {
-			return fmt.Errorf("'threaded'")
+			return propertyError("threaded", v)
 		}
 		in.Threaded = b
 	}
 	if v, ok := cfg.get("mem_buf_limit"); ok {
 		n, ok := sizeToBytes(v)
 		if !ok {
-			return fmt.Errorf("'mem_buf_limit'")
+			return propertyError("mem_buf_limit", v)
 		}
 		in.MemBufLimit = int(n)
 	}
 	if v, ok := cfg.get("thread.ring_buffer.capacity"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
-			return fmt.Errorf("'thread.ring_buffer.capacity'")
+			return propertyError("thread.ring_buffer.capacity", v)
 		}
 		in.capacity = n
 	}
+	window := ringWindow
+	if v, ok := cfg.get("thread.ring_buffer.window"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > 100 {
+			return propertyError("thread.ring_buffer.window", v)
+		}
+		window = n
+	}
+	in.window = in.capacity * ringSlot * window / 100
 	return nil
 }
 
@@ -283,6 +285,8 @@ func (in *InputInstance) appendRing(a Append) {
 // move into chunks in order, and none while the input is paused by its
 // buffer limit.
 func (in *InputInstance) moveRing() {
+	in.moving.Lock()
+	defer in.moving.Unlock()
 	for {
 		in.mu.Lock()
 		if in.bufPaused || len(in.ring) == 0 {
@@ -513,23 +517,63 @@ func (in *InputInstance) Paused() bool {
 	return in.bufPaused
 }
 
-// Exit stops the instance as Fluent Bit's shutdown does: the input is
-// paused (flb_engine_stop_ingestion), its ring buffer keeps moving into
-// chunks during the grace period unless paused by its limit, it is paused
-// again (flb_engine_shutdown), then FLBPluginInputPreExit when exported and
-// FLBPluginExit (no context) run on its thread. Ring-buffer entries still
-// there are destroyed: see Lost.
+// Exit stops the instance as Fluent Bit's shutdown does (see Shutdown for
+// several instances): the input is paused (flb_engine_stop_ingestion), its
+// ring buffer keeps moving into chunks during the grace period unless paused
+// by its limit, it is paused again (flb_engine_shutdown), then
+// FLBPluginInputPreExit when exported and FLBPluginExit (no context) run on
+// its thread. Ring-buffer entries still there are destroyed: see Lost.
 func (in *InputInstance) Exit() (int, error) {
+	if err := in.stopIngestion(); err != nil {
+		return 0, err
+	}
+	in.moveRing()
+	in.enginePause(false, true)
+	return in.exit()
+}
+
+// Shutdown stops instances as Fluent Bit's shutdown does: every input is
+// paused, their ring buffers move during the grace period, every input is
+// paused again, then the outputs exit, then the inputs in reverse order.
+func Shutdown(ins []*InputInstance, outs []*OutputInstance) error {
+	var errs []error
+	for _, in := range ins {
+		errs = append(errs, in.stopIngestion())
+	}
+	for _, in := range ins {
+		in.moveRing()
+	}
+	for _, in := range ins {
+		in.enginePause(false, true)
+	}
+	for _, o := range outs {
+		_, err := o.Exit()
+		errs = append(errs, err)
+	}
+	for _, in := range slices.Backward(ins) {
+		_, err := in.exit()
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// stopIngestion is flb_engine_stop_ingestion for this input: no resume
+// from now on, and a pause.
+func (in *InputInstance) stopIngestion() error {
 	in.mu.Lock()
-	if in.exited {
+	if in.shutdown {
 		in.mu.Unlock()
-		return 0, errors.New("already exited")
+		return errors.New("already exited")
 	}
 	in.shutdown = true
 	in.mu.Unlock()
 	in.enginePause(false, true)
-	in.moveRing()
-	in.enginePause(false, true)
+	return nil
+}
+
+// exit stops the collector, runs the exit callbacks on the instance's
+// thread and destroys what is left in the ring buffer.
+func (in *InputInstance) exit() (int, error) {
 	in.mu.Lock()
 	in.exited = true
 	in.mu.Unlock()

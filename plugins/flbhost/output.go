@@ -9,18 +9,24 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"sync"
 	"unsafe"
 )
 
 // OutputInstance is one configured output, like an [OUTPUT] section.
 type OutputInstance struct {
-	p       *Plugin
-	ins     *C.struct_host_instance
-	ctx     *C.struct_flb_plugin_proxy_context
+	p   *Plugin
+	ins *C.struct_host_instance
+	ctx *C.struct_flb_plugin_proxy_context
+	id  int
+	// Name is the engine's instance name, "<plugin>.<id>".
+	Name    string
 	Workers int
-	// idle holds the flush threads: the engine thread with Workers 0, else
-	// one per worker. A flush blocks the thread that called it.
+	// idle holds the flush threads: the engine thread "flb-pipeline" with
+	// Workers 0, else one "flb-out-<name>-w<i>" per worker. A flush blocks
+	// the thread that called it.
 	idle chan *thread
 
 	mu     sync.Mutex
@@ -38,7 +44,7 @@ func (p *Plugin) NewOutput(cfg Config) (*OutputInstance, error) {
 	workers, err := cfg.intValue("workers")
 	if err != nil {
 		C.host_instance_destroy(ins)
-		return nil, err
+		return nil, p.configError(err)
 	}
 	ctx := (*C.struct_flb_plugin_proxy_context)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_flb_plugin_proxy_context{}))))
 	ctx.proxy = unsafe.Pointer(p.def) // an engine pointer the plugin must not touch
@@ -48,13 +54,15 @@ func (p *Plugin) NewOutput(cfg Config) (*OutputInstance, error) {
 		return nil, err
 	}
 	o := &OutputInstance{p: p, ins: ins, ctx: ctx, Workers: workers}
-	n := workers
-	if n == 0 {
-		n = 1
-	}
-	o.idle = make(chan *thread, n)
-	for i := 0; i < n; i++ {
-		o.idle <- newThread("")
+	o.id, o.Name = registerOutput(o)
+	if workers == 0 {
+		o.idle = make(chan *thread, 1)
+		o.idle <- pipeline()
+	} else {
+		o.idle = make(chan *thread, workers)
+		for i := 0; i < workers; i++ {
+			o.idle <- newThread(fmt.Sprintf("flb-out-%s-w%d", o.Name, i))
+		}
 	}
 	p.preRun(pipeline(), "FLBPluginOutputPreRun")
 	return o, nil
@@ -129,7 +137,9 @@ func (o *OutputInstance) Exit() (int, error) {
 	o.mu.Unlock()
 	n := cap(o.idle)
 	for i := 0; i < n; i++ { // wait for in-flight flushes
-		(<-o.idle).stop()
+		if t := <-o.idle; o.Workers > 0 {
+			t.stop()
+		}
 	}
 	var ret C.int
 	pipeline().run(func() {
@@ -144,9 +154,35 @@ func (o *OutputInstance) Exit() (int, error) {
 	})
 	C.free(unsafe.Pointer(o.ctx))
 	C.host_instance_destroy(o.ins)
+	unregisterOutput(o)
 	o.p.exited()
 	if ret != FlbOK {
 		return int(ret), fmt.Errorf("%s: exit returned %d", o.p.Name, ret)
 	}
 	return int(ret), nil
+}
+
+// The engine's output instances, for instance ids.
+var outputs struct {
+	sync.Mutex
+	list []*OutputInstance
+}
+
+// registerOutput names a new instance as flb_output_new does: the last
+// instance's id plus one.
+func registerOutput(o *OutputInstance) (int, string) {
+	outputs.Lock()
+	defer outputs.Unlock()
+	id := 0
+	if n := len(outputs.list); n > 0 {
+		id = outputs.list[n-1].id + 1
+	}
+	outputs.list = append(outputs.list, o)
+	return id, o.p.Name + "." + strconv.Itoa(id)
+}
+
+func unregisterOutput(o *OutputInstance) {
+	outputs.Lock()
+	defer outputs.Unlock()
+	outputs.list = slices.DeleteFunc(outputs.list, func(e *OutputInstance) bool { return e == o })
 }

@@ -77,11 +77,24 @@ func FLBPluginInit(p unsafe.Pointer) C.int {
 	h := cgo.NewHandle(inst)
 	mu.Lock()
 	instances[h] = inst
+	others := len(instances) - 1
 	mu.Unlock()
+	if others > 0 {
+		ins.Warnf("%s", fmt.Sprintf(severalInstancesWarning, others+1, def.Name))
+	}
 	flb.SetContext(flb.Input, p, uintptr(h))
 	ins.Debugf("started")
 	return C.int(plugin.OK)
 }
+
+// severalInstancesWarning: Fluent Bit 5.1's Go proxy keeps one proxy per
+// plugin, and each Init overwrites its instance, so pausing any instance
+// pauses the collector of the last one initialised (src/flb_input.c,
+// flb_plugin_proxy.c). The others keep being collected under back-pressure
+// and during the shutdown grace period, and a hot reload then waits forever.
+const severalInstancesWarning = "%d instances of the %s input in one Fluent Bit: Fluent Bit 5.1 pauses only the last one started, " +
+	"so back-pressure and shutdown do not stop the others (records they hand over late in the grace period are lost, and a hot reload hangs). " +
+	"Run one instance of this input per Fluent Bit"
 
 func newInput(ins *flb.Instance) (in plugin.Input, err error) {
 	defer func() {
@@ -245,6 +258,9 @@ func FLBPluginExit() C.int {
 		delete(instances, h)
 		h.Delete()
 	}
+	// Instances are numbered as Fluent Bit numbers them; after a hot reload
+	// the new instances start at .0 again.
+	nextID = 0
 	mu.Unlock()
 	ret := C.int(plugin.OK)
 	for _, inst := range all {

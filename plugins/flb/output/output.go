@@ -111,6 +111,11 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) C.int {
 	mu.Lock()
 	o := instance[h]
 	delete(instance, h)
+	if len(instance) == 0 {
+		// Instances are numbered as Fluent Bit numbers them; after a hot
+		// reload the new instances start at .0 again.
+		nextID = 0
+	}
 	mu.Unlock()
 	if o == nil {
 		return C.int(plugin.OK)
