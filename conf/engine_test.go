@@ -273,3 +273,28 @@ func TestEventingListensWhereTold(t *testing.T) {
 		}
 	}
 }
+
+// TestTrailingCommentIsPartOfTheValue: the classic format has no trailing
+// comments (README); the text after '#' reaches the plugin, which refuses
+// the value, naming the property, and Fluent Bit does not start.
+func TestTrailingCommentIsPartOfTheValue(t *testing.T) {
+	testenv.FluentBit(t)
+	b, err := os.ReadFile("demo/edge-stdout.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.Replace(string(b), "    Name         eventing\n", "    Name         eventing\n    partial_batch reject # strict\n", 1)
+	if conf == string(b) {
+		t.Fatal("demo/edge-stdout.conf has no eventing section to edit")
+	}
+	path := filepath.Join(t.TempDir(), "edge-stdout.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "WHIRLPOOL_EVENTING_LISTEN=127.0.0.1", "WHIRLPOOL_EVENTING_PORT="+freePort(t))
+	out, ok := runEngine(t, env, append(engineArgs(t, []string{"in_eventing"}), "-c", path)...)
+	want := `property "partial_batch": invalid value "reject # strict"`
+	if ok || !strings.Contains(out, want) {
+		t.Errorf("exit ok=%v, want a failed start with %q:\n%s", ok, want, out)
+	}
+}
