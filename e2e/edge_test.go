@@ -28,7 +28,7 @@ func TestEdgeToQueueToProcessor(t *testing.T) {
 			sqsOut := testenv.LoadPlugin(t, "plugins/out_sqs")
 			sqsIn := testenv.LoadPlugin(t, "plugins/in_sqs")
 
-			in, err := eventing.NewInput(flbhost.Config{"http_listen": "127.0.0.1", "http_port": "0", "tag": "events"})
+			in, err := eventing.NewInput(flbhost.Config{"http_listen": "127.0.0.1", "http_port": "0", "tag": "events", "threaded": "off"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +69,7 @@ func TestEdgeToQueueToProcessor(t *testing.T) {
 			in.Exit()
 			out.Exit()
 
-			rx, err := sqsIn.NewInput(flbhost.Config{"queue_url": queue, "endpoint": srv.Endpoint, "wait_time_seconds": "1", "validate": "off"})
+			rx, err := sqsIn.NewInput(flbhost.Config{"queue_url": queue, "endpoint": srv.Endpoint, "wait_time_seconds": "1", "validate": "off", "threaded": "off"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -126,7 +126,9 @@ func applyModel(t testing.TB, dsn string, m *validate.Model) []validate.Change {
 
 func (s *stack) startEdge() {
 	s.t.Helper()
-	in, err := s.eventing.NewInput(flbhost.Config{"http_listen": "127.0.0.1", "http_port": "0", "tag": "events"})
+	// threaded off, as conf/edge.conf: a 200 then means the events are in a
+	// chunk, which the restarts here must not lose.
+	in, err := s.eventing.NewInput(flbhost.Config{"http_listen": "127.0.0.1", "http_port": "0", "tag": "events", "threaded": "off"})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -143,7 +145,9 @@ func (s *stack) startEdge() {
 func (s *stack) startProcessor() {
 	s.t.Helper()
 	s.procStarts++
-	in, err := s.sqsIn.NewInput(flbhost.Config{"tag": "valid", "queue_url": s.queue, "endpoint": s.sqs.Endpoint,
+	// threaded off, as conf/processor.conf: a message is deleted only once
+	// its records are in a chunk.
+	in, err := s.sqsIn.NewInput(flbhost.Config{"tag": "valid", "threaded": "off", "queue_url": s.queue, "endpoint": s.sqs.Endpoint,
 		"wait_time_seconds": "1", "visibility_timeout": s.opt.visibility,
 		"validate": "on", "model_dsn": s.dsn, "model_reload_interval": s.opt.reloadInterval})
 	if err != nil {

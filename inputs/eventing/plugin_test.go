@@ -20,11 +20,15 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 // startPlugin loads build of plugins/in_eventing into the test host, the way
-// Fluent Bit runs it, and returns the instance and its base URL.
+// Fluent Bit runs it, and returns the instance and its base URL. It runs
+// `threaded off`, as conf/edge.conf does, unless cfg says otherwise.
 func startPlugin(t *testing.T, cfg flbhost.Config) (*flbhost.InputInstance, string) {
 	t.Helper()
 	p := testenv.LoadPlugin(t, "plugins/in_eventing")
 	cfg["http_listen"], cfg["http_port"] = "127.0.0.1", "0"
+	if _, ok := cfg["threaded"]; !ok {
+		cfg["threaded"] = "off"
+	}
 	in, err := p.NewInput(cfg)
 	if err != nil {
 		t.Fatal(err)
