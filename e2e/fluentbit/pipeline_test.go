@@ -1,0 +1,299 @@
+package fluentbit
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	_ "github.com/lib/pq"
+
+	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const queueName = "whirlpool-events"
+
+// options choose how a pipeline runs.
+type options struct {
+	format    string // conf or yaml: which shipped files
+	hotReload bool   // start Fluent Bit with -Y (SIGHUP reloads)
+	noWorkers bool   // run copies of the shipped files without the outputs' Workers
+	dsn       string // the database; "" makes one with testenv.Postgres
+}
+
+// pipeline is the shipped edge and processor, each in its own Fluent Bit,
+// wired to a per-test SQS emulator (through a proxy that can take SQS
+// down) and a per-test database.
+type pipeline struct {
+	t         *testing.T
+	root      string
+	db        *sql.DB
+	sqs       *testenv.SQSServer
+	proxy     *tcpProxy
+	edge      *fluentBit
+	processor *fluentBit
+	load      *load
+	queueURL  string // direct to the emulator, for the test's own checks
+}
+
+// newPipeline prepares everything and starts both tiers (processor
+// first). It skips the test when there is no Fluent Bit binary.
+func newPipeline(t *testing.T, opt options) *pipeline {
+	t.Helper()
+	bin, ok, reason := testenv.FluentBitPath()
+	if !ok {
+		t.Skipf("needs the real Fluent Bit 5.1: %s (set FLUENT_BIT, or provide ../shared/bin/fluent-bit beside the repository)", reason)
+	}
+	root, err := flbhost.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pipeline{t: t, root: root}
+	dsn := opt.dsn
+	if dsn == "" {
+		dsn = testenv.Postgres(t)
+	}
+	if p.db, err = sql.Open("postgres", dsn); err != nil {
+		t.Fatalf("opening the test database: %v", err)
+	}
+	p.db.SetMaxIdleConns(0) // no connection of ours outlives a PostgreSQL restart
+	t.Cleanup(func() { p.db.Close() })
+	applyModel(t, dsn, filepath.Join(root, "conf", "model.yaml"))
+
+	p.sqs = testenv.SQS(t, queueName)
+	p.queueURL = p.sqs.QueueURL(queueName)
+	p.proxy = startProxy(t, "127.0.0.1:"+strconv.Itoa(p.sqs.Port))
+	sqsEndpoint := "http://" + p.proxy.addr
+
+	ports := freePorts(t, 6)
+	dir := t.TempDir()
+	vars := map[string]string{
+		"WHIRLPOOL_LOG_LEVEL":              "info",
+		"WHIRLPOOL_EDGE_STORAGE_PATH":      filepath.Join(dir, "edge-storage"),
+		"WHIRLPOOL_PROCESSOR_STORAGE_PATH": filepath.Join(dir, "processor-storage"),
+		"WHIRLPOOL_EVENTING_LISTEN":        "127.0.0.1",
+		"WHIRLPOOL_EVENTING_PORT":          ports[0],
+		"WHIRLPOOL_FORWARD_LISTEN":         "127.0.0.1",
+		"WHIRLPOOL_FORWARD_PORT":           ports[1],
+		"WHIRLPOOL_SQS_QUEUE_URL":          sqsEndpoint + "/" + testenv.SQSAccountID + "/" + queueName,
+		"WHIRLPOOL_SQS_ENDPOINT":           sqsEndpoint,
+		"WHIRLPOOL_AWS_REGION":             "us-east-1",
+		"WHIRLPOOL_DSN":                    dsn,
+		"WHIRLPOOL_DB_PASSWORD":            "",
+		"WHIRLPOOL_MODEL_DSN":              dsn,
+		"WHIRLPOOL_METRICS_LISTEN":         "127.0.0.1",
+		"WHIRLPOOL_EVENTING_METRICS_PORT":  ports[2],
+		"WHIRLPOOL_SQS_OUT_METRICS_PORT":   ports[3],
+		"WHIRLPOOL_SQS_IN_METRICS_PORT":    ports[4],
+		"WHIRLPOOL_REDSHIFT_METRICS_PORT":  ports[5],
+	}
+	for k, v := range testenv.AWSTestEnv {
+		vars[k] = v
+	}
+	env := processEnv(vars)
+
+	so := plugins(t, root)
+	args := func(tier string, plugins ...string) []string {
+		var a []string
+		for _, name := range plugins {
+			a = append(a, "-e", so[name])
+		}
+		if opt.hotReload {
+			a = append(a, "-Y")
+		}
+		conf := filepath.Join(root, "conf", tier+"."+opt.format)
+		if opt.noWorkers {
+			conf = withoutWorkers(t, conf, dir)
+		}
+		return append(a, "-c", conf)
+	}
+	url := func(port, path string) string { return "http://127.0.0.1:" + port + path }
+	p.processor = newFluentBit(t, "processor", bin, args("processor", "in_sqs", "out_redshift"), env,
+		filepath.Join(dir, "processor.log"), func() error {
+			return healthy(url(ports[4], "/healthz"), url(ports[5], "/healthz"))
+		})
+	p.edge = newFluentBit(t, "edge", bin, args("edge", "in_eventing", "out_sqs"), env,
+		filepath.Join(dir, "edge.log"), func() error {
+			if err := healthy(url(ports[0], "/healthz"), url(ports[3], "/healthz")); err != nil {
+				return err
+			}
+			c, err := net.DialTimeout("tcp", "127.0.0.1:"+ports[1], time.Second)
+			if err != nil {
+				return fmt.Errorf("forward input: %w", err)
+			}
+			return c.Close()
+		})
+	p.processor.Start()
+	p.edge.Start()
+	p.load = newLoad(url(ports[0], "/v1/events"), "127.0.0.1:"+ports[1])
+	t.Logf("pipeline up (%s files, hot reload %v, outputs without Workers %v): logs in %s", opt.format, opt.hotReload, opt.noWorkers, dir)
+	return p
+}
+
+// withoutWorkers writes a copy of a shipped pipeline file into dir with the
+// outputs' Workers lines left out, and returns its path.
+func withoutWorkers(t *testing.T, conf, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?mi)^\s*workers\s*:?\s+\d+\s*\n`)
+	if !re.Match(b) {
+		t.Fatalf("%s sets no Workers", conf)
+	}
+	out := filepath.Join(dir, "no-workers-"+filepath.Base(conf))
+	if err := os.WriteFile(out, re.ReplaceAll(b, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// processEnv is this process's environment without any WHIRLPOOL_* or
+// AWS_* setting, plus vars: what scripts/demo exports.
+func processEnv(vars map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "WHIRLPOOL_") && !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// healthy reports nil when every URL answers 200.
+func healthy(urls ...string) error {
+	c := &http.Client{Timeout: 2 * time.Second}
+	for _, u := range urls {
+		resp, err := c.Get(u)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %s", u, resp.Status)
+		}
+	}
+	return nil
+}
+
+// freePorts returns n distinct loopback ports that were free a moment ago.
+func freePorts(t *testing.T, n int) []string {
+	t.Helper()
+	var out []string
+	var lns []net.Listener
+	for i := 0; i < n; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		lns = append(lns, ln)
+		out = append(out, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return out
+}
+
+// applyModel applies the model file to the store, as `go run ./scripts/model
+// apply` does.
+func applyModel(t *testing.T, dsn, file string) {
+	t.Helper()
+	m, err := validate.LoadFile(file)
+	if err != nil {
+		t.Fatalf("loading %s: %v", file, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := validate.OpenStore(dsn)
+	if err != nil {
+		t.Fatalf("model store: %v", err)
+	}
+	defer st.Close()
+	if err := st.Init(ctx); err != nil {
+		t.Fatalf("model store init: %v", err)
+	}
+	if _, err := st.Apply(ctx, m); err != nil {
+		t.Fatalf("applying %s: %v", file, err)
+	}
+}
+
+// plugins returns the .so of each plugin: build/<name>.so as make builds
+// it, unless it is missing or older than a Go source of the module, in
+// which case a fresh copy is built into a temporary directory (so the
+// tests never run stale code).
+func plugins(t *testing.T, root string) map[string]string {
+	t.Helper()
+	newest, newestFile := time.Time{}, ""
+	consider := func(path string) {
+		if fi, err := os.Stat(path); err == nil && fi.ModTime().After(newest) {
+			newest, newestFile = fi.ModTime(), path
+		}
+	}
+	consider(filepath.Join(root, "go.mod"))
+	consider(filepath.Join(root, "go.sum"))
+	// The plugins are built from these trees (e2e/ and scripts/ are not in them).
+	for _, dir := range []string{"plugins", "inputs", "outputs", "filters"} {
+		_ = filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && !strings.HasSuffix(path, "_test.go") &&
+				(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".h") || strings.HasSuffix(path, ".c")) {
+				consider(path)
+			}
+			return nil
+		})
+	}
+	out := map[string]string{}
+	for _, name := range []string{"in_eventing", "out_sqs", "in_sqs", "out_redshift"} {
+		so := filepath.Join(root, "build", name+".so")
+		fi, err := os.Stat(so)
+		if err == nil && !fi.ModTime().Before(newest) {
+			out[name] = so
+			continue
+		}
+		why := "missing"
+		if err == nil {
+			why = "older than " + newestFile
+		}
+		fresh, berr := flbhost.Build("plugins/" + name)
+		if berr != nil {
+			t.Fatalf("build/%s.so is %s (run make), and building it failed: %v", name, why, berr)
+		}
+		t.Logf("build/%s.so is %s: using a fresh build (%s)", name, why, fresh)
+		out[name] = fresh
+	}
+	return out
+}
+
+// queueState returns the emulator's counts of visible and in-flight
+// messages (read directly, not through the proxy).
+func (p *pipeline) queueState() (visible, inflight int, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := p.sqs.Client().GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &p.queueURL,
+		AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
+	if err != nil {
+		return 0, 0, fmt.Errorf("GetQueueAttributes: %w", err)
+	}
+	visible, _ = strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
+	inflight, _ = strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	return visible, inflight, nil
+}
