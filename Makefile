@@ -1,6 +1,7 @@
 # Whirlpool: Fluent Bit plugins in Go.
 #   make        build every plugin into build/<name>.so
-#   make test   vet, then run every test (builds the plugins the tests load)
+#   make test   vet, staticcheck, the race detector on pure-Go packages, then
+#               every test (builds the plugins the tests load)
 #   make demo   run the pipeline in a local Fluent Bit
 #   make fuzz   run the codec fuzzers for FUZZTIME each
 #   make bench  run the benchmarks
@@ -12,7 +13,12 @@ SOS       := $(PLUGINS:%=$(BUILD)/%.so)
 FUZZTIME  ?= 30s
 export CGO_ENABLED := 1
 
-.PHONY: all test vet demo fuzz bench clean
+# Pure-Go packages (no cgo, no plugin loading) also run under the race
+# detector.
+RACE_PKGS := ./filters/... ./plugins/record ./plugins/props ./plugins/metrics ./plugins/awsconf
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all test vet staticcheck race demo fuzz bench clean
 
 all: $(SOS)
 
@@ -26,10 +32,16 @@ FORCE:
 vet:
 	$(GO) vet ./...
 
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+race:
+	$(GO) test -race -count=1 $(RACE_PKGS)
+
 scripts/sqs/node_modules/local-aws-sqs/package.json: scripts/sqs/package-lock.json
 	npm ci --prefix scripts/sqs --no-audit --no-fund --loglevel=error
 
-test: all vet scripts/sqs/node_modules/local-aws-sqs/package.json
+test: all vet staticcheck race scripts/sqs/node_modules/local-aws-sqs/package.json
 	$(GO) test -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 

@@ -627,14 +627,6 @@ func logLatency(t testing.TB, db *sql.DB, tables ...string) {
 	t.Logf("receipt-to-row latency (loaded_at - fired_ts) over %d rows: p50 %.3fs, p99 %.3fs, max %.3fs", rows, p50, p99, max)
 }
 
-func short(s string) string {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return s
-	}
-	return strconv.FormatFloat(f, 'f', 3, 64)
-}
-
 // countRows returns count(*) of table, or -1 when it does not exist yet.
 func countRows(db *sql.DB, table string) int {
 	var n int

@@ -39,11 +39,10 @@ const threadedDeleteWarning = "runs threaded: a message is deleted from SQS when
 // held is one received message whose records wait for collection or for
 // Fluent Bit's cleanup.
 type held struct {
-	id       string
-	receipt  string
-	records  []byte
-	since    time.Time // received, or last visibility extension
-	extended time.Time
+	id      string
+	receipt string
+	records []byte
+	since   time.Time // received, or last visibility extension
 }
 
 // Receiver is one sqs input instance.

@@ -144,7 +144,8 @@ func (s *dbSession) CopyIn(ctx context.Context, query string, data []byte) error
 		if ok {
 			_, err = ex.ExecContext(ctx, nil)
 		} else {
-			_, err = st.Exec(nil) //nolint:staticcheck // lib/pq's documented way to end COPY
+			//lint:ignore SA1019 lib/pq's documented way to end COPY for drivers without ExecContext
+			_, err = st.Exec(nil)
 		}
 		if err != nil {
 			st.Close()

@@ -41,8 +41,6 @@ func (s *seen) inContract() bool {
 	return s.uuid != nil && s.firedTS != nil && s.game != nil && s.version != nil && s.event != nil && s.hasBody
 }
 
-var errNotMap = errors.New("record body is not a map")
-
 // appendRecord appends the JSON of body to dst (see appendJSON) and fills s.
 func (e *encoder) appendRecord(dst []byte, body record.Map, s *seen) ([]byte, error) {
 	*s = seen{}

@@ -77,7 +77,8 @@ func drain(t *testing.T, c *sqs.Client, queueURL string) (events []got, messages
 			QueueUrl:              &queueURL,
 			MaxNumberOfMessages:   10,
 			MessageAttributeNames: []string{"All"},
-			AttributeNames:        []types.QueueAttributeName{types.QueueAttributeNameAll},
+			//lint:ignore SA1019 the emulator reads AttributeNames, not MessageSystemAttributeNames
+			AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameAll},
 		})
 		if err != nil {
 			t.Fatal(err)

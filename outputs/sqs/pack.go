@@ -58,7 +58,6 @@ type packer struct {
 
 	gz    *gzip.Writer
 	gzBuf bytes.Buffer
-	tmp   []byte
 }
 
 var gzipPool = sync.Pool{New: func() any {

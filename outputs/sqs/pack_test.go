@@ -306,8 +306,6 @@ func TestFIFOGroupsAndDedupIDs(t *testing.T) {
 
 	// Format event: the dedup id is the uuid; a static group overrides.
 	cfg = mustConfig(t, "queue_url", "http://h/1/q.fifo", "format", "event", "message_group_id", "all")
-	o, f, _ = prepare(t, cfg, chunk[:0:0], "t")
-	_ = o
 	chunk2, s2 := contractChunk(t, 3, 50, "a", "b")
 	o, f, _ = prepare(t, cfg, chunk2, "t")
 	for i, e := range entries(o, f.pk.msgs) {

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 )
@@ -18,7 +17,7 @@ var (
 
 // ModuleRoot returns the repository root (the directory holding go.mod).
 func ModuleRoot() (string, error) {
-	out, err := exec.Command(goTool(), "env", "GOMOD").Output()
+	out, err := exec.Command(GoTool(), "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
 	}
@@ -29,14 +28,15 @@ func ModuleRoot() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+// GoTool returns the go command: the one on PATH, else the toolchain's
+// usual place.
+func GoTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return "go"
+	return "/usr/local/go/bin/go"
 }
 
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // Build compiles the plugin package dir (relative to the module root, e.g.
 // "plugins/out_sqs") with -buildmode=c-shared into a temporary directory,
@@ -58,7 +58,7 @@ func Build(dir string) (string, error) {
 		}
 	}
 	out := filepath.Join(buildDir, filepath.Base(dir)+".so")
-	cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", out, "./"+filepath.ToSlash(dir))
+	cmd := exec.Command(GoTool(), "build", "-buildmode=c-shared", "-o", out, "./"+filepath.ToSlash(dir))
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if msg, err := cmd.CombinedOutput(); err != nil {

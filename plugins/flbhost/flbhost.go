@@ -536,9 +536,7 @@ func Logs() []string {
 	if b != nil {
 		s := C.GoStringN(b, C.int(n))
 		C.free(unsafe.Pointer(b))
-		for _, line := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
-			logLines = append(logLines, line)
-		}
+		logLines = append(logLines, strings.Split(strings.TrimSuffix(s, "\n"), "\n")...)
 	}
 	return append([]string(nil), logLines...)
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
 )
 
 // SQSAccountID is the account id in the emulator's queue URLs.
@@ -46,7 +47,7 @@ type SQSServer struct {
 // command that provides them.
 func SQS(t testing.TB, queues ...string) *SQSServer {
 	t.Helper()
-	root, err := sqsModuleRoot()
+	root, err := flbhost.ModuleRoot()
 	if err != nil {
 		t.Fatalf("testenv.SQS: %v", err)
 	}
@@ -149,40 +150,6 @@ func (s *SQSServer) stop() {
 		<-done
 	}
 }
-
-var (
-	sqsRootOnce sync.Once
-	sqsRootDir  string
-	sqsRootErr  error
-)
-
-// sqsModuleRoot returns the directory holding the Whirlpool go.mod.
-func sqsModuleRoot() (string, error) {
-	sqsRootOnce.Do(func() {
-		out, err := exec.Command(sqsGoTool(), "env", "GOMOD").Output()
-		if err != nil {
-			sqsRootErr = fmt.Errorf("go env GOMOD: %v", err)
-			return
-		}
-		mod := strings.TrimSpace(string(out))
-		if mod == "" || mod == os.DevNull {
-			sqsRootErr = fmt.Errorf("not inside the Whirlpool module")
-			return
-		}
-		sqsRootDir = filepath.Dir(mod)
-	})
-	return sqsRootDir, sqsRootErr
-}
-
-// sqsGoTool is the go command of the toolchain running the test.
-func sqsGoTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); sqsFileExists(p) {
-		return p
-	}
-	return "go"
-}
-
-func sqsFileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 type sqsLog struct {
 	mu sync.Mutex

@@ -25,8 +25,7 @@ func receiveAll(t *testing.T, c *sqs.Client, url string) []types.Message {
 			QueueUrl:              &url,
 			MaxNumberOfMessages:   10,
 			MessageAttributeNames: []string{"All"},
-			// The emulator reads the older AttributeNames only, not
-			// MessageSystemAttributeNames.
+			//lint:ignore SA1019 the emulator reads the older AttributeNames only, not MessageSystemAttributeNames
 			AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameAll},
 		})
 		if err != nil {

@@ -188,11 +188,10 @@ type Summary struct {
 }
 
 type tally struct {
-	mu      sync.Mutex
-	s       Summary
-	byKind  map[Kind]*counts
-	maxSeq  int64
-	sentAny bool
+	mu     sync.Mutex
+	s      Summary
+	byKind map[Kind]*counts
+	maxSeq int64
 }
 
 func newTally(o *options) *tally {
