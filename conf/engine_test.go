@@ -1,7 +1,6 @@
 package conf_test
 
 import (
-	"bytes"
 	"net"
 	"net/http"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -201,21 +199,15 @@ func freePort(t *testing.T) string {
 // The returned func reads its output so far.
 func startEngine(t *testing.T, env []string, args ...string) (output func() string) {
 	t.Helper()
-	var mu sync.Mutex
-	var out bytes.Buffer
-	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
+	out := &testenv.SyncBuffer{}
 	cmd := exec.Command(testenv.FluentBit(t), args...)
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, w, w
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting fluent-bit: %v", err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
+	return out.String
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // TestEventingListensWhereTold runs conf/demo/edge-stdout.conf in the real
 // engine: the eventing input binds exactly http_listen:http_port (Fluent Bit

@@ -1,11 +1,9 @@
 package fluentbit
 
 import (
-	"bytes"
 	"fmt"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -221,7 +219,7 @@ func goOutputWorkerPools(t *testing.T) int {
 	so := plugins(t, root)
 	cmd := exec.Command(bin, "-e", so["out_sqs"], "-i", "dummy", "-p", "rate=0", "-o", "sqs", "-m", "none",
 		"-p", "queue_url=http://127.0.0.1:9/1/q", "-p", "region=us-east-1", "-p", "workers=1")
-	var out syncBuf
+	var out testenv.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Env = processEnv(testenv.AWSTestEnv)
 	if err := cmd.Start(); err != nil {
@@ -236,13 +234,3 @@ func goOutputWorkerPools(t *testing.T) int {
 	time.Sleep(300 * time.Millisecond) // worker threads log as they start
 	return strings.Count(out.String(), "[output:sqs:sqs.0] worker #0 started")
 }
-
-// syncBuf is an output buffer a process writes while the test reads it.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-
-func (s *syncBuf) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -37,7 +37,6 @@ func GoTool() string {
 	return "/usr/local/go/bin/go"
 }
 
-
 // Build compiles the plugin package dir (relative to the module root, e.g.
 // "plugins/out_sqs") with -buildmode=c-shared into a temporary directory,
 // once per test process, and returns the .so path. Tests build their own
