@@ -251,3 +251,90 @@ func TestEngineConfigMap(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineCleanupBeforeChunkWhenThreaded settles, in the real engine, what
+// the host's threaded model rests on: a threaded input's cleanup (where a
+// Whirlpool input answers 200 or deletes from SQS) comes before its records
+// are in a chunk, and with `threaded off` after. The probe kills Fluent Bit
+// with SIGKILL inside its first acknowledgement; a second Fluent Bit on the
+// same storage.path then prints what the first one had written to disk.
+func TestEngineCleanupBeforeChunkWhenThreaded(t *testing.T) {
+	bin := testenv.FluentBit(t)
+	so, err := flbhost.Build("plugins/flbhost/testdata/probe_in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		threaded  string
+		recovered bool
+	}{
+		{"off", true},
+		{"on", false},
+	} {
+		storage := t.TempDir()
+		crash := fmt.Sprintf(`[SERVICE]
+    Flush 30
+    storage.path %s
+[INPUT]
+    Name probe_in
+    Tag t
+    id a
+    records 3
+    die_on_ack on
+    threaded %s
+    storage.type filesystem
+[OUTPUT]
+    Name null
+    Match t
+`, storage, tc.threaded)
+		out := runConfig(t, bin, crash, []string{"-e", so}, regexp.MustCompile(`NEVER`), 20*time.Second)
+		if !strings.Contains(out, "probe_in: acknowledged id=a seq=0..3, killing the process") {
+			t.Fatalf("threaded %s: the probe was not acknowledged before the process ended:\n%s", tc.threaded, out)
+		}
+		recover := fmt.Sprintf(`[SERVICE]
+    Flush 1
+    storage.path %s
+[OUTPUT]
+    Name stdout
+    Match *
+    Format json_lines
+`, storage)
+		out = runConfig(t, bin, recover, nil, regexp.MustCompile(`"seq":2`), 10*time.Second)
+		got := strings.Count(out, `"id":"a"`)
+		if tc.recovered && got != 3 {
+			t.Errorf("threaded %s: %d of the 3 acknowledged records were on disk after kill -9, want all:\n%s", tc.threaded, got, out)
+		}
+		if !tc.recovered && got != 0 {
+			t.Errorf("threaded %s: %d of the 3 acknowledged records were on disk after kill -9; the engine wrote the chunk before the cleanup, which the host's threaded model does not do:\n%s", tc.threaded, got, out)
+		}
+		t.Logf("threaded %s: %d of 3 acknowledged records survived kill -9", tc.threaded, got)
+	}
+}
+
+// runConfig runs Fluent Bit with conf (and extra arguments) until the
+// process exits, until matches its output, or limit passes; then it is
+// killed. It returns the output.
+func runConfig(t *testing.T, bin, conf string, extra []string, until *regexp.Regexp, limit time.Duration) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fluent-bit.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, append(extra, "-c", path)...)
+	out := &testenv.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting fluent-bit: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	defer func() { cmd.Process.Kill(); <-done }()
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline) && !until.MatchString(out.String()); {
+		select {
+		case <-done:
+			return out.String()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return out.String()
+}

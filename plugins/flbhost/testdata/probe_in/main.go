@@ -6,8 +6,11 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tinylib/msgp/msgp"
@@ -22,12 +25,14 @@ var properties = props.Set{
 	{Name: "id", Meaning: "instance id carried in every record"},
 	{Name: "records", Default: "1", Meaning: "records per collect"},
 	{Name: "probe", Meaning: "comma-separated keys whose values Init logs"},
+	{Name: "die_on_ack", Default: "off", Meaning: "on: the first acknowledgement kills the process (SIGKILL), as a crash right after a 200 or an SQS delete would"},
 }
 
 type probe struct {
-	env     plugin.Env
-	id      string
-	records int
+	env      plugin.Env
+	id       string
+	records  int
+	dieOnAck bool
 
 	mu    sync.Mutex
 	seq   int
@@ -36,7 +41,7 @@ type probe struct {
 
 func newProbe(env plugin.Env) (plugin.Input, error) {
 	r := properties.Read(env.Config)
-	p := &probe{env: env, id: r.Required("id"), records: r.Int("records", 0, 100000)}
+	p := &probe{env: env, id: r.Required("id"), records: r.Int("records", 0, 100000), dieOnAck: r.Bool("die_on_ack")}
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
@@ -70,6 +75,12 @@ func (p *probe) Collect(buf []byte) ([]byte, func()) {
 		acked := p.acked
 		p.mu.Unlock()
 		p.env.Log.Infof("acked id=%s seq=%d..%d total=%d thread=%s", p.id, first, last, acked, flb.ThreadName())
+		if p.dieOnAck {
+			// Straight to stderr: Fluent Bit's logger thread would not
+			// write the line above before the kill.
+			fmt.Fprintf(os.Stderr, "probe_in: acknowledged id=%s seq=%d..%d, killing the process\n", p.id, first, last)
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
 	}
 }
 
