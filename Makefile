@@ -42,7 +42,7 @@ scripts/sqs/node_modules/local-aws-sqs/package.json: scripts/sqs/package-lock.js
 	npm ci --prefix scripts/sqs --no-audit --no-fund --loglevel=error
 
 test: all vet staticcheck race scripts/sqs/node_modules/local-aws-sqs/package.json
-	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -p 4 -timeout 15m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
 fuzz:
