@@ -49,6 +49,8 @@ const (
 	DestinationNotFound       Code = "DESTINATION_NOT_FOUND"
 	DestinationSchemaMismatch Code = "DESTINATION_SCHEMA_MISMATCH"
 	LoadRejected              Code = "LOAD_REJECTED"
+	ModelMismatch             Code = "MODEL_MISMATCH"
+	NotVerified               Code = "NOT_VERIFIED"
 	// any
 	UndecodableMessage Code = "UNDECODABLE_MESSAGE"
 	InternalError      Code = "INTERNAL_ERROR"
@@ -84,6 +86,8 @@ var Codes = []struct {
 	{DestinationNotFound, StageLoad},
 	{DestinationSchemaMismatch, StageLoad},
 	{LoadRejected, StageLoad},
+	{ModelMismatch, StageLoad},
+	{NotVerified, StageLoad},
 	{UndecodableMessage, StageAny},
 	{InternalError, StageAny},
 }

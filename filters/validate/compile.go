@@ -144,9 +144,10 @@ type cdef struct {
 	labelMsgp          []byte
 	destsMsgp          []byte // msgpack array of "schema.table"
 	dests              []string
-	columns            []*cfield // every column (all fields but the expand field), in definition order
-	parent             []*cfield // columns read from the body
-	elem               []*cfield // columns read from the expanded element
+	columns            []*cfield          // every column (all fields but the expand field), in definition order
+	byName             map[string]*cfield // columns by name, for Allowed
+	parent             []*cfield          // columns read from the body
+	elem               []*cfield          // columns read from the expanded element
 	expand             *cfield
 	reject             bool
 	rootKeys           *trie
@@ -422,6 +423,10 @@ func compileDef(game, event string, d Definition, dw string, bad func(where, for
 	}
 	check(cd.parent)
 	check(cd.elem)
+	cd.byName = make(map[string]*cfield, len(cd.columns))
+	for _, cf := range cd.columns {
+		cd.byName[cf.name] = cf
+	}
 	cd.invalid = strings.Join(invalid, "; ")
 	return cd
 }

@@ -29,10 +29,15 @@
 //     {code, path, rule, expected, actual, message}, every error found (at
 //     most MaxErrors; actual is cut to MaxActual bytes).
 //
-// A record is never dropped. StatusOf tells an input record from a valid or
-// failure record, so a plugin does not validate twice. For a queue message
-// that cannot be decoded at all, the sqs input appends an
-// UNDECODABLE_MESSAGE failure with AppendUndecodable.
+// A record is never dropped. The keys of the valid and failure forms
+// (KeyDefinitionVersion, KeyDestinations, KeyColumns, ...) are never taken
+// from untrusted input: a reader of a queue keeps only the contract's keys
+// and validates every record, and builds its own failures for what it
+// cannot read (AppendDecodeFailure: UNDECODABLE_MESSAGE, or ENDPOINT_INVALID
+// for a record outside the contract), knowing which records it built; a
+// loader checks each valid record's destinations and columns against its
+// definition (Validator.Allowed) before any SQL. StatusOf tells the forms
+// apart by their keys, for records a process made itself.
 //
 // # Failure codes
 //
@@ -47,7 +52,7 @@
 //	PAYLOAD_EMPTY                ingest    the event body is empty or only white space
 //	PAYLOAD_NOT_OBJECT           ingest    the event body is JSON but not an object (an array, a string, ...)
 //	PAYLOAD_TOO_LARGE            ingest    the event body is larger than max_event_size; it is not parsed
-//	ENDPOINT_INVALID             ingest    the record is not in the record contract: uuid, fired_ts, game, version, event or body missing or not a string, an empty key part, or fired_ts not RFC 3339 (path names the key)
+//	ENDPOINT_INVALID             ingest    the record is not in the record contract: uuid, fired_ts, game, version, event or body missing or not a string, an empty key part, or fired_ts not RFC 3339 (path names the key); also raised by the sqs input for a message record that is not a JSON object of the contract (its text kept in body)
 //	UNKNOWN_GAME                 resolve   the game is not in the model
 //	UNKNOWN_EVENT                resolve   the game has no such event
 //	VERSION_UNMAPPED             resolve   no mapping of the game matches the game version
@@ -65,9 +70,11 @@
 //	EXPAND_NOT_ARRAY             expand    the expand field is present but not an array
 //	EXPAND_EMPTY                 expand    the expand field is an empty array (it would produce no record)
 //	EXPAND_LIMIT_EXCEEDED        expand    the expand field has more elements than expand_limit
-//	DESTINATION_NOT_FOUND        load      (raised by the redshift output) a destination table is missing or not writable
+//	DESTINATION_NOT_FOUND        load      (raised by the redshift output) a destination table is missing (auto_create off) or cannot be created
 //	DESTINATION_SCHEMA_MISMATCH  load      (raised by the redshift output) a destination table's columns do not fit the definition
-//	LOAD_REJECTED                load      (raised by the redshift output) the database rejected the row, or the load failed after its retries
+//	LOAD_REJECTED                load      (raised by the redshift output) the database rejected the row, or loading its table failed for a reason retrying cannot change
+//	MODEL_MISMATCH               load      (raised by the redshift output) a valid record names a definition, destination or column the data model does not have for its game and event, or a value its field's type does not allow: a forged record, never loaded
+//	NOT_VERIFIED                 load      (raised by the redshift output) a valid record reached an output without a data model (validate off), which cannot check it and so loads it nowhere
 //	UNDECODABLE_MESSAGE          any       (raised by the sqs input with AppendUndecodable) a queue message could not be decoded into records; body holds the message text
 //	INTERNAL_ERROR               any       an unexpected error (a bug) in the validator; the event is kept with it
 //

@@ -17,19 +17,32 @@ import (
 	"github.com/whirlpool-events/whirlpool/plugins/record"
 )
 
-// Keys of the records this package reads and writes.
+// Keys of the records this package reads and writes: those of the record
+// contract (named in package enrich) and those only validated records have.
 const (
-	keyUUID       = "uuid"
-	keyFiredTS    = "fired_ts"
-	keyGame       = "game"
-	keyVersion    = "version"
-	keyEvent      = "event"
-	keyBody       = "body"
-	keyDefinition = "definition_version"
-	keyExpand     = "expand_index"
-	keyDests      = "destinations"
-	keyColumns    = "columns"
-	keyErrors     = "errors"
+	keyUUID       = enrich.FieldUUID
+	keyFiredTS    = enrich.FieldFiredTS
+	keyGame       = enrich.FieldGame
+	keyVersion    = enrich.FieldVersion
+	keyEvent      = enrich.FieldEvent
+	keyBody       = enrich.FieldBody
+	keyDefinition = KeyDefinitionVersion
+	keyExpand     = KeyExpandIndex
+	keyDests      = KeyDestinations
+	keyColumns    = KeyColumns
+	keyErrors     = KeyErrors
+)
+
+// Keys of the validated-record form (see the package doc), beyond the
+// record contract's. They are never taken from untrusted input: a reader of
+// a queue keeps only the contract's keys, and a loader checks destinations
+// and columns against the model (Allowed).
+const (
+	KeyDefinitionVersion = "definition_version"
+	KeyExpandIndex       = "expand_index"
+	KeyDestinations      = "destinations"
+	KeyColumns           = "columns"
+	KeyErrors            = "errors"
 )
 
 // MaxErrors is the most errors one failure record lists; when an event has
@@ -815,8 +828,41 @@ func appendErrors(dst []byte, w *worker) []byte {
 // message was sent); uuid identifies the failure, and should be derived from
 // the message so that a redelivered message yields the same failure.
 func AppendUndecodable(dst []byte, t time.Time, uuid string, message []byte, reason string) []byte {
+	return AppendDecodeFailure(dst, DecodeFailure{Time: t, UUID: uuid, Text: message, Code: UndecodableMessage, Reason: reason})
+}
+
+// DecodeFailure is a failure that a reader of untrusted input (the sqs
+// input) builds itself, for text it cannot bring into the record contract.
+// Such a reader knows which records it built as failures; it never takes a
+// record's keys as a sign that the record is validated.
+type DecodeFailure struct {
+	Time time.Time // record time and fired_ts, e.g. the time the message was sent
+	// UUID identifies the failure; derive it from the input, so that a
+	// redelivery yields the same failure (the loader keeps it once).
+	UUID string
+	// Game, Version and Event are the event key when the text names one as
+	// strings, else nil.
+	Game, Version, Event []byte
+	Text                 []byte // kept untouched in body
+	Code                 Code   // UndecodableMessage, or EndpointInvalid for a record not in the contract
+	Path                 string // the contract key at fault, if one is
+	Reason               string
+}
+
+// AppendDecodeFailure appends the failure record of f.
+func AppendDecodeFailure(dst []byte, f DecodeFailure) []byte {
 	w := new(worker)
-	w.add(UndecodableMessage, "", "decode", "a message of Whirlpool records", string(capActual(message)), reason)
-	env := envelope{uuid: []byte(uuid), firedTS: []byte(enrich.FiredTS(t)), body: message, has: 1 | 2 | 32}
-	return appendFailure(dst, record.Record{Time: t}, &env, w, nil)
+	rule, expected := "decode", "a message of Whirlpool records"
+	if f.Code == EndpointInvalid {
+		rule, expected = "contract", "a JSON object of the record contract: uuid, fired_ts, game, version, event (strings) and body (an object)"
+	}
+	w.add(f.Code, f.Path, rule, expected, string(capActual(f.Text)), f.Reason)
+	env := envelope{uuid: []byte(f.UUID), firedTS: []byte(enrich.FiredTS(f.Time)), body: f.Text, has: 1 | 2 | 32}
+	for i, s := range [...][]byte{f.Game, f.Version, f.Event} {
+		if s != nil {
+			env.has |= 4 << i
+		}
+	}
+	env.game, env.version, env.event = f.Game, f.Version, f.Event
+	return appendFailure(dst, record.Record{Time: f.Time}, &env, w, nil)
 }

@@ -74,6 +74,12 @@ type Validator struct {
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
+
+	reloadMu     sync.Mutex // one read of the source at a time
+	lastRead     atomic.Int64
+	outage       bool   // reloadMu
+	lastRejected string // reloadMu
+	closed       bool   // reloadMu: the source is closed
 }
 
 // New builds a Validator from a plugin instance's properties (Properties)
@@ -148,6 +154,7 @@ func newValidator(src source, m *Model, o Options) (*Validator, error) {
 		v.opts.Log.Warnf("validate: %s", w)
 	}
 	v.snap.Store(s)
+	v.lastRead.Store(time.Now().UnixNano())
 	v.opts.Log.Infof("validate: model loaded from %s: %s", describe(src), s.summary)
 	if src != nil {
 		v.stop, v.done = make(chan struct{}), make(chan struct{})
@@ -172,71 +179,97 @@ func (v *Validator) Close() error {
 			<-v.done
 		}
 		if v.src != nil {
+			v.reloadMu.Lock()
+			v.closed = true
 			err = v.src.close()
+			v.reloadMu.Unlock()
 		}
 	})
 	return err
 }
 
-// reloadLoop re-reads the model every ReloadInterval. A source that cannot
-// be read (store down, file missing) keeps the current model and is
-// reported once per outage; a model that fails its checks is rejected with
-// its reason (once per distinct reason) and the current one stays.
+// reloadLoop re-reads the model every ReloadInterval.
 func (v *Validator) reloadLoop() {
 	defer close(v.done)
 	t := time.NewTicker(v.opts.ReloadInterval)
 	defer t.Stop()
-	var outage bool
-	var lastRejected string
 	for {
 		select {
 		case <-v.stop:
 			return
 		case <-t.C:
 		}
-		timeout := v.opts.ReloadInterval
-		if timeout < 5*time.Second {
-			timeout = 5 * time.Second
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		m, err := v.src.load(ctx)
-		cancel()
-		var unchanged errUnchanged
-		switch {
-		case errors.As(err, &unchanged):
-			continue
-		case err != nil && isTransient(err):
-			if !outage {
-				outage = true
-				v.opts.Log.Warnf("validate: cannot read the model from %s; keeping the current model until it is back: %v", v.src.describe(), err)
-			}
-			continue
-		}
-		if outage {
-			outage = false
-			v.opts.Log.Infof("validate: %s is readable again", v.src.describe())
-		}
-		var s *snapshot
-		if err == nil {
-			s, err = compile(m, v.opts)
-		}
-		if err != nil {
-			if msg := err.Error(); msg != lastRejected {
-				lastRejected = msg
-				v.opts.Log.Errorf("validate: new model from %s rejected, keeping the current one: %v", v.src.describe(), err)
-			}
-			continue
-		}
-		lastRejected = ""
-		if s.fingerprint == v.snap.Load().fingerprint {
-			continue
-		}
-		for _, w := range s.warnings {
-			v.opts.Log.Warnf("validate: %s", w)
-		}
-		v.snap.Store(s)
-		v.opts.Log.Infof("validate: model reloaded from %s: %s", v.src.describe(), s.summary)
+		v.reload()
 	}
+}
+
+// Refresh re-reads the model now, unless it was read less than minAge ago,
+// and reports whether the model changed. A loader calls it when a valid
+// record names a definition its model does not allow: the record may have
+// been validated elsewhere against a newer model. minAge bounds how often
+// records (forged ones included) can make it read the source.
+func (v *Validator) Refresh(minAge time.Duration) bool {
+	if v.src == nil || time.Since(time.Unix(0, v.lastRead.Load())) < minAge {
+		return false
+	}
+	before := v.snap.Load()
+	v.reload()
+	return v.snap.Load() != before
+}
+
+// reload reads the source once. A source that cannot be read (store down,
+// file missing) keeps the current model and is reported once per outage; a
+// model that fails its checks is rejected with its reason (once per
+// distinct reason) and the current one stays.
+func (v *Validator) reload() {
+	v.reloadMu.Lock()
+	defer v.reloadMu.Unlock()
+	if v.closed {
+		return
+	}
+	defer func() { v.lastRead.Store(time.Now().UnixNano()) }()
+	timeout := v.opts.ReloadInterval
+	if timeout < 5*time.Second {
+		timeout = 5 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	m, err := v.src.load(ctx)
+	cancel()
+	var unchanged errUnchanged
+	switch {
+	case errors.As(err, &unchanged):
+		return
+	case err != nil && isTransient(err):
+		if !v.outage {
+			v.outage = true
+			v.opts.Log.Warnf("validate: cannot read the model from %s; keeping the current model until it is back: %v", v.src.describe(), err)
+		}
+		return
+	}
+	if v.outage {
+		v.outage = false
+		v.opts.Log.Infof("validate: %s is readable again", v.src.describe())
+	}
+	var s *snapshot
+	if err == nil {
+		s, err = compile(m, v.opts)
+	}
+	if err != nil {
+		if msg := err.Error(); msg != v.lastRejected {
+			v.lastRejected = msg
+			v.opts.Log.Errorf("validate: new model from %s rejected, keeping the current one: %v", v.src.describe(), err)
+		}
+		return
+	}
+	v.lastRejected = ""
+	if s.fingerprint == v.snap.Load().fingerprint {
+		return
+	}
+	for _, w := range s.warnings {
+		v.opts.Log.Warnf("validate: %s", w)
+	}
+	v.snap.Store(s)
+	v.opts.Log.Infof("validate: model reloaded from %s: %s", v.src.describe(), s.summary)
 }
 
 // Column returns the model's field loaded into column of a destination
@@ -259,8 +292,11 @@ const (
 	Failure
 )
 
-// StatusOf tells whether a record body was already validated, and how, so
-// that a plugin never validates a record twice.
+// StatusOf tells, by its keys, whether a record body is in the valid or
+// failure form or in the input contract. It is for records this process
+// made (tests, tools): keys can be forged, so a reader of untrusted input
+// tracks which records it built itself instead, and a loader checks valid
+// records against the model (Allowed).
 func StatusOf(body record.Map) Status {
 	status := Unvalidated
 	body.Range(func(k []byte, _ record.Value) bool {

@@ -35,10 +35,10 @@ func BenchmarkDecodeMessage(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			var got int
-			buf, got, _ = dec.appendMessage(buf[:0], message{id: "m", body: body, format: formatNDJSON, sent: sent})
-			if got != n {
-				b.Fatal(got)
+			var got []piece
+			buf, got = dec.appendMessage(buf[:0], message{id: "m", body: body, format: formatNDJSON, sent: sent})
+			if len(got) != n || failures(got) != 0 {
+				b.Fatal(len(got))
 			}
 		}
 		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")

@@ -5,11 +5,8 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 	"time"
 
 	jsoniter "github.com/json-iterator/go"
@@ -47,36 +44,43 @@ type decoder struct {
 	maxDecoded int64
 	raw        []byte // decompressed body
 	gz         *gzip.Reader
+	pieces     []piece // of the last message
 }
 
 func newDecoder(maxDecoded int64) *decoder {
 	return &decoder{iter: jsoniter.NewIterator(jsoniter.ConfigCompatibleWithStandardLibrary), maxDecoded: maxDecoded}
 }
 
+// piece is one record appendMessage appended: where it ends, and whether
+// the decoder built it as a failure record. Only such records pass as
+// failures; nothing in a message makes a record count as validated.
+type piece struct {
+	end     int
+	failure bool
+}
+
 // appendMessage appends the records of m to dst; it never fails: what cannot
-// be decoded becomes failure records. It returns the number of records and
-// how many of them are failures.
-func (d *decoder) appendMessage(dst []byte, m message) ([]byte, int, int) {
+// be decoded becomes failure records. It returns one piece per record.
+func (d *decoder) appendMessage(dst []byte, m message) ([]byte, []piece) {
+	d.pieces = d.pieces[:0]
 	var body []byte
 	switch m.format {
 	case "", formatEvent:
-		body = []byte(m.body)
-		dst, ok := d.appendLine(dst, body, m, 0)
-		if !ok {
-			return dst, 1, 1
-		}
-		return dst, 1, 0
+		dst = d.appendLine(dst, []byte(m.body), m, 0)
+		return dst, d.pieces
 	case formatNDJSON:
 		body = []byte(m.body)
 	case formatGzipB64:
 		var err error
 		if body, err = d.gunzip(m.body); err != nil {
-			return appendFailure(dst, m, 0, []byte(m.body), err.Error()), 1, 1
+			dst = d.appendUndecodable(dst, m, 0, []byte(m.body), err.Error())
+			return dst, d.pieces
 		}
 	default:
-		return appendFailure(dst, m, 0, []byte(m.body), fmt.Sprintf("unknown %s %q", FormatAttribute, m.format)), 1, 1
+		dst = d.appendUndecodable(dst, m, 0, []byte(m.body), fmt.Sprintf("unknown %s %q", FormatAttribute, m.format))
+		return dst, d.pieces
 	}
-	n, failed := 0, 0
+	n := 0
 	for len(body) > 0 {
 		line := body
 		if i := bytes.IndexByte(body, '\n'); i >= 0 {
@@ -88,16 +92,24 @@ func (d *decoder) appendMessage(dst []byte, m message) ([]byte, int, int) {
 		if len(line) == 0 {
 			continue
 		}
-		var ok bool
-		if dst, ok = d.appendLine(dst, line, m, n); !ok {
-			failed++
-		}
+		dst = d.appendLine(dst, line, m, n)
 		n++
 	}
 	if n == 0 {
-		return appendFailure(dst, m, 0, []byte(m.body), "the message holds no record"), 1, 1
+		dst = d.appendUndecodable(dst, m, 0, []byte(m.body), "the message holds no record")
 	}
-	return dst, n, failed
+	return dst, d.pieces
+}
+
+// failures counts the failure records among pieces.
+func failures(pieces []piece) int {
+	n := 0
+	for _, p := range pieces {
+		if p.failure {
+			n++
+		}
+	}
+	return n
 }
 
 func (d *decoder) gunzip(b64 string) ([]byte, error) {
@@ -125,162 +137,133 @@ func (d *decoder) gunzip(b64 string) ([]byte, error) {
 	return d.raw, nil
 }
 
-// appendLine appends the record of one JSON object, or a failure record.
-func (d *decoder) appendLine(dst []byte, line []byte, m message, index int) ([]byte, bool) {
-	start := len(dst)
-	out, err := d.appendJSONRecord(dst, line, m.sent)
-	if err != nil {
-		return appendFailure(dst[:start], m, index, line, err.Error()), false
+// appendLine appends the contract record of one JSON object, or a failure
+// record.
+func (d *decoder) appendLine(dst []byte, line []byte, m message, index int) []byte {
+	if err := fastjson.ValidateBytes(line); err != nil {
+		return d.appendUndecodable(dst, m, index, line, fmt.Sprintf("not valid JSON: %v", err))
 	}
-	return out, true
+	if line[0] != '{' {
+		return d.appendUndecodable(dst, m, index, line, "not a JSON object")
+	}
+	env, err := d.readEnvelope(line)
+	if err != nil {
+		return d.appendUndecodable(dst, m, index, line, err.Error())
+	}
+	if env.problem != "" {
+		return d.appendFailure(dst, validate.DecodeFailure{Time: m.sent, UUID: failureUUID(m, index),
+			Game: env.game, Version: env.version, Event: env.event, Text: line, Code: validate.EndpointInvalid,
+			Path: env.path, Reason: fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, env.problem)})
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(env.firedTS))
+	if err != nil {
+		t = m.sent // the validator reports the bad fired_ts
+	}
+	dst = record.AppendRecord(dst, t, nil, nil)
+	dst = msgp.AppendMapHeader(dst, 6)
+	for _, kv := range [...]struct {
+		k string
+		v []byte
+	}{{enrich.FieldUUID, env.uuid}, {enrich.FieldFiredTS, env.firedTS}, {enrich.FieldGame, env.game},
+		{enrich.FieldVersion, env.version}, {enrich.FieldEvent, env.event}, {enrich.FieldBody, env.body}} {
+		dst = msgp.AppendString(dst, kv.k)
+		dst = msgp.AppendStringFromBytes(dst, kv.v)
+	}
+	d.pieces = append(d.pieces, piece{end: len(dst)})
+	return dst
 }
 
-// envelope holds the contract fields found in a JSON record.
+// envelope holds the contract fields of a JSON record, or why it is not
+// in the contract.
 type envelope struct {
 	uuid, firedTS, game, version, event []byte
 	body                                []byte // raw JSON object
-	others                              int
+	problem, path                       string // first reason it is not in the contract
 }
 
-func (e *envelope) isContract() bool {
-	return e.others == 0 && e.uuid != nil && e.firedTS != nil && e.game != nil && e.version != nil && e.event != nil && e.body != nil
-}
-
-func (d *decoder) appendJSONRecord(dst, line []byte, sent time.Time) ([]byte, error) {
-	if err := fastjson.ValidateBytes(line); err != nil {
-		return dst, fmt.Errorf("not valid JSON: %v", err)
-	}
-	if line[0] != '{' {
-		return dst, errors.New("not a JSON object")
-	}
-	var env envelope
+// readEnvelope takes the record contract's keys from a JSON object and
+// nothing else: any other key (columns, destinations, errors, ... of the
+// validated-record form, or anything) is dropped, so a message can never
+// say how its event is loaded.
+func (d *decoder) readEnvelope(line []byte) (*envelope, error) {
+	env := &envelope{}
+	seen := 0
 	it := d.iter.ResetBytes(line)
 	it.ReadObjectCB(func(it *jsoniter.Iterator, key string) bool {
 		var p *[]byte
+		bit := 0
 		switch key {
 		case enrich.FieldUUID:
-			p = &env.uuid
+			p, bit = &env.uuid, 1
 		case enrich.FieldFiredTS:
-			p = &env.firedTS
+			p, bit = &env.firedTS, 2
 		case enrich.FieldGame:
-			p = &env.game
+			p, bit = &env.game, 4
 		case enrich.FieldVersion:
-			p = &env.version
+			p, bit = &env.version, 8
 		case enrich.FieldEvent:
-			p = &env.event
+			p, bit = &env.event, 16
 		case enrich.FieldBody:
-			if it.WhatIsNext() == jsoniter.ObjectValue {
-				env.body = it.SkipAndReturnBytes()
-				return true
-			}
-		}
-		if p != nil && it.WhatIsNext() == jsoniter.StringValue && *p == nil {
-			*p = []byte(it.ReadString())
+			p, bit = &env.body, 32
+		default:
+			it.Skip()
 			return true
 		}
-		env.others++
-		it.Skip()
+		if seen&bit != 0 {
+			env.fail(key, fmt.Sprintf("key %q appears twice", key))
+			it.Skip()
+			return true
+		}
+		seen |= bit
+		switch {
+		case key == enrich.FieldBody && it.WhatIsNext() == jsoniter.ObjectValue:
+			*p = it.SkipAndReturnBytes()
+		case key == enrich.FieldBody:
+			env.fail(key, "body is not a JSON object")
+			it.Skip()
+		case it.WhatIsNext() == jsoniter.StringValue:
+			*p = []byte(it.ReadString())
+		default:
+			env.fail(key, fmt.Sprintf("key %q is not a string", key))
+			it.Skip()
+		}
 		return true
 	})
 	if it.Error != nil && it.Error != io.EOF {
-		return dst, it.Error
+		return nil, it.Error
 	}
-	if env.isContract() {
-		t, err := time.Parse(time.RFC3339Nano, string(env.firedTS))
-		if err != nil {
-			t = sent
+	for i, k := range [...]string{enrich.FieldUUID, enrich.FieldFiredTS, enrich.FieldGame, enrich.FieldVersion, enrich.FieldEvent, enrich.FieldBody} {
+		if seen&(1<<i) == 0 {
+			env.fail(k, fmt.Sprintf("key %q is missing", k))
 		}
-		dst = record.AppendRecord(dst, t, nil, nil)
-		dst = msgp.AppendMapHeader(dst, 6)
-		for _, kv := range [...]struct {
-			k string
-			v []byte
-		}{{enrich.FieldUUID, env.uuid}, {enrich.FieldFiredTS, env.firedTS}, {enrich.FieldGame, env.game},
-			{enrich.FieldVersion, env.version}, {enrich.FieldEvent, env.event}, {enrich.FieldBody, env.body}} {
-			dst = msgp.AppendString(dst, kv.k)
-			dst = msgp.AppendStringFromBytes(dst, kv.v)
-		}
-		return dst, nil
 	}
-	dst = record.AppendRecord(dst, sent, nil, nil)
-	return d.appendValue(dst, it.ResetBytes(line), 0)
+	return env, nil
 }
 
-const maxDepth = 1000
-
-// appendValue transcodes one JSON value to msgpack. Map and array sizes are
-// written as 32-bit headers and patched when the count is known.
-func (d *decoder) appendValue(dst []byte, it *jsoniter.Iterator, depth int) ([]byte, error) {
-	if depth > maxDepth {
-		return dst, errors.New("nested deeper than 1000 levels")
+func (e *envelope) fail(key, problem string) {
+	if e.problem == "" {
+		e.problem, e.path = "not a record of the record contract: "+problem, key
 	}
-	switch it.WhatIsNext() {
-	case jsoniter.ObjectValue:
-		at := len(dst)
-		dst = append(dst, 0xdf, 0, 0, 0, 0)
-		n := 0
-		var err error
-		it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-			dst = msgp.AppendString(dst, key)
-			dst, err = d.appendValue(dst, it, depth+1)
-			n++
-			return err == nil
-		})
-		if err != nil {
-			return dst, err
-		}
-		putUint32(dst[at+1:], n)
-	case jsoniter.ArrayValue:
-		at := len(dst)
-		dst = append(dst, 0xdd, 0, 0, 0, 0)
-		n := 0
-		var err error
-		it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-			dst, err = d.appendValue(dst, it, depth+1)
-			n++
-			return err == nil
-		})
-		if err != nil {
-			return dst, err
-		}
-		putUint32(dst[at+1:], n)
-	case jsoniter.StringValue:
-		dst = msgp.AppendString(dst, it.ReadString())
-	case jsoniter.NumberValue:
-		num := it.ReadNumber()
-		if i, err := strconv.ParseInt(string(num), 10, 64); err == nil {
-			dst = msgp.AppendInt64(dst, i)
-		} else if u, err := strconv.ParseUint(string(num), 10, 64); err == nil {
-			dst = msgp.AppendUint64(dst, u)
-		} else if f, err := strconv.ParseFloat(string(num), 64); err == nil && !math.IsInf(f, 0) {
-			dst = msgp.AppendFloat64(dst, f)
-		} else {
-			dst = msgp.AppendString(dst, string(num)) // out of float range: keep the digits
-		}
-	case jsoniter.BoolValue:
-		dst = msgp.AppendBool(dst, it.ReadBool())
-	case jsoniter.NilValue:
-		it.ReadNil()
-		dst = msgp.AppendNil(dst)
-	default:
-		return dst, errors.New("not valid JSON")
-	}
-	if it.Error != nil && it.Error != io.EOF {
-		return dst, it.Error
-	}
-	return dst, nil
 }
 
-func putUint32(b []byte, n int) {
-	b[0], b[1], b[2], b[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+// appendUndecodable appends the UNDECODABLE_MESSAGE failure record for text
+// (a message, or one line of one) that could not be decoded.
+func (d *decoder) appendUndecodable(dst []byte, m message, index int, text []byte, reason string) []byte {
+	return d.appendFailure(dst, validate.DecodeFailure{Time: m.sent, UUID: failureUUID(m, index), Text: text,
+		Code: validate.UndecodableMessage, Reason: fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, reason)})
 }
 
-// appendFailure appends the UNDECODABLE_MESSAGE failure record for text
-// (a message, or one line of one) that could not be decoded. Its uuid is
-// derived from the message id and the line, so a redelivered message yields
-// the same failure, which the loader's dedupe keeps once.
-func appendFailure(dst []byte, m message, index int, text []byte, reason string) []byte {
+// appendFailure appends a failure record the decoder built, marked as such.
+func (d *decoder) appendFailure(dst []byte, f validate.DecodeFailure) []byte {
+	dst = validate.AppendDecodeFailure(dst, f)
+	d.pieces = append(d.pieces, piece{end: len(dst), failure: true})
+	return dst
+}
+
+// failureUUID derives a failure's uuid from the message id and the line,
+// so a redelivered message yields the same failure, which the loader's
+// dedupe keeps once.
+func failureUUID(m message, index int) string {
 	seed := sha256.Sum256([]byte(m.id))
-	uuid := enrich.FormatUUID(enrich.DeterministicUUID(m.sent, seed, index))
-	return validate.AppendUndecodable(dst, m.sent, uuid, text, fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, reason))
+	return enrich.FormatUUID(enrich.DeterministicUUID(m.sent, seed, index))
 }

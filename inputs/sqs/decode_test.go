@@ -71,9 +71,9 @@ func TestDecodeFormats(t *testing.T) {
 			if tc.format == "ndjson.gz.b64" {
 				body = gzB64(t, contractLine+"\n"+second)
 			}
-			out, n, failed := newDecoder(1<<20).appendMessage(nil, message{id: "m1", body: body, format: tc.format, sent: sent})
-			if n != len(tc.uuids) || failed != 0 {
-				t.Fatalf("%d records, %d failed", n, failed)
+			out, pieces := newDecoder(1<<20).appendMessage(nil, message{id: "m1", body: body, format: tc.format, sent: sent})
+			if len(pieces) != len(tc.uuids) || failures(pieces) != 0 {
+				t.Fatalf("%d records, %d failed", len(pieces), failures(pieces))
 			}
 			recs := readRecords(t, out)
 			for i, r := range recs {
@@ -95,20 +95,72 @@ func TestDecodeFormats(t *testing.T) {
 	}
 }
 
-func TestDecodeGenericRecord(t *testing.T) {
-	body := `{"__tag":"app.log","n":42,"big":12345678901234567890,"f":1.5,"ok":true,"none":null,"arr":[1,"x",{"y":[]}],"s":"a\"b"}`
-	out, n, failed := newDecoder(1<<20).appendMessage(nil, message{id: "m", body: body, sent: sent})
-	if n != 1 || failed != 0 {
-		t.Fatalf("%d records, %d failed", n, failed)
+// A message record is reduced to the record contract: keys of the
+// validated-record form, or any other, are dropped and never reach Fluent
+// Bit; the rest is the contract record, to be validated like any other.
+func TestDecodeKeepsOnlyTheContract(t *testing.T) {
+	for _, extra := range []string{
+		`"columns":{"evil":"yes"},"destinations":["public.pwned"]`,
+		`"errors":[{"code":"PAYLOAD_NOT_JSON"}],"definition_version":"v9"`,
+		`"expand_index":7,"__tag":"app.log","loaded_at":"x"`,
+	} {
+		t.Run(extra, func(t *testing.T) {
+			line := strings.Replace(contractLine, `"uuid"`, extra+`,"uuid"`, 1)
+			out, pieces := newDecoder(1<<20).appendMessage(nil, message{id: "m", body: line, format: "event", sent: sent})
+			if len(pieces) != 1 || pieces[0].failure {
+				t.Fatalf("pieces %+v", pieces)
+			}
+			r := readRecords(t, out)[0]
+			got, _ := json.Marshal(r.fields)
+			want := `{"body":"{ \"level\" : 3, \"name\":\"caf\\u00e9\" }","event":"level_up","fired_ts":"2026-11-21T23:45:27.123Z","game":"g","uuid":"0190d6b4-7c2a-7c3e-8f00-000000000001","version":"1.4"}`
+			if string(got) != want {
+				t.Errorf("record %s\nwant   %s", got, want)
+			}
+		})
 	}
-	r := readRecords(t, out)[0]
-	if !r.time.Equal(sent) {
-		t.Errorf("time %v, want SentTimestamp", r.time)
-	}
-	got, _ := json.Marshal(r.fields)
-	want := `{"__tag":"app.log","arr":[1,"x",{"y":[]}],"big":12345678901234567890,"f":1.5,"n":42,"none":null,"ok":true,"s":"a\"b"}`
-	if string(got) != want {
-		t.Errorf("record %s\nwant   %s", got, want)
+}
+
+// A JSON object that is not in the record contract becomes an
+// ENDPOINT_INVALID failure the decoder builds (and marks as its own),
+// holding the raw text; never a silent drop, never a record passed on.
+func TestNotInTheContractBecomesFailure(t *testing.T) {
+	forgedFailure := `{"uuid":"0190d6b4-7c2a-7c3e-8f00-000000000001","fired_ts":"2026-11-21T23:45:27.123Z","game":"g","version":"1.4","event":"level_up",` +
+		`"body":"{\"x\":1}","definition_version":null,"errors":[{"code":"PAYLOAD_NOT_JSON","path":"","rule":"","expected":"","actual":"","message":"m"}]}`
+	for _, tc := range []struct {
+		name, line, path, reason string
+	}{
+		{"any JSON object", `{"__tag":"app.log","n":42}`, "uuid", `key "uuid" is missing`},
+		{"a forged failure record", forgedFailure, "body", "body is not a JSON object"},
+		{"a forged valid record without body", `{"uuid":"u","fired_ts":"2026-11-21T23:45:27.123Z","game":"g","version":"1","event":"e","destinations":["public.pwned"],"columns":{"evil":"yes"}}`, "body", `key "body" is missing`},
+		{"a key that is not a string", strings.Replace(contractLine, `"game":"g"`, `"game":7`, 1), "game", `key "game" is not a string`},
+		{"a key twice", strings.Replace(contractLine, `"game":"g"`, `"game":"g","game":"h"`, 1), "game", `key "game" appears twice`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, pieces := newDecoder(1<<20).appendMessage(nil, message{id: "msg-3", body: tc.line, format: "event", sent: sent})
+			if len(pieces) != 1 || !pieces[0].failure {
+				t.Fatalf("pieces %+v, want one failure", pieces)
+			}
+			r := readRecords(t, out)[0]
+			errs, _ := r.fields["errors"].([]any)
+			if len(errs) != 1 {
+				t.Fatalf("record %v", r.fields)
+			}
+			e := errs[0].(map[string]any)
+			if e["code"] != "ENDPOINT_INVALID" || e["path"] != tc.path || !strings.Contains(e["message"].(string), tc.reason) || !strings.Contains(e["message"].(string), "msg-3") {
+				t.Errorf("error %v", e)
+			}
+			if r.fields["body"] != tc.line {
+				t.Errorf("raw text %q, want the line", r.fields["body"])
+			}
+			if r.fields["uuid"] == "0190d6b4-7c2a-7c3e-8f00-000000000001" || r.fields["definition_version"] != nil {
+				t.Errorf("the failure took the message's uuid or definition_version: %v", r.fields)
+			}
+			for _, k := range []string{"columns", "destinations", "expand_index"} {
+				if _, ok := r.fields[k]; ok {
+					t.Errorf("failure has %s: %v", k, r.fields)
+				}
+			}
+		})
 	}
 }
 
@@ -127,9 +179,14 @@ func TestUndecodableBecomesFailure(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dec := newDecoder(1 << 20)
-			out, n, failed := dec.appendMessage(nil, message{id: "msg-7", body: tc.body, format: tc.format, sent: sent})
-			if n != tc.records || failed != tc.failed {
+			out, pieces := dec.appendMessage(nil, message{id: "msg-7", body: tc.body, format: tc.format, sent: sent})
+			if n, failed := len(pieces), failures(pieces); n != tc.records || failed != tc.failed {
 				t.Fatalf("%d records, %d failed; want %d, %d", n, failed, tc.records, tc.failed)
+			}
+			for i, p := range pieces { // the decoder marks exactly the failures it built
+				if _, isFailure := readRecords(t, out[:p.end])[i].fields["errors"]; isFailure != p.failure {
+					t.Errorf("record %d: marked failure %v", i, p.failure)
+				}
 			}
 			var fail *decoded
 			recs := readRecords(t, out)
@@ -154,7 +211,7 @@ func TestUndecodableBecomesFailure(t *testing.T) {
 				t.Errorf("failure uuid %v fired_ts %v", fail.fields["uuid"], fail.fields["fired_ts"])
 			}
 			// A redelivered message gives the same failure uuid (deduplicated downstream).
-			again, _, _ := newDecoder(1<<20).appendMessage(nil, message{id: "msg-7", body: tc.body, format: tc.format, sent: sent})
+			again, _ := newDecoder(1<<20).appendMessage(nil, message{id: "msg-7", body: tc.body, format: tc.format, sent: sent})
 			if !bytes.Equal(again, out) {
 				t.Error("decoding the same message twice gave different records")
 			}
@@ -164,8 +221,8 @@ func TestUndecodableBecomesFailure(t *testing.T) {
 
 func TestDecompressedSizeIsLimited(t *testing.T) {
 	big := strings.Repeat(contractLine+"\n", 100)
-	_, n, failed := newDecoder(1024).appendMessage(nil, message{id: "m", body: gzB64(t, big), format: "ndjson.gz.b64", sent: sent})
-	if n != 1 || failed != 1 {
+	_, pieces := newDecoder(1024).appendMessage(nil, message{id: "m", body: gzB64(t, big), format: "ndjson.gz.b64", sent: sent})
+	if n, failed := len(pieces), failures(pieces); n != 1 || failed != 1 {
 		t.Errorf("a message over max_message_bytes: %d records, %d failed", n, failed)
 	}
 }

@@ -8,19 +8,29 @@
 // the body is laid out: "event" (one JSON record), "ndjson" (one JSON record
 // per line) or "ndjson.gz.b64" (gzip of the ndjson, then base64). A message
 // without the attribute is read as one JSON record, as fluentd's sqs plugin
-// writes them (a "__tag" key, when present, is kept as a field).
+// writes them.
 //
-// A JSON record in the record contract of package enrich (string fields
-// uuid, fired_ts, game, version, event and an object body) becomes the same
-// contract record again, with body the exact bytes of the client's object
-// and the record time parsed from fired_ts. Any other JSON object becomes a
-// record with the same fields (numbers that are integers as integers, others
-// as floats) and the message's SentTimestamp as its time.
+// # The queue is untrusted
+//
+// Anyone who can write to the queue (or send through an edge's inputs) can
+// send any JSON. So a JSON record is reduced to the record contract of
+// package enrich: its string fields uuid, fired_ts, game, version and event
+// and its object body are kept (body as the exact bytes of the client's
+// object, the record time parsed from fired_ts), and every other key is
+// dropped: the keys of the validated-record form (definition_version,
+// expand_index, destinations, columns, errors) never come from a message.
+// A record that is not in the contract (a key missing, twice, or not a
+// string, a body that is not an object, any other JSON object) becomes an
+// ENDPOINT_INVALID failure record holding its raw text. With validate on,
+// every contract record is then validated; the only records passed on as
+// failures are those the decoder built itself, which it marks when it
+// builds them (piece), never by their keys.
 //
 // A message, or one line of one, that cannot be decoded becomes a failure
 // record (code UNDECODABLE_MESSAGE, the raw text kept as a JSON string in
 // body) and is deleted like any other: it is never dropped silently and never
-// left to loop.
+// left to loop. A failure's uuid is derived from the message id and the
+// line, so a redelivered message yields the same failure.
 //
 // # Acknowledgement
 //

@@ -134,3 +134,102 @@ func TestPluginValidatesAgainstTheModel(t *testing.T) {
 		}
 	}
 }
+
+// The security finding, through the sqs input: the queue is untrusted, so
+// every record of a message is reduced to the record contract and
+// validated, whatever keys of the validated-record form it brings; only
+// the decoder's own failures pass as failures. Each forged message below
+// becomes what its contract fields alone make it.
+func TestPluginTrustsNoMessage(t *testing.T) {
+	srv := testenv.SQS(t, "events")
+	root, err := flbhost.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testenv.LoadPlugin(t, "plugins/in_sqs")
+	in, err := p.NewInput(flbhost.Config{"queue_url": srv.QueueURL("events"), "endpoint": srv.Endpoint, "wait_time_seconds": "1",
+		"model_file": root + "/filters/validate/testdata/model.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Exit()
+	contract := func(uuid, extra, body string) string {
+		return `{"uuid":"` + uuid + `","fired_ts":"2026-11-21T23:45:27.123Z","game":"galaxy","version":"1.2","event":"level_up",` + extra + `"body":` + body + `}`
+	}
+	valid := `{"player":{"id":"p1"},"level":7}`
+	cases := []struct {
+		name, uuid, message string
+		want                []string // substrings of the record's JSON, in order
+		not                 []string
+	}{
+		{"forged destinations and columns", "u1", contract("u1", `"destinations":["public.pwned"],"columns":{"evil":"yes"},`, valid),
+			[]string{`"destinations":["events.level_up"],"columns":{"player_id":"p1"`}, []string{"pwned", "evil"}},
+		{"forged columns on an invalid event", "u2", contract("u2", `"columns":{"player_id":"p9","level":1},"destinations":["events.level_up"],`, `{"level":7}`),
+			[]string{`"code":"MANDATORY_FIELD_MISSING","path":"player.id"`}, []string{`"columns"`}},
+		{"forged definition_version and expand_index", "u3", contract("u3", `"definition_version":"v2","expand_index":5,`, valid),
+			[]string{`"definition_version":"v1","expand_index":-1,"destinations":["events.level_up"]`}, nil},
+		{"forged errors on a valid event", "u4", contract("u4", `"errors":[{"code":"UNKNOWN_GAME"}],`, valid),
+			[]string{`"definition_version":"v1"`, `"columns":{"player_id":"p1"`}, []string{`"errors"`, "UNKNOWN_GAME"}},
+		{"a forged failure record", "", `{"uuid":"u5","fired_ts":"2026-11-21T23:45:27.123Z","game":"galaxy","version":"1.2","event":"level_up","body":"{}","definition_version":null,"errors":[{"code":"PAYLOAD_NOT_JSON"}]}`,
+			[]string{`"game":"galaxy"`, `"code":"ENDPOINT_INVALID","path":"body"`}, []string{`"uuid":"u5"`, "PAYLOAD_NOT_JSON\"}"}},
+		{"a 200-byte player_id where the model says 64", "u6", contract("u6", "", `{"player":{"id":"`+strings.Repeat("p", 200)+`"},"level":7}`),
+			[]string{`"code":"FIELD_TOO_LONG","path":"player.id"`}, []string{`"columns"`}},
+		{"a JSON object outside the contract", "", `{"destinations":["public.pwned"],"columns":{"evil":"yes"}}`,
+			[]string{`"code":"ENDPOINT_INVALID","path":"uuid"`}, []string{`"columns":{`}},
+	}
+	for _, c := range cases {
+		_, err := srv.Client().SendMessage(context.Background(), &awssqs.SendMessageInput{QueueUrl: aws.String(srv.QueueURL("events")), MessageBody: aws.String(c.message),
+			MessageAttributes: map[string]types.MessageAttributeValue{"whirlpool.format": {DataType: aws.String("String"), StringValue: aws.String("event")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	in.Start()
+	got := map[string]string{} // by the raw message text, for failures, or uuid
+	for deadline := time.Now().Add(15 * time.Second); len(got) < len(cases) && time.Now().Before(deadline); {
+		in.WaitBytes(1, time.Second)
+		for _, a := range in.Drain() {
+			d := record.NewDecoder(a.Data)
+			var r record.Record
+			for d.Next(&r) {
+				j, _ := r.Body.AppendJSON(nil)
+				key := ""
+				if v, ok := r.Body.Get("uuid"); ok {
+					s, _ := v.Str()
+					key = string(s)
+				}
+				if v, ok := r.Body.Get("body"); ok {
+					if s, ok := v.Str(); ok && strings.HasPrefix(string(s), `{"`) && strings.Contains(string(j), "ENDPOINT_INVALID") {
+						key = string(s) // a decoder failure holds the message text
+					}
+				}
+				got[key] = string(j)
+			}
+		}
+	}
+	for _, c := range cases {
+		key := c.uuid
+		if key == "" {
+			key = c.message
+		}
+		rec, ok := got[key]
+		if !ok {
+			t.Errorf("%s: no record (got %d records)", c.name, len(got))
+			continue
+		}
+		at := 0
+		for _, w := range c.want {
+			i := strings.Index(rec[at:], w)
+			if i < 0 {
+				t.Errorf("%s: record %s\nlacks %s", c.name, rec, w)
+				break
+			}
+			at += i
+		}
+		for _, n := range c.not {
+			if strings.Contains(rec, n) { // a failure's raw text is an escaped JSON string: no match
+				t.Errorf("%s: record %s\nholds %s", c.name, rec, n)
+			}
+		}
+	}
+}

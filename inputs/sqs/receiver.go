@@ -124,7 +124,7 @@ func New(env plugin.Env) (plugin.Input, error) {
 	}{
 		{"sqs_in_messages_received_total", "SQS messages received.", func(s *Stats) int64 { return s.Received }},
 		{"sqs_in_records_total", "Records decoded from messages (failures included).", func(s *Stats) int64 { return s.Records }},
-		{"sqs_in_undecodable_total", "Records that became UNDECODABLE_MESSAGE failures.", func(s *Stats) int64 { return s.Failures }},
+		{"sqs_in_undecodable_total", "Records the input made failures itself: UNDECODABLE_MESSAGE, or ENDPOINT_INVALID for a record not in the contract.", func(s *Stats) int64 { return s.Failures }},
 		{"sqs_in_messages_deleted_total", "Messages deleted after Fluent Bit's cleanup.", func(s *Stats) int64 { return s.Deleted }},
 		{"sqs_in_delete_errors_total", "Messages whose delete failed (they reappear after the visibility timeout).", func(s *Stats) int64 { return s.DeleteErrors }},
 		{"sqs_in_visibility_extended_total", "Visibility timeout extensions of held messages.", func(s *Stats) int64 { return s.Extended }},
@@ -212,12 +212,14 @@ func (r *Receiver) poll() {
 			if ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
 				msg.sent = time.UnixMilli(ms).UTC()
 			}
-			records, n, failed := dec.appendMessage(nil, msg)
+			records, pieces := dec.appendMessage(nil, msg)
+			n, failed := len(pieces), failures(pieces)
 			if r.validator != nil {
-				records = r.validateAll(records)
+				records = r.validateAll(records, pieces)
 			}
 			if failed > 0 {
-				r.log.Warnf("message %s: %d of %d records could not be decoded; they become %s failures", msg.id, failed, n, UndecodableMessage)
+				r.log.Warnf("message %s: %d of %d records could not be decoded or are not in the record contract; they become %s or %s failures",
+					msg.id, failed, n, UndecodableMessage, validate.EndpointInvalid)
 			}
 			r.stats.add(func(s *Stats) { s.Received++; s.Records += int64(n); s.Failures += int64(failed) })
 			batch = append(batch, &held{id: msg.id, receipt: aws.ToString(m.ReceiptHandle), records: records, since: started})
@@ -230,22 +232,26 @@ func (r *Receiver) poll() {
 	}
 }
 
-// validateAll validates every record that is not validated yet (the
-// decoder's UNDECODABLE_MESSAGE failures already are).
-func (r *Receiver) validateAll(records []byte) []byte {
+// validateAll validates every record of a message but the failure records
+// the decoder built (pieces says which): a message never decides that a
+// record of its own is validated.
+func (r *Receiver) validateAll(records []byte, pieces []piece) []byte {
 	out := make([]byte, 0, len(records)+len(records)/2)
-	d := record.NewDecoder(records)
+	start := 0
 	var rec record.Record
-	for d.Next(&rec) {
-		if validate.StatusOf(rec.Body) != validate.Unvalidated {
-			out = record.AppendRecord(out, rec.Time, rec.Meta, rec.Body)
+	for _, p := range pieces {
+		one := records[start:p.end]
+		start = p.end
+		if p.failure {
+			out = append(out, one...)
+			continue
+		}
+		d := record.NewDecoder(one)
+		if !d.Next(&rec) { // cannot happen: the decoder wrote this record
+			r.log.Errorf("validating a received record: %v", d.Err())
 			continue
 		}
 		out = r.validator.AppendValidated(out, rec)
-	}
-	if err := d.Err(); err != nil { // cannot happen: the decoder wrote these records
-		r.log.Errorf("validating received records: %v", err)
-		return records
 	}
 	return out
 }

@@ -164,7 +164,7 @@ var flbgoBaseline func(b *testing.B, chunk, dst []byte) []byte
 // planning needs no database.
 func cpuOutput(b *testing.B, method string) *Output {
 	cfg := &config{dialect: Postgres, method: method, dedupe: true, failures: tableName{"failures", "events"}}
-	o := &Output{cfg: cfg, env: plugin.Env{Log: &testenv.Log{}}, dests: map[string]*dest{}, meta: metaCache{}}
+	o := &Output{cfg: cfg, env: plugin.Env{Log: &testenv.Log{}}, dests: map[string]*dest{}, meta: metaCache{}, validator: testModel(b)}
 	m := &tableMeta{exists: true, cols: map[string]*colMeta{}}
 	for _, c := range append(append([]string{}, metaCols...), "player_id", "session_id", "map", "mode", "score", "kills",
 		"deaths", "accuracy", "duration_s", "won", "platform", "loadout") {

@@ -18,16 +18,29 @@
 // definition_version, expand_index, destinations, columns) becomes one row
 // in each destination ("schema.table"): its columns plus the metadata
 // columns. A failure record (errors, body) becomes one failures row. Any
-// other record becomes an INTERNAL_ERROR failure ("record was not
-// validated") unless a Validator is given (WithValidator). Identifiers
-// must match [A-Za-z_][A-Za-z0-9_$]{0,126} per part, are folded to lower
-// case (as Redshift does) and are always quoted; anything else becomes a
-// failure row, never SQL. A valid record that cannot be loaded somewhere
-// (bad or missing destination: DESTINATION_NOT_FOUND; a column the table
-// lacks, with auto_create off: DESTINATION_SCHEMA_MISMATCH; a row the
-// database refuses: LOAD_REJECTED) also becomes one failures row holding
-// all its errors, while its other destinations load. A nil value for a
-// column the table lacks is just NULL.
+// other record is validated when a Validator is given (WithValidator),
+// else it becomes an INTERNAL_ERROR failure ("record was not validated").
+//
+// Valid records are not trusted: any input can send one. Before any SQL,
+// each is checked against the data model (Validator.Allowed): its game,
+// event and definition_version must name a usable definition, every
+// destination must be one of that definition's (exactly as the model
+// writes it) and every column one of its fields, with a value of the
+// field's type within max_length and min/max. A record that fails is a
+// MODEL_MISMATCH failure row holding the whole record and is loaded
+// nowhere (the model is re-read first, at most once a second, in case it
+// lags the validator upstream). Without a Validator (validate off) no
+// valid record can be checked: each is a NOT_VERIFIED failure row.
+//
+// Identifiers are the model's (^[a-z_][a-z0-9_]{0,126}$, no reserved
+// words), checked again here ([A-Za-z_][A-Za-z0-9_$]{0,126} per part) and
+// always quoted. A valid record that cannot be loaded somewhere (missing
+// table with auto_create off, or a table that cannot be created:
+// DESTINATION_NOT_FOUND; a column the table lacks, which auto_create may
+// not add: DESTINATION_SCHEMA_MISMATCH; a row the database refuses, or a
+// table it cannot load: LOAD_REJECTED) also becomes one failures row
+// holding all its errors, while its other destinations load. A nil value
+// for a column the table lacks is just NULL.
 //
 // # Tables
 //
@@ -38,10 +51,16 @@
 //
 // (Redshift/PostgreSQL types as auto_create makes them; timestamps are UTC
 // without zone; loaded_at is the batch's time, the same for every row of one
-// transaction). auto_create adds SORTKEY (fired_ts) on Redshift and an
-// index on (uuid, expand_index) on PostgreSQL, and infers data column types
-// from the msgpack values (str VARCHAR(65535)/text, int BIGINT, float
-// DOUBLE PRECISION, bool BOOLEAN) unless TableSchemas gives them.
+// transaction). auto_create creates only the tables valid records name,
+// which the model allows (and the failures table); it adds SORTKEY
+// (fired_ts) on Redshift and an index on (uuid, expand_index) on
+// PostgreSQL, takes data column types from TableSchemas (the model) or
+// infers them from the msgpack values (str VARCHAR(65535)/text, int
+// BIGINT, float DOUBLE PRECISION, bool BOOLEAN), and marks each table it
+// makes with COMMENT ON TABLE ... IS 'whirlpool auto_create' (kept in
+// pg_description on both databases). It adds columns (ALTER TABLE ... ADD
+// COLUMN) only to tables with that comment: a table someone else made is
+// never altered.
 //
 // The failures table (failures_table, default failures.events):
 //
@@ -111,10 +130,20 @@
 // stops at the first bad row (MAXERROR 0), so each attempt isolates one.
 // A failure row the failures table refuses is stored without its raw
 // event; refused again, it is dropped with an error log
-// (Stats.FailuresDropped). Anything else (connection refused or lost,
-// serialization failures 40001/40P01, S3 errors, timeouts, a missing
-// failures table) fails the whole batch: every flush in it answers Retry,
-// logged once per outage and again when loading resumes.
+// (Stats.FailuresDropped).
+//
+// Errors of one event table never fail the batch: when a table's
+// description, CREATE, ALTER or load fails with an error retrying cannot
+// change (any SQLSTATE but the classes below: no privilege, a view, a
+// schema that cannot be made, ...), every row bound to that table becomes
+// a failure row (DESTINATION_NOT_FOUND for its DDL, DESTINATION_SCHEMA_MISMATCH
+// for an added column, LOAD_REJECTED for its load) and the batch is loaded
+// again without it, so a bad table cannot stall the pipeline under
+// Retry_Limit no_limits. Transient errors (anything that is not the
+// database's answer: connection refused or lost, timeouts, S3 errors; and
+// SQLSTATE classes 08, 40 serialization and deadlock, 53, 57, 58, XX) and
+// any error of the failures table fail the whole batch: every flush in it
+// answers Retry, logged once per outage and again when loading resumes.
 //
 // # Group commit
 //

@@ -29,6 +29,25 @@ func isDataError(err error) bool {
 	return strings.HasPrefix(st, "22") || strings.HasPrefix(st, "23")
 }
 
+// isTransient reports whether err may go away on its own, so the batch is
+// retried: anything that is not the database's answer (connection refused
+// or lost, timeouts, S3), and the SQLSTATE classes 08 (connection), 40
+// (serialization failure, deadlock), 53 (insufficient resources), 57
+// (operator intervention: cancel, shutdown), 58 (system error) and XX
+// (internal error). Any other database error is the answer for that
+// statement: retrying cannot change it.
+func isTransient(err error) bool {
+	var pe *pq.Error
+	if !errors.As(err, &pe) {
+		return true
+	}
+	switch pe.Code.Class() {
+	case "08", "40", "53", "57", "58", "XX":
+		return true
+	}
+	return false
+}
+
 // isCopyLoadError reports Redshift's COPY failure that names
 // stl_load_errors ("Load into table ... failed. Check 'stl_load_errors'").
 func isCopyLoadError(err error) bool {

@@ -4,12 +4,14 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/tinylib/msgp/msgp"
 
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
@@ -193,9 +195,13 @@ func count(t testing.TB, db *sql.DB, q string) int {
 
 // ---- the pure-Go output ----
 
+// newOutput builds the pure-Go output with the tests' data model
+// (testdata/model.yaml), as the plugin runs it with validate on; pass
+// WithValidator(nil) for an output without a model.
 func newOutput(t testing.TB, cfg testenv.Config, opts ...Option) (*Output, *testenv.Log) {
 	t.Helper()
 	log := &testenv.Log{}
+	opts = append([]Option{WithValidator(testModel(t))}, opts...)
 	o, err := New(plugin.Env{Config: cfg, Log: log, Name: "redshift.0"}, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -206,14 +212,17 @@ func newOutput(t testing.TB, cfg testenv.Config, opts ...Option) (*Output, *test
 
 // ---- the plugin in the test host ----
 
-// startPlugin loads the built plugin into the test host. The loader tests
-// hand it records in the validated-record contract (and a few that are not,
-// to see them become INTERNAL_ERROR rows), so validation is off unless cfg
-// turns it on.
+// startPlugin loads the built plugin into the test host, with the tests'
+// data model (testdata/model.yaml) unless cfg says otherwise: the loader
+// tests hand it records in the validated-record contract, which it checks
+// against the model.
 func startPlugin(t *testing.T, cfg flbhost.Config) *flbhost.OutputInstance {
 	t.Helper()
 	if _, ok := cfg["validate"]; !ok {
-		cfg["validate"] = "off"
+		cfg["validate"] = "on"
+	}
+	if _, ok := cfg["model_file"]; !ok && cfg["validate"] == "on" && cfg["model_dsn"] == "" {
+		cfg["model_file"] = testModelFile(t)
 	}
 	p := testenv.LoadPlugin(t, "plugins/out_redshift")
 	out, err := p.NewOutput(cfg)
@@ -229,3 +238,28 @@ func pgConfig(dsn, method string) flbhost.Config {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+// testModelFile is the tests' data model: game space, version 1.2, the
+// events and destinations the tests use.
+func testModelFile(t testing.TB) string {
+	t.Helper()
+	root, err := flbhost.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(root, "outputs/redshift/testdata/model.yaml")
+}
+
+// testModel is a validator over testModelFile.
+func testModel(t testing.TB) *validate.Validator {
+	t.Helper()
+	m, err := validate.LoadFile(testModelFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := validate.NewWithModel(m, validate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

@@ -50,6 +50,7 @@ type batch struct {
 	tables    []*tableLoad // event tables, sorted by name
 	failures  *tableLoad
 	rejected  map[rejectKey]string // rows the database refused, with its message
+	broken    map[string]loadErr   // event tables (key) whose DDL or load failed for good: their rows become failures
 	dropped   map[*rec]string      // failure rows refused even in their minimal form
 	flushes   int
 	failCodes map[string]int
@@ -66,7 +67,8 @@ const tsLayout = "2006-01-02 15:04:05.999999"
 // committed; an error means nothing of the batch was committed and every
 // flush must be retried.
 func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
-	b := &batch{id: uuid.Must(uuid.NewV7()).String(), rejected: map[rejectKey]string{}, dropped: map[*rec]string{}, flushes: len(units)}
+	b := &batch{id: uuid.Must(uuid.NewV7()).String(), rejected: map[rejectKey]string{}, broken: map[string]loadErr{},
+		dropped: map[*rec]string{}, flushes: len(units)}
 	for _, u := range units {
 		b.recs = append(b.recs, u.recs...)
 	}
@@ -80,6 +82,9 @@ func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
 
 	refreshed := map[string]bool{}
 	for attempt := 0; ; attempt++ {
+		if attempt > len(b.recs)+len(b.broken)+4 {
+			return errors.New("the batch did not settle after as many attempts as it has records")
+		}
 		if err := o.plan(ctx, s, b); err != nil {
 			return err
 		}
@@ -104,7 +109,13 @@ func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
 			continue
 		}
 		if !(isDataError(te.err) || (o.cfg.method == methodCopy && isCopyLoadError(te.err))) {
-			return err
+			if te.t.failures || isTransient(te.err) {
+				return err
+			}
+			// One table's load failed for good (no privilege, a table that
+			// is not one, ...): its rows become failures, the rest loads.
+			o.tableFailed(b, te.t, loadErr{code: CodeLoadRejected, rule: "load", message: "loading the table failed: " + errorMessage(te.err)})
+			continue
 		}
 		n, ierr := o.isolate(ctx, s, b, te)
 		if ierr != nil {
@@ -113,10 +124,36 @@ func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
 		if n == 0 {
 			return fmt.Errorf("%w (the rows at fault could not be isolated)", err)
 		}
-		if attempt > len(b.recs)+2 {
-			return err
-		}
 	}
+}
+
+// tableFailed makes e, an error that keeps one event table from loading
+// whatever its rows hold (its DDL or its load failed, and not for a
+// transient reason), a failure of every row bound to it in this batch, so
+// the other tables' rows commit instead of the batch being retried forever.
+func (o *Output) tableFailed(b *batch, tl *tableLoad, e loadErr) {
+	key := tl.name.String()
+	e.path, e.actual = key, key
+	if e.expected == "" {
+		e.expected = "a table the output can load"
+	}
+	b.broken[key] = e
+	delete(o.meta, key) // describe it again next time
+	for _, r := range tl.recs {
+		r.errs = append(r.errs, e)
+	}
+	o.env.Log.Warnf("%d row(s) for %s went to %s as %s: %s", len(tl.recs), tl.name, o.cfg.failures, e.code, e.message)
+}
+
+// planErr is what planTable does with an error of one table's DDL or
+// description: a transient one is returned (the batch is retried), any
+// other fails that table only.
+func (o *Output) planErr(b *batch, tl *tableLoad, code string, err error) (bool, error) {
+	if isTransient(err) {
+		return false, err
+	}
+	o.tableFailed(b, tl, loadErr{code: code, rule: "ddl", message: errorMessage(err)})
+	return false, nil
 }
 
 // tableErr is an error while loading one table.
@@ -141,6 +178,10 @@ func (o *Output) plan(ctx context.Context, s Session, b *batch) error {
 		for _, d := range r.dests {
 			if msg, ok := b.rejected[rejectKey{r, d.key}]; ok {
 				r.errs = append(r.errs, loadErr{code: CodeLoadRejected, path: d.key, rule: "load", message: msg})
+				continue
+			}
+			if e, ok := b.broken[d.key]; ok {
+				r.errs = append(r.errs, e)
 				continue
 			}
 			tl := byDest[d]
@@ -170,12 +211,12 @@ func (o *Output) plan(ctx context.Context, s Session, b *batch) error {
 func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLoad) (bool, error) {
 	m, err := o.describe(ctx, s, tl.name, false)
 	if err != nil {
-		return false, err
+		return o.planErr(b, tl, CodeDestinationNotFound, err)
 	}
 	if !m.exists && o.cfg.autoCreate {
 		cols, types := o.newTableColumns(tl)
 		if m, err = o.createTable(ctx, s, tl.name, cols, types, false); err != nil {
-			return false, err
+			return o.planErr(b, tl, CodeDestinationNotFound, err)
 		}
 	}
 	if !m.exists {
@@ -188,11 +229,11 @@ func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLo
 	}
 	tl.meta = m
 
-	if o.cfg.autoCreate {
+	if o.cfg.autoCreate && m.owned {
 		for _, c := range metaCols {
 			if !m.has(c) {
 				if err := o.addColumn(ctx, s, tl.name, m, c, o.cfg.dialect.ddlType(c)); err != nil {
-					return false, err
+					return o.planErr(b, tl, CodeSchemaMismatch, err)
 				}
 			}
 		}
@@ -252,14 +293,14 @@ func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLo
 		// again (another loader may have added them), then add them with
 		// auto_create, and check every row again.
 		if m, err = o.describe(ctx, s, tl.name, true); err != nil {
-			return false, err
+			return o.planErr(b, tl, CodeDestinationNotFound, err)
 		}
 		tl.meta = m
-		if o.cfg.autoCreate {
+		if o.cfg.autoCreate && m.owned {
 			tl.recs = all
 			for _, mc := range o.missingColumns(tl) {
 				if err := o.addColumn(ctx, s, tl.name, m, mc.name, mc.typ); err != nil {
-					return false, err
+					return o.planErr(b, tl, CodeSchemaMismatch, err)
 				}
 			}
 		}
@@ -431,7 +472,7 @@ func (o *Output) planFailures(ctx context.Context, s Session, b *batch) error {
 	if !m.exists {
 		return fmt.Errorf("the failures table %s does not exist: create it (see the package documentation) or set auto_create on", tl.name)
 	}
-	if o.cfg.autoCreate {
+	if o.cfg.autoCreate && m.owned {
 		for _, c := range failureCols {
 			if !m.has(c) {
 				if err := o.addColumn(ctx, s, tl.name, m, c, o.cfg.dialect.ddlType(c)); err != nil {

@@ -34,8 +34,16 @@ type colMeta struct {
 // tableMeta is a cached description of one table.
 type tableMeta struct {
 	exists bool
-	cols   map[string]*colMeta
+	// owned: auto_create made the table (it carries ownedComment), so
+	// auto_create may add columns to it; it never alters other tables.
+	owned bool
+	cols  map[string]*colMeta
 }
+
+// ownedComment marks the tables auto_create made (COMMENT ON TABLE, which
+// Redshift and PostgreSQL both keep in pg_description). An operator may set
+// it on a table of their own to let auto_create add columns to it.
+const ownedComment = "whirlpool auto_create"
 
 func (m *tableMeta) has(col string) bool { _, ok := m.cols[col]; return ok }
 
@@ -152,12 +160,26 @@ func (o *Output) describe(ctx context.Context, s Session, t tableName, refresh b
 		}
 		m.cols[r[0]] = c
 	}
+	if m.exists && o.cfg.autoCreate {
+		// Only auto_create needs to know, to alter only its own tables.
+		q := "SELECT d.description FROM pg_catalog.pg_description d JOIN pg_catalog.pg_class c ON c.oid = d.objoid" +
+			" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE d.objsubid = 0 AND n.nspname = " +
+			quoteLiteral(t.schema, o.cfg.dialect) + " AND c.relname = " + quoteLiteral(t.table, o.cfg.dialect)
+		rows, err := s.Query(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("reading the comment of %s: %w", t, err)
+		}
+		m.owned = len(rows) > 0 && len(rows[0]) > 0 && rows[0][0] == ownedComment
+	}
 	o.meta[key] = m
 	return m, nil
 }
 
 // createTable runs CREATE SCHEMA / CREATE TABLE IF NOT EXISTS, outside the
-// load transaction, and caches what it created.
+// load transaction, marks the table as auto_create's (ownedComment) and
+// caches what it created. It is only called for tables the data model
+// names (every destination of a valid record was checked against it) and
+// for the failures table.
 func (o *Output) createTable(ctx context.Context, s Session, t tableName, cols []string, types []string, failures bool) (*tableMeta, error) {
 	d := o.cfg.dialect
 	if _, err := s.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(t.schema)); err != nil {
@@ -181,6 +203,9 @@ func (o *Output) createTable(ctx context.Context, s Session, t tableName, cols [
 	}
 	if _, err := s.Exec(ctx, b.String()); err != nil {
 		return nil, fmt.Errorf("creating table %s: %w", t, err)
+	}
+	if _, err := s.Exec(ctx, "COMMENT ON TABLE "+t.quoted()+" IS "+quoteLiteral(ownedComment, d)); err != nil {
+		return nil, fmt.Errorf("marking table %s as made by auto_create: %w", t, err)
 	}
 	if d == Postgres {
 		// dedupe joins on (uuid, expand_index); Redshift has no indexes
@@ -208,11 +233,13 @@ func (o *Output) createTable(ctx context.Context, s Session, t tableName, cols [
 			m.cols[c] = ddlColumn(c, types[i])
 		}
 	}
+	m.owned = true
 	return m, nil
 }
 
-// addColumn runs ALTER TABLE ADD COLUMN outside the load transaction; a
-// column another loader added meanwhile is not an error.
+// addColumn runs ALTER TABLE ADD COLUMN outside the load transaction, on a
+// table auto_create made (the callers check tableMeta.owned); a column
+// another loader added meanwhile is not an error.
 func (o *Output) addColumn(ctx context.Context, s Session, t tableName, m *tableMeta, col, typ string) error {
 	_, err := s.Exec(ctx, "ALTER TABLE "+t.quoted()+" ADD COLUMN "+quoteIdent(col)+" "+typ)
 	if err != nil && sqlState(err) != "42701" { // duplicate_column

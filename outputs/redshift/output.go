@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
 )
@@ -19,19 +20,24 @@ var Plugin = plugin.OutputPlugin{
 	New:         newPlugin,
 }
 
-// Validator validates records that did not go through filters/validate
-// upstream: it appends the validated records (whole records whose bodies
-// are in the valid or failure form of the validated-record contract;
-// several for an expanded event) to dst.
+// Validator is the data model the output works with (*validate.Validator).
+// It validates records that did not go through filters/validate upstream
+// (AppendValidated appends whole records in the valid or failure form;
+// several for an expanded event), and says what a valid record may carry
+// (Allowed), re-reading the model when a record names what it lacks
+// (Refresh).
 type Validator interface {
 	AppendValidated(dst []byte, rec record.Record) []byte
+	Allowed(game, event, label []byte) (validate.Allowed, bool)
+	Refresh(minAge time.Duration) bool
 }
 
 // Option configures New beyond the properties.
 type Option func(*Output) error
 
-// WithValidator validates records that are not validated yet; without it
-// they become INTERNAL_ERROR failure rows.
+// WithValidator validates records that are not validated yet and checks
+// valid records against the model. Without it no record is trusted: valid
+// records become NOT_VERIFIED failure rows, others INTERNAL_ERROR rows.
 func WithValidator(v Validator) Option {
 	return func(o *Output) error { o.validator = v; return nil }
 }

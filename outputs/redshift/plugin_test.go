@@ -32,16 +32,16 @@ func createFixtures(t *testing.T, dsn string) {
 func mixedChunk() []byte {
 	tricky := "shield\twith tab\nnewline 'quote' back\\slash \\N é"
 	return chunkOf(
-		validRec{uuid: "u1", expand: -1, event: "buy", dests: []string{"game.purchase", "Game.Ledger"},
+		validRec{uuid: "u1", expand: -1, event: "buy", dests: []string{"game.purchase", "game.ledger"},
 			columns: []col{{"item", "sword"}, {"amount", 3}, {"price", 9.5}, {"gift", true}}}.body(),
 		validRec{uuid: "u2", expand: 0, event: "buy", dests: []string{"game.purchase"},
 			columns: []col{{"item", tricky}, {"amount", -1}, {"price", nil}, {"gift", false}}}.body(),
 		validRec{uuid: "u2", expand: 1, event: "buy", dests: []string{"game.purchase"},
-			columns: []col{{"Item", "x"}, {"amount", 5}}}.body(),
+			columns: []col{{"item", "x"}, {"amount", 5}}}.body(),
 		validRec{uuid: "u3", expand: -1, event: "buy", dests: []string{"game.missing"},
 			columns: []col{{"item", "ghost"}}}.body(),
 		validRec{uuid: "u4", expand: -1, event: "buy", dests: []string{"game.purchase"},
-			columns: []col{{"item", "hat"}, {"color", "red"}}}.body(),
+			columns: []col{{"item", "hat"}, {"note", "red"}}}.body(),
 		failureBody("u5", `{"score":"high"}`, []map[string]string{
 			{"code": "FIELD_TYPE_MISMATCH", "path": "$.score", "rule": "type", "expected": "integer", "actual": "string", "message": "score must be an integer"},
 			{"code": "MANDATORY_FIELD_MISSING", "path": "$.level", "rule": "required", "expected": "present", "actual": "missing", "message": "level is required"},
@@ -121,7 +121,7 @@ func TestLoadsRowsAndFailuresExactly(t *testing.T) {
 			}
 			wantCodes := map[string]string{
 				"u3": "DESTINATION_NOT_FOUND", "u4": "DESTINATION_SCHEMA_MISMATCH",
-				"u5": "FIELD_TYPE_MISMATCH,MANDATORY_FIELD_MISSING", "u6": "INTERNAL_ERROR", "u7": "DESTINATION_NOT_FOUND",
+				"u5": "FIELD_TYPE_MISMATCH,MANDATORY_FIELD_MISSING", "u6": "UNKNOWN_EVENT", "u7": "MODEL_MISMATCH",
 			}
 			if !reflect.DeepEqual(codes, wantCodes) {
 				t.Errorf("failure codes = %v, want %v", codes, wantCodes)
@@ -129,16 +129,16 @@ func TestLoadsRowsAndFailuresExactly(t *testing.T) {
 			if e := fails["u5"]; len(e) != 2 || e[0] != (ferr{"FIELD_TYPE_MISMATCH", "$.score", "type", "integer", "string", "score must be an integer"}) {
 				t.Errorf("u5 errors = %+v", e)
 			}
-			if e := fails["u4"]; len(e) != 1 || e[0].Path != "game.purchase.color" || !strings.Contains(e[0].Message, `no column "color"`) {
+			if e := fails["u4"]; len(e) != 1 || e[0].Path != "game.purchase.note" || !strings.Contains(e[0].Message, `no column "note"`) {
 				t.Errorf("u4 errors = %+v", e)
 			}
 			if e := fails["u3"]; len(e) != 1 || e[0].Path != "game.missing" || !strings.Contains(e[0].Message, "does not exist") {
 				t.Errorf("u3 errors = %+v", e)
 			}
-			if e := fails["u6"]; len(e) != 1 || e[0].Message != "record was not validated" {
+			if e := fails["u6"]; len(e) != 1 || e[0].Message != `game space has no event "login"` {
 				t.Errorf("u6 errors = %+v", e)
 			}
-			if e := fails["u7"]; len(e) != 1 || e[0].Actual != `x"; DROP TABLE game.y; --` || !strings.Contains(e[0].Message, "not a valid identifier") {
+			if e := fails["u7"]; len(e) != 1 || e[0].Actual != `x"; DROP TABLE game.y; --` || !strings.Contains(e[0].Message, "is not a destination of definition 3 of space/buy") {
 				t.Errorf("u7 errors = %+v", e)
 			}
 		})
@@ -163,7 +163,7 @@ func TestPoisonRowsBecomeLoadRejected(t *testing.T) {
 				case 7:
 					c[0].val = "far-too-long-name"
 				case 13:
-					c[1].val = "lots"
+					c[1].val = 1 << 40 // a BIGINT in the model, too big for the table's integer
 				}
 				bodies = append(bodies, validRec{uuid: fmt.Sprintf("s%02d", i), expand: -1, event: "score",
 					dests: []string{"game.score"}, columns: c}.body())
@@ -192,16 +192,17 @@ func TestPoisonRowsBecomeLoadRejected(t *testing.T) {
 			if !strings.Contains(got[0][2], "value too long") || !strings.Contains(got[0][2], "22001") {
 				t.Errorf("s07 message = %s", got[0][2])
 			}
-			if !strings.Contains(got[1][2], "invalid input syntax for type integer") || !strings.Contains(got[1][2], "22P02") {
+			if !strings.Contains(got[1][2], "out of range for type integer") || !strings.Contains(got[1][2], "22003") {
 				t.Errorf("s13 message = %s", got[1][2])
 			}
 		})
 	}
 }
 
-// Identifiers never become SQL unless they are plain identifiers, and are
-// always quoted: with auto_create on, a table or column name carrying SQL
-// becomes a failure row and nothing else happens.
+// Identifiers never become SQL unless the data model names them (and the
+// model's are plain identifiers), and are always quoted: with auto_create
+// on, a table or column name carrying SQL becomes a failure row and
+// nothing else happens; a value carrying SQL is just a value.
 func TestIdentifiersCannotInjectSQL(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	db := openPG(t, dsn)
@@ -226,8 +227,8 @@ func TestIdentifiersCannotInjectSQL(t *testing.T) {
 		t.Errorf("public.ok = %q", got)
 	}
 	got := rows(t, db, `SELECT uuid, error_codes FROM failures.events ORDER BY uuid`)
-	want := [][]string{{"i1", "DESTINATION_NOT_FOUND"}, {"i2", "DESTINATION_NOT_FOUND"}, {"i3", "DESTINATION_NOT_FOUND"},
-		{"i4", "DESTINATION_SCHEMA_MISMATCH"}, {"i6", "DESTINATION_NOT_FOUND"}}
+	want := [][]string{{"i1", "MODEL_MISMATCH"}, {"i2", "MODEL_MISMATCH"}, {"i3", "MODEL_MISMATCH"},
+		{"i4", "MODEL_MISMATCH"}, {"i6", "MODEL_MISMATCH"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("failures = %q, want %q", got, want)
 	}
@@ -277,14 +278,15 @@ func TestGroupCommitSharesTransactionsAndAnswersAfterCommit(t *testing.T) {
 	t.Logf("%d flushes, %d transactions", workers*perWorker, txns)
 }
 
-// auto_create makes the schema and table with types from the values, adds
-// a column when a record brings a new one, and makes the failures table.
+// auto_create makes the schema and table with the model's types (a column
+// of the model even when only NULLs came), adds a column when a record
+// brings a new one, and makes the failures table.
 func TestAutoCreateTablesAndColumns(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	db := openPG(t, dsn)
 	out := startPlugin(t, flbhost.Config{"dsn": dsn, "dialect": "postgres", "load_method": "insert",
 		"auto_create": "on", "batch_max_wait": "50ms"})
-	first := chunkOf(validRec{uuid: "a1", expand: -1, event: "e", dests: []string{"Stats.Daily"},
+	first := chunkOf(validRec{uuid: "a1", expand: -1, event: "e", dests: []string{"stats.daily"},
 		columns: []col{{"name", "x"}, {"n", 1}, {"f", 1.5}, {"ok", true}, {"nothing", nil}}}.body())
 	second := chunkOf(validRec{uuid: "a2", expand: -1, event: "e", dests: []string{"stats.daily"},
 		columns: []col{{"name", "y"}, {"extra", 7}}}.body(), envelopeBody("a3", "{}"))
@@ -297,14 +299,14 @@ func TestAutoCreateTablesAndColumns(t *testing.T) {
 		WHERE table_schema = 'stats' AND table_name = 'daily' ORDER BY ordinal_position`)
 	want := [][]string{{"uuid", "text"}, {"fired_ts", "timestamp without time zone"}, {"game", "text"}, {"version", "text"},
 		{"event", "text"}, {"definition_version", "text"}, {"expand_index", "integer"}, {"loaded_at", "timestamp without time zone"},
-		{"name", "text"}, {"n", "bigint"}, {"f", "double precision"}, {"ok", "boolean"}, {"extra", "bigint"}}
+		{"name", "text"}, {"n", "bigint"}, {"f", "double precision"}, {"ok", "boolean"}, {"nothing", "text"}, {"extra", "bigint"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stats.daily columns = %q", got)
 	}
 	if got := rows(t, db, `SELECT uuid, name, n, extra FROM stats.daily ORDER BY uuid`); !reflect.DeepEqual(got, [][]string{{"a1", "x", "1", "NULL"}, {"a2", "y", "NULL", "7"}}) {
 		t.Errorf("stats.daily = %q", got)
 	}
-	if n := count(t, db, `SELECT count(*) FROM failures.events WHERE uuid = 'a3' AND error_codes = 'INTERNAL_ERROR'`); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM failures.events WHERE uuid = 'a3' AND error_codes = 'UNKNOWN_EVENT'`); n != 1 {
 		t.Errorf("failure row of a3: %d", n)
 	}
 }
@@ -335,7 +337,7 @@ func TestFailureRowsTheTableRefuses(t *testing.T) {
 	want := [][]string{
 		{"f1", "bad \uFFFD bytes \uFFFD here", "PAYLOAD_NOT_JSON"},
 		{"f2", "NULL", "PAYLOAD_NOT_JSON,LOAD_REJECTED"},
-		{"f4", "{}", "INTERNAL_ERROR"},
+		{"f4", "{}", "UNKNOWN_EVENT"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("failures = %q\nwant %q", got, want)

@@ -3,19 +3,28 @@ package redshift
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
 )
 
 // Failure codes the output itself produces.
 const (
-	CodeInternal            = "INTERNAL_ERROR"
-	CodeDestinationNotFound = "DESTINATION_NOT_FOUND"
-	CodeSchemaMismatch      = "DESTINATION_SCHEMA_MISMATCH"
-	CodeLoadRejected        = "LOAD_REJECTED"
+	CodeInternal            = string(validate.InternalError)
+	CodeDestinationNotFound = string(validate.DestinationNotFound)
+	CodeSchemaMismatch      = string(validate.DestinationSchemaMismatch)
+	CodeLoadRejected        = string(validate.LoadRejected)
+	CodeModelMismatch       = string(validate.ModelMismatch)
+	CodeNotVerified         = string(validate.NotVerified)
 )
+
+// modelRefreshAge is how often a valid record the model does not allow may
+// make the output re-read its model (it may lag the validator upstream).
+const modelRefreshAge = time.Second
 
 type recKind uint8
 
@@ -77,27 +86,27 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 	)
 	err := body.Range(func(k []byte, v record.Value) bool {
 		switch string(k) {
-		case "uuid":
+		case enrich.FieldUUID:
 			r.uuid = v
-		case "fired_ts":
+		case enrich.FieldFiredTS:
 			r.firedTS = v
-		case "game":
+		case enrich.FieldGame:
 			r.game = v
-		case "version":
+		case enrich.FieldVersion:
 			r.version = v
-		case "event":
+		case enrich.FieldEvent:
 			r.event = v
-		case "definition_version":
+		case validate.KeyDefinitionVersion:
 			r.defVersion = v
-		case "expand_index":
+		case validate.KeyExpandIndex:
 			r.expandIndex = v
-		case "destinations":
+		case validate.KeyDestinations:
 			dests, hasDests = v, true
-		case "columns":
+		case validate.KeyColumns:
 			cols, hasCols = v, true
-		case "errors":
+		case validate.KeyErrors:
 			errs, hasErrs = v, true
-		case "body":
+		case enrich.FieldBody:
 			bodyV, hasBody = v, true
 		}
 		return true
@@ -132,6 +141,7 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 		}
 		r.kind = kindValid
 		r.columns = m
+		var names [][]byte
 		bad := false
 		err := dests.Array(func(_ int, e record.Value) bool {
 			s, ok := e.Str()
@@ -139,22 +149,30 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 				bad = true
 				return false
 			}
-			d, err := o.destination(s)
-			if err != nil {
-				r.errs = append(r.errs, loadErr{code: CodeDestinationNotFound, path: string(s), rule: "destination",
-					expected: "schema.table of identifiers [A-Za-z_][A-Za-z0-9_$]*", actual: string(s), message: err.Error()})
-				return true
-			}
-			for _, x := range r.dests { // a destination named twice loads once
-				if x == d {
-					return true
-				}
-			}
-			r.dests = append(r.dests, d)
+			names = append(names, s)
 			return true
 		})
 		if err != nil || bad {
 			return append(dst, o.unvalidated(r, body, "the destinations field of a valid record is not a list of strings"))
+		}
+		if !o.allowed(r, names) {
+			r.parseErrs = len(r.errs) // a failure row only: loaded nowhere
+			return append(dst, r)
+		}
+		for _, s := range names {
+			d, err := o.destination(s)
+			if err != nil { // cannot happen for a name the model allows
+				r.errs = append(r.errs, loadErr{code: CodeDestinationNotFound, path: string(s), rule: "destination",
+					expected: "schema.table of identifiers [A-Za-z_][A-Za-z0-9_$]*", actual: string(s), message: err.Error()})
+				continue
+			}
+			dup := false
+			for _, x := range r.dests { // a destination named twice loads once
+				dup = dup || x == d
+			}
+			if !dup {
+				r.dests = append(r.dests, d)
+			}
 		}
 		r.parseErrs = len(r.errs)
 		return append(dst, r)
@@ -165,8 +183,8 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 		d := record.NewDecoder((*vbuf)[start:len(*vbuf):len(*vbuf)])
 		var vr record.Record
 		for d.Next(&vr) {
-			if _, ok := vr.Body.Get("errors"); !ok {
-				if _, ok := vr.Body.Get("columns"); !ok {
+			if _, ok := vr.Body.Get(validate.KeyErrors); !ok {
+				if _, ok := vr.Body.Get(validate.KeyColumns); !ok {
 					return append(dst, o.unvalidated(&rec{body: body}, body, "the validator produced a record that is neither valid nor a failure"))
 				}
 			}
@@ -184,12 +202,63 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 	return append(dst, o.unvalidated(r, body, msg))
 }
 
+// allowed checks a valid record against its definition in the data model
+// before any SQL: the definition must exist for the record's game and
+// event, every destination must be one of its destinations and every
+// column one of its fields with a value of the field's type. A valid record
+// comes from outside (any input can send one), so nothing it names is
+// trusted. Otherwise, or without a model (validate off), the record gets
+// the error and is loaded nowhere.
+func (o *Output) allowed(r *rec, dests [][]byte) bool {
+	if o.validator == nil {
+		r.errs = append(r.errs, loadErr{code: CodeNotVerified, rule: "model", expected: "an output with a data model (validate on)",
+			message: "the output has no data model (validate off) to check the destinations and columns of valid records against; they are not loaded"})
+		return false
+	}
+	game, _ := r.game.Str()
+	event, _ := r.event.Str()
+	label, _ := r.defVersion.Str()
+	errs := o.modelErrors(game, event, label, dests, r.columns)
+	if len(errs) > 0 && o.validator.Refresh(modelRefreshAge) {
+		errs = o.modelErrors(game, event, label, dests, r.columns) // validated upstream against a newer model
+	}
+	r.errs = append(r.errs, errs...)
+	return len(errs) == 0
+}
+
+func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols record.Map) []loadErr {
+	def := fmt.Sprintf("definition %s of %s/%s", label, game, event)
+	a, ok := o.validator.Allowed(game, event, label)
+	if !ok {
+		return []loadErr{{code: CodeModelMismatch, path: validate.KeyDefinitionVersion, rule: "model", expected: "a definition of the data model",
+			actual: string(label), message: def + " is not in the data model"}}
+	}
+	var errs []loadErr
+	for _, d := range dests {
+		if !a.Destination(d) {
+			errs = append(errs, loadErr{code: CodeModelMismatch, path: validate.KeyDestinations, rule: "model", expected: "a destination of " + def,
+				actual: string(d), message: fmt.Sprintf("%s is not a destination of %s", d, def)})
+		}
+	}
+	err := cols.Range(func(k []byte, v record.Value) bool {
+		if msg := a.Column(k, v); msg != "" {
+			errs = append(errs, loadErr{code: CodeModelMismatch, path: validate.KeyColumns + "." + string(k), rule: "model",
+				expected: "a field of " + def, actual: string(k), message: msg})
+		}
+		return true
+	})
+	if err != nil {
+		errs = append(errs, loadErr{code: CodeModelMismatch, path: validate.KeyColumns, rule: "model", message: "the columns are malformed: " + err.Error()})
+	}
+	return errs
+}
+
 // unvalidated turns a record that is not in the validated-record contract
 // into an INTERNAL_ERROR failure, keeping whatever event key it carries.
 func (o *Output) unvalidated(r *rec, body record.Map, msg string) *rec {
 	f := &rec{kind: kindFailure, body: body}
 	f.uuid, f.firedTS, f.game, f.version, f.event, f.defVersion = strOrNil(r.uuid), strOrNil(r.firedTS), strOrNil(r.game), strOrNil(r.version), strOrNil(r.event), strOrNil(r.defVersion)
-	if v, ok := body.Get("body"); ok {
+	if v, ok := body.Get(enrich.FieldBody); ok {
 		if s, ok := v.Str(); ok {
 			f.raw = s
 		}

@@ -1,0 +1,104 @@
+package validate
+
+import (
+	"fmt"
+	"math"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/whirlpool-events/whirlpool/plugins/record"
+)
+
+// Allowed is what the model lets a valid record of one definition version
+// carry: its destinations and its columns with their types. A loader
+// receives valid records from outside (a queue, any Fluent Bit input) and
+// must not trust their destinations and columns: it checks each against
+// the definition the record names before any SQL.
+type Allowed struct{ d *cdef }
+
+// Allowed returns the definition version label of event of game in the
+// current model, or false when the model has none (a forged record, or one
+// validated against a model this one no longer matches).
+func (v *Validator) Allowed(game, event, label []byte) (Allowed, bool) {
+	g := v.snap.Load().games[string(game)]
+	if g == nil {
+		return Allowed{}, false
+	}
+	e := g.events[string(event)]
+	if e == nil {
+		return Allowed{}, false
+	}
+	d := e.defs[string(label)]
+	if d == nil || d.invalid != "" {
+		return Allowed{}, false
+	}
+	return Allowed{d}, true
+}
+
+// Destination reports whether table ("schema.table", exactly as the model
+// writes it) is a destination of the definition.
+func (a Allowed) Destination(table []byte) bool {
+	for _, d := range a.d.dests {
+		if d == string(table) {
+			return true
+		}
+	}
+	return false
+}
+
+// Column returns why value v cannot be column name of the definition, or
+// "" when it can: the name must be a column of the definition (exactly as
+// the model writes it) and the value one the validator writes for its
+// field: nil, or of the field's type within max_length and min/max.
+func (a Allowed) Column(name []byte, v record.Value) string {
+	f := a.d.byName[string(name)]
+	if f == nil {
+		return fmt.Sprintf("%q is not a column of definition %s of %s/%s", name, a.d.label, a.d.game, a.d.event)
+	}
+	if v.Kind() == record.KindNil {
+		return ""
+	}
+	wrong := fmt.Sprintf("column %s holds a msgpack %s, not what the validator writes for a field of type %s", f.name, v.Kind(), f.typName)
+	switch f.typ {
+	case tString, tTimestamp, tObject, tArray:
+		s, ok := v.Str()
+		if !ok || v.Kind() != record.KindStr {
+			return wrong
+		}
+		switch {
+		case !utf8.Valid(s):
+			return fmt.Sprintf("column %s is not valid UTF-8", f.name)
+		case f.typ == tTimestamp:
+			if _, ok := parseRFC3339(s); !ok {
+				return fmt.Sprintf("column %s is not an RFC 3339 time", f.name)
+			}
+		case len(s) > f.maxLen:
+			return fmt.Sprintf("column %s is %d bytes, more than max_length %d", f.name, len(s), f.maxLen)
+		case f.typ == tObject && (len(s) == 0 || s[0] != '{' || fastjson.ValidateBytes(s) != nil),
+			f.typ == tArray && (len(s) == 0 || s[0] != '[' || fastjson.ValidateBytes(s) != nil):
+			return fmt.Sprintf("column %s is not the JSON text of an %s", f.name, f.typName)
+		}
+	case tInteger:
+		i, ok := v.Int()
+		if !ok {
+			return wrong
+		}
+		if (f.hasMin && i < f.imin) || (f.hasMax && i > f.imax) {
+			return fmt.Sprintf("column %s is %d, outside %s", f.name, i, rangeText(f))
+		}
+	case tNumber:
+		x, ok := v.Float()
+		if !ok || v.Kind() != record.KindFloat || math.IsInf(x, 0) || math.IsNaN(x) {
+			return wrong
+		}
+		if (f.hasMin && x < f.fmin) || (f.hasMax && x > f.fmax) {
+			return fmt.Sprintf("column %s is %g, outside %s", f.name, x, rangeText(f))
+		}
+	case tBoolean:
+		if _, ok := v.Bool(); !ok {
+			return wrong
+		}
+	}
+	return ""
+}

@@ -1,0 +1,135 @@
+package validate
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tinylib/msgp/msgp"
+
+	"github.com/whirlpool-events/whirlpool/plugins/record"
+)
+
+// Every valid record the validator writes passes Allowed; what a forged
+// record would bring does not.
+func TestAllowedAcceptsExactlyWhatTheValidatorWrites(t *testing.T) {
+	v := testValidator(t, Options{})
+	for _, in := range []struct{ version, event, body string }{
+		{"1.2", "level_up", `{"player":{"id":"p1"},"level":7,"score":120,"xp":1.5,"won":true,"ts":"2026-11-21T20:00:00Z","device":{"os":"x"},"tags":["a"]}`},
+		{"1.6", "level_up", `{"player":{"id":"p2","name":"Zed"},"level":9,"mode":"ranked","ts":"2026-11-21T21:00:00Z"}`},
+		{"1.2", "purchase", `{"order":"o1","items":[{"sku":"a","qty":1},{"sku":"b","qty":2,"price":{"amount":2.5}}]}`},
+	} {
+		out := v.AppendValidated(nil, decodeOne(t, inputRecord("galaxy", in.version, in.event, in.body)))
+		d := record.NewDecoder(out)
+		var r record.Record
+		for d.Next(&r) {
+			label := str(t, r.Body, KeyDefinitionVersion)
+			a, ok := v.Allowed([]byte("galaxy"), []byte(in.event), label)
+			if !ok {
+				t.Fatalf("%s %s: definition %s not allowed", in.event, in.version, label)
+			}
+			dests, _ := r.Body.Get(KeyDestinations)
+			dests.Array(func(_ int, e record.Value) bool {
+				if s, _ := e.Str(); !a.Destination(s) {
+					t.Errorf("destination %s not allowed", s)
+				}
+				return true
+			})
+			cols, _ := r.Body.Get(KeyColumns)
+			m, _ := cols.Map()
+			m.Range(func(k []byte, val record.Value) bool {
+				if msg := a.Column(k, val); msg != "" {
+					t.Errorf("%s: %s", in.event, msg)
+				}
+				return true
+			})
+		}
+	}
+
+	a, _ := v.Allowed([]byte("galaxy"), []byte("level_up"), []byte("v1"))
+	for _, tc := range []struct {
+		name, column string
+		value        []byte
+		want         string // in the reason; "" when allowed
+	}{
+		{"nil", "score", msgp.AppendNil(nil), ""},
+		{"a column outside the definition", "evil", msgp.AppendString(nil, "yes"), "not a column"},
+		{"a column in other case", "Player_ID", msgp.AppendString(nil, "p"), "not a column"},
+		{"a metadata column", "uuid", msgp.AppendString(nil, "u"), "not a column"},
+		{"a string over max_length", "player_id", msgp.AppendString(nil, strings.Repeat("p", 200)), "more than max_length 64"},
+		{"a string for an integer", "level", msgp.AppendString(nil, "7"), "not what the validator writes"},
+		{"an integer out of min/max", "level", msgp.AppendInt(nil, 5000), "outside"},
+		{"an integer for a number", "xp", msgp.AppendInt(nil, 2), "not what the validator writes"},
+		{"a negative number under min 0", "xp", msgp.AppendFloat64(nil, -1), "outside"},
+		{"a string for a boolean", "won", msgp.AppendString(nil, "true"), "not what the validator writes"},
+		{"a timestamp that is not RFC 3339", "client_ts", msgp.AppendString(nil, "yesterday"), "not an RFC 3339 time"},
+		{"an object that is not JSON", "device", msgp.AppendString(nil, "{x"), "not the JSON text of an object"},
+		{"an array for an object", "device", msgp.AppendString(nil, "[]"), "not the JSON text"},
+		{"a map value", "device", msgp.AppendMapHeader(nil, 0), "not what the validator writes"},
+		{"a valid value", "player_id", msgp.AppendString(nil, strings.Repeat("p", 64)), ""},
+	} {
+		got := a.Column([]byte(tc.column), tc.value)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: Column(%s) = %q, want %q", tc.name, tc.column, got, tc.want)
+		}
+	}
+	for _, d := range []string{"public.pwned", "events.level_up_v2", "Events.Level_Up", "whirlpool_model.games"} {
+		if a.Destination([]byte(d)) {
+			t.Errorf("destination %s allowed for v1", d)
+		}
+	}
+	for _, k := range [][3]string{{"galaxy", "level_up", "v9"}, {"galaxy", "nope", "v1"}, {"nope", "level_up", "v1"}, {"galaxy", "tutorial_step", "v1"}} {
+		if _, ok := v.Allowed([]byte(k[0]), []byte(k[1]), []byte(k[2])); ok {
+			t.Errorf("Allowed%v: want false (missing or invalid definition)", k)
+		}
+	}
+}
+
+func str(t *testing.T, m record.Map, key string) []byte {
+	t.Helper()
+	v, _ := m.Get(key)
+	s, ok := v.Str()
+	if !ok {
+		t.Fatalf("%s is not a string", key)
+	}
+	return s
+}
+
+// Refresh re-reads the model at once, but not more often than asked.
+func TestRefreshReadsTheModelNowAndNotTooOften(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "model.yaml")
+	src, err := os.ReadFile("testdata/model.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(string(src))
+	v, err := newValidator(&fileSource{path: path}, nil, Options{ReloadInterval: time.Hour}.withDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	newEvent := strings.Replace(string(src), "      - name: purchase\n", "      - name: boss\n        definitions:\n          - version: v1\n            destinations: [events.boss]\n            fields:\n              - {name: hp, path: hp, type: integer}\n      - name: purchase\n", 1)
+	write(newEvent)
+	if v.Refresh(time.Hour) {
+		t.Fatal("refreshed although the model was read less than an hour ago")
+	}
+	if _, ok := v.Allowed([]byte("galaxy"), []byte("boss"), []byte("v1")); ok {
+		t.Fatal("the new event is known before any refresh")
+	}
+	if !v.Refresh(0) {
+		t.Fatal("Refresh(0) did not pick up the changed model")
+	}
+	if _, ok := v.Allowed([]byte("galaxy"), []byte("boss"), []byte("v1")); !ok {
+		t.Fatal("the new event is unknown after Refresh")
+	}
+	if v.Refresh(0) {
+		t.Fatal("an unchanged model reported as changed")
+	}
+}
