@@ -122,9 +122,9 @@ func TestCoreKeysAreConsumed(t *testing.T) {
 	}{
 		{"port", ""}, // consumed even when empty
 		{"listen", ""},
-		{"tag", "[config] probe_in: unknown configuration property 'tag'. The following properties are allowed: id, records, and probe."},
+		{"tag", "[config] probe_in: unknown configuration property 'tag'. The following properties are allowed: id, records, probe, and die_on_ack."},
 		{"RECORDS", ""},
-		{"recrods", "[config] probe_in: unknown configuration property 'recrods'. The following properties are allowed: id, records, and probe."},
+		{"recrods", "[config] probe_in: unknown configuration property 'recrods'. The following properties are allowed: id, records, probe, and die_on_ack."},
 	} {
 		cfg := flbhost.Config{"id": "e", tc.key: ""}
 		if tc.key == "recrods" || tc.key == "RECORDS" {
