@@ -437,11 +437,14 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *a
 		w.Header().Set("Accept-Encoding", "gzip")
 		return nil, reqError(http.StatusUnsupportedMediaType, codeEncoding, "Content-Encoding %q is not supported; send gzip or no encoding", enc)
 	}
-	hint := int64(4 << 10)
-	if r.ContentLength > 0 && what == "request body" {
-		hint = r.ContentLength + 1 // room to see EOF without growing
+	// The declared length only caps how far the buffer grows: it grows as
+	// bytes arrive, so a client declaring max_body_bytes and sending one byte
+	// costs one small buffer, not max_body_bytes.
+	size := limit + 1
+	if r.ContentLength >= 0 && what == "request body" {
+		size = r.ContentLength + 1 // room to see EOF without growing
 	}
-	body, over, err := readLimited(c.getBody(hint), src, limit)
+	body, over, err := readLimited(c.getBody(size), src, limit, size)
 	switch {
 	case over:
 		return body, tooLarge(what)
@@ -459,11 +462,13 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *a
 }
 
 // readLimited appends src to dst until EOF or until dst holds more than
-// limit bytes (over).
-func readLimited(dst []byte, src io.Reader, limit int64) (_ []byte, over bool, _ error) {
+// limit bytes (over). dst grows by doubling as bytes arrive, to at most size
+// bytes until more arrive than that (size is a hint, e.g. the declared
+// length plus one, never trusted for an allocation).
+func readLimited(dst []byte, src io.Reader, limit, size int64) (_ []byte, over bool, _ error) {
 	for {
 		if len(dst) == cap(dst) {
-			dst = append(dst, 0)[:len(dst)]
+			dst = grow(dst, limit, size)
 		}
 		n, err := src.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
@@ -477,6 +482,26 @@ func readLimited(dst []byte, src io.Reader, limit int64) (_ []byte, over bool, _
 			return dst, false, err
 		}
 	}
+}
+
+// minBodyBuf is the first allocation for a body of unknown or large size.
+const minBodyBuf = 4 << 10
+
+// grow returns full dst with more room: twice its capacity (at least
+// minBodyBuf), within size while dst is below it, and never more than
+// limit+1, which is enough to see that a body is over limit.
+func grow(dst []byte, limit, size int64) []byte {
+	n := max(2*int64(cap(dst)), minBodyBuf)
+	if int64(cap(dst)) < size {
+		n = min(n, size)
+	}
+	n = min(n, limit+1)
+	if n <= int64(cap(dst)) {
+		n = int64(cap(dst)) + 1 // a full dst of limit+1 bytes is over; never a 0-byte read
+	}
+	b := make([]byte, len(dst), n)
+	copy(b, dst)
+	return b
 }
 
 // isNDJSON reports whether the Content-Type declares newline-delimited JSON.
@@ -518,11 +543,14 @@ func (c *Collector) putSplitter(s *splitter) {
 	c.splits.Put(s)
 }
 
-func (c *Collector) getBody(hint int64) []byte {
-	if p, ok := c.bodies.Get().(*[]byte); ok && int64(cap(*p)) >= hint {
+// getBody returns a pooled buffer, or a new one of at most minBodyBuf
+// bytes (less when size, the expected body size plus one, is smaller):
+// readLimited grows it as the body arrives.
+func (c *Collector) getBody(size int64) []byte {
+	if p, ok := c.bodies.Get().(*[]byte); ok {
 		return (*p)[:0]
 	}
-	return make([]byte, 0, min(hint, c.cfg.maxBody+1))
+	return make([]byte, 0, max(min(size, minBodyBuf), 1))
 }
 
 func (c *Collector) putBody(b []byte) {
