@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/plugins/metrics"
@@ -123,12 +124,16 @@ func (c *Collector) start() error {
 	if err != nil {
 		return fmt.Errorf("properties \"http_listen\" and \"http_port\": cannot listen on %s: %w", c.cfg.addr, err)
 	}
-	c.ln = ln
+	// Each connection costs buffers and a goroutine before any byte of a
+	// request has arrived: beyond max_connections, Accept waits for one to
+	// close and new clients wait in the kernel's queue.
+	c.ln = netutil.LimitListener(ln, c.cfg.maxConns)
+	ln = c.ln
 	c.srv = &http.Server{
 		Handler:           c,
 		TLSConfig:         c.cfg.tls,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		ReadTimeout:       readTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          log.New(serverLog{c.log}, "", 0),
@@ -157,6 +162,10 @@ func (c *Collector) start() error {
 		scheme, ln.Addr(), c.cfg.prefix, ack, c.cfg.keys.count(), len(c.cfg.keys))
 	return nil
 }
+
+// readTimeout bounds a whole request, headers and body, whatever the
+// send rate.
+const readTimeout = 60 * time.Second
 
 // Addr is the address the server listens on.
 func (c *Collector) Addr() net.Addr { return c.ln.Addr() }
@@ -418,7 +427,12 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *a
 	if r.ContentLength > limit {
 		return nil, tooLarge("request body")
 	}
-	var src io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	raw := r.Body
+	if c.cfg.minSendRate > 0 {
+		raw = &sendFloor{rc: http.NewResponseController(w), r: r.Body, start: time.Now(),
+			rate: c.cfg.minSendRate, grace: c.cfg.sendGrace}
+	}
+	var src io.Reader = http.MaxBytesReader(w, raw, limit)
 	what := "request body"
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
@@ -429,6 +443,9 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *a
 			if errors.As(err, &mb) {
 				return nil, tooLarge(what)
 			}
+			if e := timeoutError(err); e != nil {
+				return nil, e
+			}
 			return nil, reqError(http.StatusBadRequest, codeNotJSON, "request body is not valid gzip data: %v", err)
 		}
 		defer c.gzips.Put(zr)
@@ -437,11 +454,14 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *a
 		w.Header().Set("Accept-Encoding", "gzip")
 		return nil, reqError(http.StatusUnsupportedMediaType, codeEncoding, "Content-Encoding %q is not supported; send gzip or no encoding", enc)
 	}
-	hint := int64(4 << 10)
-	if r.ContentLength > 0 && what == "request body" {
-		hint = r.ContentLength + 1 // room to see EOF without growing
+	// The declared length only caps how far the buffer grows: it grows as
+	// bytes arrive, so a client declaring max_body_bytes and sending one byte
+	// costs one small buffer, not max_body_bytes.
+	size := limit + 1
+	if r.ContentLength >= 0 && what == "request body" {
+		size = r.ContentLength + 1 // room to see EOF without growing
 	}
-	body, over, err := readLimited(c.getBody(hint), src, limit)
+	body, over, err := readLimited(c.getBody(size), src, limit, size)
 	switch {
 	case over:
 		return body, tooLarge(what)
@@ -449,6 +469,9 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *a
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
 			return body, tooLarge("request body")
+		}
+		if e := timeoutError(err); e != nil {
+			return body, e
 		}
 		if what != "request body" {
 			return body, reqError(http.StatusBadRequest, codeNotJSON, "request body is not valid gzip data or was cut short: %v", err)
@@ -459,11 +482,13 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *a
 }
 
 // readLimited appends src to dst until EOF or until dst holds more than
-// limit bytes (over).
-func readLimited(dst []byte, src io.Reader, limit int64) (_ []byte, over bool, _ error) {
+// limit bytes (over). dst grows by doubling as bytes arrive, to at most size
+// bytes until more arrive than that (size is a hint, e.g. the declared
+// length plus one, never trusted for an allocation).
+func readLimited(dst []byte, src io.Reader, limit, size int64) (_ []byte, over bool, _ error) {
 	for {
 		if len(dst) == cap(dst) {
-			dst = append(dst, 0)[:len(dst)]
+			dst = grow(dst, limit, size)
 		}
 		n, err := src.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
@@ -477,6 +502,98 @@ func readLimited(dst []byte, src io.Reader, limit int64) (_ []byte, over bool, _
 			return dst, false, err
 		}
 	}
+}
+
+// sendFloor reads a request body at min_send_rate or faster: before each
+// read it sets the connection's read deadline to the moment the body would
+// fall below the floor (start + grace + received/rate), so a stalled or
+// trickling client is cut off without a timer or goroutine of its own.
+type sendFloor struct {
+	rc    *http.ResponseController // nil once deadlines are not supported
+	r     io.ReadCloser
+	start time.Time
+	n     int64 // bytes received
+	rate  int64 // bytes per second
+	grace time.Duration
+	eof   bool
+}
+
+func (f *sendFloor) Close() error { return f.r.Close() }
+
+// errTooSlow is a body read cut off by sendFloor.
+type errTooSlow struct {
+	n, rate        int64
+	elapsed, grace time.Duration
+	err            error
+}
+
+func (e *errTooSlow) Error() string {
+	return fmt.Sprintf("%d body bytes in %s: %v", e.n, e.elapsed.Round(time.Millisecond), e.err)
+}
+
+func (e *errTooSlow) Unwrap() error { return e.err }
+
+func (f *sendFloor) Read(p []byte) (int, error) {
+	if f.eof {
+		// The server reads the connection in the background after the body's
+		// end (to notice a client going away): no deadline of ours after it.
+		return 0, io.EOF
+	}
+	if f.rc != nil {
+		due := f.start.Add(f.grace + time.Duration(f.n*int64(time.Second)/f.rate))
+		if end := f.start.Add(readTimeout); due.After(end) {
+			due = end
+		}
+		if err := f.rc.SetReadDeadline(due); err != nil {
+			f.rc = nil // not a server connection (a test recorder): readTimeout alone holds
+		}
+	}
+	n, err := f.r.Read(p)
+	f.n += int64(n)
+	var ne net.Error
+	switch {
+	case err == io.EOF:
+		f.eof = true
+	case err != nil && f.rc != nil && errors.As(err, &ne) && ne.Timeout():
+		err = &errTooSlow{n: f.n, rate: f.rate, elapsed: time.Since(f.start), grace: f.grace, err: err}
+	}
+	return n, err
+}
+
+// timeoutError is the 408 for a body cut off by min_send_rate or the
+// request's read timeout, or nil for other errors.
+func timeoutError(err error) *apiError {
+	var slow *errTooSlow
+	if errors.As(err, &slow) {
+		return reqError(http.StatusRequestTimeout, codeTimeout,
+			"request body sent too slowly: %d bytes in %s; want %d bytes per second after the first %s (min_send_rate, min_send_rate_grace)",
+			slow.n, slow.elapsed.Round(time.Millisecond), slow.rate, slow.grace)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return reqError(http.StatusRequestTimeout, codeTimeout, "request body not received within %s", readTimeout)
+	}
+	return nil
+}
+
+// minBodyBuf is the first allocation for a body of unknown or large size.
+const minBodyBuf = 4 << 10
+
+// grow returns full dst with more room: twice its capacity (at least
+// minBodyBuf), within size while dst is below it, and never more than
+// limit+1, which is enough to see that a body is over limit.
+func grow(dst []byte, limit, size int64) []byte {
+	n := max(2*int64(cap(dst)), minBodyBuf)
+	if int64(cap(dst)) < size {
+		n = min(n, size)
+	}
+	n = min(n, limit+1)
+	if n <= int64(cap(dst)) {
+		n = int64(cap(dst)) + 1 // a full dst of limit+1 bytes is over; never a 0-byte read
+	}
+	b := make([]byte, len(dst), n)
+	copy(b, dst)
+	return b
 }
 
 // isNDJSON reports whether the Content-Type declares newline-delimited JSON.
@@ -518,11 +635,14 @@ func (c *Collector) putSplitter(s *splitter) {
 	c.splits.Put(s)
 }
 
-func (c *Collector) getBody(hint int64) []byte {
-	if p, ok := c.bodies.Get().(*[]byte); ok && int64(cap(*p)) >= hint {
+// getBody returns a pooled buffer, or a new one of at most minBodyBuf
+// bytes (less when size, the expected body size plus one, is smaller):
+// readLimited grows it as the body arrives.
+func (c *Collector) getBody(size int64) []byte {
+	if p, ok := c.bodies.Get().(*[]byte); ok {
 		return (*p)[:0]
 	}
-	return make([]byte, 0, min(hint, c.cfg.maxBody+1))
+	return make([]byte, 0, max(min(size, minBodyBuf), 1))
 }
 
 func (c *Collector) putBody(b []byte) {

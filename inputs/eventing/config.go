@@ -30,6 +30,9 @@ var Properties = append(props.Set{
 	{Name: "partial_batch", Default: "reject", Meaning: "With some bad events in a request: reject the whole request, or accept the good ones and report the bad ones by index."},
 	{Name: "ack", Default: "buffered", Meaning: "buffered: answer 200 once Fluent Bit holds the events in its buffer; received: answer 202 at once (a crash may lose up to ~1 s of events)."},
 	{Name: "ack_timeout", Default: "10s", Meaning: "buffered ack: events not collected by then are withdrawn (never emitted) and the request gets 503 with Retry-After."},
+	{Name: "max_connections", Default: "1024", Meaning: "Most client connections open at once, idle keep-alive ones included; more wait in the kernel's accept queue until one closes (GET /healthz on this port waits too)."},
+	{Name: "min_send_rate", Default: "1K", Meaning: "Slowest body upload accepted, in bytes per second: a body must be complete within min_send_rate_grace plus its size divided by this rate, else 408 and nothing of it is emitted; 0 turns it off."},
+	{Name: "min_send_rate_grace", Default: "10s", Meaning: "Head start before min_send_rate applies; a body complete within it is never cut off (the whole request is still cut off after 60s)."},
 	{Name: "max_buffered_bytes", Default: "64M", Meaning: "Bound on records queued but not yet collected by Fluent Bit; requests beyond it get 503 with Retry-After: 1."},
 	{Name: "api_key_header", Default: "X-API-Key", Meaning: "Request header that carries the API key."},
 	{Name: "api_keys", Meaning: "Comma-separated game:key pairs; when any key is set, a request needs a key of its game (401 otherwise).", Secret: true},
@@ -55,6 +58,9 @@ type config struct {
 	ackBuffered     bool
 	ackTimeout      time.Duration
 	maxBuffered     int64
+	maxConns        int
+	minSendRate     int64 // bytes per second; 0: off
+	sendGrace       time.Duration
 	keyHeader       string
 	keys            apiKeys
 	shutdownTimeout time.Duration
@@ -106,6 +112,9 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 	c.ackBuffered = r.Enum("ack", ackBuffered, ackReceived) == ackBuffered
 	c.ackTimeout = r.Duration("ack_timeout", 100*time.Millisecond, 10*time.Minute)
 	c.maxBuffered = r.Size("max_buffered_bytes", 1, 1<<40)
+	c.maxConns = r.Int("max_connections", 1, 1_000_000)
+	c.minSendRate = r.Size("min_send_rate", 0, 1<<30)
+	c.sendGrace = r.Duration("min_send_rate_grace", 0, 10*time.Minute)
 
 	c.keyHeader = r.String("api_key_header")
 	if !validHeaderName(c.keyHeader) {

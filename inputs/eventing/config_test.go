@@ -47,6 +47,9 @@ func TestPropertyErrors(t *testing.T) {
 		{testenv.Config{"ack_timeout": "forever"}, []string{`property "ack_timeout"`, "duration"}, ""},
 		{testenv.Config{"ack_timeout": "1ms"}, []string{`property "ack_timeout"`}, ""},
 		{testenv.Config{"max_buffered_bytes": "-1"}, []string{`property "max_buffered_bytes"`}, ""},
+		{testenv.Config{"max_connections": "0"}, []string{`property "max_connections"`, "integer from 1"}, ""},
+		{testenv.Config{"min_send_rate": "fast"}, []string{`property "min_send_rate"`, "size"}, ""},
+		{testenv.Config{"min_send_rate_grace": "11m"}, []string{`property "min_send_rate_grace"`}, ""},
 		{testenv.Config{"api_key_header": "X Key"}, []string{`property "api_key_header"`}, ""},
 		{testenv.Config{"api_keys": "g1:ok, nocolon-s3cret"}, []string{`property "api_keys"`, "entry 2 is not game:key"}, "s3cret"},
 		{testenv.Config{"api_keys": "g1:"}, []string{`property "api_keys"`, "entry 1"}, ""},
@@ -82,7 +85,8 @@ func TestPropertyDefaults(t *testing.T) {
 	}
 	if c.addr != "0.0.0.0:8888" || c.prefix != "/v1/events" || c.tls != nil || c.maxBody != 5<<20 || c.maxEvent != 256<<10 ||
 		c.maxEvents != 1000 || c.acceptPartial || !c.ackBuffered || c.ackTimeout != 10*time.Second ||
-		c.maxBuffered != 64<<20 || c.keyHeader != "X-API-Key" || len(c.keys) != 0 {
+		c.maxBuffered != 64<<20 || c.keyHeader != "X-API-Key" || len(c.keys) != 0 ||
+		c.maxConns != 1024 || c.minSendRate != 1<<10 || c.sendGrace != 10*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 	for _, p := range Properties {

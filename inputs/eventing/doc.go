@@ -25,7 +25,8 @@
 // every bad event the same way. Codes: PAYLOAD_NOT_JSON, PAYLOAD_EMPTY,
 // PAYLOAD_NOT_OBJECT (400), PAYLOAD_TOO_LARGE (413), ENDPOINT_INVALID (404),
 // METHOD_NOT_ALLOWED (405, with Allow), UNSUPPORTED_ENCODING (415, with
-// Accept-Encoding), UNAUTHORIZED (401), OVERLOADED (503, with Retry-After).
+// Accept-Encoding), UNAUTHORIZED (401), REQUEST_TIMEOUT (408), OVERLOADED
+// (503, with Retry-After).
 // A body that is not valid gzip is PAYLOAD_NOT_JSON. Nothing from a rejected
 // request is ever emitted.
 //
@@ -52,6 +53,15 @@
 // max_buffered_bytes bounds the records queued but not collected; a request
 // that does not fit gets 503 OVERLOADED with Retry-After: 1 (a single batch
 // larger than the bound is still taken when the queue is empty).
+//
+// # Limits
+//
+// The body buffer grows as bytes arrive, never to a declared
+// Content-Length. At most max_connections connections are open (further
+// ones wait to be accepted). A body must be complete within
+// min_send_rate_grace plus its size divided by min_send_rate, else 408
+// REQUEST_TIMEOUT and nothing of it is emitted: the deadline is the
+// connection's read deadline, moved before each read of the body.
 //
 // Pause (Fluent Bit back-pressure) makes new requests get 503 until Resume;
 // Close refuses new requests, withdraws the uncollected batches (503) and

@@ -18,6 +18,7 @@ const (
 	codeEncoding     = "UNSUPPORTED_ENCODING"
 	codeUnauthorized = "UNAUTHORIZED"
 	codeOverloaded   = "OVERLOADED"
+	codeTimeout      = "REQUEST_TIMEOUT"
 	noIndex          = -1 // apiError.Index of a request-level error
 )
 
