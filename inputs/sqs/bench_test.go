@@ -30,7 +30,7 @@ func BenchmarkDecodeMessage(b *testing.B) {
 	const n = 1000
 	body := benchMessage(n)
 	b.Run("whirlpool", func(b *testing.B) {
-		dec := newDecoder(64 << 20)
+		dec := newDecoder(bounds{maxBytes: 64 << 20, maxRecords: 1_000_000})
 		var buf []byte
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
