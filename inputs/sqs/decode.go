@@ -211,6 +211,8 @@ func (d *decoder) gzipLine() ([]byte, error) {
 			d.line = append(d.line, line...)
 		}
 		line = d.line
+	} else if cap(d.line) > 1<<20 {
+		d.line = nil // a long line of an earlier message: do not keep it per poller
 	}
 	if d.prefix.total > d.bounds.maxBytes {
 		return nil, errTooLarge
