@@ -1,6 +1,9 @@
 package sqs
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -30,13 +33,28 @@ func BenchmarkDecodeMessage(b *testing.B) {
 	const n = 1000
 	body := benchMessage(n)
 	b.Run("whirlpool", func(b *testing.B) {
-		dec := newDecoder(64 << 20)
+		dec := newDecoder(bounds{maxBytes: 64 << 20, maxRecords: 1_000_000})
 		var buf []byte
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			var got []piece
 			buf, got = dec.appendMessage(buf[:0], message{id: "m", body: body, format: formatNDJSON, sent: sent})
+			if len(got) != n || failures(got) != 0 {
+				b.Fatal(len(got))
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+	b.Run("whirlpool/gzip", func(b *testing.B) {
+		dec := newDecoder(bounds{maxBytes: 4 << 20, maxRecords: 10000})
+		zipped := gzipBody(b, body)
+		var buf []byte
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			var got []piece
+			buf, got = dec.appendMessage(buf[:0], message{id: "m", body: zipped, format: formatGzipB64, sent: sent})
 			if len(got) != n || failures(got) != 0 {
 				b.Fatal(len(got))
 			}
@@ -65,4 +83,15 @@ func BenchmarkDecodeMessage(b *testing.B) {
 		}
 		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
 	})
+}
+
+// gzipBody is body as the sqs output sends it with compression gzip.
+func gzipBody(b *testing.B, body string) string {
+	var z bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
+	if _, err := w.Write([]byte(body)); err != nil {
+		b.Fatal(err)
+	}
+	w.Close()
+	return base64.StdEncoding.EncodeToString(z.Bytes())
 }

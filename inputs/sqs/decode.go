@@ -1,13 +1,16 @@
 package sqs
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"time"
+	"unicode/utf8"
 
 	jsoniter "github.com/json-iterator/go"
 	"github.com/tinylib/msgp/msgp"
@@ -40,15 +43,44 @@ type message struct {
 // decoder turns message bodies into records. It is used by one goroutine at a
 // time.
 type decoder struct {
-	iter       *jsoniter.Iterator
-	maxDecoded int64
-	raw        []byte // decompressed body
-	gz         *gzip.Reader
-	pieces     []piece // of the last message
+	iter   *jsoniter.Iterator
+	bounds bounds
+	// room is how many record bytes the next message may add to the
+	// buffer (max_buffered_bytes less what is buffered); 0: no bound.
+	room int64
+	// over is the bound the last message crossed, if any.
+	over   bound
+	gz     *gzip.Reader
+	br     *bufio.Reader
+	zipped []byte  // the base64-decoded body
+	line   []byte  // a gunzipped line longer than br's buffer
+	prefix prefix  // first bytes of the last gunzipped message
+	pieces []piece // of the last message
 }
 
-func newDecoder(maxDecoded int64) *decoder {
-	return &decoder{iter: jsoniter.NewIterator(jsoniter.ConfigCompatibleWithStandardLibrary), maxDecoded: maxDecoded}
+// bounds are the per-message limits: what one message may cost is known
+// before it is read, whatever it holds (a 1 KiB gzip can hold 1 GiB).
+type bounds struct {
+	maxBytes   int64 // largest decoded message (max_message_bytes)
+	maxRecords int   // most records in one message (max_records_per_message)
+}
+
+// bound names the limit a message crossed.
+type bound string
+
+const (
+	withinBounds   bound = ""
+	overMaxBytes   bound = "max_message_bytes"
+	overMaxRecords bound = "max_records_per_message"
+	overBuffered   bound = "max_buffered_bytes"
+)
+
+// failurePrefix is how much of a message over a bound its failure keeps: the
+// evidence, never the message's decoded size.
+const failurePrefix = 64 << 10
+
+func newDecoder(b bounds) *decoder {
+	return &decoder{iter: jsoniter.NewIterator(jsoniter.ConfigCompatibleWithStandardLibrary), bounds: b}
 }
 
 // piece is one record appendMessage appended: where it ends, and whether
@@ -60,45 +92,177 @@ type piece struct {
 }
 
 // appendMessage appends the records of m to dst; it never fails: what cannot
-// be decoded becomes failure records. It returns one piece per record.
+// be decoded becomes failure records, and a message over a bound becomes one
+// failure (d.over says which bound). It returns one piece per record.
 func (d *decoder) appendMessage(dst []byte, m message) ([]byte, []piece) {
-	d.pieces = d.pieces[:0]
-	var body []byte
+	d.pieces, d.over = d.pieces[:0], withinBounds
 	switch m.format {
 	case "", formatEvent:
+		if int64(len(m.body)) > d.bounds.maxBytes {
+			return d.appendOverBound(dst, m, overMaxBytes, []byte(m.body)), d.pieces
+		}
+		start := len(dst)
 		dst = d.appendLine(dst, []byte(m.body), m, 0)
+		if d.room > 0 && int64(len(dst)-start) > d.room {
+			return d.appendOverBound(dst[:start], m, overBuffered, []byte(m.body)), d.pieces
+		}
 		return dst, d.pieces
 	case formatNDJSON:
-		body = []byte(m.body)
+		if int64(len(m.body)) > d.bounds.maxBytes {
+			return d.appendOverBound(dst, m, overMaxBytes, []byte(m.body)), d.pieces
+		}
+		body := []byte(m.body)
+		return d.appendLines(dst, m, func() ([]byte, error) {
+			if len(body) == 0 {
+				return nil, io.EOF
+			}
+			line := body
+			if i := bytes.IndexByte(body, '\n'); i >= 0 {
+				line, body = body[:i], body[i+1:]
+			} else {
+				body = nil
+			}
+			return line, nil
+		}, func() []byte { return []byte(m.body) })
 	case formatGzipB64:
-		var err error
-		if body, err = d.gunzip(m.body); err != nil {
-			dst = d.appendUndecodable(dst, m, 0, []byte(m.body), err.Error())
-			return dst, d.pieces
+		if err := d.openGzip(m.body); err != nil {
+			return d.appendUndecodable(dst, m, 0, []byte(m.body), err.Error()), d.pieces
 		}
+		return d.appendLines(dst, m, d.gzipLine, d.prefix.bytes)
 	default:
-		dst = d.appendUndecodable(dst, m, 0, []byte(m.body), fmt.Sprintf("unknown %s %q", FormatAttribute, m.format))
-		return dst, d.pieces
+		return d.appendUndecodable(dst, m, 0, []byte(m.body), fmt.Sprintf("unknown %s %q", FormatAttribute, m.format)), d.pieces
 	}
-	n := 0
-	for len(body) > 0 {
-		line := body
-		if i := bytes.IndexByte(body, '\n'); i >= 0 {
-			line, body = body[:i], body[i+1:]
-		} else {
-			body = nil
+}
+
+// appendLines appends the record of every non-blank line next returns,
+// stopping at the first bound crossed: then the records appended so far are
+// dropped and the message becomes one failure holding first().
+func (d *decoder) appendLines(dst []byte, m message, next func() ([]byte, error), first func() []byte) ([]byte, []piece) {
+	start, n := len(dst), 0
+	for {
+		line, err := next()
+		if err == errTooLarge {
+			return d.appendOverBound(dst[:start], m, overMaxBytes, first()), d.pieces
 		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
-			continue
+		if err != nil && err != io.EOF {
+			d.pieces = d.pieces[:0]
+			return d.appendUndecodable(dst[:start], m, 0, []byte(m.body), err.Error()), d.pieces
 		}
-		dst = d.appendLine(dst, line, m, n)
-		n++
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			if n == d.bounds.maxRecords {
+				return d.appendOverBound(dst[:start], m, overMaxRecords, first()), d.pieces
+			}
+			dst = d.appendLine(dst, line, m, n)
+			n++
+			if d.room > 0 && int64(len(dst)-start) > d.room {
+				return d.appendOverBound(dst[:start], m, overBuffered, first()), d.pieces
+			}
+		}
+		if err == io.EOF {
+			break
+		}
 	}
 	if n == 0 {
 		dst = d.appendUndecodable(dst, m, 0, []byte(m.body), "the message holds no record")
 	}
 	return dst, d.pieces
+}
+
+// errTooLarge: the decoded message is over max_message_bytes.
+var errTooLarge = errors.New("decoded message over max_message_bytes")
+
+// openGzip starts streaming the gunzipped body of m through a reader bounded
+// by max_message_bytes, keeping its first bytes for a failure.
+func (d *decoder) openGzip(b64 string) error {
+	// The base64 text is at most a message's wire size (SQS: 1 MiB).
+	zipped, err := base64.StdEncoding.AppendDecode(d.zipped[:0], []byte(b64))
+	if err != nil {
+		return fmt.Errorf("base64: %w", err)
+	}
+	d.zipped = zipped
+	src := bytes.NewReader(zipped)
+	if d.gz == nil {
+		d.gz, err = gzip.NewReader(src)
+	} else {
+		err = d.gz.Reset(src)
+	}
+	if err != nil {
+		return fmt.Errorf("gzip: %w", err)
+	}
+	d.prefix.b = d.prefix.b[:0]
+	r := io.TeeReader(io.LimitReader(d.gz, d.bounds.maxBytes+1), &d.prefix)
+	if d.br == nil {
+		d.br = bufio.NewReaderSize(r, 64<<10)
+	} else {
+		d.br.Reset(r)
+	}
+	d.prefix.total = 0
+	return nil
+}
+
+// gzipLine returns the next gunzipped line (without its newline), io.EOF
+// after the last one, or errTooLarge past max_message_bytes.
+func (d *decoder) gzipLine() ([]byte, error) {
+	line, err := d.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		d.line = append(d.line[:0], line...)
+		for err == bufio.ErrBufferFull && d.prefix.total <= d.bounds.maxBytes {
+			line, err = d.br.ReadSlice('\n')
+			d.line = append(d.line, line...)
+		}
+		line = d.line
+	} else if cap(d.line) > 1<<20 {
+		d.line = nil // a long line of an earlier message: do not keep it per poller
+	}
+	if d.prefix.total > d.bounds.maxBytes {
+		return nil, errTooLarge
+	}
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	return bytes.TrimSuffix(line, []byte{'\n'}), err
+}
+
+// prefix keeps the first failurePrefix bytes written to it and counts all.
+type prefix struct {
+	b     []byte
+	total int64
+}
+
+func (p *prefix) Write(b []byte) (int, error) {
+	p.total += int64(len(b))
+	if room := failurePrefix - len(p.b); room > 0 {
+		p.b = append(p.b, b[:min(room, len(b))]...)
+	}
+	return len(b), nil
+}
+
+func (p *prefix) bytes() []byte { return p.b }
+
+// appendOverBound appends the one failure of a message over a bound: its
+// first bytes (at most failurePrefix, cut at a character boundary) and the
+// SHA-256 of its body as received, so it can be found and replayed.
+func (d *decoder) appendOverBound(dst []byte, m message, b bound, first []byte) []byte {
+	d.pieces, d.over = d.pieces[:0], b
+	if len(first) > failurePrefix {
+		n := failurePrefix
+		for n > 0 && !utf8.RuneStart(first[n]) {
+			n--
+		}
+		first = first[:n]
+	}
+	var limit int64
+	switch b {
+	case overMaxBytes:
+		limit = d.bounds.maxBytes
+	case overMaxRecords:
+		limit = int64(d.bounds.maxRecords)
+	case overBuffered:
+		limit = d.room
+	}
+	sum := sha256.Sum256([]byte(m.body))
+	return d.appendUndecodable(dst, m, 0, first, fmt.Sprintf(
+		"over %s (%d): not decoded; body holds its first %d decoded bytes; sha256 of the message body %x", b, limit, len(first), sum))
 }
 
 // failures counts the failure records among pieces.
@@ -110,31 +274,6 @@ func failures(pieces []piece) int {
 		}
 	}
 	return n
-}
-
-func (d *decoder) gunzip(b64 string) ([]byte, error) {
-	zipped, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return nil, fmt.Errorf("base64: %w", err)
-	}
-	if d.gz == nil {
-		d.gz, err = gzip.NewReader(bytes.NewReader(zipped))
-	} else {
-		err = d.gz.Reset(bytes.NewReader(zipped))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
-	}
-	buf := bytes.NewBuffer(d.raw[:0])
-	n, err := io.Copy(buf, io.LimitReader(d.gz, d.maxDecoded+1))
-	d.raw = buf.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
-	}
-	if n > d.maxDecoded {
-		return nil, fmt.Errorf("decompressed message is larger than max_message_bytes (%d)", d.maxDecoded)
-	}
-	return d.raw, nil
 }
 
 // appendLine appends the contract record of one JSON object, or a failure

@@ -3,13 +3,17 @@ package sqs
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
 
 var sent = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
@@ -71,7 +75,7 @@ func TestDecodeFormats(t *testing.T) {
 			if tc.format == "ndjson.gz.b64" {
 				body = gzB64(t, contractLine+"\n"+second)
 			}
-			out, pieces := newDecoder(1<<20).appendMessage(nil, message{id: "m1", body: body, format: tc.format, sent: sent})
+			out, pieces := newDecoder(bounds{maxBytes: 1 << 20, maxRecords: 1_000_000}).appendMessage(nil, message{id: "m1", body: body, format: tc.format, sent: sent})
 			if len(pieces) != len(tc.uuids) || failures(pieces) != 0 {
 				t.Fatalf("%d records, %d failed", len(pieces), failures(pieces))
 			}
@@ -106,7 +110,7 @@ func TestDecodeKeepsOnlyTheContract(t *testing.T) {
 	} {
 		t.Run(extra, func(t *testing.T) {
 			line := strings.Replace(contractLine, `"uuid"`, extra+`,"uuid"`, 1)
-			out, pieces := newDecoder(1<<20).appendMessage(nil, message{id: "m", body: line, format: "event", sent: sent})
+			out, pieces := newDecoder(bounds{maxBytes: 1 << 20, maxRecords: 1_000_000}).appendMessage(nil, message{id: "m", body: line, format: "event", sent: sent})
 			if len(pieces) != 1 || pieces[0].failure {
 				t.Fatalf("pieces %+v", pieces)
 			}
@@ -136,7 +140,7 @@ func TestNotInTheContractBecomesFailure(t *testing.T) {
 		{"a key twice", strings.Replace(contractLine, `"game":"g"`, `"game":"g","game":"h"`, 1), "game", `key "game" appears twice`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, pieces := newDecoder(1<<20).appendMessage(nil, message{id: "msg-3", body: tc.line, format: "event", sent: sent})
+			out, pieces := newDecoder(bounds{maxBytes: 1 << 20, maxRecords: 1_000_000}).appendMessage(nil, message{id: "msg-3", body: tc.line, format: "event", sent: sent})
 			if len(pieces) != 1 || !pieces[0].failure {
 				t.Fatalf("pieces %+v, want one failure", pieces)
 			}
@@ -178,7 +182,7 @@ func TestUndecodableBecomesFailure(t *testing.T) {
 		{"empty ndjson", "ndjson", "\n\n", 1, 1, "holds no record"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dec := newDecoder(1 << 20)
+			dec := newDecoder(bounds{maxBytes: 1 << 20, maxRecords: 1_000_000})
 			out, pieces := dec.appendMessage(nil, message{id: "msg-7", body: tc.body, format: tc.format, sent: sent})
 			if n, failed := len(pieces), failures(pieces); n != tc.records || failed != tc.failed {
 				t.Fatalf("%d records, %d failed; want %d, %d", n, failed, tc.records, tc.failed)
@@ -211,7 +215,7 @@ func TestUndecodableBecomesFailure(t *testing.T) {
 				t.Errorf("failure uuid %v fired_ts %v", fail.fields["uuid"], fail.fields["fired_ts"])
 			}
 			// A redelivered message gives the same failure uuid (deduplicated downstream).
-			again, _ := newDecoder(1<<20).appendMessage(nil, message{id: "msg-7", body: tc.body, format: tc.format, sent: sent})
+			again, _ := newDecoder(bounds{maxBytes: 1 << 20, maxRecords: 1_000_000}).appendMessage(nil, message{id: "msg-7", body: tc.body, format: tc.format, sent: sent})
 			if !bytes.Equal(again, out) {
 				t.Error("decoding the same message twice gave different records")
 			}
@@ -221,8 +225,114 @@ func TestUndecodableBecomesFailure(t *testing.T) {
 
 func TestDecompressedSizeIsLimited(t *testing.T) {
 	big := strings.Repeat(contractLine+"\n", 100)
-	_, pieces := newDecoder(1024).appendMessage(nil, message{id: "m", body: gzB64(t, big), format: "ndjson.gz.b64", sent: sent})
+	_, pieces := newDecoder(bounds{maxBytes: 1024, maxRecords: 1_000_000}).appendMessage(nil, message{id: "m", body: gzB64(t, big), format: "ndjson.gz.b64", sent: sent})
 	if n, failed := len(pieces), failures(pieces); n != 1 || failed != 1 {
 		t.Errorf("a message over max_message_bytes: %d records, %d failed", n, failed)
+	}
+}
+
+// defaultBounds are the properties' defaults, as a receiver reads them.
+func defaultBounds(t *testing.T) bounds {
+	t.Helper()
+	cfg, err := parseConfig(testenv.Config{"queue_url": "http://127.0.0.1:1/q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.bounds
+}
+
+// gzipRepeat is the gzip+base64 body of line repeated until size bytes,
+// written in pieces so the test never holds the decoded size either.
+func gzipRepeat(t *testing.T, line string, size int) string {
+	t.Helper()
+	var b bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	chunk := []byte(strings.Repeat(line, max(1, (64<<10)/len(line))))
+	for n := 0; n < size; n += len(chunk) {
+		w.Write(chunk[:min(len(chunk), size-n)])
+	}
+	w.Close()
+	return base64.StdEncoding.EncodeToString(b.Bytes())
+}
+
+// TestMessageOverABoundIsOneFailure: a message over a bound (a gzip bomb,
+// too many records, more record bytes than the buffer may take) becomes one
+// failure holding its first bytes and the SHA-256 of its body, and decoding
+// it never allocates its decoded size.
+func TestMessageOverABoundIsOneFailure(t *testing.T) {
+	def := defaultBounds(t)
+	for _, tc := range []struct {
+		name   string
+		bounds bounds
+		room   int64
+		format string
+		body   string
+		over   bound
+		prefix string
+	}{
+		{"gzip of 1 MB of {} lines", def, 0, formatGzipB64, gzipRepeat(t, "{}\n", 1<<20), overMaxRecords, "{}\n{}\n"},
+		{"gzip of 64 MB of {} lines", def, 0, formatGzipB64, gzipRepeat(t, "{}\n", 64<<20), overMaxRecords, "{}\n{}\n"},
+		{"gzip of 64 MB of zeros", def, 0, formatGzipB64, gzipRepeat(t, "\x00", 64<<20), overMaxBytes, "\x00\x00\x00"},
+		{"gzip of 64 MB of spaces", def, 0, formatGzipB64, gzipRepeat(t, " ", 64<<20), overMaxBytes, "   "},
+		{"ndjson over max_message_bytes", bounds{maxBytes: 1 << 10, maxRecords: 100}, 0, formatNDJSON, strings.Repeat(contractLine+"\n", 10), overMaxBytes, contractLine},
+		{"event over max_message_bytes", bounds{maxBytes: 1 << 10, maxRecords: 100}, 0, formatEvent, contractLine + strings.Repeat(" ", 1<<10), overMaxBytes, contractLine},
+		{"one record over max_records_per_message", bounds{maxBytes: 1 << 20, maxRecords: 10}, 0, formatNDJSON, strings.Repeat(contractLine+"\n", 11), overMaxRecords, contractLine},
+		{"gzip, one record over max_records_per_message", bounds{maxBytes: 1 << 20, maxRecords: 10}, 0, formatGzipB64, gzB64(t, strings.Repeat(contractLine+"\n", 11)), overMaxRecords, contractLine},
+		{"records over the buffer's room", def, 1 << 10, formatNDJSON, strings.Repeat(contractLine+"\n", 10), overBuffered, contractLine},
+		{"failures over the buffer's room", def, 64 << 10, formatGzipB64, gzipRepeat(t, "{}\n", 1<<20), overBuffered, "{}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dec := newDecoder(tc.bounds)
+			dec.room = tc.room
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			out, pieces := dec.appendMessage(nil, message{id: "bomb", body: tc.body, format: tc.format, sent: sent})
+			runtime.ReadMemStats(&after)
+			// Loose: what the bounds allow (up to max_records_per_message
+			// records, or a max_message_bytes line, before the bound is
+			// seen), never the decoded size (64 MB for the largest bombs).
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 32<<20 {
+				t.Errorf("decoding allocated %d MB", grew>>20)
+			}
+			if dec.over != tc.over || len(pieces) != 1 || failures(pieces) != 1 {
+				t.Fatalf("over %q, %d records (%d failures); want one failure over %q", dec.over, len(pieces), failures(pieces), tc.over)
+			}
+			f := readRecords(t, out)[0]
+			e := f.fields["errors"].([]any)[0].(map[string]any)
+			sum := sha256.Sum256([]byte(tc.body))
+			msg := e["message"].(string)
+			if e["code"] != UndecodableMessage || !strings.Contains(msg, string(tc.over)) || !strings.Contains(msg, hex.EncodeToString(sum[:])) || !strings.Contains(msg, "bomb") {
+				t.Errorf("error %v", e)
+			}
+			body, _ := f.fields["body"].(string)
+			if !strings.HasPrefix(body, tc.prefix) || len(body) > failurePrefix {
+				t.Errorf("failure body of %d bytes starts %.20q; want at most %d bytes starting %.20q", len(body), body, failurePrefix, tc.prefix)
+			}
+		})
+	}
+}
+
+// TestPackedMessagesOfTheOutputFit: what the sqs output packs with its
+// defaults (at most 1 MiB of ndjson, or 4 MiB before gzip, and 10000
+// events) decodes fully within the input's defaults.
+func TestPackedMessagesOfTheOutputFit(t *testing.T) {
+	def := defaultBounds(t)
+	perLine := len(benchMessage(1)) + 1
+	for _, tc := range []struct {
+		name, format string
+		body         string
+		n            int
+	}{
+		{"ndjson of 1 MiB", formatNDJSON, benchMessage((1 << 20) / perLine), (1 << 20) / perLine},
+		{"gzip of 4 MiB of ndjson", formatGzipB64, gzB64(t, benchMessage((4<<20)/perLine)), (4 << 20) / perLine},
+		{"10000 small records", formatGzipB64, gzB64(t, strings.Repeat(contractLine+"\n", 10000)), 10000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, pieces := newDecoder(def).appendMessage(nil, message{id: "m", body: tc.body, format: tc.format, sent: sent})
+			if len(pieces) != tc.n || failures(pieces) != 0 {
+				t.Errorf("%d records, %d failures; want %d records", len(pieces), failures(pieces), tc.n)
+			}
+		})
 	}
 }

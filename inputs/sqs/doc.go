@@ -32,13 +32,26 @@
 // left to loop. A failure's uuid is derived from the message id and the
 // line, so a redelivered message yields the same failure.
 //
+// A message is never decoded whole: what it may cost is bounded before it is
+// read (a 1 KiB gzip can hold 1 GiB). Gunzip streams through a reader
+// limited to max_message_bytes, lines are counted against
+// max_records_per_message, and the records' bytes against the room left
+// under max_buffered_bytes, as they are produced. At the first bound crossed
+// the records so far are dropped and the message becomes one
+// UNDECODABLE_MESSAGE failure naming the bound, holding its first 64 KiB and
+// the SHA-256 of its body; it is deleted like any other. A message that is
+// over only the room left (other messages fill the buffer) is not a failure:
+// it waits, kept invisible, until Fluent Bit collects, and is decoded again
+// with the whole bound.
+//
 // # Acknowledgement
 //
 // Collect hands Fluent Bit whole messages; the messages are deleted
 // (DeleteMessageBatch, checking every entry) only when Fluent Bit's cleanup
 // callback for that buffer has run. Messages held longer than half their
 // visibility timeout get it extended. Pause stops receiving; the buffer of
-// received but uncollected messages is bounded by max_buffered_bytes. On
+// received but uncollected messages is bounded by max_buffered_bytes
+// (counted while decoding; validation's expansion is added after). On
 // Close, messages that were not collected are made visible again at once for
 // other consumers.
 package sqs

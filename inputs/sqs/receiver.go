@@ -66,7 +66,8 @@ type Receiver struct {
 	cond     *sync.Cond // signalled when buffered bytes drop or state changes
 	pending  []*held    // received, not yet collected
 	inflight map[*held]struct{}
-	bytes    int64 // records bytes of pending
+	waiting  map[*held]struct{} // decoded when the buffer has room; kept invisible
+	bytes    int64              // records bytes of pending
 	paused   bool
 	closed   bool
 
@@ -144,7 +145,7 @@ func New(env plugin.Env) (plugin.Input, error) {
 func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Validator) *Receiver {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Receiver{cfg: cfg, log: log, client: client, validator: v, ctx: ctx, cancel: cancel,
-		extend: make(chan struct{}), inflight: map[*held]struct{}{}, deletes: make(chan []*held, 1024), stopDeletes: make(chan struct{})}
+		extend: make(chan struct{}), inflight: map[*held]struct{}{}, waiting: map[*held]struct{}{}, deletes: make(chan []*held, 1024), stopDeletes: make(chan struct{})}
 	r.cond = sync.NewCond(&r.mu)
 	for i := 0; i < cfg.pollers; i++ {
 		r.polling.Add(1)
@@ -161,7 +162,7 @@ func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Va
 // poll receives until Close, waiting while paused or while the buffer is full.
 func (r *Receiver) poll() {
 	defer r.polling.Done()
-	dec := newDecoder(r.cfg.maxDecoded)
+	dec := newDecoder(r.cfg.bounds)
 	backoff := time.Duration(0)
 	for {
 		r.mu.Lock()
@@ -202,9 +203,8 @@ func (r *Receiver) poll() {
 		}
 		backoff = 0
 		now := time.Now()
-		batch := make([]*held, 0, len(out.Messages))
-		var size int64
-		for _, m := range out.Messages {
+		b := batch{r: r, dec: dec}
+		for i, m := range out.Messages {
 			msg := message{id: aws.ToString(m.MessageId), body: aws.ToString(m.Body), sent: now}
 			if v, ok := m.MessageAttributes[FormatAttribute]; ok {
 				msg.format = aws.ToString(v.StringValue)
@@ -212,24 +212,97 @@ func (r *Receiver) poll() {
 			if ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
 				msg.sent = time.UnixMilli(ms).UTC()
 			}
-			records, pieces := dec.appendMessage(nil, msg)
-			n, failed := len(pieces), failures(pieces)
-			if r.validator != nil {
-				records = r.validateAll(records, pieces)
+			h := &held{id: msg.id, receipt: aws.ToString(m.ReceiptHandle), since: started}
+			if !b.add(h, msg) {
+				// Closed while the message waited for room: it and the
+				// rest of the batch go back to the queue at once.
+				back := []*held{h}
+				for _, m := range out.Messages[i+1:] {
+					back = append(back, &held{id: aws.ToString(m.MessageId), receipt: aws.ToString(m.ReceiptHandle)})
+				}
+				r.changeVisibility(back, 0, time.Now())
+				break
 			}
-			if failed > 0 {
-				r.log.Warnf("message %s: %d of %d records could not be decoded or are not in the record contract; they become %s or %s failures",
-					msg.id, failed, n, UndecodableMessage, validate.EndpointInvalid)
-			}
-			r.stats.add(func(s *Stats) { s.Received++; s.Records += int64(n); s.Failures += int64(failed) })
-			batch = append(batch, &held{id: msg.id, receipt: aws.ToString(m.ReceiptHandle), records: records, since: started})
-			size += int64(len(records))
 		}
-		r.mu.Lock()
-		r.pending = append(r.pending, batch...) // after Close, Close hands them back
-		r.bytes += size
-		r.mu.Unlock()
+		b.publish()
 	}
+}
+
+// batch gathers the decoded messages of one receive until they are
+// published to pending.
+type batch struct {
+	r    *Receiver
+	dec  *decoder
+	msgs []*held
+	size int64
+}
+
+// add decodes msg into h within the room left under max_buffered_bytes. A
+// message that would overfill the buffer waits, kept invisible, until
+// Fluent Bit collects it, then gets the whole bound: only one whose records
+// alone exceed max_buffered_bytes becomes a failure. add returns false if
+// the receiver closed while the message waited.
+func (b *batch) add(h *held, msg message) bool {
+	r := b.r
+	for whole := false; ; whole = true {
+		r.mu.Lock()
+		room := r.cfg.maxBuffered - r.bytes - b.size
+		if whole || r.bytes+b.size == 0 {
+			room = r.cfg.maxBuffered
+		}
+		r.mu.Unlock()
+		b.dec.room = max(room, 1)
+		records, pieces := b.dec.appendMessage(nil, msg)
+		if b.dec.over == overBuffered && room < r.cfg.maxBuffered {
+			if !b.waitForRoom(h) {
+				return false
+			}
+			continue
+		}
+		n, failed := len(pieces), failures(pieces)
+		if r.validator != nil {
+			records = r.validateAll(records, pieces)
+		}
+		switch {
+		case b.dec.over != withinBounds:
+			r.log.Warnf("message %s is over %s: it becomes one %s failure holding its first bytes and its SHA-256", msg.id, b.dec.over, UndecodableMessage)
+		case failed > 0:
+			r.log.Warnf("message %s: %d of %d records could not be decoded or are not in the record contract; they become %s or %s failures",
+				msg.id, failed, n, UndecodableMessage, validate.EndpointInvalid)
+		}
+		r.stats.add(func(s *Stats) { s.Received++; s.Records += int64(n); s.Failures += int64(failed) })
+		h.records = records
+		b.msgs = append(b.msgs, h)
+		b.size += int64(len(records))
+		return true
+	}
+}
+
+// waitForRoom publishes what the batch holds and waits until Fluent Bit has
+// collected the buffer, keeping h invisible meanwhile. It returns false if
+// the receiver closed.
+func (b *batch) waitForRoom(h *held) bool {
+	b.publish()
+	r := b.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.waiting[h] = struct{}{}
+	for !r.closed && r.bytes > 0 {
+		r.cond.Wait()
+	}
+	delete(r.waiting, h)
+	return !r.closed
+}
+
+// publish hands the batch's messages to Collect (after Close, Close hands
+// them back).
+func (b *batch) publish() {
+	r := b.r
+	r.mu.Lock()
+	r.pending = append(r.pending, b.msgs...)
+	r.bytes += b.size
+	r.mu.Unlock()
+	b.msgs, b.size = nil, 0
 }
 
 // validateAll validates every record of a message but the failure records
@@ -402,9 +475,11 @@ func (r *Receiver) extender() {
 					due = append(due, h)
 				}
 			}
-			for h := range r.inflight {
-				if now.Sub(h.since) >= after {
-					due = append(due, h)
+			for _, m := range [...]map[*held]struct{}{r.inflight, r.waiting} {
+				for h := range m {
+					if now.Sub(h.since) >= after {
+						due = append(due, h)
+					}
 				}
 			}
 			r.mu.Unlock()

@@ -2,6 +2,9 @@ package sqs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -226,4 +229,92 @@ func TestThreadedModeIsReported(t *testing.T) {
 			t.Errorf("threaded=%v: warned=%v, want %v; log: %q", threaded, warned, threaded, log.Lines())
 		}
 	}
+}
+
+// TestBombsBecomeOneFailureEach: through the emulator, gzip bombs and a
+// message over max_records_per_message each become one failure holding the
+// message's first bytes and SHA-256, the heap stays small, a legitimate
+// message beside them decodes fully, and all are deleted after cleanup.
+func TestBombsBecomeOneFailureEach(t *testing.T) {
+	srv := testenv.SQS(t, "events")
+	url, c := srv.QueueURL("events"), srv.Client()
+	bodies := []struct{ format, body string }{
+		{formatGzipB64, gzipRepeat(t, "{}\n", 1<<20)},
+		{formatGzipB64, gzipRepeat(t, "{}\n", 64<<20)},
+		{formatGzipB64, gzipRepeat(t, "\x00", 64<<20)},
+		{formatNDJSON, strings.Repeat(contractLine+"\n", 101)},
+	}
+	for _, b := range bodies {
+		send(t, c, url, b.format, b.body)
+	}
+	send(t, c, url, formatGzipB64, gzB64(t, strings.Repeat(contractLine+"\n", 100)))
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := newTestReceiver(t, srv, "events", testenv.Config{"max_records_per_message": "100"})
+	recs, dones := collectUntil(t, r, len(bodies)+100)
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapInuse) - int64(before.HeapInuse); grew > 64<<20 { // loose; the bombs decode to 129 MB
+		t.Errorf("heap grew by %d MB", grew>>20)
+	}
+	sums := map[string]bool{}
+	for _, b := range bodies {
+		s := sha256.Sum256([]byte(b.body))
+		sums[hex.EncodeToString(s[:])] = true
+	}
+	valid := 0
+	for _, rec := range recs {
+		errs, _ := rec.fields["errors"].([]any)
+		if len(errs) == 0 {
+			valid++
+			continue
+		}
+		msg, _ := errs[0].(map[string]any)["message"].(string)
+		body, _ := rec.fields["body"].(string)
+		for s := range sums {
+			if strings.Contains(msg, s) {
+				delete(sums, s)
+			}
+		}
+		if len(errs) != 1 || errs[0].(map[string]any)["code"] != UndecodableMessage || len(body) == 0 || len(body) > failurePrefix {
+			t.Errorf("failure %v with a body of %d bytes", errs, len(body))
+		}
+	}
+	if valid != 100 || len(sums) != 0 {
+		t.Errorf("%d valid records (want 100); %d bombs without their failure", valid, len(sums))
+	}
+	for _, d := range dones {
+		d()
+	}
+	waitFor(t, "every message deleted", func() bool { v, nv := queueCounts(t, c, url); return v+nv == 0 })
+}
+
+// TestMessageWaitsForRoom: a message whose records would overfill the
+// buffer waits, invisible, until Fluent Bit collects, then decodes fully;
+// nothing is made a failure for want of room.
+func TestMessageWaitsForRoom(t *testing.T) {
+	srv := testenv.SQS(t, "events")
+	url, c := srv.QueueURL("events"), srv.Client()
+	big := strings.Repeat(contractLine+"\n", 3000) // ~600 KB of records
+	for i := 0; i < 3; i++ {
+		send(t, c, url, formatNDJSON, big)
+	}
+	r := newTestReceiver(t, srv, "events", testenv.Config{"max_buffered_bytes": "1M", "pollers": "1", "max_messages": "10"})
+	waitFor(t, "a message waiting for room", func() bool { r.mu.Lock(); defer r.mu.Unlock(); return len(r.waiting) == 1 })
+	r.mu.Lock()
+	if r.bytes > 1<<20 {
+		t.Errorf("buffered %d bytes over max_buffered_bytes", r.bytes)
+	}
+	r.mu.Unlock()
+	recs, dones := collectUntil(t, r, 3*3000)
+	for _, rec := range recs {
+		if _, failed := rec.fields["errors"]; failed {
+			t.Fatalf("a failure: %v", rec.fields["errors"])
+		}
+	}
+	for _, d := range dones {
+		d()
+	}
+	waitFor(t, "every message deleted", func() bool { v, nv := queueCounts(t, c, url); return v+nv == 0 })
 }

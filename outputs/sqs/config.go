@@ -27,7 +27,7 @@ var Properties = append(append(append(props.Set{
 	{Name: "compression", Default: "none", Meaning: "none or gzip (ndjson only: the body is base64 of the gzip of the ndjson)"},
 	{Name: "max_message_bytes", Default: "1M", Meaning: "largest message, body plus attributes, 1K to 1M (256K for queues with the older limit)"},
 	{Name: "max_batch_bytes", Default: "1M", Meaning: "largest SendMessageBatch request (sum of its messages), max_message_bytes to 1M"},
-	{Name: "max_events_per_message", Default: "0", Meaning: "most events packed in one message; 0 means no limit"},
+	{Name: "max_events_per_message", Default: "0", Meaning: "most events packed in one message (0 to 10000); 0 means 10000, the most any message holds, so the sqs input's default max_records_per_message takes it"},
 	{Name: "max_retries", Default: "3", Meaning: "resends of failed entries or requests within one flush before the chunk is handed back to Fluent Bit for retry (0-10)"},
 	{Name: "concurrency", Default: "4", Meaning: "SendMessageBatch requests in flight per flush (1-64); FIFO queues always send one at a time"},
 	{Name: "message_group_id", Meaning: "FIFO: a static MessageGroupId for every message (overrides message_group_id_key)"},
@@ -58,7 +58,7 @@ type Config struct {
 	Gzip            bool
 	MaxMessageBytes int
 	MaxBatchBytes   int
-	MaxEvents       int // 0: no limit
+	MaxEvents       int // 0: MaxPackedEvents
 	MaxRetries      int
 	Concurrency     int
 
@@ -94,7 +94,7 @@ func ParseConfig(cfg plugin.Config) (*Config, error) {
 		Format:          r.Enum("format", FormatEvent, FormatNDJSON),
 		MaxMessageBytes: int(r.Size("max_message_bytes", minMessageBytes, serviceMaxBytes)),
 		MaxBatchBytes:   int(r.Size("max_batch_bytes", minMessageBytes, serviceMaxBytes)),
-		MaxEvents:       r.Int("max_events_per_message", 0, 1_000_000),
+		MaxEvents:       r.Int("max_events_per_message", 0, MaxPackedEvents),
 		MaxRetries:      r.Int("max_retries", 0, 10),
 		Concurrency:     r.Int("concurrency", 1, 64),
 		GroupID:         r.String("message_group_id"),

@@ -159,7 +159,7 @@ func (p *packer) packPlain(n int, at func(int) int) {
 			add++ // the newline before it
 		}
 		if len(cur) > 0 && (raw+add+attrBytes(p.format, len(cur)+1) > max ||
-			(p.cfg.MaxEvents > 0 && len(cur) >= p.cfg.MaxEvents)) {
+			p.full(len(cur))) {
 			flush()
 			add = e.n
 		}
@@ -199,6 +199,20 @@ func (p *packer) contiguous(idx []int) bool {
 	return true
 }
 
+// Bounds of what one message holds whatever max_message_bytes allows: the
+// sqs input's defaults (max_message_bytes 4M decoded, max_records_per_message
+// 10000) take any message the output packs. Gzip alone would not bound the
+// decoded size: a run is chosen by its compressed size.
+const (
+	MaxPackedBytes  = 4 << 20 // ndjson before gzip
+	MaxPackedEvents = 10000
+)
+
+// full reports whether a message of n events may take no more.
+func (p *packer) full(n int) bool {
+	return n >= MaxPackedEvents || (p.cfg.MaxEvents > 0 && n >= p.cfg.MaxEvents)
+}
+
 // packGzip fills gzip+base64 messages close to the cap: it takes a run of
 // events whose raw size should compress to the cap at the ratio seen so far
 // in this flush, compresses it, and shrinks the run while it is too big.
@@ -210,7 +224,7 @@ func (p *packer) packGzip(n int, at func(int) int) {
 	idx := make([]int, 0, 64)
 	for k := 0; k < n; {
 		// Choose a run by raw size.
-		target := float64(capC) / ratio
+		target := min(float64(capC)/ratio, MaxPackedBytes)
 		idx = idx[:0]
 		raw := 0
 		for j := k; j < n; j++ {
@@ -219,7 +233,7 @@ func (p *packer) packGzip(n int, at func(int) int) {
 			if len(idx) > 0 {
 				add++
 			}
-			if len(idx) > 0 && (float64(raw+add) > target || (p.cfg.MaxEvents > 0 && len(idx) >= p.cfg.MaxEvents)) {
+			if len(idx) > 0 && (float64(raw+add) > target || p.full(len(idx))) {
 				break
 			}
 			idx = append(idx, at(j))
@@ -236,15 +250,15 @@ func (p *packer) packGzip(n int, at func(int) int) {
 				}
 			}
 			end := k + len(idx) // next event not in the run
-			full := p.cfg.MaxEvents > 0 && len(idx) >= p.cfg.MaxEvents
+			full := p.full(len(idx))
 			if size <= max && !shrunk && grows < 3 && end < n && !full && size < max*9/10 {
 				// Well under the cap with events left: the estimate was
 				// pessimistic. Take more at the ratio just measured.
 				grows++
-				target := float64(capC) / ratio * 0.97
+				target := min(float64(capC)/ratio*0.97, MaxPackedBytes)
 				for j := end; j < n; j++ {
 					e := &p.events[at(j)]
-					if float64(raw+1+e.n) > target || (p.cfg.MaxEvents > 0 && len(idx) >= p.cfg.MaxEvents) {
+					if float64(raw+1+e.n) > target || p.full(len(idx)) {
 						break
 					}
 					idx = append(idx, at(j))

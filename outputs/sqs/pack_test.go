@@ -31,6 +31,9 @@ func checkMessages(t *testing.T, o *Output, f *flush) []string {
 		if len(got) != count(e) {
 			t.Errorf("message %d: whirlpool.count %d, holds %d events", i, count(e), len(got))
 		}
+		if raw := len(strings.Join(got, "\n")); len(got) > MaxPackedEvents || raw > MaxPackedBytes {
+			t.Errorf("message %d holds %d events, %d bytes of ndjson: over what the sqs input takes by default", i, len(got), raw)
+		}
 		if o.cfg.MaxEvents > 0 && len(got) > o.cfg.MaxEvents {
 			t.Errorf("message %d holds %d events, over max_events_per_message %d", i, len(got), o.cfg.MaxEvents)
 		}
@@ -159,9 +162,12 @@ func TestGzipRoundTripAndFill(t *testing.T) {
 					t.Fatalf("event %d differs", i)
 				}
 			}
-			// Filled close to the cap: every message but the last at least 80%.
+			// Filled close to the cap: every message but the last at least
+			// 80%, or 80% of MaxPackedBytes before gzip.
+			es := entries(o, f.pk.msgs)
 			for i, m := range f.pk.msgs[:len(f.pk.msgs)-1] {
-				if m.size < cfg.MaxMessageBytes*8/10 {
+				raw := len(strings.Join(readBody(t, FormatNDJSONGzipBase64, *es[i].MessageBody), "\n"))
+				if m.size < cfg.MaxMessageBytes*8/10 && raw < MaxPackedBytes*8/10 {
 					t.Errorf("message %d is %d bytes, under 80%% of %d", i, m.size, cfg.MaxMessageBytes)
 				}
 			}
