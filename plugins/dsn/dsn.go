@@ -17,11 +17,20 @@ import (
 // Hidden replaces secret values in redacted DSNs and messages.
 const Hidden = "(hidden)"
 
-// Quote returns value as a quoted key=value DSN value: lib/pq (like libpq)
-// reads everything between single quotes, with \' and \\ as escapes, so no
-// whitespace, quote or backslash in value ends it early.
+// Quote returns value as a key=value DSN value: as written when it is made
+// of plain characters only (letters, digits, ._-:/@,+), else single-quoted,
+// with \' and \\ as the escapes lib/pq (like libpq) reads, so that no
+// whitespace (tab, no-break space...), quote or backslash in value ends it
+// early and starts another key.
 func Quote(value string) string {
+	if value != "" && strings.IndexFunc(value, func(r rune) bool { return !plain(r) }) < 0 {
+		return value
+	}
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(value) + "'"
+}
+
+func plain(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-:/@,+", r)
 }
 
 // Append adds key=value to dsn: quoted to a key=value DSN, as a query
@@ -56,7 +65,8 @@ func Redact(dsn string) string {
 // url.Parse): a *url.Error is rewritten without the URL and without its
 // quoted detail (`invalid URL escape "%zz"` names a piece of the password),
 // then every occurrence of dsn and of each secret in it is replaced.
-// The result says the same as err otherwise; nil stays nil.
+// The result says the same as err otherwise and wraps it, for errors.Is
+// and errors.As; nil stays nil.
 func RedactError(err error, dsn string) error {
 	if err == nil {
 		return nil
@@ -78,8 +88,17 @@ func RedactError(err error, dsn string) error {
 			msg = strings.ReplaceAll(msg, s, Hidden)
 		}
 	}
-	return errors.New(msg)
+	return &redactedError{msg: msg, err: err}
 }
+
+// redactedError is an error shown by its redacted text.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // unquoted is err's text up to its first quote: url.Parse's errors quote
 // the piece of the URL they refuse, which may be part of a password.
@@ -210,10 +229,12 @@ func redactKV(dsn string) (string, []string) {
 			i++
 		}
 	}
-	// fail hides the pair lib/pq stops at and all after it.
+	// fail hides the pair lib/pq stops at and all after it; its words
+	// too, which lib/pq's error quotes (missing "=" after "word").
 	var pair, pairLen int
 	fail := func() (string, []string) {
 		secrets = append(secrets, string(s[pair:]))
+		secrets = append(secrets, strings.FieldsFunc(string(s[pair:]), func(r rune) bool { return unicode.IsSpace(r) || r == '=' || r == '\'' })...)
 		b.Truncate(pairLen)
 		b.WriteString(Hidden)
 		return b.String(), secrets

@@ -69,6 +69,7 @@ func TestRedactError(t *testing.T) {
 		{"wrapped", fmt.Errorf("model store: %w", parseErr), bad, `model store: parse "postgres://(hidden)@127.0.0.1:5432/db"`},
 		{"dsn in text", errors.New("cannot use host=h password='x y z1' now"), "host=h password='x y z1'", "cannot use host=h password=(hidden) now"},
 		{"password in text", errors.New(`pq: password "hunter2" rejected`), "host=h password=hunter2", `pq: password "(hidden)" rejected`},
+		{"lib/pq scanner", errors.New(`missing "=" after "ss:word" in connection info string`), "host=h password=p\tss:word x", `missing "=" after "(hidden)"`},
 		{"decoded password", errors.New("saw p@ss:word"), "postgres://u:p%40ss%3Aword@h/d", "saw (hidden)"},
 	} {
 		got := RedactError(tc.err, tc.dsn)
@@ -80,6 +81,9 @@ func TestRedactError(t *testing.T) {
 				t.Errorf("%s: RedactError(%q) = %q shows %q", tc.name, tc.err, got, leak)
 			}
 		}
+	}
+	if !errors.Is(RedactError(parseErr, bad), parseErr) {
+		t.Error("RedactError does not wrap the error")
 	}
 	if RedactError(nil, bad) != nil {
 		t.Error("RedactError(nil) is not nil")
@@ -114,6 +118,24 @@ func TestAppendQuotesForLibPQ(t *testing.T) {
 			if red := Redact(dsn); len(pw) > 3 && strings.Contains(red, pw) || strings.Contains(red, "disable") {
 				t.Errorf("Redact(%q) = %q", dsn, red)
 			}
+		}
+	}
+}
+
+func TestQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"require":             "require",
+		"db.example.com:5439": "db.example.com:5439",
+		"":                    "''",
+		"a b":                 "'a b'",
+		"a\tb":                "'a\tb'",
+		`it's`:                `'it\'s'`,
+		`back\slash`:          `'back\\slash'`,
+		"caf\u00e9":           "'caf\u00e9'",
+		"x=y":                 "'x=y'",
+	} {
+		if got := Quote(in); got != want {
+			t.Errorf("Quote(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
