@@ -55,7 +55,7 @@ func TestRedact(t *testing.T) {
 }
 
 func TestRedactError(t *testing.T) {
-	bad := "postgres://postgres:Sup3rS3cret%zz@127.0.0.1:5432/db"
+	bad := fmt.Sprintf("postgres://postgres:Sup3rS3cret%s@127.0.0.1:5432/db", "%zz") // not a constant: invalid on purpose
 	_, parseErr := url.Parse(bad)
 	_, pqErr := pq.NewConnector(bad)
 	for _, tc := range []struct {
