@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/lib/pq" // registers the "postgres" driver
+	"github.com/lib/pq"
+
+	"github.com/whirlpool-events/whirlpool/plugins/dsn"
 )
 
 // StoreSchema is the PostgreSQL schema of the model store.
@@ -80,13 +82,15 @@ type Store struct {
 	db *sql.DB
 }
 
-// OpenStore opens the store at dsn (a lib/pq DSN, key=value or URL). It
-// does not connect yet.
-func OpenStore(dsn string) (*Store, error) {
-	db, err := sql.Open("postgres", dsn)
+// OpenStore opens the store at conn (a lib/pq DSN, key=value or URL). It
+// does not connect yet, but parses conn now, where its errors can be
+// redacted: lib/pq's and url.Parse's quote the DSN, password included.
+func OpenStore(conn string) (*Store, error) {
+	connector, err := pq.NewConnector(conn)
 	if err != nil {
-		return nil, errors.New("model store: invalid DSN") // the DSN may hold a password: not echoed
+		return nil, fmt.Errorf("model store: invalid DSN %s: %w", dsn.Redact(conn), dsn.RedactError(err, conn))
 	}
+	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(2)
 	db.SetConnMaxIdleTime(time.Minute)
 	return &Store{db: db}, nil

@@ -472,3 +472,23 @@ func TestBadModelRejected(t *testing.T) {
 		}
 	})
 }
+
+// A model_dsn lib/pq cannot parse is refused at start-up without its
+// password, whether url.Parse or lib/pq's key=value scanner refuses it.
+func TestBadModelDSNNotShown(t *testing.T) {
+	for _, tc := range []struct{ dsn, secret string }{
+		{"postgres://postgres:Sup3rS3cret%zz@127.0.0.1:5432/db", "S3cret"},
+		{"postgres://postgres:Sup3r/S3cret@127.0.0.1:5432/db", "S3cret"},
+		{"host=127.0.0.1 password='Sup3rS3cret", "S3cret"},
+		{"host=127.0.0.1 password=Sup3r\tS3cret x", "S3cret"},
+	} {
+		log := &testenv.Log{}
+		_, err := New(plugin.Env{Config: testenv.Config{"model_dsn": tc.dsn}, Log: log})
+		if err == nil || !strings.Contains(err.Error(), "model store: invalid DSN") {
+			t.Errorf("%q: error %v, want an invalid DSN", tc.dsn, err)
+		}
+		if all := fmt.Sprint(err) + log.String(); strings.Contains(all, tc.secret) || strings.Contains(all, "%zz") {
+			t.Errorf("%q: the password shows: %s", tc.dsn, all)
+		}
+	}
+}

@@ -3,14 +3,16 @@ package eventing
 import (
 	"context"
 	"encoding/json"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
 
 const ev = `{"player":"p1","level":3}`
@@ -499,5 +501,30 @@ func TestResponseIsJSONWithAcceptedAndRejected(t *testing.T) {
 	var v map[string]any
 	if err := json.Unmarshal([]byte(r.raw), &v); err != nil || r.raw != `{"accepted":1,"rejected":[]}` {
 		t.Fatalf("body %q (%v), want {\"accepted\":1,\"rejected\":[]}", r.raw, err)
+	}
+}
+
+// A client's URL path reaches the log escaped (testenv.Log escapes as the
+// cgo glue does): a newline or an ANSI escape in it cannot forge or colour
+// a log line.
+func TestClientPathCannotForgeLogLines(t *testing.T) {
+	_, base, lg := start(t, testenv.Config{"ack": "received"})
+	forged := "\n[error] forged\x1b[31m"
+	for _, path := range []string{
+		"/v1/events/" + url.PathEscape("space"+forged) + "/1.0/level_up",
+		"/v1/events/space/1.0/" + url.PathEscape("level_up"+forged),
+		"/" + url.PathEscape("v1"+forged) + "/events/space/1.0/level_up",
+	} {
+		if r := send(t, http.DefaultClient, "POST", base+path, []byte(`{"k":1}`)); r.status < 400 {
+			t.Errorf("%s: %v, want an error", path, r)
+		}
+	}
+	if lg.Count(`\n[error] forged\x1b[31m`) == 0 {
+		t.Errorf("the paths are not logged escaped:\n%s", lg)
+	}
+	for _, l := range lg.Lines() {
+		if strings.ContainsAny(l, "\n\x1b") {
+			t.Errorf("raw control character in the log: %q", l)
+		}
 	}
 }

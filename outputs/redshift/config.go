@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whirlpool-events/whirlpool/plugins/dsn"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/props"
 )
@@ -117,6 +118,7 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 	sslmode := r.Enum("sslmode", "disable", "require", "verify-ca", "verify-full")
 
 	password := r.String("password")
+	hasTimeout := false
 	if env := r.String("password_env"); env != "" {
 		if password != "" {
 			r.Fail("password_env", "set only one of password, password_env and password_file")
@@ -138,25 +140,26 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 		password = strings.TrimRight(string(b), "\r\n")
 	}
 
-	if dsn := r.String("dsn"); dsn != "" {
+	if userDSN := r.String("dsn"); userDSN != "" {
 		for _, p := range []string{"db_host", "db_port", "user", "database"} {
 			if r.String(p) != "" {
 				r.Fail(p, "set either dsn or db_host/db_port/user/database, not both")
 			}
 		}
-		if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-			if _, err := url.Parse(dsn); err != nil {
+		if strings.HasPrefix(userDSN, "postgres://") || strings.HasPrefix(userDSN, "postgresql://") {
+			if _, err := url.Parse(userDSN); err != nil {
 				r.Fail("dsn", "not a valid postgres:// URL")
 			}
-		} else if !strings.Contains(dsn, "=") {
+		} else if !strings.Contains(userDSN, "=") {
 			r.Fail("dsn", "want a postgres:// URL or key=value pairs")
 		}
-		c.dsn = dsn
+		c.dsn = userDSN
+		hasTimeout = strings.Contains(userDSN, "connect_timeout")
 		if password != "" {
-			c.dsn = appendDSN(c.dsn, "password", password)
+			c.dsn = dsn.Append(c.dsn, "password", password)
 		}
 		if cfg.Get("sslmode") != "" {
-			c.dsn = appendDSN(c.dsn, "sslmode", sslmode)
+			c.dsn = dsn.Append(c.dsn, "sslmode", sslmode)
 		}
 	} else {
 		host := r.Required("db_host")
@@ -174,13 +177,13 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 			kv = append(kv, "password", password)
 		}
 		for i := 0; i < len(kv); i += 2 {
-			c.dsn = appendDSN(c.dsn, kv[i], kv[i+1])
+			c.dsn = dsn.Append(c.dsn, kv[i], kv[i+1])
 		}
 	}
-	if c.dsn != "" && !strings.Contains(c.dsn, "connect_timeout") {
-		c.dsn = appendDSN(c.dsn, "connect_timeout", strconv.Itoa(max(1, int(c.connectTimeout/time.Second))))
+	if c.dsn != "" && !hasTimeout { // the user DSN's own, not one in a password
+		c.dsn = dsn.Append(c.dsn, "connect_timeout", strconv.Itoa(max(1, int(c.connectTimeout/time.Second))))
 	}
-	c.redacted = RedactDSN(c.dsn)
+	c.redacted = dsn.Redact(c.dsn)
 
 	c.s3Bucket = r.String("s3_bucket")
 	c.s3Prefix = r.String("s3_prefix")
@@ -234,49 +237,6 @@ var (
 )
 
 func validRegion(s string) bool { return s == "" || regionRe.MatchString(s) }
-
-// appendDSN adds key=value to a key=value DSN, or as a query parameter to
-// a URL DSN, quoting as lib/pq expects.
-func appendDSN(dsn, key, value string) string {
-	if strings.Contains(dsn, "://") {
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		return dsn + sep + url.QueryEscape(key) + "=" + url.QueryEscape(value)
-	}
-	v := strings.ReplaceAll(value, `\`, `\\`)
-	v = strings.ReplaceAll(v, `'`, `\'`)
-	if v == "" || strings.ContainsAny(value, " '\\") {
-		v = "'" + v + "'"
-	}
-	if dsn != "" {
-		dsn += " "
-	}
-	return dsn + key + "=" + v
-}
-
-var (
-	kvPasswordRe  = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
-	urlPasswordRe = regexp.MustCompile(`(?i)([?&]password=)[^&]*`)
-)
-
-// RedactDSN returns dsn with its password (key=value, URL user info or
-// password query parameter) replaced by "(hidden)".
-func RedactDSN(dsn string) string {
-	if strings.Contains(dsn, "://") {
-		if u, err := url.Parse(dsn); err == nil {
-			if _, has := u.User.Password(); has {
-				u.User = url.UserPassword(u.User.Username(), "(hidden)")
-			}
-			s := u.String()
-			s = strings.Replace(s, "%28hidden%29", "(hidden)", 1)
-			return urlPasswordRe.ReplaceAllString(s, "${1}(hidden)")
-		}
-		return "(unparseable URL, hidden)"
-	}
-	return kvPasswordRe.ReplaceAllString(dsn, "${1}(hidden)")
-}
 
 // errWithoutContent keeps os errors (which never carry file content).
 func errWithoutContent(err error) error {

@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"github.com/lib/pq"
+
+	"github.com/whirlpool-events/whirlpool/plugins/dsn"
 )
 
 // Executor is where the output's SQL goes, as text: the database, or (in
@@ -43,7 +45,7 @@ type dbExecutor struct{ db *sql.DB }
 func openDB(c *config) (*dbExecutor, error) {
 	connector, err := pq.NewConnector(c.dsn)
 	if err != nil {
-		return nil, fmt.Errorf("database connection string %s: %v", c.redacted, redactErr(err, c))
+		return nil, fmt.Errorf("database connection string %s: %v", c.redacted, dsn.RedactError(err, c.dsn))
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(4)
@@ -153,12 +155,4 @@ func (s *dbSession) CopyIn(ctx context.Context, query string, data []byte) error
 		}
 		return st.Close()
 	})
-}
-
-// redactErr removes the password from an error's text.
-func redactErr(err error, c *config) error {
-	if err == nil {
-		return nil
-	}
-	return errors.New(RedactDSN(err.Error()))
 }

@@ -2,9 +2,11 @@ package redshift
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	dsnpkg "github.com/whirlpool-events/whirlpool/plugins/dsn"
 	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
 	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
@@ -67,5 +69,26 @@ func TestDatabaseDownRetriesThenEverythingLandsOnce(t *testing.T) {
 	}
 	if n := len(flbhost.LogsContaining("[output:redshift", "loading again after")); n == 0 {
 		t.Errorf("recovery not logged")
+	}
+}
+
+// Text the database echoes (here a database name, in "database ... does
+// not exist") reaches the log escaped by the cgo glue: a newline or an
+// ANSI escape in it cannot forge or colour a log line.
+func TestDatabaseErrorCannotForgeLogLines(t *testing.T) {
+	forged := "nodb\n[error] forged\x1b[31m"
+	dsn := testenv.PostgresServerDSN() + " dbname=" + dsnpkg.Quote(forged)
+	out := startPlugin(t, flbhost.Config{"dsn": dsn, "dialect": "postgres", "load_method": "pg_copy",
+		"batch_max_wait": "10ms", "connect_timeout": "2s"})
+	if r := out.Flush(ticks("f", 1), "events"); r != flbhost.FlbRetry {
+		t.Fatalf("flush into a missing database = %d, want RETRY", r)
+	}
+	if len(flbhost.LogsContaining("batch not loaded", `nodb\n[error] forged\x1b[31m`)) != 1 {
+		t.Errorf("the database error is not logged, escaped, once:\n%s", strings.Join(flbhost.Logs(), "\n"))
+	}
+	for _, l := range flbhost.Logs() {
+		if strings.HasPrefix(strings.TrimSpace(l), "[error] forged") || strings.Contains(l, "\x1b") {
+			t.Errorf("raw control character in the log: %q", l)
+		}
 	}
 }

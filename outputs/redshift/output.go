@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/plugins/dsn"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
 )
@@ -295,7 +296,7 @@ func (o *Output) load(units []*unit) {
 // noteDown logs a failed batch: the first of an outage as an error, the
 // rest at debug level.
 func (o *Output) noteDown(err error) {
-	msg := RedactDSN(err.Error())
+	msg := dsn.RedactError(err, o.cfg.dsn).Error()
 	if !o.down {
 		o.down, o.downSince, o.downCount = true, time.Now(), 1
 		o.env.Log.Errorf("batch not loaded, its chunks are kept for retry: %s", msg)

@@ -67,6 +67,7 @@ import (
 	"runtime"
 	"unsafe"
 
+	"github.com/whirlpool-events/whirlpool/plugins/logsafe"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 )
 
@@ -191,7 +192,9 @@ func (in *Instance) logf(l plugin.Level, format string, args []any) {
 	if !in.Enabled(l) {
 		return
 	}
-	msg := C.CString(in.prefix + fmt.Sprintf(format, args...))
+	// Escaped here, once for every plugin: messages carry client and
+	// database text, which must not forge or colour log lines.
+	msg := C.CString(in.prefix + logsafe.Escape(fmt.Sprintf(format, args...)))
 	defer C.free(unsafe.Pointer(msg))
 	file, line := "whirlpool", 0
 	if _, f, n, ok := runtime.Caller(2); ok {

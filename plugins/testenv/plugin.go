@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
+	"github.com/whirlpool-events/whirlpool/plugins/logsafe"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 )
 
@@ -26,7 +27,8 @@ func (c Config) Get(key string) string {
 }
 
 // Log is a plugin.Logger that keeps every line, as "[level] message", for
-// tests to assert on.
+// tests to assert on. Messages are escaped as the cgo glue escapes them
+// (logsafe.Escape), so tests see what Fluent Bit would print.
 type Log struct {
 	mu    sync.Mutex
 	lines []string
@@ -37,7 +39,7 @@ var _ plugin.Logger = (*Log)(nil)
 func (l *Log) add(level, format string, args []any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.lines = append(l.lines, "["+level+"] "+fmt.Sprintf(format, args...))
+	l.lines = append(l.lines, "["+level+"] "+logsafe.Escape(fmt.Sprintf(format, args...)))
 }
 
 // Enabled reports every level as enabled.

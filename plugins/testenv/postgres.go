@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/whirlpool-events/whirlpool/plugins/dsn"
 )
 
 // DefaultPostgresDSN is the server tests use when WHIRLPOOL_PG_DSN is not
@@ -121,13 +123,13 @@ func createDatabase(t testing.TB) string {
 	server := PostgresServerDSN()
 	admin, err := sql.Open("postgres", server)
 	if err != nil {
-		t.Fatalf("testenv: PostgreSQL DSN %q: %v", redactDSN(server), err)
+		t.Fatalf("testenv: PostgreSQL DSN %q: %v", dsn.Redact(server), err)
 	}
 	if err := pingWithin(admin, 5*time.Second); err != nil {
 		admin.Close()
 		t.Fatalf("testenv: PostgreSQL is not reachable at %q: %v\n"+
 			"Start the local server (.ci/run does: apt-get install postgresql; pg_ctlcluster ... start; trust auth for 127.0.0.1), "+
-			"or point WHIRLPOOL_PG_DSN at one (a key=value DSN whose user may CREATE DATABASE).", redactDSN(server), err)
+			"or point WHIRLPOOL_PG_DSN at one (a key=value DSN whose user may CREATE DATABASE).", dsn.Redact(server), err)
 	}
 	var rnd [6]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
@@ -157,16 +159,4 @@ func pingWithin(db *sql.DB, d time.Duration) error {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// redactDSN formats a key=value DSN for messages without its password.
-func redactDSN(dsn string) string {
-	var out []string
-	for _, f := range strings.Fields(dsn) {
-		if strings.HasPrefix(strings.ToLower(f), "password=") {
-			f = "password=(hidden)"
-		}
-		out = append(out, f)
-	}
-	return strings.Join(out, " ")
 }

@@ -48,10 +48,3 @@ func TestPostgresFreshDatabase(t *testing.T) {
 		}
 	}
 }
-
-func TestRedactDSN(t *testing.T) {
-	got := redactDSN("host=h user=u password=secret dbname=d")
-	if strings.Contains(got, "secret") || !strings.Contains(got, "password=(hidden)") {
-		t.Fatalf("redactDSN: %q", got)
-	}
-}
