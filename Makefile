@@ -15,7 +15,7 @@ export CGO_ENABLED := 1
 
 # Pure-Go packages (no cgo, no plugin loading) also run under the race
 # detector.
-RACE_PKGS := ./filters/... ./plugins/record ./plugins/props ./plugins/metrics ./plugins/awsconf
+RACE_PKGS := ./filters/... ./plugins/record ./plugins/props ./plugins/metrics ./plugins/awsconf ./plugins/dsn ./plugins/logsafe
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all test vet staticcheck race demo fuzz bench clean
