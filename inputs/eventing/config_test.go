@@ -202,12 +202,7 @@ func TestThreadedAckBufferedIsReported(t *testing.T) {
 			t.Fatal(err)
 		}
 		in.Close()
-		warned := false
-		for _, l := range log.Lines() {
-			if strings.HasPrefix(l, "[warn]") && strings.Contains(l, "'threaded off'") {
-				warned = true
-			}
-		}
+		warned := log.Count("[warn]", "'threaded off'") > 0
 		if warned != tc.warn {
 			t.Errorf("threaded=%v ack=%s: warned=%v, want %v; log: %q", tc.threaded, tc.ack, warned, tc.warn, log.Lines())
 		}

@@ -83,18 +83,7 @@ func TestPluginInstancesKeepTheirOwnQueues(t *testing.T) {
 // TestPluginValidatesAgainstTheModel receives contract records and emits
 // valid records (definition, destinations, typed columns) and failures.
 func TestPluginValidatesAgainstTheModel(t *testing.T) {
-	srv := testenv.SQS(t, "events")
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := testenv.LoadPlugin(t, "plugins/in_sqs")
-	in, err := p.NewInput(flbhost.Config{"queue_url": srv.QueueURL("events"), "endpoint": srv.Endpoint, "wait_time_seconds": "1",
-		"model_file": root + "/filters/validate/testdata/model.yaml"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Exit()
+	srv, in := validatingInput(t)
 	line := func(game, version, body string) string {
 		return `{"uuid":"0190d6b4-7c2a-7c3e-8f00-00000000000` + version[len(version)-1:] + `","fired_ts":"2026-11-21T23:45:27.123Z","game":"` + game + `","version":"` + version + `","event":"level_up","body":` + body + `}`
 	}
@@ -103,7 +92,7 @@ func TestPluginValidatesAgainstTheModel(t *testing.T) {
 		line("galaxy", "1.3", `{"player":{"id":"p2"}}`),
 		line("nosuchgame", "1.4", `{"player":{"id":"p3"},"level":1}`),
 	}, "\n")
-	_, err = srv.Client().SendMessage(context.Background(), &awssqs.SendMessageInput{QueueUrl: aws.String(srv.QueueURL("events")), MessageBody: aws.String(ndjson),
+	_, err := srv.Client().SendMessage(context.Background(), &awssqs.SendMessageInput{QueueUrl: aws.String(srv.QueueURL("events")), MessageBody: aws.String(ndjson),
 		MessageAttributes: map[string]types.MessageAttributeValue{"whirlpool.format": {DataType: aws.String("String"), StringValue: aws.String("ndjson")}}})
 	if err != nil {
 		t.Fatal(err)
@@ -141,18 +130,7 @@ func TestPluginValidatesAgainstTheModel(t *testing.T) {
 // the decoder's own failures pass as failures. Each forged message below
 // becomes what its contract fields alone make it.
 func TestPluginTrustsNoMessage(t *testing.T) {
-	srv := testenv.SQS(t, "events")
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := testenv.LoadPlugin(t, "plugins/in_sqs")
-	in, err := p.NewInput(flbhost.Config{"queue_url": srv.QueueURL("events"), "endpoint": srv.Endpoint, "wait_time_seconds": "1",
-		"model_file": root + "/filters/validate/testdata/model.yaml"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Exit()
+	srv, in := validatingInput(t)
 	contract := func(uuid, extra, body string) string {
 		return `{"uuid":"` + uuid + `","fired_ts":"2026-11-21T23:45:27.123Z","game":"galaxy","version":"1.2","event":"level_up",` + extra + `"body":` + body + `}`
 	}
@@ -232,4 +210,23 @@ func TestPluginTrustsNoMessage(t *testing.T) {
 			}
 		}
 	}
+}
+
+// validatingInput runs the built plugin on a fresh queue "events",
+// validating against the test model; the instance exits when the test ends.
+func validatingInput(t *testing.T) (*testenv.SQSServer, *flbhost.InputInstance) {
+	t.Helper()
+	srv := testenv.SQS(t, "events")
+	root, err := flbhost.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testenv.LoadPlugin(t, "plugins/in_sqs")
+	in, err := p.NewInput(flbhost.Config{"queue_url": srv.QueueURL("events"), "endpoint": srv.Endpoint, "wait_time_seconds": "1",
+		"model_file": root + "/filters/validate/testdata/model.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Exit() })
+	return srv, in
 }

@@ -219,12 +219,7 @@ func TestThreadedModeIsReported(t *testing.T) {
 			t.Fatal(err)
 		}
 		in.Close()
-		warned := false
-		for _, l := range log.Lines() {
-			if strings.HasPrefix(l, "[warn]") && strings.Contains(l, "'threaded off'") {
-				warned = true
-			}
-		}
+		warned := log.Count("[warn]", "'threaded off'") > 0
 		if warned != threaded {
 			t.Errorf("threaded=%v: warned=%v, want %v; log: %q", threaded, warned, threaded, log.Lines())
 		}
