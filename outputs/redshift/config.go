@@ -24,7 +24,7 @@ var Properties = props.Set{
 	{Name: "password_env", Meaning: "Name of an environment variable holding the password (instead of password)."},
 	{Name: "password_file", Meaning: "File holding the password (trailing newline ignored; instead of password)."},
 	{Name: "database", Meaning: "Database name; required without dsn."},
-	{Name: "sslmode", Default: "require", Meaning: "TLS to the database: disable, require, verify-ca or verify-full."},
+	{Name: "sslmode", Meaning: "TLS to the database: disable, require (encrypted, server not verified), verify-ca or verify-full; default verify-full with dialect redshift (the certificate is checked against the system's CAs, which include Amazon's), require with postgres."},
 	{Name: "connect_timeout", Default: "10s", Meaning: "Longest wait for a database connection."},
 	{Name: "load_timeout", Default: "10m", Meaning: "Longest time one batch (its whole transaction) may take before it is abandoned and retried."},
 	{Name: "dialect", Default: "redshift", Meaning: "redshift: only SQL Amazon Redshift accepts (SUPER for JSON columns); postgres: PostgreSQL (text for JSON columns)."},
@@ -115,7 +115,16 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 
 	c.connectTimeout = r.Duration("connect_timeout", time.Second, 10*time.Minute)
 	c.loadTimeout = r.Duration("load_timeout", time.Second, 24*time.Hour)
-	sslmode := r.Enum("sslmode", "disable", "require", "verify-ca", "verify-full")
+	sslmode := r.Enum("sslmode", "", "disable", "require", "verify-ca", "verify-full")
+	if sslmode == "" {
+		// Redshift endpoints carry certificates of a public CA, so the
+		// server can be verified by default; a local PostgreSQL usually
+		// has a self-signed one.
+		sslmode = "require"
+		if c.dialect == Redshift {
+			sslmode = "verify-full"
+		}
+	}
 
 	password := r.String("password")
 	hasTimeout := false

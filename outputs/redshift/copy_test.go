@@ -401,3 +401,29 @@ func TestStartupLogHidesThePassword(t *testing.T) {
 		t.Errorf("start-up line = %s", lines[0])
 	}
 }
+
+// TestSSLModeDefaultsByDialect: Amazon Redshift is verified by default (its
+// endpoints carry publicly trusted certificates); PostgreSQL is encrypted
+// without verification; an explicit sslmode wins either way.
+func TestSSLModeDefaultsByDialect(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  testenv.Config
+		want string
+	}{
+		{testenv.Config{"db_host": "h", "user": "u", "database": "d", "password": "p", "dialect": "redshift", "load_method": "insert"}, "verify-full"},
+		{testenv.Config{"db_host": "h", "user": "u", "database": "d", "password": "p", "dialect": "postgres"}, "require"},
+		{testenv.Config{"db_host": "h", "user": "u", "database": "d", "password": "p", "dialect": "redshift", "load_method": "insert", "sslmode": "require"}, "require"},
+	} {
+		c, err := parseConfig(tc.cfg)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.cfg, err)
+		}
+		got, err := pq.NewConfig(c.dsn)
+		if err != nil {
+			t.Fatalf("%v: lib/pq cannot parse the DSN: %v", tc.cfg, err)
+		}
+		if string(got.SSLMode) != tc.want {
+			t.Errorf("%v: sslmode %q, want %q", tc.cfg, got.SSLMode, tc.want)
+		}
+	}
+}

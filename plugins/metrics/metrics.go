@@ -24,7 +24,7 @@ import (
 // Properties are appended to every plugin's own property set.
 var Properties = props.Set{
 	{Name: "metrics_port", Default: "0", Meaning: "Serve Prometheus metrics at /metrics and /healthz on this TCP port; 0 turns it off."},
-	{Name: "metrics_listen", Default: "0.0.0.0", Meaning: "Address of the metrics server."},
+	{Name: "metrics_listen", Default: "127.0.0.1", Meaning: "Address of the metrics server; the default keeps it on this host (set 0.0.0.0 for a Prometheus elsewhere, e.g. a pod IP scrape)."},
 }
 
 // Instance holds one plugin instance's metrics.

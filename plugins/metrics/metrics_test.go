@@ -89,3 +89,21 @@ func TestOffByDefaultAndPortErrors(t *testing.T) {
 		t.Errorf("bad port: %v", err)
 	}
 }
+
+// TestDefaultListensOnLoopbackOnly: without metrics_listen the server is on
+// 127.0.0.1 only, so counters are not published to the network by default.
+func TestDefaultListensOnLoopbackOnly(t *testing.T) {
+	port := freePort(t)
+	m, err := Read(Properties.Read(testenv.Config{"metrics_port": port}), "sqs", "sqs.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if status, _ := get(t, "http://127.0.0.1:"+port+"/healthz"); status != 200 {
+		t.Fatalf("healthz on 127.0.0.1: %d", status)
+	}
+	if c, err := net.Dial("tcp", "127.0.0.2:"+port); err == nil {
+		c.Close()
+		t.Errorf("the metrics server also answers on 127.0.0.2:%s; the default is 127.0.0.1", port)
+	}
+}
