@@ -69,34 +69,37 @@ func appendAny(b []byte, v any) []byte {
 var t0 = time.Date(2026, 11, 21, 23, 45, 27, 123e6, time.UTC)
 
 func (v validRec) body() []byte {
-	b := msgp.AppendMapHeader(nil, 10)
-	b = msgp.AppendString(b, "uuid")
-	b = msgp.AppendString(b, v.uuid)
-	b = msgp.AppendString(b, "fired_ts")
-	b = msgp.AppendString(b, "2026-11-21T23:45:27.123Z")
-	b = msgp.AppendString(b, "game")
-	b = msgp.AppendString(b, "space")
-	b = msgp.AppendString(b, "version")
-	b = msgp.AppendString(b, "1.2")
-	b = msgp.AppendString(b, "event")
-	b = msgp.AppendString(b, v.event)
-	b = msgp.AppendString(b, "definition_version")
-	b = msgp.AppendString(b, "3")
+	// unknown keys are ignored
+	return appendValidated(v.uuid, "space", v.event, "3", v.expand, v.dests, v.columns, [2]string{"loader_hint", "x"})
+}
+
+// appendValidated encodes a record body in the validated-record form, keys
+// in the validator's order, then any extra string fields.
+func appendValidated(uuid, game, event, def string, expand int, dests []string, columns []col, extra ...[2]string) []byte {
+	b := msgp.AppendMapHeader(nil, uint32(9+len(extra)))
+	for _, kv := range [][2]string{{"uuid", uuid}, {"fired_ts", "2026-11-21T23:45:27.123Z"}, {"game", game},
+		{"version", "1.2"}, {"event", event}, {"definition_version", def}} {
+		b = msgp.AppendString(b, kv[0])
+		b = msgp.AppendString(b, kv[1])
+	}
 	b = msgp.AppendString(b, "expand_index")
-	b = msgp.AppendInt(b, v.expand)
+	b = msgp.AppendInt(b, expand)
 	b = msgp.AppendString(b, "destinations")
-	b = msgp.AppendArrayHeader(b, uint32(len(v.dests)))
-	for _, d := range v.dests {
+	b = msgp.AppendArrayHeader(b, uint32(len(dests)))
+	for _, d := range dests {
 		b = msgp.AppendString(b, d)
 	}
 	b = msgp.AppendString(b, "columns")
-	b = msgp.AppendMapHeader(b, uint32(len(v.columns)))
-	for _, c := range v.columns {
+	b = msgp.AppendMapHeader(b, uint32(len(columns)))
+	for _, c := range columns {
 		b = msgp.AppendString(b, c.name)
 		b = appendAny(b, c.val)
 	}
-	b = msgp.AppendString(b, "loader_hint") // unknown keys are ignored
-	return msgp.AppendString(b, "x")
+	for _, kv := range extra {
+		b = msgp.AppendString(b, kv[0])
+		b = msgp.AppendString(b, kv[1])
+	}
+	return b
 }
 
 func failureBody(uuid, raw string, errs []map[string]string) []byte {

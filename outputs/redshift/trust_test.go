@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/lib/pq"
-	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
@@ -27,26 +26,7 @@ type forged struct {
 }
 
 func (f forged) body() []byte {
-	b := msgp.AppendMapHeader(nil, 9)
-	for _, kv := range [][2]string{{"uuid", f.uuid}, {"fired_ts", "2026-11-21T23:45:27.123Z"}, {"game", f.game},
-		{"version", "1.2"}, {"event", f.event}, {"definition_version", f.def}} {
-		b = msgp.AppendString(b, kv[0])
-		b = msgp.AppendString(b, kv[1])
-	}
-	b = msgp.AppendString(b, "expand_index")
-	b = msgp.AppendInt(b, -1)
-	b = msgp.AppendString(b, "destinations")
-	b = msgp.AppendArrayHeader(b, uint32(len(f.dests)))
-	for _, d := range f.dests {
-		b = msgp.AppendString(b, d)
-	}
-	b = msgp.AppendString(b, "columns")
-	b = msgp.AppendMapHeader(b, uint32(len(f.columns)))
-	for _, c := range f.columns {
-		b = msgp.AppendString(b, c.name)
-		b = appendAny(b, c.val)
-	}
-	return b
+	return appendValidated(f.uuid, f.game, f.event, f.def, -1, f.dests, f.columns)
 }
 
 // applyStore writes the tests' data model into the model store of dsn
