@@ -297,21 +297,6 @@ func TestOneBrokenTableDoesNotStallTheBatch(t *testing.T) {
 	}
 }
 
-// loaderRoleGrants are the README's statements for the loader's roles (the
-// section "Database roles"), with the role and database names filled in.
-func loaderRoleGrants(loader, reader, database string) []string {
-	return []string{
-		`CREATE ROLE ` + loader + ` LOGIN`,
-		`GRANT CONNECT, CREATE ON DATABASE ` + database + ` TO ` + loader,
-		`REVOKE ALL ON SCHEMA whirlpool_model FROM PUBLIC`,
-		`REVOKE ALL ON ALL TABLES IN SCHEMA whirlpool_model FROM PUBLIC`,
-		`CREATE ROLE ` + reader + ` LOGIN`,
-		`GRANT CONNECT ON DATABASE ` + database + ` TO ` + reader,
-		`GRANT USAGE ON SCHEMA whirlpool_model TO ` + reader,
-		`GRANT SELECT ON ALL TABLES IN SCHEMA whirlpool_model TO ` + reader,
-	}
-}
-
 // The output runs as a loader role with no rights on whirlpool_model (the
 // README's grants; the model is read through model_dsn as a read-only
 // role): it loads normally, and even a model that names a table in
@@ -329,16 +314,7 @@ func TestLoaderRoleWithoutRightsOnTheModelStore(t *testing.T) {
 	applyStore(t, dsn, m)
 	before := storeDigest(t, db)
 
-	database := rows(t, db, `SELECT current_database()`)[0][0]
-	suffix := strings.TrimPrefix(database, "whirlpool_test_")
-	loader, reader := "whirlpool_loader_"+suffix, "whirlpool_reader_"+suffix
-	t.Cleanup(func() {
-		for _, role := range []string{loader, reader} {
-			db.Exec(`DROP OWNED BY ` + role) // its tables in this database, its grants
-			db.Exec(`DROP ROLE ` + role)
-		}
-	})
-	mustExec(t, db, loaderRoleGrants(loader, reader, database)...)
+	loader, reader := testenv.LoaderRoles(t, db) // the README's statements
 
 	out := startPlugin(t, flbhost.Config{"dsn": dsn + " user=" + loader, "dialect": "postgres", "load_method": "pg_copy",
 		"auto_create": "on", "batch_max_wait": "50ms", "validate": "on", "model_dsn": dsn + " user=" + reader})
