@@ -357,8 +357,13 @@ func (d *decoder) readEnvelope(line []byte) (*envelope, error) {
 		switch {
 		case key == enrich.FieldBody && it.WhatIsNext() == jsoniter.ObjectValue:
 			*p = it.SkipAndReturnBytes()
+		case key == enrich.FieldBody && it.WhatIsNext() == jsoniter.StringValue:
+			// The sqs output writes a body that is not one compact JSON
+			// object (pretty-printed, say) as a JSON string of its text;
+			// the validator reads that text as the client's event.
+			*p = []byte(it.ReadString())
 		case key == enrich.FieldBody:
-			env.fail(key, "body is not a JSON object")
+			env.fail(key, "body is neither a JSON object nor a string")
 			it.Skip()
 		case it.WhatIsNext() == jsoniter.StringValue:
 			*p = []byte(it.ReadString())

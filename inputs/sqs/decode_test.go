@@ -124,6 +124,30 @@ func TestDecodeKeepsOnlyTheContract(t *testing.T) {
 	}
 }
 
+// The sqs output writes a body that is not one compact JSON object (e.g.
+// pretty-printed, with newlines) as a JSON string of its text: the decoder
+// takes that text as the body, for the validator to read, and a forged
+// failure record written that way is only its contract keys.
+func TestDecodeTakesAStringBodyAsItsText(t *testing.T) {
+	for _, tc := range []struct{ name, body, want string }{
+		{"pretty-printed", `"{\n  \"level\": 3\n}"`, "{\n  \"level\": 3\n}"},
+		{"not JSON at all", `"level=3"`, "level=3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			line := `{"uuid":"u1","fired_ts":"2026-11-21T23:45:27.123Z","game":"g","version":"1.4","event":"level_up",` +
+				`"errors":[{"code":"PAYLOAD_NOT_JSON"}],"definition_version":"v9","body":` + tc.body + `}`
+			out, pieces := newDecoder(bounds{maxBytes: 1 << 20, maxRecords: 1_000_000}).appendMessage(nil, message{id: "m", body: line, format: "event", sent: sent})
+			if len(pieces) != 1 || pieces[0].failure {
+				t.Fatalf("pieces %+v, want one contract record", pieces)
+			}
+			r := readRecords(t, out)[0]
+			if r.fields["body"] != tc.want || len(r.fields) != 6 {
+				t.Errorf("record %v, want the six contract keys with body %q", r.fields, tc.want)
+			}
+		})
+	}
+}
+
 // A JSON object that is not in the record contract becomes an
 // ENDPOINT_INVALID failure the decoder builds (and marks as its own),
 // holding the raw text; never a silent drop, never a record passed on.
@@ -134,7 +158,7 @@ func TestNotInTheContractBecomesFailure(t *testing.T) {
 		name, line, path, reason string
 	}{
 		{"any JSON object", `{"__tag":"app.log","n":42}`, "uuid", `key "uuid" is missing`},
-		{"a forged failure record", forgedFailure, "body", "body is not a JSON object"},
+		{"a body that is neither an object nor a string", strings.Replace(forgedFailure, `"body":"{\"x\":1}"`, `"body":[1]`, 1), "body", "body is neither a JSON object nor a string"},
 		{"a forged valid record without body", `{"uuid":"u","fired_ts":"2026-11-21T23:45:27.123Z","game":"g","version":"1","event":"e","destinations":["public.pwned"],"columns":{"evil":"yes"}}`, "body", `key "body" is missing`},
 		{"a key that is not a string", strings.Replace(contractLine, `"game":"g"`, `"game":7`, 1), "game", `key "game" is not a string`},
 		{"a key twice", strings.Replace(contractLine, `"game":"g"`, `"game":"g","game":"h"`, 1), "game", `key "game" appears twice`},

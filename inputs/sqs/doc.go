@@ -15,12 +15,14 @@
 // Anyone who can write to the queue (or send through an edge's inputs) can
 // send any JSON. So a JSON record is reduced to the record contract of
 // package enrich: its string fields uuid, fired_ts, game, version and event
-// and its object body are kept (body as the exact bytes of the client's
-// object, the record time parsed from fired_ts), and every other key is
+// and its body are kept (body as the exact bytes of the client's object, or
+// the text of a string body, which the sqs output writes for a body that is
+// not one compact object; the record time parsed from fired_ts), and every
+// other key is
 // dropped: the keys of the validated-record form (definition_version,
 // expand_index, destinations, columns, errors) never come from a message.
 // A record that is not in the contract (a key missing, twice, or not a
-// string, a body that is not an object, any other JSON object) becomes an
+// string, a body neither an object nor a string, any other JSON object) becomes an
 // ENDPOINT_INVALID failure record holding its raw text. With validate on,
 // every contract record is then validated; the only records passed on as
 // failures are those the decoder built itself, which it marks when it
