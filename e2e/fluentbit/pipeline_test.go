@@ -34,6 +34,9 @@ type options struct {
 	hotReload bool   // start Fluent Bit with -Y (SIGHUP reloads)
 	noWorkers bool   // run copies of the shipped files without the outputs' Workers
 	dsn       string // the database; "" makes one with testenv.Postgres
+	// setup runs once the model is applied, before the tiers start; the
+	// settings it returns replace the pipeline's (WHIRLPOOL_* variables).
+	setup func(t *testing.T, db *sql.DB, dsn string) map[string]string
 }
 
 // pipeline is the shipped edge and processor, each in its own Fluent Bit,
@@ -49,6 +52,9 @@ type pipeline struct {
 	processor *fluentBit
 	load      *load
 	queueURL  string // direct to the emulator, for the test's own checks
+	dsn       string // the test database (as the test's own role)
+	// metricsURLs are the plugins' /metrics endpoints, by plugin file name.
+	metricsURLs map[string]string
 }
 
 // newPipeline prepares everything and starts both tiers (processor
@@ -68,6 +74,7 @@ func newPipeline(t *testing.T, opt options) *pipeline {
 	if dsn == "" {
 		dsn = testenv.Postgres(t)
 	}
+	p.dsn = dsn
 	if p.db, err = sql.Open("postgres", dsn); err != nil {
 		t.Fatalf("opening the test database: %v", err)
 	}
@@ -105,6 +112,11 @@ func newPipeline(t *testing.T, opt options) *pipeline {
 	for k, v := range testenv.AWSTestEnv {
 		vars[k] = v
 	}
+	if opt.setup != nil {
+		for k, v := range opt.setup(t, p.db, dsn) {
+			vars[k] = v
+		}
+	}
 	env := processEnv(vars)
 
 	so := plugins(t, root)
@@ -123,6 +135,8 @@ func newPipeline(t *testing.T, opt options) *pipeline {
 		return append(a, "-c", conf)
 	}
 	url := func(port, path string) string { return "http://127.0.0.1:" + port + path }
+	p.metricsURLs = map[string]string{"in_eventing": url(ports[2], "/metrics"), "out_sqs": url(ports[3], "/metrics"),
+		"in_sqs": url(ports[4], "/metrics"), "out_redshift": url(ports[5], "/metrics")}
 	p.processor = newFluentBit(t, "processor", bin, args("processor", "in_sqs", "out_redshift"), env,
 		filepath.Join(dir, "processor.log"), func() error {
 			return healthy(url(ports[4], "/healthz"), url(ports[5], "/healthz"))

@@ -196,6 +196,30 @@ func (f *fluentBit) Running() bool {
 	return f.cmd != nil
 }
 
+// PeakRSS returns the running process's peak resident set size (VmHWM).
+func (f *fluentBit) PeakRSS() (int64, error) {
+	f.mu.Lock()
+	cmd := f.cmd
+	f.mu.Unlock()
+	if cmd == nil {
+		return 0, errors.New("not running")
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err != nil {
+				return 0, fmt.Errorf("VmHWM %q: %w", rest, err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc/PID/status")
+}
+
 // Crashes returns the unexpected exits so far.
 func (f *fluentBit) Crashes() []string {
 	f.mu.Lock()
