@@ -10,6 +10,8 @@
 //     same properties;
 //   - the pipelines are the lose-nothing kind (filesystem buffering,
 //     unlimited retries);
+//   - every forward input sets tag_prefix, and no sqs output's
+//     contract_match trusts a tag it can produce;
 //   - conf/model.yaml is a valid data model.
 package conf_test
 
@@ -765,7 +767,8 @@ func (m mapConfig) Get(k string) string { return m[strings.ToLower(k)] }
 // TestEdgeSQSOutputConfig parses the edge's sqs output properties with the
 // sqs output's own parser (variables replaced by plausible values), and
 // checks that its tag_regex reads the tags scripts/loadgen sends over the
-// Forward protocol: whirlpool.<game>.<event>.<version> (ForwardSender.Tag).
+// Forward protocol, whirlpool.<game>.<event>.<version> (ForwardSender.Tag),
+// as the forward input passes them on: behind its tag_prefix.
 func TestEdgeSQSOutputConfig(t *testing.T) {
 	defaults := demoDefaults(t)
 	for _, f := range []string{"edge.conf", "edge.yaml"} {
@@ -807,6 +810,7 @@ func TestEdgeSQSOutputConfig(t *testing.T) {
 				"whirlpool.pixel_quest.teleport.0.9.3":       {"pixel_quest", "0.9.3", "teleport"},
 				"whirlpool.pixel_quest.purchase.2.0.3":       {"pixel_quest", "2.0.3", "purchase"},
 			} {
+				tag = forwardPrefix(t, p) + tag // what the forward input makes of the client's tag
 				m := c.TagRegex.FindStringSubmatch(tag)
 				if m == nil {
 					t.Errorf("%s: tag_regex does not match %s", in.Where, tag)
@@ -820,6 +824,116 @@ func TestEdgeSQSOutputConfig(t *testing.T) {
 			if c.TagRegex.MatchString("events") {
 				t.Errorf("%s: tag_regex matches the eventing input's tag", in.Where)
 			}
+			if !c.Trusts("events") {
+				t.Errorf("%s: contract_match %q does not trust the eventing input's tag", in.Where, c.ContractMatch)
+			}
+		}
+	}
+}
+
+// forwardPrefix returns the tag_prefix of the pipeline's one forward input.
+func forwardPrefix(t *testing.T, p *pipeline) string {
+	t.Helper()
+	var prefixes []string
+	for _, in := range p.Instances {
+		if in.Kind == "input" && in.Name == "forward" {
+			prefixes = append(prefixes, get(in.Props, "tag_prefix"))
+		}
+	}
+	if len(prefixes) != 1 {
+		t.Fatalf("%s: %d forward inputs, want 1", p.File, len(prefixes))
+	}
+	return prefixes[0]
+}
+
+// TestForwardTagsAreNeverTrusted: the sqs output lets records of the tags
+// in its contract_match keep their own uuid and fired_ts, so no Forward
+// client may send under such a tag. Every forward input must set
+// tag_prefix (the engine then prefixes every tag a client sends), and no
+// contract_match pattern of the pipeline may match any tag starting with
+// it. Every eventing input's tag must match, or its records would be
+// wrapped a second time.
+func TestForwardTagsAreNeverTrusted(t *testing.T) {
+	forwards := 0
+	for _, p := range loadAll(t) {
+		var patterns []string
+		for _, in := range p.Instances {
+			if in.Kind == "output" && in.Name == "sqs" {
+				v := get(in.Props, "contract_match")
+				if v == "" {
+					v = outsqs.DefaultContractMatch
+				}
+				patterns = append(patterns, strings.Fields(v)...)
+			}
+		}
+		for _, in := range p.Instances {
+			if in.Kind != "input" {
+				continue
+			}
+			switch in.Name {
+			case "forward":
+				forwards++
+				prefix := get(in.Props, "tag_prefix")
+				if prefix == "" {
+					t.Errorf("%s: forward input without tag_prefix: a client could send under a tag contract_match trusts", in.Where)
+					continue
+				}
+				for _, pat := range patterns {
+					if canMatchPrefixed(pat, prefix) {
+						t.Errorf("%s: contract_match pattern %q matches tags starting with the forward input's tag_prefix %q", in.Where, pat, prefix)
+					}
+				}
+			case "eventing":
+				tag := get(in.Props, "tag")
+				if tag == "" {
+					tag = "eventing.0" // Fluent Bit's tag for an input without one
+				}
+				trusted := false
+				for _, pat := range patterns {
+					trusted = trusted || outsqs.MatchTag(pat, tag)
+				}
+				if len(patterns) > 0 && !trusted {
+					t.Errorf("%s: eventing tag %q is not in the sqs output's contract_match %q", in.Where, tag, patterns)
+				}
+			}
+		}
+	}
+	if forwards == 0 {
+		t.Error("no pipeline under conf/ has a forward input: the test checks nothing")
+	}
+}
+
+// canMatchPrefixed reports whether pattern matches some tag that starts
+// with prefix. In a match of prefix+s, the end of prefix falls between two
+// pattern characters or inside a '*'; either way a head of the pattern
+// matches prefix exactly. Conversely, if pattern[:k] matches prefix, then
+// pattern matches prefix followed by pattern[k:] without its stars.
+func canMatchPrefixed(pattern, prefix string) bool {
+	for k := 0; k <= len(pattern); k++ {
+		if outsqs.MatchTag(pattern[:k], prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestCanMatchPrefixed(t *testing.T) {
+	for _, c := range []struct {
+		pattern, prefix string
+		want            bool
+	}{
+		{"events", "forward.", false},
+		{"eventing.*", "forward.", false},
+		{"*", "forward.", true},
+		{"forward.*", "forward.", true},
+		{"forw*", "forward.", true},
+		{"forward.events", "forward.", true},
+		{"*.events", "forward.", true},
+		{"f", "forward.", false},
+		{"forwardx", "forward.", false},
+	} {
+		if got := canMatchPrefixed(c.pattern, c.prefix); got != c.want {
+			t.Errorf("canMatchPrefixed(%q, %q) = %v, want %v", c.pattern, c.prefix, got, c.want)
 		}
 	}
 }

@@ -311,6 +311,8 @@ func (l *load) forwardClient(seed uint64) {
 	}()
 	for number := 0; !l.stopped() && l.nextSeq.Load() < maxEvents; number++ {
 		b, event, version, bodies := l.newBatch(r, "forward", number)
+		// The shipped edge's forward input makes it forward.whirlpool...
+		// (tag_prefix), which its sqs output's tag_regex reads.
 		tag := "whirlpool.pixel_quest." + event + "." + version
 		deadline := time.Now().Add(requestDeadline)
 		for !b.ok && time.Now().Before(deadline) {

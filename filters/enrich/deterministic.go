@@ -34,6 +34,14 @@ func FormatUUID(u [16]byte) string {
 	return string(b[:])
 }
 
+// AppendUUID appends u in its canonical 36-character form (FormatUUID
+// without the allocation).
+func AppendUUID(dst []byte, u [16]byte) []byte {
+	var b [36]byte
+	formatUUID(&b, &u)
+	return append(dst, b[:]...)
+}
+
 // AppendRecordUUID is AppendRecord with the caller's UUID instead of one
 // from an Enricher: the same record bytes, for callers that must produce
 // the same record again (an output enriching a chunk that may be retried).

@@ -76,6 +76,14 @@ func FiredTS(t time.Time) string {
 	return string(b[:])
 }
 
+// AppendFiredTS appends t as a fired_ts value (FiredTS without the
+// allocation).
+func AppendFiredTS(dst []byte, t time.Time) []byte {
+	var b [24]byte
+	formatFiredTS(&b, t)
+	return append(dst, b[:]...)
+}
+
 // formatFiredTS writes t as YYYY-MM-DDTHH:MM:SS.mmmZ (UTC, milliseconds
 // truncated). Years outside 0-9999 are clamped; receipt times never are.
 func formatFiredTS(b *[24]byte, t time.Time) {

@@ -248,6 +248,9 @@ func TestFiredTS(t *testing.T) {
 		if p, err := time.Parse(time.RFC3339Nano, FiredTS(c.in)); err != nil || !p.Equal(c.in.Truncate(time.Millisecond)) {
 			t.Errorf("FiredTS(%v) does not parse back as RFC 3339: %v %v", c.in, p, err)
 		}
+		if got := string(AppendFiredTS([]byte("x"), c.in)); got != "x"+c.want {
+			t.Errorf("AppendFiredTS(%v) = %s, want x%s", c.in, got, c.want)
+		}
 	}
 }
 
@@ -306,5 +309,12 @@ func TestAppendRecordAllocs(t *testing.T) {
 	now := time.Now()
 	if n := testing.AllocsPerRun(100, func() { buf = e.AppendRecord(buf[:0], key, ev, now) }); n != 0 {
 		t.Fatalf("AppendRecord allocates %v times per call with room in dst", n)
+	}
+}
+
+func TestAppendUUIDMatchesFormatUUID(t *testing.T) {
+	u := DeterministicUUID(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), [32]byte{1, 2, 3}, 7)
+	if got, want := string(AppendUUID([]byte("x"), u)), "x"+FormatUUID(u); got != want {
+		t.Errorf("AppendUUID = %s, want %s", got, want)
 	}
 }

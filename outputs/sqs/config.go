@@ -31,14 +31,20 @@ var Properties = append(append(append(props.Set{
 	{Name: "max_retries", Default: "3", Meaning: "resends of failed entries or requests within one flush before the chunk is handed back to Fluent Bit for retry (0-10)"},
 	{Name: "concurrency", Default: "4", Meaning: "SendMessageBatch requests in flight per flush (1-64); FIFO queues always send one at a time"},
 	{Name: "message_group_id", Meaning: "FIFO: a static MessageGroupId for every message (overrides message_group_id_key)"},
-	{Name: "message_group_id_key", Default: "game", Meaning: "FIFO: record field whose value is the MessageGroupId (fallback: \"default\")"},
-	{Name: "deduplication_id_key", Default: "uuid", Meaning: "FIFO: record field that identifies an event; a message's MessageDeduplicationId is derived from its events' values"},
-	{Name: "enrich", Default: "off", Meaning: "on: records not in the Whirlpool record contract are enriched into it (uuid, fired_ts, event key, body)"},
+	{Name: "message_group_id_key", Default: "game", Meaning: "FIFO: contract key (uuid, fired_ts, game, version or event) whose value is the MessageGroupId (fallback: \"default\")"},
+	{Name: "deduplication_id_key", Default: "uuid", Meaning: "FIFO: contract key (uuid, fired_ts, game, version or event) that identifies an event; a message's MessageDeduplicationId is derived from its events' values"},
+	{Name: "contract_match", Default: DefaultContractMatch, Meaning: "tags of the eventing inputs: space-separated patterns, * matching any characters as in Match; records of a matching tag that are in the record contract keep their uuid and fired_ts (other keys dropped), every other record is wrapped into the contract"},
+	{Name: "enrich", Default: "off", Meaning: "on: a wrapped record's event key is read from its fields or its tag (game_key, version_key, event_key, tag_regex); off: it is not looked for, so wrapped records become failures at the processor"},
 	{Name: "game_key", Default: "game", Meaning: "enrich: record field holding the game"},
 	{Name: "version_key", Default: "version", Meaning: "enrich: record field holding the version"},
 	{Name: "event_key", Default: "event", Meaning: "enrich: record field holding the event name"},
 	{Name: "tag_regex", Meaning: "enrich: regular expression on the tag with named groups game, version and event, used when the fields are absent"},
 }...), metrics.Properties...)
+
+// DefaultContractMatch is contract_match's default: the Tag conf/edge.conf
+// gives the eventing input, and the tag Fluent Bit gives an eventing input
+// without one (eventing.0, eventing.1, ...).
+const DefaultContractMatch = "events eventing.*"
 
 // Format values.
 const (
@@ -62,9 +68,16 @@ type Config struct {
 	MaxRetries      int
 	Concurrency     int
 
-	GroupID      string // static MessageGroupId
-	GroupIDKey   string
-	DedupIDKey   string
+	GroupID    string // static MessageGroupId
+	GroupIDKey string
+	DedupIDKey string
+	groupIdx   int // sentField index of GroupIDKey
+	dedupIdx   int // sentField index of DedupIDKey
+
+	// ContractMatch are the patterns of the tags whose contract records are
+	// trusted (Trusts).
+	ContractMatch []string
+
 	Enrich       bool
 	GameKey      string
 	VersionKey   string
@@ -100,6 +113,7 @@ func ParseConfig(cfg plugin.Config) (*Config, error) {
 		GroupID:         r.String("message_group_id"),
 		GroupIDKey:      r.String("message_group_id_key"),
 		DedupIDKey:      r.String("deduplication_id_key"),
+		ContractMatch:   strings.Fields(r.String("contract_match")),
 		Enrich:          r.Bool("enrich"),
 		GameKey:         r.String("game_key"),
 		VersionKey:      r.String("version_key"),
@@ -123,6 +137,21 @@ func ParseConfig(cfg plugin.Config) (*Config, error) {
 	}
 	if c.GroupID != "" && !validSQSID(c.GroupID) {
 		r.Fail("message_group_id", "invalid value %q: want 1 to 128 ASCII letters, digits or punctuation", c.GroupID)
+	}
+	for _, k := range []struct {
+		name, value string
+		idx         *int
+	}{{"message_group_id_key", c.GroupIDKey, &c.groupIdx}, {"deduplication_id_key", c.DedupIDKey, &c.dedupIdx}} {
+		// Only the contract's keys are sent (the body aside), so no other
+		// field can give an id.
+		if *k.idx = sentField(k.value); *k.idx < 0 {
+			r.Fail(k.name, "invalid value %q: want uuid, fired_ts, game, version or event (the keys every record is sent with)", k.value)
+		}
+	}
+	for _, p := range c.ContractMatch {
+		if strings.Trim(p, "*") == "" {
+			r.Fail("contract_match", "pattern %q matches every tag, so every input (the forward input too) could set uuid and fired_ts: list the eventing inputs' tags", p)
+		}
 	}
 	if c.TagRegex != nil {
 		names := c.TagRegex.SubexpNames()
@@ -182,7 +211,47 @@ func validSQSID(s string) bool {
 	return true
 }
 
+// Trusts reports whether the records of tag come from an eventing input
+// (contract_match), so that those in the record contract are sent with
+// their own uuid and fired_ts.
+func (c *Config) Trusts(tag string) bool {
+	for _, p := range c.ContractMatch {
+		if MatchTag(p, tag) {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchTag reports whether tag matches pattern as Fluent Bit's Match does
+// (router_match in src/flb_router.c): case-sensitive, '*' matches any run of
+// characters (dots included), every other character only itself.
+func MatchTag(pattern, tag string) bool {
+	p, t := 0, 0
+	star, resume := -1, 0 // the last '*' seen, and where its match ends
+	for t < len(tag) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, resume = p, t
+			p++
+		case p < len(pattern) && pattern[p] == tag[t]:
+			p++
+			t++
+		case star >= 0:
+			// Let the last '*' take one more character and go on after it.
+			resume++
+			p, t = star+1, resume
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
 func (c *Config) String() string {
-	return fmt.Sprintf("queue_url=%s fifo=%t format=%s gzip=%t max_message_bytes=%d max_batch_bytes=%d max_events_per_message=%d concurrency=%d enrich=%t",
-		c.QueueURL, c.FIFO, c.Format, c.Gzip, c.MaxMessageBytes, c.MaxBatchBytes, c.MaxEvents, c.Concurrency, c.Enrich)
+	return fmt.Sprintf("queue_url=%s fifo=%t format=%s gzip=%t max_message_bytes=%d max_batch_bytes=%d max_events_per_message=%d concurrency=%d contract_match=%q enrich=%t",
+		c.QueueURL, c.FIFO, c.Format, c.Gzip, c.MaxMessageBytes, c.MaxBatchBytes, c.MaxEvents, c.Concurrency, strings.Join(c.ContractMatch, " "), c.Enrich)
 }

@@ -160,8 +160,7 @@ func prepare(t testing.TB, cfg *Config, chunk []byte, tag string) (*Output, *flu
 	log := &testenv.Log{}
 	o := NewWithAPI(cfg, discard{}, log)
 	f := &flush{}
-	key := chunkHash(tag, chunk)
-	n := o.encode(f, chunk, tag, key, true)
+	n := o.encode(f, chunk, tag, &chunkID{tag: tag, chunk: chunk}, true)
 	f.pk.cfg = cfg
 	f.pk.pack()
 	o.reportDropped(f, tag)

@@ -218,6 +218,10 @@ func TestIntegrationWorkersConcurrentFlushes(t *testing.T) {
 	exactly(t, events, all)
 }
 
+// TestIntegrationEnrichForwardRecords: records of an untrusted tag (the
+// forward input's) are wrapped into the contract, their key from the tag;
+// one without a valid key is sent as a failure with an empty game; a
+// retried chunk gets the same uuids.
 func TestIntegrationEnrichForwardRecords(t *testing.T) {
 	s := testenv.SQS(t, "e")
 	o := newInstance(t, flbhost.Config{"queue_url": s.QueueURL("e"), "endpoint": s.Endpoint, "enrich": "on",
@@ -238,26 +242,25 @@ func TestIntegrationEnrichForwardRecords(t *testing.T) {
 	}
 	uuids := map[string]int{}
 	for _, e := range events {
-		if e.uuid == "" {
-			if e.body != "" {
-				t.Errorf("the record without a valid key was changed: %+v", e)
-			}
-			continue
-		}
 		uuids[e.uuid]++
-		if e.game != "chess" || !strings.HasPrefix(e.body, `{"player":"p`) {
+		switch {
+		case strings.Contains(e.body, "bad game"):
+			if e.game != "" || e.body != `{"game":"bad game","version":"1","event":"e"}` {
+				t.Errorf("the record without a valid key: %+v, want it wrapped with an empty game", e)
+			}
+		case e.game != "chess" || !strings.HasPrefix(e.body, `{"player":"p`):
 			t.Errorf("enriched: %+v", e)
 		}
 	}
-	if len(uuids) != 20 {
-		t.Errorf("%d distinct uuids for 20 records flushed twice, want 20", len(uuids))
+	if len(uuids) != 21 {
+		t.Errorf("%d distinct uuids for 21 records flushed twice, want 21", len(uuids))
 	}
 	for u, n := range uuids {
-		if n != 2 {
-			t.Errorf("uuid %s seen %d times", u, n)
+		if n != 2 || !uuidV7.MatchString(u) {
+			t.Errorf("uuid %q seen %d times", u, n)
 		}
 	}
-	if l := flbhost.LogsContaining("[error]", `tag "fwd.chess.3.move"`, "not enriched"); len(l) == 0 {
+	if l := flbhost.LogsContaining("[error]", `tag "fwd.chess.3.move"`, "no valid event key"); len(l) == 0 {
 		t.Error("the record without a key was not logged")
 	}
 }
@@ -560,12 +563,12 @@ func TestIntegrationPoisonTailAndOversize(t *testing.T) {
 	chunk = append(chunk, big...)
 	good := len(chunk)
 	chunk = append(chunk, 0x92, 0xc1, 0x00) // never valid msgpack
-	if r := o.Flush(chunk, "poison"); r != flbhost.FlbOK {
+	if r := o.Flush(chunk, "events"); r != flbhost.FlbOK {
 		t.Fatalf("flush = %d: a poison tail must not block the chunk", r)
 	}
 	events, _ := drain(t, s.Client(), s.QueueURL("p"))
 	exactly(t, events, samples)
-	if l := flbhost.LogsContaining("[error]", `tag "poison"`, fmt.Sprintf("offset %d", good)); len(l) != 1 {
+	if l := flbhost.LogsContaining("[error]", `tag "events"`, fmt.Sprintf("offset %d", good)); len(l) != 1 {
 		t.Errorf("the undecodable tail is not logged once with its offset: %q", l)
 	}
 	l := flbhost.LogsContaining("[error]", bigSample[0].uuid, "too large")

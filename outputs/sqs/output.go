@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,7 +82,7 @@ func New(env plugin.Env) (plugin.Output, error) {
 		{"sqs_out_oversize_total", "Events left out: too large for a message even alone.", &o.stats.Oversize},
 		{"sqs_out_rejected_total", "Events in messages SQS refused as the sender's fault.", &o.stats.Rejected},
 		{"sqs_out_undecodable_total", "Chunks whose records could not be decoded to the end.", &o.stats.Undecodable},
-		{"sqs_out_not_enriched_total", "Records sent as they were because no event key was found.", &o.stats.NotEnriched},
+		{"sqs_out_not_enriched_total", "Records sent as failures (the key parts not found empty) because no valid event key was found.", &o.stats.NotEnriched},
 	} {
 		v := c.v
 		m.CounterFunc(c.name, c.help, func() float64 { return float64(v.Load()) })
@@ -127,8 +128,7 @@ type flush struct {
 	dec     record.Decoder
 	rec     record.Record
 	seen    seen
-	scratch []byte // enrichment: the record's JSON
-	recBuf  []byte // enrichment: the enriched record
+	scratch []byte // a wrapped record's JSON
 }
 
 func (o *Output) getFlush() *flush {
@@ -155,6 +155,22 @@ func (o *Output) putFlush(f *flush) {
 	o.pool.Put(f)
 }
 
+// chunkID is a chunk's identity, its hash computed at first use: only a
+// flush that wraps records or must remember the chunk needs it.
+type chunkID struct {
+	tag   string
+	chunk []byte
+	key   chunkKey
+	ok    bool
+}
+
+func (c *chunkID) get() chunkKey {
+	if !c.ok {
+		c.key, c.ok = chunkHash(c.tag, c.chunk), true
+	}
+	return c.key
+}
+
 // chunkHash identifies a chunk by its tag and bytes.
 func chunkHash(tag string, chunk []byte) chunkKey {
 	h := sha256.New()
@@ -169,20 +185,20 @@ func chunkHash(tag string, chunk []byte) chunkKey {
 // Flush sends one chunk. See the package documentation for what is
 // retried, remembered and left out.
 func (o *Output) Flush(chunk []byte, tag string) plugin.Result {
-	// The chunk's hash keys the retry memory and seeds enriched uuids. When
-	// nothing is remembered and nothing is enriched it is needed only if
-	// this flush fails, so it is computed then.
-	var key chunkKey
-	haveKey := o.cfg.Enrich || o.mem.len() > 0
-	if haveKey {
-		key = chunkHash(tag, chunk)
+	// The chunk's hash keys the retry memory and seeds the uuids of wrapped
+	// records. When nothing is remembered, a chunk of trusted contract
+	// records needs it only if this flush fails, so it is computed then.
+	id := chunkID{tag: tag, chunk: chunk}
+	lookup := o.mem.len() > 0
+	if lookup {
+		id.get()
 	}
-	st, remembered := o.mem.take(key, haveKey)
+	st, remembered := o.mem.take(id.key, lookup)
 	f := o.getFlush()
 	defer o.putFlush(f)
 
 	report := !st.reported
-	notes := o.encode(f, chunk, tag, key, report)
+	notes := o.encode(f, chunk, tag, &id, report)
 	f.pk.cfg = o.cfg
 	f.pk.pack()
 	msgs := f.pk.msgs
@@ -224,10 +240,7 @@ func (o *Output) Flush(chunk []byte, tag string) plugin.Result {
 	if len(st.delivered) == len(msgs) {
 		return plugin.OK
 	}
-	if !haveKey {
-		key = chunkHash(tag, chunk)
-	}
-	o.mem.put(key, st)
+	o.mem.put(id.get(), st)
 	o.stats.ChunksRetried.Add(1)
 	o.log.Warnf("chunk (tag %q): %d of %d messages not delivered after %d retries, handing the chunk back for retry (delivered messages will not be sent again): %v",
 		tag, len(msgs)-len(st.delivered), len(msgs), o.cfg.MaxRetries, lastErr)
@@ -278,9 +291,15 @@ type notes struct {
 	decoded       int
 	unencodable   int
 	firstUnencErr error
-	notEnriched   int
-	firstNotEnr   string
-	firstNotEnrAt int
+	noKey         int // records sent as failures: no valid event key
+	firstNoKey    string
+	firstNoKeyAt  int
+	untrusted     int // records in the contract under a tag contract_match does not trust
+	firstUntrAt   int
+	extra         int // records in the contract sent without their other keys
+	extraKeys     int
+	firstExtra    string
+	firstExtraAt  int
 }
 
 func (n *notes) log(o *Output, tag string, size int) {
@@ -293,29 +312,50 @@ func (n *notes) log(o *Output, tag string, size int) {
 		o.stats.Undecodable.Add(uint64(n.unencodable))
 		o.log.Errorf("chunk (tag %q): %d records cannot be written as JSON and are left out; first: %v", tag, n.unencodable, n.firstUnencErr)
 	}
-	if n.notEnriched > 0 {
-		o.stats.NotEnriched.Add(uint64(n.notEnriched))
-		o.log.Errorf("tag %q: %d records have no event key and are sent as they are, not enriched (the processor records them as failures); first, record %d: %s",
-			tag, n.notEnriched, n.firstNotEnrAt, n.firstNotEnr)
+	if n.untrusted > 0 {
+		o.log.Warnf("tag %q does not match contract_match %q: %d records carry the whole record contract but are wrapped as events like any other record, with a new uuid and fired_ts (first: record %d); if they come from an eventing input, add its Tag to contract_match",
+			tag, strings.Join(o.cfg.ContractMatch, " "), n.untrusted, n.firstUntrAt)
+	}
+	if n.extra > 0 {
+		o.log.Warnf("tag %q: %d records in the record contract carry %d keys outside it, which are not sent (first: record %d, key %q)",
+			tag, n.extra, n.extraKeys, n.firstExtraAt, n.firstExtra)
+	}
+	if n.noKey > 0 {
+		o.stats.NotEnriched.Add(uint64(n.noKey))
+		o.log.Errorf("tag %q: %d records have no valid event key; they are sent in the record contract with the parts not found empty, so the processor records each as an ENDPOINT_INVALID failure naming the key; first, record %d: %s",
+			tag, n.noKey, n.firstNoKeyAt, n.firstNoKey)
 	}
 }
 
-// encode decodes the chunk and writes every record's JSON line into the
-// arena, enriching records when configured.
-func (o *Output) encode(f *flush, chunk []byte, tag string, key chunkKey, report bool) (n notes) {
-	f.enc.cfg = o.cfg
+// encode decodes the chunk and writes every record's JSON line, in the
+// record contract, into the arena: records in the contract under a tag
+// contract_match trusts as their six keys, every other record wrapped
+// (wrap).
+func (o *Output) encode(f *flush, chunk []byte, tag string, id *chunkID, report bool) (n notes) {
 	arena := f.pk.arena[:0]
 	if cap(arena) < len(chunk)+len(chunk)/2 {
 		arena = make([]byte, 0, len(chunk)+len(chunk)/2+64)
 	}
+	trusted := o.cfg.Trusts(tag)
+	var tk tagKey
 	f.dec.Reset(chunk)
 	idx := 0
 	for f.dec.Next(&f.rec) {
 		i := idx
 		idx++
 		start := len(arena)
+		f.seen.scan(f.rec.Body)
+		var out sent
 		var err error
-		arena, err = f.enc.appendRecord(arena, f.rec.Body, &f.seen)
+		if trusted && f.seen.inContract() {
+			arena, out, err = appendContract(arena, &f.seen)
+			n.noteExtra(&f.seen, i)
+		} else {
+			if f.seen.inContract() {
+				n.noteUntrusted(i)
+			}
+			arena, out, err = o.wrap(f, arena, tag, &tk, id, i, &n)
+		}
 		if err != nil {
 			n.unencodable++
 			if n.firstUnencErr == nil {
@@ -323,20 +363,8 @@ func (o *Output) encode(f *flush, chunk []byte, tag string, key chunkKey, report
 			}
 			continue
 		}
-		ev := event{off: start, n: len(arena) - start, uuid: f.seen.uuid, group: f.seen.group, dedup: f.seen.dedup}
-		if o.cfg.Enrich && !f.seen.inContract() {
-			k, why := o.eventKey(f.rec.Body, tag)
-			if why != "" {
-				n.notEnriched++
-				if n.firstNotEnr == "" {
-					n.firstNotEnr, n.firstNotEnrAt = why, i
-				}
-			} else if out, ok := o.enrichRecord(f, arena[:start], k, key, i); ok {
-				arena = out
-				ev = event{off: start, n: len(arena) - start, uuid: clone(f.seen.uuid), group: clone(f.seen.group), dedup: clone(f.seen.dedup)}
-			}
-		}
-		f.pk.events = append(f.pk.events, ev)
+		f.pk.events = append(f.pk.events, event{off: start, n: len(arena) - start,
+			uuid: out[keyUUID], group: out[o.cfg.groupIdx], dedup: out[o.cfg.dedupIdx]})
 		arena = append(arena, '\n')
 	}
 	if err := f.dec.Err(); err != nil {
@@ -346,76 +374,117 @@ func (o *Output) encode(f *flush, chunk []byte, tag string, key chunkKey, report
 	return n
 }
 
-func clone(b []byte) []byte {
-	if b == nil {
-		return nil
+func (n *notes) noteExtra(s *seen, i int) {
+	if s.extra == 0 {
+		return
 	}
-	return append([]byte(nil), b...)
+	if n.extra == 0 {
+		n.firstExtra, n.firstExtraAt = string(s.first), i
+	}
+	n.extra++
+	n.extraKeys += s.extra
 }
 
-// enrichRecord replaces the record's JSON (written at dst's end) with the
-// JSON of its enriched record: body is the record as JSON, fired_ts the
-// record time, uuid derived from the chunk and the record's index.
-func (o *Output) enrichRecord(f *flush, dst []byte, k enrich.Key, key chunkKey, i int) ([]byte, bool) {
+func (n *notes) noteUntrusted(i int) {
+	if n.untrusted == 0 {
+		n.firstUntrAt = i
+	}
+	n.untrusted++
+}
+
+// wrap writes the contract record of the i-th record of the chunk, wrapped:
+// body is the whole record as JSON, fired_ts the record time, uuid derived
+// from the chunk's hash and i (a retried chunk gets the same uuids), and the
+// event key found by eventKey; a record without a valid key is noted.
+func (o *Output) wrap(f *flush, dst []byte, tag string, tk *tagKey, id *chunkID, i int, n *notes) ([]byte, sent, error) {
 	var err error
 	f.scratch, err = f.rec.Body.AppendJSON(f.scratch[:0])
 	if err != nil {
-		return dst, false
+		return dst, sent{}, err
 	}
-	u := enrich.DeterministicUUID(f.rec.Time, key, i)
-	f.recBuf = enrich.AppendRecordUUID(f.recBuf[:0], k, f.scratch, f.rec.Time, u)
-	var r record.Record
-	d := record.NewDecoder(f.recBuf)
-	if !d.Next(&r) {
-		return dst, false
+	w := wrapped{fired: f.rec.Time, body: f.scratch}
+	var why string
+	w.key, why = o.eventKey(f.rec.Body, tag, tk)
+	if why != "" {
+		if n.noKey == 0 {
+			n.firstNoKey, n.firstNoKeyAt = why, i
+		}
+		n.noKey++
 	}
-	out, err := f.enc.appendRecord(dst, r.Body, &f.seen)
-	if err != nil {
-		return dst, false
-	}
-	return out, true
+	w.uuid = enrich.DeterministicUUID(f.rec.Time, id.get(), i)
+	dst, out := f.enc.appendWrapped(dst, &w)
+	return dst, out, nil
 }
 
-// eventKey finds the event key of a record outside the contract: from its
-// fields, else from the tag; why says what is missing.
-func (o *Output) eventKey(body record.Map, tag string) (enrich.Key, string) {
-	parts := [3]string{}
+// tagKey is the chunk's tag matched against tag_regex, once per chunk.
+type tagKey struct {
+	done bool
+	m    []string // submatches; nil if the tag does not match
+}
+
+func (tk *tagKey) match(cfg *Config, tag string) []string {
+	if !tk.done && cfg.TagRegex != nil {
+		tk.m = cfg.TagRegex.FindStringSubmatch(tag)
+	}
+	tk.done = true
+	return tk.m
+}
+
+// eventKey finds the event key of a wrapped record: each part from its
+// field (game_key, version_key, event_key), else from tag_regex. A part not
+// found or not valid is left empty, so that the processor records the event
+// as an ENDPOINT_INVALID failure naming that key; why then says what is
+// wrong with the first such part. With enrich off no key is looked for.
+func (o *Output) eventKey(body record.Map, tag string, tk *tagKey) (enrich.Key, string) {
+	if !o.cfg.Enrich {
+		return enrich.Key{}, "enrich is off, so no event key is looked for"
+	}
 	names := [3]string{o.cfg.GameKey, o.cfg.VersionKey, o.cfg.EventKey}
-	var m []string
+	var parts [3]string
+	why := ""
 	for j, name := range names {
-		if v, ok := body.Get(name); ok {
-			if s, ok := v.Str(); ok && len(s) > 0 {
-				parts[j] = string(s)
-				continue
+		parts[j] = o.keyPart(body, tag, tk, j, name)
+		if err := enrich.ValidatePart(partNames[j], parts[j]); err != nil {
+			if why == "" {
+				why = o.whyNoPart(tag, tk, j, name, parts[j], err)
 			}
-		}
-		if o.cfg.TagRegex != nil {
-			if m == nil {
-				m = o.cfg.TagRegex.FindStringSubmatch(tag)
-			}
-			if m != nil {
-				parts[j] = m[o.cfg.tagGroupsIdx[j]]
-			}
+			parts[j] = ""
 		}
 	}
-	k := enrich.Key{Game: parts[0], Version: parts[1], Event: parts[2]}
-	for j, p := range parts {
-		if p == "" {
-			src := fmt.Sprintf("no string field %q", names[j])
-			if o.cfg.TagRegex == nil {
-				src += " and no tag_regex"
-			} else if m == nil {
-				src += fmt.Sprintf(" and tag %q does not match tag_regex", tag)
-			} else {
-				src += " and the tag_regex group is empty"
-			}
-			return k, fmt.Sprintf("%s: %s", []string{"game", "version", "event"}[j], src)
+	return enrich.Key{Game: parts[0], Version: parts[1], Event: parts[2]}, why
+}
+
+var partNames = [3]string{"game", "version", "event"}
+
+// keyPart returns part j of the key: the record's string field name if it
+// is not empty, else the tag_regex group.
+func (o *Output) keyPart(body record.Map, tag string, tk *tagKey, j int, name string) string {
+	if v, ok := body.Get(name); ok {
+		if s, ok := v.Str(); ok && len(s) > 0 {
+			return string(s)
 		}
 	}
-	if err := k.Validate(); err != nil {
-		return k, err.Error()
+	if m := tk.match(o.cfg, tag); m != nil {
+		return m[o.cfg.tagGroupsIdx[j]]
 	}
-	return k, ""
+	return ""
+}
+
+// whyNoPart says why part j of a record's key is not usable.
+func (o *Output) whyNoPart(tag string, tk *tagKey, j int, name, value string, err error) string {
+	if value != "" {
+		return err.Error()
+	}
+	src := fmt.Sprintf("no string field %q", name)
+	switch {
+	case o.cfg.TagRegex == nil:
+		src += " and no tag_regex"
+	case tk.match(o.cfg, tag) == nil:
+		src += fmt.Sprintf(" and tag %q does not match tag_regex", tag)
+	default:
+		src += " and the tag_regex group is empty"
+	}
+	return partNames[j] + ": " + src
 }
 
 // reportDropped logs and counts the events too large for any message.

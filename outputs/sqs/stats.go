@@ -16,7 +16,7 @@ type Stats struct {
 	Oversize        atomic.Uint64 // events left out: too large for a message even alone
 	Rejected        atomic.Uint64 // events in messages SQS refused as the sender's fault
 	Undecodable     atomic.Uint64 // chunks whose msgpack could not be decoded to the end
-	NotEnriched     atomic.Uint64 // records sent as they were: no event key found (enrich on)
+	NotEnriched     atomic.Uint64 // records sent as failures: no valid event key found (key parts not found empty)
 }
 
 // StatsSnapshot is a copy of Stats at one moment.

@@ -70,7 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.Concurrency, "concurrency", 4, "HTTP requests in flight, and Forward connections, 1-256")
 	fs.StringVar(&o.Forward, "forward", "127.0.0.1:24224", "host:port of Fluent Bit's forward input")
 	fs.Int64Var(&o.ForwardEvents, "forward-events", 0, "events to send over the Forward protocol (0: none; -1: no limit, with -duration)")
-	fs.StringVar(&o.TagPrefix, "tag-prefix", "whirlpool", "Forward tag prefix; the tag is PREFIX.game.event.version (the edge's tag_regex reads it)")
+	fs.StringVar(&o.TagPrefix, "tag-prefix", "whirlpool", "Forward tag prefix; the tag is PREFIX.game.event.version (the edge's forward input puts its tag_prefix before it, and the sqs output's tag_regex reads the key from the result)")
 	fs.BoolVar(&o.ForwardAck, "forward-ack", false, "ask Fluent Bit to acknowledge each Forward message (chunk option) and count only acknowledged ones as accepted")
 	fs.DurationVar(&o.Duration, "duration", 0, "send for this long (e.g. 30s); the event counts become upper limits; 0: send the counts")
 	fs.Float64Var(&o.Rate, "rate", 0, "events per second over both transports together; 0: as fast as possible")

@@ -127,8 +127,10 @@ func (s *HTTPSender) Send(ctx context.Context, game, version, event string, even
 
 // ForwardSender sends events over the Forward protocol (fluent-logger) to
 // Fluent Bit's forward input, one connection per sender. The tag carries the
-// event key: TagPrefix.game.event.version, which the edge's sqs output turns
-// back into the key with its tag_regex.
+// event key: TagPrefix.game.event.version. The edge's forward input puts its
+// tag_prefix before it (forward., so that no client can use a tag the sqs
+// output trusts), and the sqs output turns the result back into the key
+// with its tag_regex.
 type ForwardSender struct {
 	logger    *fluent.Fluent
 	TagPrefix string
