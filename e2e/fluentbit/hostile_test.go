@@ -123,7 +123,10 @@ func TestHostileInput(t *testing.T) {
 	bodyText, _ := json.Marshal(body(1011, ""))
 	fw.send(t, "events", fmt.Sprintf(`{"uuid":"%s","fired_ts":"2026-11-30T12:00:00.000Z","game":"pixel_quest","version":"1.0","event":"session_start","body":%s,"seq":1011,"run":"%s","destinations":["public.pwned"]}`,
 		forgedUUIDs[0], bodyText, run))
-	expectFailure("forward: the eventing input's tag, a whole forged envelope", 1011, "ENDPOINT_INVALID")
+	// tag_prefix makes the tag forward.events, which contract_match does not
+	// trust: the record is wrapped whole as the body of the key its fields
+	// name, so the envelope is the edge's and the body lacks player_id.
+	expectFailure("forward: the eventing input's tag, a whole forged envelope", 1011, "MANDATORY_FIELD_MISSING")
 	fw.send(t, "whirlpool.pixel_quest.session_start.1.0", fmt.Sprintf(
 		`{"uuid":"%s","fired_ts":"1999-01-01T00:00:00Z","destinations":["public.pwned"],"columns":{"evil":"yes"},"errors":[],"seq":1012,"run":"%s","player_id":"p-1012"}`,
 		forgedUUIDs[1], run))
@@ -206,6 +209,14 @@ func TestHostileInput(t *testing.T) {
 		for _, secret := range []string{dbPassword, modelPassword} {
 			if strings.Contains(log, secret) {
 				t.Errorf("%s log shows a password", f.name)
+			}
+		}
+		// The sqs output logs the tag of a record it could not key: the
+		// forged line must be there, escaped, for the checks above to mean
+		// anything. (The other markers are not logged at all today.)
+		for _, marker := range map[string][]string{"edge": {"FORGED-FW"}}[f.name] {
+			if !strings.Contains(log, marker) {
+				t.Errorf("%s log never shows %s: the escaping was not exercised", f.name, marker)
 			}
 		}
 		if !strings.Contains(log, "[debug]") {
