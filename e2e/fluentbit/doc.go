@@ -10,7 +10,14 @@
 //     emulator refuses and cuts connections while the emulator keeps its
 //     queue) and PostgreSQL stopped for 30 s: nothing lost, nothing twice;
 //   - hot reload (-Y, then SIGHUP) of both tiers under load: no crash,
-//     nothing lost.
+//     nothing lost;
+//   - hostile input (TestHostileInput, no load): forged envelope keys,
+//     destinations, columns and model-store writes through the queue and
+//     through Forward, gzip and line amplification, oversized, slow and
+//     control-byte HTTP requests, with the processor logged in as the
+//     README's loader role: each becomes a failure row or a 4xx, nothing
+//     outside the model is created or written, no log line is forged or
+//     shows a password, and each tier's peak RSS stays under 300 MB.
 //
 // Each test starts one pipeline (both Fluent Bits with filesystem storage
 // in per-test directories, a per-test database with conf/model.yaml
