@@ -184,13 +184,14 @@ func TestCopyModeStagesFilesAndIssuesRedshiftSQL(t *testing.T) {
 
 	// The SQL, statement by statement.
 	q := func(cols []string) string { return `"` + strings.Join(cols, `", "`) + `"` }
-	fCols := []string{"uuid", "expand_index", "fired_ts", "game", "version", "event", "definition_version", "raw_event", "errors", "error_codes", "failed_at", "loaded_at"}
+	fCols := []string{"uuid", "expand_index", "fired_ts", "game", "version", "event", "definition_version", "raw_event", "errors", "error_codes", "failed_at", "loaded_at",
+		"raw_event_bytes", "raw_event_sha256"}
 	wantSQL := []string{
 		`CREATE SCHEMA IF NOT EXISTS "game"`,
 		`CREATE TABLE IF NOT EXISTS "game"."purchase" ("uuid" VARCHAR(64), "fired_ts" TIMESTAMP, "game" VARCHAR(128), "version" VARCHAR(128), "event" VARCHAR(128), "definition_version" VARCHAR(128), "expand_index" INTEGER, "loaded_at" TIMESTAMP, "item" VARCHAR(65535), "amount" BIGINT) SORTKEY ("fired_ts")`,
 		`COMMENT ON TABLE "game"."purchase" IS 'whirlpool auto_create'`,
 		`CREATE SCHEMA IF NOT EXISTS "failures"`,
-		`CREATE TABLE IF NOT EXISTS "failures"."events" ("uuid" VARCHAR(64), "expand_index" INTEGER, "fired_ts" TIMESTAMP, "game" VARCHAR(128), "version" VARCHAR(128), "event" VARCHAR(128), "definition_version" VARCHAR(128), "raw_event" SUPER, "errors" SUPER, "error_codes" VARCHAR(1024), "failed_at" TIMESTAMP, "loaded_at" TIMESTAMP) SORTKEY ("failed_at")`,
+		`CREATE TABLE IF NOT EXISTS "failures"."events" ("uuid" VARCHAR(64), "expand_index" INTEGER, "fired_ts" TIMESTAMP, "game" VARCHAR(128), "version" VARCHAR(128), "event" VARCHAR(128), "definition_version" VARCHAR(128), "raw_event" SUPER, "errors" SUPER, "error_codes" VARCHAR(1024), "failed_at" TIMESTAMP, "loaded_at" TIMESTAMP, "raw_event_bytes" BIGINT, "raw_event_sha256" VARCHAR(64)) SORTKEY ("failed_at")`,
 		`COMMENT ON TABLE "failures"."events" IS 'whirlpool auto_create'`,
 		`BEGIN`,
 		`CREATE TEMP TABLE "whirlpool_stage_1" AS SELECT ` + q(evCols) + ` FROM "game"."purchase" LIMIT 0`,

@@ -69,11 +69,18 @@
 //	raw_event SUPER/text   the client's event (a valid record's JSON for load failures),
 //	errors SUPER/text      JSON list of {code, path, rule, expected, actual, message},
 //	error_codes VARCHAR(1024)/text  the distinct codes, comma-joined, for filtering,
-//	failed_at TIMESTAMP (when the output received it), loaded_at TIMESTAMP
+//	failed_at TIMESTAMP (when the output received it), loaded_at TIMESTAMP,
+//	raw_event_bytes BIGINT, raw_event_sha256 VARCHAR(64)/text
+//	                       when raw_event holds only the first bytes of the raw text (or none, for
+//	                       a row the table refused whole): the whole text's length and SHA-256 (hex)
 //
 // with SORTKEY (failed_at) on Redshift. A pre-created failures table may
 // omit columns (only uuid is required); a failure row's text is made
 // loadable (invalid UTF-8 and NUL become U+FFFD; cut to a VARCHAR(n)).
+// raw_event keeps at most max_event_size bytes (WithMaxEventSize), cut at
+// a character boundary, whether the record's body was cut upstream (its
+// body_bytes and body_sha256 are kept) or here (the digest is of the text
+// as received); see filters/validate.
 //
 // # SQL, per batch (one transaction), dedupe on
 //

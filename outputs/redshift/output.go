@@ -48,6 +48,18 @@ func WithTableSchemas(s TableSchemas) Option {
 	return func(o *Output) error { o.schemas = s; return nil }
 }
 
+// WithMaxEventSize sets the most bytes of raw text a failure row keeps
+// (the plugin's max_event_size; default validate.DefaultMaxEventSize).
+func WithMaxEventSize(n int) Option {
+	return func(o *Output) error {
+		if n <= 0 {
+			return fmt.Errorf("max_event_size must be positive, not %d", n)
+		}
+		o.maxRaw = n
+		return nil
+	}
+}
+
 // WithExecutor sends the SQL of load_method copy to e instead of the
 // database (the copy path needs Amazon Redshift; tests record it). It is
 // refused for the other load methods.
@@ -69,6 +81,7 @@ type Output struct {
 	stager    *s3Stager
 	validator Validator
 	schemas   TableSchemas
+	maxRaw    int // most bytes of raw text in a failure row
 
 	destMu sync.RWMutex
 	dests  map[string]*dest
@@ -111,6 +124,7 @@ func New(env plugin.Env, opts ...Option) (*Output, error) {
 		cfg: c, env: env,
 		dests:   map[string]*dest{},
 		meta:    metaCache{},
+		maxRaw:  validate.DefaultMaxEventSize,
 		in:      make(chan *unit, 64),
 		closing: make(chan struct{}),
 		stopped: make(chan struct{}),

@@ -38,6 +38,7 @@ type pluginOutput struct {
 func newPlugin(env plugin.Env) (plugin.Output, error) {
 	r := PluginProperties.Read(env.Config)
 	on := r.Bool("validate")
+	maxEvent := validate.ReadMaxEventSize(r)
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
@@ -46,7 +47,7 @@ func newPlugin(env plugin.Env) (plugin.Output, error) {
 		return nil, err
 	}
 	p := &pluginOutput{metrics: m}
-	var opts []Option
+	opts := []Option{WithMaxEventSize(maxEvent)}
 	if on {
 		if p.validator, err = validate.New(env); err != nil {
 			m.Close()
