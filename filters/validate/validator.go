@@ -280,6 +280,14 @@ func (v *Validator) Column(table, column string) (Field, bool) {
 	return f, ok
 }
 
+// HasTable reports whether table ("schema.table") is a destination of some
+// definition of the current model: the tables a loader may load, and so
+// the only ones it may name in a metric label.
+func (v *Validator) HasTable(table string) bool {
+	_, ok := v.snap.Load().columns[table]
+	return ok
+}
+
 // Status tells what a record is, seen from validation.
 type Status int
 

@@ -389,11 +389,12 @@ func (c *Collector) awaitAck(r *http.Request, b *batch) *apiError {
 }
 
 // finish writes the response (an error, or the accepted count with the
-// rejected events) and logs the request at debug level.
+// rejected events), counts it (code labels only from knownCode) and logs
+// the request at debug level.
 func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Key, e *apiError, bad []*apiError, accepted int) {
 	if e != nil {
 		writeError(w, e, bad)
-		c.requests.WithLabelValues(strconv.Itoa(e.Status), e.Code).Inc()
+		c.requests.WithLabelValues(strconv.Itoa(e.Status), metrics.Bounded(e.Code, knownCode(e.Code))).Inc()
 	} else {
 		status := http.StatusOK
 		if !c.cfg.ackBuffered {
@@ -405,7 +406,7 @@ func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Ke
 		c.accepted.Add(float64(accepted))
 	}
 	for _, b := range bad {
-		c.rejected.WithLabelValues(b.Code).Inc()
+		c.rejected.WithLabelValues(metrics.Bounded(b.Code, knownCode(b.Code))).Inc()
 	}
 	if c.log.Enabled(plugin.LevelDebug) {
 		if e != nil {

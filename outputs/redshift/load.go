@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/plugins/metrics"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
 )
 
@@ -990,15 +991,26 @@ func (o *Output) isolate(ctx context.Context, s Session, b *batch, te *tableErr)
 	return found, nil
 }
 
-// committed updates the counters after a commit.
+// committed updates the counters after a commit. Their keys become metric
+// labels: a table only when the model names it (or it is the failures
+// table), a code only when validate declares it; anything else counts as
+// metrics.Other, so no record can add a series.
 func (o *Output) committed(b *batch) {
 	for _, tl := range b.tables {
-		o.Stats.addRows(tl.name.String(), tl.loaded)
+		o.Stats.addRows(o.tableLabel(tl.name), tl.loaded)
 	}
 	if b.failures != nil {
 		o.Stats.addRows(b.failures.name.String(), b.failures.loaded)
 		for c, n := range b.failCodes {
-			o.Stats.addFailures(c, int64(n))
+			o.Stats.addFailures(metrics.Bounded(c, validate.Known(validate.Code(c))), int64(n))
 		}
 	}
+}
+
+// tableLabel is t as a metric label: itself when the data model names it
+// or it is the failures table, else metrics.Other (no model: validate off,
+// or a table the model dropped between the check and the commit).
+func (o *Output) tableLabel(t tableName) string {
+	s := t.String()
+	return metrics.Bounded(s, t == o.cfg.failures || o.validator != nil && o.validator.HasTable(s))
 }
