@@ -100,8 +100,10 @@
 // silent conversion; JSON text bound for SUPER columns is JSON_PARSE('..').
 // Redshift literals double quotes and backslashes; PostgreSQL gets E'..'.
 //
-// copy (Redshift only): per table, the rows as gzip'd JSON lines (files of
-// at most 32 MB before compression), a JSONPaths file and a manifest under
+// copy (Redshift only): per table, the rows as gzip'd JSON lines, exactly
+// one line per row (JSON text for SUPER columns is compacted; see
+// encode.go), files of at most 32 MB before compression, a JSONPaths file
+// and a manifest under
 // s3://<s3_bucket>/<s3_prefix>YYYY/MM/DD/<batch UUIDv7>/<schema>.<table>/,
 // then in the transaction the same staging pattern with
 //
