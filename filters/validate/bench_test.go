@@ -149,18 +149,18 @@ func baselineValidate(v *Validator, d *cdef, dst []byte, rec record.Record) []by
 	w := new(worker)
 	var env envelope
 	if !env.read(rec.Body, w) {
-		return appendFailure(dst, rec, &env, w, nil)
+		return appendFailure(dst, rec, &env, w, nil, v.opts.MaxEventSize)
 	}
 	s := v.snap.Load()
 	if v.resolve(s, &env, w) == nil {
-		return appendFailure(dst, rec, &env, w, nil)
+		return appendFailure(dst, rec, &env, w, nil, v.opts.MaxEventSize)
 	}
 	dec := json.NewDecoder(bytes.NewReader(env.body))
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {
 		w.add(PayloadNotJSON, "", "json", "", "", err.Error())
-		return appendFailure(dst, rec, &env, w, d)
+		return appendFailure(dst, rec, &env, w, d, v.opts.MaxEventSize)
 	}
 	cols := msgp.AppendMapHeader(nil, uint32(len(d.columns)))
 	for _, f := range d.columns {
@@ -258,7 +258,7 @@ func baselineValidate(v *Validator, d *cdef, dst []byte, rec record.Record) []by
 		}
 	}
 	if len(w.errs) > 0 {
-		return appendFailure(dst, rec, &env, w, d)
+		return appendFailure(dst, rec, &env, w, d, v.opts.MaxEventSize)
 	}
 	dst = record.AppendRecord(dst, rec.Time, nil, nil)
 	dst = msgp.AppendMapHeader(dst, 9)

@@ -92,6 +92,10 @@ var Codes = []struct {
 	{InternalError, StageAny},
 }
 
+// Known reports whether c is one of Codes: only those may become a metric
+// label, whatever code a record carries.
+func Known(c Code) bool { return StageOf(c) != "" }
+
 // StageOf returns the stage of a code, or "" for an unknown code.
 func StageOf(c Code) Stage {
 	for _, e := range Codes {

@@ -24,10 +24,11 @@
 //     text), or
 //   - exactly one failure record, whose body map has: uuid, fired_ts, game,
 //     version, event (nil when missing from the input), body (the raw event
-//     text, untouched), definition_version (the label, or nil when the
-//     event did not resolve to a definition) and errors: an array of maps
-//     {code, path, rule, expected, actual, message}, every error found (at
-//     most MaxErrors; actual is cut to MaxActual bytes).
+//     text, untouched, or its first max_event_size bytes: see below),
+//     definition_version (the label, or nil when the event did not resolve
+//     to a definition) and errors: an array of maps {code, path, rule,
+//     expected, actual, message}, every error found (at most MaxErrors;
+//     actual is cut to MaxActual bytes).
 //
 // A record is never dropped. The keys of the valid and failure forms
 // (KeyDefinitionVersion, KeyDestinations, KeyColumns, ...) are never taken
@@ -38,6 +39,21 @@
 // loader checks each valid record's destinations and columns against its
 // definition (Validator.Allowed) before any SQL. StatusOf tells the forms
 // apart by their keys, for records a process made itself.
+//
+// # Raw text in failures
+//
+// A failure keeps at most max_event_size bytes of the raw text in body
+// (CutText), so that a PAYLOAD_TOO_LARGE event or a record outside the
+// contract (a queue message's record can be 64 MB) is no failure row of
+// that size. The cut never splits a UTF-8 character. When body is cut the
+// failure also has body_bytes (the whole text's length, an integer) and
+// body_sha256 (its SHA-256, lower-case hex), so that the original can be
+// matched (a client's log, a dead-letter queue); a failure kept whole has
+// neither. The same two keys describe a queue message over a bound (the
+// sqs input's UNDECODABLE_MESSAGE): there body holds at most 64 KiB of the
+// decoded message and the digest is of the message body as received (for
+// ndjson.gz.b64, its base64 text). The redshift output stores them as
+// raw_event_bytes and raw_event_sha256.
 //
 // # Failure codes
 //
@@ -75,7 +91,7 @@
 //	LOAD_REJECTED                load      (raised by the redshift output) the database rejected the row, or loading its table failed for a reason retrying cannot change
 //	MODEL_MISMATCH               load      (raised by the redshift output) a valid record names a definition, destination or column the data model does not have for its game and event, or a value its field's type does not allow: a forged record, never loaded
 //	NOT_VERIFIED                 load      (raised by the redshift output) a valid record reached an output without a data model (validate off), which cannot check it and so loads it nowhere
-//	UNDECODABLE_MESSAGE          any       (raised by the sqs input with AppendUndecodable) a queue message could not be decoded into records; body holds the message text
+//	UNDECODABLE_MESSAGE          any       (raised by the sqs input with AppendDecodeFailure) a queue message could not be decoded into records; body holds the message text (its first bytes, with body_bytes and body_sha256, for one over a bound)
 //	INTERNAL_ERROR               any       an unexpected error (a bug) in the validator; the event is kept with it
 //
 // An unreachable model store or model file is never a failure: the current

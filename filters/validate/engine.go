@@ -43,6 +43,11 @@ const (
 	KeyDestinations      = "destinations"
 	KeyColumns           = "columns"
 	KeyErrors            = "errors"
+	// KeyBodyBytes and KeyBodySHA256 are in a failure record whose body
+	// keeps only the first bytes of the raw text (see CutText): the whole
+	// text's length and its SHA-256 in lower-case hex.
+	KeyBodyBytes  = "body_bytes"
+	KeyBodySHA256 = "body_sha256"
 )
 
 // MaxErrors is the most errors one failure record lists; when an event has
@@ -58,6 +63,9 @@ type envelope struct {
 	uuid, firedTS, game, version, event, body []byte
 	has                                       uint8 // bit per key, in contract order
 	fired                                     time.Time
+	// whole, when set, says body is already only the first bytes of a
+	// longer text, and describes that text (a queue message over a bound).
+	whole *TextDigest
 }
 
 var envKeys = [...]string{keyUUID, keyFiredTS, keyGame, keyVersion, keyEvent, keyBody}
@@ -684,16 +692,7 @@ func jsonTypeName(x *fastjson.Value) string {
 }
 
 // capActual cuts b to at most MaxActual bytes at a character boundary.
-func capActual(b []byte) []byte {
-	if len(b) <= MaxActual {
-		return b
-	}
-	n := MaxActual
-	for n > 0 && !utf8.RuneStart(b[n]) {
-		n--
-	}
-	return b[:n]
-}
+func capActual(b []byte) []byte { return PrefixUTF8(b, MaxActual) }
 
 // unsafeString views b as a string for a call that does not keep it.
 func unsafeString(b []byte) string {
@@ -763,8 +762,9 @@ func appendStrOrNil(dst, s []byte, ok bool) []byte {
 }
 
 // appendFailure appends the failure record for the errors in w; d is the
-// resolved definition, or nil.
-func appendFailure(dst []byte, rec record.Record, env *envelope, w *worker, d *cdef) []byte {
+// resolved definition, or nil. The body keeps at most maxText bytes of the
+// raw text, with the whole text's digest when it is cut.
+func appendFailure(dst []byte, rec record.Record, env *envelope, w *worker, d *cdef, maxText int) []byte {
 	meta := []byte(rec.Meta)
 	if len(meta) == 0 {
 		meta = nil
@@ -782,11 +782,28 @@ func appendFailure(dst []byte, rec record.Record, env *envelope, w *worker, d *c
 	if env.has&2 == 0 {
 		env.firedTS, env.has = []byte(enrich.FiredTS(rec.Time)), env.has|2
 	}
+	body, whole := env.body, env.whole
+	if env.has&32 != 0 {
+		var cut *TextDigest
+		if body, cut = CutText(body, maxText); whole == nil {
+			whole = cut
+		}
+	}
 	dst = record.AppendRecord(dst, rec.Time, meta, nil)
-	dst = msgp.AppendMapHeader(dst, 8)
+	if whole != nil {
+		dst = msgp.AppendMapHeader(dst, 10)
+	} else {
+		dst = msgp.AppendMapHeader(dst, 8)
+	}
 	dst = appendEnvelope(dst, env)
 	dst = msgp.AppendString(dst, keyBody)
-	dst = appendStrOrNil(dst, env.body, env.has&32 != 0)
+	dst = appendStrOrNil(dst, body, env.has&32 != 0)
+	if whole != nil {
+		dst = msgp.AppendString(dst, KeyBodyBytes)
+		dst = msgp.AppendInt64(dst, whole.Bytes)
+		dst = msgp.AppendString(dst, KeyBodySHA256)
+		dst = msgp.AppendString(dst, whole.Hex())
+	}
 	dst = msgp.AppendString(dst, keyDefinition)
 	if d != nil {
 		dst = append(dst, d.labelMsgp...)
@@ -823,7 +840,8 @@ func appendErrors(dst []byte, w *worker) []byte {
 
 // AppendUndecodable appends a failure record for a queue message (or one
 // line of it) that could not be decoded into records (UNDECODABLE_MESSAGE):
-// the text is kept untouched in `body`, the event key is nil, and reason
+// the text is kept untouched in `body` (its first DefaultMaxEventSize bytes
+// at most, see DecodeFailure.MaxText), the event key is nil, and reason
 // says what was wrong. t is the record time and fired_ts (e.g. the time the
 // message was sent); uuid identifies the failure, and should be derived from
 // the message so that a redelivered message yields the same failure.
@@ -843,10 +861,19 @@ type DecodeFailure struct {
 	// Game, Version and Event are the event key when the text names one as
 	// strings, else nil.
 	Game, Version, Event []byte
-	Text                 []byte // kept untouched in body
-	Code                 Code   // UndecodableMessage, or EndpointInvalid for a record not in the contract
-	Path                 string // the contract key at fault, if one is
-	Reason               string
+	// Text is kept untouched in body, or only its first MaxText bytes with
+	// its digest (body_bytes, body_sha256) when it is longer.
+	Text []byte
+	// MaxText is the most bytes of Text the failure keeps: the reader's
+	// max_event_size (0: DefaultMaxEventSize).
+	MaxText int
+	// Whole, when set, says Text is already only the first bytes of a
+	// longer text (a message over a bound) and describes that text; the
+	// failure then carries Whole, never a digest of the prefix.
+	Whole  *TextDigest
+	Code   Code   // UndecodableMessage, or EndpointInvalid for a record not in the contract
+	Path   string // the contract key at fault, if one is
+	Reason string
 }
 
 // AppendDecodeFailure appends the failure record of f.
@@ -857,12 +884,16 @@ func AppendDecodeFailure(dst []byte, f DecodeFailure) []byte {
 		rule, expected = "contract", "a JSON object of the record contract: uuid, fired_ts, game, version, event (strings) and body (an object)"
 	}
 	w.add(f.Code, f.Path, rule, expected, string(capActual(f.Text)), f.Reason)
-	env := envelope{uuid: []byte(f.UUID), firedTS: []byte(enrich.FiredTS(f.Time)), body: f.Text, has: 1 | 2 | 32}
+	env := envelope{uuid: []byte(f.UUID), firedTS: []byte(enrich.FiredTS(f.Time)), body: f.Text, has: 1 | 2 | 32, whole: f.Whole}
 	for i, s := range [...][]byte{f.Game, f.Version, f.Event} {
 		if s != nil {
 			env.has |= 4 << i
 		}
 	}
 	env.game, env.version, env.event = f.Game, f.Version, f.Event
-	return appendFailure(dst, record.Record{Time: f.Time}, &env, w, nil)
+	maxText := f.MaxText
+	if maxText <= 0 {
+		maxText = DefaultMaxEventSize
+	}
+	return appendFailure(dst, record.Record{Time: f.Time}, &env, w, nil, maxText)
 }

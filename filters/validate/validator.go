@@ -23,7 +23,7 @@ var Properties = props.Set{
 	{Name: "model_dsn", Secret: true, Meaning: "PostgreSQL DSN of the model store (schema whirlpool_model, created if missing); set model_file or model_dsn, not both"},
 	{Name: "model_reload_interval", Default: "30s", Meaning: "how often the model is re-read (100ms to 60s); an unreachable store or a model that fails its checks keeps the current model"},
 	{Name: "expand_limit", Default: "1000", Meaning: "most records one event may expand into (1 to 100000); more is an EXPAND_LIMIT_EXCEEDED failure"},
-	{Name: "max_event_size", Default: "1M", Meaning: "largest event body in bytes (1K to 16M); a larger one is a PAYLOAD_TOO_LARGE failure"},
+	{Name: "max_event_size", Default: "1M", Meaning: "largest event body in bytes (1K to 16M); a larger one is a PAYLOAD_TOO_LARGE failure; a failure keeps at most this much of the raw text, with the whole text's length and SHA-256 when cut"},
 	{Name: "timestamp_min", Default: "2000-01-01T00:00:00Z", Meaning: "earliest accepted value of a timestamp field without its own min (RFC 3339); earlier is TIMESTAMP_OUT_OF_RANGE"},
 	{Name: "timestamp_max_ahead", Default: "24h", Meaning: "how far after the event's fired_ts a timestamp field without its own max may be (0s to 8760h); later is TIMESTAMP_OUT_OF_RANGE"},
 }
@@ -43,7 +43,7 @@ func (o Options) withDefaults() Options {
 		o.ExpandLimit = 1000
 	}
 	if o.MaxEventSize <= 0 {
-		o.MaxEventSize = 1 << 20
+		o.MaxEventSize = DefaultMaxEventSize
 	}
 	if o.TimestampMin.IsZero() {
 		o.TimestampMin = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -93,7 +93,7 @@ func New(env plugin.Env) (*Validator, error) {
 	var o Options
 	o.ReloadInterval = r.Duration("model_reload_interval", 100*time.Millisecond, 60*time.Second)
 	o.ExpandLimit = r.Int("expand_limit", 1, 100000)
-	o.MaxEventSize = int(r.Size("max_event_size", 1<<10, 16<<20))
+	o.MaxEventSize = ReadMaxEventSize(r)
 	if s := r.String("timestamp_min"); s != "" {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
@@ -280,6 +280,14 @@ func (v *Validator) Column(table, column string) (Field, bool) {
 	return f, ok
 }
 
+// HasTable reports whether table ("schema.table") is a destination of some
+// definition of the current model: the tables a loader may load, and so
+// the only ones it may name in a metric label.
+func (v *Validator) HasTable(table string) bool {
+	_, ok := v.snap.Load().columns[table]
+	return ok
+}
+
 // Status tells what a record is, seen from validation.
 type Status int
 
@@ -334,13 +342,13 @@ func (v *Validator) AppendValidated(dst []byte, rec record.Record) (out []byte) 
 			v.opts.Log.Errorf("validate: internal error validating event %q: %v\n%s", env.uuid, r, debug.Stack())
 			nw := new(worker)
 			nw.add(InternalError, "", "internal", "", "", fmt.Sprintf("internal error in the validator: %v", r))
-			out = appendFailure(dst[:start], rec, &env, nw, nil)
+			out = appendFailure(dst[:start], rec, &env, nw, nil, v.opts.MaxEventSize)
 			return
 		}
 		v.pool.Put(w)
 	}()
 	if !env.read(rec.Body, w) {
-		return appendFailure(dst, rec, &env, w, nil)
+		return appendFailure(dst, rec, &env, w, nil, v.opts.MaxEventSize)
 	}
 	if testHookValidate != nil {
 		testHookValidate()
@@ -368,12 +376,12 @@ func (v *Validator) AppendValidated(dst []byte, rec record.Record) (out []byte) 
 	// resolve
 	d := v.resolve(snap, &env, w)
 	if len(w.errs) > 0 || d == nil || root == nil {
-		return appendFailure(dst, rec, &env, w, d)
+		return appendFailure(dst, rec, &env, w, d, v.opts.MaxEventSize)
 	}
 	// validate and expand
 	n := w.validate(v, d, root, env.fired)
 	if len(w.errs) > 0 {
-		return appendFailure(dst, rec, &env, w, d)
+		return appendFailure(dst, rec, &env, w, d, v.opts.MaxEventSize)
 	}
 	return appendValid(dst, rec, &env, w, d, n)
 }

@@ -3,8 +3,6 @@ package eventing
 import (
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +43,9 @@ type Collector struct {
 	paused  atomic.Bool
 	closing atomic.Bool
 	stop    chan struct{} // closed when Close gives up waiting for handlers
+
+	keysStop chan struct{} // closed by Close: stop reloading api_keys_file
+	keysDone chan struct{} // closed when the reloader stopped (nil: none runs)
 
 	ln        net.Listener
 	srv       *http.Server
@@ -103,7 +104,7 @@ func newCollector(env plugin.Env) (*Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Collector{cfg: cfg, log: lg, stop: make(chan struct{}), served: make(chan struct{}), metrics: m}
+	c := &Collector{cfg: cfg, log: lg, stop: make(chan struct{}), served: make(chan struct{}), metrics: m, keysStop: make(chan struct{})}
 	c.requests = m.CounterVec("eventing_requests_total", "HTTP requests answered, by status and error code.", "status", "code")
 	c.accepted = m.Counter("eventing_events_accepted_total", "Events accepted (emitted to Fluent Bit).")
 	c.rejected = m.CounterVec("eventing_events_rejected_total", "Events rejected, by error code.", "code")
@@ -158,8 +159,16 @@ func (c *Collector) start() error {
 	if c.cfg.ackBuffered {
 		ack = ackBuffered
 	}
+	keys := c.cfg.keys.current()
 	c.log.Infof("listening on %s://%s%s/{game}/{version}/{event} (ack %s, %d API keys for %d games)",
-		scheme, ln.Addr(), c.cfg.prefix, ack, c.cfg.keys.count(), len(c.cfg.keys))
+		scheme, ln.Addr(), c.cfg.prefix, ack, keys.count(), len(keys))
+	if c.cfg.keys.path != "" && c.cfg.keysReload > 0 {
+		c.keysDone = make(chan struct{})
+		go func() {
+			defer close(c.keysDone)
+			c.cfg.keys.watch(c.cfg.keysReload, c.log, c.keysStop)
+		}()
+	}
 	return nil
 }
 
@@ -216,6 +225,10 @@ func (c *Collector) Close() error {
 			c.log.Warnf("shutdown: requests still waiting after %s were cut off", c.cfg.shutdownTimeout)
 		}
 		<-c.served
+		close(c.keysStop)
+		if c.keysDone != nil {
+			<-c.keysDone
+		}
 		c.metrics.Close()
 	})
 	return c.closeErr
@@ -289,21 +302,15 @@ func (c *Collector) route(path string) (enrich.Key, *apiError) {
 	return k, nil
 }
 
-// authorize checks the API key when keys are configured.
+// authorize checks the API key when keys are configured (the set current
+// when the request arrives: api_keys_file may be reloaded meanwhile).
 func (c *Collector) authorize(r *http.Request, game string) *apiError {
-	if len(c.cfg.keys) == 0 {
+	keys := c.cfg.keys.current()
+	if len(keys) == 0 {
 		return nil
 	}
-	given := r.Header.Get(c.cfg.keyHeader)
-	if given != "" {
-		sum := sha256.Sum256([]byte(given))
-		match := 0
-		for _, k := range c.cfg.keys[game] {
-			match |= subtle.ConstantTimeCompare(sum[:], k[:])
-		}
-		if match == 1 {
-			return nil
-		}
+	if given := r.Header.Get(c.cfg.keyHeader); given != "" && keys.allows(game, given) {
+		return nil
 	}
 	return reqError(http.StatusUnauthorized, codeUnauthorized, "missing or invalid API key for this game (header %s)", c.cfg.keyHeader)
 }
@@ -389,11 +396,12 @@ func (c *Collector) awaitAck(r *http.Request, b *batch) *apiError {
 }
 
 // finish writes the response (an error, or the accepted count with the
-// rejected events) and logs the request at debug level.
+// rejected events), counts it (code labels only from knownCode) and logs
+// the request at debug level.
 func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Key, e *apiError, bad []*apiError, accepted int) {
 	if e != nil {
 		writeError(w, e, bad)
-		c.requests.WithLabelValues(strconv.Itoa(e.Status), e.Code).Inc()
+		c.requests.WithLabelValues(strconv.Itoa(e.Status), metrics.Bounded(e.Code, knownCode(e.Code))).Inc()
 	} else {
 		status := http.StatusOK
 		if !c.cfg.ackBuffered {
@@ -405,7 +413,7 @@ func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Ke
 		c.accepted.Add(float64(accepted))
 	}
 	for _, b := range bad {
-		c.rejected.WithLabelValues(b.Code).Inc()
+		c.rejected.WithLabelValues(metrics.Bounded(b.Code, knownCode(b.Code))).Inc()
 	}
 	if c.log.Enabled(plugin.LevelDebug) {
 		if e != nil {
@@ -664,14 +672,6 @@ func (c *Collector) putRecords(b []byte) {
 		b = b[:0]
 		c.records.Put(&b)
 	}
-}
-
-func (k apiKeys) count() int {
-	n := 0
-	for _, ks := range k {
-		n += len(ks)
-	}
-	return n
 }
 
 // serverLog routes net/http's own messages (TLS handshake errors and the

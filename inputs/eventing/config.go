@@ -1,17 +1,12 @@
 package eventing
 
 import (
-	"bufio"
-	"bytes"
-	"crypto/sha256"
 	"crypto/tls"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/plugins/metrics"
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
 	"github.com/whirlpool-events/whirlpool/plugins/props"
@@ -36,7 +31,8 @@ var Properties = append(props.Set{
 	{Name: "max_buffered_bytes", Default: "64M", Meaning: "Bound on records queued but not yet collected by Fluent Bit; requests beyond it get 503 with Retry-After: 1."},
 	{Name: "api_key_header", Default: "X-API-Key", Meaning: "Request header that carries the API key."},
 	{Name: "api_keys", Meaning: "Comma-separated game:key pairs; when any key is set, a request needs a key of its game (401 otherwise).", Secret: true},
-	{Name: "api_keys_file", Meaning: "File of game:key lines (lines starting with # are comments), added to api_keys."},
+	{Name: "api_keys_file", Meaning: "File of game:key lines (lines starting with # are comments), added to api_keys; re-read when its content changes (api_keys_reload_interval)."},
+	{Name: "api_keys_reload_interval", Default: "5s", Meaning: "How often api_keys_file is re-read (100ms to 1h; 0 turns reloading off); new content replaces the file's keys, while a file that cannot be read or parsed, or holds no key, keeps the previous keys with an error naming the line."},
 }, metrics.Properties...)
 
 // Values of the enum properties.
@@ -62,7 +58,8 @@ type config struct {
 	minSendRate     int64 // bytes per second; 0: off
 	sendGrace       time.Duration
 	keyHeader       string
-	keys            apiKeys
+	keys            *keyring
+	keysReload      time.Duration // 0: api_keys_file is read at start only
 	shutdownTimeout time.Duration
 }
 
@@ -120,58 +117,29 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 	if !validHeaderName(c.keyHeader) {
 		r.Fail("api_key_header", "invalid value %q: want an HTTP header name such as X-API-Key", c.keyHeader)
 	}
-	c.keys = apiKeys{}
-	c.keys.parse(r, "api_keys", strings.Split(r.String("api_keys"), ","), false)
+	inline := apiKeys{}
+	for _, p := range inline.add(strings.Split(r.String("api_keys"), ","), false) {
+		r.Fail("api_keys", "%s", p)
+	}
+	c.keys = newKeyring(inline)
 	if path := r.String("api_keys_file"); path != "" {
-		data, err := os.ReadFile(path)
+		problems, err := c.keys.load(path)
 		if err != nil {
 			r.Fail("api_keys_file", "cannot read %q: %v", path, err)
-		} else {
-			var lines []string
-			sc := bufio.NewScanner(bytes.NewReader(data))
-			for sc.Scan() {
-				lines = append(lines, sc.Text())
-			}
-			c.keys.parse(r, "api_keys_file", lines, true)
 		}
+		for _, p := range problems {
+			r.Fail("api_keys_file", "%s", p)
+		}
+	}
+	c.keysReload = r.Duration("api_keys_reload_interval", 0, time.Hour)
+	if c.keysReload > 0 && c.keysReload < 100*time.Millisecond {
+		r.Fail("api_keys_reload_interval", "invalid value %s: want 0 (off) or from 100ms to 1h", c.keysReload)
 	}
 
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
 	return c, nil
-}
-
-// apiKeys maps a game to the SHA-256 digests of its keys. Keys are compared
-// by digest in constant time, so neither the key nor its length leaks.
-type apiKeys map[string][][sha256.Size]byte
-
-// parse adds game:key entries. Entries are referred to by number only: a
-// key is never echoed, not even a malformed one.
-func (k apiKeys) parse(r *props.Reader, prop string, entries []string, file bool) {
-	what := "entry"
-	if file {
-		what = "line"
-	}
-	for i, e := range entries {
-		e = strings.TrimSpace(e)
-		if e == "" || file && e[0] == '#' {
-			continue
-		}
-		game, key, ok := strings.Cut(e, ":")
-		game, key = strings.TrimSpace(game), strings.TrimSpace(key)
-		if !ok || key == "" {
-			r.Fail(prop, "%s %d is not game:key", what, i+1)
-			continue
-		}
-		if enrich.ValidatePart("game", game) != nil {
-			// Not echoed: a key put before the game would show here.
-			r.Fail(prop, "%s %d: the part before ':' is not a game name (1-%d bytes of A-Z a-z 0-9 . _ + -)",
-				what, i+1, enrich.MaxKeyPartBytes)
-			continue
-		}
-		k[game] = append(k[game], sha256.Sum256([]byte(key)))
-	}
 }
 
 func validHeaderName(s string) bool {

@@ -55,6 +55,8 @@ func TestPropertyErrors(t *testing.T) {
 		{testenv.Config{"api_keys": "g1:"}, []string{`property "api_keys"`, "entry 1"}, ""},
 		{testenv.Config{"api_keys": "s3cret/key==:g1"}, []string{`property "api_keys"`, "entry 1", "not a game name"}, "s3cret"},
 		{testenv.Config{"api_keys_file": missing}, []string{`property "api_keys_file"`, "cannot read"}, ""},
+		{testenv.Config{"api_keys_reload_interval": "10ms"}, []string{`property "api_keys_reload_interval"`, "0 (off) or from 100ms"}, ""},
+		{testenv.Config{"api_keys_reload_interval": "2h"}, []string{`property "api_keys_reload_interval"`}, ""},
 		{testenv.Config{"http_port": "x", "ack": "y"}, []string{`property "http_port"`, `property "ack"`}, ""}, // all at once
 	} {
 		cfg := testenv.Config{"http_listen": "127.0.0.1", "http_port": "0"}
@@ -85,7 +87,7 @@ func TestPropertyDefaults(t *testing.T) {
 	}
 	if c.addr != "0.0.0.0:8888" || c.prefix != "/v1/events" || c.tls != nil || c.maxBody != 5<<20 || c.maxEvent != 256<<10 ||
 		c.maxEvents != 1000 || c.acceptPartial || !c.ackBuffered || c.ackTimeout != 10*time.Second ||
-		c.maxBuffered != 64<<20 || c.keyHeader != "X-API-Key" || len(c.keys) != 0 ||
+		c.maxBuffered != 64<<20 || c.keyHeader != "X-API-Key" || c.keys.current().count() != 0 || c.keysReload != 5*time.Second ||
 		c.maxConns != 1024 || c.minSendRate != 1<<10 || c.sendGrace != 10*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}

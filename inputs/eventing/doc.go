@@ -72,4 +72,9 @@
 // With api_keys or api_keys_file set, a request needs the header
 // api_key_header carrying one of its game's keys, or gets 401. Keys are
 // compared as SHA-256 digests in constant time and never logged or echoed.
+// api_keys_file is re-read every api_keys_reload_interval and its keys
+// replaced when its content changed (keyring): polling the content, not an
+// inotify watch, so a Kubernetes Secret volume's symlink swap is seen. A
+// file that cannot be read or parsed, is empty, or would leave no key at
+// all keeps the previous keys, with an error naming the file and line.
 package eventing

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-	"unicode/utf8"
 
 	jsoniter "github.com/json-iterator/go"
 	"github.com/tinylib/msgp/msgp"
@@ -63,6 +62,10 @@ type decoder struct {
 type bounds struct {
 	maxBytes   int64 // largest decoded message (max_message_bytes)
 	maxRecords int   // most records in one message (max_records_per_message)
+	// maxText is the most raw text one failure keeps (max_event_size;
+	// 0: validate.DefaultMaxEventSize), so a record of 64 MB outside the
+	// contract is no failure row of 64 MB.
+	maxText int
 }
 
 // bound names the limit a message crossed.
@@ -240,17 +243,16 @@ func (p *prefix) Write(b []byte) (int, error) {
 func (p *prefix) bytes() []byte { return p.b }
 
 // appendOverBound appends the one failure of a message over a bound: its
-// first bytes (at most failurePrefix, cut at a character boundary) and the
-// SHA-256 of its body as received, so it can be found and replayed.
+// first decoded bytes (at most failurePrefix, and at most max_event_size,
+// cut at a character boundary) with the length and SHA-256 of its body as
+// received (body_bytes, body_sha256), so it can be found and replayed.
 func (d *decoder) appendOverBound(dst []byte, m message, b bound, first []byte) []byte {
 	d.pieces, d.over = d.pieces[:0], b
-	if len(first) > failurePrefix {
-		n := failurePrefix
-		for n > 0 && !utf8.RuneStart(first[n]) {
-			n--
-		}
-		first = first[:n]
+	keep := failurePrefix
+	if d.bounds.maxText > 0 {
+		keep = min(keep, d.bounds.maxText)
 	}
+	first = validate.PrefixUTF8(first, keep)
 	var limit int64
 	switch b {
 	case overMaxBytes:
@@ -260,9 +262,11 @@ func (d *decoder) appendOverBound(dst []byte, m message, b bound, first []byte) 
 	case overBuffered:
 		limit = d.room
 	}
-	sum := sha256.Sum256([]byte(m.body))
-	return d.appendUndecodable(dst, m, 0, first, fmt.Sprintf(
-		"over %s (%d): not decoded; body holds its first %d decoded bytes; sha256 of the message body %x", b, limit, len(first), sum))
+	f := undecodable(m, 0, first, fmt.Sprintf(
+		"over %s (%d): not decoded; body holds its first %d decoded bytes, body_bytes and body_sha256 describe the message body as received",
+		b, limit, len(first)))
+	f.Whole = validate.DigestOf([]byte(m.body))
+	return d.appendFailure(dst, f)
 }
 
 // failures counts the failure records among pieces.
@@ -393,12 +397,19 @@ func (e *envelope) fail(key, problem string) {
 // appendUndecodable appends the UNDECODABLE_MESSAGE failure record for text
 // (a message, or one line of one) that could not be decoded.
 func (d *decoder) appendUndecodable(dst []byte, m message, index int, text []byte, reason string) []byte {
-	return d.appendFailure(dst, validate.DecodeFailure{Time: m.sent, UUID: failureUUID(m, index), Text: text,
-		Code: validate.UndecodableMessage, Reason: fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, reason)})
+	return d.appendFailure(dst, undecodable(m, index, text, reason))
 }
 
-// appendFailure appends a failure record the decoder built, marked as such.
+// undecodable is the UNDECODABLE_MESSAGE failure of text, record index of m.
+func undecodable(m message, index int, text []byte, reason string) validate.DecodeFailure {
+	return validate.DecodeFailure{Time: m.sent, UUID: failureUUID(m, index), Text: text,
+		Code: validate.UndecodableMessage, Reason: fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, reason)}
+}
+
+// appendFailure appends a failure record the decoder built, marked as such,
+// keeping at most max_event_size bytes of its text.
 func (d *decoder) appendFailure(dst []byte, f validate.DecodeFailure) []byte {
+	f.MaxText = d.bounds.maxText
 	dst = validate.AppendDecodeFailure(dst, f)
 	d.pieces = append(d.pieces, piece{end: len(dst), failure: true})
 	return dst

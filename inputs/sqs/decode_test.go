@@ -8,10 +8,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
 	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
@@ -281,8 +284,9 @@ func gzipRepeat(t *testing.T, line string, size int) string {
 
 // TestMessageOverABoundIsOneFailure: a message over a bound (a gzip bomb,
 // too many records, more record bytes than the buffer may take) becomes one
-// failure holding its first bytes and the SHA-256 of its body, and decoding
-// it never allocates its decoded size.
+// failure holding its first bytes and the length and SHA-256 of its body
+// (body_bytes, body_sha256), and decoding it never allocates its decoded
+// size.
 func TestMessageOverABoundIsOneFailure(t *testing.T) {
 	def := defaultBounds(t)
 	for _, tc := range []struct {
@@ -326,12 +330,75 @@ func TestMessageOverABoundIsOneFailure(t *testing.T) {
 			e := f.fields["errors"].([]any)[0].(map[string]any)
 			sum := sha256.Sum256([]byte(tc.body))
 			msg := e["message"].(string)
-			if e["code"] != UndecodableMessage || !strings.Contains(msg, string(tc.over)) || !strings.Contains(msg, hex.EncodeToString(sum[:])) || !strings.Contains(msg, "bomb") {
+			if e["code"] != UndecodableMessage || !strings.Contains(msg, string(tc.over)) || !strings.Contains(msg, "bomb") {
 				t.Errorf("error %v", e)
+			}
+			if f.fields[validate.KeyBodySHA256] != hex.EncodeToString(sum[:]) || f.fields[validate.KeyBodyBytes] != json.Number(strconv.Itoa(len(tc.body))) {
+				t.Errorf("%s %v, %s %v; want the body's %d bytes and SHA-256 %x", validate.KeyBodyBytes, f.fields[validate.KeyBodyBytes],
+					validate.KeyBodySHA256, f.fields[validate.KeyBodySHA256], len(tc.body), sum)
 			}
 			body, _ := f.fields["body"].(string)
 			if !strings.HasPrefix(body, tc.prefix) || len(body) > failurePrefix {
 				t.Errorf("failure body of %d bytes starts %.20q; want at most %d bytes starting %.20q", len(body), body, failurePrefix, tc.prefix)
+			}
+		})
+	}
+}
+
+// TestFailuresKeepAtMostMaxEventSize: every failure the decoder builds
+// keeps at most max_event_size bytes of the raw text (a record outside the
+// contract can be as large as a message, 64 MB), cut at a character
+// boundary, with the whole text's length and SHA-256 when cut; a message
+// over a bound keeps the digest of its body even when its prefix is cut
+// again.
+func TestFailuresKeepAtMostMaxEventSize(t *testing.T) {
+	const limit = 1 << 10
+	long := strings.Repeat(`\u00e9\u00e9é`, 1000) // JSON escapes and 2-byte characters
+	notContract := `{"note":"` + long + `"}`
+	notJSON := `{"note":"` + long
+	for _, tc := range []struct {
+		name   string
+		bounds bounds
+		body   string
+		code   string
+		whole  string // the text the digest describes; "": kept whole
+		prefix string // the text body is a prefix of
+		keep   int    // most bytes body may hold
+	}{
+		{"record outside the contract", bounds{maxBytes: 1 << 20, maxRecords: 10, maxText: limit}, notContract,
+			"ENDPOINT_INVALID", notContract, notContract, limit},
+		{"line that is not JSON", bounds{maxBytes: 1 << 20, maxRecords: 10, maxText: limit}, notJSON,
+			"UNDECODABLE_MESSAGE", notJSON, notJSON, limit},
+		{"small failure kept whole", bounds{maxBytes: 1 << 20, maxRecords: 10, maxText: limit}, `{"note":1}`,
+			"ENDPOINT_INVALID", "", `{"note":1}`, limit},
+		{"default max_event_size", bounds{maxBytes: 4 << 20, maxRecords: 10}, `{"note":"` + strings.Repeat("x", 2<<20) + `"}`,
+			"ENDPOINT_INVALID", `{"note":"` + strings.Repeat("x", 2<<20) + `"}`, `{"note":"` + strings.Repeat("x", 2<<20) + `"}`, validate.DefaultMaxEventSize},
+		{"over a bound, prefix under max_event_size", bounds{maxBytes: 1 << 10, maxRecords: 10, maxText: limit}, strings.Repeat(contractLine+"\n", 20),
+			"UNDECODABLE_MESSAGE", strings.Repeat(contractLine+"\n", 20), strings.Repeat(contractLine+"\n", 20), limit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, pieces := newDecoder(tc.bounds).appendMessage(nil, message{id: "m", body: tc.body, format: formatNDJSON, sent: sent})
+			if len(pieces) != 1 || failures(pieces) != 1 {
+				t.Fatalf("%d records, %d failures; want one failure", len(pieces), failures(pieces))
+			}
+			f := readRecords(t, out)[0]
+			if code := f.fields["errors"].([]any)[0].(map[string]any)["code"]; code != tc.code {
+				t.Errorf("code %v, want %s", code, tc.code)
+			}
+			body, _ := f.fields["body"].(string)
+			if len(body) > tc.keep || !strings.HasPrefix(tc.prefix, body) || !utf8.ValidString(body) {
+				t.Errorf("body of %d bytes (valid UTF-8 %v): want a prefix of the text of at most %d bytes", len(body), utf8.ValidString(body), tc.keep)
+			}
+			if tc.whole == "" {
+				if body != tc.prefix || f.fields[validate.KeyBodyBytes] != nil || f.fields[validate.KeyBodySHA256] != nil {
+					t.Errorf("a small failure is cut or carries a digest: %v", f.fields)
+				}
+				return
+			}
+			sum := sha256.Sum256([]byte(tc.whole))
+			if f.fields[validate.KeyBodySHA256] != hex.EncodeToString(sum[:]) || f.fields[validate.KeyBodyBytes] != json.Number(strconv.Itoa(len(tc.whole))) {
+				t.Errorf("%s %v, %s %v; want %d and %x", validate.KeyBodyBytes, f.fields[validate.KeyBodyBytes],
+					validate.KeyBodySHA256, f.fields[validate.KeyBodySHA256], len(tc.whole), sum)
 			}
 		})
 	}

@@ -32,7 +32,10 @@
 // record (code UNDECODABLE_MESSAGE, the raw text kept as a JSON string in
 // body) and is deleted like any other: it is never dropped silently and never
 // left to loop. A failure's uuid is derived from the message id and the
-// line, so a redelivered message yields the same failure.
+// line, so a redelivered message yields the same failure. Every failure the
+// decoder builds keeps at most max_event_size bytes of its text, with the
+// whole text's length and SHA-256 (body_bytes, body_sha256) when cut, as
+// every failure record does (see filters/validate).
 //
 // A message is never decoded whole: what it may cost is bounded before it is
 // read (a 1 KiB gzip can hold 1 GiB). Gunzip streams through a reader
@@ -40,8 +43,9 @@
 // max_records_per_message, and the records' bytes against the room left
 // under max_buffered_bytes, as they are produced. At the first bound crossed
 // the records so far are dropped and the message becomes one
-// UNDECODABLE_MESSAGE failure naming the bound, holding its first 64 KiB and
-// the SHA-256 of its body; it is deleted like any other. A message that is
+// UNDECODABLE_MESSAGE failure naming the bound, holding its first 64 KiB
+// decoded (at most max_event_size) with the length and SHA-256 of its body
+// as received in body_bytes and body_sha256; it is deleted like any other. A message that is
 // over only the room left (other messages fill the buffer) is not a failure:
 // it waits, kept invisible, until Fluent Bit collects, and is decoded again
 // with the whole bound.

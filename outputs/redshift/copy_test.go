@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/plugins/record"
 	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
 
@@ -184,13 +186,14 @@ func TestCopyModeStagesFilesAndIssuesRedshiftSQL(t *testing.T) {
 
 	// The SQL, statement by statement.
 	q := func(cols []string) string { return `"` + strings.Join(cols, `", "`) + `"` }
-	fCols := []string{"uuid", "expand_index", "fired_ts", "game", "version", "event", "definition_version", "raw_event", "errors", "error_codes", "failed_at", "loaded_at"}
+	fCols := []string{"uuid", "expand_index", "fired_ts", "game", "version", "event", "definition_version", "raw_event", "errors", "error_codes", "failed_at", "loaded_at",
+		"raw_event_bytes", "raw_event_sha256"}
 	wantSQL := []string{
 		`CREATE SCHEMA IF NOT EXISTS "game"`,
 		`CREATE TABLE IF NOT EXISTS "game"."purchase" ("uuid" VARCHAR(64), "fired_ts" TIMESTAMP, "game" VARCHAR(128), "version" VARCHAR(128), "event" VARCHAR(128), "definition_version" VARCHAR(128), "expand_index" INTEGER, "loaded_at" TIMESTAMP, "item" VARCHAR(65535), "amount" BIGINT) SORTKEY ("fired_ts")`,
 		`COMMENT ON TABLE "game"."purchase" IS 'whirlpool auto_create'`,
 		`CREATE SCHEMA IF NOT EXISTS "failures"`,
-		`CREATE TABLE IF NOT EXISTS "failures"."events" ("uuid" VARCHAR(64), "expand_index" INTEGER, "fired_ts" TIMESTAMP, "game" VARCHAR(128), "version" VARCHAR(128), "event" VARCHAR(128), "definition_version" VARCHAR(128), "raw_event" SUPER, "errors" SUPER, "error_codes" VARCHAR(1024), "failed_at" TIMESTAMP, "loaded_at" TIMESTAMP) SORTKEY ("failed_at")`,
+		`CREATE TABLE IF NOT EXISTS "failures"."events" ("uuid" VARCHAR(64), "expand_index" INTEGER, "fired_ts" TIMESTAMP, "game" VARCHAR(128), "version" VARCHAR(128), "event" VARCHAR(128), "definition_version" VARCHAR(128), "raw_event" SUPER, "errors" SUPER, "error_codes" VARCHAR(1024), "failed_at" TIMESTAMP, "loaded_at" TIMESTAMP, "raw_event_bytes" BIGINT, "raw_event_sha256" VARCHAR(64)) SORTKEY ("failed_at")`,
 		`COMMENT ON TABLE "failures"."events" IS 'whirlpool auto_create'`,
 		`BEGIN`,
 		`CREATE TEMP TABLE "whirlpool_stage_1" AS SELECT ` + q(evCols) + ` FROM "game"."purchase" LIMIT 0`,
@@ -424,6 +427,134 @@ func TestSSLModeDefaultsByDialect(t *testing.T) {
 		}
 		if string(got.SSLMode) != tc.want {
 			t.Errorf("%v: sslmode %q, want %q", tc.cfg, got.SSLMode, tc.want)
+		}
+	}
+}
+
+// jsonEqual reports whether a and b are JSON texts of equal values.
+func jsonEqual(a, b string) bool {
+	var x, y any
+	return json.Unmarshal([]byte(a), &x) == nil && json.Unmarshal([]byte(b), &y) == nil && reflect.DeepEqual(x, y)
+}
+
+// profileChunk holds JSON text spread over lines, bound for SUPER columns
+// (object and array fields, raw_event), and text that is not JSON.
+var (
+	prettyPrefs  = "{\n  \"theme\": \"dark\",\n  \"keys\": {\n\t\"jump\": \"space\",\n\t\"note\": \"a\\nb\"\n  }\n}"
+	prettyTags   = "[\n  1,\n  \"two\",\n  {\"three\": [3, 3]}\n]"
+	prettyEvent  = "{\n    \"score\": \"high\",\n    \"nested\": {\"k\": [1,\n 2]}\n}\n"
+	notJSONEvent = "{\"score\":\n  oops"
+)
+
+func profileChunk() []byte {
+	e := []map[string]string{{"code": "FIELD_TYPE_MISMATCH", "message": "m"}}
+	return chunkOf(
+		validRec{uuid: "p1", expand: -1, event: "profile", dests: []string{"game.profiles"},
+			columns: []col{{"prefs", prettyPrefs}, {"tags", prettyTags}}}.body(),
+		validRec{uuid: "p2", expand: -1, event: "profile", dests: []string{"game.profiles"},
+			columns: []col{{"prefs", `{"theme":"light"}`}, {"tags", nil}}}.body(),
+		failureBody("f1", prettyEvent, e),
+		failureBody("f2", notJSONEvent, e),
+	)
+}
+
+// COPY's load errors name a bad row by its file and line, so a staged
+// file holds exactly one line per row: JSON text for a SUPER column that
+// spans lines (a client's pretty-printed event, or an object column a
+// valid record carries) is compacted, and still loads as the same value.
+func TestCopyFilesHoldOneRowPerLine(t *testing.T) {
+	srv := testenv.S3(t, "stage")
+	srv.SetEnv(t)
+	dsn := testenv.Postgres(t)
+	rec := &recorder{db: openPG(t, dsn)}
+	o, _ := newOutput(t, testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev",
+		"load_method": "copy", "auto_create": "on", "s3_bucket": "stage", "s3_prefix": "wp/", "s3_region": "us-east-1",
+		"s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms"},
+		WithExecutor(rec), WithTableSchemas(modelSchemas{testModel(t)}))
+	if r := o.Flush(profileChunk(), "events"); r != plugin.OK {
+		t.Fatalf("flush = %v", r)
+	}
+	keys := srv.Keys(t, "stage", "wp/")
+	file := func(table string) []byte {
+		for _, k := range keys {
+			if strings.HasSuffix(k, "/"+table+"/part-00000.json.gz") {
+				zr, err := gzip.NewReader(bytes.NewReader(srv.Get(t, "stage", k)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				data, err := io.ReadAll(zr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return data
+			}
+		}
+		t.Fatalf("no staged file for %s in %q", table, keys)
+		return nil
+	}
+	for _, tc := range []struct {
+		table string
+		want  map[string]map[string]string // uuid -> column -> JSON text of the value expected
+	}{
+		{"game.profiles", map[string]map[string]string{
+			"p1": {"prefs": prettyPrefs, "tags": prettyTags},
+			"p2": {"prefs": `{"theme":"light"}`, "tags": "null"},
+		}},
+		{"failures.events", map[string]map[string]string{
+			"f1": {"raw_event": prettyEvent},
+			"f2": {"raw_event": strconv.Quote(notJSONEvent)}, // not JSON: a SUPER string
+		}},
+	} {
+		t.Run(tc.table, func(t *testing.T) {
+			data := file(tc.table)
+			lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+			if len(lines) != len(tc.want) || !strings.HasSuffix(string(data), "\n") {
+				t.Fatalf("%d lines for %d rows:\n%s", len(lines), len(tc.want), data)
+			}
+			for i, line := range lines {
+				var row map[string]json.RawMessage
+				if err := json.Unmarshal([]byte(line), &row); err != nil {
+					t.Fatalf("line %d is not one JSON object: %v\n%s", i+1, err, line)
+				}
+				var uuid string
+				json.Unmarshal(row["uuid"], &uuid)
+				for c, want := range tc.want[uuid] {
+					if !jsonEqual(string(row[c]), want) {
+						t.Errorf("%s %s = %s, want the value of %s", uuid, c, row[c], want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// pg_copy's text format escapes newlines itself: one line per row, and
+// the text loads as it came.
+func TestPgCopyRowsAreOneLineEach(t *testing.T) {
+	var data []byte
+	for _, v := range []string{prettyEvent, prettyPrefs, notJSONEvent + "\r\n\\."} {
+		var a arena
+		data = appendCopyRow(data, []record.Value{a.str([]byte(v)), a.str([]byte("x\ty"))})
+	}
+	if n := bytes.Count(data, []byte{'\n'}); n != 3 {
+		t.Errorf("%d lines for 3 rows:\n%s", n, data)
+	}
+
+	dsn := testenv.Postgres(t)
+	o, _ := newOutput(t, testenv.Config{"dsn": dsn, "dialect": "postgres", "load_method": "pg_copy", "auto_create": "on", "batch_max_wait": "10ms"},
+		WithTableSchemas(modelSchemas{testModel(t)}))
+	if r := o.Flush(profileChunk(), "events"); r != plugin.OK {
+		t.Fatalf("flush = %v", r)
+	}
+	db := openPG(t, dsn)
+	for _, tc := range []struct{ q, want string }{
+		{`SELECT prefs FROM game.profiles WHERE uuid = 'p1'`, prettyPrefs},
+		{`SELECT tags FROM game.profiles WHERE uuid = 'p1'`, prettyTags},
+		{`SELECT raw_event FROM failures.events WHERE uuid = 'f1'`, prettyEvent},
+		{`SELECT raw_event FROM failures.events WHERE uuid = 'f2'`, notJSONEvent},
+	} {
+		if got := rows(t, db, tc.q); len(got) != 1 || got[0][0] != tc.want {
+			t.Errorf("%s = %q, want %q", tc.q, got, tc.want)
 		}
 	}
 }

@@ -69,11 +69,18 @@
 //	raw_event SUPER/text   the client's event (a valid record's JSON for load failures),
 //	errors SUPER/text      JSON list of {code, path, rule, expected, actual, message},
 //	error_codes VARCHAR(1024)/text  the distinct codes, comma-joined, for filtering,
-//	failed_at TIMESTAMP (when the output received it), loaded_at TIMESTAMP
+//	failed_at TIMESTAMP (when the output received it), loaded_at TIMESTAMP,
+//	raw_event_bytes BIGINT, raw_event_sha256 VARCHAR(64)/text
+//	                       when raw_event holds only the first bytes of the raw text (or none, for
+//	                       a row the table refused whole): the whole text's length and SHA-256 (hex)
 //
 // with SORTKEY (failed_at) on Redshift. A pre-created failures table may
 // omit columns (only uuid is required); a failure row's text is made
 // loadable (invalid UTF-8 and NUL become U+FFFD; cut to a VARCHAR(n)).
+// raw_event keeps at most max_event_size bytes (WithMaxEventSize), cut at
+// a character boundary, whether the record's body was cut upstream (its
+// body_bytes and body_sha256 are kept) or here (the digest is of the text
+// as received); see filters/validate.
 //
 // # SQL, per batch (one transaction), dedupe on
 //
@@ -93,8 +100,10 @@
 // silent conversion; JSON text bound for SUPER columns is JSON_PARSE('..').
 // Redshift literals double quotes and backslashes; PostgreSQL gets E'..'.
 //
-// copy (Redshift only): per table, the rows as gzip'd JSON lines (files of
-// at most 32 MB before compression), a JSONPaths file and a manifest under
+// copy (Redshift only): per table, the rows as gzip'd JSON lines, exactly
+// one line per row (JSON text for SUPER columns is compacted; see
+// encode.go), files of at most 32 MB before compression, a JSONPaths file
+// and a manifest under
 // s3://<s3_bucket>/<s3_prefix>YYYY/MM/DD/<batch UUIDv7>/<schema>.<table>/,
 // then in the transaction the same staging pattern with
 //

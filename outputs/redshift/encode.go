@@ -1,6 +1,7 @@
 package redshift
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -13,12 +14,16 @@ import (
 // load method, without building Go values:
 //
 //   - pg_copy: PostgreSQL's COPY text format (tab-separated, \N for NULL,
-//     backslash escapes).
+//     backslash escapes: a newline, CR or tab in a value is escaped, so
+//     each row is one line and JSON text is stored as it came).
 //   - insert: a tuple of string literals, e.g. (E'a', '12', NULL), that the
 //     database coerces to each column's type (so a bad value is a data
 //     error the database reports, never a silent conversion).
 //   - copy: a JSON object per line whose keys are the column names (read
-//     through a generated JSONPaths file).
+//     through a generated JSONPaths file). Exactly one line per row:
+//     STL_LOAD_ERRORS names a bad row by its line, so JSON text embedded
+//     for a SUPER column is compacted (a client's pretty-printed event
+//     spans lines), and strings are JSON-quoted (\n, never a newline).
 //
 // A nil Value (a column the record does not have) is NULL.
 
@@ -163,7 +168,8 @@ func appendInsertValue(dst []byte, v record.Value, super bool, d Dialect) []byte
 }
 
 // appendJSONRow writes one JSON-lines row for COPY ... FORMAT JSON. Strings
-// bound for SUPER columns that hold valid JSON are embedded as JSON.
+// bound for SUPER columns that hold valid JSON are embedded as compact JSON,
+// so the row is one line.
 func appendJSONRow(dst []byte, vals []record.Value, cols []*colMeta) []byte {
 	dst = append(dst, '{')
 	for i, v := range vals {
@@ -177,9 +183,11 @@ func appendJSONRow(dst []byte, vals []record.Value, cols []*colMeta) []byte {
 			continue
 		}
 		if cols[i].super {
-			if s, ok := v.Str(); ok && json.Valid(s) {
-				dst = append(dst, s...)
-				continue
+			if s, ok := v.Str(); ok {
+				if out, ok := appendCompactJSON(dst, s); ok {
+					dst = out
+					continue
+				}
 			}
 		}
 		if v.Kind() == record.KindFloat {
@@ -195,6 +203,18 @@ func appendJSONRow(dst []byte, vals []record.Value, cols []*colMeta) []byte {
 		dst = out
 	}
 	return append(dst, '}', '\n')
+}
+
+// appendCompactJSON appends JSON text s without the white space outside its
+// strings (newlines and indentation included); ok is false, and dst
+// unchanged, when s is not JSON. Its value is unchanged: white space
+// outside strings is not part of it.
+func appendCompactJSON(dst, s []byte) (_ []byte, ok bool) {
+	buf := bytes.NewBuffer(dst)
+	if err := json.Compact(buf, s); err != nil {
+		return dst, false
+	}
+	return buf.Bytes(), true
 }
 
 // arena holds msgpack values the output builds (failure rows, batch

@@ -14,6 +14,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/plugins/metrics"
 	"github.com/whirlpool-events/whirlpool/plugins/record"
 )
 
@@ -514,9 +517,12 @@ func (o *Output) planFailures(ctx context.Context, s Session, b *batch) error {
 
 // failureValues fills r.fvals, the failures table's columns for r. Text is
 // made loadable: invalid UTF-8 and NUL bytes become U+FFFD, and strings are
-// cut to the column's declared length (VARCHAR(n) on Redshift). With
-// refused set (the table refused the full row), the row is minimal: the raw
-// event is left out and a LOAD_REJECTED error says why.
+// cut to the column's declared length (VARCHAR(n) on Redshift). The raw
+// event keeps at most max_event_size bytes; when it is cut (here or
+// upstream) raw_event_bytes and raw_event_sha256 describe the whole text.
+// With refused set (the table refused the full row), the row is minimal:
+// the raw event is left out (its digest stays) and a LOAD_REJECTED error
+// says why.
 func (o *Output) failureValues(b *batch, r *rec, m *tableMeta, refused string) {
 	a := &b.arena
 	text := func(col string, s []byte) record.Value {
@@ -546,6 +552,7 @@ func (o *Output) failureValues(b *batch, r *rec, m *tableMeta, refused string) {
 	}
 	v[3], v[4], v[5], v[6] = str("game", r.game), str("version", r.version), str("event", r.event), str("definition_version", r.defVersion)
 	var raw, errs, codes []byte
+	whole := r.whole
 	if r.kind == kindFailure {
 		raw, errs, codes = r.raw, r.errorsJSON, r.codes
 	} else {
@@ -564,6 +571,9 @@ func (o *Output) failureValues(b *batch, r *rec, m *tableMeta, refused string) {
 		}
 	}
 	if refused != "" {
+		if whole == nil && raw != nil {
+			whole = validate.DigestOf(raw)
+		}
 		raw = nil
 		var list []json.RawMessage
 		json.Unmarshal(errs, &list)
@@ -577,13 +587,32 @@ func (o *Output) failureValues(b *batch, r *rec, m *tableMeta, refused string) {
 		}
 	}
 	if raw != nil {
+		raw, whole = o.cutRaw(raw, whole)
 		v[7] = text("raw_event", raw)
 	}
 	v[8] = text("errors", errs)
 	v[9] = text("error_codes", codes)
 	v[10] = a.str([]byte(r.at.Format(tsLayout)))
 	v[11] = b.loadedAt
+	if whole != nil {
+		v[12] = a.int(whole.Bytes)
+		v[13] = a.str([]byte(whole.Hex()))
+	}
 	r.fvals = v
+}
+
+// cutRaw keeps at most max_event_size bytes of a failure's raw text once it
+// is made loadable (invalid UTF-8 grows as U+FFFD), with the digest of the
+// text as received; whole, the digest of a body cut upstream, stays.
+func (o *Output) cutRaw(raw []byte, whole *validate.TextDigest) ([]byte, *validate.TextDigest) {
+	clean := cleanText(raw)
+	if len(clean) <= o.maxRaw {
+		return clean, whole
+	}
+	if whole == nil {
+		whole = validate.DigestOf(raw)
+	}
+	return validate.PrefixUTF8(clean, o.maxRaw), whole
 }
 
 // cleanText returns s as valid UTF-8 without NUL bytes (which PostgreSQL
@@ -962,15 +991,26 @@ func (o *Output) isolate(ctx context.Context, s Session, b *batch, te *tableErr)
 	return found, nil
 }
 
-// committed updates the counters after a commit.
+// committed updates the counters after a commit. Their keys become metric
+// labels: a table only when the model names it (or it is the failures
+// table), a code only when validate declares it; anything else counts as
+// metrics.Other, so no record can add a series.
 func (o *Output) committed(b *batch) {
 	for _, tl := range b.tables {
-		o.Stats.addRows(tl.name.String(), tl.loaded)
+		o.Stats.addRows(o.tableLabel(tl.name), tl.loaded)
 	}
 	if b.failures != nil {
 		o.Stats.addRows(b.failures.name.String(), b.failures.loaded)
 		for c, n := range b.failCodes {
-			o.Stats.addFailures(c, int64(n))
+			o.Stats.addFailures(metrics.Bounded(c, validate.Known(validate.Code(c))), int64(n))
 		}
 	}
+}
+
+// tableLabel is t as a metric label: itself when the data model names it
+// or it is the failures table, else metrics.Other (no model: validate off,
+// or a table the model dropped between the check and the commit).
+func (o *Output) tableLabel(t tableName) string {
+	s := t.String()
+	return metrics.Bounded(s, t == o.cfg.failures || o.validator != nil && o.validator.HasTable(s))
 }

@@ -60,9 +60,11 @@ func (m *tableMeta) hasKey(k []byte) bool {
 // Metadata columns of every event table, in order.
 var metaCols = []string{"uuid", "fired_ts", "game", "version", "event", "definition_version", "expand_index", "loaded_at"}
 
-// Columns of the failures table, in order.
+// Columns of the failures table, in order. raw_event_bytes and
+// raw_event_sha256 came later: last, so that a table auto_create made
+// and one it extended (ADD COLUMN appends) have the same layout.
 var failureCols = []string{"uuid", "expand_index", "fired_ts", "game", "version", "event", "definition_version",
-	"raw_event", "errors", "error_codes", "failed_at", "loaded_at"}
+	"raw_event", "errors", "error_codes", "failed_at", "loaded_at", "raw_event_bytes", "raw_event_sha256"}
 
 func isMetaCol(s string) bool {
 	switch s {
@@ -87,6 +89,8 @@ func (d Dialect) ddlType(col string) string {
 		return "TIMESTAMP"
 	case "expand_index":
 		return "INTEGER"
+	case "raw_event_bytes":
+		return "BIGINT"
 	case "raw_event", "errors":
 		if d == Redshift {
 			return "SUPER"
@@ -95,7 +99,7 @@ func (d Dialect) ddlType(col string) string {
 	}
 	if d == Redshift {
 		switch col {
-		case "uuid":
+		case "uuid", "raw_event_sha256":
 			return "VARCHAR(64)"
 		case "game", "version", "event", "definition_version":
 			return "VARCHAR(128)"

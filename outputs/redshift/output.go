@@ -26,11 +26,12 @@ var Plugin = plugin.OutputPlugin{
 // (AppendValidated appends whole records in the valid or failure form;
 // several for an expanded event), and says what a valid record may carry
 // (Allowed), re-reading the model when a record names what it lacks
-// (Refresh).
+// (Refresh), and which tables the model names (HasTable, for metrics).
 type Validator interface {
 	AppendValidated(dst []byte, rec record.Record) []byte
 	Allowed(game, event, label []byte) (validate.Allowed, bool)
 	Refresh(minAge time.Duration) bool
+	HasTable(table string) bool
 }
 
 // Option configures New beyond the properties.
@@ -46,6 +47,18 @@ func WithValidator(v Validator) Option {
 // WithTableSchemas gives auto_create the column types of the data model.
 func WithTableSchemas(s TableSchemas) Option {
 	return func(o *Output) error { o.schemas = s; return nil }
+}
+
+// WithMaxEventSize sets the most bytes of raw text a failure row keeps
+// (the plugin's max_event_size; default validate.DefaultMaxEventSize).
+func WithMaxEventSize(n int) Option {
+	return func(o *Output) error {
+		if n <= 0 {
+			return fmt.Errorf("max_event_size must be positive, not %d", n)
+		}
+		o.maxRaw = n
+		return nil
+	}
 }
 
 // WithExecutor sends the SQL of load_method copy to e instead of the
@@ -69,6 +82,7 @@ type Output struct {
 	stager    *s3Stager
 	validator Validator
 	schemas   TableSchemas
+	maxRaw    int // most bytes of raw text in a failure row
 
 	destMu sync.RWMutex
 	dests  map[string]*dest
@@ -111,6 +125,7 @@ func New(env plugin.Env, opts ...Option) (*Output, error) {
 		cfg: c, env: env,
 		dests:   map[string]*dest{},
 		meta:    metaCache{},
+		maxRaw:  validate.DefaultMaxEventSize,
 		in:      make(chan *unit, 64),
 		closing: make(chan struct{}),
 		stopped: make(chan struct{}),

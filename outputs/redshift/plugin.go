@@ -38,6 +38,7 @@ type pluginOutput struct {
 func newPlugin(env plugin.Env) (plugin.Output, error) {
 	r := PluginProperties.Read(env.Config)
 	on := r.Bool("validate")
+	maxEvent := validate.ReadMaxEventSize(r)
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
@@ -46,7 +47,7 @@ func newPlugin(env plugin.Env) (plugin.Output, error) {
 		return nil, err
 	}
 	p := &pluginOutput{metrics: m}
-	var opts []Option
+	opts := []Option{WithMaxEventSize(maxEvent)}
 	if on {
 		if p.validator, err = validate.New(env); err != nil {
 			m.Close()
@@ -77,8 +78,9 @@ func newPlugin(env plugin.Env) (plugin.Output, error) {
 	}
 	m.GaugeFunc("redshift_batch_rows_max", "Rows in the largest committed batch.", func() float64 { return float64(s.BatchRowsMax.Load()) })
 	m.GaugeFunc("redshift_load_seconds_max", "Longest batch load, in seconds.", func() float64 { return float64(s.LoadNanosMax.Load()) / 1e9 })
-	m.CounterMapFunc("redshift_rows_loaded_total", "Rows committed, per table (failures table included).", "table", s.RowsLoaded)
-	m.CounterMapFunc("redshift_failures_total", "Failure rows committed, per error code.", "code", s.FailuresByCode)
+	// Their label values are bounded where they are counted (committed).
+	m.CounterMapFunc("redshift_rows_loaded_total", "Rows committed, per table of the data model (failures table included; others as OTHER).", "table", s.RowsLoaded)
+	m.CounterMapFunc("redshift_failures_total", "Failure rows committed, per error code (unknown codes as OTHER).", "code", s.FailuresByCode)
 	return p, nil
 }
 

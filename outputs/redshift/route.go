@@ -2,6 +2,8 @@ package redshift
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -44,8 +46,11 @@ type rec struct {
 	columns                                         record.Map   // valid
 	dests                                           []*dest      // valid, validated destinations
 
-	// failure: the client's raw event text and the JSON text of the errors.
+	// failure: the client's raw event text and the JSON text of the errors;
+	// whole, when the failure's body was cut upstream, describes the text
+	// it was cut from.
 	raw        []byte
+	whole      *validate.TextDigest
 	errorsJSON []byte
 	codes      []byte
 
@@ -78,11 +83,12 @@ type dest struct {
 func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, validated bool) []*rec {
 	r := &rec{body: body}
 	var (
-		errs, dests, cols record.Value
-		hasErrs, hasDests bool
-		hasCols, hasBody  bool
-		bodyV             record.Value
-		badKey            bool
+		errs, dests, cols  record.Value
+		hasErrs, hasDests  bool
+		hasCols, hasBody   bool
+		bodyV              record.Value
+		bodyBytes, bodySum record.Value
+		badKey             bool
 	)
 	err := body.Range(func(k []byte, v record.Value) bool {
 		switch string(k) {
@@ -108,6 +114,10 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 			errs, hasErrs = v, true
 		case enrich.FieldBody:
 			bodyV, hasBody = v, true
+		case validate.KeyBodyBytes:
+			bodyBytes = v
+		case validate.KeyBodySHA256:
+			bodySum = v
 		}
 		return true
 	})
@@ -119,6 +129,7 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 		r.kind = kindFailure
 		if s, ok := bodyV.Str(); ok && hasBody {
 			r.raw = s
+			r.whole = cutUpstream(bodyBytes, bodySum, s)
 		} else {
 			r.raw, _ = body.AppendJSON(nil)
 		}
@@ -283,6 +294,23 @@ func (o *Output) undecodable(rest []byte, err error) *rec {
 		message: "the rest of the chunk cannot be decoded: " + err.Error()}})
 	f.codes = []byte(CodeInternal)
 	return f
+}
+
+// cutUpstream is the digest a failure record carries for a body cut
+// upstream (body_bytes, body_sha256), or nil when it carries none or one
+// that cannot describe body (a forged record's values land in typed
+// columns, and must fit them).
+func cutUpstream(n, sum record.Value, body []byte) *validate.TextDigest {
+	size, ok := n.Int()
+	h, hok := sum.Str()
+	if !ok || !hok || size < int64(len(body)) || len(h) != 2*sha256.Size {
+		return nil
+	}
+	d := &validate.TextDigest{Bytes: size}
+	if _, err := hex.Decode(d.SHA256[:], h); err != nil {
+		return nil
+	}
+	return d
 }
 
 func strOrNil(v record.Value) record.Value {

@@ -60,10 +60,12 @@ func (s *Stats) addRows(table string, n int64)    { counter(&s.mu, s.rows, table
 func (s *Stats) addFailures(code string, n int64) { counter(&s.mu, s.failures, code).Add(n) }
 
 // RowsLoaded returns the rows committed per table ("schema.table"),
-// failures table included.
+// failures table included; tables the data model does not name count
+// under metrics.Other.
 func (s *Stats) RowsLoaded() map[string]int64 { return snapshot(&s.mu, s.rows) }
 
-// FailuresByCode returns the failure rows committed per error code.
+// FailuresByCode returns the failure rows committed per error code; codes
+// filters/validate does not declare count under metrics.Other.
 func (s *Stats) FailuresByCode() map[string]int64 { return snapshot(&s.mu, s.failures) }
 
 func storeMax(a *atomic.Int64, v int64) {

@@ -27,6 +27,21 @@ var Properties = props.Set{
 	{Name: "metrics_listen", Default: "127.0.0.1", Meaning: "Address of the metrics server; the default keeps it on this host (set 0.0.0.0 for a Prometheus elsewhere, e.g. a pod IP scrape)."},
 }
 
+// Other is the label value that stands for every value a label does not
+// know. A label's values come from a fixed list (error codes, the data
+// model's tables), never from what a record or request carries: each value
+// is a series a Prometheus server keeps, and a sender who could choose them
+// could add series without bound (or, with invalid UTF-8, break a scrape).
+const Other = "OTHER"
+
+// Bounded returns v when it is one of a label's known values, else Other.
+func Bounded(v string, known bool) string {
+	if known {
+		return v
+	}
+	return Other
+}
+
 // Instance holds one plugin instance's metrics.
 type Instance struct {
 	reg    prometheus.Registerer
