@@ -29,6 +29,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/inputs/eventing"
 	"github.com/whirlpool-events/whirlpool/plugins/testenv"
 )
 
@@ -397,20 +398,20 @@ func (p *pipeline) hostileOutcome(run string, cases []hostile, amplified int) ([
 		return nil, err
 	}
 	if exists {
-		r, err := p.db.Query(`SELECT coalesce(error_codes, ''), coalesce(raw_event::text, '') FROM ` + failuresTable)
+		r, err := p.db.Query(`SELECT coalesce(error_codes, ''), coalesce(raw_event::text, ''), coalesce(raw_event_sha256, '') FROM ` + failuresTable)
 		if err != nil {
 			return nil, err
 		}
 		for r.Next() {
-			var codes, raw string
-			if err := r.Scan(&codes, &raw); err != nil {
+			var codes, raw, sha string
+			if err := r.Scan(&codes, &raw, &sha); err != nil {
 				r.Close()
 				return nil, err
 			}
 			if codes == "UNDECODABLE_MESSAGE" {
 				undecodable++
-				if len(raw) > failureRawLimit {
-					tooLong = fmt.Sprintf("an UNDECODABLE_MESSAGE row keeps %d bytes of raw text, over %d", len(raw), failureRawLimit)
+				if len(raw) > failureRawLimit || len(sha) != 64 {
+					tooLong += fmt.Sprintf("an UNDECODABLE_MESSAGE row keeps %d bytes of raw text (at most %d) and hash %q (want a SHA-256): %.60q; ", len(raw), failureRawLimit, sha, raw)
 				}
 				continue
 			}
@@ -465,7 +466,7 @@ func (p *pipeline) checkOnlyModelSchema(t *testing.T) {
 	}
 	allowedCols := map[string]bool{}
 	for _, c := range []string{"uuid", "fired_ts", "game", "version", "event", "definition_version", "expand_index", "loaded_at",
-		"raw_event", "errors", "error_codes", "failed_at"} {
+		"raw_event", "raw_event_bytes", "raw_event_sha256", "errors", "error_codes", "failed_at"} {
 		allowedCols[c] = true
 	}
 	for _, g := range m.Games {
@@ -528,17 +529,11 @@ func (p *pipeline) checkMetricLabels(t *testing.T) {
 			if m[1] == "table" && !known[m[2]] {
 				t.Errorf("%s exports table label %q", name, m[2])
 			}
-			if m[1] == "code" && !known[m[2]] && !eventingCode(m[2]) {
+			if m[1] == "code" && !known[m[2]] && !eventing.KnownCode(m[2]) {
 				t.Errorf("%s exports code label %q", name, m[2])
 			}
 		}
 	}
-}
-
-// eventingCode reports whether s is one of the eventing input's own error
-// codes (upper-case words, as in its answers).
-func eventingCode(s string) bool {
-	return regexp.MustCompile(`^[A-Z][A-Z_]{2,40}$`).MatchString(s)
 }
 
 // modelStoreDigest is a digest of every row of every table of the model

@@ -396,12 +396,12 @@ func (c *Collector) awaitAck(r *http.Request, b *batch) *apiError {
 }
 
 // finish writes the response (an error, or the accepted count with the
-// rejected events), counts it (code labels only from knownCode) and logs
+// rejected events), counts it (code labels only from KnownCode) and logs
 // the request at debug level.
 func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Key, e *apiError, bad []*apiError, accepted int) {
 	if e != nil {
 		writeError(w, e, bad)
-		c.requests.WithLabelValues(strconv.Itoa(e.Status), metrics.Bounded(e.Code, knownCode(e.Code))).Inc()
+		c.requests.WithLabelValues(strconv.Itoa(e.Status), metrics.Bounded(e.Code, KnownCode(e.Code))).Inc()
 	} else {
 		status := http.StatusOK
 		if !c.cfg.ackBuffered {
@@ -413,7 +413,7 @@ func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Ke
 		c.accepted.Add(float64(accepted))
 	}
 	for _, b := range bad {
-		c.rejected.WithLabelValues(metrics.Bounded(b.Code, knownCode(b.Code))).Inc()
+		c.rejected.WithLabelValues(metrics.Bounded(b.Code, KnownCode(b.Code))).Inc()
 	}
 	if c.log.Enabled(plugin.LevelDebug) {
 		if e != nil {

@@ -22,10 +22,10 @@ const (
 	noIndex          = -1 // apiError.Index of a request-level error
 )
 
-// knownCode reports whether c is one of the codes above, or "" (a request
+// KnownCode reports whether c is one of the codes above, or "" (a request
 // answered without error): the only values of the code label of the
 // input's metrics (any other counts as metrics.Other).
-func knownCode(c string) bool {
+func KnownCode(c string) bool {
 	switch c {
 	case "", codeNotJSON, codeEmpty, codeNotObject, codeTooLarge, codeEndpoint,
 		codeMethod, codeEncoding, codeUnauthorized, codeOverloaded, codeTimeout:
