@@ -557,7 +557,7 @@ func modelStoreDigest(t *testing.T, db *sql.DB) string {
 	for _, tbl := range tables {
 		var n int
 		var d string
-		if err := db.QueryRow(`SELECT count(*), coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM whirlpool_model."` + tbl + `" x`).Scan(&n, &d); err != nil {
+		if err := db.QueryRow(`SELECT count(*), coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM whirlpool_model."`+tbl+`" x`).Scan(&n, &d); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, fmt.Sprintf("%s:%d:%s", tbl, n, d))
