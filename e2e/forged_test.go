@@ -79,7 +79,7 @@ func TestForgedMessagesCannotChooseTables(t *testing.T) {
 		}
 		failures[key] = r[1]
 	}
-	want := map[string]string{"f1": "ENDPOINT_INVALID", "f3": "MANDATORY_FIELD_MISSING", "f6": "ENDPOINT_INVALID", "f7": "FIELD_TOO_LONG"}
+	want := map[string]string{"f1": "ENDPOINT_INVALID", "f3": "MANDATORY_FIELD_MISSING", "f6": "MANDATORY_FIELD_MISSING", "f7": "FIELD_TOO_LONG"}
 	if !reflect.DeepEqual(failures, want) {
 		t.Errorf("failure rows %v, want %v", failures, want)
 	}

@@ -309,9 +309,12 @@ func appendStringMode(dst, s []byte, strict bool) (_ []byte, ok bool) {
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
+		// U+2028 and U+2029 end lines in JavaScript; U+FFFE and U+FFFF are
+		// valid JSON but characters SQS refuses in a message body, which
+		// would make one odd event sink the whole packed message.
+		if r == '\u2028' || r == '\u2029' || r == 0xfffe || r == 0xffff {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			dst = append(dst, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 			i += size
 			start = i
 			continue

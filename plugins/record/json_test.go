@@ -112,6 +112,7 @@ func TestAppendJSONExact(t *testing.T) {
 	}{
 		{"escapes", enc(t, "\"\\/\n\r\t\b\f\x00\x1f\x7f"), `"\"\\/\n\r\t\b\f\u0000\u001f` + "\x7f" + `"`},
 		{"U+2028 U+2029 escaped", enc(t, "a\u2028b\u2029"), `"a\u2028b\u2029"`},
+		{"U+FFFE U+FFFF escaped (SQS refuses them raw)", enc(t, "a\ufffeb\uffffc\ufffd"), `"a\ufffeb\uffffc` + "\ufffd" + `"`},
 		{"other unicode kept", enc(t, "é✓😀\u2027\u202a"), "\"é✓😀\u2027\u202a\""},
 		{"each invalid byte replaced", enc(t, "a\xff\xfeb"), `"a\ufffd\ufffdb"`},
 		{"surrogate half replaced", enc(t, "\xed\xa0\x80"), `"\ufffd\ufffd\ufffd"`},
@@ -269,7 +270,7 @@ func TestAppendJSONStrings(t *testing.T) {
 		}
 	}
 	// Multi-byte runes (and U+2028) straddling 8-byte boundaries.
-	for _, r := range []string{"é", "✓", "😀", "\u2028", "\u2029", "\xff"} {
+	for _, r := range []string{"é", "✓", "😀", "\u2028", "\u2029", "\ufffe", "\uffff", "\xff"} {
 		for pre := 0; pre < 17; pre++ {
 			check(strings.Repeat("a", pre) + r + strings.Repeat("b", 9))
 			check(strings.Repeat("a", pre) + r)
