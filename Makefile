@@ -15,7 +15,7 @@ export CGO_ENABLED := 1
 
 # Pure-Go packages (no cgo, no plugin loading) also run under the race
 # detector.
-RACE_PKGS := ./filters/... ./plugins/record ./plugins/props ./plugins/metrics ./plugins/awsconf ./plugins/dsn ./plugins/logsafe
+RACE_PKGS := ./filters/... ./internal/record ./internal/props ./internal/metrics ./internal/awsconf ./internal/dsn ./internal/logsafe
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all test vet staticcheck race demo fuzz bench clean
@@ -46,8 +46,8 @@ test: all vet staticcheck race scripts/sqs/node_modules/local-aws-sqs/package.js
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./plugins/record/
-	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./plugins/record/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/record/
+	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./internal/record/
 
 bench:
 	scripts/bench

@@ -7,10 +7,10 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/inputs/eventing"
 	sqsin "github.com/whirlpool-events/whirlpool/inputs/sqs"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/props"
 	"github.com/whirlpool-events/whirlpool/outputs/redshift"
 	sqsout "github.com/whirlpool-events/whirlpool/outputs/sqs"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/props"
 )
 
 // documented lists every plugin's properties by the README section that

@@ -30,10 +30,10 @@ import (
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/inputs/eventing"
 	insqs "github.com/whirlpool-events/whirlpool/inputs/sqs"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/props"
 	"github.com/whirlpool-events/whirlpool/outputs/redshift"
 	outsqs "github.com/whirlpool-events/whirlpool/outputs/sqs"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/props"
 )
 
 // ourPlugins maps "input/NAME" and "output/NAME" to the plugin's declared

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/props"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/flbhost"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/props"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // The tests in this file run the shipped pipelines in the real Fluent Bit

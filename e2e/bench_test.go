@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // cpuTime is the user and system CPU this process has used: the test host,

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // TestModelChangeIsLiveWithoutRestart runs the pipeline with the processor

@@ -22,8 +22,8 @@ import (
 	_ "github.com/lib/pq"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
-	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/flbhost"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // The whole pipeline, as two Fluent Bit processes would run it:
@@ -104,7 +104,7 @@ func sampleModel(t testing.TB) *validate.Model {
 	return m
 }
 
-// applyModel writes m to the model store at dsn (what scripts/model apply does).
+// applyModel writes m to the model store at dsn (what cmd/whirlpool-model apply does).
 func applyModel(t testing.TB, dsn string, m *validate.Model) []validate.Change {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

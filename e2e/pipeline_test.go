@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // drainTimeout bounds how long a pipeline may take to deliver what was

@@ -20,8 +20,8 @@ import (
 	_ "github.com/lib/pq"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
-	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/flbhost"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -228,7 +228,7 @@ func freePorts(t *testing.T, n int) []string {
 	return out
 }
 
-// applyModel applies the model file to the store, as `go run ./scripts/model
+// applyModel applies the model file to the store, as `go run ./cmd/whirlpool-model
 // apply` does.
 func applyModel(t *testing.T, dsn, file string) {
 	t.Helper()
@@ -266,7 +266,7 @@ func plugins(t *testing.T, root string) map[string]string {
 	consider(filepath.Join(root, "go.mod"))
 	consider(filepath.Join(root, "go.sum"))
 	// The plugins are built from these trees (e2e/ and scripts/ are not in them).
-	for _, dir := range []string{"plugins", "inputs", "outputs", "filters"} {
+	for _, dir := range []string{"plugins", "internal", "inputs", "outputs", "filters"} {
 		_ = filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && !strings.HasSuffix(path, "_test.go") &&
 				(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".h") || strings.HasSuffix(path, ".c")) {

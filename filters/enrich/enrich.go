@@ -5,7 +5,7 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
-	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // Enricher builds records per the package's record contract. The zero value

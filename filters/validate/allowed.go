@@ -7,7 +7,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // Allowed is what the model lets a valid record of one definition version

@@ -9,7 +9,7 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
-	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // Every valid record the validator writes passes Allowed; what a forged

@@ -14,7 +14,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 	"github.com/valyala/fastjson"
 
-	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // Benchmarks: go test ./filters/validate -run '^$' -bench . -cpu 1

@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"unicode/utf8"
 
-	"github.com/whirlpool-events/whirlpool/plugins/props"
+	"github.com/whirlpool-events/whirlpool/internal/props"
 )
 
 // DefaultMaxEventSize is max_event_size when it is not set: the largest

@@ -212,7 +212,7 @@
 //
 // # The store
 //
-// Store.Apply writes a model file's content (scripts/model apply): new
+// Store.Apply writes a model file's content (cmd/whirlpool-model apply): new
 // games and events, and a new revision of each definition version and each
 // game's mappings whose content changed; applying the same file again
 // changes nothing, and nothing is ever deleted. The highest revision is

@@ -14,7 +14,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
-	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // Keys of the records this package reads and writes: those of the record

@@ -2,12 +2,12 @@ package validate
 
 import (
 	"errors"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
 )
 
 func TestCheckIdentifier(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/lib/pq"
 
-	"github.com/whirlpool-events/whirlpool/plugins/dsn"
+	"github.com/whirlpool-events/whirlpool/internal/dsn"
 )
 
 // StoreSchema is the PostgreSQL schema of the model store.

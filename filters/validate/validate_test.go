@@ -1,7 +1,7 @@
 package validate
 
 import (
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 	"os"
 	"reflect"
 	"regexp"
@@ -11,7 +11,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
-	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 const validLevelUp = `{"player":{"id":"p-1","name":"Ann"},"session":"5f0e9a7c-1b2d-4e3f-8a9b-0c1d2e3f4a5b","level":5,"score":-12,"xp":10.5,"won":true,"ts":"2026-11-21T23:00:00.5+02:00","device":{"os":"android"},"tags":["a","b"]}`

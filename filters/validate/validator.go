@@ -11,9 +11,9 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/props"
-	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/props"
+	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // Properties are the validator's properties, the same in every plugin that

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/whirlpool-events/whirlpool/plugins/metrics"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/props"
+	"github.com/whirlpool-events/whirlpool/internal/metrics"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/props"
 )
 
 // Properties are the eventing input's properties, in README order.

@@ -6,7 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 	"io"
 	"net/http"
 	"strings"
@@ -15,7 +15,7 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
 )
 
 // start runs a collector on 127.0.0.1:0 with props over the test defaults.

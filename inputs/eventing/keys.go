@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
 )
 
 // apiKeys maps a game to the SHA-256 digests of its keys. Keys are compared

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // eventually polls cond until it holds or a deadline passes: reloads run

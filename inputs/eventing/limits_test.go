@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // holdBody opens a raw connection that declares a body of declared bytes

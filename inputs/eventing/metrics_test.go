@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
-	"github.com/whirlpool-events/whirlpool/plugins/metrics"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/metrics"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // scrape returns the values of label in the series of metric served on

@@ -7,7 +7,8 @@ import (
 	"net/http"
 )
 
-// Error codes of the ingest stage (design.md, "Failures"), plus the HTTP ones.
+// Error codes of the ingest stage (the README's failure codes), plus the
+// HTTP ones.
 const (
 	codeNotJSON      = "PAYLOAD_NOT_JSON"
 	codeEmpty        = "PAYLOAD_EMPTY"

@@ -4,10 +4,10 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
-	"github.com/whirlpool-events/whirlpool/plugins/awsconf"
-	"github.com/whirlpool-events/whirlpool/plugins/metrics"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/props"
+	"github.com/whirlpool-events/whirlpool/internal/awsconf"
+	"github.com/whirlpool-events/whirlpool/internal/metrics"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/props"
 )
 
 // Properties of the sqs input, in README order.

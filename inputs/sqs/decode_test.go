@@ -15,8 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
-	"github.com/whirlpool-events/whirlpool/plugins/record"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/record"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 var sent = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)

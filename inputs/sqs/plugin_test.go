@@ -10,9 +10,9 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
-	"github.com/whirlpool-events/whirlpool/plugins/record"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/flbhost"
+	"github.com/whirlpool-events/whirlpool/internal/record"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/whirlpool-events/whirlpool/plugins/dsn"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/props"
+	"github.com/whirlpool-events/whirlpool/internal/dsn"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/props"
 )
 
 // Properties are the redshift output's properties, in README order.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // stage writes, for every table of the batch, its rows as gzip'd JSON-lines

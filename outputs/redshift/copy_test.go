@@ -17,9 +17,9 @@ import (
 
 	"github.com/lib/pq"
 
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/record"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/record"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // recorder captures the SQL of load_method copy, which only Amazon Redshift

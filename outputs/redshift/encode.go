@@ -7,7 +7,7 @@ import (
 	"strconv"
 
 	"github.com/tinylib/msgp/msgp"
-	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // Rows are encoded from msgpack values straight into the payload of each

@@ -10,7 +10,7 @@ import (
 
 	"github.com/lib/pq"
 
-	"github.com/whirlpool-events/whirlpool/plugins/dsn"
+	"github.com/whirlpool-events/whirlpool/internal/dsn"
 )
 
 // Executor is where the output's SQL goes, as text: the database, or (in

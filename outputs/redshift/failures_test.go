@@ -11,8 +11,8 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // failureWithDigest is a failure record whose body was cut upstream: it

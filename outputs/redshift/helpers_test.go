@@ -12,10 +12,10 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
-	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/record"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/flbhost"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/record"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

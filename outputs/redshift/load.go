@@ -16,8 +16,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
-	"github.com/whirlpool-events/whirlpool/plugins/metrics"
-	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/internal/metrics"
+	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // MaxStatement is the largest SQL statement sent (Redshift's limit is 16 MB).

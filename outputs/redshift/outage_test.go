@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	dsnpkg "github.com/whirlpool-events/whirlpool/plugins/dsn"
-	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	dsnpkg "github.com/whirlpool-events/whirlpool/internal/dsn"
+	"github.com/whirlpool-events/whirlpool/internal/flbhost"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 func ticks(prefix string, n int) []byte {

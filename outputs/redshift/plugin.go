@@ -4,9 +4,9 @@ import (
 	"fmt"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
-	"github.com/whirlpool-events/whirlpool/plugins/metrics"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/props"
+	"github.com/whirlpool-events/whirlpool/internal/metrics"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/props"
 )
 
 // PluginProperties are every property of the Fluent Bit plugin: the

@@ -8,9 +8,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/flbhost"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 const eventCols = `uuid text, fired_ts timestamp, game text, version text, event text, definition_version text, expand_index integer, loaded_at timestamp`

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/whirlpool-events/whirlpool/plugins/awsconf"
+	"github.com/whirlpool-events/whirlpool/internal/awsconf"
 )
 
 // copyFileBytes bounds the uncompressed size of one staged file, so a big

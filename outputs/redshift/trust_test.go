@@ -13,8 +13,8 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
-	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/flbhost"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // forged is a record in the valid form with every field chosen by its
@@ -30,7 +30,7 @@ func (f forged) body() []byte {
 }
 
 // applyStore writes the tests' data model into the model store of dsn
-// (schema whirlpool_model), as scripts/model apply does.
+// (schema whirlpool_model), as cmd/whirlpool-model apply does.
 func applyStore(t *testing.T, dsn string, m *validate.Model) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

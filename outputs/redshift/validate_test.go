@@ -6,8 +6,8 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
-	"github.com/whirlpool-events/whirlpool/plugins/flbhost"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/flbhost"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // contractBody is a record in the input contract (as the eventing input

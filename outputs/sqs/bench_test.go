@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/whirlpool-events/whirlpool/plugins/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 	"strconv"
 	"testing"
 	"time"
@@ -16,7 +16,7 @@ import (
 	"github.com/fluent/fluent-bit-go/output"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
 )
 
 const benchRecords = 1000

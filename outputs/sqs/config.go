@@ -6,10 +6,10 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/whirlpool-events/whirlpool/plugins/awsconf"
-	"github.com/whirlpool-events/whirlpool/plugins/metrics"
-	"github.com/whirlpool-events/whirlpool/plugins/plugin"
-	"github.com/whirlpool-events/whirlpool/plugins/props"
+	"github.com/whirlpool-events/whirlpool/internal/awsconf"
+	"github.com/whirlpool-events/whirlpool/internal/metrics"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/props"
 )
 
 // Limits of the service.

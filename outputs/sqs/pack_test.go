@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
-	"github.com/whirlpool-events/whirlpool/plugins/record"
+	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // checkMessages checks the caps of every message and returns the events

@@ -4,7 +4,7 @@ package main
 
 import (
 	"github.com/whirlpool-events/whirlpool/inputs/eventing"
-	"github.com/whirlpool-events/whirlpool/plugins/flb/input"
+	"github.com/whirlpool-events/whirlpool/internal/flb/input"
 )
 
 func init() { input.Register(eventing.Plugin) }

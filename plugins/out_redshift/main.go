@@ -3,8 +3,8 @@
 package main
 
 import (
+	"github.com/whirlpool-events/whirlpool/internal/flb/output"
 	"github.com/whirlpool-events/whirlpool/outputs/redshift"
-	"github.com/whirlpool-events/whirlpool/plugins/flb/output"
 )
 
 func init() { output.Register(redshift.Plugin) }

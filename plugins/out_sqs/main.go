@@ -3,8 +3,8 @@
 package main
 
 import (
+	"github.com/whirlpool-events/whirlpool/internal/flb/output"
 	"github.com/whirlpool-events/whirlpool/outputs/sqs"
-	"github.com/whirlpool-events/whirlpool/plugins/flb/output"
 )
 
 func init() { output.Register(sqs.Plugin) }

@@ -22,8 +22,8 @@ type stage struct {
 }
 
 var stages = []stage{
-	{"decode a Fluent Bit chunk", "plugins/record", "DecodeChunk/whirlpool", "DecodeChunk/fluent-bit-go", "records/s"},
-	{"record body to JSON", "plugins/record", "AppendJSON/whirlpool", "AppendJSON/msgp+encoding-json", "records/s"},
+	{"decode a Fluent Bit chunk", "internal/record", "DecodeChunk/whirlpool", "DecodeChunk/fluent-bit-go", "records/s"},
+	{"record body to JSON", "internal/record", "AppendJSON/whirlpool", "AppendJSON/msgp+encoding-json", "records/s"},
 	{"eventing: HTTP, 100 events per request", "inputs/eventing", "Handler/whirlpool/batch100", "Handler/naive/batch100", "events/s"},
 	{"eventing: HTTP, 1 event per request", "inputs/eventing", "Handler/whirlpool/single", "Handler/naive/single", "events/s"},
 	{"sqs output: ndjson packing", "outputs/sqs", "Output/whirlpool/ndjson", "Output/baseline/fluent-bit-go+encoding-json", "records/s"},

@@ -6,7 +6,7 @@ import (
 )
 
 const sample = `goos: linux
-pkg: github.com/whirlpool-events/whirlpool/plugins/record
+pkg: github.com/whirlpool-events/whirlpool/internal/record
 BenchmarkDecodeChunk/whirlpool         	    2655	    432251 ns/op	1022.55 MB/s	   2000000 records/s	       0 B/op	       0 allocs/op
 BenchmarkDecodeChunk/whirlpool         	    2683	    444589 ns/op	 994.18 MB/s	   3000000 records/s	       0 B/op	       0 allocs/op
 BenchmarkDecodeChunk/whirlpool         	    2691	    446454 ns/op	 990.02 MB/s	   1000000 records/s	       0 B/op	       0 allocs/op

@@ -1,0 +1,178 @@
+// Command whirlpool-model checks a Whirlpool data model file and manages
+// the model store (PostgreSQL schema whirlpool_model) that validators read:
+// the operator's tool for the production store. Install it with
+//
+//	go install github.com/whirlpool-events/whirlpool/cmd/whirlpool-model@latest
+//
+// and run
+//
+//	whirlpool-model check FILE
+//	whirlpool-model apply FILE --dsn DSN
+//	whirlpool-model rollback --dsn DSN GAME EVENT VERSION
+//
+// check prints every problem of FILE (YAML or JSON, see filters/validate)
+// and exits 1 if there is any. apply writes FILE to the store: a new
+// revision of each definition version and each game's mappings whose
+// content changed; applying the same file again changes nothing. rollback
+// makes an older revision of a definition version current again, recorded
+// as a new revision; VERSION is LABEL@REVISION (e.g. v1@2), or LABEL alone
+// for the revision before the current one. --dsn may also come from
+// WHIRLPOOL_MODEL_DSN. Exit status: 0 done, 1 rejected or failed, 2 usage.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/whirlpool-events/whirlpool/filters/validate"
+)
+
+const usage = `usage:
+  whirlpool-model check FILE
+  whirlpool-model apply FILE --dsn DSN
+  whirlpool-model rollback --dsn DSN GAME EVENT VERSION    (VERSION: LABEL or LABEL@REVISION)
+--dsn defaults to $WHIRLPOOL_MODEL_DSN.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	dsn := os.Getenv("WHIRLPOOL_MODEL_DSN")
+	var pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--dsn" || a == "-dsn":
+			if i+1 == len(args) {
+				fmt.Fprint(stderr, "--dsn needs a value\n"+usage)
+				return 2
+			}
+			dsn = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--dsn=") || strings.HasPrefix(a, "-dsn="):
+			dsn = a[strings.Index(a, "=")+1:]
+		case a == "-h" || a == "--help":
+			fmt.Fprint(stdout, usage)
+			return 0
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			fmt.Fprintf(stderr, "unknown flag %s\n%s", a, usage)
+			return 2
+		default:
+			pos = append(pos, a)
+		}
+	}
+	if len(pos) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	switch cmd := pos[0]; {
+	case cmd == "check" && len(pos) == 2:
+		m, ok := check(pos[1], stdout, stderr)
+		if !ok {
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: OK (%d games)\n", pos[1], len(m.Games))
+		return 0
+	case cmd == "apply" && len(pos) == 2:
+		if dsn == "" {
+			fmt.Fprint(stderr, "apply needs --dsn\n"+usage)
+			return 2
+		}
+		m, ok := check(pos[1], stdout, stderr)
+		if !ok {
+			return 1
+		}
+		st, code := open(ctx, dsn, stderr)
+		if st == nil {
+			return code
+		}
+		defer st.Close()
+		changes, err := st.Apply(ctx, m)
+		if err != nil {
+			fmt.Fprintf(stderr, "apply: %v\n", err)
+			return 1
+		}
+		if len(changes) == 0 {
+			fmt.Fprintf(stdout, "%s: no change\n", pos[1])
+		}
+		for _, c := range changes {
+			fmt.Fprintln(stdout, c)
+		}
+		return 0
+	case cmd == "rollback" && len(pos) == 4:
+		if dsn == "" {
+			fmt.Fprint(stderr, "rollback needs --dsn\n"+usage)
+			return 2
+		}
+		label, rev, err := validate.ParseVersionRef(pos[3])
+		if err != nil {
+			fmt.Fprintf(stderr, "rollback: %v\n", err)
+			return 2
+		}
+		st, code := open(ctx, dsn, stderr)
+		if st == nil {
+			return code
+		}
+		defer st.Close()
+		c, err := st.Rollback(ctx, pos[1], pos[2], label, rev)
+		if err != nil {
+			fmt.Fprintf(stderr, "rollback: %v\n", err)
+			return 1
+		}
+		if c == nil {
+			fmt.Fprintf(stdout, "%s/%s %s: already current, no change\n", pos[1], pos[2], pos[3])
+			return 0
+		}
+		fmt.Fprintln(stdout, c)
+		return 0
+	}
+	fmt.Fprint(stderr, usage)
+	return 2
+}
+
+// check loads and checks a model file, printing problems and warnings.
+func check(path string, stdout, stderr io.Writer) (*validate.Model, bool) {
+	m, err := validate.LoadFile(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, false
+	}
+	warnings, err := m.Check()
+	if err != nil {
+		if me, ok := err.(*validate.ModelError); ok {
+			fmt.Fprintf(stderr, "%s: %d problems:\n", path, len(me.Problems))
+			for _, p := range me.Problems {
+				fmt.Fprintf(stderr, "  %s\n", p)
+			}
+		} else {
+			fmt.Fprintf(stderr, "%s: %v\n", path, err)
+		}
+		return nil, false
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	return m, true
+}
+
+func open(ctx context.Context, dsn string, stderr io.Writer) (*validate.Store, int) {
+	st, err := validate.OpenStore(dsn)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, 2
+	}
+	if err := st.Init(ctx); err != nil {
+		st.Close()
+		fmt.Fprintln(stderr, err)
+		return nil, 1
+	}
+	return st, 0
+}

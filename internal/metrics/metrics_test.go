@@ -1,0 +1,109 @@
+package metrics
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/whirlpool-events/whirlpool/internal/props"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
+)
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func get(t *testing.T, url string) (int, string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestInstancesShareAPortWithTheirOwnLabels(t *testing.T) {
+	port := freePort(t)
+	c := testenv.Config{"metrics_port": port, "metrics_listen": "127.0.0.1"}
+	a, err := Read(Properties.Read(c), "sqs", "sqs.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Read(Properties.Read(c), "sqs", "sqs.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Counter("events_sent_total", "Events sent.").Add(3)
+	b.Counter("events_sent_total", "Events sent.").Add(5)
+	b.CounterVec("failures_total", "Failures by code.", "code").WithLabelValues("UNKNOWN_GAME").Inc()
+	b.CounterMapFunc("rows_loaded_total", "Rows by table.", "table", func() map[string]int64 { return map[string]int64{"events.level_up": 7} })
+
+	status, body := get(t, "http://127.0.0.1:"+port+"/metrics")
+	for _, want := range []string{
+		`whirlpool_events_sent_total{instance="sqs.0",plugin="sqs"} 3`,
+		`whirlpool_events_sent_total{instance="sqs.1",plugin="sqs"} 5`,
+		`whirlpool_failures_total{code="UNKNOWN_GAME",instance="sqs.1",plugin="sqs"} 1`,
+		`whirlpool_rows_loaded_total{instance="sqs.1",plugin="sqs",table="events.level_up"} 7`,
+	} {
+		if status != 200 || !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	if status, body := get(t, "http://127.0.0.1:"+port+"/healthz"); status != 200 || body != `{"status":"ok"}` {
+		t.Errorf("healthz %d %s", status, body)
+	}
+	a.Close()
+	if _, body := get(t, "http://127.0.0.1:"+port+"/metrics"); strings.Contains(body, `instance="sqs.0"`) {
+		t.Error("a closed instance's series must go")
+	}
+	b.Close()
+	if _, err := http.Get("http://127.0.0.1:" + port + "/metrics"); err == nil {
+		t.Error("the server must stop with its last instance")
+	}
+}
+
+func TestOffByDefaultAndPortErrors(t *testing.T) {
+	off, err := Read(Properties.Read(testenv.Config{}), "eventing", "eventing.0")
+	if err != nil || off.Addr() != "" {
+		t.Fatalf("default must be off: %v %q", err, off.Addr())
+	}
+	off.Counter("x_total", "x").Inc() // counting still works
+	off.Close()
+
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln.Close()
+	busy := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	if _, err := Read(Properties.Read(testenv.Config{"metrics_port": busy, "metrics_listen": "127.0.0.1"}), "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), `property "metrics_port"`) {
+		t.Errorf("a taken port: %v", err)
+	}
+	if _, err := Read(props.Set(Properties).Read(testenv.Config{"metrics_port": "70000"}), "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), "metrics_port") {
+		t.Errorf("bad port: %v", err)
+	}
+}
+
+// TestDefaultListensOnLoopbackOnly: without metrics_listen the server is on
+// 127.0.0.1 only, so counters are not published to the network by default.
+func TestDefaultListensOnLoopbackOnly(t *testing.T) {
+	port := freePort(t)
+	m, err := Read(Properties.Read(testenv.Config{"metrics_port": port}), "sqs", "sqs.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if status, _ := get(t, "http://127.0.0.1:"+port+"/healthz"); status != 200 {
+		t.Fatalf("healthz on 127.0.0.1: %d", status)
+	}
+	if c, err := net.Dial("tcp", "127.0.0.2:"+port); err == nil {
+		c.Close()
+		t.Errorf("the metrics server also answers on 127.0.0.2:%s; the default is 127.0.0.1", port)
+	}
+}
