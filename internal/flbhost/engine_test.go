@@ -264,13 +264,10 @@ func TestEngineCleanupBeforeChunkWhenThreaded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		threaded  string
-		recovered bool
-	}{
-		{"off", true},
-		{"on", false},
-	} {
+	// crashAfterAck runs the probe until its first acknowledgement kills
+	// Fluent Bit, then returns how many of its 3 records a second Fluent
+	// Bit finds on disk.
+	crashAfterAck := func(threaded string) int {
 		storage := t.TempDir()
 		crash := fmt.Sprintf(`[SERVICE]
     Flush 30
@@ -286,10 +283,10 @@ func TestEngineCleanupBeforeChunkWhenThreaded(t *testing.T) {
 [OUTPUT]
     Name null
     Match t
-`, storage, tc.threaded)
+`, storage, threaded)
 		out := runConfig(t, bin, crash, []string{"-e", so}, regexp.MustCompile(`NEVER`), 20*time.Second)
 		if !strings.Contains(out, "probe_in: acknowledged id=a seq=0..3, killing the process") {
-			t.Fatalf("threaded %s: the probe was not acknowledged before the process ended:\n%s", tc.threaded, out)
+			t.Fatalf("threaded %s: the probe was not acknowledged before the process ended:\n%s", threaded, out)
 		}
 		recover := fmt.Sprintf(`[SERVICE]
     Flush 1
@@ -301,13 +298,23 @@ func TestEngineCleanupBeforeChunkWhenThreaded(t *testing.T) {
 `, storage)
 		out = runConfig(t, bin, recover, nil, regexp.MustCompile(`"seq":2`), 10*time.Second)
 		got := strings.Count(out, `"id":"a"`)
-		if tc.recovered && got != 3 {
-			t.Errorf("threaded %s: %d of the 3 acknowledged records were on disk after kill -9, want all:\n%s", tc.threaded, got, out)
-		}
-		if !tc.recovered && got != 0 {
-			t.Errorf("threaded %s: %d of the 3 acknowledged records were on disk after kill -9; the engine wrote the chunk before the cleanup, which the host's threaded model does not do:\n%s", tc.threaded, got, out)
-		}
-		t.Logf("threaded %s: %d of 3 acknowledged records survived kill -9", tc.threaded, got)
+		t.Logf("threaded %s: %d of 3 acknowledged records survived kill -9", threaded, got)
+		return got
+	}
+	// threaded off: the chunk is written before the cleanup, every time.
+	if got := crashAfterAck("off"); got != 3 {
+		t.Errorf("threaded off: %d of the 3 acknowledged records were on disk after kill -9, want all", got)
+	}
+	// threaded on: the cleanup can come while the records are only in the
+	// ring buffer. One crash that loses them shows it; the engine drains
+	// the ring buffer every 250 ms on another thread, so a busy machine
+	// may let a single attempt write them first: up to three attempts.
+	lost := false
+	for attempt := 1; attempt <= 3 && !lost; attempt++ {
+		lost = crashAfterAck("on") == 0
+	}
+	if !lost {
+		t.Errorf("threaded on: the acknowledged records were on disk after kill -9 in 3 attempts; the engine wrote the chunk before the cleanup, which the host's threaded model does not do")
 	}
 }
 

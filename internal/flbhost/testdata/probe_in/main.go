@@ -74,13 +74,14 @@ func (p *probe) Collect(buf []byte) ([]byte, func()) {
 		p.acked += last - first
 		acked := p.acked
 		p.mu.Unlock()
-		p.env.Log.Infof("acked id=%s seq=%d..%d total=%d thread=%s", p.id, first, last, acked, flb.ThreadName())
 		if p.dieOnAck {
-			// Straight to stderr: Fluent Bit's logger thread would not
-			// write the line above before the kill.
+			// At once, straight to stderr: Fluent Bit's logger thread would
+			// not write a log line before the kill, and every moment spent
+			// here lets the engine's thread move the records on.
 			fmt.Fprintf(os.Stderr, "probe_in: acknowledged id=%s seq=%d..%d, killing the process\n", p.id, first, last)
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
+		p.env.Log.Infof("acked id=%s seq=%d..%d total=%d thread=%s", p.id, first, last, acked, flb.ThreadName())
 	}
 }
 
