@@ -1,7 +1,8 @@
 package validate
 
 // Code is a failure code: the `code` of one entry of a failure record's
-// `errors`. The codes and their stages are listed in the package doc.
+// `errors`. The codes, their stages and meanings are listed in
+// docs/data-model.md (a test keeps the list in step with Codes).
 type Code string
 
 // Stage is where in the pipeline a Code is raised.
@@ -17,7 +18,7 @@ const (
 	StageAny      Stage = "any"
 )
 
-// Failure codes. See the package doc for their meaning.
+// Failure codes; docs/data-model.md says what each means.
 const (
 	// ingest
 	PayloadNotJSON   Code = "PAYLOAD_NOT_JSON"

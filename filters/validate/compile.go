@@ -598,7 +598,7 @@ func compileField(f Field, fw string, bad func(where, format string, args ...any
 	return cf, ok
 }
 
-// ParsePath parses a field path (see the package doc): keys separated by
+// ParsePath parses a field path (docs/data-model.md, "Paths"): keys separated by
 // '.', '\.' for a dot and '\\' for a backslash inside a key, '\@' for a key
 // that starts with '@'; a key of digits also indexes an array. "@" is the
 // expanded element itself and "@.a.b" a path inside it (rel is true).

@@ -30,7 +30,7 @@ type Game struct {
 
 // Mapping maps the game versions that match Version (a Go regular
 // expression, anchored at both ends) to the definition version Definition.
-// See the package doc for the precedence rules.
+// See docs/data-model.md, "Version resolution", for the precedence rules.
 type Mapping struct {
 	Version    string `yaml:"version" json:"version"`
 	Definition string `yaml:"definition" json:"definition"`
