@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -51,17 +52,47 @@ func Read(r *props.Reader) Settings {
 	}
 }
 
-var regionInHost = regexp.MustCompile(`^[a-z0-9-]+\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$`)
+var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 
-// RegionFromURL returns the region in an AWS service URL such as
-// https://sqs.eu-west-1.amazonaws.com/123/q, or "".
+// ValidRegion reports whether s has the shape of an AWS region code
+// (eu-west-1, us-gov-west-1, cn-north-1). It does not check that the
+// region exists, so a region newer than this build is still accepted.
+func ValidRegion(s string) bool { return regionRe.MatchString(s) }
+
+// legacyUSEast1 is the SQS host of the oldest queue URLs, which name no
+// region: they are in us-east-1.
+const legacyUSEast1 = "queue.amazonaws.com"
+
+// RegionFromURL returns the region in an AWS service URL's host, or "".
+// It is the one parser every plugin uses, so that a queue URL yields the
+// same region in the sqs input and output and an S3 endpoint the same in
+// the redshift output. It knows the shapes AWS documents:
+//
+//	sqs.REGION.amazonaws.com             (and .amazonaws.com.cn in China)
+//	REGION.queue.amazonaws.com           (legacy), queue.amazonaws.com (legacy us-east-1)
+//	vpce-ID.sqs.REGION.vpce.amazonaws.com (interface VPC endpoint)
+//	sqs-fips.REGION.amazonaws.com        (FIPS)
+//	sqs.REGION.api.aws                   (dualstack)
+//	s3.REGION.amazonaws.com, BUCKET.s3.REGION.amazonaws.com, s3-REGION.amazonaws.com
+//
+// and finds the region label in any other host the same way (an emulator
+// such as sqs.us-east-1.localhost.localstack.cloud); a host without one
+// (localhost, an IP address) has none.
 func RegionFromURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
 	}
-	if m := regionInHost.FindStringSubmatch(u.Hostname()); m != nil {
-		return m[1]
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == legacyUSEast1 {
+		return "us-east-1"
+	}
+	for _, label := range strings.Split(host, ".") {
+		// s3-REGION is the dash form of old S3 website and path endpoints.
+		label = strings.TrimPrefix(label, "s3-")
+		if ValidRegion(label) {
+			return label
+		}
 	}
 	return ""
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whirlpool-events/whirlpool/internal/awsconf"
 	"github.com/whirlpool-events/whirlpool/internal/dsn"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/props"
@@ -242,10 +243,11 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 
 var (
 	iamRoleRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+(,arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+)*$`)
-	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 )
 
-func validRegion(s string) bool { return s == "" || regionRe.MatchString(s) }
+// validRegion accepts an unset region (the AWS environment's) or one of
+// the shape awsconf parses from URLs.
+func validRegion(s string) bool { return s == "" || awsconf.ValidRegion(s) }
 
 // errWithoutContent keeps os errors (which never carry file content).
 func errWithoutContent(err error) error {

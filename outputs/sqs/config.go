@@ -173,30 +173,6 @@ func ParseConfig(cfg plugin.Config) (*Config, error) {
 	return c, nil
 }
 
-// RegionFromQueueURL returns the region in an AWS queue URL's host
-// (sqs.REGION.amazonaws.com[.cn], REGION.queue.amazonaws.com,
-// vpce-...sqs.REGION.vpce.amazonaws.com), or "".
-func RegionFromQueueURL(queueURL string) string {
-	u, err := url.Parse(queueURL)
-	if err != nil {
-		return ""
-	}
-	labels := strings.Split(strings.ToLower(u.Hostname()), ".")
-	for i, l := range labels {
-		if l == "sqs" && i+1 < len(labels) && looksLikeRegion(labels[i+1]) {
-			return labels[i+1]
-		}
-		if l == "queue" && i > 0 && looksLikeRegion(labels[i-1]) {
-			return labels[i-1]
-		}
-	}
-	return ""
-}
-
-var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
-
-func looksLikeRegion(s string) bool { return regionRe.MatchString(s) }
-
 // validSQSID reports whether s is a valid MessageGroupId or
 // MessageDeduplicationId: 1 to 128 ASCII letters, digits or punctuation.
 func validSQSID(s string) bool {
