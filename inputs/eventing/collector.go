@@ -100,7 +100,7 @@ func newCollector(env plugin.Env) (*Collector, error) {
 	if lg == nil {
 		lg = plugin.NopLogger{}
 	}
-	m, err := metrics.Read(Properties.Read(env.Config), "eventing", env.Name)
+	m, err := cfg.metrics.Start("eventing", env.Name, lg)
 	if err != nil {
 		return nil, err
 	}

@@ -103,13 +103,13 @@ func New(env plugin.Env) (plugin.Input, error) {
 			o.BaseEndpoint = aws.String(cfg.aws.Endpoint)
 		}
 	})
-	m, err := metrics.Read(Properties.Read(env.Config), "sqs", env.Name)
+	m, err := cfg.metrics.Start("sqs", env.Name, env.Log)
 	if err != nil {
 		return nil, err
 	}
 	var v *validate.Validator
 	if cfg.validate {
-		if v, err = validate.New(env); err != nil {
+		if v, err = validate.Open(cfg.validator, env.Log); err != nil {
 			m.Close()
 			return nil, err
 		}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whirlpool-events/whirlpool/internal/props"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
@@ -31,14 +30,24 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// start reads cfg as a plugin would and starts the instance's metrics.
+func start(c testenv.Config, pluginName, instance string) (*Instance, error) {
+	r := Properties.Read(c)
+	s := Read(r)
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return s.Start(pluginName, instance, nil)
+}
+
 func TestInstancesShareAPortWithTheirOwnLabels(t *testing.T) {
 	port := freePort(t)
 	c := testenv.Config{"metrics_port": port, "metrics_listen": "127.0.0.1"}
-	a, err := Read(Properties.Read(c), "sqs", "sqs.0")
+	a, err := start(c, "sqs", "sqs.0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Read(Properties.Read(c), "sqs", "sqs.1")
+	b, err := start(c, "sqs", "sqs.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +81,7 @@ func TestInstancesShareAPortWithTheirOwnLabels(t *testing.T) {
 }
 
 func TestOffByDefaultAndPortErrors(t *testing.T) {
-	off, err := Read(Properties.Read(testenv.Config{}), "eventing", "eventing.0")
+	off, err := start(testenv.Config{}, "eventing", "eventing.0")
 	if err != nil || off.Addr() != "" {
 		t.Fatalf("default must be off: %v %q", err, off.Addr())
 	}
@@ -82,10 +91,10 @@ func TestOffByDefaultAndPortErrors(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer ln.Close()
 	busy := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	if _, err := Read(Properties.Read(testenv.Config{"metrics_port": busy, "metrics_listen": "127.0.0.1"}), "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), `property "metrics_port"`) {
+	if _, err := start(testenv.Config{"metrics_port": busy, "metrics_listen": "127.0.0.1"}, "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), `properties "metrics_listen" and "metrics_port": cannot listen on 127.0.0.1:`+busy) {
 		t.Errorf("a taken port: %v", err)
 	}
-	if _, err := Read(props.Set(Properties).Read(testenv.Config{"metrics_port": "70000"}), "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), "metrics_port") {
+	if _, err := start(testenv.Config{"metrics_port": "70000"}, "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), "metrics_port") {
 		t.Errorf("bad port: %v", err)
 	}
 }
@@ -94,7 +103,7 @@ func TestOffByDefaultAndPortErrors(t *testing.T) {
 // 127.0.0.1 only, so counters are not published to the network by default.
 func TestDefaultListensOnLoopbackOnly(t *testing.T) {
 	port := freePort(t)
-	m, err := Read(Properties.Read(testenv.Config{"metrics_port": port}), "sqs", "sqs.0")
+	m, err := start(testenv.Config{"metrics_port": port}, "sqs", "sqs.0")
 	if err != nil {
 		t.Fatal(err)
 	}

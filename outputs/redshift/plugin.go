@@ -12,18 +12,36 @@ import (
 // PluginProperties are every property of the Fluent Bit plugin: the
 // loader's Properties, then validation of records not validated upstream
 // (with the data model) and metrics.
-var PluginProperties = concat(Properties, pluginProperties)
-
-var pluginProperties = concat(props.Set{
-	{Name: "validate", Default: "on", Meaning: "Validate records that were not validated upstream (the model_* properties below), and take auto_create's column types from the data model; off: such records become INTERNAL_ERROR failure rows."},
+var PluginProperties = props.Join(Properties, props.Set{
+	{Name: "validate", Type: props.Bool, Default: "on", Meaning: "Validate records that were not validated upstream (the model_* properties below), and take auto_create's column types from the data model; off: such records become INTERNAL_ERROR failure rows."},
 }, validate.Properties, metrics.Properties)
 
-func concat(sets ...props.Set) props.Set {
-	var out props.Set
-	for _, s := range sets {
-		out = append(out, s...)
+// pluginConfig is what PluginProperties say.
+type pluginConfig struct {
+	loader    *config
+	validate  bool
+	validator validate.Config // used when validate is on
+	maxEvent  int
+	metrics   metrics.Settings
+}
+
+// readPluginConfig reads every property with one reader, so that the
+// error lists every bad property of every set at once.
+func readPluginConfig(cfg plugin.Config) (*pluginConfig, error) {
+	r := PluginProperties.Read(cfg)
+	c := &pluginConfig{
+		loader:   readConfig(r),
+		validate: r.Bool("validate"),
+		maxEvent: validate.ReadMaxEventSize(r),
+		metrics:  metrics.Read(r),
 	}
-	return out
+	if c.validate {
+		c.validator = validate.ReadConfig(r)
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // pluginOutput is the Output with what the plugin owns besides it.
@@ -36,26 +54,24 @@ type pluginOutput struct {
 // newPlugin builds the output as Fluent Bit runs it: with the validator and
 // the model's column types when validate is on, and its metrics.
 func newPlugin(env plugin.Env) (plugin.Output, error) {
-	r := PluginProperties.Read(env.Config)
-	on := r.Bool("validate")
-	maxEvent := validate.ReadMaxEventSize(r)
-	if err := r.Err(); err != nil {
+	c, err := readPluginConfig(env.Config)
+	if err != nil {
 		return nil, err
 	}
-	m, err := metrics.Read(PluginProperties.Read(env.Config), "redshift", env.Name)
+	m, err := c.metrics.Start("redshift", env.Name, env.Log)
 	if err != nil {
 		return nil, err
 	}
 	p := &pluginOutput{metrics: m}
-	opts := []Option{WithMaxEventSize(maxEvent)}
-	if on {
-		if p.validator, err = validate.New(env); err != nil {
+	opts := []Option{WithMaxEventSize(c.maxEvent)}
+	if c.validate {
+		if p.validator, err = validate.Open(c.validator, env.Log); err != nil {
 			m.Close()
 			return nil, err
 		}
 		opts = append(opts, WithValidator(p.validator), WithTableSchemas(modelSchemas{p.validator}))
 	}
-	if p.Output, err = New(env, opts...); err != nil {
+	if p.Output, err = startOutput(env, c.loader, opts...); err != nil {
 		p.close()
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func New(env plugin.Env) (plugin.Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := metrics.Read(Properties.Read(env.Config), "sqs", env.Name)
+	m, err := cfg.Metrics.Start("sqs", env.Name, env.Log)
 	if err != nil {
 		return nil, err
 	}
