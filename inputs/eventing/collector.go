@@ -59,11 +59,14 @@ type Collector struct {
 	splits  sync.Pool // *splitter
 	maxPool int       // largest buffer kept in a pool
 
-	metrics  *metrics.Instance
+	metrics *metrics.Instance
+	// Counts with labels and the latency distribution are Prometheus
+	// objects (a Func serves one label at most, and no distribution);
+	// plain counts are atomics read by the metric table.
 	requests *prometheus.CounterVec // by status and code
-	accepted prometheus.Counter
 	rejected *prometheus.CounterVec // events, by code
 	latency  prometheus.Histogram
+	accepted atomic.Int64
 }
 
 var _ plugin.Input = (*Collector)(nil)
@@ -106,18 +109,25 @@ func newCollector(env plugin.Env) (*Collector, error) {
 	}
 	c := &Collector{cfg: cfg, log: lg, stop: make(chan struct{}), served: make(chan struct{}), metrics: m, keysStop: make(chan struct{})}
 	c.requests = m.CounterVec("eventing_requests_total", "HTTP requests answered, by status and error code.", "status", "code")
-	c.accepted = m.Counter("eventing_events_accepted_total", "Events accepted (emitted to Fluent Bit).")
 	c.rejected = m.CounterVec("eventing_events_rejected_total", "Events rejected, by error code.", "code")
 	c.latency = m.Histogram("eventing_request_seconds", "Time from request to answer (with ack buffered: until Fluent Bit holds the events).", metrics.LatencyBuckets)
-	m.GaugeFunc("eventing_queued_bytes", "Record bytes waiting for Fluent Bit's collect.", func() float64 {
-		c.q.mu.Lock()
-		defer c.q.mu.Unlock()
-		return float64(c.q.bytes)
-	})
+	m.Register(c.metricTable())
 	c.q.max = cfg.maxBuffered
 	c.maxPool = 1 << 20
 	c.q.release = c.putRecords
 	return c, nil
+}
+
+// metricTable declares the input's metrics read at scrape time.
+func (c *Collector) metricTable() []metrics.Func {
+	return []metrics.Func{
+		{Name: "eventing_events_accepted_total", Help: "Events accepted (emitted to Fluent Bit).", Value: metrics.Int(c.accepted.Load)},
+		{Name: "eventing_queued_bytes", Help: "Record bytes waiting for Fluent Bit's collect.", Gauge: true, Value: func() float64 {
+			c.q.mu.Lock()
+			defer c.q.mu.Unlock()
+			return float64(c.q.bytes)
+		}},
+	}
 }
 
 func (c *Collector) start() error {
@@ -410,7 +420,7 @@ func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Ke
 		var scratch [128]byte
 		writeAccepted(w, status, accepted, bad, scratch[:0])
 		c.requests.WithLabelValues(strconv.Itoa(status), "").Inc()
-		c.accepted.Add(float64(accepted))
+		c.accepted.Add(int64(accepted))
 	}
 	for _, b := range bad {
 		c.rejected.WithLabelValues(metrics.Bounded(b.Code, KnownCode(b.Code))).Inc()

@@ -133,6 +133,38 @@ func (c *mapCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// Func is one metric read at scrape time from counts a plugin already keeps
+// in its stats struct. Each plugin declares its metrics as one table of
+// Funcs (Register), so the names, help and sources are read in one place
+// and the hot paths count into plain atomics, not into Prometheus objects.
+type Func struct {
+	Name, Help string
+	Gauge      bool                    // else a counter
+	Value      func() float64          // one series; or
+	Label      string                  // the label of
+	Series     func() map[string]int64 // one counter series per label value (bounded by the caller)
+}
+
+// Register registers a plugin's table of metrics.
+func (i *Instance) Register(table []Func) {
+	for _, f := range table {
+		switch {
+		case f.Series != nil:
+			i.CounterMapFunc(f.Name, f.Help, f.Label, f.Series)
+		case f.Gauge:
+			i.GaugeFunc(f.Name, f.Help, f.Value)
+		default:
+			i.CounterFunc(f.Name, f.Help, f.Value)
+		}
+	}
+}
+
+// Int adapts a count read as an int64 (an atomic's Load) to Func.Value.
+func Int(load func() int64) func() float64 { return func() float64 { return float64(load()) } }
+
+// Uint adapts a count read as a uint64 to Func.Value.
+func Uint(load func() uint64) func() float64 { return func() float64 { return float64(load()) } }
+
 // Histogram registers a histogram with the given buckets.
 func (i *Instance) Histogram(name, help string, buckets []float64) prometheus.Histogram {
 	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "whirlpool_" + name, Help: help, Buckets: buckets})

@@ -116,3 +116,31 @@ func TestDefaultListensOnLoopbackOnly(t *testing.T) {
 		t.Errorf("the metrics server also answers on 127.0.0.2:%s; the default is 127.0.0.1", port)
 	}
 }
+
+// TestRegisterServesATable: a plugin's table of Funcs becomes counters,
+// gauges and labelled counters read at scrape time.
+func TestRegisterServesATable(t *testing.T) {
+	port := freePort(t)
+	m, err := start(testenv.Config{"metrics_port": port}, "sqs", "sqs.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var sent int64 = 4
+	m.Register([]Func{
+		{Name: "t_sent_total", Help: "Sent.", Value: Int(func() int64 { return sent })},
+		{Name: "t_queued", Help: "Queued.", Gauge: true, Value: Uint(func() uint64 { return 2 })},
+		{Name: "t_rows_total", Help: "Rows.", Label: "table", Series: func() map[string]int64 { return map[string]int64{"a": 1} }},
+	})
+	sent = 9
+	_, body := get(t, "http://127.0.0.1:"+port+"/metrics")
+	for _, want := range []string{
+		"# TYPE whirlpool_t_sent_total counter", `whirlpool_t_sent_total{instance="sqs.0",plugin="sqs"} 9`,
+		"# TYPE whirlpool_t_queued gauge", `whirlpool_t_queued{instance="sqs.0",plugin="sqs"} 2`,
+		`whirlpool_t_rows_total{instance="sqs.0",plugin="sqs",table="a"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+}

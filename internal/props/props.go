@@ -1,6 +1,9 @@
-// Package props declares a plugin's properties once (name, default, meaning)
-// and reads them with types, bounds and clear errors. The same declarations
-// feed the README's property tables, which a test keeps in step.
+// Package props declares a plugin's properties once (name, type and bounds,
+// default, meaning) and reads them by name with clear errors: a Reader
+// method takes its type and bounds from the declaration, so the two cannot
+// disagree. Plugins join their own set with the shared ones (Join) and read
+// them all with one Reader, so one Init reports every bad property. The same
+// declarations generate the README's property tables.
 package props
 
 import (

@@ -75,29 +75,27 @@ func newPlugin(env plugin.Env) (plugin.Output, error) {
 		p.close()
 		return nil, err
 	}
-	s := &p.Output.Stats
-	for _, c := range []struct {
-		name, help string
-		v          func() int64
-	}{
-		{"redshift_batches_total", "Batch loads tried (one transaction each).", s.Batches.Load},
-		{"redshift_transactions_total", "Batches committed.", s.Transactions.Load},
-		{"redshift_failed_batches_total", "Batches that failed (their flushes were retried).", s.FailedBatches.Load},
-		{"redshift_retries_total", "Flushes answered RETRY.", s.Retries.Load},
-		{"redshift_flushes_total", "Flushes answered by committed batches.", s.Flushes.Load},
-		{"redshift_batch_rows_total", "Rows in committed batches.", s.BatchRows.Load},
-		{"redshift_failures_dropped_total", "Failure rows the failures table refused even in minimal form.", s.FailuresDropped.Load},
-		{"redshift_load_seconds_total", "Time spent loading batches, in seconds.", func() int64 { return s.LoadNanos.Load() / 1e9 }},
-	} {
-		v := c.v
-		m.CounterFunc(c.name, c.help, func() float64 { return float64(v()) })
-	}
-	m.GaugeFunc("redshift_batch_rows_max", "Rows in the largest committed batch.", func() float64 { return float64(s.BatchRowsMax.Load()) })
-	m.GaugeFunc("redshift_load_seconds_max", "Longest batch load, in seconds.", func() float64 { return float64(s.LoadNanosMax.Load()) / 1e9 })
-	// Their label values are bounded where they are counted (committed).
-	m.CounterMapFunc("redshift_rows_loaded_total", "Rows committed, per table of the data model (failures table included; others as OTHER).", "table", s.RowsLoaded)
-	m.CounterMapFunc("redshift_failures_total", "Failure rows committed, per error code (unknown codes as OTHER).", "code", s.FailuresByCode)
+	m.Register(metricTable(&p.Output.Stats))
 	return p, nil
+}
+
+// metricTable declares the output's metrics over its Stats.
+func metricTable(s *Stats) []metrics.Func {
+	return []metrics.Func{
+		{Name: "redshift_batches_total", Help: "Batch loads tried (one transaction each).", Value: metrics.Int(s.Batches.Load)},
+		{Name: "redshift_transactions_total", Help: "Batches committed.", Value: metrics.Int(s.Transactions.Load)},
+		{Name: "redshift_failed_batches_total", Help: "Batches that failed (their flushes were retried).", Value: metrics.Int(s.FailedBatches.Load)},
+		{Name: "redshift_retries_total", Help: "Flushes answered RETRY.", Value: metrics.Int(s.Retries.Load)},
+		{Name: "redshift_flushes_total", Help: "Flushes answered by committed batches.", Value: metrics.Int(s.Flushes.Load)},
+		{Name: "redshift_batch_rows_total", Help: "Rows in committed batches.", Value: metrics.Int(s.BatchRows.Load)},
+		{Name: "redshift_failures_dropped_total", Help: "Failure rows the failures table refused even in minimal form.", Value: metrics.Int(s.FailuresDropped.Load)},
+		{Name: "redshift_load_seconds_total", Help: "Time spent loading batches, in seconds.", Value: func() float64 { return float64(s.LoadNanos.Load() / 1e9) }},
+		{Name: "redshift_batch_rows_max", Help: "Rows in the largest committed batch.", Gauge: true, Value: metrics.Int(s.BatchRowsMax.Load)},
+		{Name: "redshift_load_seconds_max", Help: "Longest batch load, in seconds.", Gauge: true, Value: func() float64 { return float64(s.LoadNanosMax.Load()) / 1e9 }},
+		// Their label values are bounded where they are counted (committed).
+		{Name: "redshift_rows_loaded_total", Help: "Rows committed, per table of the data model (failures table included; others as OTHER).", Label: "table", Series: s.RowsLoaded},
+		{Name: "redshift_failures_total", Help: "Failure rows committed, per error code (unknown codes as OTHER).", Label: "code", Series: s.FailuresByCode},
+	}
 }
 
 func (p *pluginOutput) Close() error {
