@@ -87,10 +87,10 @@ func (u Use) Read(r *props.Reader) Settings {
 // Read reads the SQS plugins' AWS properties (Queue).
 func Read(r *props.Reader) Settings { return Queue.Read(r) }
 
-var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+var regionRe = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d+$`)
 
 // ValidRegion reports whether s has the shape of an AWS region code
-// (eu-west-1, us-gov-west-1, cn-north-1). It does not check that the
+// (eu-west-1, us-gov-west-1, cn-north-1, eusc-de-east-1). It does not check that the
 // region exists, so a region newer than this build is still accepted.
 func ValidRegion(s string) bool { return regionRe.MatchString(s) }
 
@@ -106,7 +106,7 @@ const legacyUSEast1 = "queue.amazonaws.com"
 //	sqs.REGION.amazonaws.com             (and .amazonaws.com.cn in China)
 //	REGION.queue.amazonaws.com           (legacy), queue.amazonaws.com (legacy us-east-1)
 //	vpce-ID.sqs.REGION.vpce.amazonaws.com (interface VPC endpoint)
-//	sqs-fips.REGION.amazonaws.com        (FIPS)
+//	sqs-fips.REGION.amazonaws.com        (FIPS; sqs-fips.REGION.api.aws dualstack)
 //	sqs.REGION.api.aws                   (dualstack)
 //	s3.REGION.amazonaws.com, BUCKET.s3.REGION.amazonaws.com, s3-REGION.amazonaws.com
 //
@@ -122,9 +122,12 @@ func RegionFromURL(raw string) string {
 	if host == legacyUSEast1 {
 		return "us-east-1"
 	}
-	for _, label := range strings.Split(host, ".") {
+	// From the right: the region follows a bucket or endpoint-ID label,
+	// which may itself look like a region (a bucket named logs-eu-west-1).
+	labels := strings.Split(host, ".")
+	for i := len(labels) - 1; i >= 0; i-- {
 		// s3-REGION is the dash form of old S3 website and path endpoints.
-		label = strings.TrimPrefix(label, "s3-")
+		label := strings.TrimPrefix(labels[i], "s3-")
 		if ValidRegion(label) {
 			return label
 		}

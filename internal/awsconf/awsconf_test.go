@@ -15,9 +15,11 @@ func TestRegionFromURL(t *testing.T) {
 		{"gov cloud", "https://sqs.us-gov-west-1.amazonaws.com/123456789012/q", "us-gov-west-1"},
 		{"china", "https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q", "cn-north-1"},
 		{"dualstack", "https://sqs.us-east-2.api.aws/123456789012/q", "us-east-2"},
+		{"fips dualstack", "https://sqs-fips.us-east-2.api.aws/123456789012/q", "us-east-2"},
 		{"upper case host", "https://SQS.EU-WEST-1.AMAZONAWS.COM/123456789012/q", "eu-west-1"},
 		{"s3", "https://s3.eu-west-1.amazonaws.com", "eu-west-1"},
 		{"s3 virtual host", "https://bucket.s3.eu-west-1.amazonaws.com", "eu-west-1"},
+		{"bucket named like a region", "https://logs-us-west-2.s3.eu-west-1.amazonaws.com", "eu-west-1"},
 		{"s3 dualstack", "https://bucket.s3.dualstack.eu-west-1.amazonaws.com", "eu-west-1"},
 		{"s3 dash form", "https://s3-eu-west-1.amazonaws.com", "eu-west-1"},
 		{"s3 global", "https://s3.amazonaws.com", ""},
@@ -39,7 +41,7 @@ func TestValidRegion(t *testing.T) {
 		s    string
 		want bool
 	}{
-		{"eu-west-1", true}, {"us-gov-west-1", true}, {"cn-north-1", true}, {"ap-southeast-3", true},
+		{"eu-west-1", true}, {"us-gov-west-1", true}, {"cn-north-1", true}, {"ap-southeast-3", true}, {"eusc-de-east-1", true},
 		{"", false}, {"eu-west", false}, {"EU-WEST-1", false}, {"eu_west_1", false}, {"s3", false},
 	} {
 		if got := ValidRegion(c.s); got != c.want {
