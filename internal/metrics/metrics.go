@@ -117,32 +117,32 @@ func (i *Instance) CounterFunc(name, help string, f func() float64) {
 // CounterMapFunc registers a counter with one label whose series are read
 // from f at scrape time (e.g. rows loaded per table).
 func (i *Instance) CounterMapFunc(name, help, label string, f func() map[string]int64) {
-	i.register(&mapCollector{desc: prometheus.NewDesc("whirlpool_"+name, help, []string{label}, nil), f: f})
-}
-
-type mapCollector struct {
-	desc *prometheus.Desc
-	f    func() map[string]int64
-}
-
-func (c *mapCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
-
-func (c *mapCollector) Collect(ch chan<- prometheus.Metric) {
-	for k, v := range c.f() {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(v), k)
-	}
+	i.Register([]Func{{Name: name, Help: help, Labels: []string{label}, Series: Map(f)}})
 }
 
 // Func is one metric read at scrape time from counts a plugin already keeps
 // in its stats struct. Each plugin declares its metrics as one table of
 // Funcs (Register), so the names, help and sources are read in one place
-// and the hot paths count into plain atomics, not into Prometheus objects.
+// and the hot paths count into plain atomics or maps, not into Prometheus
+// objects.
 type Func struct {
 	Name, Help string
-	Gauge      bool                    // else a counter
-	Value      func() float64          // one series; or
-	Label      string                  // the label of
-	Series     func() map[string]int64 // one counter series per label value (bounded by the caller)
+	Gauge      bool           // else a counter
+	Value      func() float64 // one series; or, with Labels,
+	Labels     []string       // the label names of
+	Series     Series         // one counter series per label values (bounded by the caller)
+}
+
+// Series calls emit once per series with its value and label values.
+type Series func(emit func(v int64, labelValues ...string))
+
+// Map adapts a one-label count map (label value to count) to a Series.
+func Map(f func() map[string]int64) Series {
+	return func(emit func(int64, ...string)) {
+		for k, v := range f() {
+			emit(v, k)
+		}
+	}
 }
 
 // Register registers a plugin's table of metrics.
@@ -150,13 +150,26 @@ func (i *Instance) Register(table []Func) {
 	for _, f := range table {
 		switch {
 		case f.Series != nil:
-			i.CounterMapFunc(f.Name, f.Help, f.Label, f.Series)
+			i.register(&seriesCollector{desc: prometheus.NewDesc("whirlpool_"+f.Name, f.Help, f.Labels, nil), f: f.Series})
 		case f.Gauge:
 			i.GaugeFunc(f.Name, f.Help, f.Value)
 		default:
 			i.CounterFunc(f.Name, f.Help, f.Value)
 		}
 	}
+}
+
+type seriesCollector struct {
+	desc *prometheus.Desc
+	f    Series
+}
+
+func (c *seriesCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *seriesCollector) Collect(ch chan<- prometheus.Metric) {
+	c.f(func(v int64, labelValues ...string) {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(v), labelValues...)
+	})
 }
 
 // Int adapts a count read as an int64 (an atomic's Load) to Func.Value.

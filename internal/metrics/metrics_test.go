@@ -130,7 +130,8 @@ func TestRegisterServesATable(t *testing.T) {
 	m.Register([]Func{
 		{Name: "t_sent_total", Help: "Sent.", Value: Int(func() int64 { return sent })},
 		{Name: "t_queued", Help: "Queued.", Gauge: true, Value: Uint(func() uint64 { return 2 })},
-		{Name: "t_rows_total", Help: "Rows.", Label: "table", Series: func() map[string]int64 { return map[string]int64{"a": 1} }},
+		{Name: "t_rows_total", Help: "Rows.", Labels: []string{"table"}, Series: Map(func() map[string]int64 { return map[string]int64{"a": 1} })},
+		{Name: "t_requests_total", Help: "Requests.", Labels: []string{"status", "code"}, Series: func(emit func(int64, ...string)) { emit(3, "400", "BAD") }},
 	})
 	sent = 9
 	_, body := get(t, "http://127.0.0.1:"+port+"/metrics")
@@ -138,6 +139,7 @@ func TestRegisterServesATable(t *testing.T) {
 		"# TYPE whirlpool_t_sent_total counter", `whirlpool_t_sent_total{instance="sqs.0",plugin="sqs"} 9`,
 		"# TYPE whirlpool_t_queued gauge", `whirlpool_t_queued{instance="sqs.0",plugin="sqs"} 2`,
 		`whirlpool_t_rows_total{instance="sqs.0",plugin="sqs",table="a"} 1`,
+		`whirlpool_t_requests_total{code="BAD",instance="sqs.0",plugin="sqs",status="400"} 3`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)

@@ -93,8 +93,8 @@ func metricTable(s *Stats) []metrics.Func {
 		{Name: "redshift_batch_rows_max", Help: "Rows in the largest committed batch.", Gauge: true, Value: metrics.Int(s.BatchRowsMax.Load)},
 		{Name: "redshift_load_seconds_max", Help: "Longest batch load, in seconds.", Gauge: true, Value: func() float64 { return float64(s.LoadNanosMax.Load()) / 1e9 }},
 		// Their label values are bounded where they are counted (committed).
-		{Name: "redshift_rows_loaded_total", Help: "Rows committed, per table of the data model (failures table included; others as OTHER).", Label: "table", Series: s.RowsLoaded},
-		{Name: "redshift_failures_total", Help: "Failure rows committed, per error code (unknown codes as OTHER).", Label: "code", Series: s.FailuresByCode},
+		{Name: "redshift_rows_loaded_total", Help: "Rows committed, per table of the data model (failures table included; others as OTHER).", Labels: []string{"table"}, Series: metrics.Map(s.RowsLoaded)},
+		{Name: "redshift_failures_total", Help: "Failure rows committed, per error code (unknown codes as OTHER).", Labels: []string{"code"}, Series: metrics.Map(s.FailuresByCode)},
 	}
 }
 
