@@ -47,3 +47,31 @@ func TestS3UsesTheSharedAWSSettings(t *testing.T) {
 		t.Errorf("S3 settings %+v", s)
 	}
 }
+
+// TestDBPort reads db_port with its declared bounds, defaults it by dialect
+// and refuses it beside dsn.
+func TestDBPort(t *testing.T) {
+	for _, tc := range []struct {
+		cfg     testenv.Config
+		want    string // in the DSN
+		wantErr string
+	}{
+		{testenv.Config{"db_host": "h", "user": "u", "database": "d", "load_method": "insert"}, "port=5439", ""},
+		{testenv.Config{"db_host": "h", "user": "u", "database": "d", "dialect": "postgres"}, "port=5432", ""},
+		{testenv.Config{"db_host": "h", "user": "u", "database": "d", "dialect": "postgres", "db_port": "6543"}, "port=6543", ""},
+		{testenv.Config{"db_host": "h", "user": "u", "database": "d", "dialect": "postgres", "db_port": "0"}, "", `property "db_port": invalid value "0": want an integer from 1 to 65535`},
+		{testenv.Config{"dsn": "host=h user=u", "dialect": "postgres", "db_port": "6543"}, "", `property "db_port": set either dsn or db_host/db_port/user/database, not both`},
+	} {
+		c, err := parseConfig(tc.cfg)
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%v: error %v, want %q", tc.cfg, err, tc.wantErr)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", tc.cfg, err)
+		case !strings.Contains(c.dsn, tc.want):
+			t.Errorf("%v: dsn %q lacks %q", tc.cfg, c.redacted, tc.want)
+		}
+	}
+}
