@@ -94,6 +94,16 @@ func TestReadmeProperties(t *testing.T) {
 	}
 }
 
+// TestDeclarationsAreConsistent: every plugin's defaults pass their own
+// types and bounds, and no bounds are the wrong way round.
+func TestDeclarationsAreConsistent(t *testing.T) {
+	for _, d := range documented {
+		if err := d.set.Check(); err != nil {
+			t.Errorf("%s: %v", d.table, err)
+		}
+	}
+}
+
 // TestNoPropertyIsACoreKey: Fluent Bit consumes its core keys (listen, port,
 // host, tls, workers, ...) before a plugin reads its configuration, so a
 // property named like one would never be set. Every property Fluent Bit is

@@ -97,6 +97,61 @@ func (s Set) Declared() []plugin.Property {
 	return out
 }
 
+// Check reports declarations that contradict themselves: bounds the wrong
+// way round, an enum without values, or a default its own type refuses.
+// Tests run it over every plugin's set, so a default outside its bounds is
+// caught before a user meets it.
+func (s Set) Check() error {
+	var errs []error
+	for _, p := range s {
+		switch {
+		case (p.Type == Int || p.Type == Size) && p.Min > p.Max,
+			p.Type == Duration && p.MinDur > p.MaxDur:
+			errs = append(errs, fmt.Errorf("property %q: bounds the wrong way round", p.Name))
+		case p.Type == Enum && len(p.Allowed) == 0:
+			errs = append(errs, fmt.Errorf("property %q: enum without allowed values", p.Name))
+		case p.Required && p.Default != "":
+			errs = append(errs, fmt.Errorf("property %q: required with a default", p.Name))
+		}
+	}
+	r := s.Read(emptyConfig{})
+	for _, p := range s {
+		if p.Default != "" {
+			r.readAs(p)
+		}
+	}
+	errs = append(errs, r.errs...)
+	return errors.Join(errs...)
+}
+
+type emptyConfig struct{}
+
+func (emptyConfig) Get(string) string { return "" }
+
+// readAs reads p with the method of its type.
+func (r *Reader) readAs(p Spec) {
+	switch p.Type {
+	case Int:
+		r.Int(p.Name)
+	case Bool:
+		r.Bool(p.Name)
+	case Size:
+		r.Size(p.Name)
+	case Duration:
+		r.Duration(p.Name)
+	case Enum:
+		r.Enum(p.Name)
+	case URL:
+		r.URL(p.Name)
+	case Regexp:
+		r.Regexp(p.Name)
+	case List:
+		r.List(p.Name)
+	default:
+		r.String(p.Name)
+	}
+}
+
 // TypeText renders the type and bounds as the README's Type column shows
 // them, e.g. "int 1-64", "size 1K-64M", "enum: event, ndjson".
 func (p Spec) TypeText() string {

@@ -186,3 +186,21 @@ func TestTypeText(t *testing.T) {
 		}
 	}
 }
+
+func TestCheck(t *testing.T) {
+	if err := set.Check(); err != nil {
+		t.Errorf("the test set is consistent: %v", err)
+	}
+	bad := Set{
+		{Name: "a", Type: Int, Min: 1, Max: 10, Default: "11"},
+		{Name: "b", Type: Enum},
+		{Name: "c", Type: Duration, MinDur: time.Second, MaxDur: time.Millisecond},
+		{Name: "d", Type: String, Required: true, Default: "x"},
+	}
+	err := bad.Check()
+	for _, name := range []string{`"a"`, `"b"`, `"c"`, `"d"`} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("Check does not report %s: %v", name, err)
+		}
+	}
+}
