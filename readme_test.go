@@ -1,6 +1,8 @@
 package whirlpool_test
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -13,46 +15,91 @@ import (
 	sqsout "github.com/whirlpool-events/whirlpool/outputs/sqs"
 )
 
-// documented lists every plugin's properties by the README section that
-// documents them.
-var documented = map[string]props.Set{
-	"### `eventing` input":  eventing.Properties,
-	"### `sqs` input":       sqsin.Properties,
-	"### `sqs` output":      sqsout.Properties,
-	"### `redshift` output": redshift.PluginProperties,
+// documented lists every plugin's properties by the name of the README
+// table that documents them.
+var documented = []struct {
+	table string
+	set   props.Set
+}{
+	{"eventing input", eventing.Properties},
+	{"sqs output", sqsout.Properties},
+	{"sqs input", sqsin.Properties},
+	{"redshift output", redshift.PluginProperties},
 }
 
-// TestReadmeDocumentsEveryProperty keeps the README's property tables in step
-// with the declarations the plugins read: every property, row by row, with
-// its default and meaning.
-func TestReadmeDocumentsEveryProperty(t *testing.T) {
+var update = flag.Bool("update", false, "rewrite the README's property tables from the declarations")
+
+const (
+	tableStart = "<!-- properties: %s (generated: go test -run TestReadmeProperties -update .) -->\n"
+	tableEnd   = "<!-- end properties -->"
+)
+
+// propertyTable renders a set as the README shows it: one row per
+// property, its type and bounds, default and meaning, all from the
+// declaration.
+func propertyTable(set props.Set) string {
+	var b strings.Builder
+	b.WriteString("| name | type | default | meaning |\n|---|---|---|---|\n")
+	for _, p := range set {
+		typ := p.TypeText()
+		if p.Required {
+			typ += ", required"
+		}
+		if p.Secret {
+			typ += ", secret"
+		}
+		def := "—"
+		if p.Default != "" {
+			def = "`" + p.Default + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", p.Name, typ, def, p.Meaning)
+	}
+	return b.String()
+}
+
+// TestReadmeProperties keeps the README's property tables exactly what the
+// declarations the plugins read say, row by row. With -update it rewrites
+// the tables between their markers instead.
+func TestReadmeProperties(t *testing.T) {
 	b, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	readme := string(b)
-	for heading, set := range documented {
-		i := strings.Index(readme, "\n"+heading+"\n")
+	for _, d := range documented {
+		start := fmt.Sprintf(tableStart, d.table)
+		i := strings.Index(readme, start)
 		if i < 0 {
-			t.Errorf("README has no section %q", heading)
+			t.Errorf("README has no table %q", start)
 			continue
 		}
-		section := readme[i+len(heading)+2:]
-		if j := strings.Index(section, "\n### "); j >= 0 {
-			section = section[:j]
+		i += len(start)
+		j := strings.Index(readme[i:], tableEnd)
+		if j < 0 {
+			t.Errorf("README table %q has no %q", d.table, tableEnd)
+			continue
 		}
-		if j := strings.Index(section, "\n## "); j >= 0 {
-			section = section[:j]
+		want := propertyTable(d.set)
+		if got := readme[i : i+j]; got != want {
+			if !*update {
+				t.Errorf("README table %q is not what the declarations say; run go test -run TestReadmeProperties -update .\ngot:\n%s\nwant:\n%s", d.table, got, want)
+			}
+			readme = readme[:i] + want + readme[i+j:]
 		}
-		for _, p := range set {
-			def := "—"
-			if p.Default != "" {
-				def = "`" + p.Default + "`"
-			}
-			row := "| `" + p.Name + "` | " + def + " | " + p.Meaning + " |"
-			if !strings.Contains(section, "\n"+row+"\n") {
-				t.Errorf("%s: no table row %s", heading, row)
-			}
+	}
+	if *update && readme != string(b) {
+		if err := os.WriteFile("README.md", []byte(readme), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDeclarationsAreConsistent: every plugin's defaults pass their own
+// types and bounds, and no bounds are the wrong way round.
+func TestDeclarationsAreConsistent(t *testing.T) {
+	for _, d := range documented {
+		if err := d.set.Check(); err != nil {
+			t.Errorf("%s: %v", d.table, err)
 		}
 	}
 }

@@ -17,7 +17,7 @@ const DefaultMaxEventSize = 1 << 20
 // by readers that build failures without a Validator (the sqs input with
 // validate off) and by loaders that store them.
 func ReadMaxEventSize(r *props.Reader) int {
-	if n := int(r.Size("max_event_size", 1<<10, 16<<20)); n > 0 {
+	if n := int(r.Size("max_event_size")); n > 0 {
 		return n
 	}
 	return DefaultMaxEventSize

@@ -19,13 +19,13 @@ import (
 // Properties are the validator's properties, the same in every plugin that
 // runs it (the sqs input and the redshift output).
 var Properties = props.Set{
-	{Name: "model_file", Meaning: "data model file (YAML or JSON) to validate against, re-read every model_reload_interval; without model_file and model_dsn the embedded sample model is used"},
-	{Name: "model_dsn", Secret: true, Meaning: "PostgreSQL DSN of the model store (schema whirlpool_model, created if missing); set model_file or model_dsn, not both"},
-	{Name: "model_reload_interval", Default: "30s", Meaning: "how often the model is re-read (100ms to 60s); an unreachable store or a model that fails its checks keeps the current model"},
-	{Name: "expand_limit", Default: "1000", Meaning: "most records one event may expand into (1 to 100000); more is an EXPAND_LIMIT_EXCEEDED failure"},
-	{Name: "max_event_size", Default: "1M", Meaning: "largest event body in bytes (1K to 16M); a larger one is a PAYLOAD_TOO_LARGE failure; a failure keeps at most this much of the raw text, with the whole text's length and SHA-256 when cut"},
-	{Name: "timestamp_min", Default: "2000-01-01T00:00:00Z", Meaning: "earliest accepted value of a timestamp field without its own min (RFC 3339); earlier is TIMESTAMP_OUT_OF_RANGE"},
-	{Name: "timestamp_max_ahead", Default: "24h", Meaning: "how far after the event's fired_ts a timestamp field without its own max may be (0s to 8760h); later is TIMESTAMP_OUT_OF_RANGE"},
+	{Name: "model_file", Type: props.String, Meaning: "data model file (YAML or JSON) to validate against, re-read every model_reload_interval; without model_file and model_dsn the embedded sample model is used"},
+	{Name: "model_dsn", Type: props.String, Secret: true, Meaning: "PostgreSQL DSN of the model store (schema whirlpool_model, created if missing); set model_file or model_dsn, not both"},
+	{Name: "model_reload_interval", Type: props.Duration, MinDur: 100 * time.Millisecond, MaxDur: 60 * time.Second, Default: "30s", Meaning: "how often the model is re-read (100ms to 60s); an unreachable store or a model that fails its checks keeps the current model"},
+	{Name: "expand_limit", Type: props.Int, Min: 1, Max: 100000, Default: "1000", Meaning: "most records one event may expand into (1 to 100000); more is an EXPAND_LIMIT_EXCEEDED failure"},
+	{Name: "max_event_size", Type: props.Size, Min: 1 << 10, Max: 16 << 20, Default: "1M", Meaning: "largest event body in bytes (1K to 16M); a larger one is a PAYLOAD_TOO_LARGE failure; a failure keeps at most this much of the raw text, with the whole text's length and SHA-256 when cut"},
+	{Name: "timestamp_min", Type: props.String, Default: "2000-01-01T00:00:00Z", Meaning: "earliest accepted value of a timestamp field without its own min (RFC 3339); earlier is TIMESTAMP_OUT_OF_RANGE"},
+	{Name: "timestamp_max_ahead", Type: props.Duration, MinDur: 0, MaxDur: 8760 * time.Hour, Default: "24h", Meaning: "how far after the event's fired_ts a timestamp field without its own max may be (0s to 8760h); later is TIMESTAMP_OUT_OF_RANGE"},
 }
 
 // Options tune a Validator. Zero values take the properties' defaults.
@@ -82,42 +82,61 @@ type Validator struct {
 	closed       bool   // reloadMu: the source is closed
 }
 
-// New builds a Validator from a plugin instance's properties (Properties)
-// and loads the model once; it fails when that first load fails. With
-// model_file or model_dsn it then re-reads the model every
-// model_reload_interval until Close.
-func New(env plugin.Env) (*Validator, error) {
-	r := Properties.Read(env.Config)
-	file := r.String("model_file")
-	dsn := r.String("model_dsn")
-	var o Options
-	o.ReloadInterval = r.Duration("model_reload_interval", 100*time.Millisecond, 60*time.Second)
-	o.ExpandLimit = r.Int("expand_limit", 1, 100000)
-	o.MaxEventSize = ReadMaxEventSize(r)
+// Config is what the validator's properties say: where the model comes
+// from and the Options.
+type Config struct {
+	File, DSN string
+	Options
+}
+
+// ReadConfig reads the validator's properties from a plugin's reader (its
+// set must include Properties). It only records problems on r, so that the
+// plugin reports them with its own in one error.
+func ReadConfig(r *props.Reader) Config {
+	c := Config{File: r.String("model_file"), DSN: r.String("model_dsn")}
+	c.ReloadInterval = r.Duration("model_reload_interval")
+	c.ExpandLimit = r.Int("expand_limit")
+	c.MaxEventSize = ReadMaxEventSize(r)
 	if s := r.String("timestamp_min"); s != "" {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
 			r.Fail("timestamp_min", "invalid value %q: want an RFC 3339 time such as 2000-01-01T00:00:00Z", s)
 		}
-		o.TimestampMin = t.UTC()
+		c.TimestampMin = t.UTC()
 	}
-	o.TimestampMaxAhead = r.Duration("timestamp_max_ahead", 0, 8760*time.Hour)
-	if o.TimestampMaxAhead == 0 {
-		o.TimestampMaxAhead = -1 // explicitly zero: no time after fired_ts
+	c.TimestampMaxAhead = r.Duration("timestamp_max_ahead")
+	if c.TimestampMaxAhead == 0 {
+		c.TimestampMaxAhead = -1 // explicitly zero: no time after fired_ts
 	}
-	o.Log = env.Log
-	if file != "" && dsn != "" {
+	if c.File != "" && c.DSN != "" {
 		r.Fail("model_dsn", "set model_file or model_dsn, not both")
 	}
+	return c
+}
+
+// New builds a Validator from a plugin instance's properties (Properties)
+// and loads the model once; see Open.
+func New(env plugin.Env) (*Validator, error) {
+	r := Properties.Read(env.Config)
+	c := ReadConfig(r)
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
+	return Open(c, env.Log)
+}
+
+// Open builds a Validator from read properties and loads the model once;
+// it fails when that first load fails. With model_file or model_dsn it then
+// re-reads the model every model_reload_interval until Close.
+func Open(c Config, log plugin.Logger) (*Validator, error) {
+	o := c.Options
+	o.Log = log
 	var src source
 	switch {
-	case file != "":
-		src = &fileSource{path: file}
-	case dsn != "":
-		src = &storeSource{dsn: dsn}
+	case c.File != "":
+		src = &fileSource{path: c.File}
+	case c.DSN != "":
+		src = &storeSource{dsn: c.DSN}
 	}
 	return newValidator(src, nil, o)
 }

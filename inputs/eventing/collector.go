@@ -59,11 +59,38 @@ type Collector struct {
 	splits  sync.Pool // *splitter
 	maxPool int       // largest buffer kept in a pool
 
-	metrics  *metrics.Instance
-	requests *prometheus.CounterVec // by status and code
-	accepted prometheus.Counter
-	rejected *prometheus.CounterVec // events, by code
-	latency  prometheus.Histogram
+	metrics *metrics.Instance
+	stats   stats
+	// The latency distribution is the one Prometheus object: a table's
+	// Funcs read counts, not distributions.
+	latency prometheus.Histogram
+}
+
+// stats are the counts the metric table reads at scrape time. Label values
+// are bounded where they are counted (finish).
+type stats struct {
+	accepted atomic.Int64
+	mu       sync.Mutex
+	requests map[[2]string]int64 // by status and code
+	rejected map[string]int64    // events, by code
+}
+
+func (s *stats) request(status, code string) {
+	s.mu.Lock()
+	if s.requests == nil {
+		s.requests = map[[2]string]int64{}
+	}
+	s.requests[[2]string{status, code}]++
+	s.mu.Unlock()
+}
+
+func (s *stats) reject(code string) {
+	s.mu.Lock()
+	if s.rejected == nil {
+		s.rejected = map[string]int64{}
+	}
+	s.rejected[code]++
+	s.mu.Unlock()
 }
 
 var _ plugin.Input = (*Collector)(nil)
@@ -100,24 +127,43 @@ func newCollector(env plugin.Env) (*Collector, error) {
 	if lg == nil {
 		lg = plugin.NopLogger{}
 	}
-	m, err := metrics.Read(Properties.Read(env.Config), "eventing", env.Name)
+	m, err := cfg.metrics.Start("eventing", env.Name, lg)
 	if err != nil {
 		return nil, err
 	}
 	c := &Collector{cfg: cfg, log: lg, stop: make(chan struct{}), served: make(chan struct{}), metrics: m, keysStop: make(chan struct{})}
-	c.requests = m.CounterVec("eventing_requests_total", "HTTP requests answered, by status and error code.", "status", "code")
-	c.accepted = m.Counter("eventing_events_accepted_total", "Events accepted (emitted to Fluent Bit).")
-	c.rejected = m.CounterVec("eventing_events_rejected_total", "Events rejected, by error code.", "code")
 	c.latency = m.Histogram("eventing_request_seconds", "Time from request to answer (with ack buffered: until Fluent Bit holds the events).", metrics.LatencyBuckets)
-	m.GaugeFunc("eventing_queued_bytes", "Record bytes waiting for Fluent Bit's collect.", func() float64 {
-		c.q.mu.Lock()
-		defer c.q.mu.Unlock()
-		return float64(c.q.bytes)
-	})
+	m.Register(c.metricTable())
 	c.q.max = cfg.maxBuffered
 	c.maxPool = 1 << 20
 	c.q.release = c.putRecords
 	return c, nil
+}
+
+// metricTable declares the input's metrics read at scrape time.
+func (c *Collector) metricTable() []metrics.Func {
+	return []metrics.Func{
+		{Name: "eventing_requests_total", Help: "HTTP requests answered, by status and error code.", Labels: []string{"status", "code"}, Series: func(emit func(int64, ...string)) {
+			c.stats.mu.Lock()
+			defer c.stats.mu.Unlock()
+			for k, v := range c.stats.requests {
+				emit(v, k[0], k[1])
+			}
+		}},
+		{Name: "eventing_events_accepted_total", Help: "Events accepted (emitted to Fluent Bit).", Value: metrics.Int(c.stats.accepted.Load)},
+		{Name: "eventing_events_rejected_total", Help: "Events rejected, by error code.", Labels: []string{"code"}, Series: func(emit func(int64, ...string)) {
+			c.stats.mu.Lock()
+			defer c.stats.mu.Unlock()
+			for k, v := range c.stats.rejected {
+				emit(v, k)
+			}
+		}},
+		{Name: "eventing_queued_bytes", Help: "Record bytes waiting for Fluent Bit's collect.", Gauge: true, Value: func() float64 {
+			c.q.mu.Lock()
+			defer c.q.mu.Unlock()
+			return float64(c.q.bytes)
+		}},
+	}
 }
 
 func (c *Collector) start() error {
@@ -401,7 +447,7 @@ func (c *Collector) awaitAck(r *http.Request, b *batch) *apiError {
 func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Key, e *apiError, bad []*apiError, accepted int) {
 	if e != nil {
 		writeError(w, e, bad)
-		c.requests.WithLabelValues(strconv.Itoa(e.Status), metrics.Bounded(e.Code, KnownCode(e.Code))).Inc()
+		c.stats.request(strconv.Itoa(e.Status), metrics.Bounded(e.Code, KnownCode(e.Code)))
 	} else {
 		status := http.StatusOK
 		if !c.cfg.ackBuffered {
@@ -409,11 +455,11 @@ func (c *Collector) finish(w http.ResponseWriter, r *http.Request, key enrich.Ke
 		}
 		var scratch [128]byte
 		writeAccepted(w, status, accepted, bad, scratch[:0])
-		c.requests.WithLabelValues(strconv.Itoa(status), "").Inc()
-		c.accepted.Add(float64(accepted))
+		c.stats.request(strconv.Itoa(status), "")
+		c.stats.accepted.Add(int64(accepted))
 	}
 	for _, b := range bad {
-		c.rejected.WithLabelValues(metrics.Bounded(b.Code, KnownCode(b.Code))).Inc()
+		c.stats.reject(metrics.Bounded(b.Code, KnownCode(b.Code)))
 	}
 	if c.log.Enabled(plugin.LevelDebug) {
 		if e != nil {

@@ -13,27 +13,27 @@ import (
 )
 
 // Properties are the eventing input's properties, in README order.
-var Properties = append(props.Set{
-	{Name: "http_listen", Default: "0.0.0.0", Meaning: "Address the HTTP server listens on (Fluent Bit keeps `listen` for itself)."},
-	{Name: "http_port", Default: "8888", Meaning: "TCP port of the HTTP server (0 picks a free port; Fluent Bit keeps `port` for itself)."},
-	{Name: "path_prefix", Default: "/v1/events", Meaning: "URL prefix; events are POSTed to {path_prefix}/{game}/{version}/{event}."},
-	{Name: "tls_cert_file", Meaning: "PEM certificate (chain) file; with tls_key_file, serve HTTPS."},
-	{Name: "tls_key_file", Meaning: "PEM private key file for tls_cert_file."},
-	{Name: "max_body_bytes", Default: "5M", Meaning: "Largest request body, before and after gzip decompression (413 beyond)."},
-	{Name: "max_event_bytes", Default: "256K", Meaning: "Largest single event: the whole body or one array element or NDJSON line (413 beyond)."},
-	{Name: "max_events_per_request", Default: "1000", Meaning: "Most events in one request (413 beyond)."},
-	{Name: "partial_batch", Default: "reject", Meaning: "With some bad events in a request: reject the whole request, or accept the good ones and report the bad ones by index."},
-	{Name: "ack", Default: "buffered", Meaning: "buffered: answer 200 once Fluent Bit holds the events in its buffer; received: answer 202 at once (a crash may lose up to ~1 s of events)."},
-	{Name: "ack_timeout", Default: "10s", Meaning: "buffered ack: events not collected by then are withdrawn (never emitted) and the request gets 503 with Retry-After."},
-	{Name: "max_connections", Default: "1024", Meaning: "Most client connections open at once, idle keep-alive ones included; more wait in the kernel's accept queue until one closes (GET /healthz on this port waits too)."},
-	{Name: "min_send_rate", Default: "1K", Meaning: "Slowest body upload accepted, in bytes per second: a body must be complete within min_send_rate_grace plus its size divided by this rate, else 408 and nothing of it is emitted; 0 turns it off."},
-	{Name: "min_send_rate_grace", Default: "10s", Meaning: "Head start before min_send_rate applies; a body complete within it is never cut off (the whole request is still cut off after 60s)."},
-	{Name: "max_buffered_bytes", Default: "64M", Meaning: "Bound on records queued but not yet collected by Fluent Bit; requests beyond it get 503 with Retry-After: 1."},
-	{Name: "api_key_header", Default: "X-API-Key", Meaning: "Request header that carries the API key."},
-	{Name: "api_keys", Meaning: "Comma-separated game:key pairs; when any key is set, a request needs a key of its game (401 otherwise).", Secret: true},
-	{Name: "api_keys_file", Meaning: "File of game:key lines (lines starting with # are comments), added to api_keys; re-read when its content changes (api_keys_reload_interval)."},
-	{Name: "api_keys_reload_interval", Default: "5s", Meaning: "How often api_keys_file is re-read (100ms to 1h; 0 turns reloading off); new content replaces the file's keys, while a file that cannot be read or parsed, or holds no key, keeps the previous keys with an error naming the line."},
-}, metrics.Properties...)
+var Properties = props.Join(props.Set{
+	{Name: "http_listen", Type: props.String, Default: "0.0.0.0", Meaning: "Address the HTTP server listens on (Fluent Bit keeps `listen` for itself)."},
+	{Name: "http_port", Type: props.Int, Min: 0, Max: 65535, Default: "8888", Meaning: "TCP port of the HTTP server (0 picks a free port; Fluent Bit keeps `port` for itself)."},
+	{Name: "path_prefix", Type: props.String, Default: "/v1/events", Meaning: "URL prefix; events are POSTed to {path_prefix}/{game}/{version}/{event}."},
+	{Name: "tls_cert_file", Type: props.String, Meaning: "PEM certificate (chain) file; with tls_key_file, serve HTTPS."},
+	{Name: "tls_key_file", Type: props.String, Meaning: "PEM private key file for tls_cert_file."},
+	{Name: "max_body_bytes", Type: props.Size, Min: 1, Max: 1 << 30, Default: "5M", Meaning: "Largest request body, before and after gzip decompression (413 beyond)."},
+	{Name: "max_event_bytes", Type: props.Size, Min: 2, Max: 1 << 30, Default: "256K", Meaning: "Largest single event: the whole body or one array element or NDJSON line (413 beyond)."},
+	{Name: "max_events_per_request", Type: props.Int, Min: 1, Max: 1_000_000, Default: "1000", Meaning: "Most events in one request (413 beyond)."},
+	{Name: "partial_batch", Type: props.Enum, Allowed: []string{partialReject, partialAccept}, Default: "reject", Meaning: "With some bad events in a request: reject the whole request, or accept the good ones and report the bad ones by index."},
+	{Name: "ack", Type: props.Enum, Allowed: []string{ackBuffered, ackReceived}, Default: "buffered", Meaning: "buffered: answer 200 once Fluent Bit holds the events in its buffer; received: answer 202 at once (a crash may lose up to ~1 s of events)."},
+	{Name: "ack_timeout", Type: props.Duration, MinDur: 100 * time.Millisecond, MaxDur: 10 * time.Minute, Default: "10s", Meaning: "buffered ack: events not collected by then are withdrawn (never emitted) and the request gets 503 with Retry-After."},
+	{Name: "max_connections", Type: props.Int, Min: 1, Max: 1_000_000, Default: "1024", Meaning: "Most client connections open at once, idle keep-alive ones included; more wait in the kernel's accept queue until one closes (GET /healthz on this port waits too)."},
+	{Name: "min_send_rate", Type: props.Size, Min: 0, Max: 1 << 30, Default: "1K", Meaning: "Slowest body upload accepted, in bytes per second: a body must be complete within min_send_rate_grace plus its size divided by this rate, else 408 and nothing of it is emitted; 0 turns it off."},
+	{Name: "min_send_rate_grace", Type: props.Duration, MinDur: 0, MaxDur: 10 * time.Minute, Default: "10s", Meaning: "Head start before min_send_rate applies; a body complete within it is never cut off (the whole request is still cut off after 60s)."},
+	{Name: "max_buffered_bytes", Type: props.Size, Min: 1, Max: 1 << 40, Default: "64M", Meaning: "Bound on records queued but not yet collected by Fluent Bit; requests beyond it get 503 with Retry-After: 1."},
+	{Name: "api_key_header", Type: props.String, Default: "X-API-Key", Meaning: "Request header that carries the API key."},
+	{Name: "api_keys", Type: props.String, Meaning: "Comma-separated game:key pairs; when any key is set, a request needs a key of its game (401 otherwise).", Secret: true},
+	{Name: "api_keys_file", Type: props.String, Meaning: "File of game:key lines (lines starting with # are comments), added to api_keys; re-read when its content changes (api_keys_reload_interval)."},
+	{Name: "api_keys_reload_interval", Type: props.Duration, MinDur: 0, MaxDur: time.Hour, Default: "5s", Meaning: "How often api_keys_file is re-read (100ms to 1h; 0 turns reloading off); new content replaces the file's keys, while a file that cannot be read or parsed, or holds no key, keeps the previous keys with an error naming the line."},
+}, metrics.Properties)
 
 // Values of the enum properties.
 const (
@@ -61,6 +61,7 @@ type config struct {
 	keys            *keyring
 	keysReload      time.Duration // 0: api_keys_file is read at start only
 	shutdownTimeout time.Duration
+	metrics         metrics.Settings
 }
 
 func parseConfig(cfg plugin.Config) (*config, error) {
@@ -68,7 +69,7 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 	c := &config{shutdownTimeout: 5 * time.Second}
 
 	listen := r.String("http_listen")
-	port := r.Int("http_port", 0, 65535)
+	port := r.Int("http_port")
 	if listen == "" {
 		r.Fail("http_listen", "must not be empty")
 	} else if strings.ContainsAny(listen, "/ ") {
@@ -102,16 +103,16 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 		}
 	}
 
-	c.maxBody = r.Size("max_body_bytes", 1, 1<<30)
-	c.maxEvent = r.Size("max_event_bytes", 2, 1<<30)
-	c.maxEvents = r.Int("max_events_per_request", 1, 1_000_000)
-	c.acceptPartial = r.Enum("partial_batch", partialReject, partialAccept) == partialAccept
-	c.ackBuffered = r.Enum("ack", ackBuffered, ackReceived) == ackBuffered
-	c.ackTimeout = r.Duration("ack_timeout", 100*time.Millisecond, 10*time.Minute)
-	c.maxBuffered = r.Size("max_buffered_bytes", 1, 1<<40)
-	c.maxConns = r.Int("max_connections", 1, 1_000_000)
-	c.minSendRate = r.Size("min_send_rate", 0, 1<<30)
-	c.sendGrace = r.Duration("min_send_rate_grace", 0, 10*time.Minute)
+	c.maxBody = r.Size("max_body_bytes")
+	c.maxEvent = r.Size("max_event_bytes")
+	c.maxEvents = r.Int("max_events_per_request")
+	c.acceptPartial = r.Enum("partial_batch") == partialAccept
+	c.ackBuffered = r.Enum("ack") == ackBuffered
+	c.ackTimeout = r.Duration("ack_timeout")
+	c.maxBuffered = r.Size("max_buffered_bytes")
+	c.maxConns = r.Int("max_connections")
+	c.minSendRate = r.Size("min_send_rate")
+	c.sendGrace = r.Duration("min_send_rate_grace")
 
 	c.keyHeader = r.String("api_key_header")
 	if !validHeaderName(c.keyHeader) {
@@ -131,10 +132,11 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 			r.Fail("api_keys_file", "%s", p)
 		}
 	}
-	c.keysReload = r.Duration("api_keys_reload_interval", 0, time.Hour)
+	c.keysReload = r.Duration("api_keys_reload_interval")
 	if c.keysReload > 0 && c.keysReload < 100*time.Millisecond {
 		r.Fail("api_keys_reload_interval", "invalid value %s: want 0 (off) or from 100ms to 1h", c.keysReload)
 	}
+	c.metrics = metrics.Read(r)
 
 	if err := r.Err(); err != nil {
 		return nil, err

@@ -210,3 +210,17 @@ func TestThreadedAckBufferedIsReported(t *testing.T) {
 		}
 	}
 }
+
+// TestParseConfigReportsEveryBadPropertyAtOnce: the input's own properties
+// and the metrics set are read with one reader, so one Init names both.
+func TestParseConfigReportsEveryBadPropertyAtOnce(t *testing.T) {
+	_, err := parseConfig(testenv.Config{"http_port": "http", "ack": "later", "metrics_port": "70000"})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, name := range []string{"http_port", "ack", "metrics_port"} {
+		if !strings.Contains(err.Error(), `"`+name+`"`) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}

@@ -103,13 +103,13 @@ func New(env plugin.Env) (plugin.Input, error) {
 			o.BaseEndpoint = aws.String(cfg.aws.Endpoint)
 		}
 	})
-	m, err := metrics.Read(Properties.Read(env.Config), "sqs", env.Name)
+	m, err := cfg.metrics.Start("sqs", env.Name, env.Log)
 	if err != nil {
 		return nil, err
 	}
 	var v *validate.Validator
 	if cfg.validate {
-		if v, err = validate.New(env); err != nil {
+		if v, err = validate.Open(cfg.validator, env.Log); err != nil {
 			m.Close()
 			return nil, err
 		}
@@ -119,27 +119,29 @@ func New(env plugin.Env) (plugin.Input, error) {
 	}
 	r := start(cfg, env.Log, client, v)
 	r.metrics = m
-	for _, c := range []struct {
-		name, help string
-		v          func(*Stats) int64
-	}{
-		{"sqs_in_messages_received_total", "SQS messages received.", func(s *Stats) int64 { return s.Received }},
-		{"sqs_in_records_total", "Records decoded from messages (failures included).", func(s *Stats) int64 { return s.Records }},
-		{"sqs_in_undecodable_total", "Records the input made failures itself: UNDECODABLE_MESSAGE, or ENDPOINT_INVALID for a record not in the contract.", func(s *Stats) int64 { return s.Failures }},
-		{"sqs_in_messages_deleted_total", "Messages deleted after Fluent Bit's cleanup.", func(s *Stats) int64 { return s.Deleted }},
-		{"sqs_in_delete_errors_total", "Messages whose delete failed (they reappear after the visibility timeout).", func(s *Stats) int64 { return s.DeleteErrors }},
-		{"sqs_in_visibility_extended_total", "Visibility timeout extensions of held messages.", func(s *Stats) int64 { return s.Extended }},
-		{"sqs_in_receive_errors_total", "Failed ReceiveMessage calls.", func(s *Stats) int64 { return s.ReceiveErrors }},
-	} {
-		v := c.v
-		m.CounterFunc(c.name, c.help, func() float64 { r.stats.mu.Lock(); defer r.stats.mu.Unlock(); return float64(v(&r.stats)) })
-	}
-	m.GaugeFunc("sqs_in_buffered_bytes", "Record bytes received but not yet collected by Fluent Bit.", func() float64 {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return float64(r.bytes)
-	})
+	m.Register(r.metricTable())
 	return r, nil
+}
+
+// metricTable declares the input's metrics over its Stats and buffer.
+func (r *Receiver) metricTable() []metrics.Func {
+	stat := func(v func(*Stats) int64) func() float64 {
+		return func() float64 { r.stats.mu.Lock(); defer r.stats.mu.Unlock(); return float64(v(&r.stats)) }
+	}
+	return []metrics.Func{
+		{Name: "sqs_in_messages_received_total", Help: "SQS messages received.", Value: stat(func(s *Stats) int64 { return s.Received })},
+		{Name: "sqs_in_records_total", Help: "Records decoded from messages (failures included).", Value: stat(func(s *Stats) int64 { return s.Records })},
+		{Name: "sqs_in_undecodable_total", Help: "Records the input made failures itself: UNDECODABLE_MESSAGE, or ENDPOINT_INVALID for a record not in the contract.", Value: stat(func(s *Stats) int64 { return s.Failures })},
+		{Name: "sqs_in_messages_deleted_total", Help: "Messages deleted after Fluent Bit's cleanup.", Value: stat(func(s *Stats) int64 { return s.Deleted })},
+		{Name: "sqs_in_delete_errors_total", Help: "Messages whose delete failed (they reappear after the visibility timeout).", Value: stat(func(s *Stats) int64 { return s.DeleteErrors })},
+		{Name: "sqs_in_visibility_extended_total", Help: "Visibility timeout extensions of held messages.", Value: stat(func(s *Stats) int64 { return s.Extended })},
+		{Name: "sqs_in_receive_errors_total", Help: "Failed ReceiveMessage calls.", Value: stat(func(s *Stats) int64 { return s.ReceiveErrors })},
+		{Name: "sqs_in_buffered_bytes", Help: "Record bytes received but not yet collected by Fluent Bit.", Gauge: true, Value: func() float64 {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return float64(r.bytes)
+		}},
+	}
 }
 
 func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Validator) *Receiver {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -19,14 +20,44 @@ import (
 	"github.com/whirlpool-events/whirlpool/internal/props"
 )
 
-// Properties are appended to a plugin's own property set.
-var Properties = props.Set{
-	{Name: "region", Meaning: "AWS region; default: the region in the queue URL, else the AWS environment (AWS_REGION, shared config)."},
-	{Name: "endpoint", Meaning: "Custom service endpoint URL, e.g. a local emulator; default: AWS_ENDPOINT_URL_<SERVICE> or the AWS endpoint."},
-	{Name: "role_arn", Meaning: "IAM role to assume (STS AssumeRole) with the default credentials."},
-	{Name: "external_id", Meaning: "External ID for role_arn.", Secret: true},
-	{Name: "role_session_name", Default: "whirlpool", Meaning: "Session name for role_arn."},
-	{Name: "sts_endpoint", Meaning: "Custom STS endpoint URL for role_arn."},
+// Names are the property names of one use of the AWS settings. Plugins
+// share the settings and the code that turns them into a client; a plugin
+// whose users already name a setting otherwise (the redshift output's
+// s3_region) keeps that name.
+type Names struct {
+	Region, Endpoint, RoleARN, ExternalID, SessionName, STSEndpoint string
+}
+
+// Use declares the AWS properties of one plugin: their names, what region
+// and endpoint mean there, and the session name's default.
+type Use struct {
+	Names
+	RegionMeaning, EndpointMeaning string
+	Prefix                         string // put before every meaning, e.g. "copy: "
+	SessionDefault                 string
+}
+
+// Queue is the use of the SQS plugins.
+var Queue = Use{
+	Names:           Names{"region", "endpoint", "role_arn", "external_id", "role_session_name", "sts_endpoint"},
+	RegionMeaning:   "AWS region; default: the region in the queue URL, else the AWS environment (AWS_REGION, shared config).",
+	EndpointMeaning: "Custom service endpoint URL, e.g. a local emulator; default: AWS_ENDPOINT_URL_<SERVICE> or the AWS endpoint.",
+	SessionDefault:  "whirlpool",
+}
+
+// Properties are the SQS plugins' AWS properties.
+var Properties = Queue.Properties()
+
+// Properties declares the use's properties, in README order.
+func (u Use) Properties() props.Set {
+	return props.Set{
+		{Name: u.Region, Type: props.String, Meaning: u.Prefix + u.RegionMeaning},
+		{Name: u.Endpoint, Type: props.URL, Meaning: u.Prefix + u.EndpointMeaning},
+		{Name: u.RoleARN, Type: props.String, Meaning: u.Prefix + "IAM role to assume (STS AssumeRole) with the default credentials."},
+		{Name: u.ExternalID, Type: props.String, Meaning: u.Prefix + "External ID for " + u.RoleARN + ".", Secret: true},
+		{Name: u.SessionName, Type: props.String, Default: u.SessionDefault, Meaning: u.Prefix + "Session name for " + u.RoleARN + "."},
+		{Name: u.STSEndpoint, Type: props.URL, Meaning: u.Prefix + "Custom STS endpoint URL for " + u.RoleARN + "."},
+	}
 }
 
 // Settings are the values read from the properties.
@@ -39,29 +70,67 @@ type Settings struct {
 	STSEndpoint string
 }
 
-// Read reads the AWS properties; the reader's set must include Properties.
-func Read(r *props.Reader) Settings {
+// Read reads the use's properties from a plugin's reader (its set must
+// include u.Properties()). Problems are recorded on r, so that the plugin
+// reports them with its own in one error.
+func (u Use) Read(r *props.Reader) Settings {
 	return Settings{
-		Region:      r.String("region"),
-		Endpoint:    r.URL("endpoint"),
-		RoleARN:     r.String("role_arn"),
-		ExternalID:  r.String("external_id"),
-		SessionName: r.String("role_session_name"),
-		STSEndpoint: r.URL("sts_endpoint"),
+		Region:      r.String(u.Region),
+		Endpoint:    r.URL(u.Endpoint),
+		RoleARN:     r.String(u.RoleARN),
+		ExternalID:  r.String(u.ExternalID),
+		SessionName: r.String(u.SessionName),
+		STSEndpoint: r.URL(u.STSEndpoint),
 	}
 }
 
-var regionInHost = regexp.MustCompile(`^[a-z0-9-]+\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$`)
+// Read reads the SQS plugins' AWS properties (Queue).
+func Read(r *props.Reader) Settings { return Queue.Read(r) }
 
-// RegionFromURL returns the region in an AWS service URL such as
-// https://sqs.eu-west-1.amazonaws.com/123/q, or "".
+var regionRe = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d+$`)
+
+// ValidRegion reports whether s has the shape of an AWS region code
+// (eu-west-1, us-gov-west-1, cn-north-1, eusc-de-east-1). It does not check that the
+// region exists, so a region newer than this build is still accepted.
+func ValidRegion(s string) bool { return regionRe.MatchString(s) }
+
+// legacyUSEast1 is the SQS host of the oldest queue URLs, which name no
+// region: they are in us-east-1.
+const legacyUSEast1 = "queue.amazonaws.com"
+
+// RegionFromURL returns the region in an AWS service URL's host, or "".
+// It is the one parser every plugin uses, so that a queue URL yields the
+// same region in the sqs input and output and an S3 endpoint the same in
+// the redshift output. It knows the shapes AWS documents:
+//
+//	sqs.REGION.amazonaws.com             (and .amazonaws.com.cn in China)
+//	REGION.queue.amazonaws.com           (legacy), queue.amazonaws.com (legacy us-east-1)
+//	vpce-ID.sqs.REGION.vpce.amazonaws.com (interface VPC endpoint)
+//	sqs-fips.REGION.amazonaws.com        (FIPS; sqs-fips.REGION.api.aws dualstack)
+//	sqs.REGION.api.aws                   (dualstack)
+//	s3.REGION.amazonaws.com, BUCKET.s3.REGION.amazonaws.com, s3-REGION.amazonaws.com
+//
+// and finds the region label in any other host the same way (an emulator
+// such as sqs.us-east-1.localhost.localstack.cloud); a host without one
+// (localhost, an IP address) has none.
 func RegionFromURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
 	}
-	if m := regionInHost.FindStringSubmatch(u.Hostname()); m != nil {
-		return m[1]
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == legacyUSEast1 {
+		return "us-east-1"
+	}
+	// From the right: the region follows a bucket or endpoint-ID label,
+	// which may itself look like a region (a bucket named logs-eu-west-1).
+	labels := strings.Split(host, ".")
+	for i := len(labels) - 1; i >= 0; i-- {
+		// s3-REGION is the dash form of old S3 website and path endpoints.
+		label := strings.TrimPrefix(labels[i], "s3-")
+		if ValidRegion(label) {
+			return label
+		}
 	}
 	return ""
 }

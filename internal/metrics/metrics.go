@@ -18,13 +18,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/props"
 )
 
 // Properties are appended to every plugin's own property set.
 var Properties = props.Set{
-	{Name: "metrics_port", Default: "0", Meaning: "Serve Prometheus metrics at /metrics and /healthz on this TCP port; 0 turns it off."},
-	{Name: "metrics_listen", Default: "127.0.0.1", Meaning: "Address of the metrics server; the default keeps it on this host (set 0.0.0.0 for a Prometheus elsewhere, e.g. a pod IP scrape)."},
+	{Name: "metrics_port", Type: props.Int, Min: 0, Max: 65535, Default: "0", Meaning: "Serve Prometheus metrics at /metrics and /healthz on this TCP port; 0 turns it off."},
+	{Name: "metrics_listen", Type: props.String, Default: "127.0.0.1", Meaning: "Address of the metrics server; the default keeps it on this host (set 0.0.0.0 for a Prometheus elsewhere, e.g. a pod IP scrape)."},
 }
 
 // Other is the label value that stands for every value a label does not
@@ -49,26 +50,36 @@ type Instance struct {
 	server *server
 }
 
-// Read reads the metrics properties (the reader's set must include
-// Properties) and returns the instance's metrics, serving them when a port
-// is set. plugin is the Fluent Bit plugin name ("eventing"), instance the
-// instance's name ("eventing.0").
-func Read(r *props.Reader, plugin, instance string) (*Instance, error) {
-	port := r.Int("metrics_port", 0, 65535)
-	listen := r.String("metrics_listen")
-	if err := r.Err(); err != nil {
-		return nil, err
-	}
-	labels := prometheus.Labels{"plugin": plugin, "instance": instance}
-	if port == 0 {
+// Settings are what the metrics properties say.
+type Settings struct {
+	Port   int // 0: not served
+	Listen string
+}
+
+// Read reads the metrics properties from a plugin's reader (its set must
+// include Properties). It only records problems on r, so that the plugin
+// reports them with its own in one error; Start then opens the server.
+func Read(r *props.Reader) Settings {
+	return Settings{Port: r.Int("metrics_port"), Listen: r.String("metrics_listen")}
+}
+
+// Start returns the instance's metrics, serving them when a port is set.
+// pluginName is the Fluent Bit plugin name ("eventing"), instance the
+// instance's name ("eventing.0"); log receives a server that stops
+// serving on its own. A port that cannot be listened on fails, naming both
+// properties, so that Init fails rather than run without the metrics the
+// user asked for.
+func (s Settings) Start(pluginName, instance string, log plugin.Logger) (*Instance, error) {
+	labels := prometheus.Labels{"plugin": pluginName, "instance": instance}
+	if s.Port == 0 {
 		// Off: count anyway (cheap), into a registry nobody serves.
 		return &Instance{reg: prometheus.WrapRegistererWith(labels, prometheus.NewRegistry())}, nil
 	}
-	s, err := acquire(net.JoinHostPort(listen, strconv.Itoa(port)))
+	srv, err := acquire(net.JoinHostPort(s.Listen, strconv.Itoa(s.Port)), log)
 	if err != nil {
-		return nil, fmt.Errorf("property \"metrics_port\": %w", err)
+		return nil, fmt.Errorf("properties \"metrics_listen\" and \"metrics_port\": %w", err)
 	}
-	return &Instance{reg: prometheus.WrapRegistererWith(labels, s.reg), server: s}, nil
+	return &Instance{reg: prometheus.WrapRegistererWith(labels, srv.reg), server: srv}, nil
 }
 
 // Counter registers a counter whose name is prefixed with whirlpool_.
@@ -106,21 +117,66 @@ func (i *Instance) CounterFunc(name, help string, f func() float64) {
 // CounterMapFunc registers a counter with one label whose series are read
 // from f at scrape time (e.g. rows loaded per table).
 func (i *Instance) CounterMapFunc(name, help, label string, f func() map[string]int64) {
-	i.register(&mapCollector{desc: prometheus.NewDesc("whirlpool_"+name, help, []string{label}, nil), f: f})
+	i.Register([]Func{{Name: name, Help: help, Labels: []string{label}, Series: Map(f)}})
 }
 
-type mapCollector struct {
-	desc *prometheus.Desc
-	f    func() map[string]int64
+// Func is one metric read at scrape time from counts a plugin already keeps
+// in its stats struct. Each plugin declares its metrics as one table of
+// Funcs (Register), so the names, help and sources are read in one place
+// and the hot paths count into plain atomics or maps, not into Prometheus
+// objects.
+type Func struct {
+	Name, Help string
+	Gauge      bool           // else a counter
+	Value      func() float64 // one series; or, with Labels,
+	Labels     []string       // the label names of
+	Series     Series         // one counter series per label values (bounded by the caller)
 }
 
-func (c *mapCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+// Series calls emit once per series with its value and label values.
+type Series func(emit func(v int64, labelValues ...string))
 
-func (c *mapCollector) Collect(ch chan<- prometheus.Metric) {
-	for k, v := range c.f() {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(v), k)
+// Map adapts a one-label count map (label value to count) to a Series.
+func Map(f func() map[string]int64) Series {
+	return func(emit func(int64, ...string)) {
+		for k, v := range f() {
+			emit(v, k)
+		}
 	}
 }
+
+// Register registers a plugin's table of metrics.
+func (i *Instance) Register(table []Func) {
+	for _, f := range table {
+		switch {
+		case f.Series != nil:
+			i.register(&seriesCollector{desc: prometheus.NewDesc("whirlpool_"+f.Name, f.Help, f.Labels, nil), f: f.Series})
+		case f.Gauge:
+			i.GaugeFunc(f.Name, f.Help, f.Value)
+		default:
+			i.CounterFunc(f.Name, f.Help, f.Value)
+		}
+	}
+}
+
+type seriesCollector struct {
+	desc *prometheus.Desc
+	f    Series
+}
+
+func (c *seriesCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *seriesCollector) Collect(ch chan<- prometheus.Metric) {
+	c.f(func(v int64, labelValues ...string) {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(v), labelValues...)
+	})
+}
+
+// Int adapts a count read as an int64 (an atomic's Load) to Func.Value.
+func Int(load func() int64) func() float64 { return func() float64 { return float64(load()) } }
+
+// Uint adapts a count read as a uint64 to Func.Value.
+func Uint(load func() uint64) func() float64 { return func() float64 { return float64(load()) } }
 
 // Histogram registers a histogram with the given buckets.
 func (i *Instance) Histogram(name, help string, buckets []float64) prometheus.Histogram {
@@ -167,7 +223,7 @@ var (
 	servers = map[string]*server{}
 )
 
-func acquire(addr string) (*server, error) {
+func acquire(addr string, log plugin.Logger) (*server, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	if s, ok := servers[addr]; ok {
@@ -186,9 +242,14 @@ func acquire(addr string) (*server, error) {
 		w.Write([]byte(`{"status":"ok"}`))
 	})
 	s := &server{addr: addr, reg: reg, refs: 1, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	if log == nil {
+		log = plugin.NopLogger{}
+	}
 	go func() {
+		// Serve returns only on Shutdown or when the listener fails; the
+		// latter leaves Prometheus without metrics, so it is said.
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			_ = err // the listener is gone; nothing else to do
+			log.Errorf("metrics server on %s stopped: %v", addr, err)
 		}
 	}()
 	servers[addr] = s

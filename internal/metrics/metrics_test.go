@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whirlpool-events/whirlpool/internal/props"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
@@ -31,14 +30,24 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// start reads cfg as a plugin would and starts the instance's metrics.
+func start(c testenv.Config, pluginName, instance string) (*Instance, error) {
+	r := Properties.Read(c)
+	s := Read(r)
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return s.Start(pluginName, instance, nil)
+}
+
 func TestInstancesShareAPortWithTheirOwnLabels(t *testing.T) {
 	port := freePort(t)
 	c := testenv.Config{"metrics_port": port, "metrics_listen": "127.0.0.1"}
-	a, err := Read(Properties.Read(c), "sqs", "sqs.0")
+	a, err := start(c, "sqs", "sqs.0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Read(Properties.Read(c), "sqs", "sqs.1")
+	b, err := start(c, "sqs", "sqs.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +81,7 @@ func TestInstancesShareAPortWithTheirOwnLabels(t *testing.T) {
 }
 
 func TestOffByDefaultAndPortErrors(t *testing.T) {
-	off, err := Read(Properties.Read(testenv.Config{}), "eventing", "eventing.0")
+	off, err := start(testenv.Config{}, "eventing", "eventing.0")
 	if err != nil || off.Addr() != "" {
 		t.Fatalf("default must be off: %v %q", err, off.Addr())
 	}
@@ -82,10 +91,10 @@ func TestOffByDefaultAndPortErrors(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer ln.Close()
 	busy := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	if _, err := Read(Properties.Read(testenv.Config{"metrics_port": busy, "metrics_listen": "127.0.0.1"}), "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), `property "metrics_port"`) {
+	if _, err := start(testenv.Config{"metrics_port": busy, "metrics_listen": "127.0.0.1"}, "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), `properties "metrics_listen" and "metrics_port": cannot listen on 127.0.0.1:`+busy) {
 		t.Errorf("a taken port: %v", err)
 	}
-	if _, err := Read(props.Set(Properties).Read(testenv.Config{"metrics_port": "70000"}), "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), "metrics_port") {
+	if _, err := start(testenv.Config{"metrics_port": "70000"}, "sqs", "sqs.0"); err == nil || !strings.Contains(err.Error(), "metrics_port") {
 		t.Errorf("bad port: %v", err)
 	}
 }
@@ -94,7 +103,7 @@ func TestOffByDefaultAndPortErrors(t *testing.T) {
 // 127.0.0.1 only, so counters are not published to the network by default.
 func TestDefaultListensOnLoopbackOnly(t *testing.T) {
 	port := freePort(t)
-	m, err := Read(Properties.Read(testenv.Config{"metrics_port": port}), "sqs", "sqs.0")
+	m, err := start(testenv.Config{"metrics_port": port}, "sqs", "sqs.0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,5 +114,35 @@ func TestDefaultListensOnLoopbackOnly(t *testing.T) {
 	if c, err := net.Dial("tcp", "127.0.0.2:"+port); err == nil {
 		c.Close()
 		t.Errorf("the metrics server also answers on 127.0.0.2:%s; the default is 127.0.0.1", port)
+	}
+}
+
+// TestRegisterServesATable: a plugin's table of Funcs becomes counters,
+// gauges and labelled counters read at scrape time.
+func TestRegisterServesATable(t *testing.T) {
+	port := freePort(t)
+	m, err := start(testenv.Config{"metrics_port": port}, "sqs", "sqs.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var sent int64 = 4
+	m.Register([]Func{
+		{Name: "t_sent_total", Help: "Sent.", Value: Int(func() int64 { return sent })},
+		{Name: "t_queued", Help: "Queued.", Gauge: true, Value: Uint(func() uint64 { return 2 })},
+		{Name: "t_rows_total", Help: "Rows.", Labels: []string{"table"}, Series: Map(func() map[string]int64 { return map[string]int64{"a": 1} })},
+		{Name: "t_requests_total", Help: "Requests.", Labels: []string{"status", "code"}, Series: func(emit func(int64, ...string)) { emit(3, "400", "BAD") }},
+	})
+	sent = 9
+	_, body := get(t, "http://127.0.0.1:"+port+"/metrics")
+	for _, want := range []string{
+		"# TYPE whirlpool_t_sent_total counter", `whirlpool_t_sent_total{instance="sqs.0",plugin="sqs"} 9`,
+		"# TYPE whirlpool_t_queued gauge", `whirlpool_t_queued{instance="sqs.0",plugin="sqs"} 2`,
+		`whirlpool_t_rows_total{instance="sqs.0",plugin="sqs",table="a"} 1`,
+		`whirlpool_t_requests_total{code="BAD",instance="sqs.0",plugin="sqs",status="400"} 3`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
 	}
 }

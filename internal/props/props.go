@@ -1,6 +1,9 @@
-// Package props declares a plugin's properties once (name, default, meaning)
-// and reads them with types, bounds and clear errors. The same declarations
-// feed the README's property tables, which a test keeps in step.
+// Package props declares a plugin's properties once (name, type and bounds,
+// default, meaning) and reads them by name with clear errors: a Reader
+// method takes its type and bounds from the declaration, so the two cannot
+// disagree. Plugins join their own set with the shared ones (Join) and read
+// them all with one Reader, so one Init reports every bad property. The same
+// declarations generate the README's property tables.
 package props
 
 import (
@@ -8,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,16 +19,64 @@ import (
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 )
 
-// Spec declares one property.
+// Type is the kind of value a property holds. The Reader method that reads
+// a property must match its declared Type, so a declaration is the one
+// place that says how a property is read and what the README shows.
+type Type int
+
+// Types of properties.
+const (
+	String   Type = iota // any text
+	Int                  // an integer within [Min, Max]
+	Bool                 // on/off, true/false, yes/no, 1/0
+	Size                 // a byte size such as 256K, within [Min, Max] bytes
+	Duration             // a Go duration or seconds, within [MinDur, MaxDur]
+	Enum                 // one of Allowed
+	URL                  // an absolute http(s) URL
+	Regexp               // a regular expression
+	List                 // whitespace-separated words
+)
+
+var typeNames = [...]string{String: "string", Int: "int", Bool: "bool", Size: "size", Duration: "duration", Enum: "enum", URL: "url", Regexp: "regexp", List: "list"}
+
+func (t Type) String() string { return typeNames[t] }
+
+// Spec declares one property: its name, type and bounds, default and
+// meaning. Readers and the README's tables both come from it.
 type Spec struct {
-	Name    string
-	Default string // as a user would write it; "" means unset
-	Meaning string
-	Secret  bool // never echoed in errors or logs
+	Name     string
+	Type     Type
+	Min, Max int64         // Int, Size
+	MinDur   time.Duration // Duration
+	MaxDur   time.Duration // Duration
+	Allowed  []string      // Enum: the values, in their canonical spelling
+	Default  string        // as a user would write it; "" means unset
+	Required bool          // an empty value is an error
+	Meaning  string
+	Secret   bool // never echoed in errors or logs
 }
 
 // Set is the ordered list of a plugin's properties.
 type Set []Spec
+
+// Join concatenates property sets, in order. It panics when two sets
+// declare the same name (case-insensitively, as Fluent Bit matches them),
+// so a collision is caught at init by any test of the package.
+func Join(sets ...Set) Set {
+	var out Set
+	seen := map[string]bool{}
+	for _, s := range sets {
+		for _, p := range s {
+			key := strings.ToLower(p.Name)
+			if seen[key] {
+				panic("props: property " + p.Name + " is declared twice")
+			}
+			seen[key] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // Lookup returns the spec named name (case-insensitive).
 func (s Set) Lookup(name string) (Spec, bool) {
@@ -43,6 +95,102 @@ func (s Set) Declared() []plugin.Property {
 		out[i] = plugin.Property{Name: p.Name, Default: p.Default, Meaning: p.Meaning}
 	}
 	return out
+}
+
+// Check reports declarations that contradict themselves: bounds the wrong
+// way round, an enum without values, or a default its own type refuses.
+// Tests run it over every plugin's set, so a default outside its bounds is
+// caught before a user meets it.
+func (s Set) Check() error {
+	var errs []error
+	for _, p := range s {
+		switch {
+		case (p.Type == Int || p.Type == Size) && p.Min > p.Max,
+			p.Type == Duration && p.MinDur > p.MaxDur:
+			errs = append(errs, fmt.Errorf("property %q: bounds the wrong way round", p.Name))
+		case p.Type == Enum && len(p.Allowed) == 0:
+			errs = append(errs, fmt.Errorf("property %q: enum without allowed values", p.Name))
+		case p.Required && p.Default != "":
+			errs = append(errs, fmt.Errorf("property %q: required with a default", p.Name))
+		}
+	}
+	r := s.Read(emptyConfig{})
+	for _, p := range s {
+		if p.Default != "" {
+			r.readAs(p)
+		}
+	}
+	errs = append(errs, r.errs...)
+	return errors.Join(errs...)
+}
+
+type emptyConfig struct{}
+
+func (emptyConfig) Get(string) string { return "" }
+
+// readAs reads p with the method of its type.
+func (r *Reader) readAs(p Spec) {
+	switch p.Type {
+	case Int:
+		r.Int(p.Name)
+	case Bool:
+		r.Bool(p.Name)
+	case Size:
+		r.Size(p.Name)
+	case Duration:
+		r.Duration(p.Name)
+	case Enum:
+		r.Enum(p.Name)
+	case URL:
+		r.URL(p.Name)
+	case Regexp:
+		r.Regexp(p.Name)
+	case List:
+		r.List(p.Name)
+	default:
+		r.String(p.Name)
+	}
+}
+
+// TypeText renders the type and bounds as the README's Type column shows
+// them, e.g. "int 1-64", "size 1K-64M", "enum: event, ndjson".
+func (p Spec) TypeText() string {
+	switch p.Type {
+	case Int:
+		return fmt.Sprintf("int %d-%d", p.Min, p.Max)
+	case Size:
+		return fmt.Sprintf("size %s-%s", sizeText(p.Min), sizeText(p.Max))
+	case Duration:
+		return fmt.Sprintf("duration %s-%s", durText(p.MinDur), durText(p.MaxDur))
+	case Enum:
+		return "enum: " + strings.Join(p.Allowed, ", ")
+	}
+	return p.Type.String()
+}
+
+// sizeText writes n with the largest binary unit that divides it.
+func sizeText(n int64) string {
+	for _, u := range []struct {
+		shift  uint
+		suffix string
+	}{{30, "G"}, {20, "M"}, {10, "K"}} {
+		if n != 0 && n%(1<<u.shift) == 0 {
+			return strconv.FormatInt(n>>u.shift, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// durText trims Go's zero units (1h0m0s is 1h).
+func durText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // Reader reads typed values from a Config and collects every error, so one
@@ -64,17 +212,36 @@ func (r *Reader) Fail(name, format string, args ...any) {
 	r.errs = append(r.errs, fmt.Errorf("property %q: %s", name, fmt.Sprintf(format, args...)))
 }
 
-// raw returns the configured value, or the declared default.
-func (r *Reader) raw(name string) (string, Spec) {
+// raw returns the configured value, or the declared default, and records
+// an error when a required property is empty. It panics when the property
+// is undeclared or declared with another type than the method reading it:
+// both are programming errors any test of the plugin catches.
+func (r *Reader) raw(name string, types ...Type) (string, Spec) {
 	spec, ok := r.set.Lookup(name)
 	if !ok {
 		panic("props: property " + name + " is not declared")
+	}
+	if !slices.Contains(types, spec.Type) {
+		panic(fmt.Sprintf("props: property %s is declared %s, read as %s", name, spec.Type, types[0]))
 	}
 	v := strings.TrimSpace(r.cfg.Get(spec.Name))
 	if v == "" {
 		v = spec.Default
 	}
+	if v == "" && spec.Required {
+		r.errs = append(r.errs, fmt.Errorf("property %q is required", spec.Name))
+	}
 	return v, spec
+}
+
+// IsSet reports whether the user set the property (a default does not
+// count), for properties whose absence means something else than any value.
+func (r *Reader) IsSet(name string) bool {
+	spec, ok := r.set.Lookup(name)
+	if !ok {
+		panic("props: property " + name + " is not declared")
+	}
+	return strings.TrimSpace(r.cfg.Get(spec.Name)) != ""
 }
 
 func (r *Reader) bad(spec Spec, v, want string) {
@@ -85,38 +252,47 @@ func (r *Reader) bad(spec Spec, v, want string) {
 	r.errs = append(r.errs, fmt.Errorf("property %q: invalid value %s: want %s", spec.Name, shown, want))
 }
 
-// String returns the value or default.
+// String returns the value or default of a string property.
 func (r *Reader) String(name string) string {
-	v, _ := r.raw(name)
+	v, _ := r.raw(name, String)
 	return v
 }
 
-// Required returns the value and records an error when it is empty.
+// Required reads a string property that is required only in some
+// configurations (a property always required is declared Required), and
+// records an error when it is empty.
 func (r *Reader) Required(name string) string {
-	v, spec := r.raw(name)
-	if v == "" {
+	v, spec := r.raw(name, String)
+	if v == "" && !spec.Required {
 		r.errs = append(r.errs, fmt.Errorf("property %q is required", spec.Name))
 	}
 	return v
 }
 
-// Int reads an integer within [min, max].
-func (r *Reader) Int(name string, min, max int) int {
-	v, spec := r.raw(name)
+// List returns the whitespace-separated words of a list property.
+func (r *Reader) List(name string) []string {
+	v, _ := r.raw(name, List)
+	return strings.Fields(v)
+}
+
+// Int reads an integer within the declared [Min, Max]; unset without a
+// default is 0.
+func (r *Reader) Int(name string) int {
+	v, spec := r.raw(name, Int)
 	if v == "" {
 		return 0
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < min || n > max {
-		r.bad(spec, v, fmt.Sprintf("an integer from %d to %d", min, max))
-		return min
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < spec.Min || n > spec.Max {
+		r.bad(spec, v, fmt.Sprintf("an integer from %d to %d", spec.Min, spec.Max))
+		return int(spec.Min)
 	}
-	return n
+	return int(n)
 }
 
 // Bool reads on/off, true/false, yes/no, 1/0 (case-insensitive), as Fluent Bit does.
 func (r *Reader) Bool(name string) bool {
-	v, spec := r.raw(name)
+	v, spec := r.raw(name, Bool)
 	switch strings.ToLower(v) {
 	case "on", "true", "yes", "1":
 		return true
@@ -127,25 +303,29 @@ func (r *Reader) Bool(name string) bool {
 	return false
 }
 
-// Enum reads one of the allowed values (case-insensitive) and returns it in
-// its declared spelling.
-func (r *Reader) Enum(name string, allowed ...string) string {
-	v, spec := r.raw(name)
-	for _, a := range allowed {
+// Enum reads one of the declared Allowed values (case-insensitive) and
+// returns it in its declared spelling; unset without a default is "".
+func (r *Reader) Enum(name string) string {
+	v, spec := r.raw(name, Enum)
+	if v == "" && spec.Default == "" {
+		return ""
+	}
+	for _, a := range spec.Allowed {
 		if strings.EqualFold(v, a) {
 			return a
 		}
 	}
-	r.bad(spec, v, "one of "+strings.Join(allowed, ", "))
+	r.bad(spec, v, "one of "+strings.Join(spec.Allowed, ", "))
 	return ""
 }
 
 var sizeRe = regexp.MustCompile(`^(?i)(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?$`)
 
 // Size reads a byte size such as 262144, 256k, 256KiB or 1M (k/m/g are
-// powers of 1024, as in Fluent Bit) within [min, max].
-func (r *Reader) Size(name string, min, max int64) int64 {
-	v, spec := r.raw(name)
+// powers of 1024, as in Fluent Bit) within the declared [Min, Max].
+func (r *Reader) Size(name string) int64 {
+	v, spec := r.raw(name, Size)
+	min, max := spec.Min, spec.Max
 	if v == "" {
 		return 0
 	}
@@ -175,9 +355,11 @@ func (r *Reader) Size(name string, min, max int64) int64 {
 	return n
 }
 
-// Duration reads a Go duration (500ms, 5s, 1m) or plain seconds, within [min, max].
-func (r *Reader) Duration(name string, min, max time.Duration) time.Duration {
-	v, spec := r.raw(name)
+// Duration reads a Go duration (500ms, 5s, 1m) or plain seconds, within the
+// declared [MinDur, MaxDur].
+func (r *Reader) Duration(name string) time.Duration {
+	v, spec := r.raw(name, Duration)
+	min, max := spec.MinDur, spec.MaxDur
 	if v == "" {
 		return 0
 	}
@@ -200,7 +382,7 @@ func (r *Reader) Duration(name string, min, max time.Duration) time.Duration {
 
 // URL reads an absolute http(s) URL; empty is allowed and returns "".
 func (r *Reader) URL(name string) string {
-	v, spec := r.raw(name)
+	v, spec := r.raw(name, URL)
 	if v == "" {
 		return ""
 	}
@@ -214,7 +396,7 @@ func (r *Reader) URL(name string) string {
 
 // Regexp compiles the value as a regular expression; empty returns nil.
 func (r *Reader) Regexp(name string) *regexp.Regexp {
-	v, spec := r.raw(name)
+	v, spec := r.raw(name, Regexp)
 	if v == "" {
 		return nil
 	}

@@ -9,35 +9,38 @@ import (
 )
 
 var set = Set{
-	{Name: "queue_url", Meaning: "q"},
-	{Name: "pollers", Default: "2", Meaning: "p"},
-	{Name: "compress", Default: "off", Meaning: "c"},
-	{Name: "format", Default: "ndjson", Meaning: "f"},
-	{Name: "max_bytes", Default: "256K", Meaning: "m"},
-	{Name: "interval", Default: "30s", Meaning: "i"},
-	{Name: "endpoint", Meaning: "e"},
-	{Name: "pattern", Meaning: "r"},
-	{Name: "password", Meaning: "s", Secret: true},
+	{Name: "queue_url", Type: String, Required: true, Meaning: "q"},
+	{Name: "pollers", Type: Int, Min: 1, Max: 64, Default: "2", Meaning: "p"},
+	{Name: "compress", Type: Bool, Default: "off", Meaning: "c"},
+	{Name: "format", Type: Enum, Allowed: []string{"single", "ndjson"}, Default: "ndjson", Meaning: "f"},
+	{Name: "max_bytes", Type: Size, Min: 1, Max: 1 << 30, Default: "256K", Meaning: "m"},
+	{Name: "small_bytes", Type: Size, Min: 1, Max: 1 << 20, Meaning: "m"},
+	{Name: "interval", Type: Duration, MinDur: time.Millisecond, MaxDur: time.Hour, Default: "30s", Meaning: "i"},
+	{Name: "strict_interval", Type: Duration, MinDur: time.Second, MaxDur: time.Hour, Meaning: "i"},
+	{Name: "endpoint", Type: URL, Meaning: "e"},
+	{Name: "pattern", Type: Regexp, Meaning: "r"},
+	{Name: "tags", Type: List, Meaning: "t"},
+	{Name: "password", Type: Enum, Allowed: []string{"a", "b"}, Meaning: "s", Secret: true},
 }
 
 func TestReaderValues(t *testing.T) {
 	r := set.Read(testenv.Config{"QUEUE_URL": "http://q", "pollers": " 8 ", "compress": "On", "format": "SINGLE", "max_bytes": "1MiB", "interval": "500ms", "endpoint": "https://x.test:9", "pattern": "^a(?P<g>b)$"})
-	if got := r.Required("queue_url"); got != "http://q" {
+	if got := r.String("queue_url"); got != "http://q" {
 		t.Errorf("queue_url %q", got)
 	}
-	if got := r.Int("pollers", 1, 64); got != 8 {
+	if got := r.Int("pollers"); got != 8 {
 		t.Errorf("pollers %d", got)
 	}
 	if !r.Bool("compress") {
 		t.Error("compress")
 	}
-	if got := r.Enum("format", "single", "ndjson"); got != "single" {
+	if got := r.Enum("format"); got != "single" {
 		t.Errorf("format %q", got)
 	}
-	if got := r.Size("max_bytes", 1, 1<<30); got != 1<<20 {
+	if got := r.Size("max_bytes"); got != 1<<20 {
 		t.Errorf("max_bytes %d", got)
 	}
-	if got := r.Duration("interval", time.Millisecond, time.Hour); got != 500*time.Millisecond {
+	if got := r.Duration("interval"); got != 500*time.Millisecond {
 		t.Errorf("interval %v", got)
 	}
 	if got := r.URL("endpoint"); got != "https://x.test:9" {
@@ -53,8 +56,8 @@ func TestReaderValues(t *testing.T) {
 
 func TestReaderDefaults(t *testing.T) {
 	r := set.Read(testenv.Config{})
-	if r.Int("pollers", 1, 64) != 2 || r.Bool("compress") || r.Enum("format", "single", "ndjson") != "ndjson" ||
-		r.Size("max_bytes", 1, 1<<30) != 256<<10 || r.Duration("interval", 0, time.Hour) != 30*time.Second ||
+	if r.Int("pollers") != 2 || r.Bool("compress") || r.Enum("format") != "ndjson" ||
+		r.Size("max_bytes") != 256<<10 || r.Duration("interval") != 30*time.Second ||
 		r.URL("endpoint") != "" || r.Regexp("pattern") != nil {
 		t.Error("defaults not applied")
 	}
@@ -69,14 +72,14 @@ func TestReaderErrorsNameThePropertyAndAcceptedValues(t *testing.T) {
 		read     func(*Reader)
 		want     string
 	}{
-		{"queue_url", "", func(r *Reader) { r.Required("queue_url") }, `property "queue_url" is required`},
-		{"pollers", "0", func(r *Reader) { r.Int("pollers", 1, 64) }, `property "pollers": invalid value "0": want an integer from 1 to 64`},
-		{"pollers", "many", func(r *Reader) { r.Int("pollers", 1, 64) }, `property "pollers": invalid value "many": want an integer from 1 to 64`},
+		{"queue_url", "", func(r *Reader) { r.String("queue_url") }, `property "queue_url" is required`},
+		{"pollers", "0", func(r *Reader) { r.Int("pollers") }, `property "pollers": invalid value "0": want an integer from 1 to 64`},
+		{"pollers", "many", func(r *Reader) { r.Int("pollers") }, `property "pollers": invalid value "many": want an integer from 1 to 64`},
 		{"compress", "maybe", func(r *Reader) { r.Bool("compress") }, `property "compress": invalid value "maybe": want one of on, off, true, false, yes, no`},
-		{"format", "xml", func(r *Reader) { r.Enum("format", "single", "ndjson") }, `property "format": invalid value "xml": want one of single, ndjson`},
-		{"max_bytes", "2G", func(r *Reader) { r.Size("max_bytes", 1, 1<<20) }, `property "max_bytes": invalid value "2G": want a size from 1 to 1048576 bytes`},
-		{"max_bytes", "12 parsecs", func(r *Reader) { r.Size("max_bytes", 1, 1<<20) }, `property "max_bytes": invalid value "12 parsecs"`},
-		{"interval", "soon", func(r *Reader) { r.Duration("interval", time.Second, time.Hour) }, `property "interval": invalid value "soon": want a duration from 1s to 1h0m0s`},
+		{"format", "xml", func(r *Reader) { r.Enum("format") }, `property "format": invalid value "xml": want one of single, ndjson`},
+		{"small_bytes", "2G", func(r *Reader) { r.Size("small_bytes") }, `property "small_bytes": invalid value "2G": want a size from 1 to 1048576 bytes`},
+		{"small_bytes", "12 parsecs", func(r *Reader) { r.Size("small_bytes") }, `property "small_bytes": invalid value "12 parsecs"`},
+		{"strict_interval", "soon", func(r *Reader) { r.Duration("strict_interval") }, `property "strict_interval": invalid value "soon": want a duration from 1s to 1h0m0s`},
 		{"endpoint", "ftp://x", func(r *Reader) { r.URL("endpoint") }, `property "endpoint": invalid value "ftp://x": want an absolute http:// or https:// URL`},
 		{"pattern", "a(", func(r *Reader) { r.Regexp("pattern") }, `property "pattern": invalid value "a(": want a valid regular expression`},
 	} {
@@ -92,9 +95,9 @@ func TestReaderErrorsNameThePropertyAndAcceptedValues(t *testing.T) {
 
 func TestReaderReportsEveryProblemAndHidesSecrets(t *testing.T) {
 	r := set.Read(testenv.Config{"pollers": "0", "format": "xml", "password": "hunter2"})
-	r.Int("pollers", 1, 64)
-	r.Enum("format", "single", "ndjson")
-	r.Enum("password", "a", "b")
+	r.Int("pollers")
+	r.Enum("format")
+	r.Enum("password")
 	err := r.Err()
 	if err == nil || !strings.Contains(err.Error(), "pollers") || !strings.Contains(err.Error(), "format") {
 		t.Fatalf("want both problems, got %v", err)
@@ -111,4 +114,93 @@ func TestUndeclaredPropertyIsAProgrammingError(t *testing.T) {
 		}
 	}()
 	set.Read(testenv.Config{}).String("nope")
+}
+
+func TestReaderList(t *testing.T) {
+	r := set.Read(testenv.Config{"tags": " events  eventing.* "})
+	if got := strings.Join(r.List("tags"), "|"); got != "events|eventing.*" {
+		t.Errorf("tags %q", got)
+	}
+	if r.IsSet("pollers") || !r.IsSet("tags") {
+		t.Error("IsSet must tell a user's value from a default")
+	}
+}
+
+// TestTypeMismatchIsAProgrammingError: the method reading a property must
+// match its declared type, so a declaration cannot drift from its use.
+func TestTypeMismatchIsAProgrammingError(t *testing.T) {
+	for name, read := range map[string]func(*Reader){
+		"int as string":  func(r *Reader) { r.String("pollers") },
+		"string as int":  func(r *Reader) { r.Int("queue_url") },
+		"enum as bool":   func(r *Reader) { r.Bool("format") },
+		"size as int":    func(r *Reader) { r.Int("max_bytes") },
+		"url as regexp":  func(r *Reader) { r.Regexp("endpoint") },
+		"list as string": func(r *Reader) { r.String("tags") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("want a panic")
+				}
+			}()
+			read(set.Read(testenv.Config{}))
+		})
+	}
+}
+
+func TestJoin(t *testing.T) {
+	a := Set{{Name: "a"}, {Name: "b"}}
+	b := Set{{Name: "c"}}
+	var names []string
+	for _, p := range Join(a, b) {
+		names = append(names, p.Name)
+	}
+	if strings.Join(names, ",") != "a,b,c" {
+		t.Errorf("Join order %v", names)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a name declared twice must panic")
+		}
+	}()
+	Join(a, Set{{Name: "B"}})
+}
+
+func TestTypeText(t *testing.T) {
+	for _, c := range []struct {
+		spec Spec
+		want string
+	}{
+		{Spec{Type: String}, "string"},
+		{Spec{Type: Int, Min: 1, Max: 64}, "int 1-64"},
+		{Spec{Type: Size, Min: 1 << 10, Max: 64 << 20}, "size 1K-64M"},
+		{Spec{Type: Size, Min: 1, Max: 1 << 30}, "size 1-1G"},
+		{Spec{Type: Duration, MinDur: 100 * time.Millisecond, MaxDur: time.Hour}, "duration 100ms-1h"},
+		{Spec{Type: Duration, MinDur: 2 * time.Second, MaxDur: 12 * time.Hour}, "duration 2s-12h"},
+		{Spec{Type: Duration, MinDur: 0, MaxDur: 10 * time.Minute}, "duration 0s-10m"},
+		{Spec{Type: Enum, Allowed: []string{"event", "ndjson"}}, "enum: event, ndjson"},
+		{Spec{Type: Bool}, "bool"},
+	} {
+		if got := c.spec.TypeText(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.spec, got, c.want)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	if err := set.Check(); err != nil {
+		t.Errorf("the test set is consistent: %v", err)
+	}
+	bad := Set{
+		{Name: "a", Type: Int, Min: 1, Max: 10, Default: "11"},
+		{Name: "b", Type: Enum},
+		{Name: "c", Type: Duration, MinDur: time.Second, MaxDur: time.Millisecond},
+		{Name: "d", Type: String, Required: true, Default: "x"},
+	}
+	err := bad.Check()
+	for _, name := range []string{`"a"`, `"b"`, `"c"`, `"d"`} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("Check does not report %s: %v", name, err)
+		}
+	}
 }

@@ -9,39 +9,49 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whirlpool-events/whirlpool/internal/awsconf"
 	"github.com/whirlpool-events/whirlpool/internal/dsn"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/props"
 )
 
 // Properties are the redshift output's properties, in README order.
-var Properties = props.Set{
-	{Name: "dsn", Meaning: "Connection string (postgres:// URL or key=value pairs); replaces db_host, db_port, user, password, database and sslmode.", Secret: true},
-	{Name: "db_host", Meaning: "Database host (the cluster or workgroup endpoint); required without dsn. (Fluent Bit keeps `host` for itself.)"},
-	{Name: "db_port", Meaning: "Database port; default 5439 with dialect redshift, 5432 with postgres. (Fluent Bit keeps `port` for itself.)"},
-	{Name: "user", Meaning: "Database user; required without dsn."},
-	{Name: "password", Meaning: "Database password.", Secret: true},
-	{Name: "password_env", Meaning: "Name of an environment variable holding the password (instead of password)."},
-	{Name: "password_file", Meaning: "File holding the password (trailing newline ignored; instead of password)."},
-	{Name: "database", Meaning: "Database name; required without dsn."},
-	{Name: "sslmode", Meaning: "TLS to the database: disable, require (encrypted, server not verified), verify-ca or verify-full; default verify-full with dialect redshift (the certificate is checked against the system's CAs, which include Amazon's), require with postgres."},
-	{Name: "connect_timeout", Default: "10s", Meaning: "Longest wait for a database connection."},
-	{Name: "load_timeout", Default: "10m", Meaning: "Longest time one batch (its whole transaction) may take before it is abandoned and retried."},
-	{Name: "dialect", Default: "redshift", Meaning: "redshift: only SQL Amazon Redshift accepts (SUPER for JSON columns); postgres: PostgreSQL (text for JSON columns)."},
-	{Name: "load_method", Meaning: "copy (gzip'd JSON files on S3 + COPY, Redshift only), insert (multi-row INSERT, both dialects) or pg_copy (COPY FROM STDIN, PostgreSQL only); default copy with dialect redshift, pg_copy with postgres."},
-	{Name: "s3_bucket", Meaning: "copy: bucket for the staged files and manifests; required with load_method copy."},
-	{Name: "s3_prefix", Default: "whirlpool/", Meaning: "copy: key prefix of staged objects."},
-	{Name: "s3_region", Meaning: "copy: the bucket's region (also sent as COPY ... REGION); default: the AWS environment."},
-	{Name: "s3_endpoint", Meaning: "copy: custom S3 endpoint URL (path-style), e.g. an S3-compatible server."},
-	{Name: "role_arn", Meaning: "copy: IAM role to assume (STS) for writing to S3; default: the default credential chain."},
-	{Name: "iam_role", Default: "default", Meaning: "copy: IAM role ARN Redshift uses to read S3 (COPY ... IAM_ROLE); default: the cluster's default role."},
-	{Name: "copy_credentials", Meaning: "copy: a COPY CREDENTIALS string (e.g. aws_access_key_id=...;aws_secret_access_key=...) used instead of iam_role.", Secret: true},
-	{Name: "failures_table", Default: "failures.events", Meaning: "schema.table that receives failure rows."},
-	{Name: "auto_create", Default: "off", Meaning: "on: create missing schemas and tables and add missing columns; off: such records become failure rows."},
-	{Name: "dedupe", Default: "on", Meaning: "on: an event (uuid, expand_index) already in its table is not loaded again, across chunks and retries."},
-	{Name: "batch_max_rows", Default: "50000", Meaning: "Most rows (one per destination of each record, failures included) in one batch, i.e. one transaction; a single chunk is never split."},
-	{Name: "batch_max_bytes", Default: "64M", Meaning: "Most record bytes (msgpack) in one batch."},
-	{Name: "batch_max_wait", Default: "2s", Meaning: "Longest a flush waits for others to share its batch (only while other workers may still bring records)."},
+var Properties = props.Join(props.Set{
+	{Name: "dsn", Type: props.String, Meaning: "Connection string (postgres:// URL or key=value pairs); replaces db_host, db_port, user, password, database and sslmode.", Secret: true},
+	{Name: "db_host", Type: props.String, Meaning: "Database host (the cluster or workgroup endpoint); required without dsn. (Fluent Bit keeps `host` for itself.)"},
+	{Name: "db_port", Type: props.Int, Min: 1, Max: 65535, Meaning: "Database port; default 5439 with dialect redshift, 5432 with postgres. (Fluent Bit keeps `port` for itself.)"},
+	{Name: "user", Type: props.String, Meaning: "Database user; required without dsn."},
+	{Name: "password", Type: props.String, Meaning: "Database password.", Secret: true},
+	{Name: "password_env", Type: props.String, Meaning: "Name of an environment variable holding the password (instead of password)."},
+	{Name: "password_file", Type: props.String, Meaning: "File holding the password (trailing newline ignored; instead of password)."},
+	{Name: "database", Type: props.String, Meaning: "Database name; required without dsn."},
+	{Name: "sslmode", Type: props.Enum, Allowed: []string{"disable", "require", "verify-ca", "verify-full"}, Meaning: "TLS to the database: disable, require (encrypted, server not verified), verify-ca or verify-full; default verify-full with dialect redshift (the certificate is checked against the system's CAs, which include Amazon's), require with postgres."},
+	{Name: "connect_timeout", Type: props.Duration, MinDur: time.Second, MaxDur: 10 * time.Minute, Default: "10s", Meaning: "Longest wait for a database connection."},
+	{Name: "load_timeout", Type: props.Duration, MinDur: time.Second, MaxDur: 24 * time.Hour, Default: "10m", Meaning: "Longest time one batch (its whole transaction) may take before it is abandoned and retried."},
+	{Name: "dialect", Type: props.Enum, Allowed: []string{"redshift", "postgres"}, Default: "redshift", Meaning: "redshift: only SQL Amazon Redshift accepts (SUPER for JSON columns); postgres: PostgreSQL (text for JSON columns)."},
+	{Name: "load_method", Type: props.Enum, Allowed: []string{methodCopy, methodInsert, methodPgCopy}, Meaning: "copy (gzip'd JSON files on S3 + COPY, Redshift only), insert (multi-row INSERT, both dialects) or pg_copy (COPY FROM STDIN, PostgreSQL only); default copy with dialect redshift, pg_copy with postgres."},
+	{Name: "s3_bucket", Type: props.String, Meaning: "copy: bucket for the staged files and manifests; required with load_method copy."},
+	{Name: "s3_prefix", Type: props.String, Default: "whirlpool/", Meaning: "copy: key prefix of staged objects."},
+}, s3AWS.Properties(), props.Set{
+	{Name: "iam_role", Type: props.String, Default: "default", Meaning: "copy: IAM role ARN Redshift uses to read S3 (COPY ... IAM_ROLE); default: the cluster's default role."},
+	{Name: "copy_credentials", Type: props.String, Meaning: "copy: a COPY CREDENTIALS string (e.g. aws_access_key_id=...;aws_secret_access_key=...) used instead of iam_role.", Secret: true},
+	{Name: "failures_table", Type: props.String, Default: "failures.events", Meaning: "schema.table that receives failure rows."},
+	{Name: "auto_create", Type: props.Bool, Default: "off", Meaning: "on: create missing schemas and tables and add missing columns; off: such records become failure rows."},
+	{Name: "dedupe", Type: props.Bool, Default: "on", Meaning: "on: an event (uuid, expand_index) already in its table is not loaded again, across chunks and retries."},
+	{Name: "batch_max_rows", Type: props.Int, Min: 1, Max: 10_000_000, Default: "50000", Meaning: "Most rows (one per destination of each record, failures included) in one batch, i.e. one transaction; a single chunk is never split."},
+	{Name: "batch_max_bytes", Type: props.Size, Min: 1024, Max: 4 << 30, Default: "64M", Meaning: "Most record bytes (msgpack) in one batch."},
+	{Name: "batch_max_wait", Type: props.Duration, MinDur: 0, MaxDur: time.Hour, Default: "2s", Meaning: "Longest a flush waits for others to share its batch (only while other workers may still bring records)."},
+})
+
+// s3AWS are the AWS settings of load_method copy: the same properties and
+// client code as the SQS plugins', under the names users already have
+// (s3_region, s3_endpoint, role_arn).
+var s3AWS = awsconf.Use{
+	Names:           awsconf.Names{Region: "s3_region", Endpoint: "s3_endpoint", RoleARN: "role_arn", ExternalID: "external_id", SessionName: "role_session_name", STSEndpoint: "sts_endpoint"},
+	Prefix:          "copy: ",
+	RegionMeaning:   "the bucket's region (also sent as COPY ... REGION); default: the region in s3_endpoint, else the AWS environment.",
+	EndpointMeaning: "custom S3 endpoint URL (path-style), e.g. an S3-compatible server.",
+	SessionDefault:  "whirlpool-redshift",
 }
 
 // Dialect is the SQL flavour the output speaks.
@@ -75,8 +85,9 @@ type config struct {
 	dialect        Dialect
 	method         string
 
-	s3Bucket, s3Prefix, s3Region, s3Endpoint, roleARN string
-	iamRole, copyCredentials                          string
+	s3Bucket, s3Prefix       string
+	s3                       awsconf.Settings
+	iamRole, copyCredentials string
 
 	failures   tableName
 	autoCreate bool
@@ -89,17 +100,28 @@ type config struct {
 
 var s3BucketRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
+// parseConfig reads the loader's properties alone (Properties).
 func parseConfig(cfg plugin.Config) (*config, error) {
 	r := Properties.Read(cfg)
+	c := readConfig(r)
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// readConfig reads the loader's properties from r, whose set includes
+// Properties, recording every problem on r.
+func readConfig(r *props.Reader) *config {
 	c := &config{}
 
-	switch r.Enum("dialect", "redshift", "postgres") {
+	switch r.Enum("dialect") {
 	case "postgres":
 		c.dialect = Postgres
 	default:
 		c.dialect = Redshift
 	}
-	c.method = r.Enum("load_method", "", methodCopy, methodInsert, methodPgCopy)
+	c.method = r.Enum("load_method")
 	if c.method == "" {
 		c.method = methodCopy
 		if c.dialect == Postgres {
@@ -113,9 +135,9 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 		r.Fail("load_method", "copy loads from S3, which PostgreSQL cannot do: with dialect postgres use pg_copy or insert")
 	}
 
-	c.connectTimeout = r.Duration("connect_timeout", time.Second, 10*time.Minute)
-	c.loadTimeout = r.Duration("load_timeout", time.Second, 24*time.Hour)
-	sslmode := r.Enum("sslmode", "", "disable", "require", "verify-ca", "verify-full")
+	c.connectTimeout = r.Duration("connect_timeout")
+	c.loadTimeout = r.Duration("load_timeout")
+	sslmode := r.Enum("sslmode")
 	if sslmode == "" {
 		// Redshift endpoints carry certificates of a public CA, so the
 		// server can be verified by default; a local PostgreSQL usually
@@ -151,7 +173,7 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 
 	if userDSN := r.String("dsn"); userDSN != "" {
 		for _, p := range []string{"db_host", "db_port", "user", "database"} {
-			if r.String(p) != "" {
+			if r.IsSet(p) {
 				r.Fail(p, "set either dsn or db_host/db_port/user/database, not both")
 			}
 		}
@@ -167,7 +189,7 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 		if password != "" {
 			c.dsn = dsn.Append(c.dsn, "password", password)
 		}
-		if cfg.Get("sslmode") != "" {
+		if r.IsSet("sslmode") {
 			c.dsn = dsn.Append(c.dsn, "sslmode", sslmode)
 		}
 	} else {
@@ -178,8 +200,8 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 		if c.dialect == Postgres {
 			port = 5432
 		}
-		if r.String("db_port") != "" {
-			port = r.Int("db_port", 1, 65535)
+		if r.IsSet("db_port") {
+			port = r.Int("db_port")
 		}
 		kv := []string{"host", host, "port", strconv.Itoa(port), "user", user, "dbname", db, "sslmode", sslmode}
 		if password != "" {
@@ -196,9 +218,7 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 
 	c.s3Bucket = r.String("s3_bucket")
 	c.s3Prefix = r.String("s3_prefix")
-	c.s3Region = r.String("s3_region")
-	c.s3Endpoint = r.URL("s3_endpoint")
-	c.roleARN = r.String("role_arn")
+	c.s3 = s3AWS.Read(r)
 	c.iamRole = r.String("iam_role")
 	c.copyCredentials = r.String("copy_credentials")
 	if c.method == methodCopy {
@@ -213,8 +233,8 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 		if c.s3Prefix != "" && !strings.HasSuffix(c.s3Prefix, "/") {
 			c.s3Prefix += "/"
 		}
-		if !validRegion(c.s3Region) {
-			r.Fail("s3_region", "invalid value %q: want a region such as eu-west-1", c.s3Region)
+		if !validRegion(c.s3.Region) {
+			r.Fail("s3_region", "invalid value %q: want a region such as eu-west-1", c.s3.Region)
 		}
 		if c.iamRole != "default" && !iamRoleRe.MatchString(c.iamRole) {
 			r.Fail("iam_role", "invalid value %q: want default or role ARNs (arn:aws:iam::123456789012:role/name, comma-separated for a chain)", c.iamRole)
@@ -231,21 +251,19 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 	c.failures = ft
 	c.autoCreate = r.Bool("auto_create")
 	c.dedupe = r.Bool("dedupe")
-	c.maxRows = r.Int("batch_max_rows", 1, 10_000_000)
-	c.maxBytes = r.Size("batch_max_bytes", 1024, 4<<30)
-	c.maxWait = r.Duration("batch_max_wait", 0, time.Hour)
-	if err := r.Err(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	c.maxRows = r.Int("batch_max_rows")
+	c.maxBytes = r.Size("batch_max_bytes")
+	c.maxWait = r.Duration("batch_max_wait")
+	return c
 }
 
 var (
 	iamRoleRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+(,arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+)*$`)
-	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 )
 
-func validRegion(s string) bool { return s == "" || regionRe.MatchString(s) }
+// validRegion accepts an unset region (the AWS environment's) or one of
+// the shape awsconf parses from URLs.
+func validRegion(s string) bool { return s == "" || awsconf.ValidRegion(s) }
 
 // errWithoutContent keeps os errors (which never carry file content).
 func errWithoutContent(err error) error {

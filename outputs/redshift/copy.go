@@ -83,8 +83,8 @@ func (o *Output) copySQL(tl *tableLoad, into, cols string) string {
 	}
 	b.WriteString(" MANIFEST FORMAT AS JSON " + quoteLiteral(tl.jsonpathsURL, Redshift))
 	b.WriteString(" GZIP TIMEFORMAT 'auto'")
-	if o.cfg.s3Region != "" {
-		b.WriteString(" REGION " + quoteLiteral(o.cfg.s3Region, Redshift))
+	if o.cfg.s3.Region != "" {
+		b.WriteString(" REGION " + quoteLiteral(o.cfg.s3.Region, Redshift))
 	}
 	if o.cfg.dedupe { // a fresh staging table: skip compression analysis and statistics
 		b.WriteString(" COMPUPDATE OFF STATUPDATE OFF")

@@ -121,6 +121,11 @@ func New(env plugin.Env, opts ...Option) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	return startOutput(env, c, opts...)
+}
+
+// startOutput starts the loader with a configuration already read.
+func startOutput(env plugin.Env, c *config, opts ...Option) (*Output, error) {
 	o := &Output{
 		cfg: c, env: env,
 		dests:   map[string]*dest{},

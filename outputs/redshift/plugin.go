@@ -12,18 +12,36 @@ import (
 // PluginProperties are every property of the Fluent Bit plugin: the
 // loader's Properties, then validation of records not validated upstream
 // (with the data model) and metrics.
-var PluginProperties = concat(Properties, pluginProperties)
-
-var pluginProperties = concat(props.Set{
-	{Name: "validate", Default: "on", Meaning: "Validate records that were not validated upstream (the model_* properties below), and take auto_create's column types from the data model; off: such records become INTERNAL_ERROR failure rows."},
+var PluginProperties = props.Join(Properties, props.Set{
+	{Name: "validate", Type: props.Bool, Default: "on", Meaning: "Validate records that were not validated upstream (the model_* properties below), and take auto_create's column types from the data model; off: such records become INTERNAL_ERROR failure rows."},
 }, validate.Properties, metrics.Properties)
 
-func concat(sets ...props.Set) props.Set {
-	var out props.Set
-	for _, s := range sets {
-		out = append(out, s...)
+// pluginConfig is what PluginProperties say.
+type pluginConfig struct {
+	loader    *config
+	validate  bool
+	validator validate.Config // used when validate is on
+	maxEvent  int
+	metrics   metrics.Settings
+}
+
+// readPluginConfig reads every property with one reader, so that the
+// error lists every bad property of every set at once.
+func readPluginConfig(cfg plugin.Config) (*pluginConfig, error) {
+	r := PluginProperties.Read(cfg)
+	c := &pluginConfig{
+		loader:   readConfig(r),
+		validate: r.Bool("validate"),
+		maxEvent: validate.ReadMaxEventSize(r),
+		metrics:  metrics.Read(r),
 	}
-	return out
+	if c.validate {
+		c.validator = validate.ReadConfig(r)
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // pluginOutput is the Output with what the plugin owns besides it.
@@ -36,52 +54,48 @@ type pluginOutput struct {
 // newPlugin builds the output as Fluent Bit runs it: with the validator and
 // the model's column types when validate is on, and its metrics.
 func newPlugin(env plugin.Env) (plugin.Output, error) {
-	r := PluginProperties.Read(env.Config)
-	on := r.Bool("validate")
-	maxEvent := validate.ReadMaxEventSize(r)
-	if err := r.Err(); err != nil {
+	c, err := readPluginConfig(env.Config)
+	if err != nil {
 		return nil, err
 	}
-	m, err := metrics.Read(PluginProperties.Read(env.Config), "redshift", env.Name)
+	m, err := c.metrics.Start("redshift", env.Name, env.Log)
 	if err != nil {
 		return nil, err
 	}
 	p := &pluginOutput{metrics: m}
-	opts := []Option{WithMaxEventSize(maxEvent)}
-	if on {
-		if p.validator, err = validate.New(env); err != nil {
+	opts := []Option{WithMaxEventSize(c.maxEvent)}
+	if c.validate {
+		if p.validator, err = validate.Open(c.validator, env.Log); err != nil {
 			m.Close()
 			return nil, err
 		}
 		opts = append(opts, WithValidator(p.validator), WithTableSchemas(modelSchemas{p.validator}))
 	}
-	if p.Output, err = New(env, opts...); err != nil {
+	if p.Output, err = startOutput(env, c.loader, opts...); err != nil {
 		p.close()
 		return nil, err
 	}
-	s := &p.Output.Stats
-	for _, c := range []struct {
-		name, help string
-		v          func() int64
-	}{
-		{"redshift_batches_total", "Batch loads tried (one transaction each).", s.Batches.Load},
-		{"redshift_transactions_total", "Batches committed.", s.Transactions.Load},
-		{"redshift_failed_batches_total", "Batches that failed (their flushes were retried).", s.FailedBatches.Load},
-		{"redshift_retries_total", "Flushes answered RETRY.", s.Retries.Load},
-		{"redshift_flushes_total", "Flushes answered by committed batches.", s.Flushes.Load},
-		{"redshift_batch_rows_total", "Rows in committed batches.", s.BatchRows.Load},
-		{"redshift_failures_dropped_total", "Failure rows the failures table refused even in minimal form.", s.FailuresDropped.Load},
-		{"redshift_load_seconds_total", "Time spent loading batches, in seconds.", func() int64 { return s.LoadNanos.Load() / 1e9 }},
-	} {
-		v := c.v
-		m.CounterFunc(c.name, c.help, func() float64 { return float64(v()) })
-	}
-	m.GaugeFunc("redshift_batch_rows_max", "Rows in the largest committed batch.", func() float64 { return float64(s.BatchRowsMax.Load()) })
-	m.GaugeFunc("redshift_load_seconds_max", "Longest batch load, in seconds.", func() float64 { return float64(s.LoadNanosMax.Load()) / 1e9 })
-	// Their label values are bounded where they are counted (committed).
-	m.CounterMapFunc("redshift_rows_loaded_total", "Rows committed, per table of the data model (failures table included; others as OTHER).", "table", s.RowsLoaded)
-	m.CounterMapFunc("redshift_failures_total", "Failure rows committed, per error code (unknown codes as OTHER).", "code", s.FailuresByCode)
+	m.Register(metricTable(&p.Output.Stats))
 	return p, nil
+}
+
+// metricTable declares the output's metrics over its Stats.
+func metricTable(s *Stats) []metrics.Func {
+	return []metrics.Func{
+		{Name: "redshift_batches_total", Help: "Batch loads tried (one transaction each).", Value: metrics.Int(s.Batches.Load)},
+		{Name: "redshift_transactions_total", Help: "Batches committed.", Value: metrics.Int(s.Transactions.Load)},
+		{Name: "redshift_failed_batches_total", Help: "Batches that failed (their flushes were retried).", Value: metrics.Int(s.FailedBatches.Load)},
+		{Name: "redshift_retries_total", Help: "Flushes answered RETRY.", Value: metrics.Int(s.Retries.Load)},
+		{Name: "redshift_flushes_total", Help: "Flushes answered by committed batches.", Value: metrics.Int(s.Flushes.Load)},
+		{Name: "redshift_batch_rows_total", Help: "Rows in committed batches.", Value: metrics.Int(s.BatchRows.Load)},
+		{Name: "redshift_failures_dropped_total", Help: "Failure rows the failures table refused even in minimal form.", Value: metrics.Int(s.FailuresDropped.Load)},
+		{Name: "redshift_load_seconds_total", Help: "Time spent loading batches, in seconds.", Value: func() float64 { return float64(s.LoadNanos.Load() / 1e9) }},
+		{Name: "redshift_batch_rows_max", Help: "Rows in the largest committed batch.", Gauge: true, Value: metrics.Int(s.BatchRowsMax.Load)},
+		{Name: "redshift_load_seconds_max", Help: "Longest batch load, in seconds.", Gauge: true, Value: func() float64 { return float64(s.LoadNanosMax.Load()) / 1e9 }},
+		// Their label values are bounded where they are counted (committed).
+		{Name: "redshift_rows_loaded_total", Help: "Rows committed, per table of the data model (failures table included; others as OTHER).", Labels: []string{"table"}, Series: metrics.Map(s.RowsLoaded)},
+		{Name: "redshift_failures_total", Help: "Failure rows committed, per error code (unknown codes as OTHER).", Labels: []string{"code"}, Series: metrics.Map(s.FailuresByCode)},
+	}
 }
 
 func (p *pluginOutput) Close() error {

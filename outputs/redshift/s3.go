@@ -25,14 +25,13 @@ type s3Stager struct {
 }
 
 func newS3Stager(ctx context.Context, c *config) (*s3Stager, error) {
-	settings := awsconf.Settings{Region: c.s3Region, Endpoint: c.s3Endpoint, RoleARN: c.roleARN, SessionName: "whirlpool-redshift"}
-	cfg, err := settings.Config(ctx, "")
+	cfg, err := c.s3.Config(ctx, awsconf.RegionFromURL(c.s3.Endpoint))
 	if err != nil {
 		return nil, fmt.Errorf("S3 for load_method copy: %w", err)
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if c.s3Endpoint != "" {
-			o.BaseEndpoint = aws.String(c.s3Endpoint)
+		if c.s3.Endpoint != "" {
+			o.BaseEndpoint = aws.String(c.s3.Endpoint)
 			o.UsePathStyle = true
 		}
 	})

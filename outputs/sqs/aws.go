@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/whirlpool-events/whirlpool/internal/awsconf"
 )
 
 // newClient builds the SQS client with the suite's AWS settings (package
@@ -15,7 +17,7 @@ import (
 // sendBatch owns every resend, so each one is bounded, counted and only for
 // what failed.
 func newClient(ctx context.Context, c *Config) (*sqs.Client, string, error) {
-	cfg, err := c.AWS.Config(ctx, RegionFromQueueURL(c.QueueURL))
+	cfg, err := c.AWS.Config(ctx, awsconf.RegionFromURL(c.QueueURL))
 	if err != nil {
 		return nil, "", err
 	}

@@ -20,26 +20,26 @@ const (
 )
 
 // Properties are the output's Fluent Bit properties, in README order.
-var Properties = append(append(append(props.Set{
-	{Name: "queue_url", Meaning: "URL of the queue (required); a name ending in .fifo makes a FIFO queue"},
-}, awsconf.Properties...), props.Set{
-	{Name: "format", Default: "ndjson", Meaning: "message body: event (one JSON record per message) or ndjson (records packed, one per line)"},
-	{Name: "compression", Default: "none", Meaning: "none or gzip (ndjson only: the body is base64 of the gzip of the ndjson)"},
-	{Name: "max_message_bytes", Default: "1M", Meaning: "largest message, body plus attributes, 1K to 1M (256K for queues with the older limit)"},
-	{Name: "max_batch_bytes", Default: "1M", Meaning: "largest SendMessageBatch request (sum of its messages), max_message_bytes to 1M"},
-	{Name: "max_events_per_message", Default: "0", Meaning: "most events packed in one message (0 to 10000); 0 means 10000, the most any message holds, so the sqs input's default max_records_per_message takes it"},
-	{Name: "max_retries", Default: "3", Meaning: "resends of failed entries or requests within one flush before the chunk is handed back to Fluent Bit for retry (0-10)"},
-	{Name: "concurrency", Default: "4", Meaning: "SendMessageBatch requests in flight per flush (1-64); FIFO queues always send one at a time"},
-	{Name: "message_group_id", Meaning: "FIFO: a static MessageGroupId for every message (overrides message_group_id_key)"},
-	{Name: "message_group_id_key", Default: "game", Meaning: "FIFO: contract key (uuid, fired_ts, game, version or event) whose value is the MessageGroupId (fallback: \"default\")"},
-	{Name: "deduplication_id_key", Default: "uuid", Meaning: "FIFO: contract key (uuid, fired_ts, game, version or event) that identifies an event; a message's MessageDeduplicationId is derived from its events' values"},
-	{Name: "contract_match", Default: DefaultContractMatch, Meaning: "tags of the eventing inputs: space-separated patterns, * matching any characters as in Match; records of a matching tag that are in the record contract keep their uuid and fired_ts (other keys dropped), every other record is wrapped into the contract"},
-	{Name: "enrich", Default: "off", Meaning: "on: a wrapped record's event key is read from its fields or its tag (game_key, version_key, event_key, tag_regex); off: it is not looked for, so wrapped records become failures at the processor"},
-	{Name: "game_key", Default: "game", Meaning: "enrich: record field holding the game"},
-	{Name: "version_key", Default: "version", Meaning: "enrich: record field holding the version"},
-	{Name: "event_key", Default: "event", Meaning: "enrich: record field holding the event name"},
-	{Name: "tag_regex", Meaning: "enrich: regular expression on the tag with named groups game, version and event, used when the fields are absent"},
-}...), metrics.Properties...)
+var Properties = props.Join(props.Set{
+	{Name: "queue_url", Type: props.URL, Required: true, Meaning: "URL of the queue (required); a name ending in .fifo makes a FIFO queue"},
+}, awsconf.Properties, props.Set{
+	{Name: "format", Type: props.Enum, Allowed: []string{FormatEvent, FormatNDJSON}, Default: "ndjson", Meaning: "message body: event (one JSON record per message) or ndjson (records packed, one per line)"},
+	{Name: "compression", Type: props.Enum, Allowed: []string{"none", "gzip"}, Default: "none", Meaning: "none or gzip (ndjson only: the body is base64 of the gzip of the ndjson)"},
+	{Name: "max_message_bytes", Type: props.Size, Min: minMessageBytes, Max: serviceMaxBytes, Default: "1M", Meaning: "largest message, body plus attributes, 1K to 1M (256K for queues with the older limit)"},
+	{Name: "max_batch_bytes", Type: props.Size, Min: minMessageBytes, Max: serviceMaxBytes, Default: "1M", Meaning: "largest SendMessageBatch request (sum of its messages), max_message_bytes to 1M"},
+	{Name: "max_events_per_message", Type: props.Int, Min: 0, Max: MaxPackedEvents, Default: "0", Meaning: "most events packed in one message (0 to 10000); 0 means 10000, the most any message holds, so the sqs input's default max_records_per_message takes it"},
+	{Name: "max_retries", Type: props.Int, Min: 0, Max: 10, Default: "3", Meaning: "resends of failed entries or requests within one flush before the chunk is handed back to Fluent Bit for retry (0-10)"},
+	{Name: "concurrency", Type: props.Int, Min: 1, Max: 64, Default: "4", Meaning: "SendMessageBatch requests in flight per flush (1-64); FIFO queues always send one at a time"},
+	{Name: "message_group_id", Type: props.String, Meaning: "FIFO: a static MessageGroupId for every message (overrides message_group_id_key)"},
+	{Name: "message_group_id_key", Type: props.String, Default: "game", Meaning: "FIFO: contract key (uuid, fired_ts, game, version or event) whose value is the MessageGroupId (fallback: \"default\")"},
+	{Name: "deduplication_id_key", Type: props.String, Default: "uuid", Meaning: "FIFO: contract key (uuid, fired_ts, game, version or event) that identifies an event; a message's MessageDeduplicationId is derived from its events' values"},
+	{Name: "contract_match", Type: props.List, Default: DefaultContractMatch, Meaning: "tags of the eventing inputs: space-separated patterns, * matching any characters as in Match; records of a matching tag that are in the record contract keep their uuid and fired_ts (other keys dropped), every other record is wrapped into the contract"},
+	{Name: "enrich", Type: props.Bool, Default: "off", Meaning: "on: a wrapped record's event key is read from its fields or its tag (game_key, version_key, event_key, tag_regex); off: it is not looked for, so wrapped records become failures at the processor"},
+	{Name: "game_key", Type: props.String, Default: "game", Meaning: "enrich: record field holding the game"},
+	{Name: "version_key", Type: props.String, Default: "version", Meaning: "enrich: record field holding the version"},
+	{Name: "event_key", Type: props.String, Default: "event", Meaning: "enrich: record field holding the event name"},
+	{Name: "tag_regex", Type: props.Regexp, Meaning: "enrich: regular expression on the tag with named groups game, version and event, used when the fields are absent"},
+}, metrics.Properties)
 
 // DefaultContractMatch is contract_match's default: the Tag conf/edge.conf
 // gives the eventing input, and the tag Fluent Bit gives an eventing input
@@ -59,6 +59,7 @@ type Config struct {
 	QueueURL string
 	FIFO     bool
 	AWS      awsconf.Settings
+	Metrics  metrics.Settings
 
 	Format          string // FormatEvent or FormatNDJSON
 	Gzip            bool
@@ -97,34 +98,35 @@ func (c *Config) WireFormat() string {
 	return FormatNDJSON
 }
 
-// ParseConfig reads and checks every property; the error names each bad
-// property.
+// ParseConfig reads and checks every property, the shared sets' too, with
+// one reader; the error names each bad property at once.
 func ParseConfig(cfg plugin.Config) (*Config, error) {
 	r := Properties.Read(cfg)
 	c := &Config{
-		QueueURL:        r.Required("queue_url"),
+		QueueURL:        r.URL("queue_url"),
 		AWS:             awsconf.Read(r),
-		Format:          r.Enum("format", FormatEvent, FormatNDJSON),
-		MaxMessageBytes: int(r.Size("max_message_bytes", minMessageBytes, serviceMaxBytes)),
-		MaxBatchBytes:   int(r.Size("max_batch_bytes", minMessageBytes, serviceMaxBytes)),
-		MaxEvents:       r.Int("max_events_per_message", 0, MaxPackedEvents),
-		MaxRetries:      r.Int("max_retries", 0, 10),
-		Concurrency:     r.Int("concurrency", 1, 64),
+		Metrics:         metrics.Read(r),
+		Format:          r.Enum("format"),
+		MaxMessageBytes: int(r.Size("max_message_bytes")),
+		MaxBatchBytes:   int(r.Size("max_batch_bytes")),
+		MaxEvents:       r.Int("max_events_per_message"),
+		MaxRetries:      r.Int("max_retries"),
+		Concurrency:     r.Int("concurrency"),
 		GroupID:         r.String("message_group_id"),
 		GroupIDKey:      r.String("message_group_id_key"),
 		DedupIDKey:      r.String("deduplication_id_key"),
-		ContractMatch:   strings.Fields(r.String("contract_match")),
+		ContractMatch:   r.List("contract_match"),
 		Enrich:          r.Bool("enrich"),
 		GameKey:         r.String("game_key"),
 		VersionKey:      r.String("version_key"),
 		EventKey:        r.String("event_key"),
 		TagRegex:        r.Regexp("tag_regex"),
 	}
-	c.Gzip = r.Enum("compression", "none", "gzip") == "gzip"
+	c.Gzip = r.Enum("compression") == "gzip"
 
 	if c.QueueURL != "" {
-		u, err := url.Parse(c.QueueURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+		// r.URL checked the scheme and host; a queue URL also names the queue.
+		if u, err := url.Parse(c.QueueURL); err != nil || strings.Trim(u.Path, "/") == "" {
 			r.Fail("queue_url", "invalid value %q: want the queue's URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/events", c.QueueURL)
 		}
 		c.FIFO = strings.HasSuffix(strings.TrimRight(c.QueueURL, "/"), ".fifo")
@@ -172,30 +174,6 @@ func ParseConfig(cfg plugin.Config) (*Config, error) {
 	}
 	return c, nil
 }
-
-// RegionFromQueueURL returns the region in an AWS queue URL's host
-// (sqs.REGION.amazonaws.com[.cn], REGION.queue.amazonaws.com,
-// vpce-...sqs.REGION.vpce.amazonaws.com), or "".
-func RegionFromQueueURL(queueURL string) string {
-	u, err := url.Parse(queueURL)
-	if err != nil {
-		return ""
-	}
-	labels := strings.Split(strings.ToLower(u.Hostname()), ".")
-	for i, l := range labels {
-		if l == "sqs" && i+1 < len(labels) && looksLikeRegion(labels[i+1]) {
-			return labels[i+1]
-		}
-		if l == "queue" && i > 0 && looksLikeRegion(labels[i-1]) {
-			return labels[i-1]
-		}
-	}
-	return ""
-}
-
-var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
-
-func looksLikeRegion(s string) bool { return regionRe.MatchString(s) }
 
 // validSQSID reports whether s is a valid MessageGroupId or
 // MessageDeduplicationId: 1 to 128 ASCII letters, digits or punctuation.

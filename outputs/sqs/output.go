@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
@@ -60,33 +59,14 @@ func New(env plugin.Env) (plugin.Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := metrics.Read(Properties.Read(env.Config), "sqs", env.Name)
+	m, err := cfg.Metrics.Start("sqs", env.Name, env.Log)
 	if err != nil {
 		return nil, err
 	}
 	o := NewWithAPI(cfg, client, env.Log)
 	o.name = env.Name
 	o.metrics = m
-	for _, c := range []struct {
-		name, help string
-		v          *atomic.Uint64
-	}{
-		{"sqs_out_events_total", "Events delivered to SQS.", &o.stats.Events},
-		{"sqs_out_messages_total", "Messages delivered.", &o.stats.Messages},
-		{"sqs_out_batches_total", "SendMessageBatch requests that delivered everything they carried.", &o.stats.Batches},
-		{"sqs_out_requests_total", "SendMessageBatch calls, resends included.", &o.stats.Requests},
-		{"sqs_out_bytes_total", "Message bytes delivered (bodies and attributes).", &o.stats.Bytes},
-		{"sqs_out_entries_retried_total", "Failed entries resent within a flush.", &o.stats.EntriesRetried},
-		{"sqs_out_requests_retried_total", "Whole requests resent within a flush.", &o.stats.RequestsRetried},
-		{"sqs_out_chunks_retried_total", "Flushes that returned RETRY to Fluent Bit.", &o.stats.ChunksRetried},
-		{"sqs_out_oversize_total", "Events left out: too large for a message even alone.", &o.stats.Oversize},
-		{"sqs_out_rejected_total", "Events in messages SQS refused as the sender's fault.", &o.stats.Rejected},
-		{"sqs_out_undecodable_total", "Chunks whose records could not be decoded to the end.", &o.stats.Undecodable},
-		{"sqs_out_not_enriched_total", "Records sent as failures (the key parts not found empty) because no valid event key was found.", &o.stats.NotEnriched},
-	} {
-		v := c.v
-		m.CounterFunc(c.name, c.help, func() float64 { return float64(v.Load()) })
-	}
+	m.Register(metricTable(&o.stats))
 	endpoint := cfg.AWS.Endpoint
 	if endpoint == "" {
 		endpoint = "(AWS_ENDPOINT_URL_SQS or the SDK default)"
@@ -100,6 +80,24 @@ func New(env plugin.Env) (plugin.Output, error) {
 		env.Log.Infof("FIFO queue: batches are sent one at a time to keep the order within message groups")
 	}
 	return o, nil
+}
+
+// metricTable declares the output's metrics over its Stats.
+func metricTable(s *Stats) []metrics.Func {
+	return []metrics.Func{
+		{Name: "sqs_out_events_total", Help: "Events delivered to SQS.", Value: metrics.Uint(s.Events.Load)},
+		{Name: "sqs_out_messages_total", Help: "Messages delivered.", Value: metrics.Uint(s.Messages.Load)},
+		{Name: "sqs_out_batches_total", Help: "SendMessageBatch requests that delivered everything they carried.", Value: metrics.Uint(s.Batches.Load)},
+		{Name: "sqs_out_requests_total", Help: "SendMessageBatch calls, resends included.", Value: metrics.Uint(s.Requests.Load)},
+		{Name: "sqs_out_bytes_total", Help: "Message bytes delivered (bodies and attributes).", Value: metrics.Uint(s.Bytes.Load)},
+		{Name: "sqs_out_entries_retried_total", Help: "Failed entries resent within a flush.", Value: metrics.Uint(s.EntriesRetried.Load)},
+		{Name: "sqs_out_requests_retried_total", Help: "Whole requests resent within a flush.", Value: metrics.Uint(s.RequestsRetried.Load)},
+		{Name: "sqs_out_chunks_retried_total", Help: "Flushes that returned RETRY to Fluent Bit.", Value: metrics.Uint(s.ChunksRetried.Load)},
+		{Name: "sqs_out_oversize_total", Help: "Events left out: too large for a message even alone.", Value: metrics.Uint(s.Oversize.Load)},
+		{Name: "sqs_out_rejected_total", Help: "Events in messages SQS refused as the sender's fault.", Value: metrics.Uint(s.Rejected.Load)},
+		{Name: "sqs_out_undecodable_total", Help: "Chunks whose records could not be decoded to the end.", Value: metrics.Uint(s.Undecodable.Load)},
+		{Name: "sqs_out_not_enriched_total", Help: "Records sent as failures (the key parts not found empty) because no valid event key was found.", Value: metrics.Uint(s.NotEnriched.Load)},
+	}
 }
 
 // NewWithAPI builds an instance around an SQS API (the real client, or a

@@ -494,22 +494,6 @@ func TestPropertyErrorsNameTheProperty(t *testing.T) {
 	}
 }
 
-func TestRegionFromQueueURL(t *testing.T) {
-	for url, want := range map[string]string{
-		"https://sqs.eu-west-1.amazonaws.com/123456789012/q":                 "eu-west-1",
-		"https://us-east-2.queue.amazonaws.com/123456789012/q":               "us-east-2",
-		"https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q":             "cn-north-1",
-		"https://vpce-1a2b-3c4d.sqs.ap-south-1.vpce.amazonaws.com/1/q":       "ap-south-1",
-		"https://sqs.us-gov-west-1.amazonaws.com/123456789012/q.fifo":        "us-gov-west-1",
-		"http://127.0.0.1:4566/123456789012/q":                               "",
-		"http://localhost.localstack.cloud:4566/000000000000/sqs-queue-name": "",
-	} {
-		if got := RegionFromQueueURL(url); got != want {
-			t.Errorf("%s: %q, want %q", url, got, want)
-		}
-	}
-}
-
 func TestRetryMemoryBounded(t *testing.T) {
 	m := newMemory(3, time.Minute)
 	now := time.Unix(1000, 0)

@@ -22,10 +22,10 @@ import (
 )
 
 var properties = props.Set{
-	{Name: "id", Meaning: "instance id carried in every record"},
-	{Name: "records", Default: "1", Meaning: "records per collect"},
-	{Name: "probe", Meaning: "comma-separated keys whose values Init logs"},
-	{Name: "die_on_ack", Default: "off", Meaning: "on: the first acknowledgement kills the process (SIGKILL), as a crash right after a 200 or an SQS delete would"},
+	{Name: "id", Type: props.String, Required: true, Meaning: "instance id carried in every record"},
+	{Name: "records", Type: props.Int, Min: 0, Max: 100000, Default: "1", Meaning: "records per collect"},
+	{Name: "probe", Type: props.String, Meaning: "comma-separated keys whose values Init logs"},
+	{Name: "die_on_ack", Type: props.Bool, Default: "off", Meaning: "on: the first acknowledgement kills the process (SIGKILL), as a crash right after a 200 or an SQS delete would"},
 }
 
 type probe struct {
@@ -41,7 +41,7 @@ type probe struct {
 
 func newProbe(env plugin.Env) (plugin.Input, error) {
 	r := properties.Read(env.Config)
-	p := &probe{env: env, id: r.Required("id"), records: r.Int("records", 0, 100000), dieOnAck: r.Bool("die_on_ack")}
+	p := &probe{env: env, id: r.String("id"), records: r.Int("records"), dieOnAck: r.Bool("die_on_ack")}
 	if err := r.Err(); err != nil {
 		return nil, err
 	}

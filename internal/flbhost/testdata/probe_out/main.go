@@ -16,10 +16,10 @@ import (
 )
 
 var properties = props.Set{
-	{Name: "id", Meaning: "instance id echoed in logs"},
-	{Name: "result", Default: "ok", Meaning: "what Flush returns"},
-	{Name: "sleep", Default: "0s", Meaning: "time each flush takes"},
-	{Name: "retain", Default: "off", Meaning: "keep the chunk past the call and read it at close"},
+	{Name: "id", Type: props.String, Required: true, Meaning: "instance id echoed in logs"},
+	{Name: "result", Type: props.Enum, Allowed: []string{"ok", "retry", "error", "invalid"}, Default: "ok", Meaning: "what Flush returns"},
+	{Name: "sleep", Type: props.Duration, MinDur: 0, MaxDur: time.Minute, Default: "0s", Meaning: "time each flush takes"},
+	{Name: "retain", Type: props.Bool, Default: "off", Meaning: "keep the chunk past the call and read it at close"},
 }
 
 type probe struct {
@@ -34,8 +34,8 @@ type probe struct {
 
 func newProbe(env plugin.Env) (plugin.Output, error) {
 	r := properties.Read(env.Config)
-	p := &probe{env: env, id: r.Required("id"), sleep: r.Duration("sleep", 0, time.Minute), retain: r.Bool("retain")}
-	switch r.Enum("result", "ok", "retry", "error", "invalid") {
+	p := &probe{env: env, id: r.String("id"), sleep: r.Duration("sleep"), retain: r.Bool("retain")}
+	switch r.Enum("result") {
 	case "ok":
 		p.result = plugin.OK
 	case "retry":
