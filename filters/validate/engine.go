@@ -14,40 +14,25 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // Keys of the records this package reads and writes: those of the record
-// contract (named in package enrich) and those only validated records have.
+// contract and those only validated records have (all named in
+// internal/fieldname).
 const (
-	keyUUID       = enrich.FieldUUID
-	keyFiredTS    = enrich.FieldFiredTS
-	keyGame       = enrich.FieldGame
-	keyVersion    = enrich.FieldVersion
-	keyEvent      = enrich.FieldEvent
-	keyBody       = enrich.FieldBody
-	keyDefinition = KeyDefinitionVersion
-	keyExpand     = KeyExpandIndex
-	keyDests      = KeyDestinations
-	keyColumns    = KeyColumns
-	keyErrors     = KeyErrors
-)
-
-// Keys of the validated-record form (see the package doc), beyond the
-// record contract's. They are never taken from untrusted input: a reader of
-// a queue keeps only the contract's keys, and a loader checks destinations
-// and columns against the model (Allowed).
-const (
-	KeyDefinitionVersion = "definition_version"
-	KeyExpandIndex       = "expand_index"
-	KeyDestinations      = "destinations"
-	KeyColumns           = "columns"
-	KeyErrors            = "errors"
-	// KeyBodyBytes and KeyBodySHA256 are in a failure record whose body
-	// keeps only the first bytes of the raw text (see CutText): the whole
-	// text's length and its SHA-256 in lower-case hex.
-	KeyBodyBytes  = "body_bytes"
-	KeyBodySHA256 = "body_sha256"
+	keyUUID       = fieldname.UUID
+	keyFiredTS    = fieldname.FiredTS
+	keyGame       = fieldname.Game
+	keyVersion    = fieldname.Version
+	keyEvent      = fieldname.Event
+	keyBody       = fieldname.Body
+	keyDefinition = fieldname.DefinitionVersion
+	keyExpand     = fieldname.ExpandIndex
+	keyDests      = fieldname.Destinations
+	keyColumns    = fieldname.Columns
+	keyErrors     = fieldname.Errors
 )
 
 // MaxErrors is the most errors one failure record lists; when an event has
@@ -799,9 +784,9 @@ func appendFailure(dst []byte, rec record.Record, env *envelope, w *worker, d *c
 	dst = msgp.AppendString(dst, keyBody)
 	dst = appendStrOrNil(dst, body, env.has&32 != 0)
 	if whole != nil {
-		dst = msgp.AppendString(dst, KeyBodyBytes)
+		dst = msgp.AppendString(dst, fieldname.BodyBytes)
 		dst = msgp.AppendInt64(dst, whole.Bytes)
-		dst = msgp.AppendString(dst, KeyBodySHA256)
+		dst = msgp.AppendString(dst, fieldname.BodySHA256)
 		dst = msgp.AppendString(dst, whole.Hex())
 	}
 	dst = msgp.AppendString(dst, keyDefinition)

@@ -117,7 +117,7 @@ func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
 			}
 			// One table's load failed for good (no privilege, a table that
 			// is not one, ...): its rows become failures, the rest loads.
-			o.tableFailed(b, te.t, loadErr{code: CodeLoadRejected, rule: "load", message: "loading the table failed: " + errorMessage(te.err)})
+			o.tableFailed(b, te.t, loadErr{code: validate.LoadRejected, rule: "load", message: "loading the table failed: " + errorMessage(te.err)})
 			continue
 		}
 		n, ierr := o.isolate(ctx, s, b, te)
@@ -151,7 +151,7 @@ func (o *Output) tableFailed(b *batch, tl *tableLoad, e loadErr) {
 // planErr is what planTable does with an error of one table's DDL or
 // description: a transient one is returned (the batch is retried), any
 // other fails that table only.
-func (o *Output) planErr(b *batch, tl *tableLoad, code string, err error) (bool, error) {
+func (o *Output) planErr(b *batch, tl *tableLoad, code validate.Code, err error) (bool, error) {
 	if isTransient(err) {
 		return false, err
 	}
@@ -180,7 +180,7 @@ func (o *Output) plan(ctx context.Context, s Session, b *batch) error {
 		}
 		for _, d := range r.dests {
 			if msg, ok := b.rejected[rejectKey{r, d.key}]; ok {
-				r.errs = append(r.errs, loadErr{code: CodeLoadRejected, path: d.key, rule: "load", message: msg})
+				r.errs = append(r.errs, loadErr{code: validate.LoadRejected, path: d.key, rule: "load", message: msg})
 				continue
 			}
 			if e, ok := b.broken[d.key]; ok {
@@ -214,17 +214,17 @@ func (o *Output) plan(ctx context.Context, s Session, b *batch) error {
 func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLoad) (bool, error) {
 	m, err := o.describe(ctx, s, tl.name, false)
 	if err != nil {
-		return o.planErr(b, tl, CodeDestinationNotFound, err)
+		return o.planErr(b, tl, validate.DestinationNotFound, err)
 	}
 	if !m.exists && o.cfg.autoCreate {
 		cols, types := o.newTableColumns(tl)
 		if m, err = o.createTable(ctx, s, tl.name, cols, types, false); err != nil {
-			return o.planErr(b, tl, CodeDestinationNotFound, err)
+			return o.planErr(b, tl, validate.DestinationNotFound, err)
 		}
 	}
 	if !m.exists {
 		for _, r := range tl.recs {
-			r.errs = append(r.errs, loadErr{code: CodeDestinationNotFound, path: tl.name.String(), rule: "destination",
+			r.errs = append(r.errs, loadErr{code: validate.DestinationNotFound, path: tl.name.String(), rule: "destination",
 				expected: "an existing table", actual: tl.name.String(),
 				message: fmt.Sprintf("table %s does not exist (auto_create is off)", tl.name)})
 		}
@@ -236,14 +236,14 @@ func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLo
 		for _, c := range metaCols {
 			if !m.has(c) {
 				if err := o.addColumn(ctx, s, tl.name, m, c, o.cfg.dialect.ddlType(c)); err != nil {
-					return o.planErr(b, tl, CodeSchemaMismatch, err)
+					return o.planErr(b, tl, validate.DestinationSchemaMismatch, err)
 				}
 			}
 		}
 	}
 	if o.cfg.dedupe && (!m.has("uuid") || !m.has("expand_index")) {
 		for _, r := range tl.recs {
-			r.errs = append(r.errs, loadErr{code: CodeSchemaMismatch, path: tl.name.String(), rule: "dedupe",
+			r.errs = append(r.errs, loadErr{code: validate.DestinationSchemaMismatch, path: tl.name.String(), rule: "dedupe",
 				expected: "columns uuid and expand_index", actual: "missing",
 				message: fmt.Sprintf("table %s lacks the uuid or expand_index column that dedupe needs", tl.name)})
 		}
@@ -296,14 +296,14 @@ func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLo
 		// again (another loader may have added them), then add them with
 		// auto_create, and check every row again.
 		if m, err = o.describe(ctx, s, tl.name, true); err != nil {
-			return o.planErr(b, tl, CodeDestinationNotFound, err)
+			return o.planErr(b, tl, validate.DestinationNotFound, err)
 		}
 		tl.meta = m
 		if o.cfg.autoCreate && m.owned {
 			tl.recs = all
 			for _, mc := range o.missingColumns(tl) {
 				if err := o.addColumn(ctx, s, tl.name, m, mc.name, mc.typ); err != nil {
-					return o.planErr(b, tl, CodeSchemaMismatch, err)
+					return o.planErr(b, tl, validate.DestinationSchemaMismatch, err)
 				}
 			}
 		}
@@ -395,15 +395,15 @@ func (o *Output) checkColumns(tl *tableLoad, r *rec) *loadErr {
 		name := foldIdent(k)
 		switch {
 		case !validIdent(k):
-			bad = &loadErr{code: CodeSchemaMismatch, path: t + "." + string(k), rule: "column",
+			bad = &loadErr{code: validate.DestinationSchemaMismatch, path: t + "." + string(k), rule: "column",
 				expected: "an identifier [A-Za-z_][A-Za-z0-9_$]*", actual: string(k),
 				message: fmt.Sprintf("column name %q is not a valid identifier", string(k))}
 		case isMetaCol(name):
-			bad = &loadErr{code: CodeSchemaMismatch, path: t + "." + name, rule: "column",
+			bad = &loadErr{code: validate.DestinationSchemaMismatch, path: t + "." + name, rule: "column",
 				expected: "a column other than the metadata columns", actual: name,
 				message: fmt.Sprintf("column %q collides with a metadata column of %s", name, t)}
 		default:
-			bad = &loadErr{code: CodeSchemaMismatch, path: t + "." + name, rule: "column",
+			bad = &loadErr{code: validate.DestinationSchemaMismatch, path: t + "." + name, rule: "column",
 				expected: "a column of " + t, actual: name,
 				message: fmt.Sprintf("table %s has no column %q", t, name), lacking: true}
 		}
@@ -577,13 +577,13 @@ func (o *Output) failureValues(b *batch, r *rec, m *tableMeta, refused string) {
 		raw = nil
 		var list []json.RawMessage
 		json.Unmarshal(errs, &list)
-		extra := appendErrorsJSON(nil, []loadErr{{code: CodeLoadRejected, path: o.cfg.failures.String(), rule: "load",
+		extra := appendErrorsJSON(nil, []loadErr{{code: validate.LoadRejected, path: o.cfg.failures.String(), rule: "load",
 			message: "the failures table refused this row, stored without raw_event: " + refused}})
 		var e2 []json.RawMessage
 		json.Unmarshal(extra, &e2)
 		errs, _ = json.Marshal(append(list, e2...))
-		if !containsCode(codes, []byte(CodeLoadRejected)) {
-			codes = append(append(append([]byte(nil), codes...), ','), CodeLoadRejected...)
+		if !containsCode(codes, []byte(validate.LoadRejected)) {
+			codes = append(append(append([]byte(nil), codes...), ','), validate.LoadRejected...)
 		}
 	}
 	if raw != nil {
@@ -987,7 +987,7 @@ func (o *Output) isolate(ctx context.Context, s Session, b *batch, te *tableErr)
 	if err := probe(tl.recs, te.err); err != nil {
 		return found, err
 	}
-	o.env.Log.Warnf("%d row(s) rejected by %s went to %s as %s: %s", found, tl.name, o.cfg.failures, CodeLoadRejected, errorMessage(te.err))
+	o.env.Log.Warnf("%d row(s) rejected by %s went to %s as %s: %s", found, tl.name, o.cfg.failures, validate.LoadRejected, errorMessage(te.err))
 	return found, nil
 }
 
