@@ -115,7 +115,8 @@ func TestDeleteOnlyAfterCleanup(t *testing.T) {
 	if recs[0].fields["game"] != "g" {
 		t.Errorf("record %v", recs[0].fields)
 	}
-	// Collected, but Fluent Bit's cleanup has not run: nothing is deleted.
+	// Collected, but Fluent Bit's cleanup has not run: nothing is deleted
+	// (an absence, so a fixed wait).
 	time.Sleep(300 * time.Millisecond)
 	if v, nv := queueCounts(t, c, url); v+nv != 3 {
 		t.Fatalf("before cleanup the queue holds %d+%d messages, want 3", v, nv)
@@ -201,7 +202,15 @@ func TestBufferIsBounded(t *testing.T) {
 		send(t, c, url, "ndjson", big)
 	}
 	r := newTestReceiver(t, srv, "events", testenv.Config{"max_buffered_bytes": "1M", "pollers": "1", "max_messages": "1"})
-	time.Sleep(2 * time.Second)
+	// Receiving stops once the buffer is full: the poller waits for room,
+	// or a received message waits for Fluent Bit to collect.
+	waitFor(t, "the buffer to fill", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.bytes >= r.cfg.maxBuffered || len(r.waiting) > 0
+	})
+	// Then it must not go on: an absence, so a fixed wait.
+	time.Sleep(500 * time.Millisecond)
 	r.mu.Lock()
 	held := len(r.pending)
 	bytes := r.bytes
