@@ -1,7 +1,9 @@
 # Whirlpool: Fluent Bit plugins in Go.
 #   make        build every plugin into build/<name>.so
-#   make test   vet, staticcheck, the race detector on pure-Go packages, then
-#               every test (builds the plugins the tests load)
+#   make test   go.mod/go.sum tidy, vet, staticcheck, the race detector on
+#               pure-Go packages, then every test (builds the plugins the
+#               tests load)
+#   make tidy   fail if go mod tidy would change go.mod or go.sum
 #   make demo   run the pipeline in a local Fluent Bit
 #   make fuzz   run the codec fuzzers for FUZZTIME each
 #   make bench  run the benchmarks
@@ -18,7 +20,7 @@ export CGO_ENABLED := 1
 RACE_PKGS := ./filters/... ./internal/record ./internal/props ./internal/metrics ./internal/awsconf ./internal/dsn ./internal/logsafe
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all test vet staticcheck race demo fuzz bench clean
+.PHONY: all test tidy vet staticcheck race demo fuzz bench clean
 
 all: $(SOS)
 
@@ -28,6 +30,11 @@ $(BUILD)/%.so: FORCE
 	@rm -f $(BUILD)/$*.h
 
 FORCE:
+
+# go mod tidy -diff (Go 1.23+) prints what tidying would change and exits
+# non-zero if anything would: a missing or stale requirement fails the test.
+tidy:
+	$(GO) mod tidy -diff
 
 vet:
 	$(GO) vet ./...
@@ -41,7 +48,7 @@ race:
 scripts/sqs/node_modules/local-aws-sqs/package.json: scripts/sqs/package-lock.json
 	npm ci --prefix scripts/sqs --no-audit --no-fund --loglevel=error
 
-test: all vet staticcheck race scripts/sqs/node_modules/local-aws-sqs/package.json
+test: tidy all vet staticcheck race scripts/sqs/node_modules/local-aws-sqs/package.json
 	$(GO) test -count=1 -p 4 -timeout 15m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 

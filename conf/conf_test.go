@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -384,26 +385,8 @@ func loadAll(t *testing.T) []*pipeline {
 func TestPluginPropertyNames(t *testing.T) {
 	checked := map[string]int{}
 	for _, p := range loadAll(t) {
-		for _, in := range p.Instances {
-			set, ours := ourPlugins[in.Kind+"/"+in.Name]
-			if !ours {
-				continue
-			}
-			checked[in.Kind+"/"+in.Name]++
-			seen := map[string]string{}
-			for _, e := range in.Props {
-				if prev, dup := seen[e.Key]; dup {
-					t.Errorf("%s: %s set again (first at %s)", e.Where, e.Key, prev)
-				}
-				seen[e.Key] = e.Where
-				if isCore(in.Kind, e.Key) {
-					continue
-				}
-				if _, ok := set.Lookup(e.Key); !ok {
-					t.Errorf("%s: %q is neither a Fluent Bit %s property nor a property of the %s %s plugin (a typo? Fluent Bit refuses to start)",
-						e.Where, e.Key, in.Kind, in.Name, in.Kind)
-				}
-			}
+		for _, problem := range propertyProblems(p, checked) {
+			t.Error(problem)
 		}
 	}
 	for name := range ourPlugins {
@@ -411,6 +394,36 @@ func TestPluginPropertyNames(t *testing.T) {
 			t.Errorf("no pipeline under conf/ uses the %s plugin", name)
 		}
 	}
+}
+
+// propertyProblems is the property check: every property set on an
+// instance of our plugins is set once and is either Fluent Bit's own or
+// one the plugin declares (Fluent Bit refuses to start on any other). It
+// counts the instances it checked per kind/name in checked.
+func propertyProblems(p *pipeline, checked map[string]int) []string {
+	var problems []string
+	for _, in := range p.Instances {
+		set, ours := ourPlugins[in.Kind+"/"+in.Name]
+		if !ours {
+			continue
+		}
+		checked[in.Kind+"/"+in.Name]++
+		seen := map[string]string{}
+		for _, e := range in.Props {
+			if prev, dup := seen[e.Key]; dup {
+				problems = append(problems, fmt.Sprintf("%s: %s set again (first at %s)", e.Where, e.Key, prev))
+			}
+			seen[e.Key] = e.Where
+			if isCore(in.Kind, e.Key) {
+				continue
+			}
+			if _, ok := set.Lookup(e.Key); !ok {
+				problems = append(problems, fmt.Sprintf("%s: %q is neither a Fluent Bit %s property nor a property of the %s %s plugin (a typo? Fluent Bit refuses to start)",
+					e.Where, e.Key, in.Kind, in.Name, in.Kind))
+			}
+		}
+	}
+	return problems
 }
 
 var varRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
@@ -731,17 +744,63 @@ func TestParseYAML(t *testing.T) {
 	}
 }
 
-// TestTypoIsCaught makes sure the property check would catch a typo.
+// TestTypoIsCaught feeds configurations through the property check
+// TestPluginPropertyNames runs on conf/ (propertyProblems), in both formats,
+// and asserts it reports a misspelt property and nothing else: property
+// names are matched case-insensitively, and Fluent Bit's own properties are
+// known per kind (retry_limit is an output's, not an input's).
 func TestTypoIsCaught(t *testing.T) {
-	if _, ok := outsqs.Properties.Lookup("queue_ulr"); ok {
-		t.Fatal("queue_ulr found")
+	for _, tc := range []struct {
+		name    string
+		kind    string // input or output
+		plugin  string
+		key     string
+		flagged bool
+	}{
+		{"misspelt", "output", "sqs", "queue_ulr", true},
+		{"spelt right", "output", "sqs", "queue_url", false},
+		{"other case", "output", "sqs", "QUEUE_URL", false},
+		{"core of outputs", "output", "sqs", "retry_limit", false},
+		{"core of outputs on an input", "input", "sqs", "retry_limit", true},
+		{"misspelt on an input", "input", "eventing", "prot", true},
+	} {
+		for _, format := range []string{"classic", "yaml"} {
+			t.Run(tc.name+"/"+format, func(t *testing.T) {
+				p, err := parseFile(writeOneInstance(t, format, tc.kind, tc.plugin, tc.key))
+				if err != nil {
+					t.Fatal(err)
+				}
+				checked := map[string]int{}
+				problems := propertyProblems(p, checked)
+				if checked[tc.kind+"/"+tc.plugin] != 1 {
+					t.Fatalf("the check saw %v, want one %s/%s", checked, tc.kind, tc.plugin)
+				}
+				flagged := len(problems) == 1 && strings.Contains(problems[0], strconv.Quote(tc.key))
+				if flagged != tc.flagged || len(problems) > 1 {
+					t.Errorf("%s %q on the %s %s: problems %q, want flagged=%v", format, tc.key, tc.plugin, tc.kind, problems, tc.flagged)
+				}
+			})
+		}
 	}
-	if _, ok := outsqs.Properties.Lookup("QUEUE_URL"); !ok {
-		t.Fatal("lookup is not case-insensitive")
+}
+
+// writeOneInstance writes a configuration of one instance of plugin with
+// one property, key, in the given format, and returns its path.
+func writeOneInstance(t *testing.T, format, kind, plugin, key string) string {
+	t.Helper()
+	var path, text string
+	switch format {
+	case "classic":
+		path = filepath.Join(t.TempDir(), "typo.conf")
+		text = "[" + strings.ToUpper(kind) + "]\n    Name " + plugin + "\n    " + key + " x\n"
+	default:
+		path = filepath.Join(t.TempDir(), "typo.yaml")
+		text = "pipeline:\n  " + kind + "s:\n    - name: " + plugin + "\n      " + key + ": x\n"
 	}
-	if isCore("input", "retry_limit") || !isCore("output", "retry_limit") {
-		t.Fatal("core property lists are mixed up")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
 	}
+	return path
 }
 
 // demoEnv returns the defaults scripts/demo gives the variables, read from

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
@@ -14,16 +15,6 @@ import (
 type Enricher struct {
 	ids v7gen
 }
-
-// Body field names, in contract order.
-const (
-	FieldUUID    = "uuid"
-	FieldFiredTS = "fired_ts"
-	FieldGame    = "game"
-	FieldVersion = "version"
-	FieldEvent   = "event"
-	FieldBody    = "body"
-)
 
 // bodyFields is the number of keys in a record body.
 const bodyFields = 6
@@ -49,17 +40,17 @@ func appendRecord(dst []byte, key Key, event []byte, received time.Time, u *[16]
 	// (a test holds the two equal).
 	dst = record.AppendRecord(dst, received, nil, nil)
 	dst = msgp.AppendMapHeader(dst, bodyFields)
-	dst = msgp.AppendString(dst, FieldUUID)
+	dst = msgp.AppendString(dst, fieldname.UUID)
 	dst = msgp.AppendStringFromBytes(dst, us[:])
-	dst = msgp.AppendString(dst, FieldFiredTS)
+	dst = msgp.AppendString(dst, fieldname.FiredTS)
 	dst = msgp.AppendStringFromBytes(dst, ts[:])
-	dst = msgp.AppendString(dst, FieldGame)
+	dst = msgp.AppendString(dst, fieldname.Game)
 	dst = msgp.AppendString(dst, key.Game)
-	dst = msgp.AppendString(dst, FieldVersion)
+	dst = msgp.AppendString(dst, fieldname.Version)
 	dst = msgp.AppendString(dst, key.Version)
-	dst = msgp.AppendString(dst, FieldEvent)
+	dst = msgp.AppendString(dst, fieldname.Event)
 	dst = msgp.AppendString(dst, key.Event)
-	dst = msgp.AppendString(dst, FieldBody)
+	dst = msgp.AppendString(dst, fieldname.Body)
 	return msgp.AppendStringFromBytes(dst, event)
 }
 

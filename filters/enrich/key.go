@@ -3,6 +3,8 @@ package enrich
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 )
 
 // MaxKeyPartBytes is the longest game, version or event name accepted.
@@ -25,13 +27,13 @@ func (e *KeyError) Error() string {
 
 // Validate returns a *KeyError naming the first invalid part, or nil.
 func (k Key) Validate() error {
-	if err := ValidatePart("game", k.Game); err != nil {
+	if err := ValidatePart(fieldname.Game, k.Game); err != nil {
 		return err
 	}
-	if err := ValidatePart("version", k.Version); err != nil {
+	if err := ValidatePart(fieldname.Version, k.Version); err != nil {
 		return err
 	}
-	return ValidatePart("event", k.Event)
+	return ValidatePart(fieldname.Event, k.Event)
 }
 
 // ValidatePart checks one key part; part names it in the error.

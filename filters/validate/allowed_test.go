@@ -9,6 +9,7 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
@@ -25,19 +26,19 @@ func TestAllowedAcceptsExactlyWhatTheValidatorWrites(t *testing.T) {
 		d := record.NewDecoder(out)
 		var r record.Record
 		for d.Next(&r) {
-			label := str(t, r.Body, KeyDefinitionVersion)
+			label := str(t, r.Body, fieldname.DefinitionVersion)
 			a, ok := v.Allowed([]byte("galaxy"), []byte(in.event), label)
 			if !ok {
 				t.Fatalf("%s %s: definition %s not allowed", in.event, in.version, label)
 			}
-			dests, _ := r.Body.Get(KeyDestinations)
+			dests, _ := r.Body.Get(fieldname.Destinations)
 			dests.Array(func(_ int, e record.Value) bool {
 				if s, _ := e.Str(); !a.Destination(s) {
 					t.Errorf("destination %s not allowed", s)
 				}
 				return true
 			})
-			cols, _ := r.Body.Get(KeyColumns)
+			cols, _ := r.Body.Get(fieldname.Columns)
 			m, _ := cols.Map()
 			m.Range(func(k []byte, val record.Value) bool {
 				if msg := a.Column(k, val); msg != "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
@@ -132,16 +133,16 @@ func TestFailuresKeepAtMostMaxEventSize(t *testing.T) {
 				t.Errorf("body of %d bytes: cut more than a character short of %d", len(body), tc.max)
 			}
 			if tc.want == nil {
-				if _, ok := r[KeyBodyBytes]; ok {
-					t.Errorf("a failure kept whole has %s %v", KeyBodyBytes, r[KeyBodyBytes])
+				if _, ok := r[fieldname.BodyBytes]; ok {
+					t.Errorf("a failure kept whole has %s %v", fieldname.BodyBytes, r[fieldname.BodyBytes])
 				}
-				if _, ok := r[KeyBodySHA256]; ok {
-					t.Errorf("a failure kept whole has %s %v", KeyBodySHA256, r[KeyBodySHA256])
+				if _, ok := r[fieldname.BodySHA256]; ok {
+					t.Errorf("a failure kept whole has %s %v", fieldname.BodySHA256, r[fieldname.BodySHA256])
 				}
 				return
 			}
-			if r[KeyBodyBytes] != tc.want.Bytes || r[KeyBodySHA256] != hex.EncodeToString(tc.want.SHA256[:]) {
-				t.Errorf("%s %v, %s %v; want %d, %s", KeyBodyBytes, r[KeyBodyBytes], KeyBodySHA256, r[KeyBodySHA256], tc.want.Bytes, tc.want.Hex())
+			if r[fieldname.BodyBytes] != tc.want.Bytes || r[fieldname.BodySHA256] != hex.EncodeToString(tc.want.SHA256[:]) {
+				t.Errorf("%s %v, %s %v; want %d, %s", fieldname.BodyBytes, r[fieldname.BodyBytes], fieldname.BodySHA256, r[fieldname.BodySHA256], tc.want.Bytes, tc.want.Hex())
 			}
 		})
 	}

@@ -31,8 +31,8 @@
 //     actual is cut to MaxActual bytes).
 //
 // A record is never dropped. The keys of the valid and failure forms
-// (KeyDefinitionVersion, KeyDestinations, KeyColumns, ...) are never taken
-// from untrusted input: a reader of a queue keeps only the contract's keys
+// (definition_version, destinations, columns, ...; named in
+// internal/fieldname) are never taken from untrusted input: a reader of a queue keeps only the contract's keys
 // and validates every record, and builds its own failures for what it
 // cannot read (AppendDecodeFailure: UNDECODABLE_MESSAGE, or ENDPOINT_INVALID
 // for a record outside the contract), knowing which records it built; a

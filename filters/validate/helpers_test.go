@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"sort"
 	"testing"
 	"time"
@@ -46,52 +47,81 @@ func validate(t testing.TB, v *Validator, in []byte) []map[string]any {
 
 func decodeAll(t testing.TB, out []byte) []map[string]any {
 	t.Helper()
+	res, err := decodeRecords(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// decodeRecords is decodeAll reporting instead of failing the test: it may
+// run in a goroutine of the test's own.
+func decodeRecords(out []byte) ([]map[string]any, error) {
 	d := record.NewDecoder(out)
 	var res []map[string]any
 	var r record.Record
 	for d.Next(&r) {
 		if !r.Time.Equal(testTime) && !r.Time.IsZero() {
-			t.Errorf("record time %v, want the input's %v", r.Time, testTime)
+			return nil, fmt.Errorf("record time %v, want the input's %v", r.Time, testTime)
 		}
-		res = append(res, toGo(t, record.Value(r.Body)).(map[string]any))
+		v, err := goValue(record.Value(r.Body))
+		if err != nil {
+			return nil, err
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("record body %v is not a map", v)
+		}
+		res = append(res, m)
 	}
 	if err := d.Err(); err != nil {
-		t.Fatalf("output does not decode: %v", err)
+		return nil, fmt.Errorf("output does not decode: %w", err)
 	}
-	return res
+	return res, nil
 }
 
-func toGo(t testing.TB, v record.Value) any {
+// goValue turns a msgpack value into Go values (int64, float64, string,
+// []any, map[string]any).
+func goValue(v record.Value) (any, error) {
 	switch v.Kind() {
 	case record.KindNil:
-		return nil
+		return nil, nil
 	case record.KindBool:
 		b, _ := v.Bool()
-		return b
+		return b, nil
 	case record.KindInt, record.KindUint:
 		i, ok := v.Int()
 		if !ok {
-			t.Fatalf("int out of range")
+			return nil, fmt.Errorf("int out of range")
 		}
-		return i
+		return i, nil
 	case record.KindFloat:
 		f, _ := v.Float()
-		return f
+		return f, nil
 	case record.KindStr:
 		s, _ := v.Str()
-		return string(s)
+		return string(s), nil
 	case record.KindArray:
-		var a []any
-		v.Array(func(_ int, e record.Value) bool { a = append(a, toGo(t, e)); return true })
-		return a
+		a := []any(nil)
+		var err error
+		v.Array(func(_ int, e record.Value) bool {
+			var x any
+			x, err = goValue(e)
+			a = append(a, x)
+			return err == nil
+		})
+		return a, err
 	case record.KindMap:
 		m := map[string]any{}
+		var err error
 		mm, _ := v.Map()
-		mm.Range(func(k []byte, e record.Value) bool { m[string(k)] = toGo(t, e); return true })
-		return m
+		mm.Range(func(k []byte, e record.Value) bool {
+			m[string(k)], err = goValue(e)
+			return err == nil
+		})
+		return m, err
 	}
-	t.Fatalf("unexpected kind %v", v.Kind())
-	return nil
+	return nil, fmt.Errorf("unexpected kind %v", v.Kind())
 }
 
 // codes lists the error codes of a failure record.

@@ -232,6 +232,19 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// waitReloads waits until v has read its source n more times: every read,
+// failed or not, moves lastRead.
+func waitReloads(t *testing.T, v *Validator, n int) {
+	t.Helper()
+	last, reads := v.lastRead.Load(), 0
+	waitFor(t, fmt.Sprintf("%d more reads of the model", n), func() bool {
+		if now := v.lastRead.Load(); now != last {
+			last, reads = now, reads+1
+		}
+		return reads >= n
+	})
+}
+
 // shape is what a valid record says about the model it was validated
 // against.
 func shape(r map[string]any) string {
@@ -256,7 +269,7 @@ func TestStoreReloadConcurrent(t *testing.T) {
 	in := decodeOne(t, inputRecord("galaxy", "1.0", "level_up", `{"player":"p","level":3,"mode":"ranked"}`))
 
 	var stop atomic.Bool
-	var sawNew atomic.Bool
+	var sawOld, sawNew atomic.Bool
 	var mu sync.Mutex
 	seen := map[string]int{}
 	var wg sync.WaitGroup
@@ -268,10 +281,20 @@ func TestStoreReloadConcurrent(t *testing.T) {
 			local := map[string]int{}
 			for !stop.Load() {
 				buf = v.AppendValidated(buf[:0], in)
-				recs := decodeAll(t, buf)
+				recs, err := decodeRecords(buf)
+				if err == nil && len(recs) == 0 {
+					err = fmt.Errorf("no record")
+				}
+				if err != nil { // not t.Fatal: this is not the test's goroutine
+					t.Error(err)
+					return
+				}
 				s := shape(recs[0])
 				local[s]++
-				if s == newShape {
+				switch s {
+				case oldShape:
+					sawOld.Store(true)
+				case newShape:
 					sawNew.Store(true)
 				}
 			}
@@ -282,10 +305,10 @@ func TestStoreReloadConcurrent(t *testing.T) {
 			mu.Unlock()
 		}()
 	}
-	time.Sleep(150 * time.Millisecond)
+	waitFor(t, "events validated against the first model", sawOld.Load)
 	sqlEdit(t, dsn, "mode")
 	waitFor(t, "the edit to be picked up", sawNew.Load)
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // pacing: validations go on under the new model
 	stop.Store(true)
 	wg.Wait()
 	for s := range seen {
@@ -397,7 +420,7 @@ func TestStoreDown(t *testing.T) {
 
 	p.stop()
 	waitFor(t, "the outage warning", func() bool { return log.Count("[warn] validate: cannot read the model") > 0 })
-	time.Sleep(500 * time.Millisecond) // several reload attempts while down
+	waitReloads(t, v, 4) // several reload attempts while down
 	if n := log.Count("[warn] validate: cannot read the model"); n != 1 {
 		t.Fatalf("%d outage warnings, want 1:\n%s", n, log)
 	}
@@ -436,7 +459,7 @@ func TestBadModelRejected(t *testing.T) {
 		defer v.Close()
 		sqlEdit(t, dsn, "Mode Of Play") // not an identifier
 		waitFor(t, "the rejection", func() bool { return log.Count("rejected") > 0 })
-		time.Sleep(400 * time.Millisecond)
+		waitReloads(t, v, 3) // the rejected model read again, not logged again
 		if log.Count("rejected") != 1 || log.Count(`field "Mode Of Play": column name`) != 1 {
 			t.Fatalf("log:\n%s", log)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 )
 
@@ -38,7 +39,7 @@ func (k apiKeys) add(entries []string, file bool) (problems []string) {
 			problems = append(problems, fmt.Sprintf("%s %d is not game:key", what, i+1))
 			continue
 		}
-		if enrich.ValidatePart("game", game) != nil {
+		if enrich.ValidatePart(fieldname.Game, game) != nil {
 			// Not echoed: a key put before the game would show here.
 			problems = append(problems, fmt.Sprintf("%s %d: the part before ':' is not a game name (1-%d bytes of A-Z a-z 0-9 . _ + -)",
 				what, i+1, enrich.MaxKeyPartBytes))

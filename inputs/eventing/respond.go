@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 )
 
 // retryAfter is the Retry-After value, in seconds, of every 503: Fluent Bit
@@ -51,7 +53,7 @@ func writeError(w http.ResponseWriter, e *apiError, rejected []*apiError) {
 	}
 	b, err := json.Marshal(v)
 	if err != nil { // cannot happen: strings and ints only
-		b = []byte(`{"error":{"code":"INTERNAL_ERROR","message":"cannot encode the error"}}`)
+		b = []byte(`{"error":{"code":"` + string(validate.InternalError) + `","message":"cannot encode the error"}}`)
 	}
 	writeJSON(w, e.Status, b)
 }

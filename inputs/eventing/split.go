@@ -5,16 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 )
 
-// Error codes of the ingest stage (the README's failure codes), plus the
-// HTTP ones.
+// Error codes of the ingest stage (failure codes, declared by
+// filters/validate), plus the HTTP ones, which only answers carry.
 const (
-	codeNotJSON      = "PAYLOAD_NOT_JSON"
-	codeEmpty        = "PAYLOAD_EMPTY"
-	codeNotObject    = "PAYLOAD_NOT_OBJECT"
-	codeTooLarge     = "PAYLOAD_TOO_LARGE"
-	codeEndpoint     = "ENDPOINT_INVALID"
+	codeNotJSON      = string(validate.PayloadNotJSON)
+	codeEmpty        = string(validate.PayloadEmpty)
+	codeNotObject    = string(validate.PayloadNotObject)
+	codeTooLarge     = string(validate.PayloadTooLarge)
+	codeEndpoint     = string(validate.EndpointInvalid)
 	codeMethod       = "METHOD_NOT_ALLOWED"
 	codeEncoding     = "UNSUPPORTED_ENCODING"
 	codeUnauthorized = "UNAUTHORIZED"

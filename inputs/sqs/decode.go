@@ -17,6 +17,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
@@ -27,9 +28,6 @@ const (
 	formatNDJSON    = "ndjson"
 	formatGzipB64   = "ndjson.gz.b64"
 )
-
-// UndecodableMessage is the failure code of a message that cannot be read.
-const UndecodableMessage = string(validate.UndecodableMessage)
 
 // message is what the decoder needs of one SQS message.
 type message struct {
@@ -307,8 +305,8 @@ func (d *decoder) appendLine(dst []byte, line []byte, m message, index int) []by
 	for _, kv := range [...]struct {
 		k string
 		v []byte
-	}{{enrich.FieldUUID, env.uuid}, {enrich.FieldFiredTS, env.firedTS}, {enrich.FieldGame, env.game},
-		{enrich.FieldVersion, env.version}, {enrich.FieldEvent, env.event}, {enrich.FieldBody, env.body}} {
+	}{{fieldname.UUID, env.uuid}, {fieldname.FiredTS, env.firedTS}, {fieldname.Game, env.game},
+		{fieldname.Version, env.version}, {fieldname.Event, env.event}, {fieldname.Body, env.body}} {
 		dst = msgp.AppendString(dst, kv.k)
 		dst = msgp.AppendStringFromBytes(dst, kv.v)
 	}
@@ -336,17 +334,17 @@ func (d *decoder) readEnvelope(line []byte) (*envelope, error) {
 		var p *[]byte
 		bit := 0
 		switch key {
-		case enrich.FieldUUID:
+		case fieldname.UUID:
 			p, bit = &env.uuid, 1
-		case enrich.FieldFiredTS:
+		case fieldname.FiredTS:
 			p, bit = &env.firedTS, 2
-		case enrich.FieldGame:
+		case fieldname.Game:
 			p, bit = &env.game, 4
-		case enrich.FieldVersion:
+		case fieldname.Version:
 			p, bit = &env.version, 8
-		case enrich.FieldEvent:
+		case fieldname.Event:
 			p, bit = &env.event, 16
-		case enrich.FieldBody:
+		case fieldname.Body:
 			p, bit = &env.body, 32
 		default:
 			it.Skip()
@@ -359,14 +357,14 @@ func (d *decoder) readEnvelope(line []byte) (*envelope, error) {
 		}
 		seen |= bit
 		switch {
-		case key == enrich.FieldBody && it.WhatIsNext() == jsoniter.ObjectValue:
+		case key == fieldname.Body && it.WhatIsNext() == jsoniter.ObjectValue:
 			*p = it.SkipAndReturnBytes()
-		case key == enrich.FieldBody && it.WhatIsNext() == jsoniter.StringValue:
+		case key == fieldname.Body && it.WhatIsNext() == jsoniter.StringValue:
 			// The sqs output writes a body that is not one compact JSON
 			// object (pretty-printed, say) as a JSON string of its text;
 			// the validator reads that text as the client's event.
 			*p = []byte(it.ReadString())
-		case key == enrich.FieldBody:
+		case key == fieldname.Body:
 			env.fail(key, "body is neither a JSON object nor a string")
 			it.Skip()
 		case it.WhatIsNext() == jsoniter.StringValue:
@@ -380,7 +378,7 @@ func (d *decoder) readEnvelope(line []byte) (*envelope, error) {
 	if it.Error != nil && it.Error != io.EOF {
 		return nil, it.Error
 	}
-	for i, k := range [...]string{enrich.FieldUUID, enrich.FieldFiredTS, enrich.FieldGame, enrich.FieldVersion, enrich.FieldEvent, enrich.FieldBody} {
+	for i, k := range [...]string{fieldname.UUID, fieldname.FiredTS, fieldname.Game, fieldname.Version, fieldname.Event, fieldname.Body} {
 		if seen&(1<<i) == 0 {
 			env.fail(k, fmt.Sprintf("key %q is missing", k))
 		}

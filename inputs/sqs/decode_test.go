@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
@@ -231,7 +232,7 @@ func TestUndecodableBecomesFailure(t *testing.T) {
 			}
 			errs := fail.fields["errors"].([]any)
 			e := errs[0].(map[string]any)
-			if e["code"] != UndecodableMessage || !strings.Contains(e["message"].(string), tc.reason) || !strings.Contains(e["message"].(string), "msg-7") {
+			if e["code"] != string(validate.UndecodableMessage) || !strings.Contains(e["message"].(string), tc.reason) || !strings.Contains(e["message"].(string), "msg-7") {
 				t.Errorf("error %v", e)
 			}
 			// The raw text is kept, and the failure has an identity.
@@ -330,12 +331,12 @@ func TestMessageOverABoundIsOneFailure(t *testing.T) {
 			e := f.fields["errors"].([]any)[0].(map[string]any)
 			sum := sha256.Sum256([]byte(tc.body))
 			msg := e["message"].(string)
-			if e["code"] != UndecodableMessage || !strings.Contains(msg, string(tc.over)) || !strings.Contains(msg, "bomb") {
+			if e["code"] != string(validate.UndecodableMessage) || !strings.Contains(msg, string(tc.over)) || !strings.Contains(msg, "bomb") {
 				t.Errorf("error %v", e)
 			}
-			if f.fields[validate.KeyBodySHA256] != hex.EncodeToString(sum[:]) || f.fields[validate.KeyBodyBytes] != json.Number(strconv.Itoa(len(tc.body))) {
-				t.Errorf("%s %v, %s %v; want the body's %d bytes and SHA-256 %x", validate.KeyBodyBytes, f.fields[validate.KeyBodyBytes],
-					validate.KeyBodySHA256, f.fields[validate.KeyBodySHA256], len(tc.body), sum)
+			if f.fields[fieldname.BodySHA256] != hex.EncodeToString(sum[:]) || f.fields[fieldname.BodyBytes] != json.Number(strconv.Itoa(len(tc.body))) {
+				t.Errorf("%s %v, %s %v; want the body's %d bytes and SHA-256 %x", fieldname.BodyBytes, f.fields[fieldname.BodyBytes],
+					fieldname.BodySHA256, f.fields[fieldname.BodySHA256], len(tc.body), sum)
 			}
 			body, _ := f.fields["body"].(string)
 			if !strings.HasPrefix(body, tc.prefix) || len(body) > failurePrefix {
@@ -390,15 +391,15 @@ func TestFailuresKeepAtMostMaxEventSize(t *testing.T) {
 				t.Errorf("body of %d bytes (valid UTF-8 %v): want a prefix of the text of at most %d bytes", len(body), utf8.ValidString(body), tc.keep)
 			}
 			if tc.whole == "" {
-				if body != tc.prefix || f.fields[validate.KeyBodyBytes] != nil || f.fields[validate.KeyBodySHA256] != nil {
+				if body != tc.prefix || f.fields[fieldname.BodyBytes] != nil || f.fields[fieldname.BodySHA256] != nil {
 					t.Errorf("a small failure is cut or carries a digest: %v", f.fields)
 				}
 				return
 			}
 			sum := sha256.Sum256([]byte(tc.whole))
-			if f.fields[validate.KeyBodySHA256] != hex.EncodeToString(sum[:]) || f.fields[validate.KeyBodyBytes] != json.Number(strconv.Itoa(len(tc.whole))) {
-				t.Errorf("%s %v, %s %v; want %d and %x", validate.KeyBodyBytes, f.fields[validate.KeyBodyBytes],
-					validate.KeyBodySHA256, f.fields[validate.KeyBodySHA256], len(tc.whole), sum)
+			if f.fields[fieldname.BodySHA256] != hex.EncodeToString(sum[:]) || f.fields[fieldname.BodyBytes] != json.Number(strconv.Itoa(len(tc.whole))) {
+				t.Errorf("%s %v, %s %v; want %d and %x", fieldname.BodyBytes, f.fields[fieldname.BodyBytes],
+					fieldname.BodySHA256, f.fields[fieldname.BodySHA256], len(tc.whole), sum)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package sqs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -75,6 +74,7 @@ type Receiver struct {
 
 	deletes     chan []*held
 	stopDeletes chan struct{} // closed by Close: the deleter drains and exits
+	deleteWait  time.Duration // how long Close waits for the deleter
 }
 
 // Stats are the instance's counters.
@@ -147,7 +147,8 @@ func (r *Receiver) metricTable() []metrics.Func {
 func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Validator) *Receiver {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Receiver{cfg: cfg, log: log, client: client, validator: v, ctx: ctx, cancel: cancel,
-		extend: make(chan struct{}), inflight: map[*held]struct{}{}, waiting: map[*held]struct{}{}, deletes: make(chan []*held, 1024), stopDeletes: make(chan struct{})}
+		extend: make(chan struct{}), inflight: map[*held]struct{}{}, waiting: map[*held]struct{}{}, deletes: make(chan []*held, 1024), stopDeletes: make(chan struct{}),
+		deleteWait: 30 * time.Second}
 	r.cond = sync.NewCond(&r.mu)
 	for i := 0; i < cfg.pollers; i++ {
 		r.polling.Add(1)
@@ -267,10 +268,10 @@ func (b *batch) add(h *held, msg message) bool {
 		}
 		switch {
 		case b.dec.over != withinBounds:
-			r.log.Warnf("message %s is over %s: it becomes one %s failure holding its first bytes and its SHA-256", msg.id, b.dec.over, UndecodableMessage)
+			r.log.Warnf("message %s is over %s: it becomes one %s failure holding its first bytes and its SHA-256", msg.id, b.dec.over, validate.UndecodableMessage)
 		case failed > 0:
 			r.log.Warnf("message %s: %d of %d records could not be decoded or are not in the record contract; they become %s or %s failures",
-				msg.id, failed, n, UndecodableMessage, validate.EndpointInvalid)
+				msg.id, failed, n, validate.UndecodableMessage, validate.EndpointInvalid)
 		}
 		r.stats.add(func(s *Stats) { s.Received++; s.Records += int64(n); s.Failures += int64(failed) })
 		h.records = records
@@ -571,18 +572,16 @@ func (r *Receiver) Close() error {
 	r.mu.Unlock()
 	r.changeVisibility(back, 0, time.Now())
 	close(r.stopDeletes)
+	// Whatever happens to the deletes, the validator and the metrics server
+	// are released: a plugin reloaded in the same process would otherwise
+	// find the metrics port taken and a model reload loop still running.
+	defer r.release()
 	done := make(chan struct{})
 	go func() { r.deleting.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(30 * time.Second):
-		return errors.New("deletes still running after 30s; their messages will reappear after the visibility timeout")
-	}
-	if r.metrics != nil {
-		r.metrics.Close()
-	}
-	if r.validator != nil {
-		r.validator.Close()
+	case <-time.After(r.deleteWait):
+		return fmt.Errorf("deletes still running after %v; their messages will reappear after the visibility timeout", r.deleteWait)
 	}
 	r.mu.Lock()
 	left := len(r.inflight)
@@ -591,6 +590,19 @@ func (r *Receiver) Close() error {
 		r.log.Infof("stopped with %d messages collected but not acknowledged by Fluent Bit; they reappear after the visibility timeout", left)
 	}
 	return nil
+}
+
+// release closes the metrics instance (stopping its server when no other
+// instance shares it) and the validator.
+func (r *Receiver) release() {
+	if r.metrics != nil {
+		r.metrics.Close()
+	}
+	if r.validator != nil {
+		if err := r.validator.Close(); err != nil {
+			r.log.Warnf("closing the validator: %v", err)
+		}
+	}
 }
 
 func (r *Receiver) String() string { return fmt.Sprintf("sqs input %s", r.cfg.queueURL) }

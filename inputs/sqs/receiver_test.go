@@ -4,9 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
+	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
@@ -109,7 +115,8 @@ func TestDeleteOnlyAfterCleanup(t *testing.T) {
 	if recs[0].fields["game"] != "g" {
 		t.Errorf("record %v", recs[0].fields)
 	}
-	// Collected, but Fluent Bit's cleanup has not run: nothing is deleted.
+	// Collected, but Fluent Bit's cleanup has not run: nothing is deleted
+	// (an absence, so a fixed wait).
 	time.Sleep(300 * time.Millisecond)
 	if v, nv := queueCounts(t, c, url); v+nv != 3 {
 		t.Fatalf("before cleanup the queue holds %d+%d messages, want 3", v, nv)
@@ -127,7 +134,7 @@ func TestPoisonMessageBecomesFailureAndIsDeleted(t *testing.T) {
 	send(t, c, url, "", "this is not json")
 	recs, dones := collectUntil(t, r, 1)
 	errs, _ := recs[0].fields["errors"].([]any)
-	if len(errs) != 1 || errs[0].(map[string]any)["code"] != UndecodableMessage {
+	if len(errs) != 1 || errs[0].(map[string]any)["code"] != string(validate.UndecodableMessage) {
 		t.Fatalf("want an UNDECODABLE_MESSAGE failure, got %v", recs[0].fields)
 	}
 	dones[0]()
@@ -164,7 +171,10 @@ func TestHeldMessagesStayInvisibleAndReturnOnClose(t *testing.T) {
 	if v, nv := queueCounts(t, c, url); v != 0 || nv != 1 {
 		t.Fatalf("held message: visible %d, in flight %d", v, nv)
 	}
-	if r.stats.Extended == 0 {
+	r.stats.mu.Lock()
+	extended := r.stats.Extended
+	r.stats.mu.Unlock()
+	if extended == 0 {
 		t.Error("visibility never extended")
 	}
 	// Close hands uncollected messages back at once: visible well before
@@ -192,7 +202,15 @@ func TestBufferIsBounded(t *testing.T) {
 		send(t, c, url, "ndjson", big)
 	}
 	r := newTestReceiver(t, srv, "events", testenv.Config{"max_buffered_bytes": "1M", "pollers": "1", "max_messages": "1"})
-	time.Sleep(2 * time.Second)
+	// Receiving stops once the buffer is full: the poller waits for room,
+	// or a received message waits for Fluent Bit to collect.
+	waitFor(t, "the buffer to fill", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.bytes >= r.cfg.maxBuffered || len(r.waiting) > 0
+	})
+	// Then it must not go on: an absence, so a fixed wait.
+	time.Sleep(500 * time.Millisecond)
 	r.mu.Lock()
 	held := len(r.pending)
 	bytes := r.bytes
@@ -267,10 +285,10 @@ func TestBombsBecomeOneFailureEach(t *testing.T) {
 			continue
 		}
 		body, _ := rec.fields["body"].(string)
-		if s, ok := rec.fields[validate.KeyBodySHA256].(string); ok {
+		if s, ok := rec.fields[fieldname.BodySHA256].(string); ok {
 			delete(sums, s)
 		}
-		if len(errs) != 1 || errs[0].(map[string]any)["code"] != UndecodableMessage || len(body) == 0 || len(body) > failurePrefix {
+		if len(errs) != 1 || errs[0].(map[string]any)["code"] != string(validate.UndecodableMessage) || len(body) == 0 || len(body) > failurePrefix {
 			t.Errorf("failure %v with a body of %d bytes", errs, len(body))
 		}
 	}
@@ -310,4 +328,75 @@ func TestMessageWaitsForRoom(t *testing.T) {
 		d()
 	}
 	waitFor(t, "every message deleted", func() bool { v, nv := queueCounts(t, c, url); return v+nv == 0 })
+}
+
+// TestCloseReleasesAllWhenDeletesHang: a delete that outlives Close's wait
+// makes Close report it, yet the metrics server and the validator are
+// released all the same (the port can be bound again, the model is no
+// longer re-read).
+func TestCloseReleasesAllWhenDeletesHang(t *testing.T) {
+	port := freePort(t)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "model.yaml")
+	writeModel(t, model, "v1")
+	env := plugin.Env{Name: "sqs.0", Log: &testenv.Log{}, Config: testenv.Config{
+		"metrics_port": strconv.Itoa(port), "metrics_listen": "127.0.0.1", "model_file": model, "model_reload_interval": "60s"}}
+	m, err := metrics.Read(Properties.Read(env.Config), "sqs", env.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := validate.New(env)
+	if err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &Receiver{cfg: &config{}, log: env.Log, ctx: ctx, cancel: cancel, metrics: m, validator: v,
+		extend: make(chan struct{}), stopDeletes: make(chan struct{}), deleteWait: 50 * time.Millisecond}
+	r.cond = sync.NewCond(&r.mu)
+	r.deleting.Add(1) // a delete that never finishes
+	t.Cleanup(r.deleting.Done)
+
+	if err := r.Close(); err == nil || !strings.Contains(err.Error(), "deletes still running") {
+		t.Fatalf("Close with a hanging delete: err = %v, want the deletes reported", err)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		t.Errorf("the metrics port is still taken after Close: %v", err)
+	} else {
+		ln.Close()
+	}
+	writeModel(t, model, "v2")
+	if v.Refresh(0) {
+		t.Error("the validator re-read its model after Close: it was not closed")
+	}
+}
+
+// freePort returns a TCP port nothing listens on at the moment.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// writeModel writes a one-event model whose definition is named def.
+func writeModel(t *testing.T, path, def string) {
+	t.Helper()
+	yaml := `games:
+  - name: g
+    mappings: [{version: '.*', definition: ` + def + `}]
+    events:
+      - name: e
+        definitions:
+          - version: ` + def + `
+            destinations: [g.e]
+            fields: [{name: n, path: n, type: integer}]
+`
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
@@ -23,9 +24,9 @@ func failureWithDigest(uuid, raw string, size, sum any) []byte {
 		b = msgp.AppendString(b, kv[0])
 		b = msgp.AppendString(b, kv[1])
 	}
-	b = msgp.AppendString(b, validate.KeyBodyBytes)
+	b = msgp.AppendString(b, fieldname.BodyBytes)
 	b, _ = msgp.AppendIntf(b, size)
-	b = msgp.AppendString(b, validate.KeyBodySHA256)
+	b = msgp.AppendString(b, fieldname.BodySHA256)
 	b, _ = msgp.AppendIntf(b, sum)
 	b = msgp.AppendString(b, "definition_version")
 	b = msgp.AppendNil(b)

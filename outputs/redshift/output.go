@@ -172,13 +172,7 @@ func (o *Output) Flush(chunk []byte, tag string) plugin.Result {
 			break
 		}
 	}
-	u, err := o.route(chunk, time.Now().UTC())
-	if err != nil {
-		o.active.Add(-1)
-		o.env.Log.Errorf("chunk for tag %q: %v; kept for retry", tag, err)
-		o.Stats.Retries.Add(1)
-		return plugin.Retry
-	}
+	u := o.route(chunk, time.Now().UTC())
 	if len(u.recs) == 0 {
 		o.active.Add(-1)
 		return plugin.OK
@@ -196,8 +190,10 @@ func (o *Output) Flush(chunk []byte, tag string) plugin.Result {
 	return plugin.OK
 }
 
-// route copies the chunk (Fluent Bit owns it) and parses every record.
-func (o *Output) route(chunk []byte, now time.Time) (*unit, error) {
+// route copies the chunk (Fluent Bit owns it) and parses every record. It
+// cannot fail: a record that cannot be routed, and the undecodable rest of
+// a malformed chunk, become failure rows.
+func (o *Output) route(chunk []byte, now time.Time) *unit {
 	own := append([]byte(nil), chunk...)
 	u := &unit{bytes: len(chunk), done: make(chan error, 1)}
 	var vbuf []byte
@@ -221,7 +217,7 @@ func (o *Output) route(chunk []byte, now time.Time) (*unit, error) {
 			u.rows++
 		}
 	}
-	return u, nil
+	return u
 }
 
 // Close loads what is pending and stops the loader.

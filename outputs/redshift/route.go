@@ -9,19 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
-)
-
-// Failure codes the output itself produces.
-const (
-	CodeInternal            = string(validate.InternalError)
-	CodeDestinationNotFound = string(validate.DestinationNotFound)
-	CodeSchemaMismatch      = string(validate.DestinationSchemaMismatch)
-	CodeLoadRejected        = string(validate.LoadRejected)
-	CodeModelMismatch       = string(validate.ModelMismatch)
-	CodeNotVerified         = string(validate.NotVerified)
 )
 
 // modelRefreshAge is how often a valid record the model does not allow may
@@ -66,7 +56,8 @@ type rec struct {
 
 // loadErr is one error object of a failure row.
 type loadErr struct {
-	code, path, rule, expected, actual, message string
+	code                                  validate.Code
+	path, rule, expected, actual, message string
 
 	lacking bool // the table lacks a column the record brings
 }
@@ -92,31 +83,31 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 	)
 	err := body.Range(func(k []byte, v record.Value) bool {
 		switch string(k) {
-		case enrich.FieldUUID:
+		case fieldname.UUID:
 			r.uuid = v
-		case enrich.FieldFiredTS:
+		case fieldname.FiredTS:
 			r.firedTS = v
-		case enrich.FieldGame:
+		case fieldname.Game:
 			r.game = v
-		case enrich.FieldVersion:
+		case fieldname.Version:
 			r.version = v
-		case enrich.FieldEvent:
+		case fieldname.Event:
 			r.event = v
-		case validate.KeyDefinitionVersion:
+		case fieldname.DefinitionVersion:
 			r.defVersion = v
-		case validate.KeyExpandIndex:
+		case fieldname.ExpandIndex:
 			r.expandIndex = v
-		case validate.KeyDestinations:
+		case fieldname.Destinations:
 			dests, hasDests = v, true
-		case validate.KeyColumns:
+		case fieldname.Columns:
 			cols, hasCols = v, true
-		case validate.KeyErrors:
+		case fieldname.Errors:
 			errs, hasErrs = v, true
-		case enrich.FieldBody:
+		case fieldname.Body:
 			bodyV, hasBody = v, true
-		case validate.KeyBodyBytes:
+		case fieldname.BodyBytes:
 			bodyBytes = v
-		case validate.KeyBodySHA256:
+		case fieldname.BodySHA256:
 			bodySum = v
 		}
 		return true
@@ -173,7 +164,7 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 		for _, s := range names {
 			d, err := o.destination(s)
 			if err != nil { // cannot happen for a name the model allows
-				r.errs = append(r.errs, loadErr{code: CodeDestinationNotFound, path: string(s), rule: "destination",
+				r.errs = append(r.errs, loadErr{code: validate.DestinationNotFound, path: string(s), rule: "destination",
 					expected: "schema.table of identifiers [A-Za-z_][A-Za-z0-9_$]*", actual: string(s), message: err.Error()})
 				continue
 			}
@@ -194,8 +185,8 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 		d := record.NewDecoder((*vbuf)[start:len(*vbuf):len(*vbuf)])
 		var vr record.Record
 		for d.Next(&vr) {
-			if _, ok := vr.Body.Get(validate.KeyErrors); !ok {
-				if _, ok := vr.Body.Get(validate.KeyColumns); !ok {
+			if _, ok := vr.Body.Get(fieldname.Errors); !ok {
+				if _, ok := vr.Body.Get(fieldname.Columns); !ok {
 					return append(dst, o.unvalidated(&rec{body: body}, body, "the validator produced a record that is neither valid nor a failure"))
 				}
 			}
@@ -222,7 +213,7 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 // the error and is loaded nowhere.
 func (o *Output) allowed(r *rec, dests [][]byte) bool {
 	if o.validator == nil {
-		r.errs = append(r.errs, loadErr{code: CodeNotVerified, rule: "model", expected: "an output with a data model (validate on)",
+		r.errs = append(r.errs, loadErr{code: validate.NotVerified, rule: "model", expected: "an output with a data model (validate on)",
 			message: "the output has no data model (validate off) to check the destinations and columns of valid records against; they are not loaded"})
 		return false
 	}
@@ -241,25 +232,25 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 	def := fmt.Sprintf("definition %s of %s/%s", label, game, event)
 	a, ok := o.validator.Allowed(game, event, label)
 	if !ok {
-		return []loadErr{{code: CodeModelMismatch, path: validate.KeyDefinitionVersion, rule: "model", expected: "a definition of the data model",
+		return []loadErr{{code: validate.ModelMismatch, path: fieldname.DefinitionVersion, rule: "model", expected: "a definition of the data model",
 			actual: string(label), message: def + " is not in the data model"}}
 	}
 	var errs []loadErr
 	for _, d := range dests {
 		if !a.Destination(d) {
-			errs = append(errs, loadErr{code: CodeModelMismatch, path: validate.KeyDestinations, rule: "model", expected: "a destination of " + def,
+			errs = append(errs, loadErr{code: validate.ModelMismatch, path: fieldname.Destinations, rule: "model", expected: "a destination of " + def,
 				actual: string(d), message: fmt.Sprintf("%s is not a destination of %s", d, def)})
 		}
 	}
 	err := cols.Range(func(k []byte, v record.Value) bool {
 		if msg := a.Column(k, v); msg != "" {
-			errs = append(errs, loadErr{code: CodeModelMismatch, path: validate.KeyColumns + "." + string(k), rule: "model",
+			errs = append(errs, loadErr{code: validate.ModelMismatch, path: fieldname.Columns + "." + string(k), rule: "model",
 				expected: "a field of " + def, actual: string(k), message: msg})
 		}
 		return true
 	})
 	if err != nil {
-		errs = append(errs, loadErr{code: CodeModelMismatch, path: validate.KeyColumns, rule: "model", message: "the columns are malformed: " + err.Error()})
+		errs = append(errs, loadErr{code: validate.ModelMismatch, path: fieldname.Columns, rule: "model", message: "the columns are malformed: " + err.Error()})
 	}
 	return errs
 }
@@ -269,7 +260,7 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 func (o *Output) unvalidated(r *rec, body record.Map, msg string) *rec {
 	f := &rec{kind: kindFailure, body: body}
 	f.uuid, f.firedTS, f.game, f.version, f.event, f.defVersion = strOrNil(r.uuid), strOrNil(r.firedTS), strOrNil(r.game), strOrNil(r.version), strOrNil(r.event), strOrNil(r.defVersion)
-	if v, ok := body.Get(enrich.FieldBody); ok {
+	if v, ok := body.Get(fieldname.Body); ok {
 		if s, ok := v.Str(); ok {
 			f.raw = s
 		}
@@ -280,8 +271,8 @@ func (o *Output) unvalidated(r *rec, body record.Map, msg string) *rec {
 			f.raw = []byte(strconv.Quote(string(body)))
 		}
 	}
-	f.errorsJSON = appendErrorsJSON(nil, []loadErr{{code: CodeInternal, message: msg}})
-	f.codes = []byte(CodeInternal)
+	f.errorsJSON = appendErrorsJSON(nil, []loadErr{{code: validate.InternalError, message: msg}})
+	f.codes = []byte(validate.InternalError)
 	return f
 }
 
@@ -290,9 +281,9 @@ func (o *Output) unvalidated(r *rec, body record.Map, msg string) *rec {
 func (o *Output) undecodable(rest []byte, err error) *rec {
 	f := &rec{kind: kindFailure}
 	f.raw = []byte(strconv.QuoteToASCII(string(rest)))
-	f.errorsJSON = appendErrorsJSON(nil, []loadErr{{code: CodeInternal, rule: "msgpack",
+	f.errorsJSON = appendErrorsJSON(nil, []loadErr{{code: validate.InternalError, rule: "msgpack",
 		message: "the rest of the chunk cannot be decoded: " + err.Error()}})
-	f.codes = []byte(CodeInternal)
+	f.codes = []byte(validate.InternalError)
 	return f
 }
 
@@ -395,12 +386,12 @@ func containsCode(list, code []byte) bool {
 
 func appendErrorsJSON(dst []byte, errs []loadErr) []byte {
 	type jerr struct {
-		Code     string `json:"code"`
-		Path     string `json:"path"`
-		Rule     string `json:"rule"`
-		Expected string `json:"expected"`
-		Actual   string `json:"actual"`
-		Message  string `json:"message"`
+		Code     validate.Code `json:"code"`
+		Path     string        `json:"path"`
+		Rule     string        `json:"rule"`
+		Expected string        `json:"expected"`
+		Actual   string        `json:"actual"`
+		Message  string        `json:"message"`
 	}
 	list := make([]jerr, len(errs))
 	for i, e := range errs {

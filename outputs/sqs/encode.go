@@ -7,6 +7,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
@@ -40,28 +41,28 @@ const allKeys = 1<<contractKeys - 1
 // keyPrefix[i] is what precedes the value of contract key i in a record as
 // sent: every record is sent as these six keys in contract order.
 var keyPrefix = [contractKeys]string{
-	`{"` + enrich.FieldUUID + `":`,
-	`,"` + enrich.FieldFiredTS + `":`,
-	`,"` + enrich.FieldGame + `":`,
-	`,"` + enrich.FieldVersion + `":`,
-	`,"` + enrich.FieldEvent + `":`,
-	`,"` + enrich.FieldBody + `":`,
+	`{"` + fieldname.UUID + `":`,
+	`,"` + fieldname.FiredTS + `":`,
+	`,"` + fieldname.Game + `":`,
+	`,"` + fieldname.Version + `":`,
+	`,"` + fieldname.Event + `":`,
+	`,"` + fieldname.Body + `":`,
 }
 
 // contractIndex returns the index of a contract key, or -1.
 func contractIndex(key []byte) int {
 	switch string(key) {
-	case enrich.FieldUUID:
+	case fieldname.UUID:
 		return keyUUID
-	case enrich.FieldFiredTS:
+	case fieldname.FiredTS:
 		return keyFiredTS
-	case enrich.FieldGame:
+	case fieldname.Game:
 		return keyGame
-	case enrich.FieldVersion:
+	case fieldname.Version:
 		return keyVersion
-	case enrich.FieldEvent:
+	case fieldname.Event:
 		return keyEvent
-	case enrich.FieldBody:
+	case fieldname.Body:
 		return keyBody
 	}
 	return -1

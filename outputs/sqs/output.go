@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
@@ -452,7 +453,7 @@ func (o *Output) eventKey(body record.Map, tag string, tk *tagKey) (enrich.Key, 
 	return enrich.Key{Game: parts[0], Version: parts[1], Event: parts[2]}, why
 }
 
-var partNames = [3]string{"game", "version", "event"}
+var partNames = [3]string{fieldname.Game, fieldname.Version, fieldname.Event}
 
 // keyPart returns part j of the key: the record's string field name if it
 // is not empty, else the tag_regex group.

@@ -32,12 +32,29 @@ var (
 // requestTimeout bounds one SendMessageBatch call.
 const requestTimeout = 30 * time.Second
 
+// backoff is the pause before resend attempt (0 for the first resend):
+// "full jitter" (AWS Architecture Blog, Exponential Backoff and Jitter),
+// uniform in [0, min(backoffMax, backoffBase*2^attempt)]. Spreading over
+// the whole range, not its upper half, keeps many outputs throttled at
+// once from resending in step.
 func backoff(attempt int) time.Duration {
+	return rand.N(backoffCeiling(attempt) + 1)
+}
+
+// backoffCeiling is min(backoffMax, backoffBase*2^attempt), safe from
+// overflow for any attempt.
+func backoffCeiling(attempt int) time.Duration {
+	if attempt < 0 {
+		attempt = 0
+	}
+	if attempt >= 32 {
+		return backoffMax
+	}
 	d := backoffBase << attempt
 	if d > backoffMax || d <= 0 {
 		d = backoffMax
 	}
-	return d/2 + rand.N(d/2+1)
+	return d
 }
 
 // sendResult is what happened to one batch.

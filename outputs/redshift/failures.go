@@ -1,0 +1,221 @@
+package redshift
+
+// This file holds the failure rows: which records of a batch go to the
+// failures table and the values of their rows (the raw event cut to fit,
+// cleaned of what the database refuses in text).
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/record"
+)
+
+// planFailures builds the failures table's rows: failure records and valid
+// records that picked up load errors (one row per event, all its errors).
+func (o *Output) planFailures(ctx context.Context, s Session, b *batch) error {
+	tl := &tableLoad{name: o.cfg.failures, failures: true}
+	b.failures = nil
+	b.failCodes = map[string]int{}
+	var cands []*rec
+	for _, r := range b.recs {
+		if r.kind == kindValid && len(r.errs) == 0 {
+			continue
+		}
+		if msg, ok := b.dropped[r]; ok {
+			_ = msg // logged when it was dropped
+			continue
+		}
+		cands = append(cands, r)
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	m, err := o.describe(ctx, s, tl.name, false)
+	if err != nil {
+		return err
+	}
+	if !m.exists && o.cfg.autoCreate {
+		types := make([]string, len(failureCols))
+		for i, c := range failureCols {
+			types[i] = o.cfg.dialect.ddlType(c)
+		}
+		if m, err = o.createTable(ctx, s, tl.name, failureCols, types, true); err != nil {
+			return err
+		}
+	}
+	if !m.exists {
+		return fmt.Errorf("the failures table %s does not exist: create it (see the package documentation) or set auto_create on", tl.name)
+	}
+	if o.cfg.autoCreate && m.owned {
+		for _, c := range failureCols {
+			if !m.has(c) {
+				if err := o.addColumn(ctx, s, tl.name, m, c, o.cfg.dialect.ddlType(c)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if !m.has("uuid") {
+		return fmt.Errorf("the failures table %s has no uuid column", tl.name)
+	}
+	tl.meta = m
+	for i, c := range failureCols {
+		if cm, ok := m.cols[c]; ok {
+			tl.cols = append(tl.cols, cm)
+			tl.src = append(tl.src, i)
+		}
+	}
+	seen := map[string]struct{}{}
+	var keyBuf []byte
+	for _, r := range cands {
+		o.failureValues(b, r, m, b.rejected[rejectKey{r, tl.name.String()}])
+		if o.cfg.dedupe {
+			keyBuf = append(append(append(keyBuf[:0], r.fvals[0]...), 0), r.fvals[1]...)
+			if _, dup := seen[string(keyBuf)]; dup {
+				continue
+			}
+			seen[string(keyBuf)] = struct{}{}
+		}
+		tl.recs = append(tl.recs, r)
+		codes, _ := r.fvals[9].Str()
+		for _, c := range strings.Split(string(codes), ",") {
+			b.failCodes[c]++
+		}
+	}
+	b.failures = tl
+	return nil
+}
+
+// failureValues fills r.fvals, the failures table's columns for r. Text is
+// made loadable: invalid UTF-8 and NUL bytes become U+FFFD, and strings are
+// cut to the column's declared length (VARCHAR(n) on Redshift). The raw
+// event keeps at most max_event_size bytes; when it is cut (here or
+// upstream) raw_event_bytes and raw_event_sha256 describe the whole text.
+// With refused set (the table refused the full row), the row is minimal:
+// the raw event is left out (its digest stays) and a LOAD_REJECTED error
+// says why.
+func (o *Output) failureValues(b *batch, r *rec, m *tableMeta, refused string) {
+	a := &b.arena
+	text := func(col string, s []byte) record.Value {
+		s = cleanText(s)
+		if c := m.cols[col]; c != nil && c.maxLen > 0 && len(s) > c.maxLen {
+			s = cutUTF8(s, c.maxLen)
+		}
+		return a.str(s)
+	}
+	str := func(col string, v record.Value) record.Value {
+		if s, ok := v.Str(); ok {
+			return text(col, s)
+		}
+		return nil
+	}
+	v := make([]record.Value, len(failureCols))
+	v[0] = str("uuid", r.uuid)
+	if n, ok := r.expandIndex.Int(); ok {
+		v[1] = a.int(n)
+	} else {
+		v[1] = a.int(-1)
+	}
+	if s, ok := r.firedTS.Str(); ok {
+		if t, err := time.Parse(time.RFC3339Nano, string(s)); err == nil {
+			v[2] = a.str([]byte(t.UTC().Format(tsLayout)))
+		}
+	}
+	v[3], v[4], v[5], v[6] = str("game", r.game), str("version", r.version), str("event", r.event), str("definition_version", r.defVersion)
+	var raw, errs, codes []byte
+	whole := r.whole
+	if r.kind == kindFailure {
+		raw, errs, codes = r.raw, r.errorsJSON, r.codes
+	} else {
+		var err error
+		if raw, err = r.body.AppendJSON(nil); err != nil {
+			raw = []byte("null")
+		}
+		errs = appendErrorsJSON(nil, r.errs)
+		for _, e := range r.errs {
+			if !containsCode(codes, []byte(e.code)) {
+				if len(codes) > 0 {
+					codes = append(codes, ',')
+				}
+				codes = append(codes, e.code...)
+			}
+		}
+	}
+	if refused != "" {
+		if whole == nil && raw != nil {
+			whole = validate.DigestOf(raw)
+		}
+		raw = nil
+		var list []json.RawMessage
+		json.Unmarshal(errs, &list)
+		extra := appendErrorsJSON(nil, []loadErr{{code: validate.LoadRejected, path: o.cfg.failures.String(), rule: "load",
+			message: "the failures table refused this row, stored without raw_event: " + refused}})
+		var e2 []json.RawMessage
+		json.Unmarshal(extra, &e2)
+		errs, _ = json.Marshal(append(list, e2...))
+		if !containsCode(codes, []byte(validate.LoadRejected)) {
+			codes = append(append(append([]byte(nil), codes...), ','), validate.LoadRejected...)
+		}
+	}
+	if raw != nil {
+		raw, whole = o.cutRaw(raw, whole)
+		v[7] = text("raw_event", raw)
+	}
+	v[8] = text("errors", errs)
+	v[9] = text("error_codes", codes)
+	v[10] = a.str([]byte(r.at.Format(tsLayout)))
+	v[11] = b.loadedAt
+	if whole != nil {
+		v[12] = a.int(whole.Bytes)
+		v[13] = a.str([]byte(whole.Hex()))
+	}
+	r.fvals = v
+}
+
+// cutRaw keeps at most max_event_size bytes of a failure's raw text once it
+// is made loadable (invalid UTF-8 grows as U+FFFD), with the digest of the
+// text as received; whole, the digest of a body cut upstream, stays.
+func (o *Output) cutRaw(raw []byte, whole *validate.TextDigest) ([]byte, *validate.TextDigest) {
+	clean := cleanText(raw)
+	if len(clean) <= o.maxRaw {
+		return clean, whole
+	}
+	if whole == nil {
+		whole = validate.DigestOf(raw)
+	}
+	return validate.PrefixUTF8(clean, o.maxRaw), whole
+}
+
+// cleanText returns s as valid UTF-8 without NUL bytes (which PostgreSQL
+// and Redshift text cannot hold), replacing each bad byte with U+FFFD.
+func cleanText(s []byte) []byte {
+	if utf8.Valid(s) && bytes.IndexByte(s, 0) < 0 {
+		return s
+	}
+	out := make([]byte, 0, len(s)+8)
+	for len(s) > 0 {
+		r, n := utf8.DecodeRune(s)
+		if r == 0 || (r == utf8.RuneError && n == 1) {
+			out = append(out, "\uFFFD"...)
+		} else {
+			out = append(out, s[:n]...)
+		}
+		s = s[n:]
+	}
+	return out
+}
+
+// cutUTF8 cuts s to at most n bytes on a character boundary.
+func cutUTF8(s []byte, n int) []byte {
+	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

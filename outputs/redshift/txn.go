@@ -1,0 +1,308 @@
+package redshift
+
+// This file holds the transaction of a batch: loading every table's rows
+// (INSERTs cut to the statement limit, or COPY), skipping rows a table
+// already holds when dedupe is on, then the failure rows, and COMMIT.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/whirlpool-events/whirlpool/internal/record"
+)
+
+// values fills vals (len(tl.cols)) with r's values for tl.
+func (tl *tableLoad) values(vals []record.Value, r *rec, b *batch) []record.Value {
+	vals = vals[:len(tl.cols)]
+	clear(vals)
+	if tl.failures {
+		for i, src := range tl.src {
+			vals[i] = r.fvals[src]
+		}
+		return vals
+	}
+	for i, src := range tl.src {
+		switch src {
+		case -1:
+		case 0:
+			vals[i] = r.uuid
+		case 1:
+			vals[i] = r.firedTS
+		case 2:
+			vals[i] = r.game
+		case 3:
+			vals[i] = r.version
+		case 4:
+			vals[i] = r.event
+		case 5:
+			vals[i] = r.defVersion
+		case 6:
+			vals[i] = r.expandIndex
+		case 7:
+			vals[i] = b.loadedAt
+		}
+	}
+	r.columns.Range(func(k []byte, v record.Value) bool {
+		if i, ok := tl.idx[string(k)]; ok {
+			vals[i] = v
+		} else if hasUpper(k) {
+			if i, ok := tl.idx[foldIdent(k)]; ok {
+				vals[i] = v
+			}
+		}
+		return true
+	})
+	return vals
+}
+
+// runTx runs the batch's transaction: every table, then the failures.
+func (o *Output) runTx(ctx context.Context, s Session, b *batch) error {
+	if _, err := s.Exec(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	all := b.tables
+	if b.failures != nil {
+		all = append(all[:len(all):len(all)], b.failures)
+	}
+	for _, tl := range all {
+		n, err := o.loadTable(ctx, s, b, tl, tl.recs)
+		if err != nil {
+			o.rollback(ctx, s)
+			return &tableErr{t: tl, err: err}
+		}
+		tl.loaded = n
+	}
+	if _, err := s.Exec(ctx, "COMMIT"); err != nil {
+		o.rollback(ctx, s)
+		return err
+	}
+	return nil
+}
+
+func (o *Output) rollback(ctx context.Context, s Session) {
+	s.Exec(ctx, "ROLLBACK")
+}
+
+// loadTable loads recs into tl inside the open transaction and returns how
+// many rows reached the table.
+func (o *Output) loadTable(ctx context.Context, s Session, b *batch, tl *tableLoad, recs []*rec) (int64, error) {
+	cols := columnList(tl.cols)
+	target := tl.name.quoted()
+	if !o.cfg.dedupe {
+		return o.loadRows(ctx, s, b, tl, recs, target, cols)
+	}
+	keys := []string{"uuid", "expand_index"}
+	if tl.failures && !tl.meta.has("expand_index") {
+		keys = keys[:1]
+	}
+	if o.cfg.dialect == Postgres {
+		return o.loadNewRows(ctx, s, b, tl, recs, target, cols, len(keys) == 2)
+	}
+	// Redshift: stage, drop the rows the table already has, append the rest.
+	o.stageSeq++
+	stage := quoteIdent("whirlpool_stage_" + strconv.Itoa(o.stageSeq))
+	if _, err := s.Exec(ctx, "CREATE TEMP TABLE "+stage+" AS SELECT "+cols+" FROM "+target+" LIMIT 0"); err != nil {
+		return 0, err
+	}
+	if _, err := o.loadRows(ctx, s, b, tl, recs, stage, cols); err != nil {
+		return 0, err
+	}
+	var where []string
+	for _, k := range keys {
+		where = append(where, stage+"."+quoteIdent(k)+" = "+target+"."+quoteIdent(k))
+	}
+	if _, err := s.Exec(ctx, "DELETE FROM "+stage+" USING "+target+" WHERE "+strings.Join(where, " AND ")); err != nil {
+		return 0, err
+	}
+	n, err := s.Exec(ctx, "INSERT INTO "+target+" ("+cols+") SELECT "+cols+" FROM "+stage)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.Exec(ctx, "DROP TABLE "+stage); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// loadNewRows is dedupe on PostgreSQL: lock the table against other
+// loaders (readers are not blocked), read which of the batch's keys it
+// already has (through its (uuid, expand_index) index), and load only the
+// others, straight into the table. Same result as the staging pattern,
+// without writing every row twice.
+func (o *Output) loadNewRows(ctx context.Context, s Session, b *batch, tl *tableLoad, recs []*rec, target, cols string, withIndex bool) (int64, error) {
+	if _, err := s.Exec(ctx, "LOCK TABLE "+target+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+		return 0, err
+	}
+	typ := "text"
+	if c := tl.meta.cols["uuid"]; c != nil && pgTypeRe.MatchString(c.typ) {
+		typ = c.typ
+	}
+	fold := typ == "uuid" // PostgreSQL prints uuids in lower case
+	var arr []byte
+	arr = append(arr, '{')
+	for i, r := range recs {
+		if i > 0 {
+			arr = append(arr, ',')
+		}
+		arr = appendArrayElem(arr, r.keyUUID(tl.failures))
+	}
+	arr = append(arr, '}')
+	q := "SELECT " + quoteIdent("uuid")
+	if withIndex {
+		q += ", " + quoteIdent("expand_index")
+	}
+	q += " FROM " + target + " WHERE " + quoteIdent("uuid") + " = ANY(CAST(" + string(appendLiteral(nil, arr, Postgres)) + " AS " + typ + "[]))"
+	have, err := s.Query(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	if len(have) > 0 {
+		loaded := make(map[string]struct{}, len(have))
+		for _, h := range have {
+			k := h[0]
+			if fold {
+				k = strings.ToLower(k)
+			}
+			if withIndex && len(h) > 1 {
+				k += "\x00" + h[1]
+			}
+			loaded[k] = struct{}{}
+		}
+		keep := make([]*rec, 0, len(recs))
+		for _, r := range recs {
+			k := string(r.keyUUID(tl.failures))
+			if fold {
+				k = strings.ToLower(k)
+			}
+			if withIndex {
+				k += "\x00" + strconv.FormatInt(r.keyIndex(tl.failures), 10)
+			}
+			if _, dup := loaded[k]; !dup {
+				keep = append(keep, r)
+			}
+		}
+		recs = keep
+	}
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	return o.loadRows(ctx, s, b, tl, recs, target, cols)
+}
+
+var pgTypeRe = regexp.MustCompile(`^[a-z][a-z ]*$`)
+
+// keyUUID and keyIndex are r's dedupe key in an event table or, with
+// failures, in the failures table.
+func (r *rec) keyUUID(failures bool) []byte {
+	v := r.uuid
+	if failures {
+		v = r.fvals[0]
+	}
+	s, _ := v.Str()
+	return s
+}
+
+func (r *rec) keyIndex(failures bool) int64 {
+	v := r.expandIndex
+	if failures {
+		v = r.fvals[1]
+	}
+	n, _ := v.Int()
+	return n
+}
+
+// appendArrayElem writes s as a double-quoted element of a PostgreSQL
+// array literal.
+func appendArrayElem(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	for _, c := range s {
+		if c == '"' || c == '\\' {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, c)
+	}
+	return append(dst, '"')
+}
+
+func columnList(cols []*colMeta) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteIdent(c.name))
+	}
+	return b.String()
+}
+
+// loadRows sends the rows with the load method into table into.
+func (o *Output) loadRows(ctx context.Context, s Session, b *batch, tl *tableLoad, recs []*rec, into, cols string) (int64, error) {
+	vals := make([]record.Value, len(tl.cols))
+	switch o.cfg.method {
+	case methodPgCopy:
+		cp, ok := s.(copier)
+		if !ok {
+			return 0, errors.New("this session cannot run COPY FROM STDIN")
+		}
+		var data []byte
+		for _, r := range recs {
+			data = appendCopyRow(data, tl.values(vals, r, b))
+		}
+		if err := cp.CopyIn(ctx, "COPY "+into+" ("+cols+") FROM STDIN", data); err != nil {
+			return 0, err
+		}
+		return int64(len(recs)), nil
+	case methodInsert:
+		head := "INSERT INTO " + into + " (" + cols + ") VALUES "
+		var total int64
+		stmt := []byte(head)
+		n := 0
+		var tuple []byte
+		for _, r := range recs {
+			tuple = appendInsertTuple(tuple[:0], tl.values(vals, r, b), tl.cols, o.cfg.dialect)
+			if len(head)+len(tuple) > MaxStatement {
+				return 0, &rowTooBig{r: r, size: len(head) + len(tuple)}
+			}
+			if n > 0 && len(stmt)+2+len(tuple) > MaxStatement-statementMargin {
+				k, err := s.Exec(ctx, string(stmt))
+				if err != nil {
+					return 0, err
+				}
+				total += k
+				stmt, n = append(stmt[:0], head...), 0
+			}
+			if n > 0 {
+				stmt = append(stmt, ',', ' ')
+			}
+			stmt = append(stmt, tuple...)
+			n++
+		}
+		if n > 0 {
+			k, err := s.Exec(ctx, string(stmt))
+			if err != nil {
+				return 0, err
+			}
+			total += k
+		}
+		return total, nil
+	case methodCopy:
+		_, err := s.Exec(ctx, o.copySQL(tl, into, cols))
+		return int64(len(recs)), err
+	}
+	return 0, fmt.Errorf("unknown load method %q", o.cfg.method)
+}
+
+// rowTooBig is a row whose INSERT alone would pass the statement limit: a
+// data error of that row.
+type rowTooBig struct {
+	r    *rec
+	size int
+}
+
+func (e *rowTooBig) Error() string {
+	return fmt.Sprintf("the row needs a %d-byte INSERT statement, over the %d-byte statement limit", e.size, MaxStatement)
+}
