@@ -341,7 +341,12 @@ func TestCloseReleasesAllWhenDeletesHang(t *testing.T) {
 	writeModel(t, model, "v1")
 	env := plugin.Env{Name: "sqs.0", Log: &testenv.Log{}, Config: testenv.Config{
 		"metrics_port": strconv.Itoa(port), "metrics_listen": "127.0.0.1", "model_file": model, "model_reload_interval": "60s"}}
-	m, err := metrics.Read(Properties.Read(env.Config), "sqs", env.Name)
+	r0 := Properties.Read(env.Config)
+	settings := metrics.Read(r0)
+	if err := r0.Err(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := settings.Start("sqs", env.Name, env.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
