@@ -24,15 +24,7 @@ import (
 // definition is written, and the model store is unchanged.
 func TestForgedMessagesCannotChooseTables(t *testing.T) {
 	s := newStack(t, testenv.Postgres(t), stackOptions{})
-	digest := func() string {
-		var out []string
-		for _, r := range queryRows(t, s.db, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'whirlpool_model' ORDER BY 1`) {
-			d := queryRows(t, s.db, `SELECT count(*), coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM whirlpool_model."`+r[0]+`" x`)
-			out = append(out, r[0]+":"+d[0][0]+":"+d[0][1])
-		}
-		return strings.Join(out, ",")
-	}
-	before := digest()
+	before := testenv.ModelStoreDigest(t, s.db)
 	s.startProcessor()
 
 	contract := func(uuid, extra, body string) string {
@@ -83,7 +75,7 @@ func TestForgedMessagesCannotChooseTables(t *testing.T) {
 	if !reflect.DeepEqual(failures, want) {
 		t.Errorf("failure rows %v, want %v", failures, want)
 	}
-	if after := digest(); after != before {
+	if after := testenv.ModelStoreDigest(t, s.db); after != before {
 		t.Errorf("the model store changed")
 	}
 }

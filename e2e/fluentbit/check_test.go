@@ -24,14 +24,24 @@ type row struct {
 	seq                    int64
 }
 
+// tableExists reports whether the table (schema.table) exists yet: the
+// redshift output creates tables at their first row.
+func tableExists(db *sql.DB, table string) (bool, error) {
+	var exists bool
+	if err := db.QueryRow(`SELECT to_regclass($1) IS NOT NULL`, table).Scan(&exists); err != nil {
+		return false, fmt.Errorf("to_regclass(%s): %w", table, err)
+	}
+	return exists, nil
+}
+
 // readRows reads every row of the destination and failure tables (the
 // database is the test's own); tables not created yet are skipped.
 func readRows(db *sql.DB) ([]row, error) {
 	var out []row
 	for _, t := range append(eventTables, failuresTable) {
-		var exists bool
-		if err := db.QueryRow(`SELECT to_regclass($1) IS NOT NULL`, t).Scan(&exists); err != nil {
-			return nil, fmt.Errorf("to_regclass(%s): %w", t, err)
+		exists, err := tableExists(db, t)
+		if err != nil {
+			return nil, err
 		}
 		if !exists {
 			continue

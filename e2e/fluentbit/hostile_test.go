@@ -5,13 +5,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -67,7 +66,7 @@ func TestHostileInput(t *testing.T) {
 	const dbPassword, modelPassword = "Db-S3cret-4-hostile", "M0del-S3cret-4-hostile"
 	var storeBefore string
 	p := newPipeline(t, options{format: "conf", setup: func(t *testing.T, db *sql.DB, dsn string) map[string]string {
-		storeBefore = modelStoreDigest(t, db)
+		storeBefore = testenv.ModelStoreDigest(t, db)
 		loader, reader := testenv.LoaderRoles(t, db)
 		return map[string]string{
 			"WHIRLPOOL_LOG_LEVEL":   "debug",
@@ -77,6 +76,7 @@ func TestHostileInput(t *testing.T) {
 		}
 	}})
 	run := "hostile-" + randomHex(4)
+	rng := mrand.New(mrand.NewChaCha8([32]byte([]byte(randomHex(16)))))
 	var cases []hostile
 	expectRow := func(name string, seq int64, table string) {
 		cases = append(cases, hostile{name: name, seq: seq, table: table})
@@ -92,7 +92,7 @@ func TestHostileInput(t *testing.T) {
 	contract := func(seq int64, game, extraKeys, body string) string {
 		g, _ := json.Marshal(game)
 		return fmt.Sprintf(`{"uuid":"%s","fired_ts":"2026-11-30T12:00:00.000Z","game":%s,"version":"1.0","event":"session_start",%s"body":%s}`,
-			uuid4Hex(), g, extraKeys, body)
+			uuid4(rng), g, extraKeys, body)
 	}
 
 	// Through the queue: whoever can write to it.
@@ -120,7 +120,7 @@ func TestHostileInput(t *testing.T) {
 
 	// Through Forward: any client of the edge's forward input.
 	fw := dialForward(t, p.load.forwardAddr)
-	forgedUUIDs := []string{uuid4Hex(), uuid4Hex()}
+	forgedUUIDs := []string{uuid4(rng), uuid4(rng)}
 	bodyText, _ := json.Marshal(body(1011, ""))
 	fw.send(t, "events", fmt.Sprintf(`{"uuid":"%s","fired_ts":"2026-11-30T12:00:00.000Z","game":"pixel_quest","version":"1.0","event":"session_start","body":%s,"seq":1011,"run":"%s","destinations":["public.pwned"]}`,
 		forgedUUIDs[0], bodyText, run))
@@ -170,8 +170,11 @@ func TestHostileInput(t *testing.T) {
 	// Nothing forged reached a row or a table.
 	for _, u := range forgedUUIDs {
 		for _, tbl := range append(eventTables, failuresTable) {
-			var exists bool
-			if err := p.db.QueryRow(`SELECT to_regclass($1) IS NOT NULL`, tbl).Scan(&exists); err != nil || !exists {
+			exists, err := tableExists(p.db, tbl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !exists {
 				continue
 			}
 			var n int
@@ -191,7 +194,7 @@ func TestHostileInput(t *testing.T) {
 		t.Errorf("a row has the fired_ts a forward client chose (%s)", oldest.Time)
 	}
 	p.checkOnlyModelSchema(t)
-	if after := modelStoreDigest(t, p.db); after != storeBefore {
+	if after := testenv.ModelStoreDigest(t, p.db); after != storeBefore {
 		t.Errorf("the model store changed")
 	}
 	p.checkMetricLabels(t)
@@ -373,8 +376,11 @@ func (p *pipeline) waitHostile(t *testing.T, run string, cases []hostile, amplif
 func (p *pipeline) hostileOutcome(run string, cases []hostile, amplified int) ([]string, error) {
 	rows := map[int64][]string{} // seq → tables of its data rows
 	for _, tbl := range eventTables {
-		var exists bool
-		if err := p.db.QueryRow(`SELECT to_regclass($1) IS NOT NULL`, tbl).Scan(&exists); err != nil || !exists {
+		exists, err := tableExists(p.db, tbl)
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
 			continue
 		}
 		r, err := p.db.Query(`SELECT seq FROM `+tbl+` WHERE run = $1`, run)
@@ -393,8 +399,8 @@ func (p *pipeline) hostileOutcome(run string, cases []hostile, amplified int) ([
 	}
 	failures := map[int64][]string{} // seq → codes of its failure rows
 	undecodable, tooLong := 0, ""
-	var exists bool
-	if err := p.db.QueryRow(`SELECT to_regclass($1) IS NOT NULL`, failuresTable).Scan(&exists); err != nil {
+	exists, err := tableExists(p.db, failuresTable)
+	if err != nil {
 		return nil, err
 	}
 	if exists {
@@ -534,49 +540,4 @@ func (p *pipeline) checkMetricLabels(t *testing.T) {
 			}
 		}
 	}
-}
-
-// modelStoreDigest is a digest of every row of every table of the model
-// store.
-func modelStoreDigest(t *testing.T, db *sql.DB) string {
-	t.Helper()
-	r, err := db.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'whirlpool_model' ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for r.Next() {
-		var s string
-		if err := r.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, s)
-	}
-	r.Close()
-	var out []string
-	for _, tbl := range tables {
-		var n int
-		var d string
-		if err := db.QueryRow(`SELECT count(*), coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM whirlpool_model."`+tbl+`" x`).Scan(&n, &d); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fmt.Sprintf("%s:%d:%s", tbl, n, d))
-	}
-	return strings.Join(out, ",")
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// uuid4Hex returns a random UUID (version 4) in its text form.
-func uuid4Hex() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -72,9 +72,7 @@ type load struct {
 }
 
 func newLoad(httpURL, forwardAddr string) *load {
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	return &load{httpURL: httpURL, forwardAddr: forwardAddr, runID: "fb" + hex.EncodeToString(rnd[:]),
+	return &load{httpURL: httpURL, forwardAddr: forwardAddr, runID: "fb" + randomHex(4),
 		perBatch: 10, pace: 50 * time.Millisecond, stop: make(chan struct{})}
 }
 
@@ -219,6 +217,13 @@ func (l *load) newBatch(r *mrand.Rand, transport string, number int) (*batch, st
 		b.exp = append(b.exp, e)
 	}
 	return b, event, version, bodies
+}
+
+// randomHex returns n random bytes as hex: ids unique to a run.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func uuid4(r *mrand.Rand) string {

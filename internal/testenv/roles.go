@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lib/pq"
+
 	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 )
 
@@ -96,4 +98,38 @@ func readmeRoleStatements() ([]string, error) {
 		return nil, fmt.Errorf("README.md: the \"Database roles\" sql block is empty")
 	}
 	return out, nil
+}
+
+// ModelStoreDigest is the content of every table of the model store
+// (schema whirlpool_model) as one string: equal digests, unchanged store.
+// The test fails if there is no store.
+func ModelStoreDigest(t testing.TB, db *sql.DB) string {
+	t.Helper()
+	rows, err := db.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'whirlpool_model' ORDER BY table_name`)
+	if err != nil {
+		t.Fatalf("listing the model store's tables: %v", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, s)
+	}
+	rows.Close()
+	if len(tables) == 0 {
+		t.Fatal("no model store")
+	}
+	var out []string
+	for _, tbl := range tables {
+		var n int
+		var d string
+		if err := db.QueryRow(`SELECT count(*), coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM whirlpool_model.`+
+			pq.QuoteIdentifier(tbl)+` x`).Scan(&n, &d); err != nil {
+			t.Fatalf("digest of whirlpool_model.%s: %v", tbl, err)
+		}
+		out = append(out, fmt.Sprintf("%s:%d:%s", tbl, n, d))
+	}
+	return strings.Join(out, ",")
 }

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
-
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
@@ -57,21 +55,6 @@ func loadTestModel(t *testing.T) *validate.Model {
 	return m
 }
 
-// storeDigest is the content of every table of the model store, as one
-// string: equal digests, unchanged store.
-func storeDigest(t *testing.T, db *sql.DB) string {
-	t.Helper()
-	var out []string
-	for _, r := range rows(t, db, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'whirlpool_model' ORDER BY table_name`) {
-		d := rows(t, db, `SELECT count(*), coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM whirlpool_model.`+pq.QuoteIdentifier(r[0])+` x`)
-		out = append(out, r[0]+":"+d[0][0]+":"+d[0][1])
-	}
-	if len(out) == 0 {
-		t.Fatal("no model store")
-	}
-	return strings.Join(out, ",")
-}
-
 // tablesOf lists the user tables of the database, schema.table, sorted.
 func tablesOf(t *testing.T, db *sql.DB) []string {
 	t.Helper()
@@ -107,7 +90,7 @@ func TestForgedValidRecordsBecomeFailures(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	db := openPG(t, dsn)
 	applyStore(t, dsn, loadTestModel(t))
-	before := storeDigest(t, db)
+	before := testenv.ModelStoreDigest(t, db)
 	out := startPlugin(t, flbhost.Config{"dsn": dsn, "dialect": "postgres", "load_method": "insert", "auto_create": "on",
 		"batch_max_wait": "50ms", "validate": "on", "model_dsn": dsn})
 
@@ -163,7 +146,7 @@ func TestForgedValidRecordsBecomeFailures(t *testing.T) {
 	if fmt.Sprint(cols) != "[[amount] [item] [player_id]]" {
 		t.Errorf("game.purchase data columns %v", cols)
 	}
-	if after := storeDigest(t, db); after != before {
+	if after := testenv.ModelStoreDigest(t, db); after != before {
 		t.Errorf("the model store changed:\n%s\n%s", before, after)
 	}
 	// The failure keeps the whole forged record and says what was wrong.
@@ -312,7 +295,7 @@ func TestLoaderRoleWithoutRightsOnTheModelStore(t *testing.T) {
 		Fields: []validate.Field{{Name: "n", Path: "n", Type: "integer"}},
 	}}})
 	applyStore(t, dsn, m)
-	before := storeDigest(t, db)
+	before := testenv.ModelStoreDigest(t, db)
 
 	loader, reader := testenv.LoaderRoles(t, db) // the README's statements
 
@@ -340,7 +323,7 @@ func TestLoaderRoleWithoutRightsOnTheModelStore(t *testing.T) {
 	if got := rows(t, db, `SELECT tableowner FROM pg_tables WHERE schemaname = 'game' AND tablename = 'purchase'`); got[0][0] != loader {
 		t.Errorf("game.purchase owned by %s, want the loader role", got[0][0])
 	}
-	if after := storeDigest(t, db); after != before {
+	if after := testenv.ModelStoreDigest(t, db); after != before {
 		t.Errorf("the model store changed")
 	}
 
