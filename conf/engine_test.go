@@ -183,18 +183,6 @@ func TestHelpListsEveryProperty(t *testing.T) {
 	}
 }
 
-// freePort returns a TCP port free on 127.0.0.1 a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
-
 // startEngine starts Fluent Bit in the background; it is killed at cleanup.
 // The returned func reads its output so far.
 func startEngine(t *testing.T, env []string, args ...string) (output func() string) {
@@ -229,7 +217,7 @@ func TestEventingListensWhereTold(t *testing.T) {
 		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		port := freePort(t)
+		port := testenv.FreePort(t)
 		env := append(os.Environ(), "WHIRLPOOL_EVENTING_LISTEN=127.0.0.1", "WHIRLPOOL_EVENTING_PORT="+port)
 		output := startEngine(t, env, append(engineArgs(t, []string{"in_eventing"}), "-c", path)...)
 
@@ -283,7 +271,7 @@ func TestTrailingCommentIsPartOfTheValue(t *testing.T) {
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "WHIRLPOOL_EVENTING_LISTEN=127.0.0.1", "WHIRLPOOL_EVENTING_PORT="+freePort(t))
+	env := append(os.Environ(), "WHIRLPOOL_EVENTING_LISTEN=127.0.0.1", "WHIRLPOOL_EVENTING_PORT="+testenv.FreePort(t))
 	out, ok := runEngine(t, env, append(engineArgs(t, []string{"in_eventing"}), "-c", path)...)
 	want := `property "partial_batch": invalid value "reject # strict"`
 	if ok || !strings.Contains(out, want) {

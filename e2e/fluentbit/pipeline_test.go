@@ -87,7 +87,7 @@ func newPipeline(t *testing.T, opt options) *pipeline {
 	p.proxy = startProxy(t, "127.0.0.1:"+strconv.Itoa(p.sqs.Port))
 	sqsEndpoint := "http://" + p.proxy.addr
 
-	ports := freePorts(t, 6)
+	ports := testenv.FreePorts(t, 6)
 	dir := t.TempDir()
 	vars := map[string]string{
 		"WHIRLPOOL_LOG_LEVEL":              "info",
@@ -207,25 +207,6 @@ func healthy(urls ...string) error {
 		}
 	}
 	return nil
-}
-
-// freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(t *testing.T, n int) []string {
-	t.Helper()
-	var out []string
-	var lns []net.Listener
-	for i := 0; i < n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("free port: %v", err)
-		}
-		lns = append(lns, ln)
-		out = append(out, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
-	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	return out
 }
 
 // applyModel applies the model file to the store, as `go run ./cmd/whirlpool-model

@@ -335,12 +335,12 @@ func TestMessageWaitsForRoom(t *testing.T) {
 // released all the same (the port can be bound again, the model is no
 // longer re-read).
 func TestCloseReleasesAllWhenDeletesHang(t *testing.T) {
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	dir := t.TempDir()
 	model := filepath.Join(dir, "model.yaml")
 	writeModel(t, model, "v1")
 	env := plugin.Env{Name: "sqs.0", Log: &testenv.Log{}, Config: testenv.Config{
-		"metrics_port": strconv.Itoa(port), "metrics_listen": "127.0.0.1", "model_file": model, "model_reload_interval": "60s"}}
+		"metrics_port": port, "metrics_listen": "127.0.0.1", "model_file": model, "model_reload_interval": "60s"}}
 	r0 := Properties.Read(env.Config)
 	settings := metrics.Read(r0)
 	if err := r0.Err(); err != nil {
@@ -365,7 +365,7 @@ func TestCloseReleasesAllWhenDeletesHang(t *testing.T) {
 	if err := r.Close(); err == nil || !strings.Contains(err.Error(), "deletes still running") {
 		t.Fatalf("Close with a hanging delete: err = %v, want the deletes reported", err)
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
 	if err != nil {
 		t.Errorf("the metrics port is still taken after Close: %v", err)
 	} else {
@@ -375,17 +375,6 @@ func TestCloseReleasesAllWhenDeletesHang(t *testing.T) {
 	if v.Refresh(0) {
 		t.Error("the validator re-read its model after Close: it was not closed")
 	}
-}
-
-// freePort returns a TCP port nothing listens on at the moment.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // writeModel writes a one-event model whose definition is named def.

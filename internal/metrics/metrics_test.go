@@ -11,15 +11,6 @@ import (
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
-
 func get(t *testing.T, url string) (int, string) {
 	resp, err := http.Get(url)
 	if err != nil {
@@ -41,7 +32,7 @@ func start(c testenv.Config, pluginName, instance string) (*Instance, error) {
 }
 
 func TestInstancesShareAPortWithTheirOwnLabels(t *testing.T) {
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	c := testenv.Config{"metrics_port": port, "metrics_listen": "127.0.0.1"}
 	a, err := start(c, "sqs", "sqs.0")
 	if err != nil {
@@ -102,7 +93,7 @@ func TestOffByDefaultAndPortErrors(t *testing.T) {
 // TestDefaultListensOnLoopbackOnly: without metrics_listen the server is on
 // 127.0.0.1 only, so counters are not published to the network by default.
 func TestDefaultListensOnLoopbackOnly(t *testing.T) {
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	m, err := start(testenv.Config{"metrics_port": port}, "sqs", "sqs.0")
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +111,7 @@ func TestDefaultListensOnLoopbackOnly(t *testing.T) {
 // TestRegisterServesATable: a plugin's table of Funcs becomes counters,
 // gauges and labelled counters read at scrape time.
 func TestRegisterServesATable(t *testing.T) {
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	m, err := start(testenv.Config{"metrics_port": port}, "sqs", "sqs.0")
 	if err != nil {
 		t.Fatal(err)

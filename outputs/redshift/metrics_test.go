@@ -2,28 +2,16 @@ package redshift
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"reflect"
 	"regexp"
 	"sort"
-	"strconv"
 	"testing"
 
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
 
 // labelValues lists the values of label in the series of metric in a
 // Prometheus text exposition, sorted.
@@ -43,7 +31,7 @@ func labelValues(body, metric, label string) []string {
 // sender cannot add series.
 func TestMetricLabelsOnlyFromKnownValues(t *testing.T) {
 	dsn := testenv.Postgres(t)
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	p, err := newPlugin(plugin.Env{Log: &testenv.Log{}, Name: "redshift.0", Config: testenv.Config{"dsn": dsn, "dialect": "postgres",
 		"load_method": "pg_copy", "auto_create": "on", "batch_max_wait": "10ms", "model_file": testModelFile(t),
 		"metrics_port": port, "metrics_listen": "127.0.0.1"}})
