@@ -17,7 +17,7 @@ export CGO_ENABLED := 1
 
 # Pure-Go packages (no cgo, no plugin loading) also run under the race
 # detector.
-RACE_PKGS := ./filters/... ./internal/record ./internal/props ./internal/metrics ./internal/awsconf ./internal/dsn ./internal/logsafe
+RACE_PKGS := ./filters/... ./internal/record ./internal/props ./internal/metrics ./internal/awsconf ./internal/dsn ./internal/logsafe ./internal/failcode
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all test tidy vet staticcheck race demo fuzz bench clean

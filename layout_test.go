@@ -30,6 +30,24 @@ func TestShippedCodeImportsNoTestHelpers(t *testing.T) {
 	}
 }
 
+// The edge (in_eventing, out_sqs) never links the validator, its model
+// store's database driver or YAML: it answers with failure codes from
+// internal/failcode, and the processor alone validates.
+func TestEdgePluginsLinkNoValidator(t *testing.T) {
+	for _, plugin := range []string{"./plugins/in_eventing", "./plugins/out_sqs"} {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", plugin).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", plugin, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			switch dep {
+			case module + "/filters/validate", "github.com/lib/pq", "gopkg.in/yaml.v3":
+				t.Errorf("%s depends on %s", plugin, dep)
+			}
+		}
+	}
+}
+
 // plugins/ holds only what Fluent Bit loads: one folder per plugin, each a
 // package main whose only Go file is its shim.
 func TestPluginsHoldOnlyTheShims(t *testing.T) {

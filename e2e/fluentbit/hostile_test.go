@@ -29,6 +29,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/inputs/eventing"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
@@ -518,7 +519,7 @@ func (p *pipeline) checkMetricLabels(t *testing.T) {
 	for _, tbl := range eventTables {
 		known[tbl] = true
 	}
-	for _, c := range validate.Codes {
+	for _, c := range failcode.Codes {
 		known[string(c.Code)] = true
 	}
 	label := regexp.MustCompile(`\b(table|code)="([^"]*)"`)

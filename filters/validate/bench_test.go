@@ -14,6 +14,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 	"github.com/valyala/fastjson"
 
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
@@ -159,7 +160,7 @@ func baselineValidate(v *Validator, d *cdef, dst []byte, rec record.Record) []by
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {
-		w.add(PayloadNotJSON, "", "json", "", "", err.Error())
+		w.add(failcode.PayloadNotJSON, "", "json", "", "", err.Error())
 		return appendFailure(dst, rec, &env, w, d, v.opts.MaxEventSize)
 	}
 	cols := msgp.AppendMapHeader(nil, uint32(len(d.columns)))
@@ -180,78 +181,78 @@ func baselineValidate(v *Validator, d *cdef, dst []byte, rec record.Record) []by
 		cols = append(cols, f.key...)
 		if !found || x == nil {
 			if f.mandatory {
-				w.add(MandatoryFieldMissing, f.pathText, "mandatory", "", "", "missing "+f.name)
+				w.add(failcode.MandatoryFieldMissing, f.pathText, "mandatory", "", "", "missing "+f.name)
 			}
 			cols = msgp.AppendNil(cols)
 			continue
 		}
-		bad := func(c Code) { w.add(c, f.pathText, "", "", "", "field "+f.name); cols = msgp.AppendNil(cols) }
+		bad := func(c failcode.Code) { w.add(c, f.pathText, "", "", "", "field "+f.name); cols = msgp.AppendNil(cols) }
 		switch f.typ {
 		case tString:
 			s, ok := x.(string)
 			switch {
 			case !ok:
-				bad(FieldTypeMismatch)
+				bad(failcode.FieldTypeMismatch)
 			case !utf8.ValidString(s):
-				bad(FieldFormatInvalid)
+				bad(failcode.FieldFormatInvalid)
 			case len(s) > f.maxLen:
-				bad(FieldTooLong)
+				bad(failcode.FieldTooLong)
 			case f.format != fmtNone && !formatOK(f, []byte(s)):
-				bad(FieldFormatInvalid)
+				bad(failcode.FieldFormatInvalid)
 			default:
 				cols = msgp.AppendString(cols, s)
 			}
 		case tInteger:
 			num, ok := x.(json.Number)
 			if !ok {
-				bad(FieldTypeMismatch)
+				bad(failcode.FieldTypeMismatch)
 				break
 			}
 			i, err := strconv.ParseInt(string(num), 10, 64)
 			if err != nil {
-				bad(FieldTypeMismatch)
+				bad(failcode.FieldTypeMismatch)
 			} else if (f.hasMin && i < f.imin) || (f.hasMax && i > f.imax) {
-				bad(FieldOutOfRange)
+				bad(failcode.FieldOutOfRange)
 			} else {
 				cols = msgp.AppendInt64(cols, i)
 			}
 		case tNumber:
 			num, ok := x.(json.Number)
 			if !ok {
-				bad(FieldTypeMismatch)
+				bad(failcode.FieldTypeMismatch)
 				break
 			}
 			fl, err := num.Float64()
 			if err != nil || math.IsInf(fl, 0) || (f.hasMin && fl < f.fmin) || (f.hasMax && fl > f.fmax) {
-				bad(FieldOutOfRange)
+				bad(failcode.FieldOutOfRange)
 			} else {
 				cols = msgp.AppendFloat64(cols, fl)
 			}
 		case tBoolean:
 			bv, ok := x.(bool)
 			if !ok {
-				bad(FieldTypeMismatch)
+				bad(failcode.FieldTypeMismatch)
 			} else {
 				cols = msgp.AppendBool(cols, bv)
 			}
 		case tTimestamp:
 			s, ok := x.(string)
 			if !ok {
-				bad(FieldTypeMismatch)
+				bad(failcode.FieldTypeMismatch)
 				break
 			}
 			t, err := time.Parse(time.RFC3339Nano, s)
 			if err != nil {
-				bad(FieldFormatInvalid)
+				bad(failcode.FieldFormatInvalid)
 			} else if t.Before(v.opts.TimestampMin) || t.After(env.fired.Add(v.opts.TimestampMaxAhead)) {
-				bad(TimestampOutOfRange)
+				bad(failcode.TimestampOutOfRange)
 			} else {
 				cols = msgp.AppendString(cols, FormatTimestamp(t))
 			}
 		case tObject, tArray:
 			j, _ := json.Marshal(x)
 			if len(j) > f.maxLen {
-				bad(FieldTooLong)
+				bad(failcode.FieldTooLong)
 			} else {
 				cols = msgp.AppendStringFromBytes(cols, j)
 			}

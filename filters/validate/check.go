@@ -16,6 +16,7 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 	"github.com/valyala/fastjson"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 )
 
 // MaxErrors is the most errors one failure record lists; when an event has
@@ -28,7 +29,7 @@ const MaxActual = 256
 
 // verr is one error of a failure.
 type verr struct {
-	code                                  Code
+	code                                  failcode.Code
 	path, rule, expected, actual, message string
 }
 
@@ -52,7 +53,7 @@ func (w *worker) reset() {
 	w.vals = w.vals[:0]
 }
 
-func (w *worker) add(code Code, path, rule, expected, actual, message string) {
+func (w *worker) add(code failcode.Code, path, rule, expected, actual, message string) {
 	if len(w.errs) >= MaxErrors {
 		w.omitted++
 		return
@@ -89,9 +90,9 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 	if x == nil || x.Type() == fastjson.TypeNull {
 		switch {
 		case x == nil && f.mandatory:
-			w.add(MandatoryFieldMissing, f.pathText, "mandatory", "an array", "", fmt.Sprintf("mandatory expand field %s (%s) is missing", f.name, f.pathText))
+			w.add(failcode.MandatoryFieldMissing, f.pathText, "mandatory", "an array", "", fmt.Sprintf("mandatory expand field %s (%s) is missing", f.name, f.pathText))
 		case x != nil && f.mandatory:
-			w.add(MandatoryFieldNull, f.pathText, "mandatory", "an array", "null", fmt.Sprintf("mandatory expand field %s (%s) is null", f.name, f.pathText))
+			w.add(failcode.MandatoryFieldNull, f.pathText, "mandatory", "an array", "null", fmt.Sprintf("mandatory expand field %s (%s) is null", f.name, f.pathText))
 		}
 		// An optional expand field that is absent: one record, element
 		// columns null.
@@ -103,16 +104,16 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 		return 0
 	}
 	if x.Type() != fastjson.TypeArray {
-		w.add(ExpandNotArray, f.pathText, "expand", "an array", jsonTypeName(x), fmt.Sprintf("expand field %s (%s) is %s, not an array", f.name, f.pathText, jsonTypeName(x)))
+		w.add(failcode.ExpandNotArray, f.pathText, "expand", "an array", jsonTypeName(x), fmt.Sprintf("expand field %s (%s) is %s, not an array", f.name, f.pathText, jsonTypeName(x)))
 		return 0
 	}
 	elems, _ := x.Array()
 	if len(elems) == 0 {
-		w.add(ExpandEmpty, f.pathText, "expand", "at least one element", "[]", fmt.Sprintf("expand field %s (%s) is an empty array", f.name, f.pathText))
+		w.add(failcode.ExpandEmpty, f.pathText, "expand", "at least one element", "[]", fmt.Sprintf("expand field %s (%s) is an empty array", f.name, f.pathText))
 		return 0
 	}
 	if len(elems) > v.opts.ExpandLimit {
-		w.add(ExpandLimitExceeded, f.pathText, "expand_limit", fmt.Sprintf("at most %d elements", v.opts.ExpandLimit), fmt.Sprintf("%d elements", len(elems)),
+		w.add(failcode.ExpandLimitExceeded, f.pathText, "expand_limit", fmt.Sprintf("at most %d elements", v.opts.ExpandLimit), fmt.Sprintf("%d elements", len(elems)),
 			fmt.Sprintf("expand field %s (%s) has %d elements, more than expand_limit %d", f.name, f.pathText, len(elems), v.opts.ExpandLimit))
 		return 0
 	}
@@ -170,7 +171,7 @@ func (w *worker) unexpected(x *fastjson.Value, t *trie) {
 		w.path = appendPathKey(w.path, k)
 		c := t.kids[string(k)]
 		if c == nil {
-			w.add(UnexpectedField, string(w.path), "additional_fields", "only the fields of the definition", string(capActual(k)),
+			w.add(failcode.UnexpectedField, string(w.path), "additional_fields", "only the fields of the definition", string(capActual(k)),
 				fmt.Sprintf("field %s is not in the definition, which rejects additional fields", w.path))
 			return
 		}
@@ -198,7 +199,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 	if x == nil {
 		if f.mandatory {
 			p := errPath(f, elem, d)
-			w.add(MandatoryFieldMissing, p, "mandatory", "a "+f.typName, "", fmt.Sprintf("mandatory field %s (%s) is missing", f.name, p))
+			w.add(failcode.MandatoryFieldMissing, p, "mandatory", "a "+f.typName, "", fmt.Sprintf("mandatory field %s (%s) is missing", f.name, p))
 		}
 		return msgp.AppendNil(out)
 	}
@@ -206,14 +207,14 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 	if jt == fastjson.TypeNull {
 		if f.mandatory {
 			p := errPath(f, elem, d)
-			w.add(MandatoryFieldNull, p, "mandatory", "a "+f.typName, "null", fmt.Sprintf("mandatory field %s (%s) is null", f.name, p))
+			w.add(failcode.MandatoryFieldNull, p, "mandatory", "a "+f.typName, "null", fmt.Sprintf("mandatory field %s (%s) is null", f.name, p))
 		}
 		return msgp.AppendNil(out)
 	}
 	mismatch := func() []byte {
 		p := errPath(f, elem, d)
 		w.tmp = x.MarshalTo(w.tmp[:0])
-		w.add(FieldTypeMismatch, p, "type", f.typName, string(capActual(w.tmp)), "field "+f.name+" ("+p+") is "+jsonTypeName(x)+", not "+f.typName)
+		w.add(failcode.FieldTypeMismatch, p, "type", f.typName, string(capActual(w.tmp)), "field "+f.name+" ("+p+") is "+jsonTypeName(x)+", not "+f.typName)
 		return msgp.AppendNil(out)
 	}
 	switch f.typ {
@@ -224,18 +225,18 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 		s, _ := x.StringBytes()
 		if !utf8.Valid(s) {
 			p := errPath(f, elem, d)
-			w.add(FieldFormatInvalid, p, "utf8", "valid UTF-8", string(capActual(s)), fmt.Sprintf("field %s (%s) is not valid UTF-8", f.name, p))
+			w.add(failcode.FieldFormatInvalid, p, "utf8", "valid UTF-8", string(capActual(s)), fmt.Sprintf("field %s (%s) is not valid UTF-8", f.name, p))
 			return msgp.AppendNil(out)
 		}
 		if len(s) > f.maxLen {
 			p := errPath(f, elem, d)
-			w.add(FieldTooLong, p, "max_length", fmt.Sprintf("at most %d bytes", f.maxLen), string(capActual(s)),
+			w.add(failcode.FieldTooLong, p, "max_length", fmt.Sprintf("at most %d bytes", f.maxLen), string(capActual(s)),
 				fmt.Sprintf("field %s (%s) is %d bytes, more than max_length %d", f.name, p, len(s), f.maxLen))
 			return msgp.AppendNil(out)
 		}
 		if f.format != fmtNone && !formatOK(f, s) {
 			p := errPath(f, elem, d)
-			w.add(FieldFormatInvalid, p, "format", f.fmtText, string(capActual(s)), fmt.Sprintf("field %s (%s) is not a valid %s", f.name, p, f.fmtText))
+			w.add(failcode.FieldFormatInvalid, p, "format", f.fmtText, string(capActual(s)), fmt.Sprintf("field %s (%s) is not a valid %s", f.name, p, f.fmtText))
 			return msgp.AppendNil(out)
 		}
 		return msgp.AppendStringFromBytes(out, s)
@@ -297,7 +298,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 			var ok bool
 			if t, ok = parseRFC3339(s); !ok {
 				p := errPath(f, elem, d)
-				w.add(FieldFormatInvalid, p, "format", "an RFC 3339 time with a time zone, e.g. 2026-11-21T23:45:27.123Z", string(capActual(s)),
+				w.add(failcode.FieldFormatInvalid, p, "format", "an RFC 3339 time with a time zone, e.g. 2026-11-21T23:45:27.123Z", string(capActual(s)),
 					fmt.Sprintf("field %s (%s) is not an RFC 3339 time", f.name, p))
 				return msgp.AppendNil(out)
 			}
@@ -315,7 +316,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 			}
 			if math.IsInf(fl, 0) || math.Abs(fl) > 1e12 {
 				p := errPath(f, elem, d)
-				w.add(TimestampOutOfRange, p, "timestamp_range", "a time after "+v.opts.TimestampMin.Format(time.RFC3339), string(capActual(w.tmp)),
+				w.add(failcode.TimestampOutOfRange, p, "timestamp_range", "a time after "+v.opts.TimestampMin.Format(time.RFC3339), string(capActual(w.tmp)),
 					fmt.Sprintf("field %s (%s) is far outside the accepted time window", f.name, p))
 				return msgp.AppendNil(out)
 			}
@@ -333,7 +334,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 			p := errPath(f, elem, d)
 			w.tmp = x.MarshalTo(w.tmp[:0])
 			expected := "from " + lo.Format(time.RFC3339Nano) + " to " + hi.Format(time.RFC3339Nano)
-			w.add(TimestampOutOfRange, p, "timestamp_range", expected, string(capActual(w.tmp)),
+			w.add(failcode.TimestampOutOfRange, p, "timestamp_range", expected, string(capActual(w.tmp)),
 				"field "+f.name+" ("+p+") is "+t.Format(time.RFC3339Nano)+", outside "+expected)
 			return msgp.AppendNil(out)
 		}
@@ -351,7 +352,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 		w.tmp = x.MarshalTo(w.tmp[:0])
 		if len(w.tmp) > f.maxLen {
 			p := errPath(f, elem, d)
-			w.add(FieldTooLong, p, "max_length", fmt.Sprintf("at most %d bytes of JSON", f.maxLen), string(capActual(w.tmp)),
+			w.add(failcode.FieldTooLong, p, "max_length", fmt.Sprintf("at most %d bytes of JSON", f.maxLen), string(capActual(w.tmp)),
 				fmt.Sprintf("field %s (%s) is %d bytes of JSON, more than max_length %d", f.name, p, len(w.tmp), f.maxLen))
 			return msgp.AppendNil(out)
 		}
@@ -362,7 +363,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 
 func (w *worker) outOfRange(f *cfield, elem int, d *cdef, expected string, actual []byte, out []byte) []byte {
 	p := errPath(f, elem, d)
-	w.add(FieldOutOfRange, p, "range", expected, string(capActual(actual)), fmt.Sprintf("field %s (%s) is %s, outside %s", f.name, p, actual, expected))
+	w.add(failcode.FieldOutOfRange, p, "range", expected, string(capActual(actual)), fmt.Sprintf("field %s (%s) is %s, outside %s", f.name, p, actual, expected))
 	return msgp.AppendNil(out)
 }
 

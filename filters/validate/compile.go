@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tinylib/msgp/msgp"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 )
 
 // Limits of the destination columns (Amazon Redshift).
@@ -169,7 +170,7 @@ type cmapping struct {
 
 type resolution struct {
 	label string
-	code  Code // "" when resolved
+	code  failcode.Code // "" when resolved
 	msg   string
 }
 
@@ -678,7 +679,7 @@ func (g *cgame) resolveSlow(version []byte) resolution {
 		}
 	}
 	if len(best) == 0 {
-		return resolution{code: VersionUnmapped, msg: fmt.Sprintf("game %s has no mapping for version %q", g.name, version)}
+		return resolution{code: failcode.VersionUnmapped, msg: fmt.Sprintf("game %s has no mapping for version %q", g.name, version)}
 	}
 	var lit []*cmapping
 	for _, m := range best {
@@ -696,7 +697,7 @@ func (g *cgame) resolveSlow(version []byte) resolution {
 			for _, b := range best {
 				parts = append(parts, fmt.Sprintf("%q→%s", b.pattern, b.label))
 			}
-			return resolution{code: VersionAmbiguous, msg: fmt.Sprintf("version %q of game %s matches mappings of equal precedence (priority %d) naming different definitions: %s",
+			return resolution{code: failcode.VersionAmbiguous, msg: fmt.Sprintf("version %q of game %s matches mappings of equal precedence (priority %d) naming different definitions: %s",
 				version, g.name, best[0].priority, strings.Join(parts, ", "))}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -94,7 +95,7 @@ func TestFailuresKeepAtMostMaxEventSize(t *testing.T) {
 			}},
 		{name: "decode failure with the reader's max", code: "ENDPOINT_INVALID", whole: big, max: limit, want: DigestOf([]byte(big)),
 			out: func() []byte {
-				return AppendDecodeFailure(nil, DecodeFailure{Time: testTime, UUID: testUUID, Text: []byte(big), MaxText: limit, Code: EndpointInvalid})
+				return AppendDecodeFailure(nil, DecodeFailure{Time: testTime, UUID: testUUID, Text: []byte(big), MaxText: limit, Code: failcode.EndpointInvalid})
 			}},
 		{name: "decode failure, default max", code: "UNDECODABLE_MESSAGE", whole: mb, max: DefaultMaxEventSize, want: DigestOf([]byte(mb)),
 			out: func() []byte { return AppendUndecodable(nil, testTime, testUUID, []byte(mb), "not JSON") }},
@@ -102,12 +103,12 @@ func TestFailuresKeepAtMostMaxEventSize(t *testing.T) {
 			given: over, keep: "{}\n{}\n",
 			out: func() []byte {
 				return AppendDecodeFailure(nil, DecodeFailure{Time: testTime, UUID: testUUID, Text: []byte("{}\n{}\n"), MaxText: limit,
-					Whole: over, Code: UndecodableMessage})
+					Whole: over, Code: failcode.UndecodableMessage})
 			}},
 		{name: "decode failure already cut, cut again", code: "UNDECODABLE_MESSAGE", whole: big, max: limit, want: over, given: over,
 			out: func() []byte {
 				return AppendDecodeFailure(nil, DecodeFailure{Time: testTime, UUID: testUUID, Text: []byte(big), MaxText: limit,
-					Whole: over, Code: UndecodableMessage})
+					Whole: over, Code: failcode.UndecodableMessage})
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

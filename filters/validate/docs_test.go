@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 )
 
 // dataModelDoc is the users' reference of the model (docs/data-model.md).
@@ -145,7 +147,7 @@ func TestEveryCodeDocumented(t *testing.T) {
 	for _, r := range rows {
 		documented[r[1]] = r[2]
 	}
-	for _, c := range Codes {
+	for _, c := range failcode.Codes {
 		if stage, ok := documented[string(c.Code)]; !ok || stage != string(c.Stage) {
 			t.Errorf("docs/data-model.md has no row for %s with stage %s", c.Code, c.Stage)
 		}

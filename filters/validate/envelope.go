@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -89,23 +90,23 @@ func (e *envelope) read(body record.Map, w *worker) bool {
 		return true
 	})
 	if err != nil {
-		w.add(EndpointInvalid, "", "record", "a msgpack map of the record contract", "", "the record body is malformed: "+err.Error())
+		w.add(failcode.EndpointInvalid, "", "record", "a msgpack map of the record contract", "", "the record body is malformed: "+err.Error())
 		return false
 	}
 	for i, k := range envKeys {
 		switch {
 		case wrong&(1<<i) != 0:
-			w.add(EndpointInvalid, k, "contract", "a string", "", fmt.Sprintf("record key %q is not a string", k))
+			w.add(failcode.EndpointInvalid, k, "contract", "a string", "", fmt.Sprintf("record key %q is not a string", k))
 		case e.has&(1<<i) == 0:
-			w.add(EndpointInvalid, k, "contract", "a string", "", fmt.Sprintf("record key %q is missing", k))
+			w.add(failcode.EndpointInvalid, k, "contract", "a string", "", fmt.Sprintf("record key %q is missing", k))
 		case i >= 2 && i <= 4 && len(fieldOf(e, i)) == 0:
-			w.add(EndpointInvalid, k, "contract", "1-128 bytes", "", fmt.Sprintf("record key %q is empty", k))
+			w.add(failcode.EndpointInvalid, k, "contract", "1-128 bytes", "", fmt.Sprintf("record key %q is empty", k))
 		}
 	}
 	if e.has&2 != 0 {
 		t, ok := parseRFC3339(e.firedTS)
 		if !ok {
-			w.add(EndpointInvalid, keyFiredTS, "rfc3339", "an RFC 3339 time", string(capActual(e.firedTS)), "fired_ts is not an RFC 3339 time")
+			w.add(failcode.EndpointInvalid, keyFiredTS, "rfc3339", "an RFC 3339 time", string(capActual(e.firedTS)), "fired_ts is not an RFC 3339 time")
 		}
 		e.fired = t
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -85,7 +86,7 @@ func appendFailure(dst []byte, rec record.Record, env *envelope, w *worker, d *c
 		meta = nil
 	}
 	if len(w.errs) == 0 { // cannot happen; never write a failure without a reason
-		w.add(InternalError, "", "internal", "", "", "failure without an error")
+		w.add(failcode.InternalError, "", "internal", "", "", "failure without an error")
 	}
 	if env.has&1 == 0 {
 		// No uuid (a record outside the contract): derive one from the
@@ -161,7 +162,7 @@ func appendErrors(dst []byte, w *worker) []byte {
 // message was sent); uuid identifies the failure, and should be derived from
 // the message so that a redelivered message yields the same failure.
 func AppendUndecodable(dst []byte, t time.Time, uuid string, message []byte, reason string) []byte {
-	return AppendDecodeFailure(dst, DecodeFailure{Time: t, UUID: uuid, Text: message, Code: UndecodableMessage, Reason: reason})
+	return AppendDecodeFailure(dst, DecodeFailure{Time: t, UUID: uuid, Text: message, Code: failcode.UndecodableMessage, Reason: reason})
 }
 
 // DecodeFailure is a failure that a reader of untrusted input (the sqs
@@ -186,8 +187,8 @@ type DecodeFailure struct {
 	// longer text (a message over a bound) and describes that text; the
 	// failure then carries Whole, never a digest of the prefix.
 	Whole  *TextDigest
-	Code   Code   // UndecodableMessage, or EndpointInvalid for a record not in the contract
-	Path   string // the contract key at fault, if one is
+	Code   failcode.Code // failcode.UndecodableMessage, or failcode.EndpointInvalid for a record not in the contract
+	Path   string        // the contract key at fault, if one is
 	Reason string
 }
 
@@ -195,7 +196,7 @@ type DecodeFailure struct {
 func AppendDecodeFailure(dst []byte, f DecodeFailure) []byte {
 	w := new(worker)
 	rule, expected := "decode", "a message of Whirlpool records"
-	if f.Code == EndpointInvalid {
+	if f.Code == failcode.EndpointInvalid {
 		rule, expected = "contract", "a JSON object of the record contract: uuid, fired_ts, game, version, event (strings) and body (an object)"
 	}
 	w.add(f.Code, f.Path, rule, expected, string(capActual(f.Text)), f.Reason)

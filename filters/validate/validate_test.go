@@ -1,10 +1,12 @@
 package validate
 
 import (
-	"github.com/whirlpool-events/whirlpool/internal/testenv"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 
 	"github.com/tinylib/msgp/msgp"
 
@@ -27,10 +29,10 @@ func TestVersionMapping(t *testing.T) {
 		{"1.0", "v1"}, {"1.1", "v1"}, {"1.4", "v1"}, {"1.4.2", "v1"}, {"1.3.6", "v1"},
 		{"1.5", "v2"}, {"1.5.1", "v2"}, {"1.9", "v2"}, {"1.10", "v2"}, {"1.42.7", "v2"}, {"2.0", "v2"}, {"10.3", "v2"},
 		{"1.3.7", "v2"}, // the literal hotfix mapping wins over the 1.0-1.4 pattern
-		{"0.9", string(VersionUnmapped)},
-		{"1.4-beta", string(VersionUnmapped)}, // anchored: the whole version must match
-		{"x1.4", string(VersionUnmapped)},
-		{"1", string(VersionUnmapped)},
+		{"0.9", string(failcode.VersionUnmapped)},
+		{"1.4-beta", string(failcode.VersionUnmapped)}, // anchored: the whole version must match
+		{"x1.4", string(failcode.VersionUnmapped)},
+		{"1", string(failcode.VersionUnmapped)},
 	} {
 		t.Run(tc.version, func(t *testing.T) {
 			out := validate(t, v, inputRecord("galaxy", tc.version, "level_up", body))
@@ -78,12 +80,12 @@ games:
 	for _, tc := range []struct {
 		name, mappings, version, want string
 	}{
-		{"ambiguous", `[{version: '1\..*', definition: v1}, {version: '.*\.5', definition: v2}]`, "1.5", string(VersionAmbiguous)},
+		{"ambiguous", `[{version: '1\..*', definition: v1}, {version: '.*\.5', definition: v2}]`, "1.5", string(failcode.VersionAmbiguous)},
 		{"overlap on same definition is fine", `[{version: '1\..*', definition: v1}, {version: '.*\.5', definition: v1}]`, "1.5", "v1"},
 		{"priority decides", `[{version: '1\..*', definition: v1}, {version: '.*\.5', definition: v2, priority: 1}]`, "1.5", "v2"},
 		{"priority beats literal", `[{version: '1\.5', definition: v1}, {version: '.*', definition: v2, priority: 1}]`, "1.5", "v2"},
 		{"literal beats pattern", `[{version: '1\.5', definition: v2}, {version: '1\..*', definition: v1}]`, "1.5", "v2"},
-		{"two literals disagree", `[{version: '1\.5', definition: v2}, {version: '1[.]5', definition: v1}]`, "1.5", string(VersionAmbiguous)},
+		{"two literals disagree", `[{version: '1\.5', definition: v2}, {version: '1[.]5', definition: v1}]`, "1.5", string(failcode.VersionAmbiguous)},
 		{"lower priority ignored", `[{version: '.*', definition: v1, priority: -1}, {version: '1\..*', definition: v2}]`, "1.5", "v2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -345,7 +347,7 @@ func TestEndpointInvalid(t *testing.T) {
 			out := validate(t, v, tc.in)
 			var paths []string
 			for _, e := range errorsOf(out[0]) {
-				if e["code"] != string(EndpointInvalid) {
+				if e["code"] != string(failcode.EndpointInvalid) {
 					t.Fatalf("code %v", e["code"])
 				}
 				paths = append(paths, e["path"].(string))

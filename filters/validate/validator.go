@@ -11,6 +11,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/props"
 	"github.com/whirlpool-events/whirlpool/internal/record"
@@ -360,7 +361,7 @@ func (v *Validator) AppendValidated(dst []byte, rec record.Record) (out []byte) 
 		if r := recover(); r != nil {
 			v.opts.Log.Errorf("validate: internal error validating event %q: %v\n%s", env.uuid, r, debug.Stack())
 			nw := new(worker)
-			nw.add(InternalError, "", "internal", "", "", fmt.Sprintf("internal error in the validator: %v", r))
+			nw.add(failcode.InternalError, "", "internal", "", "", fmt.Sprintf("internal error in the validator: %v", r))
 			out = appendFailure(dst[:start], rec, &env, nw, nil, v.opts.MaxEventSize)
 			return
 		}
@@ -376,19 +377,19 @@ func (v *Validator) AppendValidated(dst []byte, rec record.Record) (out []byte) 
 	var root *fastjson.Value
 	switch {
 	case len(env.body) > v.opts.MaxEventSize:
-		w.add(PayloadTooLarge, "", "max_event_size", fmt.Sprintf("at most %d bytes", v.opts.MaxEventSize), fmt.Sprintf("%d bytes", len(env.body)),
+		w.add(failcode.PayloadTooLarge, "", "max_event_size", fmt.Sprintf("at most %d bytes", v.opts.MaxEventSize), fmt.Sprintf("%d bytes", len(env.body)),
 			fmt.Sprintf("the event is %d bytes, more than max_event_size %d", len(env.body), v.opts.MaxEventSize))
 	case isBlank(env.body):
-		w.add(PayloadEmpty, "", "non_empty", "a JSON object", "", "the event body is empty")
+		w.add(failcode.PayloadEmpty, "", "non_empty", "a JSON object", "", "the event body is empty")
 	default:
 		var err error
 		root, err = w.p.ParseBytes(env.body)
 		switch {
 		case err != nil:
 			root = nil
-			w.add(PayloadNotJSON, "", "json", "a JSON object", string(capActual(env.body)), "the event body is not JSON: "+err.Error())
+			w.add(failcode.PayloadNotJSON, "", "json", "a JSON object", string(capActual(env.body)), "the event body is not JSON: "+err.Error())
 		case root.Type() != fastjson.TypeObject:
-			w.add(PayloadNotObject, "", "object", "a JSON object", jsonTypeName(root), "the event body is JSON but not an object")
+			w.add(failcode.PayloadNotObject, "", "object", "a JSON object", jsonTypeName(root), "the event body is JSON but not an object")
 			root = nil
 		}
 	}
@@ -411,12 +412,12 @@ func (v *Validator) AppendValidated(dst []byte, rec record.Record) (out []byte) 
 func (v *Validator) resolve(s *snapshot, env *envelope, w *worker) *cdef {
 	g := s.games[string(env.game)]
 	if g == nil {
-		w.add(UnknownGame, "game", "known_game", "a game of the model", string(capActual(env.game)), fmt.Sprintf("game %q is not in the model", env.game))
+		w.add(failcode.UnknownGame, "game", "known_game", "a game of the model", string(capActual(env.game)), fmt.Sprintf("game %q is not in the model", env.game))
 		return nil
 	}
 	e := g.events[string(env.event)]
 	if e == nil {
-		w.add(UnknownEvent, "event", "known_event", "an event of game "+g.name, string(capActual(env.event)), fmt.Sprintf("game %s has no event %q", g.name, env.event))
+		w.add(failcode.UnknownEvent, "event", "known_event", "an event of game "+g.name, string(capActual(env.event)), fmt.Sprintf("game %s has no event %q", g.name, env.event))
 	}
 	r := g.resolve(env.version)
 	if r.code != "" {
@@ -429,12 +430,12 @@ func (v *Validator) resolve(s *snapshot, env *envelope, w *worker) *cdef {
 	}
 	d := e.defs[r.label]
 	if d == nil {
-		w.add(DefinitionNotFound, "version", "definition_exists", "definition "+r.label+" of event "+e.name, string(capActual(env.version)),
+		w.add(failcode.DefinitionNotFound, "version", "definition_exists", "definition "+r.label+" of event "+e.name, string(capActual(env.version)),
 			fmt.Sprintf("version %q of game %s maps to definition %s, which event %s does not have", env.version, g.name, r.label, e.name))
 		return nil
 	}
 	if d.invalid != "" {
-		w.add(DefinitionInvalid, "", "definition_valid", "a usable definition", "", fmt.Sprintf("definition %s of %s/%s cannot be used: %s", d.label, g.name, e.name, d.invalid))
+		w.add(failcode.DefinitionInvalid, "", "definition_valid", "a usable definition", "", fmt.Sprintf("definition %s of %s/%s cannot be used: %s", d.label, g.name, e.name, d.invalid))
 	}
 	return d
 }

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 )
 
 // retryAfter is the Retry-After value, in seconds, of every 503: Fluent Bit
@@ -53,7 +53,7 @@ func writeError(w http.ResponseWriter, e *apiError, rejected []*apiError) {
 	}
 	b, err := json.Marshal(v)
 	if err != nil { // cannot happen: strings and ints only
-		b = []byte(`{"error":{"code":"` + string(validate.InternalError) + `","message":"cannot encode the error"}}`)
+		b = []byte(`{"error":{"code":"` + string(failcode.InternalError) + `","message":"cannot encode the error"}}`)
 	}
 	writeJSON(w, e.Status, b)
 }

@@ -6,17 +6,17 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 )
 
 // Error codes of the ingest stage (failure codes, declared by
 // filters/validate), plus the HTTP ones, which only answers carry.
 const (
-	codeNotJSON      = string(validate.PayloadNotJSON)
-	codeEmpty        = string(validate.PayloadEmpty)
-	codeNotObject    = string(validate.PayloadNotObject)
-	codeTooLarge     = string(validate.PayloadTooLarge)
-	codeEndpoint     = string(validate.EndpointInvalid)
+	codeNotJSON      = string(failcode.PayloadNotJSON)
+	codeEmpty        = string(failcode.PayloadEmpty)
+	codeNotObject    = string(failcode.PayloadNotObject)
+	codeTooLarge     = string(failcode.PayloadTooLarge)
+	codeEndpoint     = string(failcode.EndpointInvalid)
 	codeMethod       = "METHOD_NOT_ALLOWED"
 	codeEncoding     = "UNSUPPORTED_ENCODING"
 	codeUnauthorized = "UNAUTHORIZED"

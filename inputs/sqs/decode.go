@@ -17,6 +17,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -293,7 +294,7 @@ func (d *decoder) appendLine(dst []byte, line []byte, m message, index int) []by
 	}
 	if env.problem != "" {
 		return d.appendFailure(dst, validate.DecodeFailure{Time: m.sent, UUID: failureUUID(m, index),
-			Game: env.game, Version: env.version, Event: env.event, Text: line, Code: validate.EndpointInvalid,
+			Game: env.game, Version: env.version, Event: env.event, Text: line, Code: failcode.EndpointInvalid,
 			Path: env.path, Reason: fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, env.problem)})
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(env.firedTS))
@@ -401,7 +402,7 @@ func (d *decoder) appendUndecodable(dst []byte, m message, index int, text []byt
 // undecodable is the UNDECODABLE_MESSAGE failure of text, record index of m.
 func undecodable(m message, index int, text []byte, reason string) validate.DecodeFailure {
 	return validate.DecodeFailure{Time: m.sent, UUID: failureUUID(m, index), Text: text,
-		Code: validate.UndecodableMessage, Reason: fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, reason)}
+		Code: failcode.UndecodableMessage, Reason: fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, reason)}
 }
 
 // appendFailure appends a failure record the decoder built, marked as such,

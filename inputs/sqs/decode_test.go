@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
@@ -232,7 +233,7 @@ func TestUndecodableBecomesFailure(t *testing.T) {
 			}
 			errs := fail.fields["errors"].([]any)
 			e := errs[0].(map[string]any)
-			if e["code"] != string(validate.UndecodableMessage) || !strings.Contains(e["message"].(string), tc.reason) || !strings.Contains(e["message"].(string), "msg-7") {
+			if e["code"] != string(failcode.UndecodableMessage) || !strings.Contains(e["message"].(string), tc.reason) || !strings.Contains(e["message"].(string), "msg-7") {
 				t.Errorf("error %v", e)
 			}
 			// The raw text is kept, and the failure has an identity.
@@ -331,7 +332,7 @@ func TestMessageOverABoundIsOneFailure(t *testing.T) {
 			e := f.fields["errors"].([]any)[0].(map[string]any)
 			sum := sha256.Sum256([]byte(tc.body))
 			msg := e["message"].(string)
-			if e["code"] != string(validate.UndecodableMessage) || !strings.Contains(msg, string(tc.over)) || !strings.Contains(msg, "bomb") {
+			if e["code"] != string(failcode.UndecodableMessage) || !strings.Contains(msg, string(tc.over)) || !strings.Contains(msg, "bomb") {
 				t.Errorf("error %v", e)
 			}
 			if f.fields[fieldname.BodySHA256] != hex.EncodeToString(sum[:]) || f.fields[fieldname.BodyBytes] != json.Number(strconv.Itoa(len(tc.body))) {

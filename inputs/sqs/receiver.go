@@ -14,6 +14,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/awsconf"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
@@ -268,10 +269,10 @@ func (b *batch) add(h *held, msg message) bool {
 		}
 		switch {
 		case b.dec.over != withinBounds:
-			r.log.Warnf("message %s is over %s: it becomes one %s failure holding its first bytes and its SHA-256", msg.id, b.dec.over, validate.UndecodableMessage)
+			r.log.Warnf("message %s is over %s: it becomes one %s failure holding its first bytes and its SHA-256", msg.id, b.dec.over, failcode.UndecodableMessage)
 		case failed > 0:
 			r.log.Warnf("message %s: %d of %d records could not be decoded or are not in the record contract; they become %s or %s failures",
-				msg.id, failed, n, validate.UndecodableMessage, validate.EndpointInvalid)
+				msg.id, failed, n, failcode.UndecodableMessage, failcode.EndpointInvalid)
 		}
 		r.stats.add(func(s *Stats) { s.Received++; s.Records += int64(n); s.Failures += int64(failed) })
 		h.records = records

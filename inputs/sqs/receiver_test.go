@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
@@ -134,7 +135,7 @@ func TestPoisonMessageBecomesFailureAndIsDeleted(t *testing.T) {
 	send(t, c, url, "", "this is not json")
 	recs, dones := collectUntil(t, r, 1)
 	errs, _ := recs[0].fields["errors"].([]any)
-	if len(errs) != 1 || errs[0].(map[string]any)["code"] != string(validate.UndecodableMessage) {
+	if len(errs) != 1 || errs[0].(map[string]any)["code"] != string(failcode.UndecodableMessage) {
 		t.Fatalf("want an UNDECODABLE_MESSAGE failure, got %v", recs[0].fields)
 	}
 	dones[0]()
@@ -288,7 +289,7 @@ func TestBombsBecomeOneFailureEach(t *testing.T) {
 		if s, ok := rec.fields[fieldname.BodySHA256].(string); ok {
 			delete(sums, s)
 		}
-		if len(errs) != 1 || errs[0].(map[string]any)["code"] != string(validate.UndecodableMessage) || len(body) == 0 || len(body) > failurePrefix {
+		if len(errs) != 1 || errs[0].(map[string]any)["code"] != string(failcode.UndecodableMessage) || len(body) == 0 || len(body) > failurePrefix {
 			t.Errorf("failure %v with a body of %d bytes", errs, len(body))
 		}
 	}

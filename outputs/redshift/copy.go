@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
@@ -129,7 +129,7 @@ func (o *Output) isolateCopy(ctx context.Context, s Session, b *batch, te *table
 		}
 	}
 	if found > 0 {
-		o.env.Log.Warnf("%d row(s) rejected by %s (stl_load_errors) went to %s as %s", found, te.t.name, o.cfg.failures, validate.LoadRejected)
+		o.env.Log.Warnf("%d row(s) rejected by %s (stl_load_errors) went to %s as %s", found, te.t.name, o.cfg.failures, failcode.LoadRejected)
 	}
 	return found, nil
 }

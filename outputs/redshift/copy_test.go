@@ -17,7 +17,7 @@ import (
 
 	"github.com/lib/pq"
 
-	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
@@ -384,7 +384,7 @@ func TestCopyModeTurnsStlLoadErrorsIntoLoadRejected(t *testing.T) {
 	if log.Count("rejected by game.score (stl_load_errors)") != 1 {
 		t.Errorf("the rejection was not logged")
 	}
-	if got := o.Stats.FailuresByCode()[string(validate.LoadRejected)]; got != 1 {
+	if got := o.Stats.FailuresByCode()[string(failcode.LoadRejected)]; got != 1 {
 		t.Errorf("LOAD_REJECTED counter = %d", got)
 	}
 }

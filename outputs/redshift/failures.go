@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
@@ -155,13 +156,13 @@ func (o *Output) failureValues(b *batch, r *rec, m *tableMeta, refused string) {
 		raw = nil
 		var list []json.RawMessage
 		json.Unmarshal(errs, &list)
-		extra := appendErrorsJSON(nil, []loadErr{{code: validate.LoadRejected, path: o.cfg.failures.String(), rule: "load",
+		extra := appendErrorsJSON(nil, []loadErr{{code: failcode.LoadRejected, path: o.cfg.failures.String(), rule: "load",
 			message: "the failures table refused this row, stored without raw_event: " + refused}})
 		var e2 []json.RawMessage
 		json.Unmarshal(extra, &e2)
 		errs, _ = json.Marshal(append(list, e2...))
-		if !containsCode(codes, []byte(validate.LoadRejected)) {
-			codes = append(append(append([]byte(nil), codes...), ','), validate.LoadRejected...)
+		if !containsCode(codes, []byte(failcode.LoadRejected)) {
+			codes = append(append(append([]byte(nil), codes...), ','), failcode.LoadRejected...)
 		}
 	}
 	if raw != nil {

@@ -9,7 +9,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 )
 
 // isolate finds the rows of the failing table the database refuses and
@@ -65,6 +65,6 @@ func (o *Output) isolate(ctx context.Context, s Session, b *batch, te *tableErr)
 	if err := probe(tl.recs, te.err); err != nil {
 		return found, err
 	}
-	o.env.Log.Warnf("%d row(s) rejected by %s went to %s as %s: %s", found, tl.name, o.cfg.failures, validate.LoadRejected, errorMessage(te.err))
+	o.env.Log.Warnf("%d row(s) rejected by %s went to %s as %s: %s", found, tl.name, o.cfg.failures, failcode.LoadRejected, errorMessage(te.err))
 	return found, nil
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -116,7 +116,7 @@ func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
 			}
 			// One table's load failed for good (no privilege, a table that
 			// is not one, ...): its rows become failures, the rest loads.
-			o.tableFailed(b, te.t, loadErr{code: validate.LoadRejected, rule: "load", message: "loading the table failed: " + errorMessage(te.err)})
+			o.tableFailed(b, te.t, loadErr{code: failcode.LoadRejected, rule: "load", message: "loading the table failed: " + errorMessage(te.err)})
 			continue
 		}
 		n, ierr := o.isolate(ctx, s, b, te)
@@ -167,7 +167,7 @@ func (o *Output) committed(b *batch) {
 	if b.failures != nil {
 		o.Stats.addRows(b.failures.name.String(), b.failures.loaded)
 		for c, n := range b.failCodes {
-			o.Stats.addFailures(metrics.Bounded(c, validate.Known(validate.Code(c))), int64(n))
+			o.Stats.addFailures(metrics.Bounded(c, failcode.Known(failcode.Code(c))), int64(n))
 		}
 	}
 }

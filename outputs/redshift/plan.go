@@ -11,14 +11,14 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // planErr is what planTable does with an error of one table's DDL or
 // description: a transient one is returned (the batch is retried), any
 // other fails that table only.
-func (o *Output) planErr(b *batch, tl *tableLoad, code validate.Code, err error) (bool, error) {
+func (o *Output) planErr(b *batch, tl *tableLoad, code failcode.Code, err error) (bool, error) {
 	if isTransient(err) {
 		return false, err
 	}
@@ -38,7 +38,7 @@ func (o *Output) plan(ctx context.Context, s Session, b *batch) error {
 		}
 		for _, d := range r.dests {
 			if msg, ok := b.rejected[rejectKey{r, d.key}]; ok {
-				r.errs = append(r.errs, loadErr{code: validate.LoadRejected, path: d.key, rule: "load", message: msg})
+				r.errs = append(r.errs, loadErr{code: failcode.LoadRejected, path: d.key, rule: "load", message: msg})
 				continue
 			}
 			if e, ok := b.broken[d.key]; ok {
@@ -72,17 +72,17 @@ func (o *Output) plan(ctx context.Context, s Session, b *batch) error {
 func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLoad) (bool, error) {
 	m, err := o.describe(ctx, s, tl.name, false)
 	if err != nil {
-		return o.planErr(b, tl, validate.DestinationNotFound, err)
+		return o.planErr(b, tl, failcode.DestinationNotFound, err)
 	}
 	if !m.exists && o.cfg.autoCreate {
 		cols, types := o.newTableColumns(tl)
 		if m, err = o.createTable(ctx, s, tl.name, cols, types, false); err != nil {
-			return o.planErr(b, tl, validate.DestinationNotFound, err)
+			return o.planErr(b, tl, failcode.DestinationNotFound, err)
 		}
 	}
 	if !m.exists {
 		for _, r := range tl.recs {
-			r.errs = append(r.errs, loadErr{code: validate.DestinationNotFound, path: tl.name.String(), rule: "destination",
+			r.errs = append(r.errs, loadErr{code: failcode.DestinationNotFound, path: tl.name.String(), rule: "destination",
 				expected: "an existing table", actual: tl.name.String(),
 				message: fmt.Sprintf("table %s does not exist (auto_create is off)", tl.name)})
 		}
@@ -94,14 +94,14 @@ func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLo
 		for _, c := range metaCols {
 			if !m.has(c) {
 				if err := o.addColumn(ctx, s, tl.name, m, c, o.cfg.dialect.ddlType(c)); err != nil {
-					return o.planErr(b, tl, validate.DestinationSchemaMismatch, err)
+					return o.planErr(b, tl, failcode.DestinationSchemaMismatch, err)
 				}
 			}
 		}
 	}
 	if o.cfg.dedupe && (!m.has("uuid") || !m.has("expand_index")) {
 		for _, r := range tl.recs {
-			r.errs = append(r.errs, loadErr{code: validate.DestinationSchemaMismatch, path: tl.name.String(), rule: "dedupe",
+			r.errs = append(r.errs, loadErr{code: failcode.DestinationSchemaMismatch, path: tl.name.String(), rule: "dedupe",
 				expected: "columns uuid and expand_index", actual: "missing",
 				message: fmt.Sprintf("table %s lacks the uuid or expand_index column that dedupe needs", tl.name)})
 		}
@@ -154,14 +154,14 @@ func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLo
 		// again (another loader may have added them), then add them with
 		// auto_create, and check every row again.
 		if m, err = o.describe(ctx, s, tl.name, true); err != nil {
-			return o.planErr(b, tl, validate.DestinationNotFound, err)
+			return o.planErr(b, tl, failcode.DestinationNotFound, err)
 		}
 		tl.meta = m
 		if o.cfg.autoCreate && m.owned {
 			tl.recs = all
 			for _, mc := range o.missingColumns(tl) {
 				if err := o.addColumn(ctx, s, tl.name, m, mc.name, mc.typ); err != nil {
-					return o.planErr(b, tl, validate.DestinationSchemaMismatch, err)
+					return o.planErr(b, tl, failcode.DestinationSchemaMismatch, err)
 				}
 			}
 		}
@@ -253,15 +253,15 @@ func (o *Output) checkColumns(tl *tableLoad, r *rec) *loadErr {
 		name := foldIdent(k)
 		switch {
 		case !validIdent(k):
-			bad = &loadErr{code: validate.DestinationSchemaMismatch, path: t + "." + string(k), rule: "column",
+			bad = &loadErr{code: failcode.DestinationSchemaMismatch, path: t + "." + string(k), rule: "column",
 				expected: "an identifier [A-Za-z_][A-Za-z0-9_$]*", actual: string(k),
 				message: fmt.Sprintf("column name %q is not a valid identifier", string(k))}
 		case isMetaCol(name):
-			bad = &loadErr{code: validate.DestinationSchemaMismatch, path: t + "." + name, rule: "column",
+			bad = &loadErr{code: failcode.DestinationSchemaMismatch, path: t + "." + name, rule: "column",
 				expected: "a column other than the metadata columns", actual: name,
 				message: fmt.Sprintf("column %q collides with a metadata column of %s", name, t)}
 		default:
-			bad = &loadErr{code: validate.DestinationSchemaMismatch, path: t + "." + name, rule: "column",
+			bad = &loadErr{code: failcode.DestinationSchemaMismatch, path: t + "." + name, rule: "column",
 				expected: "a column of " + t, actual: name,
 				message: fmt.Sprintf("table %s has no column %q", t, name), lacking: true}
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -56,7 +57,7 @@ type rec struct {
 
 // loadErr is one error object of a failure row.
 type loadErr struct {
-	code                                  validate.Code
+	code                                  failcode.Code
 	path, rule, expected, actual, message string
 
 	lacking bool // the table lacks a column the record brings
@@ -164,7 +165,7 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 		for _, s := range names {
 			d, err := o.destination(s)
 			if err != nil { // cannot happen for a name the model allows
-				r.errs = append(r.errs, loadErr{code: validate.DestinationNotFound, path: string(s), rule: "destination",
+				r.errs = append(r.errs, loadErr{code: failcode.DestinationNotFound, path: string(s), rule: "destination",
 					expected: "schema.table of identifiers [A-Za-z_][A-Za-z0-9_$]*", actual: string(s), message: err.Error()})
 				continue
 			}
@@ -213,7 +214,7 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 // the error and is loaded nowhere.
 func (o *Output) allowed(r *rec, dests [][]byte) bool {
 	if o.validator == nil {
-		r.errs = append(r.errs, loadErr{code: validate.NotVerified, rule: "model", expected: "an output with a data model (validate on)",
+		r.errs = append(r.errs, loadErr{code: failcode.NotVerified, rule: "model", expected: "an output with a data model (validate on)",
 			message: "the output has no data model (validate off) to check the destinations and columns of valid records against; they are not loaded"})
 		return false
 	}
@@ -232,25 +233,25 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 	def := fmt.Sprintf("definition %s of %s/%s", label, game, event)
 	a, ok := o.validator.Allowed(game, event, label)
 	if !ok {
-		return []loadErr{{code: validate.ModelMismatch, path: fieldname.DefinitionVersion, rule: "model", expected: "a definition of the data model",
+		return []loadErr{{code: failcode.ModelMismatch, path: fieldname.DefinitionVersion, rule: "model", expected: "a definition of the data model",
 			actual: string(label), message: def + " is not in the data model"}}
 	}
 	var errs []loadErr
 	for _, d := range dests {
 		if !a.Destination(d) {
-			errs = append(errs, loadErr{code: validate.ModelMismatch, path: fieldname.Destinations, rule: "model", expected: "a destination of " + def,
+			errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Destinations, rule: "model", expected: "a destination of " + def,
 				actual: string(d), message: fmt.Sprintf("%s is not a destination of %s", d, def)})
 		}
 	}
 	err := cols.Range(func(k []byte, v record.Value) bool {
 		if msg := a.Column(k, v); msg != "" {
-			errs = append(errs, loadErr{code: validate.ModelMismatch, path: fieldname.Columns + "." + string(k), rule: "model",
+			errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Columns + "." + string(k), rule: "model",
 				expected: "a field of " + def, actual: string(k), message: msg})
 		}
 		return true
 	})
 	if err != nil {
-		errs = append(errs, loadErr{code: validate.ModelMismatch, path: fieldname.Columns, rule: "model", message: "the columns are malformed: " + err.Error()})
+		errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Columns, rule: "model", message: "the columns are malformed: " + err.Error()})
 	}
 	return errs
 }
@@ -271,8 +272,8 @@ func (o *Output) unvalidated(r *rec, body record.Map, msg string) *rec {
 			f.raw = []byte(strconv.Quote(string(body)))
 		}
 	}
-	f.errorsJSON = appendErrorsJSON(nil, []loadErr{{code: validate.InternalError, message: msg}})
-	f.codes = []byte(validate.InternalError)
+	f.errorsJSON = appendErrorsJSON(nil, []loadErr{{code: failcode.InternalError, message: msg}})
+	f.codes = []byte(failcode.InternalError)
 	return f
 }
 
@@ -281,9 +282,9 @@ func (o *Output) unvalidated(r *rec, body record.Map, msg string) *rec {
 func (o *Output) undecodable(rest []byte, err error) *rec {
 	f := &rec{kind: kindFailure}
 	f.raw = []byte(strconv.QuoteToASCII(string(rest)))
-	f.errorsJSON = appendErrorsJSON(nil, []loadErr{{code: validate.InternalError, rule: "msgpack",
+	f.errorsJSON = appendErrorsJSON(nil, []loadErr{{code: failcode.InternalError, rule: "msgpack",
 		message: "the rest of the chunk cannot be decoded: " + err.Error()}})
-	f.codes = []byte(validate.InternalError)
+	f.codes = []byte(failcode.InternalError)
 	return f
 }
 
@@ -386,7 +387,7 @@ func containsCode(list, code []byte) bool {
 
 func appendErrorsJSON(dst []byte, errs []loadErr) []byte {
 	type jerr struct {
-		Code     validate.Code `json:"code"`
+		Code     failcode.Code `json:"code"`
 		Path     string        `json:"path"`
 		Rule     string        `json:"rule"`
 		Expected string        `json:"expected"`

@@ -1,4 +1,7 @@
-package validate
+// Package failcode declares the failure codes, once: every stage that
+// raises or counts a failure names it from here, so the edge need not link
+// the validator (and its database driver) to answer with a code.
+package failcode
 
 // Code is a failure code: the `code` of one entry of a failure record's
 // `errors`. The codes, their stages and meanings are listed in
