@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/net/netutil"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
@@ -61,14 +60,12 @@ type Collector struct {
 
 	metrics *metrics.Instance
 	stats   stats
-	// The latency distribution is the one Prometheus object: a table's
-	// Funcs read counts, not distributions.
-	latency prometheus.Histogram
 }
 
 // stats are the counts the metric table reads at scrape time. Label values
 // are bounded where they are counted (finish).
 type stats struct {
+	latency  *metrics.Histogram // seconds from request to answer
 	accepted atomic.Int64
 	mu       sync.Mutex
 	requests map[[2]string]int64 // by status and code
@@ -132,7 +129,7 @@ func newCollector(env plugin.Env) (*Collector, error) {
 		return nil, err
 	}
 	c := &Collector{cfg: cfg, log: lg, stop: make(chan struct{}), served: make(chan struct{}), metrics: m, keysStop: make(chan struct{})}
-	c.latency = m.Histogram("eventing_request_seconds", "Time from request to answer (with ack buffered: until Fluent Bit holds the events).", metrics.LatencyBuckets)
+	c.stats.latency = metrics.NewHistogram(metrics.LatencyBuckets)
 	m.Register(c.metricTable())
 	c.q.max = cfg.maxBuffered
 	c.maxPool = 1 << 20
@@ -158,6 +155,7 @@ func (c *Collector) metricTable() []metrics.Func {
 				emit(v, k)
 			}
 		}},
+		{Name: "eventing_request_seconds", Help: "Time from request to answer (with ack buffered: until Fluent Bit holds the events).", Histogram: c.stats.latency},
 		{Name: "eventing_queued_bytes", Help: "Record bytes waiting for Fluent Bit's collect.", Gauge: true, Value: func() float64 {
 			c.q.mu.Lock()
 			defer c.q.mu.Unlock()
@@ -283,7 +281,7 @@ func (c *Collector) Close() error {
 // ServeHTTP handles GET /healthz and POST {prefix}/{game}/{version}/{event}.
 func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	defer func() { c.latency.Observe(time.Since(start).Seconds()) }()
+	defer func() { c.stats.latency.Observe(time.Since(start).Seconds()) }()
 	if r.URL.Path == "/healthz" {
 		c.serveHealth(w, r)
 		return

@@ -71,3 +71,21 @@ func TestMetricCodesOnlyFromTheCodeList(t *testing.T) {
 		}
 	}
 }
+
+// Every answered request is one observation of the latency histogram,
+// whatever its status.
+func TestMetricRequestLatencyCountsEveryAnswer(t *testing.T) {
+	port := testenv.FreePort(t)
+	_, url, _ := start(t, testenv.Config{"ack": "received", "metrics_port": port})
+	post(t, url+"/v1/events/g/1/e", `{"a":1}`)
+	post(t, url+"/v1/events/g/1/e", `not json`)
+	resp, err := http.Get("http://127.0.0.1:" + port + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `whirlpool_eventing_request_seconds_count{instance="eventing.0",plugin="eventing"} 2`; !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(want) + `$`).Match(b) {
+		t.Errorf("metrics lack %q:\n%s", want, b)
+	}
+}

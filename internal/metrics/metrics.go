@@ -9,10 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -82,27 +85,6 @@ func (s Settings) Start(pluginName, instance string, log plugin.Logger) (*Instan
 	return &Instance{reg: prometheus.WrapRegistererWith(labels, srv.reg), server: srv}, nil
 }
 
-// Counter registers a counter whose name is prefixed with whirlpool_.
-func (i *Instance) Counter(name, help string) prometheus.Counter {
-	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "whirlpool_" + name, Help: help})
-	i.register(c)
-	return c
-}
-
-// CounterVec registers a counter with labels.
-func (i *Instance) CounterVec(name, help string, labels ...string) *prometheus.CounterVec {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "whirlpool_" + name, Help: help}, labels)
-	i.register(c)
-	return c
-}
-
-// Gauge registers a gauge.
-func (i *Instance) Gauge(name, help string) prometheus.Gauge {
-	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "whirlpool_" + name, Help: help})
-	i.register(g)
-	return g
-}
-
 // GaugeFunc registers a gauge read from f at scrape time.
 func (i *Instance) GaugeFunc(name, help string, f func() float64) {
 	i.register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "whirlpool_" + name, Help: help}, f))
@@ -131,6 +113,7 @@ type Func struct {
 	Value      func() float64 // one series; or, with Labels,
 	Labels     []string       // the label names of
 	Series     Series         // one counter series per label values (bounded by the caller)
+	Histogram  *Histogram     // or a distribution
 }
 
 // Series calls emit once per series with its value and label values.
@@ -149,6 +132,8 @@ func Map(f func() map[string]int64) Series {
 func (i *Instance) Register(table []Func) {
 	for _, f := range table {
 		switch {
+		case f.Histogram != nil:
+			i.register(&histogramCollector{desc: prometheus.NewDesc("whirlpool_"+f.Name, f.Help, nil, nil), h: f.Histogram})
 		case f.Series != nil:
 			i.register(&seriesCollector{desc: prometheus.NewDesc("whirlpool_"+f.Name, f.Help, f.Labels, nil), f: f.Series})
 		case f.Gauge:
@@ -172,18 +157,61 @@ func (c *seriesCollector) Collect(ch chan<- prometheus.Metric) {
 	})
 }
 
+// Histogram is a distribution a plugin observes into on its hot path
+// (one atomic add per observation, no lock) and its metric table serves.
+type Histogram struct {
+	bounds []float64       // upper bounds, ascending
+	counts []atomic.Uint64 // per bucket, not cumulative; the last is +Inf
+	sum    atomic.Uint64   // float64 bits
+}
+
+// NewHistogram returns a histogram with the given ascending upper bounds.
+func NewHistogram(bounds []float64) *Histogram {
+	return &Histogram{bounds: bounds, counts: make([]atomic.Uint64, len(bounds)+1)}
+}
+
+// Observe adds v to the distribution.
+func (h *Histogram) Observe(v float64) {
+	// Prometheus buckets are "less than or equal": v lands in the first
+	// bound >= v.
+	h.counts[sort.SearchFloat64s(h.bounds, v)].Add(1)
+	for {
+		old := h.sum.Load()
+		if h.sum.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+v)) {
+			return
+		}
+	}
+}
+
+// snapshot returns the count, the sum and the cumulative bucket counts.
+func (h *Histogram) snapshot() (uint64, float64, map[float64]uint64) {
+	buckets := make(map[float64]uint64, len(h.bounds))
+	var n uint64
+	for i, b := range h.bounds {
+		n += h.counts[i].Load()
+		buckets[b] = n
+	}
+	n += h.counts[len(h.bounds)].Load()
+	return n, math.Float64frombits(h.sum.Load()), buckets
+}
+
+type histogramCollector struct {
+	desc *prometheus.Desc
+	h    *Histogram
+}
+
+func (c *histogramCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *histogramCollector) Collect(ch chan<- prometheus.Metric) {
+	n, sum, buckets := c.h.snapshot()
+	ch <- prometheus.MustNewConstHistogram(c.desc, n, sum, buckets)
+}
+
 // Int adapts a count read as an int64 (an atomic's Load) to Func.Value.
 func Int(load func() int64) func() float64 { return func() float64 { return float64(load()) } }
 
 // Uint adapts a count read as a uint64 to Func.Value.
 func Uint(load func() uint64) func() float64 { return func() float64 { return float64(load()) } }
-
-// Histogram registers a histogram with the given buckets.
-func (i *Instance) Histogram(name, help string, buckets []float64) prometheus.Histogram {
-	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "whirlpool_" + name, Help: help, Buckets: buckets})
-	i.register(h)
-	return h
-}
 
 func (i *Instance) register(c prometheus.Collector) {
 	if err := i.reg.Register(c); err != nil {
@@ -207,9 +235,6 @@ func (i *Instance) Close() {
 
 // LatencyBuckets suit receipt-to-row and request latencies, in seconds.
 var LatencyBuckets = []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2, 5, 10, 30, 60}
-
-// SizeBuckets suit batch sizes in records.
-var SizeBuckets = prometheus.ExponentialBuckets(1, 4, 12)
 
 type server struct {
 	addr string

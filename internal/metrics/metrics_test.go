@@ -42,9 +42,11 @@ func TestInstancesShareAPortWithTheirOwnLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Counter("events_sent_total", "Events sent.").Add(3)
-	b.Counter("events_sent_total", "Events sent.").Add(5)
-	b.CounterVec("failures_total", "Failures by code.", "code").WithLabelValues("UNKNOWN_GAME").Inc()
+	a.Register([]Func{{Name: "events_sent_total", Help: "Events sent.", Value: Int(func() int64 { return 3 })}})
+	b.Register([]Func{
+		{Name: "events_sent_total", Help: "Events sent.", Value: Int(func() int64 { return 5 })},
+		{Name: "failures_total", Help: "Failures by code.", Labels: []string{"code"}, Series: func(emit func(int64, ...string)) { emit(1, "UNKNOWN_GAME") }},
+	})
 	b.CounterMapFunc("rows_loaded_total", "Rows by table.", "table", func() map[string]int64 { return map[string]int64{"events.level_up": 7} })
 
 	status, body := get(t, "http://127.0.0.1:"+port+"/metrics")
@@ -76,7 +78,7 @@ func TestOffByDefaultAndPortErrors(t *testing.T) {
 	if err != nil || off.Addr() != "" {
 		t.Fatalf("default must be off: %v %q", err, off.Addr())
 	}
-	off.Counter("x_total", "x").Inc() // counting still works
+	off.Register([]Func{{Name: "x_total", Help: "x", Value: Int(func() int64 { return 1 })}}) // registering still works
 	off.Close()
 
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -109,7 +111,7 @@ func TestDefaultListensOnLoopbackOnly(t *testing.T) {
 }
 
 // TestRegisterServesATable: a plugin's table of Funcs becomes counters,
-// gauges and labelled counters read at scrape time.
+// gauges, labelled counters and histograms read at scrape time.
 func TestRegisterServesATable(t *testing.T) {
 	port := testenv.FreePort(t)
 	m, err := start(testenv.Config{"metrics_port": port}, "sqs", "sqs.0")
@@ -118,19 +120,32 @@ func TestRegisterServesATable(t *testing.T) {
 	}
 	defer m.Close()
 	var sent int64 = 4
+	latency := NewHistogram([]float64{0.001, 0.01, 1})
 	m.Register([]Func{
 		{Name: "t_sent_total", Help: "Sent.", Value: Int(func() int64 { return sent })},
 		{Name: "t_queued", Help: "Queued.", Gauge: true, Value: Uint(func() uint64 { return 2 })},
 		{Name: "t_rows_total", Help: "Rows.", Labels: []string{"table"}, Series: Map(func() map[string]int64 { return map[string]int64{"a": 1} })},
 		{Name: "t_requests_total", Help: "Requests.", Labels: []string{"status", "code"}, Series: func(emit func(int64, ...string)) { emit(3, "400", "BAD") }},
+		{Name: "t_seconds", Help: "Latency.", Histogram: latency},
 	})
 	sent = 9
+	for _, v := range []float64{0.0005, 0.01, 0.01, 3, 100} {
+		latency.Observe(v)
+	}
 	_, body := get(t, "http://127.0.0.1:"+port+"/metrics")
 	for _, want := range []string{
 		"# TYPE whirlpool_t_sent_total counter", `whirlpool_t_sent_total{instance="sqs.0",plugin="sqs"} 9`,
 		"# TYPE whirlpool_t_queued gauge", `whirlpool_t_queued{instance="sqs.0",plugin="sqs"} 2`,
 		`whirlpool_t_rows_total{instance="sqs.0",plugin="sqs",table="a"} 1`,
 		`whirlpool_t_requests_total{code="BAD",instance="sqs.0",plugin="sqs",status="400"} 3`,
+		// Buckets are cumulative and "less than or equal".
+		"# TYPE whirlpool_t_seconds histogram",
+		`whirlpool_t_seconds_bucket{instance="sqs.0",plugin="sqs",le="0.001"} 1`,
+		`whirlpool_t_seconds_bucket{instance="sqs.0",plugin="sqs",le="0.01"} 3`,
+		`whirlpool_t_seconds_bucket{instance="sqs.0",plugin="sqs",le="1"} 3`,
+		`whirlpool_t_seconds_bucket{instance="sqs.0",plugin="sqs",le="+Inf"} 5`,
+		`whirlpool_t_seconds_sum{instance="sqs.0",plugin="sqs"} 103.0205`,
+		`whirlpool_t_seconds_count{instance="sqs.0",plugin="sqs"} 5`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)
