@@ -25,7 +25,7 @@ var Properties = props.Set{
 	{Name: "model_reload_interval", Type: props.Duration, MinDur: 100 * time.Millisecond, MaxDur: 60 * time.Second, Default: "30s", Meaning: "how often the model is re-read (100ms to 60s); an unreachable store or a model that fails its checks keeps the current model"},
 	{Name: "expand_limit", Type: props.Int, Min: 1, Max: 100000, Default: "1000", Meaning: "most records one event may expand into (1 to 100000); more is an EXPAND_LIMIT_EXCEEDED failure"},
 	{Name: "max_event_size", Type: props.Size, Min: 1 << 10, Max: 16 << 20, Default: "1M", Meaning: "largest event body in bytes (1K to 16M); a larger one is a PAYLOAD_TOO_LARGE failure; a failure keeps at most this much of the raw text, with the whole text's length and SHA-256 when cut"},
-	{Name: "timestamp_min", Type: props.String, Default: "2000-01-01T00:00:00Z", Meaning: "earliest accepted value of a timestamp field without its own min (RFC 3339); earlier is TIMESTAMP_OUT_OF_RANGE"},
+	{Name: "timestamp_min", Type: props.Time, Default: "2000-01-01T00:00:00Z", Meaning: "earliest accepted value of a timestamp field without its own min (RFC 3339); earlier is TIMESTAMP_OUT_OF_RANGE"},
 	{Name: "timestamp_max_ahead", Type: props.Duration, MinDur: 0, MaxDur: 8760 * time.Hour, Default: "24h", Meaning: "how far after the event's fired_ts a timestamp field without its own max may be (0s to 8760h); later is TIMESTAMP_OUT_OF_RANGE"},
 }
 
@@ -98,13 +98,7 @@ func ReadConfig(r *props.Reader) Config {
 	c.ReloadInterval = r.Duration("model_reload_interval")
 	c.ExpandLimit = r.Int("expand_limit")
 	c.MaxEventSize = ReadMaxEventSize(r)
-	if s := r.String("timestamp_min"); s != "" {
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			r.Fail("timestamp_min", "invalid value %q: want an RFC 3339 time such as 2000-01-01T00:00:00Z", s)
-		}
-		c.TimestampMin = t.UTC()
-	}
+	c.TimestampMin = r.Time("timestamp_min")
 	c.TimestampMaxAhead = r.Duration("timestamp_max_ahead")
 	if c.TimestampMaxAhead == 0 {
 		c.TimestampMaxAhead = -1 // explicitly zero: no time after fired_ts

@@ -35,9 +35,10 @@ const (
 	URL                  // an absolute http(s) URL
 	Regexp               // a regular expression
 	List                 // whitespace-separated words
+	Time                 // an RFC 3339 time such as 2000-01-01T00:00:00Z
 )
 
-var typeNames = [...]string{String: "string", Int: "int", Bool: "bool", Size: "size", Duration: "duration", Enum: "enum", URL: "url", Regexp: "regexp", List: "list"}
+var typeNames = [...]string{String: "string", Int: "int", Bool: "bool", Size: "size", Duration: "duration", Enum: "enum", URL: "url", Regexp: "regexp", List: "list", Time: "time"}
 
 func (t Type) String() string { return typeNames[t] }
 
@@ -147,6 +148,8 @@ func (r *Reader) readAs(p Spec) {
 		r.Regexp(p.Name)
 	case List:
 		r.List(p.Name)
+	case Time:
+		r.Time(p.Name)
 	default:
 		r.String(p.Name)
 	}
@@ -378,6 +381,21 @@ func (r *Reader) Duration(name string) time.Duration {
 		return min
 	}
 	return d
+}
+
+// Time reads an RFC 3339 time (fractional seconds allowed) and returns it
+// in UTC; empty returns the zero time.
+func (r *Reader) Time(name string) time.Time {
+	v, spec := r.raw(name, Time)
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		r.bad(spec, v, "an RFC 3339 time such as 2000-01-01T00:00:00Z")
+		return time.Time{}
+	}
+	return t.UTC()
 }
 
 // URL reads an absolute http(s) URL; empty is allowed and returns "".

@@ -20,11 +20,12 @@ var set = Set{
 	{Name: "endpoint", Type: URL, Meaning: "e"},
 	{Name: "pattern", Type: Regexp, Meaning: "r"},
 	{Name: "tags", Type: List, Meaning: "t"},
+	{Name: "since", Type: Time, Meaning: "t"},
 	{Name: "password", Type: Enum, Allowed: []string{"a", "b"}, Meaning: "s", Secret: true},
 }
 
 func TestReaderValues(t *testing.T) {
-	r := set.Read(testenv.Config{"QUEUE_URL": "http://q", "pollers": " 8 ", "compress": "On", "format": "SINGLE", "max_bytes": "1MiB", "interval": "500ms", "endpoint": "https://x.test:9", "pattern": "^a(?P<g>b)$"})
+	r := set.Read(testenv.Config{"QUEUE_URL": "http://q", "pollers": " 8 ", "compress": "On", "format": "SINGLE", "max_bytes": "1MiB", "interval": "500ms", "endpoint": "https://x.test:9", "pattern": "^a(?P<g>b)$", "since": "2020-01-02T03:04:05.5+02:00"})
 	if got := r.String("queue_url"); got != "http://q" {
 		t.Errorf("queue_url %q", got)
 	}
@@ -48,6 +49,9 @@ func TestReaderValues(t *testing.T) {
 	}
 	if re := r.Regexp("pattern"); re == nil || re.SubexpNames()[1] != "g" {
 		t.Error("pattern")
+	}
+	if got := r.Time("since"); !got.Equal(time.Date(2020, 1, 2, 1, 4, 5, 5e8, time.UTC)) || got.Location() != time.UTC {
+		t.Errorf("since %v, want 2020-01-02T01:04:05.5Z in UTC", got)
 	}
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
@@ -82,6 +86,7 @@ func TestReaderErrorsNameThePropertyAndAcceptedValues(t *testing.T) {
 		{"strict_interval", "soon", func(r *Reader) { r.Duration("strict_interval") }, `property "strict_interval": invalid value "soon": want a duration from 1s to 1h0m0s`},
 		{"endpoint", "ftp://x", func(r *Reader) { r.URL("endpoint") }, `property "endpoint": invalid value "ftp://x": want an absolute http:// or https:// URL`},
 		{"pattern", "a(", func(r *Reader) { r.Regexp("pattern") }, `property "pattern": invalid value "a(": want a valid regular expression`},
+		{"since", "2000", func(r *Reader) { r.Time("since") }, `property "since": invalid value "2000": want an RFC 3339 time such as 2000-01-01T00:00:00Z`},
 	} {
 		t.Run(tc.key+"="+tc.val, func(t *testing.T) {
 			r := set.Read(testenv.Config{tc.key: tc.val})
