@@ -861,8 +861,8 @@ func TestEdgeSQSOutputConfig(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", in.Where, err)
 			}
-			if !c.Enrich || c.TagRegex == nil {
-				t.Fatalf("%s: enrich %v, tag_regex %v", in.Where, c.Enrich, c.TagRegex)
+			if !c.Keys.On || c.Keys.TagRegex == nil {
+				t.Fatalf("%s: enrich %v, tag_regex %v", in.Where, c.Keys.On, c.Keys.TagRegex)
 			}
 			for tag, want := range map[string][3]string{
 				"whirlpool.pixel_quest.level_complete.1.4.2": {"pixel_quest", "1.4.2", "level_complete"},
@@ -870,17 +870,17 @@ func TestEdgeSQSOutputConfig(t *testing.T) {
 				"whirlpool.pixel_quest.purchase.2.0.3":       {"pixel_quest", "2.0.3", "purchase"},
 			} {
 				tag = forwardPrefix(t, p) + tag // what the forward input makes of the client's tag
-				m := c.TagRegex.FindStringSubmatch(tag)
+				m := c.Keys.TagRegex.FindStringSubmatch(tag)
 				if m == nil {
 					t.Errorf("%s: tag_regex does not match %s", in.Where, tag)
 					continue
 				}
-				got := [3]string{m[c.TagRegex.SubexpIndex("game")], m[c.TagRegex.SubexpIndex("version")], m[c.TagRegex.SubexpIndex("event")]}
+				got := [3]string{m[c.Keys.TagRegex.SubexpIndex("game")], m[c.Keys.TagRegex.SubexpIndex("version")], m[c.Keys.TagRegex.SubexpIndex("event")]}
 				if got != want {
 					t.Errorf("%s: tag %s gives game, version, event %v, want %v", in.Where, tag, got, want)
 				}
 			}
-			if c.TagRegex.MatchString("events") {
+			if c.Keys.TagRegex.MatchString("events") {
 				t.Errorf("%s: tag_regex matches the eventing input's tag", in.Where)
 			}
 			if !c.Trusts("events") {

@@ -1,8 +1,10 @@
 package sqs
 
 import (
+	"strings"
 	"time"
 
+	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/awsconf"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
@@ -21,6 +23,9 @@ var Properties = props.Join(props.Set{
 	{Name: "max_message_bytes", Type: props.Size, Min: 1 << 10, Max: 64 << 20, Default: "4M", Meaning: "Largest decoded (gunzipped) message, 1K to 64M; the sqs output never packs more than 4M. A larger one becomes one UNDECODABLE_MESSAGE failure holding its first 64 KiB (at most max_event_size) and the length and SHA-256 of its body."},
 	{Name: "max_records_per_message", Type: props.Int, Min: 1, Max: 1_000_000, Default: "10000", Meaning: "Most records in one message, 1 to 1000000; the sqs output never packs more than 10000. A message with more becomes one UNDECODABLE_MESSAGE failure holding its first 64 KiB (at most max_event_size) and the length and SHA-256 of its body."},
 	{Name: "validate", Type: props.Bool, Default: "on", Meaning: "Validate every record against the data model (the model_* properties below) and emit valid records and failure records; off emits the records as received."},
+}, enrich.KeyProperties, props.Set{
+	{Name: "tag_key", Type: props.String, Default: "__tag", Meaning: "enrich: record field holding the fluentd tag, which tag_regex reads (fluent-plugin-sqs's tag_property_name); it is not part of the body"},
+	{Name: "time_key", Type: props.String, Default: "time", Meaning: "enrich: record field holding the event time (RFC 3339, fluentd's time string, or Unix seconds), which becomes fired_ts; it is not part of the body. A record without it gets the message's SentTimestamp; none: always SentTimestamp"},
 }, awsconf.Properties, validate.Properties, metrics.Properties)
 
 type config struct {
@@ -35,6 +40,7 @@ type config struct {
 	validate    bool
 	validator   validate.Config // used when validate is on
 	metrics     metrics.Settings
+	enrich      enrichment
 }
 
 // parseConfig reads every property, the shared sets' too, with one reader,
@@ -53,9 +59,18 @@ func parseConfig(c plugin.Config) (*config, error) {
 		aws:      awsconf.Read(r),
 		validate: r.Bool("validate"),
 		metrics:  metrics.Read(r),
+		enrich:   enrichment{keys: enrich.ReadKeyFinder(r), tagKey: r.String("tag_key"), timeKey: noneIsEmpty(r.String("time_key"))},
 	}
 	if cfg.validate {
 		cfg.validator = validate.ReadConfig(r)
 	}
 	return cfg, r.Err()
+}
+
+// noneIsEmpty reads "none" as no field.
+func noneIsEmpty(s string) string {
+	if strings.EqualFold(s, "none") {
+		return ""
+	}
+	return s
 }

@@ -12,14 +12,12 @@ import (
 	"time"
 
 	jsoniter "github.com/json-iterator/go"
-	"github.com/tinylib/msgp/msgp"
 	"github.com/valyala/fastjson"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
-	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // Values of the whirlpool.format message attribute (see outputs/sqs).
@@ -54,6 +52,10 @@ type decoder struct {
 	line   []byte  // a gunzipped line longer than br's buffer
 	prefix prefix  // first bytes of the last gunzipped message
 	pieces []piece // of the last message
+	// enrich, when its keys are on, reads records outside the record
+	// contract (fluentd's) instead of failing them (fluentd.go).
+	enrich    enrichment
+	memberBuf []member
 }
 
 // bounds are the per-message limits: what one message may cost is known
@@ -292,6 +294,9 @@ func (d *decoder) appendLine(dst []byte, line []byte, m message, index int) []by
 	if err != nil {
 		return d.appendUndecodable(dst, m, index, line, err.Error())
 	}
+	if env.problem != "" && d.enrich.keys.On && env.seen != contractBits {
+		return d.appendEnriched(dst, line, m, index, env)
+	}
 	if env.problem != "" {
 		return d.appendFailure(dst, validate.DecodeFailure{Time: m.sent, UUID: failureUUID(m, index),
 			Game: env.game, Version: env.version, Event: env.event, Text: line, Code: failcode.EndpointInvalid,
@@ -301,18 +306,7 @@ func (d *decoder) appendLine(dst []byte, line []byte, m message, index int) []by
 	if err != nil {
 		t = m.sent // the validator reports the bad fired_ts
 	}
-	dst = record.AppendRecord(dst, t, nil, nil)
-	dst = msgp.AppendMapHeader(dst, 6)
-	for _, kv := range [...]struct {
-		k string
-		v []byte
-	}{{fieldname.UUID, env.uuid}, {fieldname.FiredTS, env.firedTS}, {fieldname.Game, env.game},
-		{fieldname.Version, env.version}, {fieldname.Event, env.event}, {fieldname.Body, env.body}} {
-		dst = msgp.AppendString(dst, kv.k)
-		dst = msgp.AppendStringFromBytes(dst, kv.v)
-	}
-	d.pieces = append(d.pieces, piece{end: len(dst)})
-	return dst
+	return d.appendContract(dst, t, env)
 }
 
 // envelope holds the contract fields of a JSON record, or why it is not
@@ -321,7 +315,11 @@ type envelope struct {
 	uuid, firedTS, game, version, event []byte
 	body                                []byte // raw JSON object
 	problem, path                       string // first reason it is not in the contract
+	seen                                int    // a bit per contract key, in contract order
 }
+
+// contractBits are the seen bits of all six contract keys.
+const contractBits = 1<<6 - 1
 
 // readEnvelope takes the record contract's keys from a JSON object and
 // nothing else: any other key (columns, destinations, errors, ... of the
@@ -379,6 +377,7 @@ func (d *decoder) readEnvelope(line []byte) (*envelope, error) {
 	if it.Error != nil && it.Error != io.EOF {
 		return nil, it.Error
 	}
+	env.seen = seen
 	for i, k := range [...]string{fieldname.UUID, fieldname.FiredTS, fieldname.Game, fieldname.Version, fieldname.Event, fieldname.Body} {
 		if seen&(1<<i) == 0 {
 			env.fail(k, fmt.Sprintf("key %q is missing", k))

@@ -23,10 +23,25 @@
 // expand_index, destinations, columns, errors) never come from a message.
 // A record that is not in the contract (a key missing, twice, or not a
 // string, a body neither an object nor a string, any other JSON object) becomes an
-// ENDPOINT_INVALID failure record holding its raw text. With validate on,
+// ENDPOINT_INVALID failure record holding its raw text, unless enrich is on
+// (below). With validate on,
 // every contract record is then validated; the only records passed on as
 // failures are those the decoder built itself, which it marks when it
 // builds them (piece), never by their keys.
+//
+// # Records fluentd writes
+//
+// With enrich on, a record without all six contract keys is given an
+// envelope (fluentd.go): one with uuid, fired_ts, game, version and event
+// at its top level (and no body) takes those as its envelope, the rest of
+// its keys as its body; any other object is a fluentd record, whose event
+// key comes from its fields or tag_regex over its tag field (tag_key,
+// fluent-plugin-sqs's "__tag"), fired_ts from its time field (time_key),
+// else SentTimestamp, and uuid from its uuid field, else derived from the
+// message id and its position, so a redelivered message gets the same
+// uuids. Its body is the record without the tag and time fields. A record
+// that cannot be given an envelope is an ENDPOINT_INVALID failure naming
+// the field. Every record is then validated like any other.
 //
 // A message, or one line of one, that cannot be decoded becomes a failure
 // record (code UNDECODABLE_MESSAGE, the raw text kept as a JSON string in

@@ -167,6 +167,7 @@ func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Va
 func (r *Receiver) poll() {
 	defer r.polling.Done()
 	dec := newDecoder(r.cfg.bounds)
+	dec.enrich = r.cfg.enrich
 	backoff := time.Duration(0)
 	for {
 		r.mu.Lock()

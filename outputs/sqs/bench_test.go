@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/whirlpool-events/whirlpool/internal/testenv"
 	"strconv"
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"

@@ -3,9 +3,9 @@ package sqs
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 
+	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/internal/awsconf"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
@@ -34,12 +34,7 @@ var Properties = props.Join(props.Set{
 	{Name: "message_group_id_key", Type: props.String, Default: "game", Meaning: "FIFO: contract key (uuid, fired_ts, game, version or event) whose value is the MessageGroupId (fallback: \"default\")"},
 	{Name: "deduplication_id_key", Type: props.String, Default: "uuid", Meaning: "FIFO: contract key (uuid, fired_ts, game, version or event) that identifies an event; a message's MessageDeduplicationId is derived from its events' values"},
 	{Name: "contract_match", Type: props.List, Default: DefaultContractMatch, Meaning: "tags of the eventing inputs: space-separated patterns, * matching any characters as in Match; records of a matching tag that are in the record contract keep their uuid and fired_ts (other keys dropped), every other record is wrapped into the contract"},
-	{Name: "enrich", Type: props.Bool, Default: "off", Meaning: "on: a wrapped record's event key is read from its fields or its tag (game_key, version_key, event_key, tag_regex); off: it is not looked for, so wrapped records become failures at the processor"},
-	{Name: "game_key", Type: props.String, Default: "game", Meaning: "enrich: record field holding the game"},
-	{Name: "version_key", Type: props.String, Default: "version", Meaning: "enrich: record field holding the version"},
-	{Name: "event_key", Type: props.String, Default: "event", Meaning: "enrich: record field holding the event name"},
-	{Name: "tag_regex", Type: props.Regexp, Meaning: "enrich: regular expression on the tag with named groups game, version and event, used when the fields are absent"},
-}, metrics.Properties)
+}, enrich.KeyProperties, metrics.Properties)
 
 // DefaultContractMatch is contract_match's default: the Tag conf/edge.conf
 // gives the eventing input, and the tag Fluent Bit gives an eventing input
@@ -79,12 +74,8 @@ type Config struct {
 	// trusted (Trusts).
 	ContractMatch []string
 
-	Enrich       bool
-	GameKey      string
-	VersionKey   string
-	EventKey     string
-	TagRegex     *regexp.Regexp
-	tagGroupsIdx [3]int // submatch indexes of game, version, event
+	// Keys finds the event key of a wrapped record (enrich, game_key, ...).
+	Keys enrich.KeyFinder
 }
 
 // WireFormat is the whirlpool.format attribute value of the config's messages.
@@ -116,11 +107,7 @@ func ParseConfig(cfg plugin.Config) (*Config, error) {
 		GroupIDKey:      r.String("message_group_id_key"),
 		DedupIDKey:      r.String("deduplication_id_key"),
 		ContractMatch:   r.List("contract_match"),
-		Enrich:          r.Bool("enrich"),
-		GameKey:         r.String("game_key"),
-		VersionKey:      r.String("version_key"),
-		EventKey:        r.String("event_key"),
-		TagRegex:        r.Regexp("tag_regex"),
+		Keys:            enrich.ReadKeyFinder(r),
 	}
 	c.Gzip = r.Enum("compression") == "gzip"
 
@@ -153,20 +140,6 @@ func ParseConfig(cfg plugin.Config) (*Config, error) {
 	for _, p := range c.ContractMatch {
 		if strings.Trim(p, "*") == "" {
 			r.Fail("contract_match", "pattern %q matches every tag, so every input (the forward input too) could set uuid and fired_ts: list the eventing inputs' tags", p)
-		}
-	}
-	if c.TagRegex != nil {
-		names := c.TagRegex.SubexpNames()
-		for i, want := range []string{"game", "version", "event"} {
-			c.tagGroupsIdx[i] = -1
-			for j, n := range names {
-				if n == want {
-					c.tagGroupsIdx[i] = j
-				}
-			}
-			if c.tagGroupsIdx[i] < 0 {
-				r.Fail("tag_regex", "no named group (?P<%s>...) in %q", want, c.TagRegex.String())
-			}
 		}
 	}
 	if err := r.Err(); err != nil {
@@ -231,5 +204,5 @@ func MatchTag(pattern, tag string) bool {
 
 func (c *Config) String() string {
 	return fmt.Sprintf("queue_url=%s fifo=%t format=%s gzip=%t max_message_bytes=%d max_batch_bytes=%d max_events_per_message=%d concurrency=%d contract_match=%q enrich=%t",
-		c.QueueURL, c.FIFO, c.Format, c.Gzip, c.MaxMessageBytes, c.MaxBatchBytes, c.MaxEvents, c.Concurrency, strings.Join(c.ContractMatch, " "), c.Enrich)
+		c.QueueURL, c.FIFO, c.Format, c.Gzip, c.MaxMessageBytes, c.MaxBatchBytes, c.MaxEvents, c.Concurrency, strings.Join(c.ContractMatch, " "), c.Keys.On)
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
-	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
@@ -336,7 +335,7 @@ func (o *Output) encode(f *flush, chunk []byte, tag string, id *chunkID, report 
 		arena = make([]byte, 0, len(chunk)+len(chunk)/2+64)
 	}
 	trusted := o.cfg.Trusts(tag)
-	var tk tagKey
+	tk := enrich.Tag{Value: tag, Source: "tag"}
 	f.dec.Reset(chunk)
 	idx := 0
 	for f.dec.Next(&f.rec) {
@@ -395,7 +394,7 @@ func (n *notes) noteUntrusted(i int) {
 // body is the whole record as JSON, fired_ts the record time, uuid derived
 // from the chunk's hash and i (a retried chunk gets the same uuids), and the
 // event key found by eventKey; a record without a valid key is noted.
-func (o *Output) wrap(f *flush, dst []byte, tag string, tk *tagKey, id *chunkID, i int, n *notes) ([]byte, sent, error) {
+func (o *Output) wrap(f *flush, dst []byte, tag string, tk *enrich.Tag, id *chunkID, i int, n *notes) ([]byte, sent, error) {
 	var err error
 	f.scratch, err = f.rec.Body.AppendJSON(f.scratch[:0])
 	if err != nil {
@@ -403,7 +402,14 @@ func (o *Output) wrap(f *flush, dst []byte, tag string, tk *tagKey, id *chunkID,
 	}
 	w := wrapped{fired: f.rec.Time, body: f.scratch}
 	var why string
-	w.key, why = o.eventKey(f.rec.Body, tag, tk)
+	w.key, why = o.cfg.Keys.Find(func(name string) (string, bool) {
+		if v, ok := f.rec.Body.Get(name); ok {
+			if s, ok := v.Str(); ok {
+				return string(s), true
+			}
+		}
+		return "", false
+	}, tk)
 	if why != "" {
 		if n.noKey == 0 {
 			n.firstNoKey, n.firstNoKeyAt = why, i
@@ -413,77 +419,6 @@ func (o *Output) wrap(f *flush, dst []byte, tag string, tk *tagKey, id *chunkID,
 	w.uuid = enrich.DeterministicUUID(f.rec.Time, id.get(), i)
 	dst, out := f.enc.appendWrapped(dst, &w)
 	return dst, out, nil
-}
-
-// tagKey is the chunk's tag matched against tag_regex, once per chunk.
-type tagKey struct {
-	done bool
-	m    []string // submatches; nil if the tag does not match
-}
-
-func (tk *tagKey) match(cfg *Config, tag string) []string {
-	if !tk.done && cfg.TagRegex != nil {
-		tk.m = cfg.TagRegex.FindStringSubmatch(tag)
-	}
-	tk.done = true
-	return tk.m
-}
-
-// eventKey finds the event key of a wrapped record: each part from its
-// field (game_key, version_key, event_key), else from tag_regex. A part not
-// found or not valid is left empty, so that the processor records the event
-// as an ENDPOINT_INVALID failure naming that key; why then says what is
-// wrong with the first such part. With enrich off no key is looked for.
-func (o *Output) eventKey(body record.Map, tag string, tk *tagKey) (enrich.Key, string) {
-	if !o.cfg.Enrich {
-		return enrich.Key{}, "enrich is off, so no event key is looked for"
-	}
-	names := [3]string{o.cfg.GameKey, o.cfg.VersionKey, o.cfg.EventKey}
-	var parts [3]string
-	why := ""
-	for j, name := range names {
-		parts[j] = o.keyPart(body, tag, tk, j, name)
-		if err := enrich.ValidatePart(partNames[j], parts[j]); err != nil {
-			if why == "" {
-				why = o.whyNoPart(tag, tk, j, name, parts[j], err)
-			}
-			parts[j] = ""
-		}
-	}
-	return enrich.Key{Game: parts[0], Version: parts[1], Event: parts[2]}, why
-}
-
-var partNames = [3]string{fieldname.Game, fieldname.Version, fieldname.Event}
-
-// keyPart returns part j of the key: the record's string field name if it
-// is not empty, else the tag_regex group.
-func (o *Output) keyPart(body record.Map, tag string, tk *tagKey, j int, name string) string {
-	if v, ok := body.Get(name); ok {
-		if s, ok := v.Str(); ok && len(s) > 0 {
-			return string(s)
-		}
-	}
-	if m := tk.match(o.cfg, tag); m != nil {
-		return m[o.cfg.tagGroupsIdx[j]]
-	}
-	return ""
-}
-
-// whyNoPart says why part j of a record's key is not usable.
-func (o *Output) whyNoPart(tag string, tk *tagKey, j int, name, value string, err error) string {
-	if value != "" {
-		return err.Error()
-	}
-	src := fmt.Sprintf("no string field %q", name)
-	switch {
-	case o.cfg.TagRegex == nil:
-		src += " and no tag_regex"
-	case tk.match(o.cfg, tag) == nil:
-		src += fmt.Sprintf(" and tag %q does not match tag_regex", tag)
-	default:
-		src += " and the tag_regex group is empty"
-	}
-	return partNames[j] + ": " + src
 }
 
 // reportDropped logs and counts the events too large for any message.

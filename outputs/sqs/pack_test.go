@@ -488,7 +488,7 @@ func TestPropertyErrorsNameTheProperty(t *testing.T) {
 	}
 	d := mustConfig(t)
 	if d.Format != "ndjson" || d.Gzip || d.MaxMessageBytes != 1<<20 || d.MaxBatchBytes != 1<<20 || d.MaxEvents != 0 ||
-		d.MaxRetries != 3 || d.Concurrency != 4 || d.Enrich || d.GroupIDKey != "game" || d.DedupIDKey != "uuid" ||
+		d.MaxRetries != 3 || d.Concurrency != 4 || d.Keys.On || d.GroupIDKey != "game" || d.DedupIDKey != "uuid" ||
 		strings.Join(d.ContractMatch, " ") != "events eventing.*" {
 		t.Errorf("defaults: %+v", d)
 	}
