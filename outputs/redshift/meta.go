@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,6 +93,12 @@ const (
 	fRawTruncated
 	fRawS3URI
 )
+
+// MetaColumns lists the metadata columns of every event table and
+// FailureColumns the failures table's, in order: for documentation made
+// from the code (whirlpool-model dbt-sources checks its list against them).
+func MetaColumns() []string    { return slices.Clone(metaCols) }
+func FailureColumns() []string { return slices.Clone(failureCols) }
 
 func isMetaCol(s string) bool {
 	switch s {
