@@ -250,3 +250,56 @@ func TestFailureUUID(t *testing.T) {
 		}
 	}
 }
+
+// The same upgrade on Redshift, as the SQL shows it: the only DDL sent to
+// an old-layout failures table is one ALTER TABLE ADD COLUMN per missing
+// column (nullable, no DEFAULT), nothing to the old event table, and
+// loaded_at stays in both COPY column lists since neither has a default.
+func TestOldLayoutOnRedshiftOnlyAddsColumns(t *testing.T) {
+	srv := testenv.S3(t, "stage")
+	srv.SetEnv(t)
+	dsn := testenv.Postgres(t)
+	db := openPG(t, dsn)
+	mustExec(t, db,
+		`CREATE SCHEMA game`,
+		`CREATE TABLE game.purchase (uuid VARCHAR(64), fired_ts TIMESTAMP, game VARCHAR(128), version VARCHAR(128), event VARCHAR(128),
+			definition_version VARCHAR(128), expand_index INTEGER, loaded_at TIMESTAMP, item VARCHAR(65535))`,
+		`COMMENT ON TABLE game.purchase IS 'whirlpool auto_create'`,
+		`CREATE SCHEMA failures`,
+		`CREATE TABLE failures.events (uuid VARCHAR(64), expand_index INTEGER, fired_ts TIMESTAMP, game VARCHAR(128), version VARCHAR(128),
+			event VARCHAR(128), definition_version VARCHAR(128), raw_event TEXT, errors TEXT, error_codes VARCHAR(1024),
+			failed_at TIMESTAMP, loaded_at TIMESTAMP)`,
+		`COMMENT ON TABLE failures.events IS 'whirlpool auto_create'`)
+	rec := &recorder{db: db}
+	o, _ := newOutput(t, testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev",
+		"load_method": "copy", "auto_create": "on", "s3_bucket": "stage", "s3_prefix": "wp/", "s3_region": "us-east-1",
+		"s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms"}, WithExecutor(rec))
+	chunk := chunkOf(
+		validRec{uuid: "old-1", expand: -1, event: "buy", dests: []string{"game.purchase"}, columns: []col{{"item", "shield"}}}.body(),
+		failureBody("old-2", `{"a":1}`, []map[string]string{{"code": "FIELD_TYPE_MISMATCH", "message": "m"}}),
+	)
+	if r := o.Flush(chunk, "events"); r != plugin.OK {
+		t.Fatalf("flush = %v", r)
+	}
+	var ddl, copies []string
+	for _, s := range rec.stmts {
+		switch {
+		case strings.HasPrefix(s, "CREATE TABLE"), strings.HasPrefix(s, "ALTER"), strings.HasPrefix(s, "COMMENT"), strings.HasPrefix(s, "DROP TABLE \"game"), strings.HasPrefix(s, "DROP TABLE \"failures"):
+			ddl = append(ddl, s)
+		case strings.HasPrefix(s, "COPY"):
+			copies = append(copies, s)
+		}
+	}
+	want := []string{
+		`ALTER TABLE "failures"."events" ADD COLUMN "raw_event_bytes" BIGINT ENCODE AZ64`,
+		`ALTER TABLE "failures"."events" ADD COLUMN "raw_event_sha256" VARCHAR(64) ENCODE ZSTD`,
+		`ALTER TABLE "failures"."events" ADD COLUMN "raw_event_truncated" BOOLEAN`,
+		`ALTER TABLE "failures"."events" ADD COLUMN "raw_event_s3_uri" VARCHAR(1024) ENCODE ZSTD`,
+	}
+	if !reflect.DeepEqual(ddl, want) {
+		t.Errorf("DDL sent to the old tables:\n got %q\nwant %q", ddl, want)
+	}
+	if len(copies) != 2 || !strings.Contains(copies[0], `"expand_index", "loaded_at", "item")`) || !strings.Contains(copies[1], `"failed_at", "loaded_at"`) {
+		t.Errorf("COPY column lists without the output's loaded_at: %q", copies)
+	}
+}
