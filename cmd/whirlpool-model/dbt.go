@@ -169,7 +169,7 @@ func dbtSourcesYAML(m *validate.Model, failures string) ([]byte, error) {
 	}
 	fs := source(fschema)
 	fs.Tables = append(fs.Tables, dbtTable{Name: ftable, Columns: failureColumns,
-		Description: "One row per event that failed validation or loading, with every error; the event is in no other table."})
+		Description: "One row per event that failed validation (then in no other table) or that a destination refused (then loaded into its other destinations), with every error."})
 	out := dbtSources{Version: 2}
 	for _, s := range bySchema {
 		out.Sources = append(out.Sources, *s)
