@@ -9,6 +9,7 @@
 //	whirlpool-model check FILE
 //	whirlpool-model apply FILE --dsn DSN
 //	whirlpool-model rollback --dsn DSN GAME EVENT VERSION
+//	whirlpool-model dbt-sources [FILE] [--dsn DSN] [--failures-table SCHEMA.TABLE]
 //
 // check prints every problem of FILE (YAML or JSON, see filters/validate)
 // and exits 1 if there is any. apply writes FILE to the store: a new
@@ -16,8 +17,12 @@
 // content changed; applying the same file again changes nothing. rollback
 // makes an older revision of a definition version current again, recorded
 // as a new revision; VERSION is LABEL@REVISION (e.g. v1@2), or LABEL alone
-// for the revision before the current one. --dsn may also come from
-// WHIRLPOOL_MODEL_DSN. Exit status: 0 done, 1 rejected or failed, 2 usage.
+// for the revision before the current one. dbt-sources prints a dbt
+// sources.yml for the tables the redshift output loads (every destination
+// of the model, with its columns, and the failures table, default
+// failures.events), with freshness checks on loaded_at, from FILE or, with
+// no FILE, from the store. --dsn may also come from WHIRLPOOL_MODEL_DSN.
+// Exit status: 0 done, 1 rejected or failed, 2 usage.
 package main
 
 import (
@@ -35,6 +40,7 @@ const usage = `usage:
   whirlpool-model check FILE
   whirlpool-model apply FILE --dsn DSN
   whirlpool-model rollback --dsn DSN GAME EVENT VERSION    (VERSION: LABEL or LABEL@REVISION)
+  whirlpool-model dbt-sources [FILE] [--dsn DSN] [--failures-table SCHEMA.TABLE]    (FILE, else the store)
 --dsn defaults to $WHIRLPOOL_MODEL_DSN.
 `
 
@@ -44,19 +50,23 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	dsn := os.Getenv("WHIRLPOOL_MODEL_DSN")
+	failures := "failures.events"
+	flags := map[string]*string{"dsn": &dsn, "failures-table": &failures}
 	var pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		switch {
-		case a == "--dsn" || a == "-dsn":
-			if i+1 == len(args) {
-				fmt.Fprint(stderr, "--dsn needs a value\n"+usage)
-				return 2
+		case strings.HasPrefix(a, "-") && flags[name] != nil:
+			if !hasValue {
+				if i+1 == len(args) {
+					fmt.Fprintf(stderr, "--%s needs a value\n%s", name, usage)
+					return 2
+				}
+				value = args[i+1]
+				i++
 			}
-			dsn = args[i+1]
-			i++
-		case strings.HasPrefix(a, "--dsn=") || strings.HasPrefix(a, "-dsn="):
-			dsn = a[strings.Index(a, "=")+1:]
+			*flags[name] = value
 		case a == "-h" || a == "--help":
 			fmt.Fprint(stdout, usage)
 			return 0
@@ -107,6 +117,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, c)
 		}
 		return 0
+	case cmd == "dbt-sources" && len(pos) <= 2:
+		var m *validate.Model
+		if len(pos) == 2 {
+			var ok bool
+			if m, ok = check(pos[1], io.Discard, stderr); !ok {
+				return 1
+			}
+		} else {
+			if dsn == "" {
+				fmt.Fprint(stderr, "dbt-sources needs FILE or --dsn\n"+usage)
+				return 2
+			}
+			st, code := open(ctx, dsn, stderr)
+			if st == nil {
+				return code
+			}
+			defer st.Close()
+			var err error
+			if m, err = st.Load(ctx); err != nil {
+				fmt.Fprintf(stderr, "dbt-sources: %v\n", err)
+				return 1
+			}
+		}
+		return dbtSourcesCmd(m, failures, stdout, stderr)
 	case cmd == "rollback" && len(pos) == 4:
 		if dsn == "" {
 			fmt.Fprint(stderr, "rollback needs --dsn\n"+usage)

@@ -31,6 +31,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/inputs/eventing"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/outputs/redshift"
 )
 
 // Bounds the hostile suite holds the pipeline to.
@@ -472,8 +473,7 @@ func (p *pipeline) checkOnlyModelSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	allowedCols := map[string]bool{}
-	for _, c := range []string{"uuid", "fired_ts", "game", "version", "event", "definition_version", "expand_index", "loaded_at",
-		"raw_event", "raw_event_bytes", "raw_event_sha256", "errors", "error_codes", "failed_at"} {
+	for _, c := range append(redshift.MetaColumns(), redshift.FailureColumns()...) {
 		allowedCols[c] = true
 	}
 	for _, g := range m.Games {

@@ -176,7 +176,8 @@ func TestCopyModeStagesFilesAndIssuesRedshiftSQL(t *testing.T) {
 	if err := json.Unmarshal(srv.Get(t, "stage", base+"game.purchase/jsonpaths.json"), &jp); err != nil {
 		t.Fatal(err)
 	}
-	evCols := []string{"uuid", "fired_ts", "game", "version", "event", "definition_version", "expand_index", "loaded_at", "item", "amount"}
+	// loaded_at is left to its DEFAULT: the database's clock fills it.
+	evCols := []string{"uuid", "fired_ts", "game", "version", "event", "definition_version", "expand_index", "item", "amount"}
 	var wantPaths []string
 	for _, c := range evCols {
 		wantPaths = append(wantPaths, "$['"+c+"']")
@@ -187,15 +188,20 @@ func TestCopyModeStagesFilesAndIssuesRedshiftSQL(t *testing.T) {
 
 	// The SQL, statement by statement.
 	q := func(cols []string) string { return `"` + strings.Join(cols, `", "`) + `"` }
-	fCols := []string{"uuid", "expand_index", "fired_ts", "game", "version", "event", "definition_version", "raw_event", "errors", "error_codes", "failed_at", "loaded_at",
-		"raw_event_bytes", "raw_event_sha256"}
+	fCols := []string{"uuid", "expand_index", "fired_ts", "game", "version", "event", "definition_version", "raw_event", "errors", "error_codes", "failed_at",
+		"raw_event_bytes", "raw_event_sha256", "raw_event_truncated", "raw_event_s3_uri"}
 	wantSQL := []string{
 		`CREATE SCHEMA IF NOT EXISTS "game"`,
-		`CREATE TABLE IF NOT EXISTS "game"."purchase" ("uuid" VARCHAR(64), "fired_ts" TIMESTAMP, "game" VARCHAR(128), "version" VARCHAR(128), "event" VARCHAR(128), "definition_version" VARCHAR(128), "expand_index" INTEGER, "loaded_at" TIMESTAMP, "item" VARCHAR(65535), "amount" BIGINT) SORTKEY ("fired_ts")`,
+		`CREATE TABLE IF NOT EXISTS "game"."purchase" ("uuid" CHAR(36) ENCODE ZSTD NOT NULL, "fired_ts" TIMESTAMP ENCODE RAW NOT NULL, "game" VARCHAR(128) ENCODE ZSTD, "version" VARCHAR(128) ENCODE ZSTD, "event" VARCHAR(128) ENCODE ZSTD, "definition_version" VARCHAR(128) ENCODE ZSTD, "expand_index" INTEGER ENCODE AZ64 NOT NULL, "loaded_at" TIMESTAMP DEFAULT GETDATE() ENCODE AZ64, "item" VARCHAR(256) ENCODE ZSTD, "amount" BIGINT ENCODE AZ64) DISTSTYLE KEY DISTKEY ("uuid") SORTKEY ("fired_ts")`,
 		`COMMENT ON TABLE "game"."purchase" IS 'whirlpool auto_create'`,
+		`COMMENT ON COLUMN "game"."purchase"."fired_ts" IS 'UTC: when the event reached the edge (the eventing input''s receipt time)'`,
+		`COMMENT ON COLUMN "game"."purchase"."loaded_at" IS 'UTC: when the row was loaded (the database''s clock)'`,
 		`CREATE SCHEMA IF NOT EXISTS "failures"`,
-		`CREATE TABLE IF NOT EXISTS "failures"."events" ("uuid" VARCHAR(64), "expand_index" INTEGER, "fired_ts" TIMESTAMP, "game" VARCHAR(128), "version" VARCHAR(128), "event" VARCHAR(128), "definition_version" VARCHAR(128), "raw_event" SUPER, "errors" SUPER, "error_codes" VARCHAR(1024), "failed_at" TIMESTAMP, "loaded_at" TIMESTAMP, "raw_event_bytes" BIGINT, "raw_event_sha256" VARCHAR(64)) SORTKEY ("failed_at")`,
+		`CREATE TABLE IF NOT EXISTS "failures"."events" ("uuid" CHAR(36) ENCODE ZSTD NOT NULL, "expand_index" INTEGER ENCODE AZ64 NOT NULL, "fired_ts" TIMESTAMP ENCODE RAW NOT NULL, "game" VARCHAR(128) ENCODE ZSTD, "version" VARCHAR(128) ENCODE ZSTD, "event" VARCHAR(128) ENCODE ZSTD, "definition_version" VARCHAR(128) ENCODE ZSTD, "raw_event" SUPER, "errors" SUPER, "error_codes" VARCHAR(1024) ENCODE ZSTD, "failed_at" TIMESTAMP ENCODE AZ64 NOT NULL, "loaded_at" TIMESTAMP DEFAULT GETDATE() ENCODE AZ64, "raw_event_bytes" BIGINT ENCODE AZ64, "raw_event_sha256" VARCHAR(64) ENCODE ZSTD, "raw_event_truncated" BOOLEAN, "raw_event_s3_uri" VARCHAR(1024) ENCODE ZSTD) DISTSTYLE KEY DISTKEY ("uuid") SORTKEY ("fired_ts")`,
 		`COMMENT ON TABLE "failures"."events" IS 'whirlpool auto_create'`,
+		`COMMENT ON COLUMN "failures"."events"."fired_ts" IS 'UTC: when the event reached the edge (the eventing input''s receipt time)'`,
+		`COMMENT ON COLUMN "failures"."events"."failed_at" IS 'UTC: when the redshift output received the failure'`,
+		`COMMENT ON COLUMN "failures"."events"."loaded_at" IS 'UTC: when the row was loaded (the database''s clock)'`,
 		`BEGIN`,
 		`CREATE TEMP TABLE "whirlpool_stage_1" AS SELECT ` + q(evCols) + ` FROM "game"."purchase" LIMIT 0`,
 		`COPY "whirlpool_stage_1" (` + q(evCols) + `) FROM '` + url + `game.purchase/manifest.json' IAM_ROLE 'arn:aws:iam::123456789012:role/loader' MANIFEST FORMAT AS JSON '` + url + `game.purchase/jsonpaths.json' GZIP TIMEFORMAT 'auto' REGION 'us-east-1' COMPUPDATE OFF STATUPDATE OFF`,

@@ -44,43 +44,82 @@
 //
 // # Tables
 //
-// Event tables: the data columns plus
+// Event tables, as auto_create makes them (layout.go): the metadata
+// columns, then the data columns. Redshift:
 //
-//	uuid VARCHAR(64)/text, fired_ts TIMESTAMP, game, version, event VARCHAR(128)/text,
-//	definition_version VARCHAR(128)/text, expand_index INTEGER, loaded_at TIMESTAMP
+//	CREATE TABLE IF NOT EXISTS "s"."t" (
+//	  "uuid" CHAR(36) ENCODE ZSTD NOT NULL, "fired_ts" TIMESTAMP ENCODE RAW NOT NULL,
+//	  "game" VARCHAR(128) ENCODE ZSTD, "version" VARCHAR(128) ENCODE ZSTD, "event" VARCHAR(128) ENCODE ZSTD,
+//	  "definition_version" VARCHAR(128) ENCODE ZSTD, "expand_index" INTEGER ENCODE AZ64 NOT NULL,
+//	  "loaded_at" TIMESTAMP DEFAULT GETDATE() ENCODE AZ64, <data columns>
+//	) DISTSTYLE KEY DISTKEY ("uuid") SORTKEY ("fired_ts")
 //
-// (Redshift/PostgreSQL types as auto_create makes them; timestamps are UTC
-// without zone; loaded_at is the batch's time, the same for every row of one
-// transaction). auto_create creates only the tables valid records name,
-// which the model allows (and the failures table); it adds SORTKEY
-// (fired_ts) on Redshift and an index on (uuid, expand_index) on
-// PostgreSQL, takes data column types from TableSchemas (the model) or
-// infers them from the msgpack values (str VARCHAR(65535)/text, int
-// BIGINT, float DOUBLE PRECISION, bool BOOLEAN), and marks each table it
-// makes with COMMENT ON TABLE ... IS 'whirlpool auto_create' (kept in
-// pg_description on both databases). It adds columns (ALTER TABLE ... ADD
-// COLUMN) only to tables with that comment: a table someone else made is
-// never altered.
+// PostgreSQL: uuid VARCHAR(36) NOT NULL, fired_ts TIMESTAMP NOT NULL, game,
+// version, event, definition_version text, expand_index INTEGER NOT NULL,
+// loaded_at TIMESTAMP DEFAULT (now() AT TIME ZONE 'UTC'), and CREATE INDEX
+// "<table>_whirlpool_key" ON "s"."t" ("uuid", "expand_index") for dedupe.
+// Data columns take their types from TableSchemas (the model: string
+// VARCHAR(max_length), integer BIGINT, number DOUBLE PRECISION, boolean
+// BOOLEAN, timestamp TIMESTAMP, object/array SUPER; TEXT on PostgreSQL) or
+// from the msgpack value (str VARCHAR(256), the model's default max_length,
+// /text; int BIGINT; float DOUBLE PRECISION; bool BOOLEAN; array, map
+// SUPER/text); a longer string is a LOAD_REJECTED row, never cut. On
+// Redshift every column states its encoding, since stating one turns ENCODE
+// AUTO off for the table: RAW for fired_ts (the first sort key column),
+// AZ64 for integers and timestamps, ZSTD for CHAR and VARCHAR; BOOLEAN,
+// DOUBLE PRECISION and SUPER keep Redshift's defaults (RAW, RAW, ZSTD).
 //
-// The failures table (failures_table, default failures.events):
+// The failures table (failures_table, default failures.events), the same
+// way, with DISTKEY ("uuid") SORTKEY ("fired_ts") and an index on (uuid) on
+// PostgreSQL:
 //
-//	uuid VARCHAR(64), expand_index INTEGER (-1: not expanded), fired_ts TIMESTAMP,
-//	game, version, event, definition_version VARCHAR(128),
+//	uuid CHAR(36)/VARCHAR(36) NOT NULL, expand_index INTEGER NOT NULL (-1: not expanded),
+//	fired_ts TIMESTAMP NOT NULL (failed_at when the record has no readable one),
+//	game, version, event, definition_version VARCHAR(128)/text,
 //	raw_event SUPER/text   the client's event (a valid record's JSON for load failures),
 //	errors SUPER/text      JSON list of {code, path, rule, expected, actual, message},
 //	error_codes VARCHAR(1024)/text  the distinct codes, comma-joined, for filtering,
-//	failed_at TIMESTAMP (when the output received it), loaded_at TIMESTAMP,
+//	failed_at TIMESTAMP NOT NULL (when the output received it), loaded_at TIMESTAMP DEFAULT ...,
 //	raw_event_bytes BIGINT, raw_event_sha256 VARCHAR(64)/text
 //	                       when raw_event holds only the first bytes of the raw text (or none, for
 //	                       a row the table refused whole): the whole text's length and SHA-256 (hex)
+//	raw_event_truncated BOOLEAN    raw_event holds less than the whole text
+//	raw_event_s3_uri VARCHAR(1024)/text  s3:// object holding the text raw_event could not
 //
-// with SORTKEY (failed_at) on Redshift. A pre-created failures table may
-// omit columns (only uuid is required); a failure row's text is made
-// loadable (invalid UTF-8 and NUL become U+FFFD; cut to a VARCHAR(n)).
-// raw_event keeps at most max_event_size bytes (WithMaxEventSize), cut at
-// a character boundary, whether the record's body was cut upstream (its
-// body_bytes and body_sha256 are kept) or here (the digest is of the text
-// as received); see filters/validate.
+// Timestamps are UTC without zone; COMMENT ON COLUMN says so on fired_ts,
+// loaded_at and failed_at. auto_create creates only the tables valid
+// records name, which the model allows (and the failures table), and marks
+// each with COMMENT ON TABLE ... IS 'whirlpool auto_create' (kept in
+// pg_description on both databases). It adds columns (ALTER TABLE ... ADD
+// COLUMN "c" <type> [ENCODE e], one per statement, nullable, without
+// DEFAULT) only to tables with that comment: a table someone else made is
+// never altered.
+//
+// loaded_at comes from its DEFAULT: the output leaves a loaded_at with a
+// default out of every column list (INSERT, COPY, staging), so the
+// database's clock fills it. A table from before the default (the old
+// layout: uuid VARCHAR(64) nullable, no NOT NULL or DISTKEY, loaded_at
+// without DEFAULT) keeps loading unchanged, and the output sends loaded_at
+// itself: the batch's time, the same for every row of one transaction.
+//
+// A failure row always fits: its uuid is the record's when that is 1 to 36
+// printable ASCII characters (Redshift's CHAR holds single-byte characters
+// only), else a UUIDv7 derived from it, the raw text and fired_ts (the same
+// record failing again gets the same uuid, so dedupe keeps one row); a
+// pre-created failures table may omit columns (only uuid is required); its
+// text is made loadable (invalid UTF-8 and NUL become U+FFFD; cut to a
+// VARCHAR(n)). raw_event keeps at most max_event_size bytes
+// (WithMaxEventSize), cut at a character boundary, whether the record's
+// body was cut upstream (its body_bytes and body_sha256 are kept) or here
+// (the digest is of the text as received); see filters/validate. In a SUPER
+// raw_event (superlimit.go) the text stays whole only when it is JSON of at
+// most 3 MB whose strings fit SUPER's 65,535 bytes (nesting within 1,000),
+// or other text of at most 65,535 bytes; else raw_event holds its first
+// 65,535 bytes as a SUPER string, and with load_method copy the whole text
+// is written to s3://<s3_bucket>/<s3_prefix>raw_events/<sha256 of it>
+// (raw_event_s3_uri). A SUPER errors list over 500 KB keeps the errors that
+// fit, each string cut to 4 KB, then one {"rule": "truncated"} object
+// saying how many were left out. So a row's COPY line stays under 4 MB.
 //
 // # SQL, per batch (one transaction), dedupe on
 //

@@ -232,3 +232,9 @@ func (a *arena) int(n int64) record.Value {
 	a.b = msgp.AppendInt64(a.b, n)
 	return record.Value(a.b[start:len(a.b):len(a.b)])
 }
+
+func (a *arena) bool(b bool) record.Value {
+	start := len(a.b)
+	a.b = msgp.AppendBool(a.b, b)
+	return record.Value(a.b[start:len(a.b):len(a.b)])
+}

@@ -7,12 +7,14 @@ package redshift
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/record"
@@ -68,7 +70,7 @@ func (o *Output) planFailures(ctx context.Context, s Session, b *batch) error {
 	}
 	tl.meta = m
 	for i, c := range failureCols {
-		if cm, ok := m.cols[c]; ok {
+		if cm, ok := m.cols[c]; ok && !(c == "loaded_at" && cm.hasDefault) { // the database fills it
 			tl.cols = append(tl.cols, cm)
 			tl.src = append(tl.src, i)
 		}
@@ -77,15 +79,22 @@ func (o *Output) planFailures(ctx context.Context, s Session, b *batch) error {
 	var keyBuf []byte
 	for _, r := range cands {
 		o.failureValues(b, r, m, b.rejected[rejectKey{r, tl.name.String()}])
+		if r.spill != nil && o.stager != nil && m.has("raw_event_s3_uri") {
+			url, err := o.stager.putRaw(ctx, r.spill)
+			if err != nil {
+				return err // transient: the batch is retried
+			}
+			r.fvals[fRawS3URI] = b.arena.str([]byte(url))
+		}
 		if o.cfg.dedupe {
-			keyBuf = append(append(append(keyBuf[:0], r.fvals[0]...), 0), r.fvals[1]...)
+			keyBuf = append(append(append(keyBuf[:0], r.fvals[fUUID]...), 0), r.fvals[fExpandIndex]...)
 			if _, dup := seen[string(keyBuf)]; dup {
 				continue
 			}
 			seen[string(keyBuf)] = struct{}{}
 		}
 		tl.recs = append(tl.recs, r)
-		codes, _ := r.fvals[9].Str()
+		codes, _ := r.fvals[fErrorCodes].Str()
 		for _, c := range strings.Split(string(codes), ",") {
 			b.failCodes[c]++
 		}
@@ -118,18 +127,25 @@ func (o *Output) failureValues(b *batch, r *rec, m *tableMeta, refused string) {
 		return nil
 	}
 	v := make([]record.Value, len(failureCols))
-	v[0] = str("uuid", r.uuid)
 	if n, ok := r.expandIndex.Int(); ok {
-		v[1] = a.int(n)
+		v[fExpandIndex] = a.int(n)
 	} else {
-		v[1] = a.int(-1)
+		v[fExpandIndex] = a.int(-1)
 	}
+	// fired_ts is NOT NULL (the sort key): a record without a readable
+	// one (outside the contract, undecodable) gets failed_at.
+	fired, firedOK := time.Time{}, false
 	if s, ok := r.firedTS.Str(); ok {
 		if t, err := time.Parse(time.RFC3339Nano, string(s)); err == nil {
-			v[2] = a.str([]byte(t.UTC().Format(tsLayout)))
+			fired, firedOK = t.UTC(), true
 		}
 	}
-	v[3], v[4], v[5], v[6] = str("game", r.game), str("version", r.version), str("event", r.event), str("definition_version", r.defVersion)
+	if firedOK {
+		v[fFiredTS] = a.str([]byte(fired.Format(tsLayout)))
+	} else {
+		v[fFiredTS] = a.str([]byte(r.at.UTC().Format(tsLayout)))
+	}
+	v[fGame], v[fVersion], v[fEvent], v[fDefVersion] = str("game", r.game), str("version", r.version), str("event", r.event), str("definition_version", r.defVersion)
 	var raw, errs, codes []byte
 	whole := r.whole
 	if r.kind == kindFailure {
@@ -149,6 +165,11 @@ func (o *Output) failureValues(b *batch, r *rec, m *tableMeta, refused string) {
 			}
 		}
 	}
+	seedTime := fired
+	if !firedOK {
+		seedTime = time.Unix(0, 0) // not failed_at: a re-flush must derive the same uuid
+	}
+	v[fUUID] = a.str(failureUUID(r.uuid, raw, seedTime))
 	if refused != "" {
 		if whole == nil && raw != nil {
 			whole = validate.DigestOf(raw)
@@ -165,19 +186,60 @@ func (o *Output) failureValues(b *batch, r *rec, m *tableMeta, refused string) {
 			codes = append(append(append([]byte(nil), codes...), ','), failcode.LoadRejected...)
 		}
 	}
+	r.spill = nil
 	if raw != nil {
+		received := raw
 		raw, whole = o.cutRaw(raw, whole)
-		v[7] = text("raw_event", raw)
+		if c := m.cols["raw_event"]; c != nil && c.super {
+			raw, r.spill, whole = superRaw(raw, received, whole)
+		}
+		v[fRawEvent] = text("raw_event", raw)
 	}
-	v[8] = text("errors", errs)
-	v[9] = text("error_codes", codes)
-	v[10] = a.str([]byte(r.at.Format(tsLayout)))
-	v[11] = b.loadedAt
+	if c := m.cols["errors"]; c != nil && c.super {
+		errs = superErrors(errs)
+	}
+	v[fErrors] = text("errors", errs)
+	v[fErrorCodes] = text("error_codes", codes)
+	v[fFailedAt] = a.str([]byte(r.at.UTC().Format(tsLayout)))
+	v[fLoadedAt] = b.loadedAt // only for a table whose loaded_at has no DEFAULT
 	if whole != nil {
-		v[12] = a.int(whole.Bytes)
-		v[13] = a.str([]byte(whole.Hex()))
+		v[fRawBytes] = a.int(whole.Bytes)
+		v[fRawSHA256] = a.str([]byte(whole.Hex()))
 	}
+	v[fRawTruncated] = a.bool(whole != nil)
 	r.fvals = v
+}
+
+// failureUUID is the uuid of a failure row: the record's own when it fits
+// the column (1 to 36 printable ASCII characters: Redshift's CHAR holds
+// single-byte characters only), else a UUIDv7 derived from it, the raw
+// text and fired_ts, so that the same record failing again gets the same
+// uuid and dedupe keeps one row. Records outside the contract and
+// undecodable chunks have no uuid; a forged one may have any string.
+func failureUUID(v record.Value, raw []byte, fired time.Time) []byte {
+	s, ok := v.Str()
+	if ok && uuidFits(s) {
+		return s
+	}
+	h := sha256.New()
+	h.Write(s)
+	h.Write([]byte{0})
+	h.Write(raw)
+	var seed [32]byte
+	h.Sum(seed[:0])
+	return enrich.AppendUUID(nil, enrich.DeterministicUUID(fired, seed, 0))
+}
+
+func uuidFits(s []byte) bool {
+	if len(s) == 0 || len(s) > 36 {
+		return false
+	}
+	for _, c := range s {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // cutRaw keeps at most max_event_size bytes of a failure's raw text once it

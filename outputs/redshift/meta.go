@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
@@ -29,6 +31,10 @@ type colMeta struct {
 	// maxLen is the declared length of a character column (0: none);
 	// failure rows are cut to it, event rows never are.
 	maxLen int
+	// hasDefault: the column has a DEFAULT (loaded_at of the current
+	// layout), so the output leaves it out of its column lists and the
+	// database fills it.
+	hasDefault bool
 }
 
 // tableMeta is a cached description of one table.
@@ -60,11 +66,39 @@ func (m *tableMeta) hasKey(k []byte) bool {
 // Metadata columns of every event table, in order.
 var metaCols = []string{"uuid", "fired_ts", "game", "version", "event", "definition_version", "expand_index", "loaded_at"}
 
-// Columns of the failures table, in order. raw_event_bytes and
-// raw_event_sha256 came later: last, so that a table auto_create made
-// and one it extended (ADD COLUMN appends) have the same layout.
+// Columns of the failures table, in order. raw_event_bytes,
+// raw_event_sha256, raw_event_truncated and raw_event_s3_uri came later:
+// last, so that a table auto_create made and one it extended (ADD COLUMN
+// appends) have the same layout.
 var failureCols = []string{"uuid", "expand_index", "fired_ts", "game", "version", "event", "definition_version",
-	"raw_event", "errors", "error_codes", "failed_at", "loaded_at", "raw_event_bytes", "raw_event_sha256"}
+	"raw_event", "errors", "error_codes", "failed_at", "loaded_at", "raw_event_bytes", "raw_event_sha256",
+	"raw_event_truncated", "raw_event_s3_uri"}
+
+// Positions in failureCols (and rec.fvals).
+const (
+	fUUID = iota
+	fExpandIndex
+	fFiredTS
+	fGame
+	fVersion
+	fEvent
+	fDefVersion
+	fRawEvent
+	fErrors
+	fErrorCodes
+	fFailedAt
+	fLoadedAt
+	fRawBytes
+	fRawSHA256
+	fRawTruncated
+	fRawS3URI
+)
+
+// MetaColumns lists the metadata columns of every event table and
+// FailureColumns the failures table's, in order: for documentation made
+// from the code (whirlpool-model dbt-sources checks its list against them).
+func MetaColumns() []string    { return slices.Clone(metaCols) }
+func FailureColumns() []string { return slices.Clone(failureCols) }
 
 func isMetaCol(s string) bool {
 	switch s {
@@ -91,19 +125,30 @@ func (d Dialect) ddlType(col string) string {
 		return "INTEGER"
 	case "raw_event_bytes":
 		return "BIGINT"
+	case "raw_event_truncated":
+		return "BOOLEAN"
 	case "raw_event", "errors":
 		if d == Redshift {
 			return "SUPER"
 		}
 		return "TEXT"
 	}
+	if col == "uuid" {
+		// A UUID's text is 36 characters. Redshift gets CHAR(36) (fixed
+		// width, single-byte characters only); PostgreSQL VARCHAR(36), as
+		// its char(n) pads values and is no faster there.
+		if d == Redshift {
+			return "CHAR(36)"
+		}
+		return "VARCHAR(36)"
+	}
 	if d == Redshift {
 		switch col {
-		case "uuid", "raw_event_sha256":
+		case "raw_event_sha256":
 			return "VARCHAR(64)"
 		case "game", "version", "event", "definition_version":
 			return "VARCHAR(128)"
-		case "error_codes":
+		case "error_codes", "raw_event_s3_uri":
 			return "VARCHAR(1024)"
 		}
 		return "VARCHAR(65535)"
@@ -117,7 +162,9 @@ func (d Dialect) inferType(k record.Kind) string {
 	switch k {
 	case record.KindStr, record.KindBin:
 		if d == Redshift {
-			return "VARCHAR(65535)"
+			// The data model's default max_length: a longer value is a
+			// LOAD_REJECTED failure row naming the column.
+			return fmt.Sprintf("VARCHAR(%d)", validate.DefaultStringMaxLength)
 		}
 		return "TEXT"
 	case record.KindInt, record.KindUint:
@@ -145,7 +192,7 @@ func (o *Output) describe(ctx context.Context, s Session, t tableName, refresh b
 	if m, ok := o.meta[key]; ok && !refresh && m.exists {
 		return m, nil
 	}
-	q := "SELECT column_name, data_type, character_maximum_length FROM information_schema.columns WHERE table_schema = " +
+	q := "SELECT column_name, data_type, character_maximum_length, column_default FROM information_schema.columns WHERE table_schema = " +
 		quoteLiteral(t.schema, o.cfg.dialect) + " AND table_name = " + quoteLiteral(t.table, o.cfg.dialect) +
 		" ORDER BY ordinal_position"
 	rows, err := s.Query(ctx, q)
@@ -162,6 +209,7 @@ func (o *Output) describe(ctx context.Context, s Session, t tableName, refresh b
 		if len(r) > 2 {
 			c.maxLen, _ = strconv.Atoi(r[2])
 		}
+		c.hasDefault = len(r) > 3 && r[3] != ""
 		m.cols[r[0]] = c
 	}
 	if m.exists && o.cfg.autoCreate {
@@ -189,27 +237,16 @@ func (o *Output) createTable(ctx context.Context, s Session, t tableName, cols [
 	if _, err := s.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(t.schema)); err != nil {
 		return nil, fmt.Errorf("creating schema %s: %w", t.schema, err)
 	}
-	var b strings.Builder
-	b.WriteString("CREATE TABLE IF NOT EXISTS " + t.quoted() + " (")
-	for i, c := range cols {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quoteIdent(c) + " " + types[i])
-	}
-	b.WriteString(")")
-	if d == Redshift {
-		if failures {
-			b.WriteString(" SORTKEY (\"failed_at\")")
-		} else {
-			b.WriteString(" SORTKEY (\"fired_ts\")")
-		}
-	}
-	if _, err := s.Exec(ctx, b.String()); err != nil {
+	if _, err := s.Exec(ctx, d.createTableSQL(t, cols, types, failures)); err != nil {
 		return nil, fmt.Errorf("creating table %s: %w", t, err)
 	}
 	if _, err := s.Exec(ctx, "COMMENT ON TABLE "+t.quoted()+" IS "+quoteLiteral(ownedComment, d)); err != nil {
 		return nil, fmt.Errorf("marking table %s as made by auto_create: %w", t, err)
+	}
+	for _, q := range d.columnComments(t, cols) {
+		if _, err := s.Exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("commenting the columns of %s: %w", t, err)
+		}
 	}
 	if d == Postgres {
 		// dedupe joins on (uuid, expand_index); Redshift has no indexes
@@ -235,6 +272,7 @@ func (o *Output) createTable(ctx context.Context, s Session, t tableName, cols [
 		m.exists = true
 		for i, c := range cols {
 			m.cols[c] = ddlColumn(c, types[i])
+			m.cols[c].hasDefault = c == "loaded_at"
 		}
 	}
 	m.owned = true
@@ -245,7 +283,7 @@ func (o *Output) createTable(ctx context.Context, s Session, t tableName, cols [
 // table auto_create made (the callers check tableMeta.owned); a column
 // another loader added meanwhile is not an error.
 func (o *Output) addColumn(ctx context.Context, s Session, t tableName, m *tableMeta, col, typ string) error {
-	_, err := s.Exec(ctx, "ALTER TABLE "+t.quoted()+" ADD COLUMN "+quoteIdent(col)+" "+typ)
+	_, err := s.Exec(ctx, "ALTER TABLE "+t.quoted()+" ADD COLUMN "+o.cfg.dialect.columnDDL(col, typ, false, false))
 	if err != nil && sqlState(err) != "42701" { // duplicate_column
 		return fmt.Errorf("adding column %s to %s: %w", col, t, err)
 	}
@@ -256,15 +294,18 @@ func (o *Output) addColumn(ctx context.Context, s Session, t tableName, m *table
 	return nil
 }
 
-var varcharRe = regexp.MustCompile(`^(?i)varchar\((\d+)\)$`)
+var varcharRe = regexp.MustCompile(`^(?i)(var)?char\((\d+)\)$`)
 
 // ddlColumn describes a column from the type in its DDL.
 func ddlColumn(name, typ string) *colMeta {
 	lt := strings.ToLower(typ)
 	c := &colMeta{name: name, typ: lt, super: lt == "super"}
 	if m := varcharRe.FindStringSubmatch(typ); m != nil {
-		c.maxLen, _ = strconv.Atoi(m[1])
+		c.maxLen, _ = strconv.Atoi(m[2])
 		c.typ = "character varying"
+		if m[1] == "" {
+			c.typ = "character"
+		}
 	}
 	return c
 }

@@ -111,11 +111,12 @@ func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLo
 	all := tl.recs
 	var keep []*rec
 	for try := 0; ; try++ {
-		// The column list: the metadata columns the table has, then the
-		// data columns of the rows, in the order first seen.
+		// The column list: the metadata columns the table has (but one
+		// with a DEFAULT, loaded_at: the database fills it), then the data
+		// columns of the rows, in the order first seen.
 		tl.cols, tl.src, tl.idx = tl.cols[:0], tl.src[:0], map[string]int{}
 		for i, c := range metaCols {
-			if cm, ok := m.cols[c]; ok {
+			if cm, ok := m.cols[c]; ok && !(c == "loaded_at" && cm.hasDefault) {
 				tl.cols = append(tl.cols, cm)
 				tl.src = append(tl.src, i)
 			}

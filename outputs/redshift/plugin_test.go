@@ -303,7 +303,7 @@ func TestAutoCreateTablesAndColumns(t *testing.T) {
 	}
 	got := rows(t, db, `SELECT column_name, data_type FROM information_schema.columns
 		WHERE table_schema = 'stats' AND table_name = 'daily' ORDER BY ordinal_position`)
-	want := [][]string{{"uuid", "text"}, {"fired_ts", "timestamp without time zone"}, {"game", "text"}, {"version", "text"},
+	want := [][]string{{"uuid", "character varying"}, {"fired_ts", "timestamp without time zone"}, {"game", "text"}, {"version", "text"},
 		{"event", "text"}, {"definition_version", "text"}, {"expand_index", "integer"}, {"loaded_at", "timestamp without time zone"},
 		{"name", "text"}, {"n", "bigint"}, {"f", "double precision"}, {"ok", "boolean"}, {"nothing", "text"}, {"extra", "bigint"}}
 	if !reflect.DeepEqual(got, want) {

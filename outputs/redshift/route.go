@@ -53,6 +53,7 @@ type rec struct {
 
 	at    time.Time      // when the output received it (failed_at)
 	fvals []record.Value // its failures-table values, when it is one
+	spill []byte         // its raw text when raw_event (SUPER) cannot hold it whole
 }
 
 // loadErr is one error object of a failure row.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -52,6 +54,25 @@ func (s *s3Stager) put(ctx context.Context, key string, body []byte, contentType
 		return fmt.Errorf("writing %s: %w", s.url(key), err)
 	}
 	return nil
+}
+
+// rawEventsDir is where, under s3_prefix, the raw text of failures that
+// raw_event (SUPER) cannot hold whole is kept (raw_event_s3_uri).
+const rawEventsDir = "raw_events/"
+
+// putRaw keeps a failure's raw text under its SHA-256 (so a retried
+// batch writes the same object) and returns its s3:// URL.
+func (s *s3Stager) putRaw(ctx context.Context, text []byte) (string, error) {
+	sum := sha256.Sum256(text)
+	key := s.prefix + rawEventsDir + hex.EncodeToString(sum[:])
+	typ := "text/plain; charset=utf-8"
+	if json.Valid(text) {
+		typ = "application/json"
+	}
+	if err := s.put(ctx, key, text, typ); err != nil {
+		return "", err
+	}
+	return s.url(key), nil
 }
 
 // stagedFile is one gzip'd JSON-lines file and the rows it holds.
