@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
@@ -34,14 +33,7 @@ import (
 // message is delivered twice (its first delete is refused, so SQS delivers
 // it again), and each event is still one row.
 func TestFluentdEdgeFeedsTheProcessor(t *testing.T) {
-	bin, ok, reason := testenv.FluentBitPath()
-	if !ok {
-		t.Skipf("needs the real Fluent Bit 5.1: %s (set FLUENT_BIT, or provide ../shared/bin/fluent-bit beside the repository)", reason)
-	}
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, root := engineAndRoot(t)
 	dsn := testenv.Postgres(t)
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {

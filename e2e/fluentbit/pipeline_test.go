@@ -61,20 +61,14 @@ type pipeline struct {
 // first). It skips the test when there is no Fluent Bit binary.
 func newPipeline(t *testing.T, opt options) *pipeline {
 	t.Helper()
-	bin, ok, reason := testenv.FluentBitPath()
-	if !ok {
-		t.Skipf("needs the real Fluent Bit 5.1: %s (set FLUENT_BIT, or provide ../shared/bin/fluent-bit beside the repository)", reason)
-	}
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, root := engineAndRoot(t)
 	p := &pipeline{t: t, root: root}
 	dsn := opt.dsn
 	if dsn == "" {
 		dsn = testenv.Postgres(t)
 	}
 	p.dsn = dsn
+	var err error
 	if p.db, err = sql.Open("postgres", dsn); err != nil {
 		t.Fatalf("opening the test database: %v", err)
 	}
@@ -157,6 +151,21 @@ func newPipeline(t *testing.T, opt options) *pipeline {
 	p.load = newLoad(url(ports[0], "/v1/events"), "127.0.0.1:"+ports[1])
 	t.Logf("pipeline up (%s files, hot reload %v, outputs without Workers %v): logs in %s", opt.format, opt.hotReload, opt.noWorkers, dir)
 	return p
+}
+
+// engineAndRoot returns the real Fluent Bit binary and the module root,
+// skipping the test when there is no binary.
+func engineAndRoot(t *testing.T) (bin, root string) {
+	t.Helper()
+	bin, ok, reason := testenv.FluentBitPath()
+	if !ok {
+		t.Skipf("needs the real Fluent Bit 5.1: %s (set FLUENT_BIT, or provide ../shared/bin/fluent-bit beside the repository)", reason)
+	}
+	root, err := flbhost.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin, root
 }
 
 // withoutWorkers writes a copy of a shipped pipeline file into dir with the

@@ -122,6 +122,20 @@ func TestNewTableLayout(t *testing.T) {
 	}
 }
 
+// oldLayoutDDL makes an event table and a failures table as auto_create
+// made them before the current layout.
+var oldLayoutDDL = []string{
+	`CREATE SCHEMA game`,
+	`CREATE TABLE game.purchase (uuid VARCHAR(64), fired_ts TIMESTAMP, game VARCHAR(128), version VARCHAR(128), event VARCHAR(128),
+		definition_version VARCHAR(128), expand_index INTEGER, loaded_at TIMESTAMP, item VARCHAR(65535))`,
+	`COMMENT ON TABLE game.purchase IS 'whirlpool auto_create'`,
+	`CREATE SCHEMA failures`,
+	`CREATE TABLE failures.events (uuid VARCHAR(64), expand_index INTEGER, fired_ts TIMESTAMP, game VARCHAR(128), version VARCHAR(128),
+		event VARCHAR(128), definition_version VARCHAR(128), raw_event TEXT, errors TEXT, error_codes VARCHAR(1024),
+		failed_at TIMESTAMP, loaded_at TIMESTAMP)`,
+	`COMMENT ON TABLE failures.events IS 'whirlpool auto_create'`,
+}
+
 // A table of the old layout (uuid VARCHAR(64) nullable, no NOT NULL,
 // loaded_at without DEFAULT; a failures table without the raw_event_*
 // columns) keeps loading: nothing of it is changed but the failures
@@ -132,16 +146,7 @@ func TestOldLayoutTableKeepsLoading(t *testing.T) {
 		t.Run(method, func(t *testing.T) {
 			dsn := testenv.Postgres(t)
 			db := openPG(t, dsn)
-			mustExec(t, db,
-				`CREATE SCHEMA game`,
-				`CREATE TABLE game.purchase (uuid VARCHAR(64), fired_ts TIMESTAMP, game VARCHAR(128), version VARCHAR(128), event VARCHAR(128),
-					definition_version VARCHAR(128), expand_index INTEGER, loaded_at TIMESTAMP, item VARCHAR(65535))`,
-				`COMMENT ON TABLE game.purchase IS 'whirlpool auto_create'`,
-				`CREATE SCHEMA failures`,
-				`CREATE TABLE failures.events (uuid VARCHAR(64), expand_index INTEGER, fired_ts TIMESTAMP, game VARCHAR(128), version VARCHAR(128),
-					event VARCHAR(128), definition_version VARCHAR(128), raw_event TEXT, errors TEXT, error_codes VARCHAR(1024),
-					failed_at TIMESTAMP, loaded_at TIMESTAMP)`,
-				`COMMENT ON TABLE failures.events IS 'whirlpool auto_create'`)
+			mustExec(t, db, oldLayoutDDL...)
 			beforeEv := columnsOf(t, db, "game", "purchase")
 			beforeF := columnsOf(t, db, "failures", "events")
 
@@ -260,16 +265,7 @@ func TestOldLayoutOnRedshiftOnlyAddsColumns(t *testing.T) {
 	srv.SetEnv(t)
 	dsn := testenv.Postgres(t)
 	db := openPG(t, dsn)
-	mustExec(t, db,
-		`CREATE SCHEMA game`,
-		`CREATE TABLE game.purchase (uuid VARCHAR(64), fired_ts TIMESTAMP, game VARCHAR(128), version VARCHAR(128), event VARCHAR(128),
-			definition_version VARCHAR(128), expand_index INTEGER, loaded_at TIMESTAMP, item VARCHAR(65535))`,
-		`COMMENT ON TABLE game.purchase IS 'whirlpool auto_create'`,
-		`CREATE SCHEMA failures`,
-		`CREATE TABLE failures.events (uuid VARCHAR(64), expand_index INTEGER, fired_ts TIMESTAMP, game VARCHAR(128), version VARCHAR(128),
-			event VARCHAR(128), definition_version VARCHAR(128), raw_event TEXT, errors TEXT, error_codes VARCHAR(1024),
-			failed_at TIMESTAMP, loaded_at TIMESTAMP)`,
-		`COMMENT ON TABLE failures.events IS 'whirlpool auto_create'`)
+	mustExec(t, db, oldLayoutDDL...)
 	rec := &recorder{db: db}
 	o, _ := newOutput(t, testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev",
 		"load_method": "copy", "auto_create": "on", "s3_bucket": "stage", "s3_prefix": "wp/", "s3_region": "us-east-1",
