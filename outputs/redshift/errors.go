@@ -2,6 +2,7 @@ package redshift
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 
 	"github.com/lib/pq"
@@ -61,9 +62,12 @@ func isConflict(err error) bool {
 	case "":
 		return false
 	}
-	return strings.Contains(strings.ToLower(errorMessage(err)), "serializable isolation violation") ||
-		strings.HasPrefix(strings.TrimSpace(strings.TrimPrefix(errorMessage(err), "ERROR:")), "1023")
+	msg := errorMessage(err)
+	return strings.Contains(strings.ToLower(msg), "serializable isolation violation") || redshift1023Re.MatchString(msg)
 }
+
+// redshift1023Re is Redshift's error number 1023 at the start of a message.
+var redshift1023Re = regexp.MustCompile(`^\s*(ERROR:\s*)?1023\b`)
 
 // isCopyLoadError reports Redshift's COPY failure that points to its load
 // error table: "Load into table 'x' failed. Check 'stl_load_errors' system

@@ -1,0 +1,315 @@
+package redshift
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+	"github.com/tinylib/msgp/msgp"
+
+	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/record"
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
+)
+
+// Redshift reports a serializable isolation violation as error 1023 under
+// SQLSTATE XX000 (the number leads the message, the table and the cycle
+// follow as DETAIL), not as 40001: it must be taken for a conflict (run
+// the batch again), never for a load error or a table's fault.
+func TestConflictsAreRecognised(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"redshift 1023, detail apart", &pq.Error{Code: "XX000", Message: "1023",
+			Detail: "Serializable isolation violation on table - 12345, transactions forming the cycle are: 1001, 1002 (pid:4242)"}, true},
+		{"redshift 1023, one text", &pq.Error{Code: "XX000",
+			Message: "ERROR: 1023 DETAIL: Serializable isolation violation on table - 12345, transactions forming the cycle are: 1001, 1002"}, true},
+		{"postgres serialization failure", &pq.Error{Code: "40001", Message: "could not serialize access due to concurrent update"}, true},
+		{"postgres deadlock", &pq.Error{Code: "40P01", Message: "deadlock detected"}, true},
+		{"wrapped", fmt.Errorf("locking game.score: %w", &pq.Error{Code: "XX000", Message: "1023", Detail: "Serializable isolation violation on table - 1"}), true},
+		{"another internal error", &pq.Error{Code: "XX000", Message: "10234 out of slices"}, false},
+		{"copy load error", &pq.Error{Code: "XX000", Message: "Load into table 'whirlpool_stage_1' failed.  Check 'sys_load_error_detail' system table for details."}, false},
+		{"data error", &pq.Error{Code: "22P02", Message: "invalid input syntax for type integer"}, false},
+		{"outage", errors.New("dial tcp 127.0.0.1:5439: connect: connection refused"), false},
+	} {
+		if got := isConflict(tc.err); got != tc.want {
+			t.Errorf("%s: isConflict = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for _, msg := range []string{
+		"Load into table 'x' failed.  Check 'stl_load_errors' system table for details.",
+		"Load into table 'x' failed. Check 'sys_load_error_detail' system table for details.",
+	} {
+		if !isCopyLoadError(&pq.Error{Code: "XX000", Message: msg}) {
+			t.Errorf("not a COPY load error: %s", msg)
+		}
+	}
+}
+
+// A conflict on the append transaction rolls it back; the stages it left
+// in the session are dropped, the batch runs again at once and commits,
+// and the conflict is counted and logged with Redshift's message.
+func TestConflictRunsTheBatchAgain(t *testing.T) {
+	srv := testenv.S3(t, "stage")
+	srv.SetEnv(t)
+	dsn := testenv.Postgres(t)
+	db := openPG(t, dsn)
+	mustExec(t, db, `CREATE SCHEMA game`, `CREATE TABLE game.score (`+eventCols+`, points integer)`,
+		`CREATE SCHEMA failures`, `CREATE TABLE failures.events (uuid text, expand_index integer, fired_ts timestamp, game text, version text, event text,
+			definition_version text, raw_event text, errors text, error_codes text, failed_at timestamp, loaded_at timestamp)`)
+	rec := &recorder{db: db}
+	var mu sync.Mutex
+	locked, conflicted := false, false
+	rec.fail = func(q string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.HasPrefix(q, "LOCK ") {
+			locked = true
+		}
+		if q == "COMMIT" && locked && !conflicted {
+			conflicted = true
+			return &pq.Error{Code: "XX000", Message: "1023", Detail: "Serializable isolation violation on table - 12345, transactions forming the cycle are: 1001, 1002 (pid:4242)"}
+		}
+		return nil
+	}
+	o, log := newOutput(t, testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev",
+		"load_method": "copy", "s3_bucket": "stage", "s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms"}, WithExecutor(rec))
+	chunk := chunkOf(validRec{uuid: "s1", expand: -1, event: "score", dests: []string{"game.score"}, columns: []col{{"points", 1}}}.body())
+	if r := o.Flush(chunk, "events"); r != plugin.OK {
+		t.Fatalf("flush = %v", r)
+	}
+	rec.mu.Lock()
+	var seq []string
+	for _, s := range rec.stmts {
+		seq = append(seq, strings.SplitN(s, " (", 2)[0])
+	}
+	rec.mu.Unlock()
+	want := []string{
+		`BEGIN`, `CREATE TEMP TABLE "whirlpool_stage_1"`, `COPY "whirlpool_stage_1"`, `COMMIT`,
+		`BEGIN`, `LOCK "game"."score"`, `DELETE FROM "whirlpool_stage_1" USING "game"."score" WHERE "whirlpool_stage_1"."uuid" = "game"."score"."uuid" AND "whirlpool_stage_1"."expand_index" = "game"."score"."expand_index" AND "game"."score"."fired_ts" BETWEEN '2026-11-21 23:45:27' AND '2026-11-21 23:45:28'`,
+		`INSERT INTO "game"."score"`, `DROP TABLE "whirlpool_stage_1"`, `COMMIT`, `ROLLBACK`, `DROP TABLE IF EXISTS "whirlpool_stage_1"`,
+		`BEGIN`, `CREATE TEMP TABLE "whirlpool_stage_2"`, `COPY "whirlpool_stage_2"`, `COMMIT`,
+		`BEGIN`, `LOCK "game"."score"`, `DELETE FROM "whirlpool_stage_2" USING "game"."score" WHERE "whirlpool_stage_2"."uuid" = "game"."score"."uuid" AND "whirlpool_stage_2"."expand_index" = "game"."score"."expand_index" AND "game"."score"."fired_ts" BETWEEN '2026-11-21 23:45:27' AND '2026-11-21 23:45:28'`,
+		`INSERT INTO "game"."score"`, `DROP TABLE "whirlpool_stage_2"`, `COMMIT`,
+	}
+	if strings.Join(seq, "\n") != strings.Join(want, "\n") {
+		t.Errorf("statements:\n%s\nwant\n%s", strings.Join(seq, "\n"), strings.Join(want, "\n"))
+	}
+	if n := o.Stats.Conflicts.Load(); n != 1 {
+		t.Errorf("Stats.Conflicts = %d, want 1", n)
+	}
+	if log.Count("conflicted with another transaction") != 1 || log.Count("Serializable isolation violation on table - 12345") != 1 {
+		t.Errorf("the conflict was not logged with Redshift's message: %q", log.Lines())
+	}
+	if o.Stats.FailuresByCode()[string(validate.LoadRejected)] != 0 {
+		t.Errorf("a conflict made failure rows")
+	}
+}
+
+// A COPY refused with a load error whose rows the load error view never
+// names is tried max_load_attempts times, then the table's rows become
+// LOAD_REJECTED failure rows with the database's message and the batch
+// commits: no endless loop. An outage is no refusal: the flush is
+// retried and nothing becomes a failure row.
+func TestRefusalsWithoutARowEndAsLoadRejected(t *testing.T) {
+	loadErr := &pq.Error{Code: "XX000", Message: "Load into table 'whirlpool_stage_1' failed.  Check 'sys_load_error_detail' system table for details."}
+	for _, tc := range []struct {
+		name     string
+		attempts string // max_load_attempts; "" for the default
+		err      error
+		want     plugin.Result
+		copies   int // COPYs of game.score
+		rejected int64
+	}{
+		{"default 3 attempts", "", loadErr, plugin.OK, 3, 1},
+		{"one attempt", "1", loadErr, plugin.OK, 1, 1},
+		{"five attempts", "5", loadErr, plugin.OK, 5, 1},
+		{"outage", "", errors.New("dial tcp 10.0.0.1:5439: connect: connection refused"), plugin.Retry, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := testenv.S3(t, "stage")
+			srv.SetEnv(t)
+			dsn := testenv.Postgres(t)
+			db := openPG(t, dsn)
+			mustExec(t, db, `CREATE SCHEMA game`, `CREATE TABLE game.score (`+eventCols+`, points integer)`,
+				`CREATE SCHEMA failures`, `CREATE TABLE failures.events (uuid text, expand_index integer, fired_ts timestamp, game text, version text, event text,
+					definition_version text, raw_event text, errors text, error_codes text, failed_at timestamp, loaded_at timestamp)`)
+			rec := &recorder{db: db}
+			copies := 0
+			rec.fail = func(q string) error {
+				if strings.HasPrefix(q, "COPY ") && strings.Contains(q, "/game.score/manifest.json") {
+					copies++
+					return tc.err
+				}
+				return nil
+			}
+			rec.stl = func() [][]string { return nil } // the view names no row
+			cfg := testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev",
+				"load_method": "copy", "s3_bucket": "stage", "s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms"}
+			if tc.attempts != "" {
+				cfg["max_load_attempts"] = tc.attempts
+			}
+			o, _ := newOutput(t, cfg, WithExecutor(rec))
+			chunk := chunkOf(
+				validRec{uuid: "s1", expand: -1, event: "score", dests: []string{"game.score"}, columns: []col{{"points", 1}}}.body(),
+				validRec{uuid: "s2", expand: -1, event: "score", dests: []string{"game.score"}, columns: []col{{"points", 2}}}.body())
+			if r := o.Flush(chunk, "events"); r != tc.want {
+				t.Fatalf("flush = %v, want %v", r, tc.want)
+			}
+			if copies != tc.copies {
+				t.Errorf("game.score was copied %d times, want %d", copies, tc.copies)
+			}
+			if n := o.Stats.LoadsRefused.Load(); n != tc.rejected {
+				t.Errorf("Stats.LoadsRefused = %d, want %d", n, tc.rejected)
+			}
+			want := int64(0)
+			if tc.rejected > 0 {
+				want = 2
+			}
+			if got := o.Stats.FailuresByCode()[string(validate.LoadRejected)]; got != want {
+				t.Errorf("LOAD_REJECTED rows = %d, want %d", got, want)
+			}
+			if tc.rejected == 0 {
+				return
+			}
+			var lines []map[string]any
+			for _, k := range srv.Keys(t, "stage", "whirlpool/") {
+				if strings.HasSuffix(k, ".json.gz") && strings.Contains(k, "/failures.events/") {
+					lines = append(lines, gunzipLines(t, srv.Get(t, "stage", k))...)
+				}
+			}
+			if len(lines) != 2 || !strings.Contains(fmt.Sprint(lines[0]["errors"]), "Check 'sys_load_error_detail'") ||
+				!strings.Contains(fmt.Sprint(lines[0]["errors"]), "refused the load") {
+				t.Errorf("failure rows = %v", lines)
+			}
+		})
+	}
+}
+
+// failureBodyAt is failureBody with a fired_ts of the test's choosing.
+func failureBodyAt(uuid, fired string) []byte {
+	b := msgp.AppendMapHeader(nil, 8)
+	for _, kv := range [][2]string{{"uuid", uuid}, {"fired_ts", fired}, {"game", "space"}, {"version", "1.2"}, {"event", "kill"}, {"body", "{}"}} {
+		b = msgp.AppendString(b, kv[0])
+		b = msgp.AppendString(b, kv[1])
+	}
+	b = msgp.AppendString(b, "definition_version")
+	b = msgp.AppendNil(b)
+	b = msgp.AppendString(b, "errors")
+	return appendAny(b, []map[string]string{{"code": "ENDPOINT_INVALID", "message": "m"}})
+}
+
+// The fired_ts bound must not let a duplicate through: a failure row whose
+// record has no readable fired_ts is stored with NULL, and loading it
+// again, in a batch whose other rows do have one, still finds it.
+func TestFiredBoundKeepsNullFiredTSDuplicatesOut(t *testing.T) {
+	for _, tc := range []struct{ dialect, method string }{
+		{"postgres", "pg_copy"},
+		{"redshift", "insert"},
+	} {
+		t.Run(tc.dialect+"_"+tc.method, func(t *testing.T) {
+			dsn := testenv.Postgres(t)
+			db := openPG(t, dsn)
+			mustExec(t, db, `CREATE SCHEMA failures`, `CREATE TABLE failures.events (uuid text, expand_index integer, fired_ts timestamp, game text, version text, event text,
+				definition_version text, raw_event text, errors text, error_codes text, failed_at timestamp, loaded_at timestamp)`)
+			o, _ := newOutput(t, testenv.Config{"dsn": dsn, "dialect": tc.dialect, "load_method": tc.method, "batch_max_wait": "10ms"}, withTap(func(int, string) {}))
+			chunk := chunkOf(failureBodyAt("n1", "yesterday"), failureBodyAt("t1", "2026-11-21T23:45:27.123Z"))
+			for i := 0; i < 2; i++ {
+				if r := o.Flush(chunk, "events"); r != plugin.OK {
+					t.Fatalf("flush %d = %v", i+1, r)
+				}
+			}
+			if got := rows(t, db, `SELECT uuid, fired_ts, count(*) FROM failures.events GROUP BY 1, 2 ORDER BY 1`); fmt.Sprint(got) != "[[n1 NULL 1] [t1 2026-11-21T23:45:27.123Z 1]]" {
+				t.Errorf("failures.events = %v", got)
+			}
+		})
+	}
+}
+
+// TestFiredBound pins the bound itself: whole seconds around the batch's
+// range, both readings of a zone offset, NULLs kept when a row has none,
+// and no bound where one could drop a duplicate.
+func TestFiredBound(t *testing.T) {
+	var a arena
+	str := func(s string) record.Value { return a.str([]byte(s)) }
+	ts := &colMeta{name: "fired_ts", typ: "timestamp without time zone"}
+	event := func(fired ...string) []*rec {
+		var out []*rec
+		for _, f := range fired {
+			out = append(out, &rec{firedTS: str(f)})
+		}
+		return out
+	}
+	failure := func(fired ...string) []*rec {
+		var out []*rec
+		for _, f := range fired {
+			v := make([]record.Value, len(failureCols))
+			if f != "" {
+				v[2] = str(f)
+			}
+			out = append(out, &rec{fvals: v})
+		}
+		return out
+	}
+	const col = `"t"."fired_ts"`
+	for _, tc := range []struct {
+		name     string
+		failures bool
+		col      *colMeta
+		recs     []*rec
+		want     string
+	}{
+		{"event rows", false, ts, event("2026-11-21T23:45:27.123Z", "2026-11-20T10:00:00Z", "2026-11-21T08:00:59.999999Z"),
+			col + ` BETWEEN '2026-11-20 10:00:00' AND '2026-11-21 23:45:28'`},
+		{"zone offset: the instant and the clock time", false, ts, event("2026-11-21T23:45:27+02:00"),
+			col + ` BETWEEN '2026-11-21 21:45:27' AND '2026-11-21 23:45:28'`},
+		{"an unreadable fired_ts: no bound", false, ts, event("2026-11-21T23:45:27Z", "soon"), ""},
+		{"timestamp column type from auto_create", false, &colMeta{typ: "timestamp"}, event("2026-11-21T23:45:27Z"),
+			col + ` BETWEEN '2026-11-21 23:45:27' AND '2026-11-21 23:45:28'`},
+		{"a text column: no bound", false, &colMeta{typ: "text"}, event("2026-11-21T23:45:27Z"), ""},
+		{"timestamptz: no bound", false, &colMeta{typ: "timestamp with time zone"}, event("2026-11-21T23:45:27Z"), ""},
+		{"no fired_ts column: no bound", false, nil, event("2026-11-21T23:45:27Z"), ""},
+		{"failure rows", true, ts, failure("2026-11-21 23:45:27.123"), col + ` BETWEEN '2026-11-21 23:45:27' AND '2026-11-21 23:45:28'`},
+		{"failure rows, one without fired_ts", true, ts, failure("2026-11-21 23:45:27.123", ""),
+			`(` + col + ` BETWEEN '2026-11-21 23:45:27' AND '2026-11-21 23:45:28' OR ` + col + ` IS NULL)`},
+		{"failure rows, none with fired_ts: no bound", true, ts, failure("", ""), ""},
+	} {
+		m := &tableMeta{exists: true, cols: map[string]*colMeta{}}
+		if tc.col != nil {
+			m.cols["fired_ts"] = tc.col
+		}
+		tl := &tableLoad{failures: tc.failures, meta: m, recs: tc.recs}
+		if got := tl.firedBound(col); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// batch_max_wait defaults by dialect: long on Redshift, where every
+// commit is costly, short on PostgreSQL; a value set wins.
+func TestBatchMaxWaitDefaultsByDialect(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  testenv.Config
+		want time.Duration
+	}{
+		{testenv.Config{"dsn": "host=h", "dialect": "redshift", "load_method": "insert"}, time.Minute},
+		{testenv.Config{"dsn": "host=h", "dialect": "postgres"}, 2 * time.Second},
+		{testenv.Config{"dsn": "host=h", "dialect": "redshift", "load_method": "insert", "batch_max_wait": "5s"}, 5 * time.Second},
+		{testenv.Config{"dsn": "host=h", "dialect": "postgres", "batch_max_wait": "0s"}, 0},
+	} {
+		c, err := parseConfig(tc.cfg)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.cfg, err)
+		}
+		if c.maxWait != tc.want {
+			t.Errorf("%v: batch_max_wait %v, want %v", tc.cfg, c.maxWait, tc.want)
+		}
+	}
+}
