@@ -313,3 +313,57 @@ func TestBatchMaxWaitDefaultsByDialect(t *testing.T) {
 		}
 	}
 }
+
+// One COPY per table per batch, however big: rows past copyFileBytes go
+// to further files, and the one manifest names them all.
+func TestCopyLoadsABigTableWithOneCopyOverSeveralFiles(t *testing.T) {
+	srv := testenv.S3(t, "stage")
+	srv.SetEnv(t)
+	dsn := testenv.Postgres(t)
+	rec := &recorder{db: openPG(t, dsn)}
+	o, _ := newOutput(t, testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev", "load_method": "copy",
+		"auto_create": "on", "s3_bucket": "stage", "s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms"}, WithExecutor(rec))
+	item := strings.Repeat("x", 60000)
+	var bodies [][]byte
+	for i := 0; i*len(item) < copyFileBytes+copyFileBytes/2; i++ {
+		bodies = append(bodies, validRec{uuid: fmt.Sprintf("b%04d", i), expand: -1, event: "buy", dests: []string{"game.purchase"},
+			columns: []col{{"item", item}}}.body())
+	}
+	if r := o.Flush(chunkOf(bodies...), "events"); r != plugin.OK {
+		t.Fatalf("flush = %v", r)
+	}
+	var parts, manifests []string
+	for _, k := range srv.Keys(t, "stage", "whirlpool/") {
+		switch {
+		case strings.Contains(k, "/game.purchase/part-"):
+			parts = append(parts, k)
+		case strings.HasSuffix(k, "/game.purchase/manifest.json"):
+			manifests = append(manifests, k)
+		}
+	}
+	if len(parts) < 2 || len(manifests) != 1 {
+		t.Fatalf("staged %d files and %d manifests for %d rows of %d bytes", len(parts), len(manifests), len(bodies), len(item))
+	}
+	m := string(srv.Get(t, "stage", manifests[0]))
+	rows := 0
+	for _, p := range parts {
+		if !strings.Contains(m, `"s3://stage/`+p+`"`) {
+			t.Errorf("the manifest does not name %s", p)
+		}
+		rows += len(gunzipLines(t, srv.Get(t, "stage", p)))
+	}
+	if rows != len(bodies) {
+		t.Errorf("the files hold %d rows, want %d", rows, len(bodies))
+	}
+	copies := 0
+	rec.mu.Lock()
+	for _, s := range rec.stmts {
+		if strings.HasPrefix(s, "COPY ") && strings.Contains(s, "/game.purchase/manifest.json") {
+			copies++
+		}
+	}
+	rec.mu.Unlock()
+	if copies != 1 {
+		t.Errorf("%d COPYs of game.purchase, want 1", copies)
+	}
+}
