@@ -113,15 +113,18 @@
 // Exactly once with many loaders: processors are competing consumers, and
 // a retried chunk may reach another loader while the first is still
 // loading it. Without a lock two loaders can each find a key absent and
-// both insert it: under snapshot isolation (the default of Redshift
-// Serverless) nothing stops them, under serializable one of them fails
-// with error 1023. The lock makes the check and the append one step per
-// target. LOCK is the first statement of the second transaction, so its
-// snapshot (Redshift takes it at the first statement that reads or writes
-// a table) is taken once the lock is held and sees what the previous
-// holder committed. Staging comes first and takes no lock: the slow part
-// (INSERTs, COPY from S3) runs in parallel across loaders, and the lock
-// is held only for the dedupe, the append and the COMMIT. Locking in one
+// both insert it: under snapshot isolation (the default of Serverless
+// workgroups and of new provisioned clusters) nothing stops them, under
+// serializable one of them fails with error 1023. The lock makes the check
+// and the append one step per target. Redshift takes a transaction's
+// snapshot at its first SELECT, DML or CREATE/DROP/ALTER TABLE, not at
+// BEGIN or LOCK; LOCK is the first statement of the second transaction, so
+// its snapshot is taken once the lock is held and sees what the previous
+// holder committed (which is also why staging, whose CREATE TEMP TABLE
+// takes a snapshot, is a transaction of its own). Staging takes no lock:
+// the slow part (INSERTs, COPY from S3) runs in parallel across loaders,
+// and the lock is held only for the dedupe, the append and the COMMIT. The
+// price is a second COMMIT per batch. Locking in one
 // order (sorted quoted names, the failures table among them) means two
 // loaders never hold one lock each while waiting for the other's.
 //
