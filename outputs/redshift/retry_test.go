@@ -367,3 +367,61 @@ func TestCopyLoadsABigTableWithOneCopyOverSeveralFiles(t *testing.T) {
 		t.Errorf("%d COPYs of game.purchase, want 1", copies)
 	}
 }
+
+// When the failures table itself refuses its rows without naming one, they
+// are stored without their raw event after max_load_attempts refusals,
+// and dropped with an error log after as many more; the event rows of the
+// batch commit either way.
+func TestFailuresTableRefusalsEndInADrop(t *testing.T) {
+	srv := testenv.S3(t, "stage")
+	srv.SetEnv(t)
+	dsn := testenv.Postgres(t)
+	db := openPG(t, dsn)
+	mustExec(t, db, `CREATE SCHEMA game`, `CREATE TABLE game.score (`+eventCols+`, points integer)`,
+		`CREATE SCHEMA failures`, `CREATE TABLE failures.events (uuid text, expand_index integer, fired_ts timestamp, game text, version text, event text,
+			definition_version text, raw_event text, errors text, error_codes text, failed_at timestamp, loaded_at timestamp)`)
+	rec := &recorder{db: db}
+	copies := 0
+	rec.fail = func(q string) error {
+		if strings.HasPrefix(q, "COPY ") && strings.Contains(q, "/failures.events/manifest.json") {
+			copies++
+			return &pq.Error{Code: "XX000", Message: "Load into table 'whirlpool_stage_2' failed.  Check 'stl_load_errors' system table for details."}
+		}
+		return nil
+	}
+	rec.stl = func() [][]string { return nil }
+	o, log := newOutput(t, testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev", "load_method": "copy",
+		"s3_bucket": "stage", "s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms", "max_load_attempts": "2"}, WithExecutor(rec))
+	chunk := chunkOf(validRec{uuid: "s1", expand: -1, event: "score", dests: []string{"game.score"}, columns: []col{{"points", 1}}}.body(),
+		failureBody("f1", `{"score":"high"}`, []map[string]string{{"code": "FIELD_TYPE_MISMATCH", "message": "m"}}))
+	if r := o.Flush(chunk, "events"); r != plugin.OK {
+		t.Fatalf("flush = %v", r)
+	}
+	if copies != 4 {
+		t.Errorf("failures.events was copied %d times, want 4 (2 whole, 2 without raw_event)", copies)
+	}
+	if o.Stats.FailuresDropped.Load() != 1 || log.Count(`refused the failure row of event "f1" even without its raw event`) != 1 {
+		t.Errorf("f1 not dropped with an error log (dropped %d)", o.Stats.FailuresDropped.Load())
+	}
+	for _, k := range srv.Keys(t, "stage", "whirlpool/") {
+		if strings.HasSuffix(k, ".json.gz") && strings.Contains(k, "/failures.events/") && !strings.Contains(k, "/0/") && !strings.Contains(k, "/1/") {
+			for _, l := range gunzipLines(t, srv.Get(t, "stage", k)) {
+				if l["raw_event"] != nil {
+					t.Errorf("%s: after %d refusals the failure row still holds its raw event", k, 2)
+				}
+			}
+		}
+	}
+	rec.mu.Lock()
+	last := rec.stmts[len(rec.stmts)-1]
+	committedScore := false
+	for _, s := range rec.stmts {
+		if strings.HasPrefix(s, `INSERT INTO "game"."score"`) {
+			committedScore = true
+		}
+	}
+	rec.mu.Unlock()
+	if last != "COMMIT" || !committedScore {
+		t.Errorf("the event row was not appended and committed (last statement %s)", last)
+	}
+}
