@@ -124,9 +124,9 @@
 // takes a snapshot, is a transaction of its own). Staging takes no lock:
 // the slow part (INSERTs, COPY from S3) runs in parallel across loaders,
 // and the lock is held only for the dedupe, the append and the COMMIT. The
-// price is a second COMMIT per batch. Locking in one
-// order (sorted quoted names, the failures table among them) means two
-// loaders never hold one lock each while waiting for the other's.
+// price is a second COMMIT per batch. Locking in one order (sorted quoted
+// names, the failures table among them) means two loaders never hold one
+// lock each while waiting for the other's.
 //
 // The lock is Redshift's LOCK on the target itself (ACCESS EXCLUSIVE): it
 // also holds readers of that table for that span, and waits for queries
@@ -214,20 +214,23 @@
 //
 // (file and line name the row). SYS_LOAD_ERROR_DETAIL exists on both kinds
 // of cluster (STL tables cannot be queried on Serverless), and it is read
-// by the files' S3 folder: pg_last_copy_id() is not set by a COPY whose
-// transaction rolled back. COPY stops at the first bad row (MAXERROR 0),
-// so each attempt isolates one.
+// by the files' S3 folder (the batch's, across its attempts), not by
+// pg_last_copy_id(), which a COPY whose transaction rolled back does not
+// update. COPY stops at the first bad row (MAXERROR 0), so each attempt
+// isolates one.
 //
 // A refusal that names no row (bisection finds none, or the load error
-// table has no line of the attempt's files yet) is tried again, up to
-// max_load_attempts times for that table within the batch; then the
-// table's rows become LOAD_REJECTED failures with the database's message
-// (Stats.LoadsRefused), so the batch cannot loop forever. Only such
-// refusals count: an outage (connection refused or lost, timeouts, S3
+// view has no new line of the batch's files, perhaps not yet) is tried
+// again, up to max_load_attempts times for that table within the batch;
+// then the table's rows become LOAD_REJECTED failures with the database's
+// message (Stats.LoadsRefused), so the batch cannot loop forever. Only
+// such refusals count: an outage (connection refused or lost, timeouts, S3
 // errors, the transient SQLSTATEs below) or a conflict is retried without
 // limit and loses nothing. A failure row the failures table refuses is
 // stored without its raw event; refused again, it is dropped with an
-// error log (Stats.FailuresDropped).
+// error log (Stats.FailuresDropped). When the failures table refuses
+// without naming a row, its rows go the same way, each step after
+// max_load_attempts refusals.
 //
 // A conflict with another transaction (Redshift's "ERROR: 1023 DETAIL:
 // Serializable isolation violation on table ...", SQLSTATE XX000; or
