@@ -86,10 +86,10 @@ func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
 	defer s.Close()
 
 	refreshed := map[string]bool{}
-	refusals := map[string]int{} // per table: loads refused without naming a row
-	extra := 0                   // attempts that isolated nothing: conflicts and refusals
+	refusals := map[string]int{}   // per table: loads refused without naming a row
+	refusedRuns, conflicts := 0, 0 // attempts that isolated nothing
 	for attempt := 0; ; attempt++ {
-		if attempt > len(b.recs)+len(b.broken)+4+extra {
+		if attempt > len(b.recs)+len(b.broken)+4+refusedRuns+conflicts {
 			return errors.New("the batch did not settle after as many attempts as it has records")
 		}
 		b.attempt = attempt
@@ -111,8 +111,8 @@ func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
 			// writer that takes none): nothing was committed, run it again,
 			// then leave it to Fluent Bit's retry.
 			o.Stats.Conflicts.Add(1)
-			o.env.Log.Warnf("the batch conflicted with another transaction and was rolled back (conflict %d of this batch): %s", extra+1, errorMessage(err))
-			if extra++; extra >= maxConflictRuns {
+			o.env.Log.Warnf("the batch conflicted with another transaction and was rolled back (conflict %d of this batch): %s", conflicts+1, errorMessage(err))
+			if conflicts++; conflicts >= maxConflictRuns {
 				return err
 			}
 			continue
@@ -144,7 +144,7 @@ func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
 			// The database refuses the table's rows but names none of
 			// them: run it again (a load error table may lag) up to
 			// max_load_attempts times, then give up on those rows.
-			extra++
+			refusedRuns++
 			key := te.t.name.String()
 			if refusals[key]++; refusals[key] < o.cfg.maxLoadAttempts {
 				o.env.Log.Warnf("%s refused the batch without naming a row (attempt %d of %d): %s", te.t.name, refusals[key], o.cfg.maxLoadAttempts, errorMessage(te.err))
