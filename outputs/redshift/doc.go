@@ -97,8 +97,8 @@
 // (LIKE, AWS's documented merge pattern, keeps the target's column types,
 // encodings and keys; CREATE TABLE AS ... LIMIT 0 would not.) A temporary
 // table lives as long as the session, so the stages outlive this COMMIT;
-// should the second transaction fail they are dropped (DROP TABLE IF
-// EXISTS) before the batch is retried. The second appends, under a lock:
+// should the second transaction fail they are dropped (one DROP TABLE IF
+// EXISTS naming them all) before the batch is retried. The second appends, under a lock:
 //
 //	BEGIN
 //	LOCK "s"."t"                               -- every target, in the order of their quoted names

@@ -81,7 +81,8 @@ func TestConflictRunsTheBatchAgain(t *testing.T) {
 	}
 	o, log := newOutput(t, testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev",
 		"load_method": "copy", "s3_bucket": "stage", "s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms"}, WithExecutor(rec))
-	chunk := chunkOf(validRec{uuid: "s1", expand: -1, event: "score", dests: []string{"game.score"}, columns: []col{{"points", 1}}}.body())
+	chunk := chunkOf(validRec{uuid: "s1", expand: -1, event: "score", dests: []string{"game.score"}, columns: []col{{"points", 1}}}.body(),
+		failureBody("f1", `{}`, []map[string]string{{"code": "FIELD_TYPE_MISMATCH", "message": "m"}}))
 	if r := o.Flush(chunk, "events"); r != plugin.OK {
 		t.Fatalf("flush = %v", r)
 	}
@@ -91,13 +92,21 @@ func TestConflictRunsTheBatchAgain(t *testing.T) {
 		seq = append(seq, strings.SplitN(s, " (", 2)[0])
 	}
 	rec.mu.Unlock()
+	del := func(stage, table string) string {
+		return `DELETE FROM "` + stage + `" USING ` + table + ` WHERE "` + stage + `"."uuid" = ` + table + `."uuid" AND "` + stage + `"."expand_index" = ` +
+			table + `."expand_index" AND ` + table + `."fired_ts" BETWEEN '2026-11-21 23:45:27' AND '2026-11-21 23:45:28'`
+	}
 	want := []string{
-		`BEGIN`, `CREATE TEMP TABLE "whirlpool_stage_1"`, `COPY "whirlpool_stage_1"`, `COMMIT`,
-		`BEGIN`, `LOCK "game"."score"`, `DELETE FROM "whirlpool_stage_1" USING "game"."score" WHERE "whirlpool_stage_1"."uuid" = "game"."score"."uuid" AND "whirlpool_stage_1"."expand_index" = "game"."score"."expand_index" AND "game"."score"."fired_ts" BETWEEN '2026-11-21 23:45:27' AND '2026-11-21 23:45:28'`,
-		`INSERT INTO "game"."score"`, `DROP TABLE "whirlpool_stage_1"`, `COMMIT`, `ROLLBACK`, `DROP TABLE IF EXISTS "whirlpool_stage_1"`,
-		`BEGIN`, `CREATE TEMP TABLE "whirlpool_stage_2"`, `COPY "whirlpool_stage_2"`, `COMMIT`,
-		`BEGIN`, `LOCK "game"."score"`, `DELETE FROM "whirlpool_stage_2" USING "game"."score" WHERE "whirlpool_stage_2"."uuid" = "game"."score"."uuid" AND "whirlpool_stage_2"."expand_index" = "game"."score"."expand_index" AND "game"."score"."fired_ts" BETWEEN '2026-11-21 23:45:27' AND '2026-11-21 23:45:28'`,
-		`INSERT INTO "game"."score"`, `DROP TABLE "whirlpool_stage_2"`, `COMMIT`,
+		`BEGIN`, `CREATE TEMP TABLE "whirlpool_stage_1"`, `COPY "whirlpool_stage_1"`, `CREATE TEMP TABLE "whirlpool_stage_2"`, `COPY "whirlpool_stage_2"`, `COMMIT`,
+		`BEGIN`, `LOCK "failures"."events"`, `LOCK "game"."score"`,
+		del("whirlpool_stage_2", `"failures"."events"`), `INSERT INTO "failures"."events"`, `DROP TABLE "whirlpool_stage_2"`,
+		del("whirlpool_stage_1", `"game"."score"`), `INSERT INTO "game"."score"`, `DROP TABLE "whirlpool_stage_1"`,
+		`COMMIT`, `ROLLBACK`, `DROP TABLE IF EXISTS "whirlpool_stage_1", "whirlpool_stage_2"`,
+		`BEGIN`, `CREATE TEMP TABLE "whirlpool_stage_3"`, `COPY "whirlpool_stage_3"`, `CREATE TEMP TABLE "whirlpool_stage_4"`, `COPY "whirlpool_stage_4"`, `COMMIT`,
+		`BEGIN`, `LOCK "failures"."events"`, `LOCK "game"."score"`,
+		del("whirlpool_stage_4", `"failures"."events"`), `INSERT INTO "failures"."events"`, `DROP TABLE "whirlpool_stage_4"`,
+		del("whirlpool_stage_3", `"game"."score"`), `INSERT INTO "game"."score"`, `DROP TABLE "whirlpool_stage_3"`,
+		`COMMIT`,
 	}
 	if strings.Join(seq, "\n") != strings.Join(want, "\n") {
 		t.Errorf("statements:\n%s\nwant\n%s", strings.Join(seq, "\n"), strings.Join(want, "\n"))

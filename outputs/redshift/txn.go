@@ -121,9 +121,8 @@ func (o *Output) runStaged(ctx context.Context, s Session, b *batch, all []*tabl
 	sort.Slice(order, func(i, j int) bool { return all[order[i]].name.quoted() < all[order[j]].name.quoted() })
 	fail := func(tl *tableLoad, err error) error {
 		o.rollback(ctx, s)
-		for _, st := range stages { // committed: they outlive the ROLLBACK in a pooled session
-			s.Exec(ctx, "DROP TABLE IF EXISTS "+st)
-		}
+		// committed, the stages outlive the ROLLBACK in a pooled session
+		s.Exec(ctx, "DROP TABLE IF EXISTS "+strings.Join(stages, ", "))
 		if tl == nil {
 			return err
 		}
