@@ -42,7 +42,7 @@ var metaColumns = []dbtColumn{
 var failureColumns = []dbtColumn{
 	{"uuid", "The event's uuid; for a record without a usable one (missing, longer than 36 characters, not ASCII), a UUID derived from it and the raw text.", []string{"not_null"}},
 	{"expand_index", "-1, or the element index of a valid row that failed to load.", []string{"not_null"}},
-	{"fired_ts", "UTC. When the event reached the edge; failed_at when the record has no readable fired_ts.", []string{"not_null"}},
+	{"fired_ts", "UTC. When the event reached the edge; for a failure without a readable one, the time Fluent Bit gave its record.", []string{"not_null"}},
 	{"game", "The game, when known.", nil},
 	{"version", "The game client's version, when known.", nil},
 	{"event", "The event name, when known.", nil},

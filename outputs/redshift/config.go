@@ -40,7 +40,8 @@ var Properties = props.Join(props.Set{
 	{Name: "dedupe", Type: props.Bool, Default: "on", Meaning: "on: an event (uuid, expand_index) already in its table is not loaded again, across chunks and retries."},
 	{Name: "batch_max_rows", Type: props.Int, Min: 1, Max: 10_000_000, Default: "50000", Meaning: "Most rows (one per destination of each record, failures included) in one batch, i.e. one transaction; a single chunk is never split."},
 	{Name: "batch_max_bytes", Type: props.Size, Min: 1024, Max: 4 << 30, Default: "64M", Meaning: "Most record bytes (msgpack) in one batch."},
-	{Name: "batch_max_wait", Type: props.Duration, MinDur: 0, MaxDur: time.Hour, Default: "2s", Meaning: "Longest a flush waits for others to share its batch (only while other workers may still bring records)."},
+	{Name: "batch_max_wait", Type: props.Duration, MinDur: 0, MaxDur: time.Hour, Meaning: "Longest a flush waits for others to share its batch (only while other workers may still bring records); default 60s with dialect redshift (few large transactions: each commit is costly there, so batches are cut by batch_max_rows and batch_max_bytes), 2s with postgres."},
+	{Name: "max_load_attempts", Type: props.Int, Min: 1, Max: 100, Default: "3", Meaning: "How many times one batch tries a table whose load the database refuses without naming the rows at fault (a data or COPY load error that bisection or the load error table cannot isolate) before that table's rows become LOAD_REJECTED failure rows with the database's message. Outages and conflicts with other loaders are retried without limit."},
 })
 
 // s3AWS are the AWS settings of load_method copy: the same properties and
@@ -96,6 +97,8 @@ type config struct {
 	maxRows  int
 	maxBytes int64
 	maxWait  time.Duration
+
+	maxLoadAttempts int
 }
 
 var s3BucketRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
@@ -253,7 +256,14 @@ func readConfig(r *props.Reader) *config {
 	c.dedupe = r.Bool("dedupe")
 	c.maxRows = r.Int("batch_max_rows")
 	c.maxBytes = r.Size("batch_max_bytes")
-	c.maxWait = r.Duration("batch_max_wait")
+	c.maxWait = 2 * time.Second
+	if c.dialect == Redshift {
+		c.maxWait = time.Minute
+	}
+	if r.IsSet("batch_max_wait") {
+		c.maxWait = r.Duration("batch_max_wait")
+	}
+	c.maxLoadAttempts = r.Int("max_load_attempts")
 	return c
 }
 

@@ -18,9 +18,13 @@ func (o *Output) stage(ctx context.Context, b *batch) error {
 	if b.failures != nil {
 		all = append(all[:len(all):len(all)], b.failures)
 	}
-	day := time.Now().UTC().Format("2006/01/02")
+	if b.day == "" {
+		b.day = time.Now().UTC().Format("2006/01/02")
+	}
 	for _, tl := range all {
-		base := o.stager.prefix + day + "/" + b.id + "/" + tl.name.schema + "." + tl.name.table + "/"
+		// a folder per attempt: the load error table names files, and an
+		// attempt's files must not be taken for an earlier attempt's
+		base := o.stager.prefix + b.day + "/" + b.id + "/" + strconv.Itoa(b.attempt) + "/" + tl.name.schema + "." + tl.name.table + "/"
 		vals := make([]record.Value, len(tl.cols))
 		tl.files = tl.files[:0]
 		var data []byte
@@ -31,7 +35,9 @@ func (o *Output) stage(ctx context.Context, b *batch) error {
 			if err := o.stager.put(ctx, key, gz, "application/gzip"); err != nil {
 				return err
 			}
-			tl.files = append(tl.files, stagedFile{url: o.stager.url(key), first: first, rows: end - first, size: int64(len(gz))})
+			f := stagedFile{url: o.stager.url(key), first: first, rows: end - first, size: int64(len(gz))}
+			tl.files = append(tl.files, f)
+			b.staged[f.url] = tl.recs[first:end:end]
 			data, first = data[:0], end
 			return nil
 		}
@@ -93,18 +99,33 @@ func (o *Output) copySQL(tl *tableLoad, into, cols string) string {
 	return b.String()
 }
 
-// stlLoadErrorsSQL reads why the session's last COPY failed.
-const stlLoadErrorsSQL = "SELECT TRIM(filename), line_number, TRIM(colname), err_code, TRIM(err_reason) " +
-	"FROM stl_load_errors WHERE query = pg_last_copy_id() ORDER BY line_number"
+// loadErrorsSQL reads why COPYs of the files matching pattern failed,
+// from SYS_LOAD_ERROR_DETAIL: it exists on provisioned clusters and on
+// Serverless (where STL tables cannot be queried), and unlike
+// STL_LOAD_ERRORS WHERE query = pg_last_copy_id() it answers after the
+// COPY's transaction rolled back. file_name is the S3 object of the bad
+// line.
+func loadErrorsSQL(pattern string) string {
+	return "SELECT TRIM(file_name), line_number, TRIM(column_name), error_code, TRIM(error_message) " +
+		"FROM sys_load_error_detail WHERE file_name LIKE " + quoteLiteral(pattern, Redshift) + " ORDER BY start_time, line_number"
+}
 
-// isolateCopy reads STL_LOAD_ERRORS for the failed COPY (the transaction is
-// already rolled back; the system table keeps its rows) and marks the rows
-// it names rejected. COPY stops at its first bad row (MAXERROR 0), so each
-// attempt isolates one row; rows that load are retried in the same batch.
+// loadErrorsPattern matches the files of table t staged by any attempt of
+// batch b: a line of an earlier attempt that the view shows only now
+// still names its row (b.staged keeps every file's rows).
+func (o *Output) loadErrorsPattern(b *batch, t tableName) string {
+	return o.stager.url(o.stager.prefix+b.day+"/"+b.id+"/") + "%/" + t.schema + "." + t.table + "/%"
+}
+
+// isolateCopy reads SYS_LOAD_ERROR_DETAIL for the failed COPYs of the
+// table in this batch (the transaction is already rolled back; the system
+// view keeps its rows) and marks the rows it names rejected. COPY stops at
+// its first bad row (MAXERROR 0), so each attempt isolates one row; rows
+// that load are retried in the same batch.
 func (o *Output) isolateCopy(ctx context.Context, s Session, b *batch, te *tableErr) (int, error) {
-	rows, err := s.Query(ctx, stlLoadErrorsSQL)
+	rows, err := s.Query(ctx, loadErrorsSQL(o.loadErrorsPattern(b, te.t.name)))
 	if err != nil {
-		return 0, fmt.Errorf("reading stl_load_errors after %v: %w", te.err, err)
+		return 0, fmt.Errorf("reading sys_load_error_detail after %v: %w", te.err, err)
 	}
 	found := 0
 	for _, row := range rows {
@@ -115,11 +136,8 @@ func (o *Output) isolateCopy(ctx context.Context, s Session, b *batch, te *table
 		if err != nil || line < 1 {
 			continue
 		}
-		for _, f := range te.t.files {
-			if f.url != strings.TrimSpace(row[0]) || line > f.rows {
-				continue
-			}
-			r := te.t.recs[f.first+line-1]
+		if recs := b.staged[strings.TrimSpace(row[0])]; line <= len(recs) {
+			r := recs[line-1]
 			msg := fmt.Sprintf("column %s: %s (Redshift load error %s)", strings.TrimSpace(row[2]), strings.TrimSpace(row[4]), strings.TrimSpace(row[3]))
 			key := rejectKey{r, te.t.name.String()}
 			if _, ok := b.rejected[key]; !ok {
@@ -129,7 +147,7 @@ func (o *Output) isolateCopy(ctx context.Context, s Session, b *batch, te *table
 		}
 	}
 	if found > 0 {
-		o.env.Log.Warnf("%d row(s) rejected by %s (stl_load_errors) went to %s as %s", found, te.t.name, o.cfg.failures, failcode.LoadRejected)
+		o.env.Log.Warnf("%d row(s) rejected by %s (sys_load_error_detail) went to %s as %s", found, te.t.name, o.cfg.failures, failcode.LoadRejected)
 	}
 	return found, nil
 }

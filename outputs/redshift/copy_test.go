@@ -31,7 +31,7 @@ type recorder struct {
 	mu    sync.Mutex
 	stmts []string
 	// fail, when set, is the error of a statement (as Redshift would
-	// answer it); stl answers the stl_load_errors query.
+	// answer it); stl answers the sys_load_error_detail query.
 	fail func(q string) error
 	stl  func() [][]string
 }
@@ -55,7 +55,7 @@ func (s recSession) Exec(_ context.Context, q string) (int64, error) {
 func (s recSession) Query(ctx context.Context, q string) ([][]string, error) {
 	if !strings.Contains(q, "information_schema") && !strings.Contains(q, "pg_catalog.pg_description") {
 		s.Exec(ctx, q)
-		if strings.Contains(q, "stl_load_errors") && s.r.stl != nil {
+		if strings.Contains(q, "sys_load_error_detail") && s.r.stl != nil {
 			return s.r.stl(), nil
 		}
 		return nil, nil
@@ -203,16 +203,20 @@ func TestCopyModeStagesFilesAndIssuesRedshiftSQL(t *testing.T) {
 		`COMMENT ON COLUMN "failures"."events"."failed_at" IS 'UTC: when the redshift output received the failure'`,
 		`COMMENT ON COLUMN "failures"."events"."loaded_at" IS 'UTC: when the row was loaded (the database''s clock)'`,
 		`BEGIN`,
-		`CREATE TEMP TABLE "whirlpool_stage_1" AS SELECT ` + q(evCols) + ` FROM "game"."purchase" LIMIT 0`,
+		`CREATE TEMP TABLE "whirlpool_stage_1" (LIKE "game"."purchase")`,
 		`COPY "whirlpool_stage_1" (` + q(evCols) + `) FROM '` + url + `game.purchase/manifest.json' IAM_ROLE 'arn:aws:iam::123456789012:role/loader' MANIFEST FORMAT AS JSON '` + url + `game.purchase/jsonpaths.json' GZIP TIMEFORMAT 'auto' REGION 'us-east-1' COMPUPDATE OFF STATUPDATE OFF`,
-		`DELETE FROM "whirlpool_stage_1" USING "game"."purchase" WHERE "whirlpool_stage_1"."uuid" = "game"."purchase"."uuid" AND "whirlpool_stage_1"."expand_index" = "game"."purchase"."expand_index"`,
-		`INSERT INTO "game"."purchase" (` + q(evCols) + `) SELECT ` + q(evCols) + ` FROM "whirlpool_stage_1"`,
-		`DROP TABLE "whirlpool_stage_1"`,
-		`CREATE TEMP TABLE "whirlpool_stage_2" AS SELECT ` + q(fCols) + ` FROM "failures"."events" LIMIT 0`,
+		`CREATE TEMP TABLE "whirlpool_stage_2" (LIKE "failures"."events")`,
 		`COPY "whirlpool_stage_2" (` + q(fCols) + `) FROM '` + url + `failures.events/manifest.json' IAM_ROLE 'arn:aws:iam::123456789012:role/loader' MANIFEST FORMAT AS JSON '` + url + `failures.events/jsonpaths.json' GZIP TIMEFORMAT 'auto' REGION 'us-east-1' COMPUPDATE OFF STATUPDATE OFF`,
-		`DELETE FROM "whirlpool_stage_2" USING "failures"."events" WHERE "whirlpool_stage_2"."uuid" = "failures"."events"."uuid" AND "whirlpool_stage_2"."expand_index" = "failures"."events"."expand_index"`,
+		`COMMIT`,
+		`BEGIN`,
+		`LOCK "failures"."events"`,
+		`LOCK "game"."purchase"`,
+		`DELETE FROM "whirlpool_stage_2" USING "failures"."events" WHERE "whirlpool_stage_2"."uuid" = "failures"."events"."uuid" AND "whirlpool_stage_2"."expand_index" = "failures"."events"."expand_index" AND "failures"."events"."fired_ts" BETWEEN '2026-11-21 23:45:27' AND '2026-11-21 23:45:28'`,
 		`INSERT INTO "failures"."events" (` + q(fCols) + `) SELECT ` + q(fCols) + ` FROM "whirlpool_stage_2"`,
 		`DROP TABLE "whirlpool_stage_2"`,
+		`DELETE FROM "whirlpool_stage_1" USING "game"."purchase" WHERE "whirlpool_stage_1"."uuid" = "game"."purchase"."uuid" AND "whirlpool_stage_1"."expand_index" = "game"."purchase"."expand_index" AND "game"."purchase"."fired_ts" BETWEEN '2026-11-21 23:45:27' AND '2026-11-21 23:45:28'`,
+		`INSERT INTO "game"."purchase" (` + q(evCols) + `) SELECT ` + q(evCols) + ` FROM "whirlpool_stage_1"`,
+		`DROP TABLE "whirlpool_stage_1"`,
 		`COMMIT`,
 	}
 	rec.mu.Lock()
@@ -309,10 +313,23 @@ func TestPasswordCannotChangeSSLMode(t *testing.T) {
 	}
 }
 
-// When Redshift's COPY refuses a row, the output reads stl_load_errors for
-// that COPY, turns the named row into a LOAD_REJECTED failure row and loads
-// the batch again without it.
-func TestCopyModeTurnsStlLoadErrorsIntoLoadRejected(t *testing.T) {
+// When Redshift's COPY refuses a row (with the message of a provisioned
+// cluster, which names stl_load_errors, or of Serverless, which names
+// sys_load_error_detail), the output reads SYS_LOAD_ERROR_DETAIL for the
+// files of that COPY, turns the named row into a LOAD_REJECTED failure row
+// and loads the batch again without it.
+func TestCopyModeTurnsLoadErrorsIntoLoadRejected(t *testing.T) {
+	for _, tc := range []struct{ cluster, table string }{
+		{"provisioned", "stl_load_errors"},
+		{"serverless", "sys_load_error_detail"},
+	} {
+		t.Run(tc.cluster, func(t *testing.T) {
+			testCopyLoadError(t, "Load into table 'whirlpool_stage_1' failed.  Check '"+tc.table+"' system table for details.")
+		})
+	}
+}
+
+func testCopyLoadError(t *testing.T, message string) {
 	srv := testenv.S3(t, "stage")
 	srv.SetEnv(t)
 	dsn := testenv.Postgres(t)
@@ -328,7 +345,7 @@ func TestCopyModeTurnsStlLoadErrorsIntoLoadRejected(t *testing.T) {
 			copies++
 			if copies == 1 {
 				part = q[strings.Index(q, "s3://"):strings.Index(q, "manifest.json")] + "part-00000.json.gz"
-				return &pq.Error{Code: "XX000", Message: "Load into table 'whirlpool_stage_1' failed.  Check 'stl_load_errors' system table for details."}
+				return &pq.Error{Code: "XX000", Message: message}
 			}
 		}
 		return nil
@@ -353,20 +370,21 @@ func TestCopyModeTurnsStlLoadErrorsIntoLoadRejected(t *testing.T) {
 	for _, s := range stmts {
 		seq = append(seq, strings.SplitN(s, " ", 2)[0])
 	}
-	want := "BEGIN CREATE COPY ROLLBACK SELECT BEGIN CREATE COPY DELETE INSERT DROP CREATE COPY DELETE INSERT DROP COMMIT"
+	want := "BEGIN CREATE COPY ROLLBACK SELECT BEGIN CREATE COPY CREATE COPY COMMIT BEGIN LOCK LOCK DELETE INSERT DROP DELETE INSERT DROP COMMIT"
 	if strings.Join(seq, " ") != want {
 		t.Errorf("statements: %s\nwant        %s", strings.Join(seq, " "), want)
 	}
-	if stmts[4] != stlLoadErrorsSQL {
-		t.Errorf("statement 5 = %s", stmts[4])
+	if want := loadErrorsSQL(part[:strings.Index(part, "/0/game.score/")+1] + "%/game.score/%"); stmts[4] != want {
+		t.Errorf("statement 5 = %s\nwant %s", stmts[4], want)
 	}
 	if !strings.Contains(stmts[2], "IAM_ROLE default") {
 		t.Errorf("COPY without IAM_ROLE default: %s", stmts[2])
 	}
-	// The second attempt staged the two good rows and the failure row.
+	// The second attempt staged, in a folder of its own, the two good
+	// rows and the failure row.
 	var staged []string
 	for _, k := range srv.Keys(t, "stage", "whirlpool/") {
-		if strings.HasSuffix(k, ".json.gz") {
+		if strings.HasSuffix(k, ".json.gz") && strings.Contains(k, "/1/") {
 			staged = append(staged, k)
 		}
 	}
@@ -387,7 +405,7 @@ func TestCopyModeTurnsStlLoadErrorsIntoLoadRejected(t *testing.T) {
 			}
 		}
 	}
-	if log.Count("rejected by game.score (stl_load_errors)") != 1 {
+	if log.Count("rejected by game.score (sys_load_error_detail)") != 1 {
 		t.Errorf("the rejection was not logged")
 	}
 	if got := o.Stats.FailuresByCode()[string(failcode.LoadRejected)]; got != 1 {

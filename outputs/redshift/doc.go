@@ -7,10 +7,11 @@
 //
 // Like a Vector sink: config (Properties) → router (record → rows per
 // table, Flush) → batcher (group commit, run) → service (plan: table
-// metadata and auto_create; load: one transaction per batch; S3 staging
-// for load_method copy). A Flush returns OK only after the transaction
-// holding its records committed, Retry when it did not (nothing of the
-// batch is committed then, and dedupe makes the re-flush exact).
+// metadata and auto_create; load: one transaction per batch, two with
+// dedupe on Redshift (stage, then append); S3 staging for load_method
+// copy). A Flush returns OK only after the transaction appending its
+// records committed, Retry when it did not (nothing of the batch is in its
+// tables then, and dedupe makes the re-flush exact).
 //
 // # Routing
 //
@@ -74,7 +75,7 @@
 // PostgreSQL:
 //
 //	uuid CHAR(36)/VARCHAR(36) NOT NULL, expand_index INTEGER NOT NULL (-1: not expanded),
-//	fired_ts TIMESTAMP NOT NULL (failed_at when the record has no readable one),
+//	fired_ts TIMESTAMP NOT NULL (the chunk record's time when the record has no readable one; 1970-01-01 for an undecodable chunk),
 //	game, version, event, definition_version VARCHAR(128)/text,
 //	raw_event SUPER/text   the client's event (a valid record's JSON for load failures),
 //	errors SUPER/text      JSON list of {code, path, rule, expected, actual, message},
@@ -121,18 +122,78 @@
 // fit, each string cut to 4 KB, then one {"rule": "truncated"} object
 // saying how many were left out. So a row's COPY line stays under 4 MB.
 //
-// # SQL, per batch (one transaction), dedupe on
+// # SQL, per batch, dedupe on
 //
-// insert (both dialects), Redshift:
+// Redshift (insert and copy): two transactions. The first stages every
+// table's rows, the failures table last:
 //
 //	BEGIN
-//	CREATE TEMP TABLE "whirlpool_stage_N" AS SELECT <cols> FROM "s"."t" LIMIT 0
+//	CREATE TEMP TABLE "whirlpool_stage_N" (LIKE "s"."t")
 //	INSERT INTO "whirlpool_stage_N" (<cols>) VALUES ('..', ..), (..)   -- as many as fit in 16 MB each
-//	DELETE FROM "whirlpool_stage_N" USING "s"."t" WHERE "whirlpool_stage_N"."uuid" = "s"."t"."uuid" AND "whirlpool_stage_N"."expand_index" = "s"."t"."expand_index"
+//	... the same for every table ...
+//	COMMIT
+//
+// (LIKE, AWS's documented merge pattern, keeps the target's column types,
+// encodings and keys; CREATE TABLE AS ... LIMIT 0 would not.) A temporary
+// table lives as long as the session, so the stages outlive this COMMIT;
+// should the second transaction fail they are dropped (one DROP TABLE IF
+// EXISTS naming them all) before the batch is retried. The second appends, under a lock:
+//
+//	BEGIN
+//	LOCK "s"."t"                               -- every target, in the order of their quoted names
+//	DELETE FROM "whirlpool_stage_N" USING "s"."t" WHERE "whirlpool_stage_N"."uuid" = "s"."t"."uuid"
+//	  AND "whirlpool_stage_N"."expand_index" = "s"."t"."expand_index"
+//	  AND "s"."t"."fired_ts" BETWEEN '<lo>' AND '<hi>'
 //	INSERT INTO "s"."t" (<cols>) SELECT <cols> FROM "whirlpool_stage_N"
 //	DROP TABLE "whirlpool_stage_N"
-//	... the same for every table, the failures table last (keyed by uuid, expand_index) ...
+//	... every table, in the same order ...
 //	COMMIT
+//
+// Exactly once with many loaders: processors are competing consumers, and
+// a retried chunk may reach another loader while the first is still
+// loading it. Without a lock two loaders can each find a key absent and
+// both insert it: under snapshot isolation (the default of Serverless
+// workgroups and of new provisioned clusters) nothing stops them, under
+// serializable one of them fails with error 1023. The lock makes the check
+// and the append one step per target. Redshift takes a transaction's
+// snapshot at its first SELECT, DML or CREATE/DROP/ALTER TABLE, not at
+// BEGIN or LOCK; LOCK is the first statement of the second transaction, so
+// its snapshot is taken once the lock is held and sees what the previous
+// holder committed (which is also why staging, whose CREATE TEMP TABLE
+// takes a snapshot, is a transaction of its own). Staging takes no lock:
+// the slow part (INSERTs, COPY from S3) runs in parallel across loaders,
+// and the lock is held only for the dedupe, the append and the COMMIT. The
+// price is a second COMMIT per batch. Locking in one order (sorted quoted
+// names, the failures table among them) means two loaders never hold one
+// lock each while waiting for the other's.
+//
+// The lock is Redshift's LOCK on the target itself (ACCESS EXCLUSIVE): it
+// also holds readers of that table for that span, and waits for queries
+// running on it. A per-target sentinel table would spare readers, but it
+// is an object the output would have to create (and be allowed to create)
+// next to every table, and exclusion holds only if every loader locks the
+// same object: a loader that could not make the sentinel could not fall
+// back to locking the target without letting a duplicate through. The
+// target's own lock needs nothing beyond the table, and is held briefly.
+// A LOCK that fails (no privilege, a lock timeout) fails the batch, which
+// is retried: it never diverts rows.
+//
+// The fired_ts bound: fired_ts is fixed per uuid at the edge and a retry
+// carries the same events, so a row already loaded with a batch row's key
+// holds the same fired_ts. <lo> and <hi> are the batch's least and
+// greatest fired_ts for that table, widened to whole seconds and to both
+// readings of a time with a zone offset (the UTC instant, and the clock
+// time a TIMESTAMP keeps when it ignores the offset), so Redshift scans
+// only the blocks of that range (event tables are sorted by fired_ts). A
+// failure row may have no fired_ts (a record without a readable one): when
+// some of the batch's failure rows have none, the bound becomes
+// ("fired_ts" BETWEEN .. OR "fired_ts" IS NULL), so their duplicates,
+// also NULL, are still found. The failures table is sorted by failed_at,
+// which cannot bound anything (a retry fails again later), but its zone
+// maps still skip blocks out of the fired_ts range. No bound is added to a
+// table whose fired_ts is not a TIMESTAMP (text compares as text,
+// timestamptz in the session's zone) or when a batch row's fired_ts cannot
+// be read.
 //
 // Values are string literals the database coerces to the column type
 // ('12' into BIGINT), so a bad value is a data error of its row, never a
@@ -141,10 +202,13 @@
 //
 // copy (Redshift only): per table, the rows as gzip'd JSON lines, exactly
 // one line per row (JSON text for SUPER columns is compacted; see
-// encode.go), files of at most 32 MB before compression, a JSONPaths file
-// and a manifest under
-// s3://<s3_bucket>/<s3_prefix>YYYY/MM/DD/<batch UUIDv7>/<schema>.<table>/,
-// then in the transaction the same staging pattern with
+// encode.go), files of at most 32 MB before compression (one COPY per
+// table reads them all through its manifest), a JSONPaths file and a
+// manifest under
+// s3://<s3_bucket>/<s3_prefix>YYYY/MM/DD/<batch UUIDv7>/<attempt>/<schema>.<table>/
+// (a folder per attempt of the batch: line n of an attempt's file is always
+// the same row, even when the load error view shows it only after a later
+// attempt), then in the first transaction
 //
 //	COPY "whirlpool_stage_N" (<cols>) FROM 's3://.../manifest.json' IAM_ROLE 'arn:...' (or IAM_ROLE default, or CREDENTIALS '...')
 //	  MANIFEST FORMAT AS JSON 's3://.../jsonpaths.json' GZIP TIMEFORMAT 'auto' [REGION '<s3_region>'] COMPUPDATE OFF STATUPDATE OFF
@@ -153,32 +217,67 @@
 // an S3 lifecycle rule.
 //
 // pg_copy and insert on PostgreSQL: dedupe reads the keys instead of
-// staging (the same result without writing each row twice):
+// staging (the same result without writing each row twice), in one
+// transaction:
 //
 //	BEGIN
 //	LOCK TABLE "s"."t" IN SHARE ROW EXCLUSIVE MODE      -- serialises loaders; readers go on
 //	SELECT "uuid", "expand_index" FROM "s"."t" WHERE "uuid" = ANY(CAST(E'{"u1",...}' AS text[]))
+//	  AND "fired_ts" BETWEEN '<lo>' AND '<hi>'
 //	COPY "s"."t" (<cols>) FROM STDIN                    -- (insert: INSERT INTO "s"."t" ... VALUES ...) the rows not found
 //	... every table, the failures table last ...
 //	COMMIT
 //
-// With dedupe off the rows go straight into the table. Duplicates inside
-// one batch are removed before any SQL.
+// Every loader locks the event tables in name order, then the failures
+// table. PostgreSQL's default isolation (read committed) gives each
+// statement a fresh snapshot, so the SELECT after the LOCK sees every row
+// committed before it.
+//
+// With dedupe off the rows go straight into the table, in one
+// transaction. Duplicates inside one batch are removed before any SQL.
 //
 // # Errors
 //
 // A database error of SQLSTATE class 22 (data exception) or 23 (integrity)
 // while loading a table is narrowed to the rows at fault by bisection:
-// each probe is BEGIN, the table's statements for half the rows,
-// ROLLBACK (no SAVEPOINT, which Redshift lacks). Those rows become
-// LOAD_REJECTED failures with the database's message and the batch is
-// loaded again without them. In copy mode the rows are found instead in
-// STL_LOAD_ERRORS (SELECT ... FROM stl_load_errors WHERE query =
-// pg_last_copy_id(), after the ROLLBACK: file and line name the row); COPY
-// stops at the first bad row (MAXERROR 0), so each attempt isolates one.
-// A failure row the failures table refuses is stored without its raw
-// event; refused again, it is dropped with an error log
-// (Stats.FailuresDropped).
+// each probe is BEGIN, the table's statements for half the rows (on
+// Redshift: staging them), ROLLBACK (no SAVEPOINT, which Redshift lacks).
+// Those rows become LOAD_REJECTED failures with the database's message and
+// the batch is loaded again without them. In copy mode the COPY fails with
+// "Load into table '...' failed. Check 'stl_load_errors' system table for
+// details." on a provisioned cluster, "... Check 'sys_load_error_detail'
+// ..." on Serverless; either way, after the ROLLBACK the rows are found in
+//
+//	SELECT TRIM(file_name), line_number, TRIM(column_name), error_code, TRIM(error_message)
+//	  FROM sys_load_error_detail WHERE file_name LIKE 's3://.../<batch UUIDv7>/%/<schema>.<table>/%' ORDER BY start_time, line_number
+//
+// (file and line name the row). SYS_LOAD_ERROR_DETAIL exists on both kinds
+// of cluster (STL tables cannot be queried on Serverless), and it is read
+// by the files' S3 folder (the batch's, across its attempts), not by
+// pg_last_copy_id(), which a COPY whose transaction rolled back does not
+// update. COPY stops at the first bad row (MAXERROR 0), so each attempt
+// isolates one.
+//
+// A refusal that names no row (bisection finds none, or the load error
+// view has no new line of the batch's files, perhaps not yet) is tried
+// again, up to max_load_attempts times for that table within the batch;
+// then the table's rows become LOAD_REJECTED failures with the database's
+// message (Stats.LoadsRefused), so the batch cannot loop forever. Only
+// such refusals count: an outage (connection refused or lost, timeouts, S3
+// errors, the transient SQLSTATEs below) or a conflict is retried without
+// limit and loses nothing. A failure row the failures table refuses is
+// stored without its raw event; refused again, it is dropped with an
+// error log (Stats.FailuresDropped). When the failures table refuses
+// without naming a row, its rows go the same way, each step after
+// max_load_attempts refusals.
+//
+// A conflict with another transaction (Redshift's "ERROR: 1023 DETAIL:
+// Serializable isolation violation on table ...", SQLSTATE XX000; or
+// SQLSTATE 40001, 40P01) rolls the batch back: nothing of it committed.
+// It is counted (Stats.Conflicts), logged with the database's message, and
+// the batch runs again at once, up to 3 times, then Fluent Bit's retry
+// takes over. With the locks above only a writer that takes none (not a
+// whirlpool loader) can cause one.
 //
 // Errors of one event table never fail the batch: when a table's
 // description, CREATE, ALTER or load fails with an error retrying cannot
@@ -198,7 +297,9 @@
 // Flushes that run at once (Fluent Bit Workers N) and flushes that come
 // while a batch loads share one transaction, up to batch_max_rows rows and
 // batch_max_bytes bytes. A batch starts when a limit is reached, when
-// batch_max_wait has passed since its first flush, or as soon as every
+// batch_max_wait (default 60 s with dialect redshift, where every commit is
+// costly and few large batches load best; 2 s with postgres) has passed
+// since its first flush, or as soon as every
 // flush in progress is waiting on it and as many are waiting as ever ran
 // at once (so with Workers 0 or 1, or a lull, nothing waits for the
 // timer). One batch loads at a time per instance.

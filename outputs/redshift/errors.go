@@ -2,6 +2,7 @@ package redshift
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 
 	"github.com/lib/pq"
@@ -48,10 +49,36 @@ func isTransient(err error) bool {
 	return false
 }
 
-// isCopyLoadError reports Redshift's COPY failure that names
-// stl_load_errors ("Load into table ... failed. Check 'stl_load_errors'").
+// isConflict reports a conflict with another transaction: PostgreSQL's
+// serialization failure (40001) or deadlock (40P01), and Redshift's
+// serializable isolation violation, which it reports as error 1023 under
+// SQLSTATE XX000 ("ERROR: 1023 DETAIL: Serializable isolation violation on
+// table - 12345, transactions forming the cycle are: ..."). Nothing of the
+// transaction was committed: the batch is simply run again.
+func isConflict(err error) bool {
+	switch sqlState(err) {
+	case "40001", "40P01":
+		return true
+	case "":
+		return false
+	}
+	msg := errorMessage(err)
+	return strings.Contains(strings.ToLower(msg), "serializable isolation violation") || redshift1023Re.MatchString(msg)
+}
+
+// redshift1023Re is Redshift's error number 1023 at the start of a message.
+var redshift1023Re = regexp.MustCompile(`^\s*(ERROR:\s*)?1023\b`)
+
+// isCopyLoadError reports Redshift's COPY failure that points to its load
+// error table: "Load into table 'x' failed. Check 'stl_load_errors' system
+// table for details." on provisioned clusters, "... Check
+// 'sys_load_error_detail' system table for details." on Serverless.
 func isCopyLoadError(err error) bool {
-	return err != nil && strings.Contains(strings.ToLower(err.Error()), "stl_load_errors")
+	if err == nil {
+		return false
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "stl_load_errors") || strings.Contains(msg, "sys_load_error_detail")
 }
 
 // errorMessage is the database's message for a failure row.

@@ -133,7 +133,10 @@ func (o *Output) failureValues(b *batch, r *rec, m *tableMeta, refused string) {
 		v[fExpandIndex] = a.int(-1)
 	}
 	// fired_ts is NOT NULL (the sort key): a record without a readable
-	// one (outside the contract, undecodable) gets failed_at.
+	// one (outside the contract, undecodable) gets the time of its chunk
+	// record, or 1970-01-01 for the undecodable rest of a chunk. Never
+	// failed_at: a re-flush must give the row the same fired_ts, or the
+	// dedupe, bounded by the batch's fired_ts range, would miss it.
 	fired, firedOK := time.Time{}, false
 	if s, ok := r.firedTS.Str(); ok {
 		if t, err := time.Parse(time.RFC3339Nano, string(s)); err == nil {
@@ -143,7 +146,11 @@ func (o *Output) failureValues(b *batch, r *rec, m *tableMeta, refused string) {
 	if firedOK {
 		v[fFiredTS] = a.str([]byte(fired.Format(tsLayout)))
 	} else {
-		v[fFiredTS] = a.str([]byte(r.at.UTC().Format(tsLayout)))
+		t := r.chunkTime
+		if t.IsZero() {
+			t = time.Unix(0, 0)
+		}
+		v[fFiredTS] = a.str([]byte(t.UTC().Format(tsLayout)))
 	}
 	v[fGame], v[fVersion], v[fEvent], v[fDefVersion] = str("game", r.game), str("version", r.version), str("event", r.event), str("definition_version", r.defVersion)
 	var raw, errs, codes []byte

@@ -56,6 +56,9 @@ type batch struct {
 	dropped   map[*rec]string      // failure rows refused even in their minimal form
 	flushes   int
 	failCodes map[string]int
+	attempt   int               // of the transaction: names the S3 folder of its staged files
+	day       string            // copy: the date folder of its staged files
+	staged    map[string][]*rec // copy: every staged file's rows, by URL, across attempts
 }
 
 type rejectKey struct {
@@ -70,7 +73,7 @@ const tsLayout = "2006-01-02 15:04:05.999999"
 // flush must be retried.
 func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
 	b := &batch{id: uuid.Must(uuid.NewV7()).String(), rejected: map[rejectKey]string{}, broken: map[string]loadErr{},
-		dropped: map[*rec]string{}, flushes: len(units)}
+		dropped: map[*rec]string{}, staged: map[string][]*rec{}, flushes: len(units)}
 	for _, u := range units {
 		b.recs = append(b.recs, u.recs...)
 	}
@@ -83,10 +86,13 @@ func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
 	defer s.Close()
 
 	refreshed := map[string]bool{}
+	refusals := map[string]int{}   // per table: loads refused without naming a row
+	refusedRuns, conflicts := 0, 0 // attempts that isolated nothing
 	for attempt := 0; ; attempt++ {
-		if attempt > len(b.recs)+len(b.broken)+4 {
+		if attempt > len(b.recs)+len(b.broken)+4+refusedRuns+conflicts {
 			return errors.New("the batch did not settle after as many attempts as it has records")
 		}
+		b.attempt = attempt
 		if err := o.plan(ctx, s, b); err != nil {
 			return err
 		}
@@ -99,6 +105,17 @@ func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
 		if err == nil {
 			o.committed(b)
 			return nil
+		}
+		if isConflict(err) {
+			// Another transaction got in the way (with the locks, only a
+			// writer that takes none): nothing was committed, run it again,
+			// then leave it to Fluent Bit's retry.
+			o.Stats.Conflicts.Add(1)
+			o.env.Log.Warnf("the batch conflicted with another transaction and was rolled back (conflict %d of this batch): %s", conflicts+1, errorMessage(err))
+			if conflicts++; conflicts >= maxConflictRuns {
+				return err
+			}
+			continue
 		}
 		var te *tableErr
 		if !errors.As(err, &te) {
@@ -124,8 +141,45 @@ func (o *Output) loadBatch(ctx context.Context, units []*unit) error {
 			return ierr
 		}
 		if n == 0 {
-			return fmt.Errorf("%w (the rows at fault could not be isolated)", err)
+			// The database refuses the table's rows but names none of
+			// them: run it again (a load error table may lag) up to
+			// max_load_attempts times, then give up on those rows.
+			refusedRuns++
+			key := te.t.name.String()
+			if refusals[key]++; refusals[key] < o.cfg.maxLoadAttempts {
+				o.env.Log.Warnf("%s refused the batch without naming a row (attempt %d of %d): %s", te.t.name, refusals[key], o.cfg.maxLoadAttempts, errorMessage(te.err))
+				continue
+			}
+			refusals[key] = 0
+			o.Stats.LoadsRefused.Add(1)
+			o.refused(b, te.t, fmt.Sprintf("the database refused the load %d times without naming a row: %s", o.cfg.maxLoadAttempts, errorMessage(te.err)))
 		}
+	}
+}
+
+// maxConflictRuns is how many times a batch runs again at once after a
+// conflict with another transaction before Fluent Bit's retry takes over.
+const maxConflictRuns = 3
+
+// refused gives up on the rows of tl after max_load_attempts refusals the
+// output could not narrow: an event table's rows become LOAD_REJECTED
+// failure rows; failure rows are stored without their raw event, and when
+// even that is refused max_load_attempts times, dropped with an error log.
+func (o *Output) refused(b *batch, tl *tableLoad, msg string) {
+	if !tl.failures {
+		o.tableFailed(b, tl, loadErr{code: failcode.LoadRejected, rule: "load", message: msg})
+		return
+	}
+	for _, r := range tl.recs {
+		key := rejectKey{r, tl.name.String()}
+		if _, again := b.rejected[key]; !again {
+			b.rejected[key] = msg
+			continue
+		}
+		b.dropped[r] = msg
+		uuid, _ := r.fvals[0].Str()
+		o.env.Log.Errorf("the failures table %s refused the failure row of event %q even without its raw event; it is dropped: %s", tl.name, cleanText(uuid), msg)
+		o.Stats.FailuresDropped.Add(1)
 	}
 }
 

@@ -200,7 +200,11 @@ func (o *Output) route(chunk []byte, now time.Time) *unit {
 	d := record.NewDecoder(own)
 	var r record.Record
 	for d.Next(&r) {
+		n := len(u.recs)
 		u.recs = o.parse(u.recs, r.Body, r.Time, &vbuf, false)
+		for _, x := range u.recs[n:] {
+			x.chunkTime = r.Time
+		}
 	}
 	if err := d.Err(); err != nil {
 		// msgpack cannot resync: a chunk Fluent Bit gave us is malformed.

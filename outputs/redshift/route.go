@@ -51,9 +51,12 @@ type rec struct {
 	errs      []loadErr
 	parseErrs int
 
-	at    time.Time      // when the output received it (failed_at)
-	fvals []record.Value // its failures-table values, when it is one
-	spill []byte         // its raw text when raw_event (SUPER) cannot hold it whole
+	at time.Time // when the output received it (failed_at)
+	// chunkTime is the time of the chunk record it came from: the same on
+	// every re-flush, unlike at.
+	chunkTime time.Time
+	fvals     []record.Value // its failures-table values, when it is one
+	spill     []byte         // its raw text when raw_event (SUPER) cannot hold it whole
 }
 
 // loadErr is one error object of a failure row.

@@ -22,6 +22,12 @@ type Stats struct {
 	// FailuresDropped counts failure rows the failures table refused even
 	// in their minimal form (logged at error level each).
 	FailuresDropped atomic.Int64
+	// Conflicts counts transactions rolled back by a conflict with another
+	// transaction (Redshift error 1023, serialization failure, deadlock).
+	Conflicts atomic.Int64
+	// LoadsRefused counts tables whose rows were given up on after
+	// max_load_attempts refusals that named no row.
+	LoadsRefused atomic.Int64
 	// LoadNanos sums the time batch loads took; LoadNanosMax is the longest.
 	LoadNanos, LoadNanosMax atomic.Int64
 

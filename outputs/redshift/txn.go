@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -60,13 +61,17 @@ func (tl *tableLoad) values(vals []record.Value, r *rec, b *batch) []record.Valu
 }
 
 // runTx runs the batch's transaction: every table, then the failures.
+// Dedupe on Redshift runs two transactions instead (runStaged).
 func (o *Output) runTx(ctx context.Context, s Session, b *batch) error {
-	if _, err := s.Exec(ctx, "BEGIN"); err != nil {
-		return err
-	}
 	all := b.tables
 	if b.failures != nil {
 		all = append(all[:len(all):len(all)], b.failures)
+	}
+	if o.cfg.dedupe && o.cfg.dialect == Redshift {
+		return o.runStaged(ctx, s, b, all)
+	}
+	if _, err := s.Exec(ctx, "BEGIN"); err != nil {
+		return err
 	}
 	for _, tl := range all {
 		n, err := o.loadTable(ctx, s, b, tl, tl.recs)
@@ -83,37 +88,123 @@ func (o *Output) runTx(ctx context.Context, s Session, b *batch) error {
 	return nil
 }
 
+// runStaged is dedupe on Redshift. The first transaction stages every
+// table's rows into temporary tables of the session (INSERT or COPY: the
+// slow part, which takes no lock on any target and fails alone on bad
+// data). The second locks the targets, in the order of their quoted names
+// so that loaders never wait on each other in a cycle, drops the staged
+// rows each target already holds and appends the rest. LOCK is its first
+// statement, so its snapshot is taken once the lock is held: it sees every
+// row a loader that held the lock before it committed, under snapshot
+// isolation (Redshift Serverless) as under serializable.
+func (o *Output) runStaged(ctx context.Context, s Session, b *batch, all []*tableLoad) error {
+	if _, err := s.Exec(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	stages := make([]string, len(all))
+	for i, tl := range all {
+		st, err := o.stageRows(ctx, s, b, tl, tl.recs)
+		if err != nil {
+			o.rollback(ctx, s) // drops the stages made so far
+			return &tableErr{t: tl, err: err}
+		}
+		stages[i] = st
+	}
+	if _, err := s.Exec(ctx, "COMMIT"); err != nil {
+		o.rollback(ctx, s)
+		return err
+	}
+	order := make([]int, len(all))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(i, j int) bool { return all[order[i]].name.quoted() < all[order[j]].name.quoted() })
+	fail := func(tl *tableLoad, err error) error {
+		o.rollback(ctx, s)
+		// committed, the stages outlive the ROLLBACK in a pooled session
+		s.Exec(ctx, "DROP TABLE IF EXISTS "+strings.Join(stages, ", "))
+		if tl == nil {
+			return err
+		}
+		return &tableErr{t: tl, err: err}
+	}
+	if _, err := s.Exec(ctx, "BEGIN"); err != nil {
+		return fail(nil, err)
+	}
+	for _, i := range order {
+		if _, err := s.Exec(ctx, "LOCK "+all[i].name.quoted()); err != nil {
+			// not the table's fault (no privilege to lock, or a lock
+			// timeout): retried, never a reason to divert its rows
+			return fail(nil, fmt.Errorf("locking %s: %w", all[i].name, err))
+		}
+	}
+	for _, i := range order {
+		n, err := o.appendStaged(ctx, s, all[i], stages[i])
+		if err != nil {
+			return fail(all[i], err)
+		}
+		all[i].loaded = n
+	}
+	if _, err := s.Exec(ctx, "COMMIT"); err != nil {
+		return fail(nil, err)
+	}
+	return nil
+}
+
 func (o *Output) rollback(ctx context.Context, s Session) {
 	s.Exec(ctx, "ROLLBACK")
 }
 
 // loadTable loads recs into tl inside the open transaction and returns how
-// many rows reached the table.
+// many rows reached the table. Dedupe on Redshift only stages them: the
+// rows a table refuses are found there (isolate.go), before any lock.
 func (o *Output) loadTable(ctx context.Context, s Session, b *batch, tl *tableLoad, recs []*rec) (int64, error) {
 	cols := columnList(tl.cols)
 	target := tl.name.quoted()
 	if !o.cfg.dedupe {
 		return o.loadRows(ctx, s, b, tl, recs, target, cols)
 	}
-	keys := []string{"uuid", "expand_index"}
-	if tl.failures && !tl.meta.has("expand_index") {
-		keys = keys[:1]
-	}
 	if o.cfg.dialect == Postgres {
-		return o.loadNewRows(ctx, s, b, tl, recs, target, cols, len(keys) == 2)
+		return o.loadNewRows(ctx, s, b, tl, recs, target, cols, len(tl.dedupeKeys()) == 2)
 	}
-	// Redshift: stage, drop the rows the table already has, append the rest.
+	_, err := o.stageRows(ctx, s, b, tl, recs)
+	return 0, err
+}
+
+// dedupeKeys are the columns that identify a row of tl.
+func (tl *tableLoad) dedupeKeys() []string {
+	if tl.failures && !tl.meta.has("expand_index") {
+		return []string{"uuid"}
+	}
+	return []string{"uuid", "expand_index"}
+}
+
+// stageRows makes a temporary table like tl's target (LIKE keeps its
+// column types, encodings and keys, which CREATE TABLE AS ... LIMIT 0
+// would not) and loads recs into it; it returns the stage's quoted name.
+func (o *Output) stageRows(ctx context.Context, s Session, b *batch, tl *tableLoad, recs []*rec) (string, error) {
 	o.stageSeq++
 	stage := quoteIdent("whirlpool_stage_" + strconv.Itoa(o.stageSeq))
-	if _, err := s.Exec(ctx, "CREATE TEMP TABLE "+stage+" AS SELECT "+cols+" FROM "+target+" LIMIT 0"); err != nil {
-		return 0, err
+	if _, err := s.Exec(ctx, "CREATE TEMP TABLE "+stage+" (LIKE "+tl.name.quoted()+")"); err != nil {
+		return "", err
 	}
-	if _, err := o.loadRows(ctx, s, b, tl, recs, stage, cols); err != nil {
-		return 0, err
+	if _, err := o.loadRows(ctx, s, b, tl, recs, stage, columnList(tl.cols)); err != nil {
+		return "", err
 	}
+	return stage, nil
+}
+
+// appendStaged drops the staged rows tl's target already holds and appends
+// the rest, under the lock.
+func (o *Output) appendStaged(ctx context.Context, s Session, tl *tableLoad, stage string) (int64, error) {
+	target := tl.name.quoted()
+	cols := columnList(tl.cols)
 	var where []string
-	for _, k := range keys {
+	for _, k := range tl.dedupeKeys() {
 		where = append(where, stage+"."+quoteIdent(k)+" = "+target+"."+quoteIdent(k))
+	}
+	if bound := tl.firedBound(target + "." + quoteIdent("fired_ts")); bound != "" {
+		where = append(where, bound)
 	}
 	if _, err := s.Exec(ctx, "DELETE FROM "+stage+" USING "+target+" WHERE "+strings.Join(where, " AND ")); err != nil {
 		return 0, err
@@ -156,6 +247,9 @@ func (o *Output) loadNewRows(ctx context.Context, s Session, b *batch, tl *table
 		q += ", " + quoteIdent("expand_index")
 	}
 	q += " FROM " + target + " WHERE " + quoteIdent("uuid") + " = ANY(CAST(" + string(appendLiteral(nil, arr, Postgres)) + " AS " + typ + "[]))"
+	if bound := tl.firedBoundOf(recs, quoteIdent("fired_ts")); bound != "" {
+		q += " AND " + bound
+	}
 	have, err := s.Query(ctx, q)
 	if err != nil {
 		return 0, err
