@@ -33,56 +33,22 @@ import (
 // message is delivered twice (its first delete is refused, so SQS delivers
 // it again), and each event is still one row.
 func TestFluentdEdgeFeedsTheProcessor(t *testing.T) {
-	bin, root := engineAndRoot(t)
-	dsn := testenv.Postgres(t)
-	db, err := sql.Open("postgres", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	applyModel(t, dsn, filepath.Join(root, "conf", "model.yaml"))
-	q := testenv.SQS(t, queueName)
-	queueURL := q.QueueURL(queueName)
-	faults := startDeleteFaults(t, "http://127.0.0.1:"+strconv.Itoa(q.Port))
-
-	// The shipped processor, with a short visibility timeout so that a
-	// message whose delete failed is delivered again within seconds.
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "processor.conf")
-	shipped, err := os.ReadFile(filepath.Join(root, "conf", "processor.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vis := regexp.MustCompile(`(?m)^(\s*visibility_timeout\s+)60s$`)
-	if !vis.Match(shipped) {
-		t.Fatal("conf/processor.conf sets no visibility_timeout 60s")
-	}
-	if err := os.WriteFile(conf, vis.ReplaceAll(shipped, []byte("${1}3s")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ports := testenv.FreePorts(t, 2)
-	vars := map[string]string{
-		"WHIRLPOOL_LOG_LEVEL":              "info",
-		"WHIRLPOOL_PROCESSOR_STORAGE_PATH": filepath.Join(dir, "storage"),
-		"WHIRLPOOL_SQS_QUEUE_URL":          faults.URL + "/" + testenv.SQSAccountID + "/" + queueName,
-		"WHIRLPOOL_SQS_ENDPOINT":           faults.URL,
-		"WHIRLPOOL_AWS_REGION":             "us-east-1",
-		"WHIRLPOOL_DSN":                    dsn,
-		"WHIRLPOOL_DB_PASSWORD":            "",
-		"WHIRLPOOL_MODEL_DSN":              dsn,
-		"WHIRLPOOL_METRICS_LISTEN":         "127.0.0.1",
-		"WHIRLPOOL_SQS_IN_METRICS_PORT":    ports[0],
-		"WHIRLPOOL_REDSHIFT_METRICS_PORT":  ports[1],
-	}
-	for k, v := range testenv.AWSTestEnv {
-		vars[k] = v
-	}
-	so := plugins(t, root)
+	faults := (*deleteFaults)(nil)
+	pt := startProcessorTier(t, func(sqsURL string) string {
+		faults = startDeleteFaults(t, sqsURL)
+		return faults.URL
+	}, func(conf []byte) []byte {
+		// a short visibility timeout, so that a message whose delete
+		// failed is delivered again within seconds
+		vis := regexp.MustCompile(`(?m)^(\s*visibility_timeout\s+)60s$`)
+		if !vis.Match(conf) {
+			t.Fatal("conf/processor.conf sets no visibility_timeout 60s")
+		}
+		return vis.ReplaceAll(conf, []byte("${1}3s"))
+	})
+	db, q, queueURL, proc := pt.db, pt.sqs, pt.queueURL, pt.proc
 	metricsURL := func(port string) string { return "http://127.0.0.1:" + port + "/metrics" }
-	proc := newFluentBit(t, "processor", bin, []string{"-e", so["in_sqs"], "-e", so["out_redshift"], "-c", conf}, processEnv(vars),
-		filepath.Join(dir, "processor.log"), func() error {
-			return healthy("http://127.0.0.1:"+ports[0]+"/healthz", "http://127.0.0.1:"+ports[1]+"/healthz")
-		})
+	ports := pt.metricsPorts
 
 	run := randomHex(8)
 	const uuid = "0190d6b4-7c2a-7c3e-8f00-0000000f1d01"
@@ -244,7 +210,7 @@ func scrapeValue(url, metric string) float64 {
 
 // waitFor polls cond until it reports nil, failing the test after timeout
 // with cond's last answer.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() error) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -257,4 +223,72 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() error
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// processorTier is the shipped processor alone in the real engine, on a
+// per-test database (model applied) and SQS emulator.
+type processorTier struct {
+	db           *sql.DB
+	dsn          string
+	sqs          *testenv.SQSServer
+	queueURL     string // direct to the emulator
+	proc         *fluentBit
+	metricsPorts []string // the sqs input's and the redshift output's
+	dir          string
+}
+
+// startProcessorTier prepares the shipped conf/processor.conf, edited by
+// edit when it is not nil, against the emulator (reached through the URL
+// front returns for the emulator's, when front is not nil). The caller
+// starts proc.
+func startProcessorTier(t testing.TB, front func(sqsURL string) string, edit func([]byte) []byte) *processorTier {
+	t.Helper()
+	bin, root := engineAndRoot(t)
+	pt := &processorTier{dsn: testenv.Postgres(t), dir: t.TempDir()}
+	var err error
+	if pt.db, err = sql.Open("postgres", pt.dsn); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pt.db.Close() })
+	applyModel(t, pt.dsn, filepath.Join(root, "conf", "model.yaml"))
+	pt.sqs = testenv.SQS(t, queueName)
+	pt.queueURL = pt.sqs.QueueURL(queueName)
+	endpoint := "http://127.0.0.1:" + strconv.Itoa(pt.sqs.Port)
+	if front != nil {
+		endpoint = front(endpoint)
+	}
+	conf, err := os.ReadFile(filepath.Join(root, "conf", "processor.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		conf = edit(conf)
+	}
+	confPath := filepath.Join(pt.dir, "processor.conf")
+	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pt.metricsPorts = testenv.FreePorts(t, 2)
+	vars := map[string]string{
+		"WHIRLPOOL_LOG_LEVEL":              "info",
+		"WHIRLPOOL_PROCESSOR_STORAGE_PATH": filepath.Join(pt.dir, "storage"),
+		"WHIRLPOOL_SQS_QUEUE_URL":          endpoint + "/" + testenv.SQSAccountID + "/" + queueName,
+		"WHIRLPOOL_SQS_ENDPOINT":           endpoint,
+		"WHIRLPOOL_AWS_REGION":             "us-east-1",
+		"WHIRLPOOL_DSN":                    pt.dsn,
+		"WHIRLPOOL_DB_PASSWORD":            "",
+		"WHIRLPOOL_MODEL_DSN":              pt.dsn,
+		"WHIRLPOOL_METRICS_LISTEN":         "127.0.0.1",
+		"WHIRLPOOL_SQS_IN_METRICS_PORT":    pt.metricsPorts[0],
+		"WHIRLPOOL_REDSHIFT_METRICS_PORT":  pt.metricsPorts[1],
+	}
+	for k, v := range testenv.AWSTestEnv {
+		vars[k] = v
+	}
+	so := plugins(t, root)
+	pt.proc = newFluentBit(t, "processor", bin, []string{"-e", so["in_sqs"], "-e", so["out_redshift"], "-c", confPath}, processEnv(vars),
+		filepath.Join(pt.dir, "processor.log"), func() error {
+			return healthy("http://127.0.0.1:"+pt.metricsPorts[0]+"/healthz", "http://127.0.0.1:"+pt.metricsPorts[1]+"/healthz")
+		})
+	return pt
 }

@@ -155,7 +155,7 @@ func newPipeline(t *testing.T, opt options) *pipeline {
 
 // engineAndRoot returns the real Fluent Bit binary and the module root,
 // skipping the test when there is no binary.
-func engineAndRoot(t *testing.T) (bin, root string) {
+func engineAndRoot(t testing.TB) (bin, root string) {
 	t.Helper()
 	bin, ok, reason := testenv.FluentBitPath()
 	if !ok {
@@ -220,7 +220,7 @@ func healthy(urls ...string) error {
 
 // applyModel applies the model file to the store, as `go run ./cmd/whirlpool-model
 // apply` does.
-func applyModel(t *testing.T, dsn, file string) {
+func applyModel(t testing.TB, dsn, file string) {
 	t.Helper()
 	m, err := validate.LoadFile(file)
 	if err != nil {
@@ -245,7 +245,7 @@ func applyModel(t *testing.T, dsn, file string) {
 // it, unless it is missing or older than a Go source of the module, in
 // which case a fresh copy is built into a temporary directory (so the
 // tests never run stale code).
-func plugins(t *testing.T, root string) map[string]string {
+func plugins(t testing.TB, root string) map[string]string {
 	t.Helper()
 	newest, newestFile := time.Time{}, ""
 	consider := func(path string) {

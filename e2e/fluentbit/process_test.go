@@ -19,7 +19,7 @@ const startTimeout = 60 * time.Second
 // fluentBit is one Fluent Bit process of a tier, restartable: every start
 // appends to the same log file, so a failure shows the whole history.
 type fluentBit struct {
-	t       *testing.T
+	t       testing.TB
 	name    string // edge or processor
 	bin     string
 	args    []string
@@ -36,7 +36,7 @@ type fluentBit struct {
 	crashes []string // unexpected exits
 }
 
-func newFluentBit(t *testing.T, name, bin string, args, env []string, logPath string, ready func() error) *fluentBit {
+func newFluentBit(t testing.TB, name, bin string, args, env []string, logPath string, ready func() error) *fluentBit {
 	f := &fluentBit{t: t, name: name, bin: bin, args: args, env: env, logPath: logPath, ready: ready}
 	// Registered after the temp dirs and the components it uses, so it
 	// runs before they go away.
@@ -246,4 +246,14 @@ func (f *fluentBit) tail(n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return string(bytes.Join(lines, []byte("\n")))
+}
+
+// Pid is the running process's id, or 0.
+func (f *fluentBit) Pid() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cmd == nil {
+		return 0
+	}
+	return f.cmd.Process.Pid
 }

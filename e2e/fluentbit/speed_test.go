@@ -1,0 +1,193 @@
+package fluentbit
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// BenchmarkProcessorDrain: the shipped processor, in the real engine,
+// drains events preloaded into the queue as the sqs output packs them
+// (ndjson.gz.b64, 500 events a message) into PostgreSQL. It reports rows
+// per CPU-second of the Fluent Bit process, rows per second of wall time
+// and PostgreSQL's CPU-seconds, and, in the same run, the wall rate of
+// psql's \copy of the same rows into a table of the same shape and index:
+// the baseline the database sets. One iteration is one drain of
+// WHIRLPOOL_BENCH_EVENTS events (default 192000); run it with -benchtime 1x.
+// With WHIRLPOOL_PERF=1 the drain is recorded by perf into
+// build/perf-processor.data (perf report -i ... --no-children).
+func BenchmarkProcessorDrain(b *testing.B) {
+	events := 192000
+	if v, err := strconv.Atoi(os.Getenv("WHIRLPOOL_BENCH_EVENTS")); err == nil && v > 0 {
+		events = v
+	}
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		pt := startProcessorTier(b, nil, nil)
+		run := randomHex(8)
+		lines := drainWorkload(run, events)
+		preload(b, pt, lines, 500)
+		pg0 := postgresCPU()
+		b.StartTimer()
+		start := time.Now()
+		pt.proc.Start()
+		pid := pt.proc.Pid()
+		cpu0 := processCPU(pid)
+		stopPerf := perfRecord(b, pid)
+		waitFor(b, 10*time.Minute, "every row loaded", func() error {
+			var n int
+			if err := pt.db.QueryRow(`SELECT count(*) FROM pixel_quest.level_complete WHERE run = $1`, run).Scan(&n); err != nil {
+				return err
+			}
+			if n < events {
+				return fmt.Errorf("%d of %d rows", n, events)
+			}
+			return nil
+		})
+		wall, cpu := time.Since(start), processCPU(pid)-cpu0
+		b.StopTimer()
+		stopPerf()
+		pgCPU := postgresCPU() - pg0
+		copyWall := psqlCopyBaseline(b, pt, run)
+		b.ReportMetric(float64(events)/cpu.Seconds(), "rows/cpu-s")
+		b.ReportMetric(float64(events)/wall.Seconds(), "rows/s")
+		b.ReportMetric(pgCPU.Seconds(), "postgres-cpu-s")
+		b.ReportMetric(float64(events)/copyWall.Seconds(), "baseline-psql-copy-rows/s")
+	}
+}
+
+// drainWorkload is events contract records of pixel_quest level_complete
+// (definition v1, one row each), as ndjson lines.
+func drainWorkload(run string, events int) [][]byte {
+	fired := time.Now().UTC().Add(-time.Minute)
+	out := make([][]byte, events)
+	for i := range out {
+		uuid := fmt.Sprintf("0190d6b4-7c2a-7%03x-8%03x-%012x", i>>24&0xfff, i>>12&0xfff, i)
+		out[i] = []byte(fmt.Sprintf(`{"uuid":"%s","fired_ts":"%s","game":"pixel_quest","version":"1.2","event":"level_complete","body":{"seq":%d,"run":"%s","player_id":"player-%d","level":%d,"stars":%d,"duration_ms":%d,"ts":"%s"}}`,
+			uuid, fired.Format("2006-01-02T15:04:05.000Z"), i, run, i%5000, 1+i%500, i%4, 1000+i%90000, fired.Format(time.RFC3339)))
+	}
+	return out
+}
+
+// preload sends lines as ndjson.gz.b64 messages of perMessage events, ten
+// messages a SendMessageBatch, straight to the emulator.
+func preload(b testing.TB, pt *processorTier, lines [][]byte, perMessage int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var entries []sqstypes.SendMessageBatchRequestEntry
+	flush := func() {
+		if len(entries) == 0 {
+			return
+		}
+		out, err := pt.sqs.Client().SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(pt.queueURL), Entries: entries})
+		if err != nil || len(out.Failed) > 0 {
+			b.Fatalf("SendMessageBatch: %v %v", err, out)
+		}
+		entries = entries[:0]
+	}
+	for i := 0; i < len(lines); i += perMessage {
+		chunk := lines[i:min(i+perMessage, len(lines))]
+		var z bytes.Buffer
+		w := gzip.NewWriter(&z)
+		w.Write(bytes.Join(chunk, []byte("\n")))
+		w.Close()
+		entries = append(entries, sqstypes.SendMessageBatchRequestEntry{
+			Id: aws.String(strconv.Itoa(len(entries))), MessageBody: aws.String(base64.StdEncoding.EncodeToString(z.Bytes())),
+			MessageAttributes: map[string]sqstypes.MessageAttributeValue{
+				"whirlpool.format": {DataType: aws.String("String"), StringValue: aws.String("ndjson.gz.b64")},
+				"whirlpool.count":  {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(len(chunk)))}}})
+		if len(entries) == 10 {
+			flush()
+		}
+	}
+	flush()
+}
+
+// psqlCopyBaseline copies the run's rows out of the loaded table and back
+// into a new table of the same shape and index with psql's \copy, and
+// returns how long the \copy took.
+func psqlCopyBaseline(b testing.TB, pt *processorTier, run string) time.Duration {
+	file := filepath.Join(pt.dir, "baseline.csv")
+	for _, q := range []string{`CREATE SCHEMA IF NOT EXISTS bench`, `CREATE TABLE bench.copy_baseline (LIKE pixel_quest.level_complete INCLUDING ALL)`} {
+		if _, err := pt.db.Exec(q); err != nil {
+			b.Fatalf("%s: %v", q, err)
+		}
+	}
+	psql := func(command string) {
+		if out, err := exec.Command("psql", pt.dsn, "-v", "ON_ERROR_STOP=1", "-c", command).CombinedOutput(); err != nil {
+			b.Fatalf("psql %s: %v\n%s", command, err, out)
+		}
+	}
+	psql(`\copy (SELECT * FROM pixel_quest.level_complete WHERE run = '` + run + `') TO '` + file + `' CSV`)
+	start := time.Now()
+	psql(`\copy bench.copy_baseline FROM '` + file + `' CSV`)
+	return time.Since(start)
+}
+
+// processCPU is the user and system CPU pid has used.
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command (which may hold spaces) in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// postgresCPU sums the CPU of every running postgres process (the
+// server's processes of this machine: backends that exit in between are
+// not counted).
+func postgresCPU() time.Duration {
+	dirs, _ := os.ReadDir("/proc")
+	var total time.Duration
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile("/proc/" + d.Name() + "/comm"); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
+			total += processCPU(pid)
+		}
+	}
+	return total
+}
+
+// perfRecord records pid with perf when WHIRLPOOL_PERF is set, and returns
+// the function that stops it.
+func perfRecord(b testing.TB, pid int) func() {
+	if os.Getenv("WHIRLPOOL_PERF") == "" {
+		return func() {}
+	}
+	root, _ := filepath.Abs("../..")
+	out := filepath.Join(root, "build", "perf-processor.data")
+	cmd := exec.Command("perf", "record", "-F", "499", "-g", "-p", strconv.Itoa(pid), "-o", out)
+	if err := cmd.Start(); err != nil {
+		b.Logf("perf: %v", err)
+		return func() {}
+	}
+	return func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Wait()
+		b.Logf("perf data: %s", out)
+	}
+}
