@@ -10,8 +10,9 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unsafe"
 
-	jsoniter "github.com/json-iterator/go"
+	"github.com/tidwall/gjson"
 	"github.com/valyala/fastjson"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
@@ -39,7 +40,6 @@ type message struct {
 // decoder turns message bodies into records. It is used by one goroutine at a
 // time.
 type decoder struct {
-	iter   *jsoniter.Iterator
 	bounds bounds
 	// room is how many record bytes the next message may add to the
 	// buffer (max_buffered_bytes less what is buffered); 0: no bound.
@@ -56,6 +56,7 @@ type decoder struct {
 	// contract (fluentd's) instead of failing them (fluentd.go).
 	enrich    enrichment
 	memberBuf []member
+	env       envelope // of the last line
 }
 
 // bounds are the per-message limits: what one message may cost is known
@@ -84,7 +85,7 @@ const (
 const failurePrefix = 64 << 10
 
 func newDecoder(b bounds) *decoder {
-	return &decoder{iter: jsoniter.NewIterator(jsoniter.ConfigCompatibleWithStandardLibrary), bounds: b}
+	return &decoder{bounds: b}
 }
 
 // piece is one record appendMessage appended: where it ends, and whether
@@ -326,10 +327,13 @@ const contractBits = 1<<6 - 1
 // validated-record form, or anything) is dropped, so a message can never
 // say how its event is loaded.
 func (d *decoder) readEnvelope(line []byte) (*envelope, error) {
-	env := &envelope{}
+	d.env = envelope{}
+	env := &d.env
 	seen := 0
-	it := d.iter.ResetBytes(line)
-	it.ReadObjectCB(func(it *jsoniter.Iterator, key string) bool {
+	// line is valid JSON (appendLine checked it); gjson walks it without
+	// copying: every value below aliases line.
+	gjson.Parse(unsafe.String(unsafe.SliceData(line), len(line))).ForEach(func(k, v gjson.Result) bool {
+		key := k.Str
 		var p *[]byte
 		bit := 0
 		switch key {
@@ -346,37 +350,30 @@ func (d *decoder) readEnvelope(line []byte) (*envelope, error) {
 		case fieldname.Body:
 			p, bit = &env.body, 32
 		default:
-			it.Skip()
 			return true
 		}
 		if seen&bit != 0 {
 			env.fail(key, fmt.Sprintf("key %q appears twice", key))
-			it.Skip()
 			return true
 		}
 		seen |= bit
 		switch {
-		case key == fieldname.Body && it.WhatIsNext() == jsoniter.ObjectValue:
-			*p = it.SkipAndReturnBytes()
-		case key == fieldname.Body && it.WhatIsNext() == jsoniter.StringValue:
+		case key == fieldname.Body && v.IsObject():
+			*p = rawOf(line, v)
+		case key == fieldname.Body && v.Type == gjson.String:
 			// The sqs output writes a body that is not one compact JSON
 			// object (pretty-printed, say) as a JSON string of its text;
 			// the validator reads that text as the client's event.
-			*p = []byte(it.ReadString())
+			*p = stringOf(line, v)
 		case key == fieldname.Body:
 			env.fail(key, "body is neither a JSON object nor a string")
-			it.Skip()
-		case it.WhatIsNext() == jsoniter.StringValue:
-			*p = []byte(it.ReadString())
+		case v.Type == gjson.String:
+			*p = stringOf(line, v)
 		default:
 			env.fail(key, fmt.Sprintf("key %q is not a string", key))
-			it.Skip()
 		}
 		return true
 	})
-	if it.Error != nil && it.Error != io.EOF {
-		return nil, it.Error
-	}
 	env.seen = seen
 	for i, k := range [...]string{fieldname.UUID, fieldname.FiredTS, fieldname.Game, fieldname.Version, fieldname.Event, fieldname.Body} {
 		if seen&(1<<i) == 0 {
@@ -419,4 +416,23 @@ func (d *decoder) appendFailure(dst []byte, f validate.DecodeFailure) []byte {
 func failureUUID(m message, index int) string {
 	seed := sha256.Sum256([]byte(m.id))
 	return enrich.FormatUUID(enrich.DeterministicUUID(m.sent, seed, index))
+}
+
+// rawOf is the exact bytes of v within line, at gjson's Index, without a
+// copy; a copy of v.Raw should Index not point at it.
+func rawOf(line []byte, v gjson.Result) []byte {
+	if end := v.Index + len(v.Raw); v.Index > 0 && end <= len(line) && string(line[v.Index:end]) == v.Raw {
+		return line[v.Index:end:end]
+	}
+	return []byte(v.Raw)
+}
+
+// stringOf is the text of the JSON string v: the bytes between its quotes
+// within line when it holds no escape, else its unescaped copy.
+func stringOf(line []byte, v gjson.Result) []byte {
+	raw := rawOf(line, v)
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1 : len(raw)-1]
+	}
+	return []byte(v.Str)
 }

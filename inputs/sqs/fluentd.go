@@ -9,11 +9,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"strconv"
 	"time"
+	"unsafe"
 
-	jsoniter "github.com/json-iterator/go"
+	"github.com/tidwall/gjson"
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
@@ -31,10 +31,12 @@ type enrichment struct {
 	timeKey string // field holding the event time; "" none
 }
 
-// member is one key of a JSON object and its value's raw bytes.
+// member is one key of a JSON object and its value: the key's text and
+// exact bytes (quoted, escapes as sent), and the value's exact bytes.
 type member struct {
-	key   string
-	value []byte
+	key    string
+	rawKey []byte
+	value  []byte
 }
 
 // appendEnriched appends the contract record of line, a JSON object that is
@@ -51,10 +53,7 @@ type member struct {
 //     the record's position, so that a redelivered message gets the same
 //     uuids and the loader's dedupe keeps each event once.
 func (d *decoder) appendEnriched(dst, line []byte, m message, index int, env *envelope) []byte {
-	members, err := d.members(line)
-	if err != nil {
-		return d.appendUndecodable(dst, m, index, line, err.Error())
-	}
+	members := d.members(line)
 	if env.seen&envelopeBits == envelopeBits {
 		if env.problem != "" && env.path != fieldname.Body {
 			return d.appendInvalid(dst, m, index, line, env, env.path, env.problem)
@@ -122,18 +121,15 @@ func (d *decoder) appendInvalid(dst []byte, m message, index int, line []byte, e
 		Path: path, Reason: fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, problem)})
 }
 
-// members reads the keys and raw values of a JSON object, in order.
-func (d *decoder) members(line []byte) ([]member, error) {
+// members reads the keys and raw values of a JSON object (valid JSON:
+// appendLine checked it), in order; the values alias line.
+func (d *decoder) members(line []byte) []member {
 	d.memberBuf = d.memberBuf[:0]
-	it := d.iter.ResetBytes(line)
-	it.ReadObjectCB(func(it *jsoniter.Iterator, key string) bool {
-		d.memberBuf = append(d.memberBuf, member{key: key, value: it.SkipAndReturnBytes()})
+	gjson.Parse(unsafe.String(unsafe.SliceData(line), len(line))).ForEach(func(k, v gjson.Result) bool {
+		d.memberBuf = append(d.memberBuf, member{key: k.Str, rawKey: rawOf(line, k), value: rawOf(line, v)})
 		return true
 	})
-	if it.Error != nil && it.Error != io.EOF {
-		return nil, it.Error
-	}
-	return d.memberBuf, nil
+	return d.memberBuf
 }
 
 // memberValue returns the raw value of the first member named key.
@@ -152,11 +148,7 @@ func stringMember(members []member, key string) (string, bool) {
 	if !ok || len(v) == 0 || v[0] != '"' {
 		return "", false
 	}
-	var s string
-	if err := jsoniter.ConfigCompatibleWithStandardLibrary.Unmarshal(v, &s); err != nil {
-		return "", false
-	}
-	return s, true
+	return gjson.ParseBytes(v).Str, true
 }
 
 // objectWithout writes the object of members without the named keys (every
@@ -174,8 +166,7 @@ next:
 		if n > 0 {
 			out = append(out, ',')
 		}
-		key, _ := jsoniter.ConfigCompatibleWithStandardLibrary.Marshal(mb.key)
-		out = append(out, key...)
+		out = append(out, mb.rawKey...)
 		out = append(out, ':')
 		out = append(out, mb.value...)
 		n++
@@ -208,10 +199,7 @@ var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999-0700
 // or a number of Unix seconds (fluentd's time_type unixtime or float).
 func parseEventTime(v []byte) (time.Time, bool) {
 	if len(v) > 0 && v[0] == '"' {
-		var s string
-		if err := jsoniter.ConfigCompatibleWithStandardLibrary.Unmarshal(v, &s); err != nil {
-			return time.Time{}, false
-		}
+		s := gjson.ParseBytes(v).Str
 		for _, layout := range timeLayouts {
 			if t, err := time.Parse(layout, s); err == nil {
 				return t.UTC(), true
