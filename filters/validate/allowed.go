@@ -59,12 +59,16 @@ func (a Allowed) Column(name []byte, v record.Value) string {
 	if v.Kind() == record.KindNil {
 		return ""
 	}
-	wrong := fmt.Sprintf("column %s holds a msgpack %s, not what the validator writes for a field of type %s", f.name, v.Kind(), f.typName)
+	// Formatted only when a column is wrong: this runs for every column of
+	// every valid record.
+	wrong := func() string {
+		return fmt.Sprintf("column %s holds a msgpack %s, not what the validator writes for a field of type %s", f.name, v.Kind(), f.typName)
+	}
 	switch f.typ {
 	case tString, tTimestamp, tObject, tArray:
 		s, ok := v.Str()
 		if !ok || v.Kind() != record.KindStr {
-			return wrong
+			return wrong()
 		}
 		switch {
 		case !utf8.Valid(s):
@@ -82,7 +86,7 @@ func (a Allowed) Column(name []byte, v record.Value) string {
 	case tInteger:
 		i, ok := v.Int()
 		if !ok {
-			return wrong
+			return wrong()
 		}
 		if (f.hasMin && i < f.imin) || (f.hasMax && i > f.imax) {
 			return fmt.Sprintf("column %s is %d, outside %s", f.name, i, rangeText(f))
@@ -90,14 +94,14 @@ func (a Allowed) Column(name []byte, v record.Value) string {
 	case tNumber:
 		x, ok := v.Float()
 		if !ok || v.Kind() != record.KindFloat || math.IsInf(x, 0) || math.IsNaN(x) {
-			return wrong
+			return wrong()
 		}
 		if (f.hasMin && x < f.fmin) || (f.hasMax && x > f.fmax) {
 			return fmt.Sprintf("column %s is %g, outside %s", f.name, x, rangeText(f))
 		}
 	case tBoolean:
 		if _, ok := v.Bool(); !ok {
-			return wrong
+			return wrong()
 		}
 	}
 	return ""
