@@ -330,14 +330,7 @@ func TestCopyModeTurnsLoadErrorsIntoLoadRejected(t *testing.T) {
 }
 
 func testCopyLoadError(t *testing.T, message string) {
-	srv := testenv.S3(t, "stage")
-	srv.SetEnv(t)
-	dsn := testenv.Postgres(t)
-	db := openPG(t, dsn)
-	mustExec(t, db, `CREATE SCHEMA game`, `CREATE TABLE game.score (`+eventCols+`, points integer)`,
-		`CREATE SCHEMA failures`, `CREATE TABLE failures.events (uuid text, expand_index integer, fired_ts timestamp, game text, version text, event text,
-			definition_version text, raw_event text, errors text, error_codes text, failed_at timestamp, loaded_at timestamp)`)
-	rec := &recorder{db: db}
+	srv, _, rec := scoreCopyFixture(t)
 	var part string
 	copies := 0
 	rec.fail = func(q string) error {
@@ -582,4 +575,18 @@ func TestPgCopyRowsAreOneLineEach(t *testing.T) {
 			t.Errorf("%s = %q, want %q", tc.q, got, tc.want)
 		}
 	}
+}
+
+// scoreCopyFixture is the usual stage of a copy-mode test: an S3 server in
+// the environment, a database holding game.score and a failures table of
+// plain types, and a recorder over it.
+func scoreCopyFixture(t *testing.T) (*testenv.S3Server, *sql.DB, *recorder) {
+	t.Helper()
+	srv := testenv.S3(t, "stage")
+	srv.SetEnv(t)
+	db := openPG(t, testenv.Postgres(t))
+	mustExec(t, db, `CREATE SCHEMA game`, `CREATE TABLE game.score (`+eventCols+`, points integer)`,
+		`CREATE SCHEMA failures`, `CREATE TABLE failures.events (uuid text, expand_index integer, fired_ts timestamp, game text, version text, event text,
+			definition_version text, raw_event text, errors text, error_codes text, failed_at timestamp, loaded_at timestamp)`)
+	return srv, db, &recorder{db: db}
 }

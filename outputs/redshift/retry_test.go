@@ -57,14 +57,7 @@ func TestConflictsAreRecognised(t *testing.T) {
 // in the session are dropped, the batch runs again at once and commits,
 // and the conflict is counted and logged with Redshift's message.
 func TestConflictRunsTheBatchAgain(t *testing.T) {
-	srv := testenv.S3(t, "stage")
-	srv.SetEnv(t)
-	dsn := testenv.Postgres(t)
-	db := openPG(t, dsn)
-	mustExec(t, db, `CREATE SCHEMA game`, `CREATE TABLE game.score (`+eventCols+`, points integer)`,
-		`CREATE SCHEMA failures`, `CREATE TABLE failures.events (uuid text, expand_index integer, fired_ts timestamp, game text, version text, event text,
-			definition_version text, raw_event text, errors text, error_codes text, failed_at timestamp, loaded_at timestamp)`)
-	rec := &recorder{db: db}
+	srv, _, rec := scoreCopyFixture(t)
 	var mu sync.Mutex
 	locked, conflicted := false, false
 	rec.fail = func(q string) error {
@@ -386,14 +379,7 @@ func TestCopyLoadsABigTableWithOneCopyOverSeveralFiles(t *testing.T) {
 // and dropped with an error log after as many more; the event rows of the
 // batch commit either way.
 func TestFailuresTableRefusalsEndInADrop(t *testing.T) {
-	srv := testenv.S3(t, "stage")
-	srv.SetEnv(t)
-	dsn := testenv.Postgres(t)
-	db := openPG(t, dsn)
-	mustExec(t, db, `CREATE SCHEMA game`, `CREATE TABLE game.score (`+eventCols+`, points integer)`,
-		`CREATE SCHEMA failures`, `CREATE TABLE failures.events (uuid text, expand_index integer, fired_ts timestamp, game text, version text, event text,
-			definition_version text, raw_event text, errors text, error_codes text, failed_at timestamp, loaded_at timestamp)`)
-	rec := &recorder{db: db}
+	srv, _, rec := scoreCopyFixture(t)
 	copies := 0
 	rec.fail = func(q string) error {
 		if strings.HasPrefix(q, "COPY ") && strings.Contains(q, "/failures.events/manifest.json") {
