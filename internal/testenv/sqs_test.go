@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -226,5 +227,36 @@ func TestSQSFIFOQueue(t *testing.T) {
 	})
 	if err == nil {
 		t.Error("a FIFO entry without a deduplication id was accepted")
+	}
+}
+
+// A long poll answers as soon as a message is there, as SQS does, even when
+// it asked for ten: local-aws-sqs alone would hold it until it had ten or
+// the wait was over (server.js polls it instead). The receive below waits
+// up to 20 s; its context ends at 10 s, so only an answer on arrival passes.
+func TestSQSLongPollAnswersOnArrival(t *testing.T) {
+	s := testenv.SQS(t, "events")
+	c := s.Client()
+	url := s.QueueURL("events")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	type result struct {
+		out *sqs.ReceiveMessageOutput
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10, WaitTimeSeconds: 20})
+		got <- result{out, err}
+	}()
+	if _, err := c.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("hello")}); err != nil {
+		t.Fatal(err)
+	}
+	r := <-got
+	if r.err != nil {
+		t.Fatalf("the long poll did not answer when the message arrived: %v", r.err)
+	}
+	if len(r.out.Messages) != 1 || *r.out.Messages[0].Body != "hello" {
+		t.Fatalf("received %+v, want the one message", r.out.Messages)
 	}
 }
