@@ -215,7 +215,9 @@ func TestDashboardShowsEveryMetric(t *testing.T) {
 	}
 	used := metricName.FindAllString(all.String(), -1)
 	for _, m := range base {
-		if !slices.ContainsFunc(used, func(u string) bool { return u == m || strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(u, "_bucket"), "_sum"), "_count") == m }) {
+		if !slices.ContainsFunc(used, func(u string) bool {
+			return u == m || strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(u, "_bucket"), "_sum"), "_count") == m
+		}) {
 			t.Errorf("dashboard.json shows no panel of %s", m)
 		}
 	}
