@@ -9,6 +9,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -328,6 +329,21 @@ func TestPromtool(t *testing.T) {
 		out, err := exec.Command(promtool, args...).CombinedOutput()
 		if err != nil {
 			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// docs/dashboard.svg, the picture of the dashboard over a real run, shows
+// every panel the dashboard has under its current title (redraw it with
+// render when the panels change).
+func TestDashboardPictureShowsEveryPanel(t *testing.T) {
+	b, err := os.ReadFile("../../docs/dashboard.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range readDashboard(t).Panels {
+		if !strings.Contains(string(b), ">"+html.EscapeString(p.Title)+"<") {
+			t.Errorf("docs/dashboard.svg has no panel %q: redraw it (go run ./deploy/observability/render)", p.Title)
 		}
 	}
 }
