@@ -89,7 +89,7 @@ func metricTable(s *Stats) []metrics.Func {
 		{Name: "redshift_flushes_total", Help: "Flushes answered by committed batches.", Value: metrics.Int(s.Flushes.Load)},
 		{Name: "redshift_batch_rows_total", Help: "Rows in committed batches.", Value: metrics.Int(s.BatchRows.Load)},
 		{Name: "redshift_failures_dropped_total", Help: "Failure rows the failures table refused even in minimal form.", Value: metrics.Int(s.FailuresDropped.Load)},
-		{Name: "redshift_load_seconds_total", Help: "Time spent loading batches, in seconds.", Value: func() float64 { return float64(s.LoadNanos.Load() / 1e9) }},
+		{Name: "redshift_load_seconds_total", Help: "Time spent loading batches, in seconds.", Value: func() float64 { return float64(s.LoadNanos.Load()) / 1e9 }},
 		{Name: "redshift_batch_rows_max", Help: "Rows in the largest committed batch.", Gauge: true, Value: metrics.Int(s.BatchRowsMax.Load)},
 		{Name: "redshift_load_seconds_max", Help: "Longest batch load, in seconds.", Gauge: true, Value: func() float64 { return float64(s.LoadNanosMax.Load()) / 1e9 }},
 		// Their label values are bounded where they are counted (committed).
