@@ -511,7 +511,7 @@ func TestClassicAndYAMLAgree(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"edge", "processor"} {
+	for _, want := range []string{"edge", "processor", "processor-redshift"} {
 		if !contains(classic, want+".conf") || !contains(yamls, want+".yaml") {
 			t.Errorf("want both %s.conf and %s.yaml", want, want)
 		}
@@ -575,7 +575,7 @@ func contains(list []string, s string) bool {
 // or an SQS delete, comes before the records are in a chunk) and never give
 // up retrying (Retry_Limit defaults to 1 for every output).
 func TestPipelinesLoseNothing(t *testing.T) {
-	for _, f := range []string{"edge.conf", "edge.yaml", "processor.conf", "processor.yaml"} {
+	for _, f := range []string{"edge.conf", "edge.yaml", "processor.conf", "processor.yaml", "processor-redshift.conf", "processor-redshift.yaml"} {
 		p, err := parseFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -993,6 +993,81 @@ func TestCanMatchPrefixed(t *testing.T) {
 	} {
 		if got := canMatchPrefixed(c.pattern, c.prefix); got != c.want {
 			t.Errorf("canMatchPrefixed(%q, %q) = %v, want %v", c.pattern, c.prefix, got, c.want)
+		}
+	}
+}
+
+// TestRedshiftProcessorConfig reads the redshift output of the AWS
+// processor pipeline (processor-redshift.*) with the output's own parser,
+// variables replaced by plausible values: it loads into Amazon Redshift
+// with COPY from S3, verifies the server's certificate (sslmode verify-full,
+// the default with dialect redshift), takes every deployment value from a
+// WHIRLPOOL_* variable, and points both model_dsn at the same store.
+func TestRedshiftProcessorConfig(t *testing.T) {
+	t.Setenv("WHIRLPOOL_DB_PASSWORD", "secret")
+	for _, f := range []string{"processor-redshift.conf", "processor-redshift.yaml"} {
+		p, err := parseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var outputs, modelDSNs []string
+		for _, in := range p.Instances {
+			if v := get(in.Props, "model_dsn"); v != "" {
+				modelDSNs = append(modelDSNs, v)
+			}
+			if in.Kind != "output" || in.Name != "redshift" {
+				continue
+			}
+			outputs = append(outputs, in.Where)
+			for _, key := range []string{"db_host", "database", "user", "s3_bucket", "s3_region", "iam_role"} {
+				if v := get(in.Props, key); !regexp.MustCompile(`^\$\{WHIRLPOOL_[A-Z0-9_]+\}$`).MatchString(v) {
+					t.Errorf("%s: %s %q, want a ${WHIRLPOOL_*} variable", in.Where, key, v)
+				}
+			}
+			if v := get(in.Props, "sslmode"); v != "" && v != "verify-full" {
+				t.Errorf("%s: sslmode %s: leave it (verify-full) for Redshift", in.Where, v)
+			}
+			cfg := mapConfig{}
+			for _, e := range in.Props {
+				cfg[e.Key] = varRe.ReplaceAllStringFunc(e.Value, func(v string) string {
+					switch name := varRe.FindStringSubmatch(v)[1]; name {
+					case "WHIRLPOOL_REDSHIFT_HOST":
+						return "analytics.abc123.us-east-1.redshift.amazonaws.com"
+					case "WHIRLPOOL_S3_BUCKET":
+						return "whirlpool-staging"
+					case "WHIRLPOOL_REDSHIFT_IAM_ROLE":
+						return "arn:aws:iam::123456789012:role/whirlpool-copy"
+					case "WHIRLPOOL_MODEL_DSN":
+						return "postgres://reader@models.abc.us-east-1.rds.amazonaws.com/whirlpool"
+					default:
+						if strings.HasSuffix(name, "_PORT") {
+							return "9104"
+						}
+						if strings.HasSuffix(name, "_REGION") {
+							return "us-east-1"
+						}
+						return "x"
+					}
+				})
+			}
+			d, method, dsn, err := redshift.CheckConfig(cfg)
+			if err != nil {
+				t.Fatalf("%s: %v", in.Where, err)
+			}
+			if d != redshift.Redshift || method != "copy" {
+				t.Errorf("%s: dialect %s, load_method %s, want redshift and copy", in.Where, d, method)
+			}
+			for _, want := range []string{"sslmode=verify-full", "port=5439", "analytics.abc123.us-east-1.redshift.amazonaws.com"} {
+				if !strings.Contains(dsn, want) {
+					t.Errorf("%s: connects with %s, want %s", in.Where, dsn, want)
+				}
+			}
+		}
+		if len(outputs) != 1 {
+			t.Errorf("%s: %d redshift outputs, want 1", f, len(outputs))
+		}
+		if len(modelDSNs) != 2 || modelDSNs[0] != modelDSNs[1] {
+			t.Errorf("%s: model_dsn %v, want the same store for the sqs input and the redshift output", f, modelDSNs)
 		}
 	}
 }

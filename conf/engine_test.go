@@ -30,6 +30,8 @@ var pipelines = []struct {
 	{"edge.yaml", []string{"in_eventing", "out_sqs"}},
 	{"processor.conf", []string{"in_sqs", "out_redshift"}},
 	{"processor.yaml", []string{"in_sqs", "out_redshift"}},
+	{"processor-redshift.conf", []string{"in_sqs", "out_redshift"}},
+	{"processor-redshift.yaml", []string{"in_sqs", "out_redshift"}},
 	{"demo/edge-stdout.conf", []string{"in_eventing"}},
 }
 

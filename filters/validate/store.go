@@ -5,10 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/lib/pq"
 
@@ -80,12 +84,130 @@ var storeDDL = []string{
 // Store is the PostgreSQL model store.
 type Store struct {
 	db *sql.DB
+	// notRedshift: the server answered SELECT version() without
+	// "Redshift" (checked once, at the first use).
+	notRedshift atomic.Bool
+}
+
+// redshiftSuffixes are the endpoint domains of Amazon Redshift clusters
+// and Redshift Serverless workgroups (and their China regions).
+var redshiftSuffixes = []string{
+	".redshift.amazonaws.com", ".redshift-serverless.amazonaws.com",
+	".redshift.amazonaws.com.cn", ".redshift-serverless.amazonaws.com.cn",
+}
+
+// kvHost returns the last host= of a key=value DSN, read as lib/pq does:
+// values may be single-quoted, with backslash escapes.
+func kvHost(conn string) string {
+	var host string
+	r := []rune(conn)
+	i := 0
+	skip := func() {
+		for i < len(r) && unicode.IsSpace(r[i]) {
+			i++
+		}
+	}
+	for {
+		skip()
+		if i >= len(r) {
+			return host
+		}
+		start := i
+		for i < len(r) && r[i] != '=' && !unicode.IsSpace(r[i]) {
+			i++
+		}
+		key := string(r[start:i])
+		skip()
+		if i >= len(r) || r[i] != '=' {
+			return host // malformed: lib/pq refuses it anyway
+		}
+		i++
+		skip()
+		var v strings.Builder
+		quoted := i < len(r) && r[i] == '\''
+		if quoted {
+			i++
+		}
+		for i < len(r) {
+			c := r[i]
+			if c == '\\' && i+1 < len(r) {
+				v.WriteRune(r[i+1])
+				i += 2
+				continue
+			}
+			if (quoted && c == '\'') || (!quoted && unicode.IsSpace(c)) {
+				i++
+				break
+			}
+			v.WriteRune(c)
+			i++
+		}
+		if key == "host" {
+			host = v.String()
+		}
+	}
+}
+
+// RedshiftHost returns the host conn connects to when it is an Amazon
+// Redshift endpoint (by its domain; lib/pq's PGHOST when conn names no
+// host), else "". The model store is PostgreSQL only: Redshift has no
+// bigserial, foreign keys or the repeatable-read snapshot the store reads
+// in, and a store there would be within reach of the loader.
+func RedshiftHost(conn string) string {
+	var host string
+	if strings.HasPrefix(conn, "postgres://") || strings.HasPrefix(conn, "postgresql://") {
+		if u, err := url.Parse(conn); err == nil {
+			host = u.Hostname()
+		}
+	} else {
+		host = kvHost(conn)
+	}
+	if host == "" {
+		host = os.Getenv("PGHOST")
+	}
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	for _, suffix := range redshiftSuffixes {
+		if strings.HasSuffix(h, suffix) {
+			return host
+		}
+	}
+	return ""
+}
+
+// RedshiftRefusal is the reason a model store DSN naming host is refused.
+func RedshiftRefusal(host string) string {
+	return fmt.Sprintf("%s is Amazon Redshift: the model store must be PostgreSQL (e.g. Amazon RDS or Aurora PostgreSQL), or use model_file", host)
+}
+
+// isRedshiftVersion reports whether SELECT version() came from Amazon
+// Redshift (e.g. "PostgreSQL 8.0.2 on i686-pc-linux-gnu, ... Redshift 1.0.77467").
+func isRedshiftVersion(v string) bool { return strings.Contains(v, "Redshift") }
+
+// checkNotRedshift refuses a server that says it is Redshift, whatever its
+// host name (a proxy, a private DNS name); once per Store.
+func (s *Store) checkNotRedshift(ctx context.Context) error {
+	if s.notRedshift.Load() {
+		return nil
+	}
+	var v string
+	if err := s.db.QueryRowContext(ctx, `SELECT version()`).Scan(&v); err != nil {
+		return fmt.Errorf("model store: %w", err)
+	}
+	if isRedshiftVersion(v) {
+		return fmt.Errorf("model store: the server is Amazon Redshift (%s): the model store must be PostgreSQL (e.g. Amazon RDS or Aurora PostgreSQL), or use model_file", v)
+	}
+	s.notRedshift.Store(true)
+	return nil
 }
 
 // OpenStore opens the store at conn (a lib/pq DSN, key=value or URL). It
 // does not connect yet, but parses conn now, where its errors can be
-// redacted: lib/pq's and url.Parse's quote the DSN, password included.
+// redacted: lib/pq's and url.Parse's quote the DSN, password included. A
+// DSN naming an Amazon Redshift endpoint is refused (RedshiftHost).
 func OpenStore(conn string) (*Store, error) {
+	if host := RedshiftHost(conn); host != "" {
+		return nil, fmt.Errorf("model store: %s", RedshiftRefusal(host))
+	}
 	connector, err := pq.NewConnector(conn)
 	if err != nil {
 		return nil, fmt.Errorf("model store: invalid DSN %s: %w", dsn.Redact(conn), dsn.RedactError(err, conn))
@@ -101,6 +223,9 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Init creates the schema and tables when missing.
 func (s *Store) Init(ctx context.Context) error {
+	if err := s.checkNotRedshift(ctx); err != nil {
+		return err
+	}
 	for _, q := range storeDDL {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("model store: creating %s: %w", StoreSchema, err)
@@ -117,6 +242,9 @@ type querier interface {
 // Load reads the current model (the highest revision of every definition
 // version and of every game's mappings) in one consistent snapshot.
 func (s *Store) Load(ctx context.Context) (*Model, error) {
+	if err := s.checkNotRedshift(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("model store: %w", err)

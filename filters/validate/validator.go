@@ -106,6 +106,9 @@ func ReadConfig(r *props.Reader) Config {
 	if c.File != "" && c.DSN != "" {
 		r.Fail("model_dsn", "set model_file or model_dsn, not both")
 	}
+	if host := RedshiftHost(c.DSN); c.DSN != "" && host != "" {
+		r.Fail("model_dsn", "%s", RedshiftRefusal(host))
+	}
 	return c
 }
 

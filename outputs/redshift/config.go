@@ -113,6 +113,18 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 	return c, nil
 }
 
+// CheckConfig reads and checks the loader's properties (Properties) as the
+// output does at start, without connecting, and returns the dialect, the
+// load method and the connection string with its password redacted; for
+// tests of the shipped pipelines.
+func CheckConfig(cfg plugin.Config) (d Dialect, method, redactedDSN string, err error) {
+	c, err := parseConfig(cfg)
+	if err != nil {
+		return 0, "", "", err
+	}
+	return c.dialect, c.method, c.redacted, nil
+}
+
 // readConfig reads the loader's properties from r, whose set includes
 // Properties, recording every problem on r.
 func readConfig(r *props.Reader) *config {

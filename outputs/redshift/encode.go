@@ -21,7 +21,7 @@ import (
 //     error the database reports, never a silent conversion).
 //   - copy: a JSON object per line whose keys are the column names (read
 //     through a generated JSONPaths file). Exactly one line per row:
-//     STL_LOAD_ERRORS names a bad row by its line, so JSON text embedded
+//     SYS_LOAD_ERROR_DETAIL names a bad row by its line, so JSON text embedded
 //     for a SUPER column is compacted (a client's pretty-printed event
 //     spans lines), and strings are JSON-quoted (\n, never a newline).
 //

@@ -91,7 +91,7 @@ func metricTable(s *Stats) []metrics.Func {
 		{Name: "redshift_failures_dropped_total", Help: "Failure rows the failures table refused even in minimal form.", Value: metrics.Int(s.FailuresDropped.Load)},
 		{Name: "redshift_conflicts_total", Help: "Transactions rolled back by a conflict with another transaction (Redshift error 1023, serialization failure, deadlock).", Value: metrics.Int(s.Conflicts.Load)},
 		{Name: "redshift_loads_refused_total", Help: "Tables whose batch rows became LOAD_REJECTED after max_load_attempts refusals that named no row.", Value: metrics.Int(s.LoadsRefused.Load)},
-		{Name: "redshift_load_seconds_total", Help: "Time spent loading batches, in seconds.", Value: func() float64 { return float64(s.LoadNanos.Load() / 1e9) }},
+		{Name: "redshift_load_seconds_total", Help: "Time spent loading batches, in seconds.", Value: func() float64 { return float64(s.LoadNanos.Load()) / 1e9 }},
 		{Name: "redshift_batch_rows_max", Help: "Rows in the largest committed batch.", Gauge: true, Value: metrics.Int(s.BatchRowsMax.Load)},
 		{Name: "redshift_load_seconds_max", Help: "Longest batch load, in seconds.", Gauge: true, Value: func() float64 { return float64(s.LoadNanosMax.Load()) / 1e9 }},
 		// Their label values are bounded where they are counted (committed).
