@@ -32,6 +32,9 @@ COPY . .
 # make builds build/*.so; scripts/image-tree lays out /out/fluent-bit/
 # (plugins, configs, licenses): the one list of what the image adds.
 RUN make && scripts/image-tree /out
+# Refuse to build an image whose plugins would not load in it: the newest
+# GLIBC_x.y each plugin needs must be at most RUNTIME_GLIBC.
+RUN go test -count=1 -run '^TestPluginsLoadOnTheImagesGlibc$' ./e2e/image/
 
 FROM ${FLUENT_BIT_DEBUG_IMAGE} AS debug
 COPY --from=build /out/ /
