@@ -195,6 +195,7 @@ var secretLike = regexp.MustCompile(`PASSWORD|DSN|SECRET|ACCESS_KEY|TOKEN`)
 
 // checkWorkloads checks every container that runs a Whirlpool tier
 // (args -c /fluent-bit/plugins/<tier>.conf|yaml):
+//   - its image is a registry image with a tag or digest (by digest in prod);
 //   - its tier's pipeline file exists in conf/, and every ${VAR} it uses is
 //     set by the container's env or envFrom (a ConfigMap or Secret of the
 //     rendering, or a Secret made outside it with the keys dev declares);
@@ -250,6 +251,15 @@ func checkWorkloads(t *testing.T, r rendered) {
 				continue // not a Whirlpool container (the sidecar example's app)
 			}
 			tiers++
+			// The image: a registry path with a tag or digest (the kustomize
+			// images: entries replaced the placeholder name).
+			if !regexp.MustCompile(`^[a-z0-9.-]+\.[a-z]+/[a-z0-9./_-]+(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?$`).MatchString(c.Image) ||
+				!strings.ContainsAny(strings.TrimPrefix(c.Image, strings.SplitN(c.Image, "/", 2)[0]), ":@") {
+				t.Errorf("%s: image %q is not a registry image with a tag or digest", where, c.Image)
+			}
+			if strings.Contains(r.where, "prod") && !strings.Contains(c.Image, "@sha256:") {
+				t.Errorf("%s: image %q is not pinned by digest", where, c.Image)
+			}
 			vars, grace := confVars(t, m[1]+"."+m[2])
 			env := map[string]string{} // name -> where it comes from
 			values := map[string]string{}
