@@ -409,6 +409,9 @@ func checkEdgeService(t *testing.T, r rendered) {
 	if pdb.Spec.Selector == nil || !selects(pdb.Spec.Selector.MatchLabels) {
 		t.Errorf("%s: PodDisruptionBudget %s does not select the edge pods", r.where, pdb.Name)
 	}
+	if edge.Spec.Replicas != nil {
+		t.Errorf("%s: Deployment %s sets replicas (%d) although HPA %s owns the count: every apply would reset it", r.where, edge.Name, *edge.Spec.Replicas, hpa.Name)
+	}
 	if hpa.Spec.ScaleTargetRef.Kind != "Deployment" || hpa.Spec.ScaleTargetRef.Name != edge.Name {
 		t.Errorf("%s: HPA %s targets %s %s, not the edge", r.where, hpa.Name, hpa.Spec.ScaleTargetRef.Kind, hpa.Spec.ScaleTargetRef.Name)
 	}
