@@ -463,8 +463,24 @@ func TestHelmValuesRenderAndLint(t *testing.T) {
 	if len(files) != 2 {
 		t.Fatalf("helm/ has %v, want edge-values.yaml and processor-values.yaml", files)
 	}
+	// The chart runs the Fluent Bit the image is built on.
+	df, err := os.ReadFile(filepath.Join("..", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb := regexp.MustCompile(`(?m)^ARG FLUENT_BIT_IMAGE=\S+:(\d+\.\d+\.\d+)`).FindSubmatch(df)
+	if fb == nil || string(fb[1]) != chrt.Metadata.AppVersion {
+		t.Errorf("the vendored chart %s is for Fluent Bit %s; the Dockerfile's FLUENT_BIT_IMAGE is %q: vendor the chart release for the image's Fluent Bit", chrt.Metadata.Version, chrt.Metadata.AppVersion, fb)
+	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
+			text, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(text), "--version "+chrt.Metadata.Version+" ") {
+				t.Errorf("%s: its helm install command does not name the tested chart version (--version %s)", file, chrt.Metadata.Version)
+			}
 			vals, err := chartutil.ReadValuesFile(file)
 			if err != nil {
 				t.Fatalf("%s: %v", file, err)
