@@ -8,7 +8,10 @@
 //     out under build/image/; both tiers then run in the real Fluent Bit from
 //     that tree, with the image's entry files (plugins through the plugins
 //     file in /fluent-bit/plugins, pipelines from /fluent-bit/etc), and an
-//     event posted to the edge lands as a row in PostgreSQL.
+//     event posted to the edge lands as a row in PostgreSQL: in both
+//     formats, and once as the Kubernetes pods run it (the manifests'
+//     runAsUser/runAsGroup, a read-only root filesystem, only the storage
+//     directory writable; needs root, unshare and setpriv, else skipped).
 //
 // There is no chroot here, so the tree's text files are copied with their
 // absolute /fluent-bit/ prefix rewritten to the tree's location; nothing
@@ -282,8 +285,16 @@ func imageTree(t *testing.T, root string) string {
 	}
 	// Copy with the image's absolute prefix rewritten: /fluent-bit/... becomes
 	// <copy>/fluent-bit/...; the shared objects are linked, not copied.
-	dst := t.TempDir()
-	err := filepath.WalkDir(tree, func(path string, e fs.DirEntry, err error) error {
+	// Readable by every user (t.TempDir is not), for the pod-like run.
+	dst, err := os.MkdirTemp("", "whirlpool-image-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dst) })
+	if err := os.Chmod(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(tree, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -333,11 +344,43 @@ func TestImageTreeRunsBothTiers(t *testing.T) {
 	}
 
 	for _, format := range []string{"conf", "yaml"} {
-		t.Run(format, func(t *testing.T) { runTiers(t, bin, root, tree, format) })
+		t.Run(format, func(t *testing.T) { runTiers(t, bin, root, tree, format, false) })
 	}
+	// As the pods run it (deploy/kubernetes): as the manifests' runAsUser and
+	// runAsGroup, with the root filesystem read-only (a private mount
+	// namespace) and only the storage directory writable.
+	t.Run("conf-as-pod", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("needs root, to drop to the pods' user in a read-only mount namespace")
+		}
+		for _, tool := range []string{"unshare", "setpriv"} {
+			if _, err := exec.LookPath(tool); err != nil {
+				t.Skipf("needs %s (util-linux)", tool)
+			}
+		}
+		runTiers(t, bin, root, tree, "conf", true)
+	})
 }
 
-func runTiers(t *testing.T, bin, root, tree, format string) {
+// podUser returns the runAsUser and runAsGroup of a tier's manifest.
+func podUser(t *testing.T, root, tier string) (uid, gid int) {
+	t.Helper()
+	path := filepath.Join(root, "deploy", "kubernetes", "base", tier+".yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := regexp.MustCompile(`(?m)^\s+runAsUser:\s*(\d+)\s*$`).FindSubmatch(b)
+	g := regexp.MustCompile(`(?m)^\s+runAsGroup:\s*(\d+)\s*$`).FindSubmatch(b)
+	if u == nil || g == nil {
+		t.Fatalf("%s: no runAsUser and runAsGroup", path)
+	}
+	uid, _ = strconv.Atoi(string(u[1]))
+	gid, _ = strconv.Atoi(string(g[1]))
+	return uid, gid
+}
+
+func runTiers(t *testing.T, bin, root, tree, format string, pod bool) {
 	dsn := testenv.Postgres(t)
 	applyModel(t, dsn, filepath.Join(root, "conf", "model.yaml"))
 	db, err := sql.Open("postgres", dsn)
@@ -348,10 +391,32 @@ func runTiers(t *testing.T, bin, root, tree, format string) {
 	sqs := testenv.SQS(t, "whirlpool-events")
 	ports := testenv.FreePorts(t, 6)
 	dir := t.TempDir()
+	storage := dir
+	if pod {
+		// Storage the pods' users own, reachable by them.
+		var err error
+		if storage, err = os.MkdirTemp("", "whirlpool-pod-"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(storage) })
+		if err := os.Chmod(storage, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, tier := range []string{"edge", "processor"} {
+			uid, gid := podUser(t, root, tier)
+			p := filepath.Join(storage, tier+"-storage")
+			if err := os.Mkdir(p, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(p, uid, gid); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	vars := map[string]string{
 		"WHIRLPOOL_LOG_LEVEL":              "info",
-		"WHIRLPOOL_EDGE_STORAGE_PATH":      filepath.Join(dir, "edge-storage"),
-		"WHIRLPOOL_PROCESSOR_STORAGE_PATH": filepath.Join(dir, "processor-storage"),
+		"WHIRLPOOL_EDGE_STORAGE_PATH":      filepath.Join(storage, "edge-storage"),
+		"WHIRLPOOL_PROCESSOR_STORAGE_PATH": filepath.Join(storage, "processor-storage"),
 		"WHIRLPOOL_EVENTING_LISTEN":        "127.0.0.1",
 		"WHIRLPOOL_EVENTING_PORT":          ports[0],
 		"WHIRLPOOL_FORWARD_LISTEN":         "127.0.0.1",
@@ -384,10 +449,22 @@ func runTiers(t *testing.T, bin, root, tree, format string) {
 
 	// The image's CMD for each tier: -c /fluent-bit/plugins/<tier>.<format>,
 	// no -e: the entry file loads the plugins.
-	start(t, bin, "processor", filepath.Join(tree, "fluent-bit", "plugins", "processor."+format), env, dir,
-		url(ports[4], "/healthz"), url(ports[5], "/healthz"))
-	start(t, bin, "edge", filepath.Join(tree, "fluent-bit", "plugins", "edge."+format), env, dir,
-		url(ports[0], "/healthz"), url(ports[3], "/healthz"))
+	command := func(tier string) []string {
+		c := []string{bin, "-c", filepath.Join(tree, "fluent-bit", "plugins", tier+"."+format)}
+		if !pod {
+			return c
+		}
+		uid, gid := podUser(t, root, tier)
+		s := vars["WHIRLPOOL_"+strings.ToUpper(tier)+"_STORAGE_PATH"]
+		// The storage directory stays writable (its own bind mount), then /
+		// is remounted read-only, then the pod's user runs Fluent Bit.
+		script := `mount --bind "$1" "$1" && mount -o remount,bind,ro / || exit 97
+if touch /.whirlpool-rw-probe 2>/dev/null; then echo "the root filesystem is still writable" >&2; exit 98; fi
+shift; exec setpriv --reuid ` + strconv.Itoa(uid) + ` --regid ` + strconv.Itoa(gid) + ` --clear-groups "$@"`
+		return append([]string{"unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", s}, c...)
+	}
+	start(t, "processor", command("processor"), env, dir, url(ports[4], "/healthz"), url(ports[5], "/healthz"))
+	start(t, "edge", command("edge"), env, dir, url(ports[0], "/healthz"), url(ports[3], "/healthz"))
 
 	player := fmt.Sprintf("image-%s-%d", format, time.Now().UnixNano())
 	body := `{"player_id":"` + player + `","platform":"ios","ts":"2026-11-30T12:00:00Z"}`
@@ -404,7 +481,10 @@ func runTiers(t *testing.T, bin, root, tree, format string) {
 		var n int
 		err := db.QueryRow(`SELECT count(*) FROM pixel_quest.session_start WHERE player_id = $1`, player).Scan(&n)
 		if err == nil && n == 1 {
-			t.Logf("%s: the event is a row of pixel_quest.session_start", format)
+			t.Logf("%s (as a pod: %v): the event is a row of pixel_quest.session_start", format, pod)
+			if pod {
+				checkOwnedBy(t, root, vars)
+			}
 			return
 		}
 		if time.Now().After(deadline) {
@@ -414,17 +494,44 @@ func runTiers(t *testing.T, bin, root, tree, format string) {
 	}
 }
 
+// checkOwnedBy: in the pod-like run, each tier wrote its chunks as the
+// pod's user (so it did run as that user, and could write its storage).
+func checkOwnedBy(t *testing.T, root string, vars map[string]string) {
+	t.Helper()
+	for _, tier := range []string{"edge", "processor"} {
+		uid, _ := podUser(t, root, tier)
+		dir := vars["WHIRLPOOL_"+strings.ToUpper(tier)+"_STORAGE_PATH"]
+		files := 0
+		_ = filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+			if err != nil || path == dir {
+				return nil
+			}
+			files++
+			if fi, err := e.Info(); err == nil {
+				if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != uid {
+					t.Errorf("%s: %s is owned by uid %d, not the pod's %d", tier, path, st.Uid, uid)
+				}
+			}
+			return nil
+		})
+		if files == 0 {
+			t.Errorf("%s: nothing in its storage %s", tier, dir)
+		}
+	}
+}
+
 // start runs one tier until the test ends (SIGTERM, then the process's
 // exit is awaited) and waits for its health URLs.
-func start(t *testing.T, bin, tier, conf string, env []string, dir string, health ...string) {
+func start(t *testing.T, tier string, command, env []string, dir string, health ...string) {
 	t.Helper()
 	logPath := filepath.Join(dir, tier+".log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-c", conf)
-	cmd.Env, cmd.Stdout, cmd.Stderr, cmd.Dir = env, logf, logf, dir
+	cmd := exec.Command(command[0], command[1:]...)
+	cmd.Env, cmd.Stdout, cmd.Stderr, cmd.Dir = env, logf, logf, "/"
+	conf := strings.Join(command, " ")
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting the %s: %v", tier, err)
 	}
@@ -456,7 +563,7 @@ func start(t *testing.T, bin, tier, conf string, env []string, dir string, healt
 			}
 			select {
 			case err := <-exited:
-				t.Fatalf("the %s (fluent-bit -c %s) exited: %v\n%s", tier, conf, err, tail(logPath, 40))
+				t.Fatalf("the %s (%s) exited: %v\n%s", tier, conf, err, tail(logPath, 40))
 			default:
 			}
 			if time.Now().After(deadline) {
