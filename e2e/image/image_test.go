@@ -71,7 +71,9 @@ func readDockerfile(t *testing.T, root string) dockerfile {
 	}
 	d := dockerfile{args: map[string]string{}, copies: map[string][]string{}}
 	stage := ""
-	for i, line := range strings.Split(string(b), "\n") {
+	// Instructions continue over lines ending in a backslash.
+	text := regexp.MustCompile(`\\\n\s*`).ReplaceAllString(string(b), " ")
+	for i, line := range strings.Split(text, "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
 			continue
@@ -81,13 +83,13 @@ func readDockerfile(t *testing.T, root string) dockerfile {
 			if stage == "" && len(f) == 2 {
 				k, v, ok := strings.Cut(f[1], "=")
 				if !ok {
-					t.Fatalf("%s:%d: global ARG %s has no default", path, i+1, f[1])
+					t.Fatalf("%s: instruction %d: global ARG %s has no default", path, i+1, f[1])
 				}
 				d.args[k] = v
 			}
 		case "FROM":
 			if len(f) != 4 || !strings.EqualFold(f[2], "AS") {
-				t.Fatalf("%s:%d: FROM without a stage name: %q", path, i+1, line)
+				t.Fatalf("%s: instruction %d: FROM without a stage name: %q", path, i+1, line)
 			}
 			stage = f[3]
 			d.stages = append(d.stages, stage)
@@ -261,7 +263,7 @@ func imageTree(t *testing.T, root string) string {
 	// /out/ to /: nothing else reaches the image.
 	built := false
 	for _, r := range d.runs {
-		if strings.Contains(r, "scripts/image-tree /out") {
+		if strings.Contains(r, "scripts/image-tree /out ") {
 			built = true
 		}
 	}
