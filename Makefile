@@ -7,12 +7,16 @@
 #   make demo   run the pipeline in a local Fluent Bit
 #   make fuzz   run the codec fuzzers for FUZZTIME each
 #   make bench  run the benchmarks
+#   make image-tree  lay out the container image's files in build/image
+#               (what the Dockerfile copies; e2e/image runs them)
+#   make image  docker build -t $(IMAGE) . (needs Docker)
 
 GO        ?= go
 BUILD     := build
 PLUGINS   := $(notdir $(wildcard plugins/in_* plugins/out_*))
 SOS       := $(PLUGINS:%=$(BUILD)/%.so)
 FUZZTIME  ?= 30s
+IMAGE     ?= whirlpool:dev
 export CGO_ENABLED := 1
 
 # Pure-Go packages (no cgo, no plugin loading) also run under the race
@@ -20,7 +24,7 @@ export CGO_ENABLED := 1
 RACE_PKGS := ./filters/... ./internal/record ./internal/props ./internal/metrics ./internal/awsconf ./internal/dsn ./internal/logsafe ./internal/failcode
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all test tidy vet staticcheck race demo fuzz bench clean
+.PHONY: all test tidy vet staticcheck race demo fuzz bench clean image-tree image
 
 all: $(SOS)
 
@@ -61,6 +65,12 @@ bench:
 
 demo: all
 	scripts/demo
+
+image-tree: all
+	scripts/image-tree $(BUILD)/image
+
+image:
+	docker build -t $(IMAGE) .
 
 clean:
 	rm -rf $(BUILD)
