@@ -10,9 +10,9 @@ import (
 
 const module = "github.com/whirlpool-events/whirlpool"
 
-// testOnly are the packages only tests may import: the test host and the
+// testOnly are the packages only tests may import: the test host, the model loader and the
 // test environment.
-var testOnly = []string{module + "/internal/flbhost", module + "/internal/testenv"}
+var testOnly = []string{module + "/internal/flbhost", module + "/internal/testenv", module + "/internal/testmodel"}
 
 // What users install (the plugins and the commands) never links the test
 // host or the test environment.

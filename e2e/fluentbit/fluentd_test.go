@@ -24,6 +24,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 )
 
 // TestFluentdEdgeFeedsTheProcessor: messages exactly as fluentd's sqs output
@@ -250,7 +251,7 @@ func startProcessorTier(t testing.TB, front func(sqsURL string) string, edit fun
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pt.db.Close() })
-	applyModel(t, pt.dsn, filepath.Join(root, "conf", "model.yaml"))
+	testmodel.ApplyFile(t, pt.dsn, filepath.Join(root, "conf", "model.yaml"))
 	pt.sqs = testenv.SQS(t, queueName)
 	pt.queueURL = pt.sqs.QueueURL(queueName)
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(pt.sqs.Port)

@@ -19,9 +19,9 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	_ "github.com/lib/pq"
 
-	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -74,7 +74,7 @@ func newPipeline(t *testing.T, opt options) *pipeline {
 	}
 	p.db.SetMaxIdleConns(0) // no connection of ours outlives a PostgreSQL restart
 	t.Cleanup(func() { p.db.Close() })
-	applyModel(t, dsn, filepath.Join(root, "conf", "model.yaml"))
+	testmodel.ApplyFile(t, dsn, filepath.Join(root, "conf", "model.yaml"))
 
 	p.sqs = testenv.SQS(t, queueName)
 	p.queueURL = p.sqs.QueueURL(queueName)
@@ -216,29 +216,6 @@ func healthy(urls ...string) error {
 		}
 	}
 	return nil
-}
-
-// applyModel applies the model file to the store, as `go run ./cmd/whirlpool-model
-// apply` does.
-func applyModel(t testing.TB, dsn, file string) {
-	t.Helper()
-	m, err := validate.LoadFile(file)
-	if err != nil {
-		t.Fatalf("loading %s: %v", file, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := validate.OpenStore(dsn)
-	if err != nil {
-		t.Fatalf("model store: %v", err)
-	}
-	defer st.Close()
-	if err := st.Init(ctx); err != nil {
-		t.Fatalf("model store init: %v", err)
-	}
-	if _, err := st.Apply(ctx, m); err != nil {
-		t.Fatalf("applying %s: %v", file, err)
-	}
 }
 
 // plugins returns the .so of each plugin: build/<name>.so as make builds

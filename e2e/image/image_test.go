@@ -27,7 +27,6 @@ package image
 
 import (
 	"bufio"
-	"context"
 	"database/sql"
 	"debug/elf"
 	"fmt"
@@ -45,9 +44,9 @@ import (
 
 	_ "github.com/lib/pq"
 
-	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -384,7 +383,7 @@ func podUser(t *testing.T, root, tier string) (uid, gid int) {
 
 func runTiers(t *testing.T, bin, root, tree, format string, pod bool) {
 	dsn := testenv.Postgres(t)
-	applyModel(t, dsn, filepath.Join(root, "conf", "model.yaml"))
+	testmodel.ApplyFile(t, dsn, filepath.Join(root, "conf", "model.yaml"))
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -592,25 +591,4 @@ func tail(path string, n int) string {
 		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-func applyModel(t *testing.T, dsn, file string) {
-	t.Helper()
-	m, err := validate.LoadFile(file)
-	if err != nil {
-		t.Fatalf("loading %s: %v", file, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := validate.OpenStore(dsn)
-	if err != nil {
-		t.Fatalf("model store: %v", err)
-	}
-	defer st.Close()
-	if err := st.Init(ctx); err != nil {
-		t.Fatalf("model store init: %v", err)
-	}
-	if _, err := st.Apply(ctx, m); err != nil {
-		t.Fatalf("applying %s: %v", file, err)
-	}
 }
