@@ -67,7 +67,7 @@ type hostile struct {
 func TestHostileInput(t *testing.T) {
 	const dbPassword, modelPassword = "Db-S3cret-4-hostile", "M0del-S3cret-4-hostile"
 	var storeBefore string
-	p := newPipeline(t, options{format: "conf", setup: func(t *testing.T, db *sql.DB, dsn string) map[string]string {
+	p := newPipeline(t, options{format: "conf", setup: func(t testing.TB, db *sql.DB, dsn string) map[string]string {
 		storeBefore = testenv.ModelStoreDigest(t, db)
 		loader, reader := testenv.LoaderRoles(t, db)
 		return map[string]string{

@@ -36,14 +36,14 @@ type options struct {
 	dsn       string // the database; "" makes one with testenv.Postgres
 	// setup runs once the model is applied, before the tiers start; the
 	// settings it returns replace the pipeline's (WHIRLPOOL_* variables).
-	setup func(t *testing.T, db *sql.DB, dsn string) map[string]string
+	setup func(t testing.TB, db *sql.DB, dsn string) map[string]string
 }
 
 // pipeline is the shipped edge and processor, each in its own Fluent Bit,
 // wired to a per-test SQS emulator (through a proxy that can take SQS
 // down) and a per-test database.
 type pipeline struct {
-	t         *testing.T
+	t         testing.TB
 	root      string
 	db        *sql.DB
 	sqs       *testenv.SQSServer
@@ -59,7 +59,7 @@ type pipeline struct {
 
 // newPipeline prepares everything and starts both tiers (processor
 // first). It skips the test when there is no Fluent Bit binary.
-func newPipeline(t *testing.T, opt options) *pipeline {
+func newPipeline(t testing.TB, opt options) *pipeline {
 	t.Helper()
 	bin, root := engineAndRoot(t)
 	p := &pipeline{t: t, root: root}
@@ -170,7 +170,7 @@ func engineAndRoot(t testing.TB) (bin, root string) {
 
 // withoutWorkers writes a copy of a shipped pipeline file into dir with the
 // outputs' Workers lines left out, and returns its path.
-func withoutWorkers(t *testing.T, conf, dir string) string {
+func withoutWorkers(t testing.TB, conf, dir string) string {
 	t.Helper()
 	b, err := os.ReadFile(conf)
 	if err != nil {

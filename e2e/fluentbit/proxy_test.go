@@ -22,7 +22,7 @@ type tcpProxy struct {
 	conns map[net.Conn]struct{}
 }
 
-func startProxy(t *testing.T, target string) *tcpProxy {
+func startProxy(t testing.TB, target string) *tcpProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -191,3 +191,46 @@ func perfRecord(b testing.TB, pid int) func() {
 		b.Logf("perf data: %s", out)
 	}
 }
+
+// BenchmarkReceiptToRow: both shipped tiers in the real engine under a
+// steady load of 40 HTTP clients (10 events a request, each client waiting
+// for its answer), and the time from receipt at the edge to the row in
+// PostgreSQL (loaded_at - fired_ts) of every row loaded (an expanded event
+// has a row per element), p50 and p99. One iteration runs
+// WHIRLPOOL_BENCH_SECONDS of load (default 20); run it with -benchtime 1x.
+func BenchmarkReceiptToRow(b *testing.B) {
+	seconds := 20
+	if v, err := strconv.Atoi(os.Getenv("WHIRLPOOL_BENCH_SECONDS")); err == nil && v > 0 {
+		seconds = v
+	}
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		p := newPipeline(b, options{format: "conf"})
+		b.StartTimer()
+		p.load.Start(40, 0)
+		time.Sleep(time.Duration(seconds) * time.Second)
+		p.load.Stop()
+		b.StopTimer()
+		p.settle([]string{"steady"}, 2*time.Minute)
+		var union []string
+		for _, t := range eventTables {
+			if ok, err := tableExists(p.db, t); err == nil && ok {
+				union = append(union, `SELECT extract(epoch FROM loaded_at - fired_ts) AS s FROM `+t)
+			}
+		}
+		if len(union) == 0 {
+			b.Fatal("no event table holds rows")
+		}
+		var p50, p99, lo, hi float64
+		var n int
+		if err := p.db.QueryRow(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s), percentile_cont(0.99) WITHIN GROUP (ORDER BY s), min(s), max(s), count(*) FROM (`+
+			strings.Join(union, " UNION ALL ")+`) AS l`).Scan(&p50, &p99, &lo, &hi, &n); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(n)/float64(seconds), "rows/s")
+		b.ReportMetric(p50*1000, "p50-ms")
+		b.ReportMetric(p99*1000, "p99-ms")
+		b.ReportMetric(lo*1000, "min-ms")
+		b.ReportMetric(hi*1000, "max-ms")
+	}
+}
