@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -224,24 +223,7 @@ func healthy(urls ...string) error {
 // tests never run stale code).
 func plugins(t testing.TB, root string) map[string]string {
 	t.Helper()
-	newest, newestFile := time.Time{}, ""
-	consider := func(path string) {
-		if fi, err := os.Stat(path); err == nil && fi.ModTime().After(newest) {
-			newest, newestFile = fi.ModTime(), path
-		}
-	}
-	consider(filepath.Join(root, "go.mod"))
-	consider(filepath.Join(root, "go.sum"))
-	// The plugins are built from these trees (e2e/ and scripts/ are not in them).
-	for _, dir := range []string{"plugins", "internal", "inputs", "outputs", "filters"} {
-		_ = filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && !strings.HasSuffix(path, "_test.go") &&
-				(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".h") || strings.HasSuffix(path, ".c")) {
-				consider(path)
-			}
-			return nil
-		})
-	}
+	newest, newestFile := testenv.NewestPluginSource(root)
 	out := map[string]string{}
 	for _, name := range []string{"in_eventing", "out_sqs", "in_sqs", "out_redshift"} {
 		so := filepath.Join(root, "build", name+".so")

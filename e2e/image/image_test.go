@@ -115,23 +115,7 @@ func moduleRoot(t *testing.T) string {
 // tests check what make built, so they must not check stale files.
 func builtPlugins(t *testing.T, root string) []string {
 	t.Helper()
-	newest, newestFile := time.Time{}, ""
-	consider := func(path string) {
-		if fi, err := os.Stat(path); err == nil && fi.ModTime().After(newest) {
-			newest, newestFile = fi.ModTime(), path
-		}
-	}
-	consider(filepath.Join(root, "go.mod"))
-	consider(filepath.Join(root, "go.sum"))
-	for _, dir := range []string{"plugins", "internal", "inputs", "outputs", "filters"} {
-		_ = filepath.WalkDir(filepath.Join(root, dir), func(path string, e fs.DirEntry, err error) error {
-			if err == nil && !e.IsDir() && !strings.HasSuffix(path, "_test.go") &&
-				(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".h") || strings.HasSuffix(path, ".c")) {
-				consider(path)
-			}
-			return nil
-		})
-	}
+	newest, newestFile := testenv.NewestPluginSource(root)
 	var sos []string
 	for _, name := range []string{"in_eventing", "out_sqs", "in_sqs", "out_redshift"} {
 		so := filepath.Join(root, "build", name+".so")
