@@ -39,7 +39,7 @@ func (tl *tableLoad) firedBoundOf(recs []*rec, col string) string {
 	}
 	for _, r := range recs {
 		if tl.failures {
-			s, ok := r.fvals[2].Str()
+			s, ok := r.fvals[fFiredTS].Str()
 			if !ok {
 				nulls = true
 				continue

@@ -41,7 +41,7 @@ func (o *Output) isolate(ctx context.Context, s Session, b *batch, te *tableErr)
 			if _, again := b.rejected[key]; again && tl.failures {
 				// even the minimal row is refused: nothing more can be done
 				b.dropped[recs[0]] = errorMessage(err)
-				uuid, _ := recs[0].fvals[0].Str()
+				uuid, _ := recs[0].fvals[fUUID].Str()
 				o.env.Log.Errorf("the failures table %s refused the failure row of event %q even without its raw event; it is dropped: %s",
 					tl.name, cleanText(uuid), errorMessage(err))
 				o.Stats.FailuresDropped.Add(1)

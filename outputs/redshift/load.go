@@ -177,7 +177,7 @@ func (o *Output) refused(b *batch, tl *tableLoad, msg string) {
 			continue
 		}
 		b.dropped[r] = msg
-		uuid, _ := r.fvals[0].Str()
+		uuid, _ := r.fvals[fUUID].Str()
 		o.env.Log.Errorf("the failures table %s refused the failure row of event %q even without its raw event; it is dropped: %s", tl.name, cleanText(uuid), msg)
 		o.Stats.FailuresDropped.Add(1)
 	}

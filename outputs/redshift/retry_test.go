@@ -258,7 +258,7 @@ func TestFiredBound(t *testing.T) {
 		for _, f := range fired {
 			v := make([]record.Value, len(failureCols))
 			if f != "" {
-				v[2] = str(f)
+				v[fFiredTS] = str(f)
 			}
 			out = append(out, &rec{fvals: v})
 		}

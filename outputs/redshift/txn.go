@@ -294,7 +294,7 @@ var pgTypeRe = regexp.MustCompile(`^[a-z][a-z ]*$`)
 func (r *rec) keyUUID(failures bool) []byte {
 	v := r.uuid
 	if failures {
-		v = r.fvals[0]
+		v = r.fvals[fUUID]
 	}
 	s, _ := v.Str()
 	return s
@@ -303,7 +303,7 @@ func (r *rec) keyUUID(failures bool) []byte {
 func (r *rec) keyIndex(failures bool) int64 {
 	v := r.expandIndex
 	if failures {
-		v = r.fvals[1]
+		v = r.fvals[fExpandIndex]
 	}
 	n, _ := v.Int()
 	return n
