@@ -85,23 +85,6 @@ func (s Settings) Start(pluginName, instance string, log plugin.Logger) (*Instan
 	return &Instance{reg: prometheus.WrapRegistererWith(labels, srv.reg), server: srv}, nil
 }
 
-// GaugeFunc registers a gauge read from f at scrape time.
-func (i *Instance) GaugeFunc(name, help string, f func() float64) {
-	i.register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "whirlpool_" + name, Help: help}, f))
-}
-
-// CounterFunc registers a counter read from f at scrape time, for counts a
-// package already keeps.
-func (i *Instance) CounterFunc(name, help string, f func() float64) {
-	i.register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "whirlpool_" + name, Help: help}, f))
-}
-
-// CounterMapFunc registers a counter with one label whose series are read
-// from f at scrape time (e.g. rows loaded per table).
-func (i *Instance) CounterMapFunc(name, help, label string, f func() map[string]int64) {
-	i.Register([]Func{{Name: name, Help: help, Labels: []string{label}, Series: Map(f)}})
-}
-
 // Func is one metric read at scrape time from counts a plugin already keeps
 // in its stats struct. Each plugin declares its metrics as one table of
 // Funcs (Register), so the names, help and sources are read in one place
@@ -137,9 +120,9 @@ func (i *Instance) Register(table []Func) {
 		case f.Series != nil:
 			i.register(&seriesCollector{desc: prometheus.NewDesc("whirlpool_"+f.Name, f.Help, f.Labels, nil), f: f.Series})
 		case f.Gauge:
-			i.GaugeFunc(f.Name, f.Help, f.Value)
+			i.register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "whirlpool_" + f.Name, Help: f.Help}, f.Value))
 		default:
-			i.CounterFunc(f.Name, f.Help, f.Value)
+			i.register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "whirlpool_" + f.Name, Help: f.Help}, f.Value))
 		}
 	}
 }

@@ -47,7 +47,7 @@ func TestInstancesShareAPortWithTheirOwnLabels(t *testing.T) {
 		{Name: "events_sent_total", Help: "Events sent.", Value: Int(func() int64 { return 5 })},
 		{Name: "failures_total", Help: "Failures by code.", Labels: []string{"code"}, Series: func(emit func(int64, ...string)) { emit(1, "UNKNOWN_GAME") }},
 	})
-	b.CounterMapFunc("rows_loaded_total", "Rows by table.", "table", func() map[string]int64 { return map[string]int64{"events.level_up": 7} })
+	b.Register([]Func{{Name: "rows_loaded_total", Help: "Rows by table.", Labels: []string{"table"}, Series: Map(func() map[string]int64 { return map[string]int64{"events.level_up": 7} })}})
 
 	status, body := get(t, "http://127.0.0.1:"+port+"/metrics")
 	for _, want := range []string{
