@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
@@ -208,20 +207,13 @@ func TestHotReloadUnderLoad(t *testing.T) {
 // starting: 1 in a sound engine, 2 in Fluent Bit 5.1.1.
 func goOutputWorkerPools(t *testing.T) int {
 	t.Helper()
-	bin, ok, reason := testenv.FluentBitPath()
-	if !ok {
-		t.Skipf("needs the real Fluent Bit 5.1: %s", reason)
-	}
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, root := engineAndRoot(t)
 	so := plugins(t, root)
 	cmd := exec.Command(bin, "-e", so["out_sqs"], "-i", "dummy", "-p", "rate=0", "-o", "sqs", "-m", "none",
 		"-p", "queue_url=http://127.0.0.1:9/1/q", "-p", "region=us-east-1", "-p", "workers=1")
 	var out testenv.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Env = processEnv(testenv.AWSTestEnv)
+	cmd.Env = testenv.TierEnv(nil)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

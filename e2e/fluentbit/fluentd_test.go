@@ -269,25 +269,12 @@ func startProcessorTier(t testing.TB, front func(sqsURL string) string, edit fun
 	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pt.metricsPorts = testenv.FreePorts(t, 2)
-	vars := map[string]string{
-		"WHIRLPOOL_LOG_LEVEL":              "info",
-		"WHIRLPOOL_PROCESSOR_STORAGE_PATH": filepath.Join(pt.dir, "storage"),
-		"WHIRLPOOL_SQS_QUEUE_URL":          endpoint + "/" + testenv.SQSAccountID + "/" + queueName,
-		"WHIRLPOOL_SQS_ENDPOINT":           endpoint,
-		"WHIRLPOOL_AWS_REGION":             "us-east-1",
-		"WHIRLPOOL_DSN":                    pt.dsn,
-		"WHIRLPOOL_DB_PASSWORD":            "",
-		"WHIRLPOOL_MODEL_DSN":              pt.dsn,
-		"WHIRLPOOL_METRICS_LISTEN":         "127.0.0.1",
-		"WHIRLPOOL_SQS_IN_METRICS_PORT":    pt.metricsPorts[0],
-		"WHIRLPOOL_REDSHIFT_METRICS_PORT":  pt.metricsPorts[1],
-	}
-	for k, v := range testenv.AWSTestEnv {
-		vars[k] = v
-	}
+	ports := testenv.FreePorts(t, 6)
+	pt.metricsPorts = ports[4:6] // the processor's: sqs input, redshift output
+	vars := testenv.Pipeline{Storage: pt.dir, Endpoint: endpoint, QueueURL: endpoint + "/" + testenv.SQSAccountID + "/" + queueName,
+		DSN: pt.dsn, Ports: ports}.Vars()
 	so := plugins(t, root)
-	pt.proc = newFluentBit(t, "processor", bin, []string{"-e", so["in_sqs"], "-e", so["out_redshift"], "-c", confPath}, processEnv(vars),
+	pt.proc = newFluentBit(t, "processor", bin, []string{"-e", so["in_sqs"], "-e", so["out_redshift"], "-c", confPath}, testenv.TierEnv(vars),
 		filepath.Join(pt.dir, "processor.log"), func() error {
 			return healthy("http://127.0.0.1:"+pt.metricsPorts[0]+"/healthz", "http://127.0.0.1:"+pt.metricsPorts[1]+"/healthz")
 		})

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -82,35 +81,14 @@ func newPipeline(t testing.TB, opt options) *pipeline {
 
 	ports := testenv.FreePorts(t, 6)
 	dir := t.TempDir()
-	vars := map[string]string{
-		"WHIRLPOOL_LOG_LEVEL":              "info",
-		"WHIRLPOOL_EDGE_STORAGE_PATH":      filepath.Join(dir, "edge-storage"),
-		"WHIRLPOOL_PROCESSOR_STORAGE_PATH": filepath.Join(dir, "processor-storage"),
-		"WHIRLPOOL_EVENTING_LISTEN":        "127.0.0.1",
-		"WHIRLPOOL_EVENTING_PORT":          ports[0],
-		"WHIRLPOOL_FORWARD_LISTEN":         "127.0.0.1",
-		"WHIRLPOOL_FORWARD_PORT":           ports[1],
-		"WHIRLPOOL_SQS_QUEUE_URL":          sqsEndpoint + "/" + testenv.SQSAccountID + "/" + queueName,
-		"WHIRLPOOL_SQS_ENDPOINT":           sqsEndpoint,
-		"WHIRLPOOL_AWS_REGION":             "us-east-1",
-		"WHIRLPOOL_DSN":                    dsn,
-		"WHIRLPOOL_DB_PASSWORD":            "",
-		"WHIRLPOOL_MODEL_DSN":              dsn,
-		"WHIRLPOOL_METRICS_LISTEN":         "127.0.0.1",
-		"WHIRLPOOL_EVENTING_METRICS_PORT":  ports[2],
-		"WHIRLPOOL_SQS_OUT_METRICS_PORT":   ports[3],
-		"WHIRLPOOL_SQS_IN_METRICS_PORT":    ports[4],
-		"WHIRLPOOL_REDSHIFT_METRICS_PORT":  ports[5],
-	}
-	for k, v := range testenv.AWSTestEnv {
-		vars[k] = v
-	}
+	vars := testenv.Pipeline{Storage: dir, Endpoint: sqsEndpoint, QueueURL: sqsEndpoint + "/" + testenv.SQSAccountID + "/" + queueName,
+		DSN: dsn, Ports: ports}.Vars()
 	if opt.setup != nil {
 		for k, v := range opt.setup(t, p.db, dsn) {
 			vars[k] = v
 		}
 	}
-	env := processEnv(vars)
+	env := testenv.TierEnv(vars)
 
 	so := plugins(t, root)
 	args := func(tier string, plugins ...string) []string {
@@ -184,21 +162,6 @@ func withoutWorkers(t testing.TB, conf, dir string) string {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// processEnv is this process's environment without any WHIRLPOOL_* or
-// AWS_* setting, plus vars: what scripts/demo exports.
-func processEnv(vars map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "WHIRLPOOL_") && !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	for k, v := range vars {
-		env = append(env, k+"="+v)
-	}
-	return env
 }
 
 // healthy reports nil when every URL answers 200.

@@ -398,38 +398,8 @@ func runTiers(t *testing.T, bin, root, tree, format string, pod bool) {
 			}
 		}
 	}
-	vars := map[string]string{
-		"WHIRLPOOL_LOG_LEVEL":              "info",
-		"WHIRLPOOL_EDGE_STORAGE_PATH":      filepath.Join(storage, "edge-storage"),
-		"WHIRLPOOL_PROCESSOR_STORAGE_PATH": filepath.Join(storage, "processor-storage"),
-		"WHIRLPOOL_EVENTING_LISTEN":        "127.0.0.1",
-		"WHIRLPOOL_EVENTING_PORT":          ports[0],
-		"WHIRLPOOL_FORWARD_LISTEN":         "127.0.0.1",
-		"WHIRLPOOL_FORWARD_PORT":           ports[1],
-		"WHIRLPOOL_SQS_QUEUE_URL":          sqs.QueueURL("whirlpool-events"),
-		"WHIRLPOOL_SQS_ENDPOINT":           sqs.Endpoint,
-		"WHIRLPOOL_AWS_REGION":             "us-east-1",
-		"WHIRLPOOL_DSN":                    dsn,
-		"WHIRLPOOL_DB_PASSWORD":            "",
-		"WHIRLPOOL_MODEL_DSN":              dsn,
-		"WHIRLPOOL_METRICS_LISTEN":         "127.0.0.1",
-		"WHIRLPOOL_EVENTING_METRICS_PORT":  ports[2],
-		"WHIRLPOOL_SQS_OUT_METRICS_PORT":   ports[3],
-		"WHIRLPOOL_SQS_IN_METRICS_PORT":    ports[4],
-		"WHIRLPOOL_REDSHIFT_METRICS_PORT":  ports[5],
-	}
-	for k, v := range testenv.AWSTestEnv {
-		vars[k] = v
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "WHIRLPOOL_") && !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	for k, v := range vars {
-		env = append(env, k+"="+v)
-	}
+	vars := testenv.Pipeline{Storage: storage, Endpoint: sqs.Endpoint, QueueURL: sqs.QueueURL("whirlpool-events"), DSN: dsn, Ports: ports}.Vars()
+	env := testenv.TierEnv(vars)
 	url := func(port, path string) string { return "http://127.0.0.1:" + port + path }
 
 	// The image's CMD for each tier: -c /fluent-bit/plugins/<tier>.<format>,

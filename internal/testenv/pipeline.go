@@ -1,0 +1,67 @@
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Pipeline says where the shipped conf/ pipelines, run by a test, find
+// what their ${WHIRLPOOL_*} variables name (scripts/demo exports the same
+// names for the demo).
+type Pipeline struct {
+	Storage  string // holds edge-storage and processor-storage
+	Endpoint string // the SQS endpoint the tiers call
+	QueueURL string
+	DSN      string // the event tables and the model store
+	// Ports, from FreePorts(t, 6): eventing, forward, then the metrics of
+	// eventing, the sqs output, the sqs input and the redshift output.
+	Ports []string
+}
+
+// Vars returns the pipelines' variables, every listener on loopback.
+func (p Pipeline) Vars() map[string]string {
+	return map[string]string{
+		"WHIRLPOOL_LOG_LEVEL":              "info",
+		"WHIRLPOOL_EDGE_STORAGE_PATH":      filepath.Join(p.Storage, "edge-storage"),
+		"WHIRLPOOL_PROCESSOR_STORAGE_PATH": filepath.Join(p.Storage, "processor-storage"),
+		"WHIRLPOOL_EVENTING_LISTEN":        "127.0.0.1",
+		"WHIRLPOOL_EVENTING_PORT":          p.Ports[0],
+		"WHIRLPOOL_FORWARD_LISTEN":         "127.0.0.1",
+		"WHIRLPOOL_FORWARD_PORT":           p.Ports[1],
+		"WHIRLPOOL_SQS_QUEUE_URL":          p.QueueURL,
+		"WHIRLPOOL_SQS_ENDPOINT":           p.Endpoint,
+		"WHIRLPOOL_AWS_REGION":             "us-east-1",
+		"WHIRLPOOL_DSN":                    p.DSN,
+		"WHIRLPOOL_DB_PASSWORD":            "",
+		"WHIRLPOOL_MODEL_DSN":              p.DSN,
+		"WHIRLPOOL_METRICS_LISTEN":         "127.0.0.1",
+		"WHIRLPOOL_EVENTING_METRICS_PORT":  p.Ports[2],
+		"WHIRLPOOL_SQS_OUT_METRICS_PORT":   p.Ports[3],
+		"WHIRLPOOL_SQS_IN_METRICS_PORT":    p.Ports[4],
+		"WHIRLPOOL_REDSHIFT_METRICS_PORT":  p.Ports[5],
+	}
+}
+
+// TierEnv is what a test starts a Fluent Bit tier with: this process's
+// environment without any WHIRLPOOL_* or AWS_* setting, then AWSTestEnv,
+// then vars (which win).
+func TierEnv(vars map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "WHIRLPOOL_") && !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	merged := map[string]string{}
+	for k, v := range AWSTestEnv {
+		merged[k] = v
+	}
+	for k, v := range vars {
+		merged[k] = v
+	}
+	for k, v := range merged {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
