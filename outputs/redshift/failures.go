@@ -70,7 +70,7 @@ func (o *Output) planFailures(ctx context.Context, s Session, b *batch) error {
 	}
 	tl.meta = m
 	for i, c := range failureCols {
-		if cm, ok := m.cols[c]; ok && !(c == "loaded_at" && cm.hasDefault) { // the database fills it
+		if cm, ok := m.cols[c]; ok && !cm.filledByDatabase() {
 			tl.cols = append(tl.cols, cm)
 			tl.src = append(tl.src, i)
 		}

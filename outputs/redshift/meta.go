@@ -37,6 +37,11 @@ type colMeta struct {
 	hasDefault bool
 }
 
+// filledByDatabase reports a column the output leaves out of its column
+// lists: loaded_at when the table gives it a DEFAULT (the current layout),
+// so the database's clock fills it. Older tables get the batch's time.
+func (c *colMeta) filledByDatabase() bool { return c.name == "loaded_at" && c.hasDefault }
+
 // tableMeta is a cached description of one table.
 type tableMeta struct {
 	exists bool

@@ -116,7 +116,7 @@ func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLo
 		// columns of the rows, in the order first seen.
 		tl.cols, tl.src, tl.idx = tl.cols[:0], tl.src[:0], map[string]int{}
 		for i, c := range metaCols {
-			if cm, ok := m.cols[c]; ok && !(c == "loaded_at" && cm.hasDefault) {
+			if cm, ok := m.cols[c]; ok && !cm.filledByDatabase() {
 				tl.cols = append(tl.cols, cm)
 				tl.src = append(tl.src, i)
 			}
