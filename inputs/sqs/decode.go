@@ -291,10 +291,7 @@ func (d *decoder) appendLine(dst []byte, line []byte, m message, index int) []by
 	if line[0] != '{' {
 		return d.appendUndecodable(dst, m, index, line, "not a JSON object")
 	}
-	env, err := d.readEnvelope(line)
-	if err != nil {
-		return d.appendUndecodable(dst, m, index, line, err.Error())
-	}
+	env := d.readEnvelope(line)
 	if env.problem != "" && d.enrich.keys.On && env.seen != contractBits {
 		return d.appendEnriched(dst, line, m, index, env)
 	}
@@ -326,7 +323,7 @@ const contractBits = 1<<6 - 1
 // nothing else: any other key (columns, destinations, errors, ... of the
 // validated-record form, or anything) is dropped, so a message can never
 // say how its event is loaded.
-func (d *decoder) readEnvelope(line []byte) (*envelope, error) {
+func (d *decoder) readEnvelope(line []byte) *envelope {
 	d.env = envelope{}
 	env := &d.env
 	seen := 0
@@ -380,7 +377,7 @@ func (d *decoder) readEnvelope(line []byte) (*envelope, error) {
 			env.fail(k, fmt.Sprintf("key %q is missing", k))
 		}
 	}
-	return env, nil
+	return env
 }
 
 func (e *envelope) fail(key, problem string) {

@@ -71,7 +71,7 @@ func (d *decoder) appendEnriched(dst, line []byte, m message, index int, env *en
 		return d.appendInvalid(dst, m, index, line, env, d.enrich.timeKey, problem)
 	}
 	tag := enrich.Tag{Source: fmt.Sprintf("field %q", d.enrich.tagKey), Missing: true}
-	if v, ok := stringMember(members, d.enrich.tagKey); ok && d.enrich.tagKey != "" {
+	if v, ok := stringMember(members, d.enrich.tagKey); ok {
 		tag.Value, tag.Missing = v, false
 	}
 	key, why := d.enrich.keys.Find(func(name string) (string, bool) { return stringMember(members, name) }, &tag)
