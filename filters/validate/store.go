@@ -5,14 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode"
 
 	"github.com/lib/pq"
 
@@ -96,79 +93,28 @@ var redshiftSuffixes = []string{
 	".redshift.amazonaws.com.cn", ".redshift-serverless.amazonaws.com.cn",
 }
 
-// kvHost returns the last host= of a key=value DSN, read as lib/pq does:
-// values may be single-quoted, with backslash escapes.
-func kvHost(conn string) string {
-	var host string
-	r := []rune(conn)
-	i := 0
-	skip := func() {
-		for i < len(r) && unicode.IsSpace(r[i]) {
-			i++
-		}
-	}
-	for {
-		skip()
-		if i >= len(r) {
-			return host
-		}
-		start := i
-		for i < len(r) && r[i] != '=' && !unicode.IsSpace(r[i]) {
-			i++
-		}
-		key := string(r[start:i])
-		skip()
-		if i >= len(r) || r[i] != '=' {
-			return host // malformed: lib/pq refuses it anyway
-		}
-		i++
-		skip()
-		var v strings.Builder
-		quoted := i < len(r) && r[i] == '\''
-		if quoted {
-			i++
-		}
-		for i < len(r) {
-			c := r[i]
-			if c == '\\' && i+1 < len(r) {
-				v.WriteRune(r[i+1])
-				i += 2
-				continue
-			}
-			if (quoted && c == '\'') || (!quoted && unicode.IsSpace(c)) {
-				i++
-				break
-			}
-			v.WriteRune(c)
-			i++
-		}
-		if key == "host" {
-			host = v.String()
-		}
-	}
-}
-
 // RedshiftHost returns the host conn connects to when it is an Amazon
-// Redshift endpoint (by its domain; lib/pq's PGHOST when conn names no
-// host), else "". The model store is PostgreSQL only: Redshift has no
-// bigserial, foreign keys or the repeatable-read snapshot the store reads
-// in, and a store there would be within reach of the loader.
+// Redshift endpoint (by its domain), else "". The hosts are lib/pq's own
+// reading of conn (pq.NewConfig: URL or key=value, PGHOST when conn names
+// none, every host of a multi-host DSN). The model store is PostgreSQL
+// only: Redshift has no bigserial, foreign keys or the repeatable-read
+// snapshot the store reads in, and a store there would be within reach of
+// the loader. A DSN lib/pq refuses gives "": OpenStore reports it.
 func RedshiftHost(conn string) string {
-	var host string
-	if strings.HasPrefix(conn, "postgres://") || strings.HasPrefix(conn, "postgresql://") {
-		if u, err := url.Parse(conn); err == nil {
-			host = u.Hostname()
-		}
-	} else {
-		host = kvHost(conn)
+	cfg, err := pq.NewConfig(conn)
+	if err != nil {
+		return ""
 	}
-	if host == "" {
-		host = os.Getenv("PGHOST")
+	hosts := []string{cfg.Host}
+	for _, m := range cfg.Multi {
+		hosts = append(hosts, m.Host)
 	}
-	h := strings.TrimSuffix(strings.ToLower(host), ".")
-	for _, suffix := range redshiftSuffixes {
-		if strings.HasSuffix(h, suffix) {
-			return host
+	for _, host := range hosts {
+		h := strings.TrimSuffix(strings.ToLower(host), ".")
+		for _, suffix := range redshiftSuffixes {
+			if strings.HasSuffix(h, suffix) {
+				return host
+			}
 		}
 	}
 	return ""
