@@ -485,9 +485,7 @@ func TestCopyFilesHoldOneRowPerLine(t *testing.T) {
 	srv.SetEnv(t)
 	dsn := testenv.Postgres(t)
 	rec := &recorder{db: openPG(t, dsn)}
-	o, _ := newOutput(t, testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev",
-		"load_method": "copy", "auto_create": "on", "s3_bucket": "stage", "s3_prefix": "wp/", "s3_region": "us-east-1",
-		"s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms"},
+	o, _ := newOutput(t, autoCreateCopyConfig(srv.Endpoint),
 		WithExecutor(rec), WithTableSchemas(modelSchemas{testModel(t)}))
 	if r := o.Flush(profileChunk(), "events"); r != plugin.OK {
 		t.Fatalf("flush = %v", r)
@@ -589,4 +587,13 @@ func scoreCopyFixture(t *testing.T) (*testenv.S3Server, *sql.DB, *recorder) {
 		`CREATE SCHEMA failures`, `CREATE TABLE failures.events (uuid text, expand_index integer, fired_ts timestamp, game text, version text, event text,
 			definition_version text, raw_event text, errors text, error_codes text, failed_at timestamp, loaded_at timestamp)`)
 	return srv, db, &recorder{db: db}
+}
+
+// autoCreateCopyConfig is a copy-mode output on "Redshift" (its SQL
+// recorded) with auto_create on, staging under wp/ of the S3 server at
+// endpoint.
+func autoCreateCopyConfig(endpoint string) testenv.Config {
+	return testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev",
+		"load_method": "copy", "auto_create": "on", "s3_bucket": "stage", "s3_prefix": "wp/", "s3_region": "us-east-1",
+		"s3_endpoint": endpoint, "batch_max_wait": "10ms"}
 }

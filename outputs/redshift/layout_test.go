@@ -267,9 +267,7 @@ func TestOldLayoutOnRedshiftOnlyAddsColumns(t *testing.T) {
 	db := openPG(t, dsn)
 	mustExec(t, db, oldLayoutDDL...)
 	rec := &recorder{db: db}
-	o, _ := newOutput(t, testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev",
-		"load_method": "copy", "auto_create": "on", "s3_bucket": "stage", "s3_prefix": "wp/", "s3_region": "us-east-1",
-		"s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms"}, WithExecutor(rec))
+	o, _ := newOutput(t, autoCreateCopyConfig(srv.Endpoint), WithExecutor(rec))
 	chunk := chunkOf(
 		validRec{uuid: "old-1", expand: -1, event: "buy", dests: []string{"game.purchase"}, columns: []col{{"item", "shield"}}}.body(),
 		failureBody("old-2", `{"a":1}`, []map[string]string{{"code": "FIELD_TYPE_MISMATCH", "message": "m"}}),

@@ -80,9 +80,7 @@ func TestCopyKeepsBigRawEventsInS3(t *testing.T) {
 	srv.SetEnv(t)
 	dsn := testenv.Postgres(t)
 	rec := &recorder{db: openPG(t, dsn)}
-	o, _ := newOutput(t, testenv.Config{"db_host": "redshift.example", "user": "loader", "database": "dev",
-		"load_method": "copy", "auto_create": "on", "s3_bucket": "stage", "s3_prefix": "wp/", "s3_region": "us-east-1",
-		"s3_endpoint": srv.Endpoint, "batch_max_wait": "10ms"},
+	o, _ := newOutput(t, autoCreateCopyConfig(srv.Endpoint),
 		WithExecutor(rec), WithMaxEventSize(4<<20))
 	e := []map[string]string{{"code": "PAYLOAD_NOT_JSON", "message": "m"}}
 	text := strings.Repeat("ü", 50000)                             // 100,000 bytes, not JSON
