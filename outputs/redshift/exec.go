@@ -34,10 +34,17 @@ type Session interface {
 
 // copier is implemented by database sessions that can run COPY FROM STDIN.
 type copier interface {
-	// CopyIn runs query (COPY ... FROM STDIN) with data, the rows in
-	// PostgreSQL's text format, each ending in '\n'.
-	CopyIn(ctx context.Context, query string, data []byte) error
+	// CopyIn runs query (COPY ... FROM STDIN) with the rows that rows
+	// appends, block by block.
+	CopyIn(ctx context.Context, query string, rows copyRows) error
 }
+
+// copyRows appends the next rows to dst, in PostgreSQL's text format, each
+// ending in '\n', until dst holds about copyBlock bytes, and reports
+// whether rows remain. Built a block at a time into one buffer, a batch's
+// COPY data never exists whole: building all of it first cost a growing
+// buffer of the batch's size (and its page faults) per table per batch.
+type copyRows func(dst []byte) (out []byte, more bool)
 
 // dbExecutor runs SQL on a database/sql pool with lib/pq.
 type dbExecutor struct{ db *sql.DB }
@@ -108,9 +115,10 @@ func (s *dbSession) Close() error { return s.conn.Close() }
 // copyBlock is how much COPY data goes to lib/pq per call.
 const copyBlock = 256 << 10
 
-// CopyIn streams data through lib/pq's COPY support without re-encoding:
-// whole lines go in blocks (CopyData appends the final newline itself).
-func (s *dbSession) CopyIn(ctx context.Context, query string, data []byte) error {
+// CopyIn streams rows through lib/pq's COPY support without re-encoding:
+// whole lines go in blocks (CopyData appends the final newline itself, and
+// copies the block, so the buffer is reused).
+func (s *dbSession) CopyIn(ctx context.Context, query string, rows copyRows) error {
 	return s.conn.Raw(func(dc any) error {
 		prep, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
@@ -127,20 +135,17 @@ func (s *dbSession) CopyIn(ctx context.Context, query string, data []byte) error
 			st.Close()
 			return errors.New("the driver has no raw COPY data support")
 		}
-		for len(data) > 0 {
-			n := len(data)
-			if n > copyBlock {
-				n = copyBlock
-				for n < len(data) && data[n-1] != '\n' {
-					n++
-				}
+		buf := make([]byte, 0, copyBlock+copyBlock/4)
+		for more := true; more; {
+			buf, more = rows(buf[:0])
+			if len(buf) == 0 {
+				continue
 			}
-			block := data[:n-1] // without the final '\n', which CopyData adds
+			block := buf[:len(buf)-1] // without the final '\n', which CopyData adds
 			if _, err := cd.CopyData(ctx, unsafe.String(unsafe.SliceData(block), len(block))); err != nil {
 				st.Close()
 				return err
 			}
-			data = data[n:]
 		}
 		ex, ok := st.(driver.StmtExecContext)
 		if ok {

@@ -73,14 +73,18 @@ func (s *tapSession) Query(ctx context.Context, q string) ([][]string, error) {
 	return s.inner.Query(ctx, q)
 }
 
-func (s *tapSession) CopyIn(ctx context.Context, q string, data []byte) error {
+func (s *tapSession) CopyIn(ctx context.Context, q string, rows copyRows) error {
 	s.e.tap(s.n, q)
-	for _, line := range strings.SplitAfter(string(data), "\n") {
-		if line != "" {
-			s.e.tap(s.n, "\t"+strings.TrimSuffix(line, "\n"))
+	return s.inner.CopyIn(ctx, q, func(dst []byte) ([]byte, bool) {
+		n := len(dst)
+		out, more := rows(dst)
+		for _, line := range strings.SplitAfter(string(out[n:]), "\n") {
+			if line != "" {
+				s.e.tap(s.n, "\t"+strings.TrimSuffix(line, "\n"))
+			}
 		}
-	}
-	return s.inner.CopyIn(ctx, q, data)
+		return out, more
+	})
 }
 
 func (s *tapSession) Close() error { return s.inner.Close() }

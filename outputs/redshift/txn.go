@@ -342,11 +342,14 @@ func (o *Output) loadRows(ctx context.Context, s Session, b *batch, tl *tableLoa
 		if !ok {
 			return 0, errors.New("this session cannot run COPY FROM STDIN")
 		}
-		var data []byte
-		for _, r := range recs {
-			data = appendCopyRow(data, tl.values(vals, r, b))
+		i := 0
+		rows := func(dst []byte) ([]byte, bool) {
+			for ; i < len(recs) && len(dst) < copyBlock; i++ {
+				dst = appendCopyRow(dst, tl.values(vals, recs[i], b))
+			}
+			return dst, i < len(recs)
 		}
-		if err := cp.CopyIn(ctx, "COPY "+into+" ("+cols+") FROM STDIN", data); err != nil {
+		if err := cp.CopyIn(ctx, "COPY "+into+" ("+cols+") FROM STDIN", rows); err != nil {
 			return 0, err
 		}
 		return int64(len(recs)), nil
