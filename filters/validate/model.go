@@ -172,6 +172,48 @@ func ParseModel(data []byte) (*Model, error) {
 	return &m, nil
 }
 
+// FormatModel writes m as a model file (YAML) laid out as conf/model.yaml
+// is: one line per field, destinations on one line. ParseModel reads it
+// back to the same model; revisions are not part of it.
+func FormatModel(m *Model) ([]byte, error) {
+	var doc yaml.Node
+	if err := doc.Encode(m); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	var flow func(n *yaml.Node)
+	flow = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				switch k, v := n.Content[i].Value, n.Content[i+1]; {
+				case k == "destinations":
+					v.Style = yaml.FlowStyle
+				case k == "fields" && v.Kind == yaml.SequenceNode:
+					for _, f := range v.Content {
+						f.Style = yaml.FlowStyle
+					}
+				default:
+					flow(v)
+				}
+			}
+			return
+		}
+		for _, c := range n.Content {
+			flow(c)
+		}
+	}
+	flow(&doc)
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
 // LoadFile reads and parses a model file.
 func LoadFile(path string) (*Model, error) {
 	data, err := os.ReadFile(path)
