@@ -325,12 +325,18 @@ func missingLabel(g Game, label string) string {
 	if len(lack) == 0 && len(retired) == 0 {
 		return ""
 	}
+	events := func(names []string) string {
+		if len(names) == 1 {
+			return "event " + names[0] + " has"
+		}
+		return "events " + strings.Join(names, ", ") + " have"
+	}
 	var parts []string
 	if len(lack) > 0 {
-		parts = append(parts, "events "+strings.Join(lack, ", ")+" have no definition "+strconv.Quote(label))
+		parts = append(parts, events(lack)+" no definition "+strconv.Quote(label))
 	}
 	if len(retired) > 0 {
-		parts = append(parts, "events "+strings.Join(retired, ", ")+" have retired it")
+		parts = append(parts, events(retired)+" retired it")
 	}
 	return fmt.Sprintf("names definition %q, but %s: those events from the versions it maps fail DEFINITION_NOT_FOUND", label, strings.Join(parts, " and "))
 }
