@@ -115,8 +115,10 @@ func (d *DefinitionDiff) diffField(o, n Field) {
 	change("type", o.Type, n.Type, typeBreaks)
 	change("mandatory", strconv.FormatBool(o.Mandatory), strconv.FormatBool(n.Mandatory), when(n.Mandatory, "fails events without it"))
 	change("expand", strconv.FormatBool(o.Expand), strconv.FormatBool(n.Expand), "changes how many rows an event makes")
-	ol, nl := effectiveMaxLength(o), effectiveMaxLength(n)
-	change("max_length", lengthText(o.MaxLength, ol), lengthText(n.MaxLength, nl), when(nl < ol, "rejects longer values accepted before"))
+	// lengths compare when both types have one (else the type changed)
+	if ol, nl := effectiveMaxLength(o), effectiveMaxLength(n); ol != nl && ol != 0 && nl != 0 {
+		change("max_length", lengthText(o.MaxLength, ol), lengthText(n.MaxLength, nl), when(nl < ol, "rejects longer values accepted before"))
+	}
 	change("min", string(o.Min), string(n.Min), when(boundTighter(o.Min, n.Min, n.Type, +1), "rejects lower values accepted before"))
 	change("max", string(o.Max), string(n.Max), when(boundTighter(o.Max, n.Max, n.Type, -1), "rejects higher values accepted before"))
 	of, nf := effectiveFormat(o), effectiveFormat(n)
@@ -152,11 +154,8 @@ func effectiveMaxLength(f Field) int {
 }
 
 func lengthText(set, effective int) string {
-	if set == 0 && effective != 0 {
-		return strconv.Itoa(effective) + " (default)"
-	}
 	if set == 0 {
-		return ""
+		return strconv.Itoa(effective) + " (default)"
 	}
 	return strconv.Itoa(set)
 }
