@@ -39,7 +39,8 @@ type DefinitionDiff struct {
 }
 
 // DiffDefinitions compares definition versions old and new (old nil: new
-// is a new definition, nothing breaks). Fields are matched by name.
+// is a new definition, nothing breaks; new nil: everything is removed).
+// Fields are matched by name.
 func DiffDefinitions(old, new *Definition) DefinitionDiff {
 	var d DefinitionDiff
 	if new == nil {

@@ -18,6 +18,7 @@ import (
 const (
 	DraftMaxSamples     = 1000
 	DraftMaxSampleBytes = 1 << 20
+	DraftMaxTotalBytes  = 16 << 20
 	// DraftMaxFields is the most fields a draft has (a Redshift table has
 	// at most 1600 columns).
 	DraftMaxFields = 1000
@@ -37,7 +38,7 @@ type draftPath struct {
 
 // DraftDefinition drafts definition version label from sample event bodies
 // (JSON objects, at most DraftMaxSamples of at most DraftMaxSampleBytes
-// each). Each key holding a scalar becomes a field: its path (nested
+// each, DraftMaxTotalBytes in all). Each key holding a scalar becomes a field: its path (nested
 // objects are flattened: {"player":{"id":..}} gives path player.id and
 // name player_id), its type (integer, number when any sample has a
 // fraction or exponent, boolean, timestamp for RFC 3339 strings when every
@@ -61,6 +62,13 @@ func DraftDefinition(label string, samples [][]byte) (Definition, error) {
 	}
 	if len(samples) > DraftMaxSamples {
 		return Definition{}, fmt.Errorf("draft: %d samples, more than %d", len(samples), DraftMaxSamples)
+	}
+	total := 0
+	for _, s := range samples {
+		total += len(s)
+	}
+	if total > DraftMaxTotalBytes {
+		return Definition{}, fmt.Errorf("draft: the samples are %d bytes, more than %d", total, DraftMaxTotalBytes)
 	}
 	var order []*draftPath
 	byPath := map[string]*draftPath{}

@@ -94,6 +94,13 @@ func TestDraftDefinitionRejects(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
 	}
+	big := make([][]byte, DraftMaxTotalBytes/DraftMaxSampleBytes+1)
+	for i := range big {
+		big[i] = []byte(`{"a":"` + strings.Repeat("x", DraftMaxSampleBytes-10) + `"}`)
+	}
+	if _, err := DraftDefinition("v1", big); err == nil || !strings.Contains(err.Error(), "bytes, more than") {
+		t.Errorf("more than DraftMaxTotalBytes: %v", err)
+	}
 	many := make([][]byte, DraftMaxSamples+1)
 	for i := range many {
 		many[i] = []byte(`{}`)

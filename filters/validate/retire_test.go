@@ -48,6 +48,20 @@ func TestStoreRetire(t *testing.T) {
 	if changes, err := st.Retire(ctx, "galaxy", "level_up", "v1", bob); err != nil || len(changes) != 0 {
 		t.Fatalf("retire again: %q, %v", changeStrings(changes), err)
 	}
+	// who and why come from users: bounded, and no control characters
+	for _, o := range []ApplyOptions{
+		{Author: "ann\x1b[2J"},
+		{Author: strings.Repeat("a", MaxAuthorBytes+1)},
+		{Reason: strings.Repeat("r", MaxReasonBytes+1)},
+		{Reason: "bad\xffutf8"},
+	} {
+		if _, err := st.Retire(ctx, "galaxy", "level_up", "v2", o); err == nil {
+			t.Errorf("retire with %q accepted", o)
+		}
+		if _, err := st.ApplyWith(ctx, m, o); err == nil {
+			t.Errorf("apply with %q accepted", o)
+		}
+	}
 	for _, tc := range []struct{ event, label, want string }{
 		{"level_up", "v9", "has no definition version v9"},
 		{"boss", "", "has no event boss"},

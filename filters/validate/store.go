@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lib/pq"
 
@@ -391,9 +393,42 @@ type Change struct {
 }
 
 // ApplyOptions says who makes a change and why; both are recorded with
-// each revision the change adds (Revision.Author, Revision.Reason).
+// each revision the change adds (Revision.Author, Revision.Reason). Each
+// is optional; Author is at most MaxAuthorBytes and Reason at most
+// MaxReasonBytes of UTF-8 text without control characters (a reason may
+// have line breaks).
 type ApplyOptions struct {
 	Author, Reason string
+}
+
+// Limits of ApplyOptions.
+const (
+	MaxAuthorBytes = 128
+	MaxReasonBytes = 2000
+)
+
+// check refuses an author or reason over its limit, not UTF-8, or with
+// control characters (they come from users, e.g. through a web form, and
+// end up in terminals and logs).
+func (o ApplyOptions) check() error {
+	for _, f := range []struct {
+		name, text string
+		max        int
+		breaks     bool
+	}{{"author", o.Author, MaxAuthorBytes, false}, {"reason", o.Reason, MaxReasonBytes, true}} {
+		if len(f.text) > f.max {
+			return fmt.Errorf("model store: %s is %d bytes, more than %d", f.name, len(f.text), f.max)
+		}
+		if !utf8.ValidString(f.text) {
+			return fmt.Errorf("model store: %s is not valid UTF-8", f.name)
+		}
+		for _, r := range f.text {
+			if unicode.IsControl(r) && !(f.breaks && (r == '\n' || r == '\t')) {
+				return fmt.Errorf("model store: %s has a control character (%U)", f.name, r)
+			}
+		}
+	}
+	return nil
 }
 
 func (c Change) String() string {
@@ -417,6 +452,9 @@ func (s *Store) Apply(ctx context.Context, m *Model) ([]Change, error) {
 // ApplyWith is Apply recording o's author and reason with each revision
 // it adds.
 func (s *Store) ApplyWith(ctx context.Context, m *Model, o ApplyOptions) ([]Change, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	if _, err := m.Check(); err != nil {
 		return nil, err
 	}
@@ -625,6 +663,9 @@ func (s *Store) Rollback(ctx context.Context, game, event, label string, revisio
 
 // RollbackWith is Rollback recording o's author and reason.
 func (s *Store) RollbackWith(ctx context.Context, game, event, label string, revision int, o ApplyOptions) (*Change, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("model store: %w", err)
@@ -677,6 +718,9 @@ func (s *Store) RollbackWith(ctx context.Context, game, event, label string, rev
 // model without retired: true, restores it. A definition already retired
 // is left as it is. It returns what changed.
 func (s *Store) Retire(ctx context.Context, game, event, label string, o ApplyOptions) ([]Change, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("model store: %w", err)

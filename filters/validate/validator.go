@@ -418,7 +418,7 @@ func (e *ResolveError) Error() string { return e.Message }
 // "Version resolution"), or why none (a *ResolveError): the game is
 // unknown, no mapping matches, mappings of equal precedence name
 // different labels (the message names them), or no event of the game has
-// the label except retired. An event lacking a label that others have is
+// the label except retired (then label is returned with the error). An event lacking a label that others have is
 // not an error here: Model.Problems warns about it.
 func (v *Validator) Resolve(game, version string) (label string, err error) {
 	g := v.snap.Load().games[game]
