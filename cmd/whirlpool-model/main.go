@@ -7,17 +7,28 @@
 // and run
 //
 //	whirlpool-model check FILE
-//	whirlpool-model apply FILE --dsn DSN
-//	whirlpool-model rollback --dsn DSN GAME EVENT VERSION
+//	whirlpool-model apply FILE --dsn DSN [--author NAME] [--reason TEXT]
+//	whirlpool-model rollback --dsn DSN GAME EVENT VERSION [--author NAME] [--reason TEXT]
+//	whirlpool-model retire --dsn DSN GAME EVENT [LABEL] [--author NAME] [--reason TEXT]
+//	whirlpool-model export --dsn DSN
 //	whirlpool-model dbt-sources [FILE] [--dsn DSN] [--failures-table SCHEMA.TABLE]
 //
 // check prints every problem of FILE (YAML or JSON, see filters/validate)
-// and exits 1 if there is any. apply writes FILE to the store: a new
-// revision of each definition version and each game's mappings whose
-// content changed; applying the same file again changes nothing. rollback
-// makes an older revision of a definition version current again, recorded
-// as a new revision; VERSION is LABEL@REVISION (e.g. v1@2), or LABEL alone
-// for the revision before the current one. dbt-sources prints a dbt
+// and exits 1 if there is any; it prints warnings (e.g. a mapping to a
+// definition label some event lacks) and still exits 0. apply writes FILE
+// to the store: a new revision of each definition version and each game's
+// mappings whose content changed; applying the same file again changes
+// nothing. rollback makes an older revision of a definition version
+// current again, recorded as a new revision; VERSION is LABEL@REVISION
+// (e.g. v1@2), or LABEL alone for the revision before the current one.
+// retire takes definition version LABEL of the event out of use (every
+// definition of the event without LABEL): a new revision marked retired,
+// whose events then fail DEFINITION_NOT_FOUND; rollback undoes it, and so
+// does applying a file that has the definition without retired: true.
+// apply, rollback and retire record --author (default $USER) and --reason
+// with each revision they add. export prints the store's current model as
+// a model file (the layout of conf/model.yaml); applying it changes
+// nothing. dbt-sources prints a dbt
 // sources.yml for the tables the redshift output loads (every destination
 // of the model, with its columns, and the failures table, default
 // failures.events), with freshness checks on loaded_at, from FILE or, with
@@ -38,10 +49,12 @@ import (
 
 const usage = `usage:
   whirlpool-model check FILE
-  whirlpool-model apply FILE --dsn DSN
-  whirlpool-model rollback --dsn DSN GAME EVENT VERSION    (VERSION: LABEL or LABEL@REVISION)
+  whirlpool-model apply FILE --dsn DSN [--author NAME] [--reason TEXT]
+  whirlpool-model rollback --dsn DSN GAME EVENT VERSION [--author NAME] [--reason TEXT]    (VERSION: LABEL or LABEL@REVISION)
+  whirlpool-model retire --dsn DSN GAME EVENT [LABEL] [--author NAME] [--reason TEXT]    (no LABEL: every definition of EVENT)
+  whirlpool-model export --dsn DSN    (the store's current model, as a model file)
   whirlpool-model dbt-sources [FILE] [--dsn DSN] [--failures-table SCHEMA.TABLE]    (FILE, else the store)
---dsn defaults to $WHIRLPOOL_MODEL_DSN.
+--dsn defaults to $WHIRLPOOL_MODEL_DSN, --author to $USER.
 `
 
 func main() {
@@ -51,7 +64,8 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	dsn := os.Getenv("WHIRLPOOL_MODEL_DSN")
 	failures := "failures.events"
-	flags := map[string]*string{"dsn": &dsn, "failures-table": &failures}
+	who := validate.ApplyOptions{Author: os.Getenv("USER")}
+	flags := map[string]*string{"dsn": &dsn, "failures-table": &failures, "author": &who.Author, "reason": &who.Reason}
 	var pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -105,7 +119,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 		defer st.Close()
-		changes, err := st.Apply(ctx, m)
+		changes, err := st.ApplyWith(ctx, m, who)
 		if err != nil {
 			fmt.Fprintf(stderr, "apply: %v\n", err)
 			return 1
@@ -141,6 +155,55 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		return dbtSourcesCmd(m, failures, stdout, stderr)
+	case cmd == "retire" && (len(pos) == 3 || len(pos) == 4):
+		if dsn == "" {
+			fmt.Fprint(stderr, "retire needs --dsn\n"+usage)
+			return 2
+		}
+		label := ""
+		if len(pos) == 4 {
+			label = pos[3]
+		}
+		st, code := open(ctx, dsn, stderr)
+		if st == nil {
+			return code
+		}
+		defer st.Close()
+		changes, err := st.Retire(ctx, pos[1], pos[2], label, who)
+		if err != nil {
+			fmt.Fprintf(stderr, "retire: %v\n", err)
+			return 1
+		}
+		if len(changes) == 0 {
+			fmt.Fprintf(stdout, "%s/%s: already retired, no change\n", pos[1], pos[2])
+		}
+		for _, c := range changes {
+			fmt.Fprintln(stdout, c)
+		}
+		return 0
+	case cmd == "export" && len(pos) == 1:
+		if dsn == "" {
+			fmt.Fprint(stderr, "export needs --dsn\n"+usage)
+			return 2
+		}
+		st, code := open(ctx, dsn, stderr)
+		if st == nil {
+			return code
+		}
+		defer st.Close()
+		m, err := st.Load(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "export: %v\n", err)
+			return 1
+		}
+		out, err := validate.FormatModel(m)
+		if err != nil {
+			fmt.Fprintf(stderr, "export: %v\n", err)
+			return 1
+		}
+		fmt.Fprint(stdout, "# The model store's current model, exported by whirlpool-model export.\n")
+		stdout.Write(out)
+		return 0
 	case cmd == "rollback" && len(pos) == 4:
 		if dsn == "" {
 			fmt.Fprint(stderr, "rollback needs --dsn\n"+usage)
@@ -156,7 +219,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 		defer st.Close()
-		c, err := st.Rollback(ctx, pos[1], pos[2], label, rev)
+		c, err := st.RollbackWith(ctx, pos[1], pos[2], label, rev, who)
 		if err != nil {
 			fmt.Fprintf(stderr, "rollback: %v\n", err)
 			return 1

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,6 +143,7 @@ type cdef struct {
 	game, event, label string
 	revision           int
 	invalid            string // why it cannot be used (DEFINITION_INVALID)
+	retired            bool   // resolves as absent (DEFINITION_NOT_FOUND), kept for Allowed
 	labelMsgp          []byte
 	destsMsgp          []byte // msgpack array of "schema.table"
 	dests              []string
@@ -191,86 +193,105 @@ type snapshot struct {
 	games       map[string]*cgame
 	columns     map[string]map[string]Field // destination table -> column -> field
 	fingerprint [32]byte
-	warnings    []string
+	warnings    []Problem
 	summary     string
 }
 
 // compile checks m and builds a snapshot. Every problem is collected into
-// a *ModelError.
+// a *ModelError; the snapshot (with its warnings) is returned also then,
+// for Model.Problems, but must not be used to validate.
 func compile(m *Model, _ Options) (*snapshot, error) {
-	var probs []string
-	bad := func(where, format string, args ...any) {
-		probs = append(probs, where+": "+fmt.Sprintf(format, args...))
+	var probs []Problem
+	bad := func(at Problem, format string, args ...any) {
+		at.Message = fmt.Sprintf(format, args...)
+		probs = append(probs, at)
 	}
 	s := &snapshot{games: map[string]*cgame{}}
 	ndefs := 0
 	for gi, g := range m.Games {
-		gw := fmt.Sprintf("game %q", g.Name)
+		gat := Problem{Game: g.Name, Mapping: -1, where: fmt.Sprintf("game %q", g.Name)}
 		if g.Name == "" {
-			gw = fmt.Sprintf("game #%d", gi+1)
+			gat.where = fmt.Sprintf("game #%d", gi+1)
 		}
 		if !keyPartRe.MatchString(g.Name) {
-			bad(gw, "name must be 1-128 of A-Z a-z 0-9 . _ + -")
+			bad(gat, "name must be 1-128 of A-Z a-z 0-9 . _ + -")
 		}
 		if s.games[g.Name] != nil {
-			bad(gw, "defined twice")
+			bad(gat, "defined twice")
 			continue
 		}
 		cg := &cgame{name: g.Name, events: map[string]*cevent{}, cache: map[string]resolution{}}
 		s.games[g.Name] = cg
+		mappingAt := func(mi int, mp Mapping) Problem {
+			at := gat
+			at.Mapping = mi
+			at.where = fmt.Sprintf("%s mapping #%d (%q)", gat.where, mi+1, mp.Version)
+			return at
+		}
 		for mi, mp := range g.Mappings {
-			mw := fmt.Sprintf("%s mapping #%d (%q)", gw, mi+1, mp.Version)
+			mat := mappingAt(mi, mp)
 			if mp.Version == "" {
-				bad(mw, "version pattern is empty")
+				bad(mat, "version pattern is empty")
 				continue
 			}
 			re, err := regexp.Compile(`^(?:` + mp.Version + `)$`)
 			if err != nil {
-				bad(mw, "version pattern: %v", err)
+				bad(mat, "version pattern: %v", err)
 				continue
 			}
 			if !labelRe.MatchString(mp.Definition) {
-				bad(mw, "definition %q must be 1-64 of A-Z a-z 0-9 . _ -", mp.Definition)
+				bad(mat, "definition %q must be 1-64 of A-Z a-z 0-9 . _ -", mp.Definition)
 				continue
 			}
 			_, complete := re.LiteralPrefix()
 			cg.mappings = append(cg.mappings, cmapping{pattern: mp.Version, label: mp.Definition, priority: mp.Priority, literal: complete, re: re})
 		}
 		for ei, e := range g.Events {
-			ew := fmt.Sprintf("%s event %q", gw, e.Name)
+			eat := gat
+			eat.Event, eat.where = e.Name, fmt.Sprintf("%s event %q", gat.where, e.Name)
 			if e.Name == "" {
-				ew = fmt.Sprintf("%s event #%d", gw, ei+1)
+				eat.where = fmt.Sprintf("%s event #%d", gat.where, ei+1)
 			}
 			if !keyPartRe.MatchString(e.Name) {
-				bad(ew, "name must be 1-128 of A-Z a-z 0-9 . _ + -")
+				bad(eat, "name must be 1-128 of A-Z a-z 0-9 . _ + -")
 			}
 			if cg.events[e.Name] != nil {
-				bad(ew, "defined twice")
+				bad(eat, "defined twice")
 				continue
 			}
 			ce := &cevent{name: e.Name, defs: map[string]*cdef{}}
 			cg.events[e.Name] = ce
 			for _, d := range e.Definitions {
-				dw := fmt.Sprintf("%s definition %q", ew, d.Version)
+				dat := eat
+				dat.Definition, dat.where = d.Version, fmt.Sprintf("%s definition %q", eat.where, d.Version)
 				if !labelRe.MatchString(d.Version) {
-					bad(dw, "version must be 1-64 of A-Z a-z 0-9 . _ -")
+					bad(dat, "version must be 1-64 of A-Z a-z 0-9 . _ -")
 					continue
 				}
 				if ce.defs[d.Version] != nil {
-					bad(dw, "defined twice")
+					bad(dat, "defined twice")
 					continue
 				}
-				cd := compileDef(g.Name, e.Name, d, dw, bad)
+				cd := compileDef(g.Name, e.Name, d, dat, bad)
 				ce.defs[d.Version] = cd
 				ndefs++
-				if cd.invalid != "" {
-					s.warnings = append(s.warnings, dw+": cannot validate events (DEFINITION_INVALID): "+cd.invalid)
+				if cd.invalid != "" && !cd.retired {
+					w := dat
+					w.Message = "cannot validate events (DEFINITION_INVALID): " + cd.invalid
+					s.warnings = append(s.warnings, w)
 				}
+			}
+		}
+		for mi, mp := range g.Mappings {
+			if msg := missingLabel(g, mp.Definition); msg != "" {
+				w := mappingAt(mi, mp)
+				w.Definition, w.Message = mp.Definition, msg
+				s.warnings = append(s.warnings, w)
 			}
 		}
 	}
 	if len(probs) > 0 {
-		return nil, &ModelError{Problems: probs}
+		return s, newModelError(probs)
 	}
 	canon, _ := json.Marshal(struct {
 		M *Model
@@ -280,6 +301,44 @@ func compile(m *Model, _ Options) (*snapshot, error) {
 	s.summary = fmt.Sprintf("%d games, %d definition versions", len(s.games), ndefs)
 	s.columns = columnIndex(m)
 	return s, nil
+}
+
+// missingLabel says which events of g have no usable definition label (none
+// by that label, or only a retired one), so that their events from the
+// versions a mapping to label covers fail DEFINITION_NOT_FOUND; "" when every
+// event has it. An event whose every definition is retired is left out:
+// its events are meant to fail.
+func missingLabel(g Game, label string) string {
+	var lack, retired []string
+	for _, e := range g.Events {
+		if e.retired() {
+			continue
+		}
+		i := slices.IndexFunc(e.Definitions, func(d Definition) bool { return d.Version == label })
+		switch {
+		case i < 0:
+			lack = append(lack, strconv.Quote(e.Name))
+		case e.Definitions[i].Retired:
+			retired = append(retired, strconv.Quote(e.Name))
+		}
+	}
+	if len(lack) == 0 && len(retired) == 0 {
+		return ""
+	}
+	events := func(names []string) string {
+		if len(names) == 1 {
+			return "event " + names[0] + " has"
+		}
+		return "events " + strings.Join(names, ", ") + " have"
+	}
+	var parts []string
+	if len(lack) > 0 {
+		parts = append(parts, events(lack)+" no definition "+strconv.Quote(label))
+	}
+	if len(retired) > 0 {
+		parts = append(parts, events(retired)+" retired it")
+	}
+	return fmt.Sprintf("names definition %q, but %s: those events from the versions it maps fail DEFINITION_NOT_FOUND", label, strings.Join(parts, " and "))
 }
 
 // columnIndex maps every destination table to the fields loaded into it;
@@ -322,8 +381,8 @@ func revisions(m *Model) [][]int {
 	return r
 }
 
-func compileDef(game, event string, d Definition, dw string, bad func(where, format string, args ...any)) *cdef {
-	cd := &cdef{game: game, event: event, label: d.Version, revision: d.Revision}
+func compileDef(game, event string, d Definition, dw Problem, bad func(at Problem, format string, args ...any)) *cdef {
+	cd := &cdef{game: game, event: event, label: d.Version, revision: d.Revision, retired: d.Retired}
 	cd.labelMsgp = msgp.AppendString(nil, d.Version)
 	var invalid []string
 	switch d.AdditionalFields {
@@ -360,9 +419,10 @@ func compileDef(game, event string, d Definition, dw string, bad func(where, for
 	seen := map[string]bool{}
 	var all []*cfield
 	for fi, f := range d.Fields {
-		fw := fmt.Sprintf("%s field %q", dw, f.Name)
+		fw := dw
+		fw.Field, fw.where = f.Name, fmt.Sprintf("%s field %q", dw.where, f.Name)
 		if f.Name == "" {
-			fw = fmt.Sprintf("%s field #%d", dw, fi+1)
+			fw.where = fmt.Sprintf("%s field #%d", dw.where, fi+1)
 		}
 		if err := CheckIdentifier(f.Name); err != nil {
 			bad(fw, "column name: %v", err)
@@ -441,7 +501,7 @@ func prefix(a, b []string) bool {
 	return true
 }
 
-func compileField(f Field, fw string, bad func(where, format string, args ...any)) (*cfield, bool) {
+func compileField(f Field, fw Problem, bad func(at Problem, format string, args ...any)) (*cfield, bool) {
 	cf := &cfield{name: f.Name, mandatory: f.Mandatory, pathText: f.Path}
 	cf.key = msgp.AppendString(nil, f.Name)
 	ok := true

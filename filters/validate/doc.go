@@ -61,6 +61,12 @@
 // resolution, the failure codes and the store are described for users in
 // docs/data-model.md at the repository root (a test keeps it in step with
 // this package). Model and ParseModel read a model file, Model.Check checks
-// it as the validator does, Store keeps it in PostgreSQL with its history,
-// and Codes lists the failure codes with their stages.
+// it as the validator does (Model.Problems gives each problem as a Problem
+// naming the game, mapping, event, definition and field it concerns),
+// FormatModel writes one, Store keeps it in PostgreSQL with its history
+// (who, why, retired definitions), and Codes lists the failure codes with
+// their stages. For editing tools: Validator.Resolve says which definition
+// a game version gets, DiffDefinitions and DiffMappings say what a change
+// does and what it breaks, and DraftDefinition drafts a definition from
+// sample events.
 package validate

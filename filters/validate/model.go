@@ -53,6 +53,11 @@ type Definition struct {
 	// Destinations are "schema.table" names.
 	Destinations []string `yaml:"destinations" json:"destinations"`
 	Fields       []Field  `yaml:"fields" json:"fields"`
+	// Retired takes the definition version out of use without deleting
+	// it: events resolving to it fail DEFINITION_NOT_FOUND (saying it is
+	// retired), as if it were absent. Retiring an event is retiring each
+	// of its definitions. Setting it back to false restores it.
+	Retired bool `yaml:"retired,omitempty" json:"retired,omitempty"`
 	// Revision is the store's history revision of this definition version
 	// (1, 2, ...); 0 for a model read from a file.
 	Revision int `yaml:"-" json:"-"`
@@ -167,6 +172,48 @@ func ParseModel(data []byte) (*Model, error) {
 	return &m, nil
 }
 
+// FormatModel writes m as a model file (YAML) laid out as conf/model.yaml
+// is: one line per field, destinations on one line. ParseModel reads it
+// back to the same model; revisions are not part of it.
+func FormatModel(m *Model) ([]byte, error) {
+	var doc yaml.Node
+	if err := doc.Encode(m); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	var flow func(n *yaml.Node)
+	flow = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				switch k, v := n.Content[i].Value, n.Content[i+1]; {
+				case k == "destinations":
+					v.Style = yaml.FlowStyle
+				case k == "fields" && v.Kind == yaml.SequenceNode:
+					for _, f := range v.Content {
+						f.Style = yaml.FlowStyle
+					}
+				default:
+					flow(v)
+				}
+			}
+			return
+		}
+		for _, c := range n.Content {
+			flow(c)
+		}
+	}
+	flow(&doc)
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
 // LoadFile reads and parses a model file.
 func LoadFile(path string) (*Model, error) {
 	data, err := os.ReadFile(path)
@@ -180,22 +227,96 @@ func LoadFile(path string) (*Model, error) {
 	return m, nil
 }
 
+// retired reports whether every definition of the event is retired (an
+// event with none is not).
+func (e Event) retired() bool {
+	for _, d := range e.Definitions {
+		if !d.Retired {
+			return false
+		}
+	}
+	return len(e.Definitions) > 0
+}
+
 // Check checks the whole model as the validator does before using it. err
 // lists every problem (a *ModelError); a model with errors is never used.
-// warnings name definitions that load but cannot validate events (their
-// events fail with DEFINITION_INVALID), e.g. one without destinations.
+// warnings name what loads but makes events fail: a definition that
+// cannot validate events (DEFINITION_INVALID), e.g. one without
+// destinations, or a mapping to a label some event lacks
+// (DEFINITION_NOT_FOUND).
 func (m *Model) Check() (warnings []string, err error) {
 	s, err := compile(m, Options{})
 	if err != nil {
 		return nil, err
 	}
-	return s.warnings, nil
+	return problemStrings(s.warnings), nil
+}
+
+// Problems checks the model as Check does and returns its problems one by
+// one, each naming the game, mapping, event, definition and field it
+// concerns, so that a user interface can show each beside what it is
+// about: errs reject the model, warnings do not.
+func (m *Model) Problems() (errs, warnings []Problem) {
+	s, err := compile(m, Options{})
+	if me, ok := err.(*ModelError); ok {
+		errs = me.Issues
+	}
+	return errs, s.warnings
+}
+
+// Problem is one problem of a model. Game, Event, Definition and Field
+// name what it concerns ("" where it concerns none, e.g. Field of a
+// definition's problem); Mapping is the index of the game's mapping it
+// concerns, -1 if none.
+type Problem struct {
+	Game, Event, Definition, Field string
+	Mapping                        int
+	Message                        string
+	// where is the location as Check has always written it (with #N for
+	// an unnamed game, event or field); "" for a Problem made elsewhere.
+	where string
+}
+
+// String gives the problem as Check and ModelError write it, e.g.
+// `game "galaxy" event "level_up" definition "v1" field "x": column name ...`.
+func (p Problem) String() string {
+	where := p.where
+	if where == "" {
+		where = fmt.Sprintf("game %q", p.Game)
+		if p.Mapping >= 0 {
+			where += fmt.Sprintf(" mapping #%d", p.Mapping+1)
+		}
+		if p.Event != "" {
+			where += fmt.Sprintf(" event %q", p.Event)
+		}
+		if p.Definition != "" && p.Mapping < 0 {
+			where += fmt.Sprintf(" definition %q", p.Definition)
+		}
+		if p.Field != "" {
+			where += fmt.Sprintf(" field %q", p.Field)
+		}
+	}
+	return where + ": " + p.Message
+}
+
+func problemStrings(ps []Problem) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
 }
 
 // ModelError lists every problem found in a model. Each names the game,
-// event, definition version and field it is about.
+// event, definition version and field it is about: Problems as text,
+// Issues (in the same order) as structured Problems.
 type ModelError struct {
 	Problems []string
+	Issues   []Problem
+}
+
+func newModelError(ps []Problem) *ModelError {
+	return &ModelError{Problems: problemStrings(ps), Issues: ps}
 }
 
 func (e *ModelError) Error() string {

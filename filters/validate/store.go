@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lib/pq"
 
@@ -76,6 +78,12 @@ var storeDDL = []string{
 		definition text NOT NULL,
 		priority   integer NOT NULL DEFAULT 0,
 		PRIMARY KEY (mapping_version_id, position))`,
+	// Added later: ADD COLUMN IF NOT EXISTS upgrades an existing store.
+	`ALTER TABLE whirlpool_model.definition_versions ADD COLUMN IF NOT EXISTS retired boolean NOT NULL DEFAULT false`,
+	`ALTER TABLE whirlpool_model.definition_versions ADD COLUMN IF NOT EXISTS author text NOT NULL DEFAULT ''`,
+	`ALTER TABLE whirlpool_model.definition_versions ADD COLUMN IF NOT EXISTS reason text NOT NULL DEFAULT ''`,
+	`ALTER TABLE whirlpool_model.mapping_versions ADD COLUMN IF NOT EXISTS author text NOT NULL DEFAULT ''`,
+	`ALTER TABLE whirlpool_model.mapping_versions ADD COLUMN IF NOT EXISTS reason text NOT NULL DEFAULT ''`,
 }
 
 // Store is the PostgreSQL model store.
@@ -299,7 +307,7 @@ type storedDef struct {
 // ids returns, ordered by game, event, label.
 func loadDefinitions(ctx context.Context, q querier, ids string, args ...any) ([]storedDef, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT id, game, event, label, revision, additional_fields
+		SELECT id, game, event, label, revision, additional_fields, retired
 		FROM whirlpool_model.definition_versions WHERE id IN (`+ids+`)
 		ORDER BY game, event, label`, args...)
 	if err != nil {
@@ -309,7 +317,7 @@ func loadDefinitions(ctx context.Context, q querier, ids string, args ...any) ([
 	byID := map[int64]int{}
 	for rows.Next() {
 		var sd storedDef
-		if err := rows.Scan(&sd.id, &sd.game, &sd.event, &sd.def.Version, &sd.def.Revision, &sd.def.AdditionalFields); err != nil {
+		if err := rows.Scan(&sd.id, &sd.game, &sd.event, &sd.def.Version, &sd.def.Revision, &sd.def.AdditionalFields, &sd.def.Retired); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -375,11 +383,52 @@ func closeRows(rows *sql.Rows) error {
 	return err
 }
 
-// Change is one thing Apply or Rollback changed in the store.
+// Change is one thing Apply, Rollback or Retire changed in the store.
 type Change struct {
 	Game, Event, Definition string // Event and Definition are "" for a game's mappings
 	Revision                int
-	What                    string // "new", "changed", "rollback to revision N"
+	// What is "new", "changed", "retired", "restored" (retired no more) or
+	// "rollback to revision N".
+	What string
+}
+
+// ApplyOptions says who makes a change and why; both are recorded with
+// each revision the change adds (Revision.Author, Revision.Reason). Each
+// is optional; Author is at most MaxAuthorBytes and Reason at most
+// MaxReasonBytes of UTF-8 text without control characters (a reason may
+// have line breaks).
+type ApplyOptions struct {
+	Author, Reason string
+}
+
+// Limits of ApplyOptions.
+const (
+	MaxAuthorBytes = 128
+	MaxReasonBytes = 2000
+)
+
+// check refuses an author or reason over its limit, not UTF-8, or with
+// control characters (they come from users, e.g. through a web form, and
+// end up in terminals and logs).
+func (o ApplyOptions) check() error {
+	for _, f := range []struct {
+		name, text string
+		max        int
+		breaks     bool
+	}{{"author", o.Author, MaxAuthorBytes, false}, {"reason", o.Reason, MaxReasonBytes, true}} {
+		if len(f.text) > f.max {
+			return fmt.Errorf("model store: %s is %d bytes, more than %d", f.name, len(f.text), f.max)
+		}
+		if !utf8.ValidString(f.text) {
+			return fmt.Errorf("model store: %s is not valid UTF-8", f.name)
+		}
+		for _, r := range f.text {
+			if unicode.IsControl(r) && !(f.breaks && (r == '\n' || r == '\t')) {
+				return fmt.Errorf("model store: %s has a control character (%U)", f.name, r)
+			}
+		}
+	}
+	return nil
 }
 
 func (c Change) String() string {
@@ -392,9 +441,20 @@ func (c Change) String() string {
 // Apply writes m to the store: games and events that are new, and a new
 // revision of every definition version and every game's mappings whose
 // content differs from the current revision. Applying the same model
-// again changes nothing. Nothing absent from m is removed. m must pass
-// Check. It returns what changed.
+// again changes nothing. Nothing absent from m is removed (Retire takes a
+// definition out of use); a definition m has without retired: true is
+// restored if the store had retired it. m must pass Check. It returns what
+// changed. Apply records no author or reason; ApplyWith does.
 func (s *Store) Apply(ctx context.Context, m *Model) ([]Change, error) {
+	return s.ApplyWith(ctx, m, ApplyOptions{})
+}
+
+// ApplyWith is Apply recording o's author and reason with each revision
+// it adds.
+func (s *Store) ApplyWith(ctx context.Context, m *Model, o ApplyOptions) ([]Change, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	if _, err := m.Check(); err != nil {
 		return nil, err
 	}
@@ -411,7 +471,7 @@ func (s *Store) Apply(ctx context.Context, m *Model) ([]Change, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO whirlpool_model.games (name) VALUES ($1) ON CONFLICT DO NOTHING`, g.Name); err != nil {
 			return nil, fmt.Errorf("model store: game %s: %w", g.Name, err)
 		}
-		c, err := applyMappings(ctx, tx, g)
+		c, err := applyMappings(ctx, tx, g, o)
 		if err != nil {
 			return nil, fmt.Errorf("model store: game %s mappings: %w", g.Name, err)
 		}
@@ -430,9 +490,9 @@ func (s *Store) Apply(ctx context.Context, m *Model) ([]Change, error) {
 					if sameContent(*cur, d) {
 						continue
 					}
-					what = "changed"
+					what = changeName(*cur, d)
 				}
-				if err := insertDefinition(ctx, tx, g.Name, e.Name, d, rev+1, what); err != nil {
+				if err := insertDefinition(ctx, tx, g.Name, e.Name, d, rev+1, what, o); err != nil {
 					return nil, fmt.Errorf("model store: %s/%s %s: %w", g.Name, e.Name, d.Version, err)
 				}
 				changes = append(changes, Change{Game: g.Name, Event: e.Name, Definition: d.Version, Revision: rev + 1, What: what})
@@ -445,7 +505,18 @@ func (s *Store) Apply(ctx context.Context, m *Model) ([]Change, error) {
 	return changes, nil
 }
 
-func applyMappings(ctx context.Context, tx *sql.Tx, g Game) ([]Change, error) {
+// changeName names the change from cur to d (which differ).
+func changeName(cur, d Definition) string {
+	switch {
+	case d.Retired && !cur.Retired:
+		return "retired"
+	case !d.Retired && cur.Retired:
+		return "restored"
+	}
+	return "changed"
+}
+
+func applyMappings(ctx context.Context, tx *sql.Tx, g Game, o ApplyOptions) ([]Change, error) {
 	var id sql.NullInt64
 	var rev int
 	err := tx.QueryRowContext(ctx, `SELECT id, revision FROM whirlpool_model.mapping_versions WHERE game = $1 ORDER BY revision DESC LIMIT 1`, g.Name).Scan(&id, &rev)
@@ -480,8 +551,8 @@ func applyMappings(ctx context.Context, tx *sql.Tx, g Game) ([]Change, error) {
 		what = "changed"
 	}
 	var newID int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO whirlpool_model.mapping_versions (game, revision, change) VALUES ($1, $2, $3) RETURNING id`,
-		g.Name, rev+1, what).Scan(&newID); err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO whirlpool_model.mapping_versions (game, revision, change, author, reason) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		g.Name, rev+1, what, o.Author, o.Reason).Scan(&newID); err != nil {
 		return nil, err
 	}
 	for i, mp := range g.Mappings {
@@ -505,15 +576,15 @@ func currentDefinition(ctx context.Context, q querier, game, event, label string
 	return &defs[0].def, defs[0].def.Revision, nil
 }
 
-func insertDefinition(ctx context.Context, tx *sql.Tx, game, event string, d Definition, revision int, change string) error {
+func insertDefinition(ctx context.Context, tx *sql.Tx, game, event string, d Definition, revision int, change string, o ApplyOptions) error {
 	add := d.AdditionalFields
 	if add == "" {
 		add = "ignore"
 	}
 	var id int64
 	if err := tx.QueryRowContext(ctx, `
-		INSERT INTO whirlpool_model.definition_versions (game, event, label, revision, additional_fields, change)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, game, event, d.Version, revision, add, change).Scan(&id); err != nil {
+		INSERT INTO whirlpool_model.definition_versions (game, event, label, revision, additional_fields, retired, change, author, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, game, event, d.Version, revision, add, d.Retired, change, o.Author, o.Reason).Scan(&id); err != nil {
 		return err
 	}
 	for i, f := range d.Fields {
@@ -540,25 +611,39 @@ func nullStr(s string) sql.NullString {
 	return sql.NullString{String: s, Valid: s != ""}
 }
 
-// Revision is one revision in a definition version's history.
+// Revision is one revision in the history of a definition version or of
+// a game's mappings: what changed (Change.What), when, who and why
+// (ApplyOptions; "" when not given).
 type Revision struct {
-	Revision  int
-	Change    string
-	CreatedAt time.Time
+	Revision       int
+	Change         string
+	CreatedAt      time.Time
+	Author, Reason string
 }
 
 // History lists the revisions of a definition version, oldest first.
 func (s *Store) History(ctx context.Context, game, event, label string) ([]Revision, error) {
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT revision, change, created_at FROM whirlpool_model.definition_versions
+	return s.history(ctx, `
+		SELECT revision, change, created_at, author, reason FROM whirlpool_model.definition_versions
 		WHERE game = $1 AND event = $2 AND label = $3 ORDER BY revision`, game, event, label)
+}
+
+// MappingHistory lists the revisions of a game's mappings, oldest first.
+func (s *Store) MappingHistory(ctx context.Context, game string) ([]Revision, error) {
+	return s.history(ctx, `
+		SELECT revision, change, created_at, author, reason FROM whirlpool_model.mapping_versions
+		WHERE game = $1 ORDER BY revision`, game)
+}
+
+func (s *Store) history(ctx context.Context, q string, args ...any) ([]Revision, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("model store: %w", err)
 	}
 	var out []Revision
 	for rows.Next() {
 		var r Revision
-		if err := rows.Scan(&r.Revision, &r.Change, &r.CreatedAt); err != nil {
+		if err := rows.Scan(&r.Revision, &r.Change, &r.CreatedAt, &r.Author, &r.Reason); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -570,8 +655,17 @@ func (s *Store) History(ctx context.Context, game, event, label string) ([]Revis
 // Rollback makes revision `revision` of a definition version current
 // again by adding a new revision with its content (recorded as "rollback
 // to revision N"); revision 0 means the revision before the current one.
-// Rolling back to content that is already current changes nothing.
+// Rolling back to content that is already current changes nothing. A
+// rollback to a revision before a retirement restores the definition.
 func (s *Store) Rollback(ctx context.Context, game, event, label string, revision int) (*Change, error) {
+	return s.RollbackWith(ctx, game, event, label, revision, ApplyOptions{})
+}
+
+// RollbackWith is Rollback recording o's author and reason.
+func (s *Store) RollbackWith(ctx context.Context, game, event, label string, revision int, o ApplyOptions) (*Change, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("model store: %w", err)
@@ -607,13 +701,66 @@ func (s *Store) Rollback(ctx context.Context, game, event, label string, revisio
 		return nil, nil
 	}
 	what := "rollback to revision " + strconv.Itoa(revision)
-	if err := insertDefinition(ctx, tx, game, event, old, curRev+1, what); err != nil {
+	if err := insertDefinition(ctx, tx, game, event, old, curRev+1, what, o); err != nil {
 		return nil, fmt.Errorf("model store: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("model store: %w", err)
 	}
 	return &Change{Game: game, Event: event, Definition: label, Revision: curRev + 1, What: what}, nil
+}
+
+// Retire takes definition version label of game's event out of use, or
+// with label "" every definition version of the event (retiring the
+// event): each gets a new revision with Retired set, recorded as
+// "retired", so that events resolving to it fail DEFINITION_NOT_FOUND.
+// Nothing is deleted; RollbackWith to the revision before, or applying a
+// model without retired: true, restores it. A definition already retired
+// is left as it is. It returns what changed.
+func (s *Store) Retire(ctx context.Context, game, event, label string, o ApplyOptions) ([]Change, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("model store: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('whirlpool_model'))`); err != nil {
+		return nil, fmt.Errorf("model store: %w", err)
+	}
+	q := `SELECT DISTINCT ON (label) id FROM whirlpool_model.definition_versions WHERE game = $1 AND event = $2 ORDER BY label, revision DESC`
+	args := []any{game, event}
+	if label != "" {
+		q = `SELECT id FROM whirlpool_model.definition_versions WHERE game = $1 AND event = $2 AND label = $3 ORDER BY revision DESC LIMIT 1`
+		args = append(args, label)
+	}
+	defs, err := loadDefinitions(ctx, tx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("model store: %w", err)
+	}
+	if len(defs) == 0 {
+		if label != "" {
+			return nil, fmt.Errorf("model store: %s/%s has no definition version %s", game, event, label)
+		}
+		return nil, fmt.Errorf("model store: game %s has no event %s", game, event)
+	}
+	var changes []Change
+	for _, sd := range defs {
+		if sd.def.Retired {
+			continue
+		}
+		d := sd.def
+		d.Retired = true
+		if err := insertDefinition(ctx, tx, game, event, d, d.Revision+1, "retired", o); err != nil {
+			return nil, fmt.Errorf("model store: %s/%s %s: %w", game, event, d.Version, err)
+		}
+		changes = append(changes, Change{Game: game, Event: event, Definition: d.Version, Revision: d.Revision + 1, What: "retired"})
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("model store: %w", err)
+	}
+	return changes, nil
 }
 
 // ParseVersionRef parses the VERSION argument of a rollback: "LABEL" (the

@@ -168,7 +168,7 @@ func newValidator(src source, m *Model, o Options) (*Validator, error) {
 		return nil, fmt.Errorf("validate: model from %s: %w", describe(src), err)
 	}
 	for _, w := range s.warnings {
-		v.opts.Log.Warnf("validate: %s", w)
+		v.opts.Log.Warnf("validate: %s", w.String())
 	}
 	v.snap.Store(s)
 	v.lastRead.Store(time.Now().UnixNano())
@@ -283,7 +283,7 @@ func (v *Validator) reload() {
 		return
 	}
 	for _, w := range s.warnings {
-		v.opts.Log.Warnf("validate: %s", w)
+		v.opts.Log.Warnf("validate: %s", w.String())
 	}
 	v.snap.Store(s)
 	v.opts.Log.Infof("validate: model reloaded from %s: %s", v.src.describe(), s.summary)
@@ -403,6 +403,48 @@ func (v *Validator) AppendValidated(dst []byte, rec record.Record) (out []byte) 
 	return appendValid(dst, rec, &env, w, d, n)
 }
 
+// ResolveError is why Resolve found no definition label: Code is the
+// failure code events of that game version fail with (UNKNOWN_GAME,
+// VERSION_UNMAPPED, VERSION_AMBIGUOUS or DEFINITION_NOT_FOUND).
+type ResolveError struct {
+	Code    failcode.Code
+	Message string
+}
+
+func (e *ResolveError) Error() string { return e.Message }
+
+// Resolve says which definition label version of game resolves to, by the
+// resolution the validator applies to every event (docs/data-model.md,
+// "Version resolution"), or why none (a *ResolveError): the game is
+// unknown, no mapping matches, mappings of equal precedence name
+// different labels (the message names them), or no event of the game has
+// the label except retired (then label is returned with the error). An event lacking a label that others have is
+// not an error here: Model.Problems warns about it.
+func (v *Validator) Resolve(game, version string) (label string, err error) {
+	g := v.snap.Load().games[game]
+	if g == nil {
+		return "", &ResolveError{failcode.UnknownGame, fmt.Sprintf("game %q is not in the model", game)}
+	}
+	r := g.resolve([]byte(version))
+	if r.code != "" {
+		return "", &ResolveError{r.code, r.msg}
+	}
+	found, live := false, false
+	for _, e := range g.events {
+		if d := e.defs[r.label]; d != nil {
+			found = true
+			live = live || !d.retired
+		}
+	}
+	switch {
+	case !found:
+		return r.label, &ResolveError{failcode.DefinitionNotFound, fmt.Sprintf("version %q of game %s maps to definition %s, which no event of the game has", version, game, r.label)}
+	case !live:
+		return r.label, &ResolveError{failcode.DefinitionNotFound, fmt.Sprintf("version %q of game %s maps to definition %s, which is retired in every event that has it", version, game, r.label)}
+	}
+	return r.label, nil
+}
+
 // resolve finds the definition for the event key, adding resolve-stage
 // errors. It returns the definition found, also when it is invalid (for
 // its label in the failure).
@@ -426,9 +468,12 @@ func (v *Validator) resolve(s *snapshot, env *envelope, w *worker) *cdef {
 		return nil
 	}
 	d := e.defs[r.label]
-	if d == nil {
-		w.add(failcode.DefinitionNotFound, "version", "definition_exists", "definition "+r.label+" of event "+e.name, string(capActual(env.version)),
-			fmt.Sprintf("version %q of game %s maps to definition %s, which event %s does not have", env.version, g.name, r.label, e.name))
+	if d == nil || d.retired {
+		msg := fmt.Sprintf("version %q of game %s maps to definition %s, which event %s does not have", env.version, g.name, r.label, e.name)
+		if d != nil {
+			msg = fmt.Sprintf("version %q of game %s maps to definition %s of event %s, which is retired", env.version, g.name, r.label, e.name)
+		}
+		w.add(failcode.DefinitionNotFound, "version", "definition_exists", "definition "+r.label+" of event "+e.name, string(capActual(env.version)), msg)
 		return nil
 	}
 	if d.invalid != "" {
