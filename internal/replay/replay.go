@@ -16,6 +16,7 @@ package replay
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lib/pq"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
@@ -81,7 +83,8 @@ type Summary struct {
 	// StillFailing are failures the current model still refuses; Codes
 	// are the codes they would get now.
 	StillFailing []Count
-	// NotReplayable are failures whose event cannot be rebuilt.
+	// NotReplayable are failures whose event cannot be rebuilt, or
+	// whose table is missing while auto_create is off.
 	NotReplayable []Unreplayable
 	// Marked (Run) is how many failure rows were marked replayed: those
 	// whose every row is in its tables. Less than the accepted ones when
@@ -140,6 +143,7 @@ func replay(ctx context.Context, o Options, run bool) (Summary, error) {
 		defer out.Close()
 	}
 	acc := newTally()
+	tables := existing{db: o.Target, known: map[string]bool{}}
 	var after string
 	for {
 		rows, err := o.read(ctx, table, cols, after)
@@ -154,6 +158,11 @@ func replay(ctx context.Context, o Options, run bool) (Summary, error) {
 		for _, f := range rows {
 			if err := o.retry(f); err != nil {
 				return Summary{}, err
+			}
+			if f.why == "" && !o.AutoCreate {
+				if f.why, err = tables.missing(ctx, f.result.Tables); err != nil {
+					return Summary{}, err
+				}
 			}
 			switch {
 			case f.why != "":
@@ -177,6 +186,33 @@ func replay(ctx context.Context, o Options, run bool) (Summary, error) {
 		}
 	}
 	return acc.summary(), nil
+}
+
+// existing tells which tables exist, asking the database once per table.
+type existing struct {
+	db    *sql.DB
+	known map[string]bool
+}
+
+// missing says which of tables does not exist ("" when all do): without
+// auto_create its rows would fail to load again, as a new failure row.
+func (e existing) missing(ctx context.Context, tables []trial.Table) (string, error) {
+	for _, t := range tables {
+		ok, seen := e.known[t.Name]
+		if !seen {
+			schema, name, _ := strings.Cut(t.Name, ".")
+			err := e.db.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`,
+				schema, name).Scan(&ok)
+			if err != nil {
+				return "", fmt.Errorf("looking for table %s: %w", t.Name, err)
+			}
+			e.known[t.Name] = ok
+		}
+		if !ok {
+			return fmt.Sprintf("its table %s does not exist and auto_create is off", t.Name), nil
+		}
+	}
+	return "", nil
 }
 
 // failure is one failure row read for replay, and what it becomes.
@@ -374,6 +410,10 @@ func (o Options) present(ctx context.Context, batch []*failure) (func(*failure) 
 			args[i], ph[i] = id, fmt.Sprintf("$%d", i+1)
 		}
 		rows, err := o.Target.QueryContext(ctx, `SELECT uuid, expand_index FROM `+q+` WHERE uuid IN (`+strings.Join(ph, ", ")+`)`, args...)
+		var pe *pq.Error
+		if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table: nothing was loaded into it
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("checking the replayed rows in %s: %w", name, err)
 		}
@@ -407,13 +447,13 @@ func (o Options) present(ctx context.Context, batch []*failure) (func(*failure) 
 
 // tally adds failures up into a Summary.
 type tally struct {
-	s                         Summary
-	accept, still, notReplays map[[3]string]int64
-	reasons                   map[[3]string]string
+	s             Summary
+	accept, still map[[3]string]int64
+	notReplays    map[Unreplayable]int64 // Failures zero in the key
 }
 
 func newTally() *tally {
-	return &tally{accept: map[[3]string]int64{}, still: map[[3]string]int64{}, notReplays: map[[3]string]int64{}, reasons: map[[3]string]string{}}
+	return &tally{accept: map[[3]string]int64{}, still: map[[3]string]int64{}, notReplays: map[Unreplayable]int64{}}
 }
 
 func (t *tally) accepted(f *failure) {
@@ -436,24 +476,25 @@ func (t *tally) stillFailing(f *failure) {
 }
 
 func (t *tally) notReplayable(f *failure) {
-	k := [3]string{f.game, f.event, f.codes}
-	t.notReplays[k]++
-	if t.reasons[k] == "" {
-		t.reasons[k] = f.why
-	}
+	t.notReplays[Unreplayable{Count: Count{Game: f.game, Event: f.event, Codes: f.codes}, Reason: f.why}]++
 }
 
 func (t *tally) summary() Summary {
 	s := t.s
 	s.Accepted, s.StillFailing = counts(t.accept), counts(t.still)
-	for _, c := range counts(t.notReplays) {
-		s.NotReplayable = append(s.NotReplayable, Unreplayable{Count: c, Reason: t.reasons[[3]string{c.Game, c.Event, c.Codes}]})
+	for u, n := range t.notReplays {
+		u.Failures = n
+		s.NotReplayable = append(s.NotReplayable, u)
 	}
+	sort.Slice(s.NotReplayable, func(i, j int) bool {
+		a, b := s.NotReplayable[i], s.NotReplayable[j]
+		return a.Game+"\x00"+a.Event+"\x00"+a.Codes+"\x00"+a.Reason < b.Game+"\x00"+b.Event+"\x00"+b.Codes+"\x00"+b.Reason
+	})
 	return s
 }
 
 func counts(m map[[3]string]int64) []Count {
-	out := make([]Count, 0, len(m))
+	var out []Count
 	for k, n := range m {
 		out = append(out, Count{Game: k[0], Event: k[1], Codes: k[2], Failures: n})
 	}
