@@ -133,8 +133,16 @@ func Samples(ctx context.Context, db *sql.DB, table, game, event, code string, l
 	if err != nil {
 		return nil, err
 	}
+	cols, err := Columns(ctx, db, table)
+	if err != nil {
+		return nil, err
+	}
+	truncated := "FALSE"
+	if cols["raw_event_bytes"] != "" {
+		truncated = "raw_event_bytes IS NOT NULL"
+	}
 	rows, err := db.QueryContext(ctx, `SELECT uuid, fired_ts, failed_at, COALESCE(game, ''), COALESCE(version, ''), COALESCE(event, ''),
-		COALESCE(definition_version, ''), COALESCE(raw_event, ''), COALESCE(errors, '[]'), COALESCE(error_codes, ''), raw_event_bytes IS NOT NULL
+		COALESCE(definition_version, ''), `+Text(cols, "raw_event")+`, `+Text(cols, "errors")+`, COALESCE(error_codes, ''), `+truncated+`
 		FROM `+q+` WHERE `+where+` ORDER BY failed_at DESC, uuid LIMIT `+fmt.Sprint(max(limit, 0)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading failures from %s: %w", table, err)
@@ -147,6 +155,9 @@ func Samples(ctx context.Context, db *sql.DB, table, game, event, code string, l
 		if err := rows.Scan(&s.UUID, &s.FiredTS, &s.FailedAt, &s.Game, &s.Version, &s.Event, &s.DefinitionVersion,
 			&s.RawEvent, &errs, &codes, &s.Truncated); err != nil {
 			return nil, fmt.Errorf("reading failures from %s: %w", table, err)
+		}
+		if errs == "" {
+			errs = "[]"
 		}
 		if err := json.Unmarshal([]byte(errs), &s.Errors); err != nil {
 			return nil, fmt.Errorf("failure %s in %s: its errors are not a JSON list: %w", s.UUID, table, err)
@@ -180,6 +191,41 @@ func UnknownEventSamples(ctx context.Context, db *sql.DB, table, game, event str
 		}
 	}
 	return out, nil
+}
+
+// Columns returns the columns of a failures table with their
+// information_schema data_type (lower case); none if it does not exist.
+// Its columns came over time (outputs/redshift's failureCols), so readers
+// ask which it has.
+func Columns(ctx context.Context, db *sql.DB, table string) (map[string]string, error) {
+	if _, err := redshift.QuoteTable(table); err != nil {
+		return nil, err
+	}
+	schema, name, _ := strings.Cut(strings.ToLower(table), ".")
+	rows, err := db.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, schema, name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	cols := map[string]string{}
+	for rows.Next() {
+		var c, typ string
+		if err := rows.Scan(&c, &typ); err != nil {
+			return nil, fmt.Errorf("reading the columns of %s: %w", table, err)
+		}
+		cols[c] = strings.ToLower(typ)
+	}
+	return cols, rows.Err()
+}
+
+// Text is the SQL expression reading column col of a failures table as
+// text ('' for NULL): raw_event and errors are SUPER on Redshift, read as
+// their JSON text.
+func Text(cols map[string]string, col string) string {
+	if cols[col] == "super" {
+		return "COALESCE(JSON_SERIALIZE(" + col + "), '')"
+	}
+	return "COALESCE(" + col + ", '')"
 }
 
 // Filter selects failure rows; a zero field selects all.

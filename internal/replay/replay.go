@@ -122,18 +122,18 @@ func replay(ctx context.Context, o Options, run bool) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	cols, err := columns(ctx, o.Target, o.FailuresTable)
+	cols, err := failures.Columns(ctx, o.Target, o.FailuresTable)
 	if err != nil {
 		return Summary{}, err
 	}
 	if len(cols) == 0 {
 		return Summary{}, fmt.Errorf("the failures table %s does not exist", o.FailuresTable)
 	}
-	if !cols["replayed_at"] && run {
+	if cols["replayed_at"] == "" && run {
 		if _, err := redshift.AddReplayedAt(ctx, o.Target, dialect, o.FailuresTable); err != nil {
 			return Summary{}, err
 		}
-		cols["replayed_at"] = true
+		cols["replayed_at"] = "timestamp without time zone"
 	}
 	var out *redshift.Output
 	if run {
@@ -152,6 +152,18 @@ func replay(ctx context.Context, o Options, run bool) (Summary, error) {
 		}
 		if len(rows) == 0 {
 			break
+		}
+		full := len(rows) == page
+		if full {
+			// The next page starts after this one's last uuid: leave the
+			// rows of that uuid to it, so that no row of one uuid is cut off.
+			k := len(rows)
+			for k > 0 && rows[k-1].uuid == rows[len(rows)-1].uuid {
+				k--
+			}
+			if k > 0 {
+				rows = rows[:k]
+			}
 		}
 		after = rows[len(rows)-1].uuid
 		var batch []*failure
@@ -181,7 +193,7 @@ func replay(ctx context.Context, o Options, run bool) (Summary, error) {
 			}
 			acc.s.Marked += n
 		}
-		if len(rows) < page {
+		if !full {
 			break
 		}
 	}
@@ -228,45 +240,26 @@ type failure struct {
 	result    trial.Result
 }
 
-// columns lists the columns of table.
-func columns(ctx context.Context, db *sql.DB, table string) (map[string]bool, error) {
-	schema, name, _ := strings.Cut(strings.ToLower(table), ".")
-	rows, err := db.QueryContext(ctx, `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, schema, name)
-	if err != nil {
-		return nil, fmt.Errorf("reading the columns of %s: %w", table, err)
-	}
-	defer rows.Close()
-	cols := map[string]bool{}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, fmt.Errorf("reading the columns of %s: %w", table, err)
-		}
-		cols[c] = true
-	}
-	return cols, rows.Err()
-}
-
 // read returns the next page of failure rows not replayed yet, by uuid
 // after after.
-func (o Options) read(ctx context.Context, table string, cols map[string]bool, after string) ([]*failure, error) {
+func (o Options) read(ctx context.Context, table string, cols map[string]string, after string) ([]*failure, error) {
 	where, args, err := o.Filter.SQL(2)
 	if err != nil {
 		return nil, err
 	}
 	args = append([]any{after}, args...)
-	if cols["replayed_at"] {
+	if cols["replayed_at"] != "" {
 		where += " AND replayed_at IS NULL"
 	}
 	truncated, s3 := "FALSE", "''"
-	if cols["raw_event_bytes"] {
+	if cols["raw_event_bytes"] != "" {
 		truncated = "raw_event_bytes IS NOT NULL"
 	}
-	if cols["raw_event_s3_uri"] {
+	if cols["raw_event_s3_uri"] != "" {
 		s3 = "COALESCE(raw_event_s3_uri, '')"
 	}
 	rows, err := o.Target.QueryContext(ctx, `SELECT uuid, fired_ts, COALESCE(game, ''), COALESCE(version, ''), COALESCE(event, ''),
-		COALESCE(error_codes, ''), COALESCE(raw_event, ''), `+truncated+`, `+s3+`
+		COALESCE(error_codes, ''), `+failures.Text(cols, "raw_event")+`, `+truncated+`, `+s3+`
 		FROM `+table+` WHERE uuid > $1 AND `+where+` ORDER BY uuid LIMIT `+fmt.Sprint(page), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading failures from %s: %w", o.FailuresTable, err)

@@ -3,6 +3,7 @@ package replay_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -259,5 +260,34 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	o.Filter = failures.Filter{Since: time.Now().Add(24 * time.Hour)}
 	if p, err := replay.Plan(ctx, o); err != nil || !reflect.DeepEqual(p, replay.Summary{}) {
 		t.Errorf("plan since tomorrow: %+v %v", p, err)
+	}
+}
+
+// TestReplayPagesThroughManyFailures: more failures than one page are all
+// replayed, each once.
+func TestReplayPagesThroughManyFailures(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const n = 1234
+	events := make([]event, n)
+	for i := range events {
+		events[i] = event{"1.2", "dance", `{"move":"m` + strings.Repeat("x", i%7) + `","beats":` + fmt.Sprint(i) + `}`}
+	}
+	loadThroughPipeline(t, dsn, validator(t, galaxy(t)), events...)
+	o := replay.Options{Model: validator(t, fixed(t)), Target: db, TargetDSN: dsn, Dialect: "postgres", FailuresTable: "failures.events", AutoCreate: true}
+	p, err := replay.Plan(context.Background(), o)
+	if err != nil || p.Rows != n || len(p.Accepted) != 1 || p.Accepted[0].Failures != n {
+		t.Fatalf("plan %+v %v", p, err)
+	}
+	s, err := replay.Run(context.Background(), o)
+	if err != nil || s.Marked != n || s.Rows != n {
+		t.Fatalf("run %+v %v", s, err)
+	}
+	if got := query(t, db, `SELECT count(*), count(DISTINCT uuid), min(beats), max(beats) FROM events.dance`); !reflect.DeepEqual(got, [][]string{{fmt.Sprint(n), fmt.Sprint(n), "0", fmt.Sprint(n - 1)}}) {
+		t.Errorf("events.dance: %v", got)
 	}
 }
