@@ -219,7 +219,7 @@ func Columns(ctx context.Context, db *sql.DB, table string) (map[string]string, 
 }
 
 // Text is the SQL expression reading column col of a failures table as
-// text (” for NULL): raw_event and errors are SUPER on Redshift, read as
+// text (empty for NULL): raw_event and errors are SUPER on Redshift, read as
 // their JSON text.
 func Text(cols map[string]string, col string) string {
 	if cols[col] == "super" {
