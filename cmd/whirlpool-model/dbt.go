@@ -56,6 +56,7 @@ var failureColumns = []dbtColumn{
 	{"raw_event_sha256", "When raw_event holds less than the whole text: its SHA-256 (lower-case hex), to match the original; else NULL.", nil},
 	{"raw_event_truncated", "True when raw_event holds only the first bytes of the raw text (or none).", nil},
 	{"raw_event_s3_uri", "On Redshift with load_method copy: an s3:// object holding the raw text that raw_event could not hold whole; else NULL.", nil},
+	{"replayed_at", "UTC. When whirlpool-model replay loaded this failure's event as rows after a model fix (same uuid); NULL while not replayed. Filter on replayed_at IS NULL for open failures.", nil},
 }
 
 type dbtColumn struct {

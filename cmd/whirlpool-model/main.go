@@ -12,6 +12,7 @@
 //	whirlpool-model retire --dsn DSN GAME EVENT [LABEL] [--author NAME] [--reason TEXT]
 //	whirlpool-model export --dsn DSN
 //	whirlpool-model dbt-sources [FILE] [--dsn DSN] [--failures-table SCHEMA.TABLE]
+//	whirlpool-model replay --dsn DSN --target TARGET_DSN [--dry-run] [filters]
 //
 // check prints every problem of FILE (YAML or JSON, see filters/validate)
 // and exits 1 if there is any; it prints warnings (e.g. a mapping to a
@@ -32,7 +33,9 @@
 // sources.yml for the tables the redshift output loads (every destination
 // of the model, with its columns, and the failures table, default
 // failures.events), with freshness checks on loaded_at, from FILE or, with
-// no FILE, from the store. --dsn may also come from WHIRLPOOL_MODEL_DSN.
+// no FILE, from the store. replay loads the failures the store's current
+// model accepts as rows and marks them (replay.go, internal/replay).
+// --dsn may also come from WHIRLPOOL_MODEL_DSN.
 // Exit status: 0 done, 1 rejected or failed, 2 usage.
 package main
 
@@ -54,6 +57,7 @@ const usage = `usage:
   whirlpool-model retire --dsn DSN GAME EVENT [LABEL] [--author NAME] [--reason TEXT]    (no LABEL: every definition of EVENT)
   whirlpool-model export --dsn DSN    (the store's current model, as a model file)
   whirlpool-model dbt-sources [FILE] [--dsn DSN] [--failures-table SCHEMA.TABLE]    (FILE, else the store)
+  whirlpool-model replay --dsn DSN --target TARGET_DSN [--dry-run] ...    (replay --help)
 --dsn defaults to $WHIRLPOOL_MODEL_DSN, --author to $USER.
 `
 
@@ -62,6 +66,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "replay" { // its own flags: replay.go
+		return replayCmd(args[1:], stdout, stderr)
+	}
 	dsn := os.Getenv("WHIRLPOOL_MODEL_DSN")
 	failures := "failures.events"
 	who := validate.ApplyOptions{Author: os.Getenv("USER")}

@@ -266,7 +266,7 @@ func (b *batch) add(h *held, msg message) bool {
 		}
 		n, failed := len(pieces), failures(pieces)
 		if r.validator != nil {
-			records = r.validateAll(records, pieces)
+			records = validateAll(r.validator, records, pieces, r.log)
 		}
 		switch {
 		case b.dec.over != withinBounds:
@@ -313,7 +313,7 @@ func (b *batch) publish() {
 // validateAll validates every record of a message but the failure records
 // the decoder built (pieces says which): a message never decides that a
 // record of its own is validated.
-func (r *Receiver) validateAll(records []byte, pieces []piece) []byte {
+func validateAll(v *validate.Validator, records []byte, pieces []piece, log plugin.Logger) []byte {
 	out := make([]byte, 0, len(records)+len(records)/2)
 	start := 0
 	var rec record.Record
@@ -326,10 +326,10 @@ func (r *Receiver) validateAll(records []byte, pieces []piece) []byte {
 		}
 		d := record.NewDecoder(one)
 		if !d.Next(&rec) { // cannot happen: the decoder wrote this record
-			r.log.Errorf("validating a received record: %v", d.Err())
+			log.Errorf("validating a received record: %v", d.Err())
 			continue
 		}
-		out = r.validator.AppendValidated(out, rec)
+		out = v.AppendValidated(out, rec)
 	}
 	return out
 }

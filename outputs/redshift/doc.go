@@ -86,9 +86,11 @@
 //	                       a row the table refused whole): the whole text's length and SHA-256 (hex)
 //	raw_event_truncated BOOLEAN    raw_event holds less than the whole text
 //	raw_event_s3_uri VARCHAR(1024)/text  s3:// object holding the text raw_event could not
+//	replayed_at TIMESTAMP  when replay (whirlpool-model replay) loaded the event as rows; NULL
+//	                       until then. The output never writes it.
 //
 // Timestamps are UTC without zone; COMMENT ON COLUMN says so on fired_ts,
-// loaded_at and failed_at. auto_create creates only the tables valid
+// loaded_at, failed_at and replayed_at. auto_create creates only the tables valid
 // records name, which the model allows (and the failures table), and marks
 // each with COMMENT ON TABLE ... IS 'whirlpool auto_create' (kept in
 // pg_description on both databases). It adds columns (ALTER TABLE ... ADD

@@ -45,11 +45,7 @@ func (o *Output) planFailures(ctx context.Context, s Session, b *batch) error {
 		return err
 	}
 	if !m.exists && o.cfg.autoCreate {
-		types := make([]string, len(failureCols))
-		for i, c := range failureCols {
-			types[i] = o.cfg.dialect.ddlType(c)
-		}
-		if m, err = o.createTable(ctx, s, tl.name, failureCols, types, true); err != nil {
+		if m, err = o.createTable(ctx, s, tl.name, failureCols, metaTypes(o.cfg.dialect, failureCols), true); err != nil {
 			return err
 		}
 	}
@@ -70,7 +66,7 @@ func (o *Output) planFailures(ctx context.Context, s Session, b *batch) error {
 	}
 	tl.meta = m
 	for i, c := range failureCols {
-		if cm, ok := m.cols[c]; ok && !cm.filledByDatabase() {
+		if cm, ok := m.cols[c]; ok && !cm.filledByDatabase() && i != fReplayedAt { // replay alone sets replayed_at
 			tl.cols = append(tl.cols, cm)
 			tl.src = append(tl.src, i)
 		}

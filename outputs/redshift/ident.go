@@ -101,3 +101,14 @@ func appendLiteral(dst []byte, s []byte, d Dialect) []byte {
 func quoteLiteral(s string, d Dialect) string {
 	return string(appendLiteral(nil, []byte(s), d))
 }
+
+// QuoteTable checks a "schema.table" name as the output does (identifiers,
+// folded to lower case) and returns it quoted, for SQL that reads the
+// output's tables (internal/failures, internal/replay).
+func QuoteTable(s string) (string, error) {
+	t, err := parseTableName(s)
+	if err != nil {
+		return "", err
+	}
+	return t.quoted(), nil
+}

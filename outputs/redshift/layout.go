@@ -100,9 +100,10 @@ func (d Dialect) createTableSQL(t tableName, cols, types []string, failures bool
 // timestamp columns: the TIMESTAMP type has no zone, the comment says
 // which one it is.
 var utcComments = map[string]string{
-	"fired_ts":  "UTC: when the event reached the edge (the eventing input's receipt time)",
-	"loaded_at": "UTC: when the row was loaded (the database's clock)",
-	"failed_at": "UTC: when the redshift output received the failure",
+	"fired_ts":    "UTC: when the event reached the edge (the eventing input's receipt time)",
+	"loaded_at":   "UTC: when the row was loaded (the database's clock)",
+	"failed_at":   "UTC: when the redshift output received the failure",
+	"replayed_at": "UTC: when replay loaded the failure's event as rows (NULL: not replayed)",
 }
 
 func (d Dialect) columnComments(t tableName, cols []string) []string {

@@ -171,7 +171,7 @@ func TestOldLayoutTableKeepsLoading(t *testing.T) {
 				added = append(added, c[0]+" "+c[3]+" "+c[4])
 			}
 			if want := []string{"raw_event_bytes YES no default", "raw_event_sha256 YES no default",
-				"raw_event_truncated YES no default", "raw_event_s3_uri YES no default"}; !reflect.DeepEqual(added, want) {
+				"raw_event_truncated YES no default", "raw_event_s3_uri YES no default", "replayed_at YES no default"}; !reflect.DeepEqual(added, want) {
 				t.Errorf("added failures columns = %q, want %q", added, want)
 			}
 			for _, q := range []string{`SELECT loaded_at FROM game.purchase WHERE uuid = 'old-1'`, `SELECT loaded_at FROM failures.events WHERE uuid = 'old-2'`} {
@@ -289,6 +289,7 @@ func TestOldLayoutOnRedshiftOnlyAddsColumns(t *testing.T) {
 		`ALTER TABLE "failures"."events" ADD COLUMN "raw_event_sha256" VARCHAR(64) ENCODE ZSTD`,
 		`ALTER TABLE "failures"."events" ADD COLUMN "raw_event_truncated" BOOLEAN`,
 		`ALTER TABLE "failures"."events" ADD COLUMN "raw_event_s3_uri" VARCHAR(1024) ENCODE ZSTD`,
+		`ALTER TABLE "failures"."events" ADD COLUMN "replayed_at" TIMESTAMP ENCODE AZ64`,
 	}
 	if !reflect.DeepEqual(ddl, want) {
 		t.Errorf("DDL sent to the old tables:\n got %q\nwant %q", ddl, want)

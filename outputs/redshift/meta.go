@@ -72,12 +72,14 @@ func (m *tableMeta) hasKey(k []byte) bool {
 var metaCols = []string{"uuid", "fired_ts", "game", "version", "event", "definition_version", "expand_index", "loaded_at"}
 
 // Columns of the failures table, in order. raw_event_bytes,
-// raw_event_sha256, raw_event_truncated and raw_event_s3_uri came later:
-// last, so that a table auto_create made and one it extended (ADD COLUMN
-// appends) have the same layout.
+// raw_event_sha256, raw_event_truncated, raw_event_s3_uri and replayed_at
+// came later: last, so that a table auto_create made and one it extended
+// (ADD COLUMN appends) have the same layout. replayed_at is set by replay
+// (internal/replay) when the failure's event was loaded after a fix; the
+// output never writes it.
 var failureCols = []string{"uuid", "expand_index", "fired_ts", "game", "version", "event", "definition_version",
 	"raw_event", "errors", "error_codes", "failed_at", "loaded_at", "raw_event_bytes", "raw_event_sha256",
-	"raw_event_truncated", "raw_event_s3_uri"}
+	"raw_event_truncated", "raw_event_s3_uri", "replayed_at"}
 
 // Positions in failureCols (and rec.fvals).
 const (
@@ -97,6 +99,7 @@ const (
 	fRawSHA256
 	fRawTruncated
 	fRawS3URI
+	fReplayedAt
 )
 
 // MetaColumns lists the metadata columns of every event table and
@@ -124,7 +127,7 @@ func isMetaKey(k []byte) bool {
 // ddlType is the type auto_create gives a metadata or failures column.
 func (d Dialect) ddlType(col string) string {
 	switch col {
-	case "fired_ts", "loaded_at", "failed_at":
+	case "fired_ts", "loaded_at", "failed_at", "replayed_at":
 		return "TIMESTAMP"
 	case "expand_index":
 		return "INTEGER"
@@ -232,27 +235,15 @@ func (o *Output) describe(ctx context.Context, s Session, t tableName, refresh b
 	return m, nil
 }
 
-// createTable runs CREATE SCHEMA / CREATE TABLE IF NOT EXISTS, outside the
-// load transaction, marks the table as auto_create's (ownedComment) and
-// caches what it created. It is only called for tables the data model
-// names (every destination of a valid record was checked against it) and
-// for the failures table.
-func (o *Output) createTable(ctx context.Context, s Session, t tableName, cols []string, types []string, failures bool) (*tableMeta, error) {
-	d := o.cfg.dialect
-	if _, err := s.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(t.schema)); err != nil {
-		return nil, fmt.Errorf("creating schema %s: %w", t.schema, err)
-	}
-	if _, err := s.Exec(ctx, d.createTableSQL(t, cols, types, failures)); err != nil {
-		return nil, fmt.Errorf("creating table %s: %w", t, err)
-	}
-	if _, err := s.Exec(ctx, "COMMENT ON TABLE "+t.quoted()+" IS "+quoteLiteral(ownedComment, d)); err != nil {
-		return nil, fmt.Errorf("marking table %s as made by auto_create: %w", t, err)
-	}
-	for _, q := range d.columnComments(t, cols) {
-		if _, err := s.Exec(ctx, q); err != nil {
-			return nil, fmt.Errorf("commenting the columns of %s: %w", t, err)
-		}
-	}
+// createTableStatements lists the statements that make table t, in order: CREATE
+// SCHEMA / CREATE TABLE IF NOT EXISTS, the COMMENT that marks the table as
+// auto_create's (ownedComment), the UTC comments of its timestamp columns
+// and, on PostgreSQL, the dedupe index. createTable runs them; PlanDDL
+// lists them.
+func (d Dialect) createTableStatements(t tableName, cols []string, types []string, failures bool) []string {
+	stmts := []string{"CREATE SCHEMA IF NOT EXISTS " + quoteIdent(t.schema), d.createTableSQL(t, cols, types, failures),
+		"COMMENT ON TABLE " + t.quoted() + " IS " + quoteLiteral(ownedComment, d)}
+	stmts = append(stmts, d.columnComments(t, cols)...)
 	if d == Postgres {
 		// dedupe joins on (uuid, expand_index); Redshift has no indexes
 		// (its sort key serves), PostgreSQL needs one to stay fast.
@@ -264,8 +255,25 @@ func (o *Output) createTable(ctx context.Context, s Session, t tableName, cols [
 		if failures {
 			keys = `"uuid"`
 		}
-		if _, err := s.Exec(ctx, "CREATE INDEX IF NOT EXISTS "+quoteIdent(name)+" ON "+t.quoted()+" ("+keys+")"); err != nil {
-			return nil, fmt.Errorf("creating the dedupe index of %s: %w", t, err)
+		stmts = append(stmts, "CREATE INDEX IF NOT EXISTS "+quoteIdent(name)+" ON "+t.quoted()+" ("+keys+")")
+	}
+	return stmts
+}
+
+// addColumnSQL is the ALTER TABLE ADD COLUMN of col: nullable, without
+// DEFAULT.
+func (d Dialect) addColumnSQL(t tableName, col, typ string) string {
+	return "ALTER TABLE " + t.quoted() + " ADD COLUMN " + d.columnDDL(col, typ, false, false)
+}
+
+// createTable runs createTableStatements outside the load transaction and
+// caches what it created. It is only called for tables the data model
+// names (every destination of a valid record was checked against it) and
+// for the failures table.
+func (o *Output) createTable(ctx context.Context, s Session, t tableName, cols []string, types []string, failures bool) (*tableMeta, error) {
+	for _, q := range o.cfg.dialect.createTableStatements(t, cols, types, failures) {
+		if _, err := s.Exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("creating table %s (%s): %w", t, q, err)
 		}
 	}
 	o.logf("created table %s", t)
@@ -288,7 +296,7 @@ func (o *Output) createTable(ctx context.Context, s Session, t tableName, cols [
 // table auto_create made (the callers check tableMeta.owned); a column
 // another loader added meanwhile is not an error.
 func (o *Output) addColumn(ctx context.Context, s Session, t tableName, m *tableMeta, col, typ string) error {
-	_, err := s.Exec(ctx, "ALTER TABLE "+t.quoted()+" ADD COLUMN "+o.cfg.dialect.columnDDL(col, typ, false, false))
+	_, err := s.Exec(ctx, o.cfg.dialect.addColumnSQL(t, col, typ))
 	if err != nil && sqlState(err) != "42701" { // duplicate_column
 		return fmt.Errorf("adding column %s to %s: %w", col, t, err)
 	}

@@ -44,6 +44,13 @@ func WithValidator(v Validator) Option {
 	return func(o *Output) error { o.validator = v; return nil }
 }
 
+// WithModel is WithValidator and WithTableSchemas of one data model, as
+// the plugin runs with validate on: records are checked against v and
+// auto_create gives columns the model's types.
+func WithModel(v *validate.Validator) Option {
+	return func(o *Output) error { o.validator, o.schemas = v, modelSchemas{v}; return nil }
+}
+
 // WithTableSchemas gives auto_create the column types of the data model.
 func WithTableSchemas(s TableSchemas) Option {
 	return func(o *Output) error { o.schemas = s; return nil }

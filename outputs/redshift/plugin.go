@@ -69,7 +69,7 @@ func newPlugin(env plugin.Env) (plugin.Output, error) {
 			m.Close()
 			return nil, err
 		}
-		opts = append(opts, WithValidator(p.validator), WithTableSchemas(modelSchemas{p.validator}))
+		opts = append(opts, WithModel(p.validator))
 	}
 	if p.Output, err = startOutput(env, c.loader, opts...); err != nil {
 		p.close()

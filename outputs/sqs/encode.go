@@ -2,6 +2,7 @@ package sqs
 
 import (
 	"bytes"
+	"errors"
 	"time"
 
 	"github.com/tinylib/msgp/msgp"
@@ -216,4 +217,19 @@ func embeddable(s []byte) bool {
 		return false
 	}
 	return bytes.IndexByte(s, '\n') < 0 && validObject(s)
+}
+
+// AppendContractLine appends the JSON line the output sends for a record
+// in the record contract (as filters/enrich makes them, under a tag
+// contract_match trusts), without its newline: the studio's "try an event"
+// and replay feed it to the sqs input's own decoder. A record outside the
+// contract is an error (the output would wrap it instead).
+func AppendContractLine(dst []byte, body record.Map) ([]byte, error) {
+	var s seen
+	s.scan(body)
+	if !s.inContract() {
+		return dst, errors.New("the record is not in the record contract")
+	}
+	out, _, err := appendContract(dst, &s)
+	return out, err
 }
