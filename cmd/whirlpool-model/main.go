@@ -10,6 +10,8 @@
 //	whirlpool-model apply FILE --dsn DSN
 //	whirlpool-model rollback --dsn DSN GAME EVENT VERSION
 //	whirlpool-model dbt-sources [FILE] [--dsn DSN] [--failures-table SCHEMA.TABLE]
+//	whirlpool-model serve [--dsn DSN] [--listen 127.0.0.1:8080]
+//	whirlpool-model user add NAME --role viewer|editor|admin [--games g1,g2]
 //
 // check prints every problem of FILE (YAML or JSON, see filters/validate)
 // and exits 1 if there is any. apply writes FILE to the store: a new
@@ -21,7 +23,8 @@
 // sources.yml for the tables the redshift output loads (every destination
 // of the model, with its columns, and the failures table, default
 // failures.events), with freshness checks on loaded_at, from FILE or, with
-// no FILE, from the store. --dsn may also come from WHIRLPOOL_MODEL_DSN.
+// no FILE, from the store. serve runs the model studio (internal/studio)
+// and user add makes its accounts (serve.go). --dsn may also come from WHIRLPOOL_MODEL_DSN.
 // Exit status: 0 done, 1 rejected or failed, 2 usage.
 package main
 
@@ -41,10 +44,15 @@ const usage = `usage:
   whirlpool-model apply FILE --dsn DSN
   whirlpool-model rollback --dsn DSN GAME EVENT VERSION    (VERSION: LABEL or LABEL@REVISION)
   whirlpool-model dbt-sources [FILE] [--dsn DSN] [--failures-table SCHEMA.TABLE]    (FILE, else the store)
+  whirlpool-model serve [--dsn DSN] [--listen 127.0.0.1:8080]    (the model studio; serve -h for more)
+  whirlpool-model user add NAME --role viewer|editor|admin [--games g1,g2] [--password-stdin]
 --dsn defaults to $WHIRLPOOL_MODEL_DSN.
 `
 
 func main() {
+	if code, ok := studioCommand(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); ok {
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
