@@ -43,7 +43,9 @@ func studioCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) (co
 	}
 	switch args[0] {
 	case "serve":
-		return serveCmd(args[1:], stderr), true
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return serveCmd(ctx, args[1:], stderr), true
 	case "user":
 		if len(args) < 2 || args[1] != "add" {
 			fmt.Fprint(stderr, serveUsage)
@@ -69,7 +71,8 @@ func openStudioDB(conn string) (*validate.Store, *sql.DB, error) {
 	return st, db, nil
 }
 
-func serveCmd(args []string, stderr io.Writer) int {
+// serveCmd serves the studio until ctx ends.
+func serveCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, serveUsage) }
@@ -98,8 +101,6 @@ func serveCmd(args []string, stderr io.Writer) int {
 	}
 	defer st.Close()
 	defer db.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	logger := log.New(stderr, "", log.LstdFlags)
 	srv, err := studio.New(ctx, studio.Config{Store: st, DB: db, SecureCookies: *secure || *cert != "", IdleTimeout: *idle, MaxAge: *maxAge, Log: logger})
 	if err != nil {

@@ -162,7 +162,7 @@ func (d db) deleteDraft(ctx context.Context, id int64) error {
 
 // AuditEntry is one row of the audit log.
 type AuditEntry struct {
-	At                                      time.Time
+	At                                    time.Time
 	User, Action, Target, Outcome, Detail string
 }
 

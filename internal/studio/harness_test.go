@@ -242,7 +242,6 @@ func (h *harness) live() string {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-
 // audit returns the audit rows of action as "user outcome target".
 func (h *harness) audit(action string) []string {
 	h.t.Helper()

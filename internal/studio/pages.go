@@ -74,10 +74,10 @@ func (s *Server) logout(req *request) error {
 }
 
 type gameRow struct {
-	Name            string
-	Events, Defs    int
-	Mappings        int
-	Editable        bool
+	Name         string
+	Events, Defs int
+	Mappings     int
+	Editable     bool
 }
 
 func (s *Server) cataloguePage(req *request) error {
