@@ -365,6 +365,10 @@ func (s *Server) saveDraft(req *request) error {
 		return err
 	}
 	target := fmt.Sprintf("draft %d", dr.ID)
+	if dr.Kind == KindModel {
+		s.db.audit(ctx, req.user.Name, "save draft", target, OutcomeRefused, "imported model")
+		return badRequest("an imported model is not edited here: import it again")
+	}
 	if err := s.mayWrite(req, "save draft", target, dr.Game); err != nil {
 		return err
 	}
@@ -375,8 +379,6 @@ func (s *Server) saveDraft(req *request) error {
 		inputErrs, rowErrs = readDefinitionForm(req.r, &dr.Definition)
 	case KindMappings:
 		dr.Mappings, inputErrs, rowErrs = readMappingsForm(req.r)
-	default:
-		return badRequest("an imported model is not edited here: import it again")
 	}
 	if len(inputErrs) > 0 {
 		s.db.audit(ctx, req.user.Name, "save draft", target, OutcomeRefused, strings.Join(inputErrs, "; "))

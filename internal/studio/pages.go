@@ -44,8 +44,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostFormValue("name")
+	if s.logins.blocked(name, s.now()) {
+		s.db.audit(r.Context(), cut(name, 64), "login", "", OutcomeRefused, "too many wrong passwords")
+		s.renderLogin(w, r, http.StatusTooManyRequests, "Too many wrong passwords for this name: try again in 15 minutes.")
+		return
+	}
 	token, _, err := s.accounts.Login(r.Context(), name, r.PostFormValue("password"))
 	if errors.Is(err, auth.ErrBadLogin) {
+		s.logins.failed(name, s.now())
 		s.db.audit(r.Context(), cut(name, 64), "login", "", OutcomeRefused, "wrong user name or password")
 		s.renderLogin(w, r, http.StatusUnauthorized, "Wrong user name or password.")
 		return
@@ -54,6 +60,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
+	s.logins.succeeded(name)
 	s.db.audit(r.Context(), name, "login", "", OutcomeDone, "")
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName, Value: token, Path: "/", HttpOnly: true, Secure: s.secure(r),

@@ -46,6 +46,14 @@ type Server struct {
 	catalog  *catalog
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
+	logins   throttle
+}
+
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
 }
 
 //go:embed templates/*.html static/*

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -558,5 +559,25 @@ func TestParseProblem(t *testing.T) {
 		if got := parseProblem(tc.line); got != tc.want {
 			t.Errorf("parseProblem(%q)\n got %+v\nwant %+v", tc.line, got, tc.want)
 		}
+	}
+}
+
+func TestLoginThrottled(t *testing.T) {
+	h := newHarness(t)
+	c := h.client()
+	for i := range maxFailures {
+		if res := c.post("/login", url.Values{"name": {"viewer"}, "password": {"guess " + strconv.Itoa(i)}}); res.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, res.status)
+		}
+	}
+	if res := c.post("/login", url.Values{"name": {"viewer"}, "password": {password}}); res.status != http.StatusTooManyRequests {
+		t.Fatalf("right password after %d wrong ones: %d, want 429", maxFailures, res.status)
+	}
+	if res := c.post("/login", url.Values{"name": {"admin"}, "password": {password}}); res.status != http.StatusSeeOther {
+		t.Errorf("another name is not throttled: %d", res.status)
+	}
+	h.advance(failureWindow + time.Second)
+	if res := c.post("/login", url.Values{"name": {"viewer"}, "password": {password}}); res.status != http.StatusSeeOther {
+		t.Errorf("after the window: %d", res.status)
 	}
 }
