@@ -84,6 +84,11 @@ func (s *Server) newDraft(req *request) error {
 			dr.Definition, dr.BaseRevision = *cur, cur.Revision
 		} else if src := snap.definition(game, event, from); from != "" && src != nil {
 			dr.Definition = *src
+		} else if f.Get("observed") == "yes" && s.cfg.Seams.Next.DraftFromObserved != nil {
+			if dr.Definition, err = s.cfg.Seams.Next.DraftFromObserved(ctx, game, event, label); err != nil {
+				s.db.audit(ctx, req.user.Name, "new draft", target, OutcomeFailed, err.Error())
+				return badRequest("no draft from the observed events: %v", err)
+			}
 		}
 		dr.Definition.Version, dr.Definition.Revision = label, 0
 	case KindMappings:
@@ -160,6 +165,16 @@ func (s *Server) editor(req *request, dr *Draft, inputErrs []string, rowErrs map
 		// the draft touches finds every problem it can cause, in a
 		// fraction of the time of the whole model (publish checks that).
 		errs, warns = s.cfg.Seams.Problems(only(overlay(snap.model, change), gameNames(change)))
+		if dr.Kind == KindModel {
+			// Laying the file over the live model merges what the file
+			// says twice; the file's own check reports it.
+			own, _ := s.cfg.Seams.Problems(change)
+			for _, p := range own {
+				if !slices.Contains(errs, p) {
+					errs = append(errs, p)
+				}
+			}
+		}
 	}
 	ed.Publishable = len(errs) == 0 && len(inputErrs) == 0
 	mine := func(p Problem) bool {
@@ -503,7 +518,12 @@ func (s *Server) publish(req *request) error {
 		}
 	}
 	next := overlay(snap.model, change)
-	if errs, _ := s.cfg.Seams.Problems(next); len(errs) > 0 {
+	errs, _ := s.cfg.Seams.Problems(next)
+	if dr.Kind == KindModel {
+		own, _ := s.cfg.Seams.Problems(change)
+		errs = append(errs, own...)
+	}
+	if len(errs) > 0 {
 		var msgs []string
 		for _, p := range errs {
 			msgs = append(msgs, describe(p))

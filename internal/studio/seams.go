@@ -68,6 +68,9 @@ type Seams struct {
 	// Rollback rolls a definition version back. Default: Store.Rollback.
 	// Wire: Store.RollbackWith.
 	Rollback func(ctx context.Context, st *validate.Store, game, event, label string, revision int, author, reason string) (*validate.Change, error)
+	// Next are the seams of the pieces built beside the studio
+	// (seams_next.go); nil until wired.
+	Next NextSeams
 	// WritesNotes: the default Apply and Rollback do not record author and
 	// reason in the store, so the studio keeps them in revision_notes and
 	// History joins them. Set false once ApplyWith/RollbackWith are wired

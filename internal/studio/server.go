@@ -145,6 +145,12 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /import", s.write(s.importModel))
 	m.HandleFunc("GET /export", s.read(s.export))
 	m.HandleFunc("GET /audit", s.read(s.auditPage))
+	m.HandleFunc("GET /games/{game}/try", s.read(s.tryPage))
+	m.HandleFunc("POST /games/{game}/try", s.write(s.try))
+	m.HandleFunc("GET /violations", s.read(s.violationsPage))
+	m.HandleFunc("GET /violations/samples", s.read(s.samplesPage))
+	m.HandleFunc("GET /violations/replay", s.read(s.replayPage))
+	m.HandleFunc("POST /violations/replay", s.write(s.replay))
 	s.mux = m
 }
 
@@ -313,6 +319,7 @@ func (s *Server) render(req *request, status int, page string, data map[string]a
 	if req.sess != nil {
 		data["User"] = req.user
 		data["CSRF"] = req.sess.CSRF
+		data["Wired"] = map[string]bool{"Try": s.cfg.Seams.Next.Try != nil, "Violations": s.cfg.Seams.Next.Violations != nil}
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {

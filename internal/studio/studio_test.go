@@ -421,7 +421,16 @@ games:
 	if r := c.post(strings.TrimSuffix(res.location, "/review")+"/publish", url.Values{"reason": {"x"}}); r.status != http.StatusBadRequest {
 		t.Errorf("publishing a bad import: %d", r.status)
 	}
-	if got := h.audit("import"); len(got) != 3 {
+	// So is a file that names a game twice (laid over the live model, the
+	// two would merge).
+	res = c.upload("games:\n  - name: b\n  - name: b\n")
+	if review := c.get(res.location); !strings.Contains(review.body, "defined twice") {
+		t.Errorf("review of an import naming b twice:\n%s", review.body)
+	}
+	if r := c.post(strings.TrimSuffix(res.location, "/review")+"/publish", url.Values{"reason": {"x"}}); r.status != http.StatusBadRequest {
+		t.Errorf("publishing an import naming b twice: %d", r.status)
+	}
+	if got := h.audit("import"); len(got) != 4 {
 		t.Errorf("import audit: %q", got)
 	}
 }
@@ -579,5 +588,21 @@ func TestLoginThrottled(t *testing.T) {
 	h.advance(failureWindow + time.Second)
 	if res := c.post("/login", url.Values{"name": {"viewer"}, "password": {password}}); res.status != http.StatusSeeOther {
 		t.Errorf("after the window: %d", res.status)
+	}
+}
+
+func TestUnwiredPagesAnswerNotFound(t *testing.T) {
+	h := newHarness(t)
+	c := h.login("admin")
+	for _, path := range []string{"/games/a/try", "/violations", "/violations/samples?game=a", "/violations/replay?game=a"} {
+		if res := c.get(path); res.status != http.StatusNotFound || !strings.Contains(res.body, "not wired") {
+			t.Errorf("GET %s: %d %s", path, res.status, res.body)
+		}
+	}
+	if res := c.post("/violations/replay", url.Values{"game": {"a"}}); res.status != http.StatusNotFound {
+		t.Errorf("POST /violations/replay: %d", res.status)
+	}
+	if page := c.get("/games/a"); strings.Contains(page.body, "/violations") || strings.Contains(page.body, "/try") {
+		t.Error("the navigation links pages that are not wired")
 	}
 }
