@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/logsafe"
 )
 
 var studioDDL = []string{
@@ -174,8 +175,10 @@ const (
 )
 
 func (d db) audit(ctx context.Context, user, action, target, outcome, detail string) error {
+	// Names and messages may hold what a user typed: control bytes are
+	// escaped, so that the log reads the same in a terminal.
 	_, err := d.ExecContext(ctx, `INSERT INTO whirlpool_studio.audit (username, action, target, outcome, detail) VALUES ($1, $2, $3, $4, $5)`,
-		user, action, target, outcome, cut(detail, 4000))
+		logsafe.Escape(cut(user, 64)), action, logsafe.Escape(cut(target, 300)), outcome, logsafe.Escape(cut(detail, 4000)))
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}

@@ -11,6 +11,23 @@
 // rollback; the editor for drafts; the review before publishing; YAML
 // import and export; the audit log.
 //
+// Routes (every page but /login needs a session; every POST the CSRF
+// token):
+//
+//	GET  /login, POST /login, POST /logout
+//	GET  /                                   catalogue; ?q= searches
+//	GET  /games/{game}                       events, mappings; ?version= resolves
+//	GET  /games/{game}/events/{event}/{label} fields, destinations, history
+//	POST /games/{game}/events/{event}/{label}/rollback   revision, reason
+//	POST /drafts                             kind=definition|mappings, game, event, label[, from]
+//	GET  /drafts, /drafts/{id}, /drafts/{id}/review
+//	POST /drafts/{id} (save), /drafts/{id}/publish (reason), /drafts/{id}/delete
+//	GET  /import, POST /import (multipart "model"), GET /export
+//	GET  /audit
+//	GET  /games/{game}/try, POST /games/{game}/try; GET /violations,
+//	     /violations/samples, /violations/replay; POST /violations/replay
+//	     (404 until their seams are wired, seams_next.go)
+//
 // Drafts are kept in the studio's own tables (schema whirlpool_studio) and
 // never touch the live model. Publishing lays the draft over the live
 // model, checks the whole result, and applies every game the draft touches

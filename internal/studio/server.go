@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/logsafe"
 	"github.com/whirlpool-events/whirlpool/internal/studio/auth"
 )
 
@@ -303,7 +304,7 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 		http.Error(w, he.msg, he.status)
 		return
 	}
-	s.cfg.Log.Printf("studio: %v", err)
+	s.cfg.Log.Printf("studio: %s", logsafe.Escape(err.Error()))
 	http.Error(w, "internal error (logged on the server)", http.StatusInternalServerError)
 }
 
