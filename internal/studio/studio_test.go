@@ -606,3 +606,33 @@ func TestUnwiredPagesAnswerNotFound(t *testing.T) {
 		t.Error("the navigation links pages that are not wired")
 	}
 }
+
+func TestPublishNewGameAndStaleDraft(t *testing.T) {
+	h := newHarness(t)
+	admin := h.login("admin")
+	d := admin.follow("/drafts", url.Values{"kind": {"definition"}, "game": {"c"}, "event": {"boot"}, "label": {"v1"}})
+	admin.follow(d, fieldForm(admin, [][]string{{"device", "device", "string"}}, "events.c_boot"))
+	admin.follow(d+"/publish", url.Values{"reason": {"new game"}})
+	m, _ := h.store.Load(context.Background())
+	if len(m.Games) != 3 || m.Games[2].Name != "c" || m.Games[2].Events[0].Definitions[0].Revision != 1 {
+		t.Fatalf("new game c not published: %+v", m.Games)
+	}
+	// Two drafts of a/login v1 from revision 1: the second to publish is
+	// refused, and says why.
+	ea := h.login("edit_a")
+	first := ea.follow("/drafts", url.Values{"kind": {"definition"}, "game": {"a"}, "event": {"login"}, "label": {"v1"}})
+	second := admin.follow("/drafts", url.Values{"kind": {"definition"}, "game": {"a"}, "event": {"login"}, "label": {"v1"}})
+	ea.follow(first, fieldForm(ea, [][]string{{"user_id", "user.id", "string", "no"}}, "events.a_login"))
+	ea.follow(first+"/publish", url.Values{"reason": {"optional"}})
+	admin.follow(second, fieldForm(admin, [][]string{{"user_id", "user.id", "string", "yes", "no", "", "", "", "64"}}, "events.a_login"))
+	if review := admin.get(second + "/review"); !strings.Contains(review.body, "revision 2 now") {
+		t.Errorf("the review of a stale draft does not say so:\n%s", review.body)
+	}
+	before := h.live()
+	if res := admin.post(second+"/publish", url.Values{"reason": {"max length"}}); res.status != http.StatusConflict {
+		t.Errorf("publishing a stale draft: %d %s", res.status, res.body)
+	}
+	if h.live() != before {
+		t.Error("a stale draft changed the store")
+	}
+}
