@@ -5,6 +5,8 @@
 #               tests load)
 #   make tidy   fail if go mod tidy would change go.mod or go.sum
 #   make demo   run the pipeline in a local Fluent Bit
+#   make studio run the model studio (whirlpool-model serve) on the demo
+#               database; prints the URL and the first admin password
 #   make fuzz   run the codec fuzzers for FUZZTIME each
 #   make bench  run the benchmarks
 #   make image-tree  lay out the container image's files in build/image
@@ -24,7 +26,7 @@ export CGO_ENABLED := 1
 RACE_PKGS := ./filters/... ./internal/record ./internal/props ./internal/metrics ./internal/awsconf ./internal/dsn ./internal/logsafe ./internal/failcode
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all test tidy vet staticcheck race demo fuzz bench clean image-tree image
+.PHONY: all test tidy vet staticcheck race demo studio fuzz bench clean image-tree image
 
 all: $(SOS)
 
@@ -69,6 +71,9 @@ bench:
 
 demo: all
 	scripts/demo
+
+studio:
+	scripts/studio
 
 image-tree: all
 	scripts/image-tree $(BUILD)/image

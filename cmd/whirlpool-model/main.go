@@ -13,6 +13,8 @@
 //	whirlpool-model export --dsn DSN
 //	whirlpool-model dbt-sources [FILE] [--dsn DSN] [--failures-table SCHEMA.TABLE]
 //	whirlpool-model replay --dsn DSN --target TARGET_DSN [--dry-run] [filters]
+//	whirlpool-model serve [--dsn DSN] [--listen 127.0.0.1:8080]
+//	whirlpool-model user add NAME --role viewer|editor|admin [--games g1,g2]
 //
 // check prints every problem of FILE (YAML or JSON, see filters/validate)
 // and exits 1 if there is any; it prints warnings (e.g. a mapping to a
@@ -34,8 +36,9 @@
 // of the model, with its columns, and the failures table, default
 // failures.events), with freshness checks on loaded_at, from FILE or, with
 // no FILE, from the store. replay loads the failures the store's current
-// model accepts as rows and marks them (replay.go, internal/replay).
-// --dsn may also come from WHIRLPOOL_MODEL_DSN.
+// model accepts as rows and marks them (replay.go, internal/replay). serve
+// runs the model studio (internal/studio) and user add makes its accounts
+// (serve.go). --dsn may also come from WHIRLPOOL_MODEL_DSN.
 // Exit status: 0 done, 1 rejected or failed, 2 usage.
 package main
 
@@ -58,10 +61,15 @@ const usage = `usage:
   whirlpool-model export --dsn DSN    (the store's current model, as a model file)
   whirlpool-model dbt-sources [FILE] [--dsn DSN] [--failures-table SCHEMA.TABLE]    (FILE, else the store)
   whirlpool-model replay --dsn DSN --target TARGET_DSN [--dry-run] ...    (replay --help)
+  whirlpool-model serve [--dsn DSN] [--listen 127.0.0.1:8080]    (the model studio; serve -h for more)
+  whirlpool-model user add NAME --role viewer|editor|admin [--games g1,g2] [--password-stdin]
 --dsn defaults to $WHIRLPOOL_MODEL_DSN, --author to $USER.
 `
 
 func main() {
+	if code, ok := studioCommand(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); ok {
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
