@@ -28,9 +28,9 @@ type snapshot struct {
 	games  map[string]*validate.Game
 	search []searchEntry
 
-	compiled  sync.Once
-	v         *validate.Validator
-	vErr      error
+	compiled sync.Once
+	v        *validate.Validator
+	vErr     error
 }
 
 // validator is the live model compiled as the pipeline compiles it, built

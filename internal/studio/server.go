@@ -46,8 +46,8 @@ type Config struct {
 	// AutoCreate lets replay create missing tables and columns, as the
 	// output's auto_create does.
 	AutoCreate bool
-	Log           *log.Logger
-	Now                 func() time.Time // the clock; time.Now when nil
+	Log        *log.Logger
+	Now        func() time.Time // the clock; time.Now when nil
 }
 
 // Server is the studio's HTTP handler.
