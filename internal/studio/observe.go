@@ -101,11 +101,28 @@ func (s *Server) violationsPage(req *request) error {
 	if s.cfg.Target == nil {
 		return errNoTarget
 	}
+	if ok, err := s.hasFailuresTable(req.r.Context()); err != nil || !ok {
+		return err
+	}
 	counts, err := failures.Summary(req.r.Context(), s.cfg.Target, s.cfg.FailuresTable, s.now())
 	if err != nil {
 		return err
 	}
 	return s.render(req, http.StatusOK, "violations", map[string]any{"Counts": counts})
+}
+
+// hasFailuresTable reports whether the target has the failures table yet
+// (the output creates it with its first failure); without it the
+// violations pages have nothing to show but say so.
+func (s *Server) hasFailuresTable(ctx context.Context) (bool, error) {
+	cols, err := failures.Columns(ctx, s.cfg.Target, s.cfg.FailuresTable)
+	if err != nil {
+		return false, err
+	}
+	if len(cols) == 0 {
+		return false, notFound("no failures table %s in the target database yet: nothing has failed there", s.cfg.FailuresTable)
+	}
+	return true, nil
 }
 
 func (s *Server) samplesPage(req *request) error {
@@ -119,6 +136,9 @@ func (s *Server) samplesPage(req *request) error {
 	}
 	if code != "" && !failcode.Known(failcode.Code(code)) {
 		return badRequest("code: %q is not a failure code", code)
+	}
+	if ok, err := s.hasFailuresTable(req.r.Context()); err != nil || !ok {
+		return err
 	}
 	samples, err := failures.Samples(req.r.Context(), s.cfg.Target, s.cfg.FailuresTable, game, event, code, 50)
 	if err != nil {
@@ -195,6 +215,9 @@ func (s *Server) replayPage(req *request) error {
 	if err != nil {
 		return err
 	}
+	if ok, err := s.hasFailuresTable(req.r.Context()); err != nil || !ok {
+		return err
+	}
 	o, err := s.replayOptions(req.r.Context(), f)
 	if err != nil {
 		return err
@@ -224,6 +247,9 @@ func (s *Server) replay(req *request) error {
 	if req.r.PostForm.Get("confirm") != "yes" {
 		s.db.audit(req.r.Context(), req.user.Name, "replay", target, OutcomeRefused, "not confirmed")
 		return badRequest("refused: confirm the replay on its plan page")
+	}
+	if ok, err := s.hasFailuresTable(req.r.Context()); err != nil || !ok {
+		return err
 	}
 	o, err := s.replayOptions(req.r.Context(), f)
 	if err != nil {

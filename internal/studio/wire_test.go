@@ -193,6 +193,9 @@ func TestTryEventWithDraft(t *testing.T) {
 
 func TestViolationsSamplesAndDraftFromObserved(t *testing.T) {
 	h := newTargetHarness(t)
+	if res := h.login("viewer").get("/violations"); res.status != http.StatusNotFound || !strings.Contains(res.body, "no failures table failures.events") {
+		t.Errorf("violations before the failures table exists: %d %s", res.status, res.body)
+	}
 	h.send(
 		sent{"a", "1.0", "login", `{"level":3}`},
 		sent{"a", "1.0", "dance", `{"move":"spin","beats":4}`},
