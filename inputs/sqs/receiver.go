@@ -95,6 +95,7 @@ func New(env plugin.Env) (plugin.Input, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.goMemory.Apply()
 	awsCfg, err := cfg.aws.Config(context.Background(), awsconf.RegionFromURL(cfg.queueURL))
 	if err != nil {
 		return nil, err
