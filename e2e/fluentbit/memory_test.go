@@ -183,7 +183,7 @@ const maxTierRSS = 300 << 20
 // event answered 2xx lands once. The processor's peak is logged, not
 // asserted: draining a backlog faster than it loads, it keeps receiving,
 // and the engine brings every chunk it dispatches to the output up into
-// memory whatever storage.max_chunks_up says (308-337 MiB on 2026-12-01);
+// memory whatever storage.max_chunks_up says (308-353 MiB on 2026-12-01);
 // bounding it needs the sqs input to pause on the output's backlog. With filesystem storage the edge's
 // backlog goes to disk (storage.max_chunks_up bounds the chunks in
 // memory), so the edge keeps accepting while its disk holds

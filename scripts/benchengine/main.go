@@ -48,7 +48,7 @@ var figures = []figure{
 func seconds(ms float64) string { return fmt.Sprintf("%.2f s", ms/1000) }
 func mib(v float64) string       { return fmt.Sprintf("%.0f MiB", v) }
 func requests(v float64) string {
-	return fmt.Sprintf("%.0f ($%.2f per million events)", v, v*dollarsPerRequest)
+	return fmt.Sprintf("%.0f ($%.4f per million events)", v, v*dollarsPerRequest)
 }
 
 // round prints v with a k or M suffix.
