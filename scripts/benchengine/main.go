@@ -46,7 +46,7 @@ var figures = []figure{
 }
 
 func seconds(ms float64) string { return fmt.Sprintf("%.2f s", ms/1000) }
-func mib(v float64) string       { return fmt.Sprintf("%.0f MiB", v) }
+func mib(v float64) string      { return fmt.Sprintf("%.0f MiB", v) }
 func requests(v float64) string {
 	return fmt.Sprintf("%.0f ($%.4f per million events)", v, v*dollarsPerRequest)
 }
