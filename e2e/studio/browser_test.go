@@ -21,7 +21,16 @@ const stepTimeout = 20 * time.Second
 // when WHIRLPOOL_REQUIRE_CHROMIUM is set, as .ci/run does).
 func chromium(t *testing.T) string {
 	t.Helper()
+	missing := func(msg string) {
+		if os.Getenv("WHIRLPOOL_REQUIRE_CHROMIUM") != "" {
+			t.Fatal(msg + "; WHIRLPOOL_REQUIRE_CHROMIUM is set")
+		}
+		t.Skip(msg)
+	}
 	if p := os.Getenv("WHIRLPOOL_CHROMIUM"); p != "" {
+		if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			missing("needs Chromium: WHIRLPOOL_CHROMIUM=" + p + " is not an executable file")
+		}
 		return p
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
@@ -32,11 +41,7 @@ func chromium(t *testing.T) string {
 	if fi, err := os.Stat("/usr/bin/chromium"); err == nil && !fi.IsDir() {
 		return "/usr/bin/chromium"
 	}
-	msg := "needs Chromium: none of chromium, chromium-browser, google-chrome on PATH (Debian/Ubuntu: apt-get install --no-install-recommends chromium; .ci/run does), or set WHIRLPOOL_CHROMIUM"
-	if os.Getenv("WHIRLPOOL_REQUIRE_CHROMIUM") != "" {
-		t.Fatal(msg + "; WHIRLPOOL_REQUIRE_CHROMIUM is set")
-	}
-	t.Skip(msg)
+	missing("needs Chromium: none of chromium, chromium-browser, google-chrome on PATH nor /usr/bin/chromium (Debian/Ubuntu: apt-get install --no-install-recommends chromium; .ci/run does), or set WHIRLPOOL_CHROMIUM")
 	return ""
 }
 

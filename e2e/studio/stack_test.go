@@ -213,6 +213,7 @@ func plugins(t *testing.T, root string) map[string]string {
 		if err != nil {
 			t.Fatalf("build/%s.so is missing or older than %s (run make), and building it failed: %v", name, newestFile, err)
 		}
+		t.Logf("build/%s.so is missing or older than %s: using a fresh build (make rebuilds it)", name, newestFile)
 		out[name] = fresh
 	}
 	return out

@@ -53,6 +53,8 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 		}
 	}
 
+	began := time.Now()
+	phase := func(what string) { t.Logf("%5.1fs %s", time.Since(began).Seconds(), what) }
 	dsn := testenv.Postgres(t)
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
@@ -64,7 +66,9 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	addUser(t, model, dsn, user, password, "editor", game)
 	studio := serveStudio(t, model, dsn)
 	pipe := startPipeline(t, engine, root, dsn)
+	phase("studio and pipeline up")
 	b := newBrowser(t, exe, studio, shots)
+	phase("browser up")
 
 	// Sign in: the studio sends an anonymous visitor to its sign-in page.
 	b.visit("/")
@@ -95,6 +99,7 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	}
 	b.screenshot("editor")
 	publishFromEditor(b, "boss fights: the first cut")
+	phase("definition published")
 	b.sees("published definition", "starfall / boss_defeated v1", "revision 1", table, "boss fights: the first cut", user)
 
 	// Map the game's 1.x versions to v1, and ask which definition 1.2.0 gets.
@@ -111,6 +116,7 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	b.click(`//button[text()="Resolve"]`)
 	b.sees("game", "Game starfall", "1.2.0 → definition v1", `1\..*`, event)
 	b.screenshot("game")
+	phase("mappings published")
 
 	// The published model reaches the running processor: the README's
 	// "wait for the processors to re-read the model", then a game client
@@ -123,6 +129,7 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	waitRows(t, db, 30*time.Second, "rows in "+table, "SELECT count(*) FROM "+table, 2)
 	waitRows(t, db, 30*time.Second, "failure rows of "+event,
 		"SELECT count(*) FROM failures.events WHERE game = 'starfall' AND event = 'boss_defeated' AND error_codes = 'MANDATORY_FIELD_MISSING,FIELD_TYPE_MISMATCH'", 1)
+	phase("rows and failure row landed")
 	rows := query(t, db, "SELECT player_id, boss, turns::text, version, definition_version FROM "+table+" ORDER BY turns")
 	if want := "p-17 hydra 12 1.2.0 v1; p-18 kraken 31 1.2.0 v1"; rows != want {
 		t.Fatalf("%s holds %q, want %q", table, rows, want)
@@ -159,6 +166,7 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	b.visit("/audit")
 	b.sees("audit log", "Audit log", "new draft", "save draft", "publish", "rollback", "reason: boss fights: the first cut")
 	b.screenshot("audit")
+	phase("rolled back")
 }
 
 // fillFields types fields into the editor's rows from row first (1-based)
@@ -227,5 +235,3 @@ func query(t *testing.T, db *sql.DB, q string) string {
 	}
 	return strings.Join(out, "; ")
 }
-
-
