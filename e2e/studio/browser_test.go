@@ -134,7 +134,7 @@ func (b *browser) typeInto(xpath, text string) {
 // replace clears the input xpath finds and types text.
 func (b *browser) replace(xpath, text string) {
 	b.t.Helper()
-	b.do("replace "+xpath, chromedp.SetValue(xpath, ""), chromedp.SendKeys(xpath, text))
+	b.do("replace "+xpath, chromedp.Clear(xpath), chromedp.SendKeys(xpath, text))
 }
 
 // choose picks value in the select xpath finds.

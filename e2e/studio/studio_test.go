@@ -35,9 +35,10 @@ type field struct {
 // and the events a game client then sends to the edge land as rows in
 // the new table (and a bad one as a failure row) while no tier is
 // restarted. Then the team publishes a second revision (a new field, a
-// field made mandatory) and rolls it back: the definition shows revision
-// 3 with the first revision's fields, and its history says who did what
-// and why; the audit log has every write.
+// field made mandatory: an event without it now fails) and rolls it back:
+// the definition shows revision 3 with the first revision's fields, its
+// history says who did what and why, the same event lands as a row again,
+// and the audit log has every write.
 func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	engine := testenv.FluentBit(t)
 	exe := chromium(t)
@@ -78,7 +79,6 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	b.typeInto(`//input[@name="password"]`, password)
 	b.click(`//button[text()="Sign in"]`)
 	b.sees("catalogue", "Catalogue", "pixel_quest", user+" (editor: "+game+")")
-	b.screenshot("catalogue")
 
 	// A new event definition, drafted in the editor.
 	newDef := `//form[.//input[@name="kind" and @value="definition"]]`
@@ -116,6 +116,9 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	b.click(`//button[text()="Resolve"]`)
 	b.sees("game", "Game starfall", "1.2.0 → definition v1", `1\..*`, event)
 	b.screenshot("game")
+	b.replace(`//input[@name="version"]`, "2.0.1")
+	b.click(`//button[text()="Resolve"]`)
+	b.sees("game", "2.0.1: ", "VERSION_UNMAPPED")
 	phase("mappings published")
 
 	// The published model reaches the running processor: the README's
@@ -135,6 +138,13 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 		t.Fatalf("%s holds %q, want %q", table, rows, want)
 	}
 
+	// The catalogue finds the new event by its table.
+	b.visit("/")
+	b.typeInto(`//input[@name="q"]`, "starfall_boss")
+	b.click(`//button[text()="Search"]`)
+	b.sees("catalogue search", `Results for “starfall_boss”`, "table: "+table, game)
+	b.screenshot("catalogue")
+
 	// A second revision: a new field, and turns made mandatory.
 	b.visit("/games/" + game + "/events/" + event + "/v1")
 	b.click(`//button[text()="Edit (draft)"]`)
@@ -147,6 +157,11 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	b.typeInto(`//input[@name="reason"]`, "track damage; clients always send turns")
 	b.click(`//button[text()="Publish"]`)
 	b.sees("second revision", "revision 2", "damage", "track damage; clients always send turns")
+	time.Sleep(3 * reloadIntervalDuration(t))
+	pipe.send(t, game, "1.2.0", event, `{"player_id":"p-19","boss":"golem"}`)
+	waitRows(t, db, 30*time.Second, "failure rows of the event without turns under revision 2",
+		"SELECT count(*) FROM failures.events WHERE raw_event LIKE '%p-19%' AND error_codes = 'MANDATORY_FIELD_MISSING'", 1)
+	phase("revision 2 published and live")
 
 	// Roll back to revision 1: a new revision with revision 1's content.
 	rollback := `//form[contains(@action, "/rollback") and .//input[@name="revision" and @value="1"]]`
@@ -161,12 +176,17 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 		t.Fatalf("after the rollback turns shows mandatory %q, want not mandatory", got)
 	}
 	b.screenshot("definition")
+	time.Sleep(3 * reloadIntervalDuration(t))
+	pipe.send(t, game, "1.2.0", event, `{"player_id":"p-20","boss":"golem"}`)
+	waitRows(t, db, 30*time.Second, "rows of the event without turns after the rollback",
+		"SELECT count(*) FROM "+table+" WHERE player_id = 'p-20' AND turns IS NULL", 1)
+	phase("rollback live")
 
 	// The audit log has every write, by whom.
 	b.visit("/audit")
 	b.sees("audit log", "Audit log", "new draft", "save draft", "publish", "rollback", "reason: boss fights: the first cut")
 	b.screenshot("audit")
-	phase("rolled back")
+	phase("audit log read")
 }
 
 // fillFields types fields into the editor's rows from row first (1-based)
