@@ -31,8 +31,11 @@ import (
 const serveUsage = `usage:
   whirlpool-model serve [--dsn DSN] [--listen 127.0.0.1:8080] [--tls-cert FILE --tls-key FILE] [--secure-cookies]
       [--idle-timeout 30m] [--max-age 12h]
+      [--target DSN [--dialect postgres|redshift] [--failures-table failures.events] [--auto-create]]
   whirlpool-model user add NAME --role viewer|editor|admin [--games g1,g2] [--password-stdin] [--dsn DSN]
---dsn defaults to $WHIRLPOOL_MODEL_DSN. user add reads the password from stdin
+--dsn defaults to $WHIRLPOOL_MODEL_DSN. --target is the pipeline's database (the event tables
+and the failures table; default $WHIRLPOOL_DSN): the review's DDL, violations, drafts from
+observed events and replay need it. --auto-create lets replay create tables and columns. user add reads the password from stdin
 with --password-stdin, else generates one and prints it once.
 `
 
@@ -83,6 +86,10 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (behind a TLS proxy)")
 	idle := fs.Duration("idle-timeout", 30*time.Minute, "end sessions idle this long")
 	maxAge := fs.Duration("max-age", 12*time.Hour, "end sessions this long after sign-in")
+	target := fs.String("target", os.Getenv("WHIRLPOOL_DSN"), "the pipeline's database DSN")
+	dialect := fs.String("dialect", "postgres", "the target's dialect: postgres or redshift")
+	failuresTable := fs.String("failures-table", "failures.events", "the failures table (schema.table)")
+	autoCreate := fs.Bool("auto-create", false, "replay may create missing tables and columns")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return 2
 	}
@@ -101,8 +108,21 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	defer st.Close()
 	defer db.Close()
+	cfg := studio.Config{Store: st, DB: db, SecureCookies: *secure || *cert != "", IdleTimeout: *idle, MaxAge: *maxAge,
+		TargetDSN: *target, Dialect: *dialect, FailuresTable: *failuresTable, AutoCreate: *autoCreate}
+	if *target != "" {
+		connector, err := pq.NewConnector(*target)
+		if err != nil {
+			fmt.Fprintf(stderr, "--target: invalid DSN %s: %v\n", dsn.Redact(*target), dsn.RedactError(err, *target))
+			return 2
+		}
+		cfg.Target = sql.OpenDB(connector)
+		cfg.Target.SetMaxOpenConns(4)
+		defer cfg.Target.Close()
+	}
 	logger := log.New(stderr, "", log.LstdFlags)
-	srv, err := studio.New(ctx, studio.Config{Store: st, DB: db, SecureCookies: *secure || *cert != "", IdleTimeout: *idle, MaxAge: *maxAge, Log: logger})
+	cfg.Log = logger
+	srv, err := studio.New(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -100,3 +100,23 @@ func TestServeListensWhereTold(t *testing.T) {
 		t.Errorf("serve exited %d after its context ended: %s", code, errb.String())
 	}
 }
+
+// serve refuses a target it could not use before it listens.
+func TestServeRefusesBadTargetOptions(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	cases := []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--target", "postgres://%zz"}, 2},
+		{[]string{"--target", dsn, "--dialect", "mysql"}, 1},
+		{[]string{"--target", dsn, "--failures-table", "no-schema"}, 1},
+	}
+	for _, tc := range cases {
+		var errb testenv.SyncBuffer
+		args := append([]string{"--dsn", dsn, "--listen", "127.0.0.1:" + testenv.FreePort(t)}, tc.args...)
+		if code := serveCmd(context.Background(), args, &errb); code != tc.want {
+			t.Errorf("%q: exit %d, want %d: %s", tc.args, code, tc.want, errb.String())
+		}
+	}
+}

@@ -18,6 +18,14 @@
 //     README's loader role: each becomes a failure row or a 4xx, nothing
 //     outside the model is created or written, no log line is forged or
 //     shows a password, and each tier's peak RSS stays under 300 MB.
+//   - overload (TestOverloadStaysBounded): SQS unreachable while clients
+//     send 500-event requests without pause, then the backlog drained:
+//     nothing lost, the edge's peak RSS within 300 MB (the processor's is
+//     logged: see the test).
+//
+// The real-engine benchmarks (BenchmarkEdgeCPU, BenchmarkProcessorDrain,
+// BenchmarkReceiptToRow, BenchmarkTierMemory) are what scripts/bench engine
+// runs.
 //
 // Each test starts one pipeline (both Fluent Bits with filesystem storage
 // in per-test directories, a per-test database with conf/model.yaml

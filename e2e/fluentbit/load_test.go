@@ -60,6 +60,10 @@ type load struct {
 	runID       string
 	perBatch    int
 	pace        time.Duration // pause between a client's requests
+	limit       int64         // events of the run, at most (maxEvents unless set)
+
+	// overloaded counts 503 answers: the edge refusing for back-pressure.
+	overloaded atomic.Int64
 
 	phase   atomic.Int32
 	nextSeq atomic.Int64
@@ -73,7 +77,7 @@ type load struct {
 
 func newLoad(httpURL, forwardAddr string) *load {
 	return &load{httpURL: httpURL, forwardAddr: forwardAddr, runID: "fb" + randomHex(4),
-		perBatch: 10, pace: 50 * time.Millisecond, stop: make(chan struct{})}
+		perBatch: 10, pace: 50 * time.Millisecond, limit: maxEvents, stop: make(chan struct{})}
 }
 
 // run returns the run field of phase: it ties a row to its phase.
@@ -242,7 +246,7 @@ func (l *load) httpClient(seed uint64) {
 	r := mrand.New(mrand.NewPCG(seed, 7))
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	defer client.CloseIdleConnections()
-	for number := 0; !l.stopped() && l.nextSeq.Load() < maxEvents; number++ {
+	for number := 0; !l.stopped() && l.nextSeq.Load() < l.limit; number++ {
 		b, event, version, bodies := l.newBatch(r, "http", number)
 		body, err := json.Marshal(bodies)
 		if err != nil {
@@ -283,6 +287,7 @@ func (l *load) post(client *http.Client, b *batch, url string, body []byte) {
 			b.ok = true
 			return
 		case resp.StatusCode == http.StatusServiceUnavailable:
+			l.overloaded.Add(1)
 			b.lastErr = "503 " + string(ans)
 			wait := 300 * time.Millisecond
 			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
@@ -314,7 +319,7 @@ func (l *load) forwardClient(seed uint64) {
 			conn.Close()
 		}
 	}()
-	for number := 0; !l.stopped() && l.nextSeq.Load() < maxEvents; number++ {
+	for number := 0; !l.stopped() && l.nextSeq.Load() < l.limit; number++ {
 		b, event, version, bodies := l.newBatch(r, "forward", number)
 		// The shipped edge's forward input makes it forward.whirlpool...
 		// (tag_prefix), which its sqs output's tag_regex reads.

@@ -196,7 +196,8 @@ func perfRecord(b testing.TB, pid int) func() {
 // steady load of 40 HTTP clients (10 events a request, each client waiting
 // for its answer), and the time from receipt at the edge to the row in
 // PostgreSQL (loaded_at - fired_ts) of every row loaded (an expanded event
-// has a row per element), p50 and p99. One iteration runs
+// has a row per element), p50 and p99, and the SQS requests of both tiers
+// (what SQS bills) per million events. One iteration runs
 // WHIRLPOOL_BENCH_SECONDS of load (default 20); run it with -benchtime 1x.
 func BenchmarkReceiptToRow(b *testing.B) {
 	seconds := 20
@@ -207,11 +208,16 @@ func BenchmarkReceiptToRow(b *testing.B) {
 		b.StopTimer()
 		p := newPipeline(b, options{format: "conf"})
 		b.StartTimer()
+		requests := func() float64 {
+			return metricValue(p.metricsURLs["out_sqs"], "whirlpool_sqs_out_requests_total") + metricValue(p.metricsURLs["in_sqs"], "whirlpool_sqs_in_requests_total")
+		}
+		req0 := requests()
 		p.load.Start(40, 0)
 		time.Sleep(time.Duration(seconds) * time.Second)
 		p.load.Stop()
 		b.StopTimer()
 		p.settle([]string{"steady"}, 2*time.Minute)
+		sqsRequests := requests() - req0
 		var union []string
 		for _, t := range eventTables {
 			if ok, err := tableExists(p.db, t); err == nil && ok {
@@ -228,6 +234,8 @@ func BenchmarkReceiptToRow(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(n)/float64(seconds), "rows/s")
+		b.ReportMetric(float64(p.load.accepted())/float64(seconds), "events/s")
+		b.ReportMetric(sqsRequests/float64(p.load.accepted())*1e6, "sqs-requests/M-events")
 		b.ReportMetric(p50*1000, "p50-ms")
 		b.ReportMetric(p99*1000, "p99-ms")
 		b.ReportMetric(lo*1000, "min-ms")

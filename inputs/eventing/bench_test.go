@@ -3,7 +3,6 @@ package eventing
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/whirlpool-events/whirlpool/internal/testenv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 
 	"github.com/google/uuid"
 	jsoniter "github.com/json-iterator/go"

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -120,6 +121,7 @@ func newCollector(env plugin.Env) (*Collector, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.goMemory.Apply()
 	lg := env.Log
 	if lg == nil {
 		lg = plugin.NopLogger{}
@@ -360,23 +362,45 @@ func (c *Collector) authorize(r *http.Request, game string) *apiError {
 }
 
 func (c *Collector) serveEvents(w http.ResponseWriter, r *http.Request, key enrich.Key) {
+	b, bad, e := c.admit(w, r, key)
+	if e != nil {
+		c.finish(w, r, key, e, bad, 0)
+		return
+	}
+	if !c.cfg.ackBuffered {
+		c.finish(w, r, key, nil, bad, b.events)
+		return
+	}
+	if e := c.awaitAck(r, b); e != nil {
+		c.finish(w, r, key, e, nil, 0)
+		return
+	}
+	c.finish(w, r, key, nil, bad, b.events)
+}
+
+// admit reads, splits and enriches a request's events and queues them as
+// one batch. The body and the splitter go back to their pools before it
+// returns, so that a request waiting for its ack holds no memory but its
+// queued records (bounded by max_buffered_bytes): with hundreds of clients
+// waiting for the collect, their bodies would otherwise be most of the
+// heap. bad lists the bad events (a rejected request's, or those left out
+// of a partial accept); e is the answer when nothing was queued.
+func (c *Collector) admit(w http.ResponseWriter, r *http.Request, key enrich.Key) (b *batch, bad []*apiError, e *apiError) {
 	body, e := c.readBody(w, r)
 	defer c.putBody(body)
 	if e != nil {
-		c.finish(w, r, key, e, nil, 0)
-		return
+		return nil, nil, e
 	}
 	received := time.Now() // the whole body is in
 
 	s := c.getSplitter()
 	defer c.putSplitter(s)
 	if e := s.split(body, isNDJSON(r.Header.Get("Content-Type"))); e != nil {
-		c.finish(w, r, key, e, nil, 0)
-		return
+		return nil, nil, e
 	}
-	if len(s.bad) > 0 && (!c.cfg.acceptPartial || len(s.events) == 0) {
-		c.finish(w, r, key, s.bad[0], s.bad, 0)
-		return
+	bad = slices.Clone(s.bad) // s.bad is reused once s is back in the pool
+	if len(bad) > 0 && (!c.cfg.acceptPartial || len(s.events) == 0) {
+		return nil, bad, bad[0]
 	}
 
 	size := 0
@@ -388,25 +412,16 @@ func (c *Collector) serveEvents(w http.ResponseWriter, r *http.Request, key enri
 	for _, ev := range s.events {
 		recs = c.enr.AppendRecord(recs, key, ev, received)
 	}
-	b := newBatch(recs, len(s.events))
+	b = newBatch(recs, len(s.events))
 	if ok, closed := c.q.push(b); !ok {
 		c.putRecords(recs)
 		msg := "too many events are waiting for Fluent Bit (max_buffered_bytes); retry later"
 		if closed {
 			msg = "the input is shutting down; retry later"
 		}
-		c.finish(w, r, key, reqError(http.StatusServiceUnavailable, codeOverloaded, "%s", msg), nil, 0)
-		return
+		return nil, nil, reqError(http.StatusServiceUnavailable, codeOverloaded, "%s", msg)
 	}
-	if !c.cfg.ackBuffered {
-		c.finish(w, r, key, nil, s.bad, b.events)
-		return
-	}
-	if e := c.awaitAck(r, b); e != nil {
-		c.finish(w, r, key, e, nil, 0)
-		return
-	}
-	c.finish(w, r, key, nil, s.bad, b.events)
+	return b, bad, nil
 }
 
 // awaitAck waits until Fluent Bit holds b's records. Until they are

@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"github.com/whirlpool-events/whirlpool/internal/testenv"
 	"math/big"
 	"net"
 	"net/http"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 )

@@ -6,12 +6,13 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"github.com/whirlpool-events/whirlpool/internal/testenv"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 
 	"github.com/tinylib/msgp/msgp"
 

@@ -7,6 +7,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/awsconf"
+	"github.com/whirlpool-events/whirlpool/internal/gomem"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/props"
@@ -26,7 +27,7 @@ var Properties = props.Join(props.Set{
 }, enrich.KeyProperties, props.Set{
 	{Name: "tag_key", Type: props.String, Default: "__tag", Meaning: "enrich: record field holding the fluentd tag, which tag_regex reads (fluent-plugin-sqs's tag_property_name); it is not part of the body"},
 	{Name: "time_key", Type: props.String, Default: "time", Meaning: "enrich: record field holding the event time (RFC 3339, fluentd's time string, or Unix seconds), which becomes fired_ts; it is not part of the body. A record without it gets the message's SentTimestamp; none: always SentTimestamp"},
-}, awsconf.Properties, validate.Properties, metrics.Properties)
+}, awsconf.Properties, validate.Properties, metrics.Properties, gomem.Properties)
 
 type config struct {
 	queueURL    string
@@ -40,6 +41,7 @@ type config struct {
 	validate    bool
 	validator   validate.Config // used when validate is on
 	metrics     metrics.Settings
+	goMemory    gomem.Limit
 	enrich      enrichment
 }
 
@@ -59,6 +61,7 @@ func parseConfig(c plugin.Config) (*config, error) {
 		aws:      awsconf.Read(r),
 		validate: r.Bool("validate"),
 		metrics:  metrics.Read(r),
+		goMemory: gomem.Read(r),
 		enrich:   enrichment{keys: enrich.ReadKeyFinder(r), tagKey: r.String("tag_key"), timeKey: noneIsEmpty(r.String("time_key"))},
 	}
 	if cfg.validate {

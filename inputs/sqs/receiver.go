@@ -83,6 +83,8 @@ type Stats struct {
 	mu                                    sync.Mutex
 	Received, Records, Failures, Deleted  int64
 	DeleteErrors, Extended, ReceiveErrors int64
+	// Requests counts SQS API calls, failed ones included: what SQS bills.
+	Requests int64
 }
 
 func (s *Stats) add(f func(*Stats)) { s.mu.Lock(); f(s); s.mu.Unlock() }
@@ -95,6 +97,7 @@ func New(env plugin.Env) (plugin.Input, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.goMemory.Apply()
 	awsCfg, err := cfg.aws.Config(context.Background(), awsconf.RegionFromURL(cfg.queueURL))
 	if err != nil {
 		return nil, err
@@ -136,6 +139,7 @@ func (r *Receiver) metricTable() []metrics.Func {
 		{Name: "sqs_in_messages_deleted_total", Help: "Messages deleted after Fluent Bit's cleanup.", Value: stat(func(s *Stats) int64 { return s.Deleted })},
 		{Name: "sqs_in_delete_errors_total", Help: "Messages whose delete failed (they reappear after the visibility timeout).", Value: stat(func(s *Stats) int64 { return s.DeleteErrors })},
 		{Name: "sqs_in_visibility_extended_total", Help: "Visibility timeout extensions of held messages.", Value: stat(func(s *Stats) int64 { return s.Extended })},
+		{Name: "sqs_in_requests_total", Help: "SQS API calls (ReceiveMessage, DeleteMessageBatch, ChangeMessageVisibilityBatch), failed ones included: what SQS bills.", Value: stat(func(s *Stats) int64 { return s.Requests })},
 		{Name: "sqs_in_receive_errors_total", Help: "Failed ReceiveMessage calls.", Value: stat(func(s *Stats) int64 { return s.ReceiveErrors })},
 		{Name: "sqs_in_buffered_bytes", Help: "Record bytes received but not yet collected by Fluent Bit.", Gauge: true, Value: func() float64 {
 			r.mu.Lock()
@@ -182,6 +186,7 @@ func (r *Receiver) poll() {
 		// A message's visibility clock starts when SQS picks it, which can
 		// be well before the long poll returns: count from the call's start.
 		started := time.Now()
+		r.stats.add(func(s *Stats) { s.Requests++ })
 		out, err := r.client.ReceiveMessage(r.ctx, &awssqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(r.cfg.queueURL),
 			MaxNumberOfMessages:         r.cfg.maxMessages,
@@ -416,6 +421,7 @@ func (r *Receiver) deleteBatch(msgs []*held) {
 		}
 		// Deletes must outlive Close: use a context of their own.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		r.stats.add(func(s *Stats) { s.Requests++ })
 		out, err := r.client.DeleteMessageBatch(ctx, &awssqs.DeleteMessageBatchInput{QueueUrl: aws.String(r.cfg.queueURL), Entries: entries})
 		cancel()
 		if err != nil {
@@ -502,6 +508,7 @@ func (r *Receiver) changeVisibility(msgs []*held, seconds int32, now time.Time) 
 			entries[i] = types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(h.receipt), VisibilityTimeout: seconds}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		r.stats.add(func(s *Stats) { s.Requests++ })
 		out, err := r.client.ChangeMessageVisibilityBatch(ctx, &awssqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(r.cfg.queueURL), Entries: entries})
 		cancel()
 		if err != nil {

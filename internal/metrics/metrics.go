@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
@@ -243,6 +244,10 @@ func acquire(addr string, log plugin.Logger) (*server, error) {
 		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
 	}
 	reg := prometheus.NewRegistry()
+	// The Go runtime of this plugin's .so (every .so carries its own): its
+	// heap (go_memstats_heap_inuse_bytes) is this plugin's share of the
+	// process's memory, which the engine's RSS does not break down.
+	reg.MustRegister(collectors.NewGoCollector())
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {

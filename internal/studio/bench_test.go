@@ -110,6 +110,8 @@ func BenchmarkPages(b *testing.B) {
 		{"drafts", "/drafts"},
 		{"audit", "/audit"},
 		{"import", "/import"},
+		{"try", "/games/game050/try"},
+		{"mapping-history", "/games/game050/mappings/history"},
 	}
 	for _, p := range pages {
 		if rec := get(p.path); rec.Code != http.StatusOK {

@@ -27,6 +27,17 @@ type snapshot struct {
 	model  *validate.Model
 	games  map[string]*validate.Game
 	search []searchEntry
+
+	compiled sync.Once
+	v        *validate.Validator
+	vErr     error
+}
+
+// validator is the live model compiled as the pipeline compiles it, built
+// on first use (Resolve, try an event).
+func (s *snapshot) validator() (*validate.Validator, error) {
+	s.compiled.Do(func() { s.v, s.vErr = validate.NewWithModel(s.model, validate.Options{}) })
+	return s.v, s.vErr
 }
 
 type searchEntry struct {

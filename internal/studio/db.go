@@ -2,8 +2,8 @@ package studio
 
 // The studio's own tables, beside the accounts of package auth in schema
 // whirlpool_studio: drafts (never part of the live model), the audit log
-// of every write, and the author and reason of each revision published
-// through the studio (revision_notes, until the store records them).
+// of every write. Who made a revision and why is kept by the store itself
+// (ApplyOptions); the studio's first revision_notes table is dropped.
 
 import (
 	"context"
@@ -37,14 +37,7 @@ var studioDDL = []string{
 		target   text NOT NULL,
 		outcome  text NOT NULL,
 		detail   text NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS whirlpool_studio.revision_notes (
-		game     text NOT NULL,
-		event    text NOT NULL,
-		label    text NOT NULL,
-		revision integer NOT NULL,
-		author   text NOT NULL,
-		reason   text NOT NULL,
-		PRIMARY KEY (game, event, label, revision))`,
+	`DROP TABLE IF EXISTS whirlpool_studio.revision_notes`,
 }
 
 // Draft kinds.
@@ -198,36 +191,6 @@ func (d db) auditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
 			return nil, err
 		}
 		out = append(out, a)
-	}
-	return out, rows.Err()
-}
-
-// note records who made a revision and why (the default seams' stand-in
-// for the store's own Revision.Author/Reason).
-func (d db) note(ctx context.Context, c validate.Change, author, reason string) error {
-	if c.Event == "" {
-		return nil // mappings revisions have no history page yet
-	}
-	_, err := d.ExecContext(ctx, `
-		INSERT INTO whirlpool_studio.revision_notes (game, event, label, revision, author, reason)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, c.Game, c.Event, c.Definition, c.Revision, author, reason)
-	return err
-}
-
-func (d db) notes(ctx context.Context, game, event, label string) (map[int][2]string, error) {
-	rows, err := d.QueryContext(ctx, `SELECT revision, author, reason FROM whirlpool_studio.revision_notes WHERE game = $1 AND event = $2 AND label = $3`, game, event, label)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[int][2]string{}
-	for rows.Next() {
-		var r int
-		var a, why string
-		if err := rows.Scan(&r, &a, &why); err != nil {
-			return nil, err
-		}
-		out[r] = [2]string{a, why}
 	}
 	return out, rows.Err()
 }

@@ -84,8 +84,8 @@ func (s *Server) newDraft(req *request) error {
 			dr.Definition, dr.BaseRevision = *cur, cur.Revision
 		} else if src := snap.definition(game, event, from); from != "" && src != nil {
 			dr.Definition = *src
-		} else if f.Get("observed") == "yes" && s.cfg.Seams.Next.DraftFromObserved != nil {
-			if dr.Definition, err = s.cfg.Seams.Next.DraftFromObserved(ctx, game, event, label); err != nil {
+		} else if f.Get("observed") == "yes" {
+			if dr.Definition, err = s.draftFromObserved(ctx, game, event, label); err != nil {
 				s.db.audit(ctx, req.user.Name, "new draft", target, OutcomeFailed, err.Error())
 				return badRequest("no draft from the observed events: %v", err)
 			}
@@ -110,12 +110,12 @@ func (s *Server) newDraft(req *request) error {
 // fieldRow is one row of the definition editor.
 type fieldRow struct {
 	validate.Field
-	Errors []string
+	Errors, Warnings []string
 }
 
 type mappingRow struct {
 	validate.Mapping
-	Errors []string
+	Errors, Warnings []string
 }
 
 // editorData is what the editor shows: the draft's content (as saved or
@@ -157,18 +157,18 @@ func (s *Server) editor(req *request, dr *Draft, inputErrs []string, rowErrs map
 	}
 	ed := &editorData{Draft: dr, InputErrors: inputErrs}
 	change, perr := dr.model()
-	var errs, warns []Problem
+	var errs, warns []validate.Problem
 	if perr != nil {
-		errs = []Problem{{Message: perr.Error()}}
+		errs = []validate.Problem{{Mapping: -1, Message: perr.Error()}}
 	} else {
 		// The checks look at each game on its own, so checking the games
 		// the draft touches finds every problem it can cause, in a
 		// fraction of the time of the whole model (publish checks that).
-		errs, warns = s.cfg.Seams.Problems(only(overlay(snap.model, change), gameNames(change)))
+		errs, warns = only(overlay(snap.model, change), gameNames(change)).Problems()
 		if dr.Kind == KindModel {
 			// Laying the file over the live model merges what the file
 			// says twice; the file's own check reports it.
-			own, _ := s.cfg.Seams.Problems(change)
+			own, _ := change.Problems()
 			for _, p := range own {
 				if !slices.Contains(errs, p) {
 					errs = append(errs, p)
@@ -177,7 +177,7 @@ func (s *Server) editor(req *request, dr *Draft, inputErrs []string, rowErrs map
 		}
 	}
 	ed.Publishable = len(errs) == 0 && len(inputErrs) == 0
-	mine := func(p Problem) bool {
+	mine := func(p validate.Problem) bool {
 		return dr.Kind == KindDefinition && p.Game == dr.Game && p.Event == dr.Event && p.Definition == dr.Label
 	}
 	switch dr.Kind {
@@ -186,13 +186,14 @@ func (s *Server) editor(req *request, dr *Draft, inputErrs []string, rowErrs map
 		ed.Destinations, ed.Additional = strings.Join(d.Destinations, "\n"), d.AdditionalFields
 		for i, f := range d.Fields {
 			row := fieldRow{Field: f, Errors: rowErrs[i]}
-			key := f.Name
-			if key == "" {
-				key = "#" + strconv.Itoa(i+1)
-			}
 			for _, p := range errs {
-				if mine(p) && p.Field == key {
+				if mine(p) && f.Name != "" && p.Field == f.Name {
 					row.Errors = append(row.Errors, p.Message)
+				}
+			}
+			for _, p := range warns {
+				if mine(p) && f.Name != "" && p.Field == f.Name {
+					row.Warnings = append(row.Warnings, p.Message)
 				}
 			}
 			ed.Fields = append(ed.Fields, row)
@@ -204,8 +205,13 @@ func (s *Server) editor(req *request, dr *Draft, inputErrs []string, rowErrs map
 		for i, mp := range dr.Mappings {
 			row := mappingRow{Mapping: mp, Errors: rowErrs[i]}
 			for _, p := range errs {
-				if p.Game == dr.Game && p.Mapping == i+1 {
+				if p.Game == dr.Game && p.Mapping == i {
 					row.Errors = append(row.Errors, p.Message)
+				}
+			}
+			for _, p := range warns {
+				if p.Game == dr.Game && p.Mapping == i {
+					row.Warnings = append(row.Warnings, p.Message)
 				}
 			}
 			ed.Mappings = append(ed.Mappings, row)
@@ -214,12 +220,12 @@ func (s *Server) editor(req *request, dr *Draft, inputErrs []string, rowErrs map
 			ed.Mappings = append(ed.Mappings, mappingRow{Errors: rowErrs[len(dr.Mappings)+i]})
 		}
 	}
-	placed := func(p Problem) bool {
+	placed := func(p validate.Problem) bool {
 		switch dr.Kind {
 		case KindDefinition:
-			return mine(p) && p.Field != ""
+			return mine(p) && p.Field != "" && slices.ContainsFunc(dr.Definition.Fields, func(f validate.Field) bool { return f.Name == p.Field })
 		case KindMappings:
-			return p.Game == dr.Game && p.Mapping > 0
+			return p.Game == dr.Game && p.Mapping >= 0 && p.Mapping < len(dr.Mappings)
 		}
 		return false
 	}
@@ -229,7 +235,7 @@ func (s *Server) editor(req *request, dr *Draft, inputErrs []string, rowErrs map
 		}
 	}
 	for _, p := range warns {
-		if p.Game == dr.Game || dr.Kind == KindModel {
+		if (p.Game == dr.Game || dr.Kind == KindModel) && !placed(p) {
 			ed.Warnings = append(ed.Warnings, describe(p))
 		}
 	}
@@ -237,13 +243,13 @@ func (s *Server) editor(req *request, dr *Draft, inputErrs []string, rowErrs map
 }
 
 // describe is a problem as one line, naming what it is about.
-func describe(p Problem) string {
+func describe(p validate.Problem) string {
 	var where []string
 	if p.Game != "" {
 		where = append(where, "game "+p.Game)
 	}
-	if p.Mapping > 0 {
-		where = append(where, "mapping #"+strconv.Itoa(p.Mapping))
+	if p.Mapping >= 0 {
+		where = append(where, "mapping #"+strconv.Itoa(p.Mapping+1))
 	}
 	if p.Event != "" {
 		where = append(where, "event "+p.Event)
@@ -464,7 +470,7 @@ func (s *Server) reviewPage(req *request) error {
 	var review Review
 	var games []string
 	if next, err := candidate(snap.model, dr); err == nil {
-		review = s.cfg.Seams.Review(snap.model, next, dr.Game, dr.Event, dr.Label)
+		review = s.review(req.r.Context(), snap, next, dr)
 		if ch, err := dr.model(); err == nil {
 			games = gameNames(ch)
 		}
@@ -518,9 +524,9 @@ func (s *Server) publish(req *request) error {
 		}
 	}
 	next := overlay(snap.model, change)
-	errs, _ := s.cfg.Seams.Problems(next)
+	errs, _ := next.Problems()
 	if dr.Kind == KindModel {
-		own, _ := s.cfg.Seams.Problems(change)
+		own, _ := change.Problems()
 		errs = append(errs, own...)
 	}
 	if len(errs) > 0 {
@@ -531,7 +537,11 @@ func (s *Server) publish(req *request) error {
 		s.db.audit(ctx, req.user.Name, "publish", target, OutcomeRefused, strings.Join(msgs, "; "))
 		return badRequest("refused, the model would not pass its checks:\n%s", strings.Join(msgs, "\n"))
 	}
-	changes, err := s.cfg.Seams.Apply(ctx, s.cfg.Store, only(next, games), req.user.Name, reason)
+	if review := s.review(ctx, snap, next, dr); len(review.Breaking) > 0 && req.r.PostFormValue("confirm_breaking") != "yes" {
+		s.db.audit(ctx, req.user.Name, "publish", target, OutcomeRefused, "breaking changes not confirmed: "+strings.Join(review.Breaking, "; "))
+		return badRequest("refused: this draft makes breaking changes; tick the confirmation on the review page to publish them:\n%s", strings.Join(review.Breaking, "\n"))
+	}
+	changes, err := s.cfg.Store.ApplyWith(ctx, only(next, games), validate.ApplyOptions{Author: req.user.Name, Reason: reason})
 	if err != nil {
 		s.db.audit(ctx, req.user.Name, "publish", target, OutcomeFailed, err.Error())
 		return err
@@ -539,11 +549,6 @@ func (s *Server) publish(req *request) error {
 	var lines []string
 	for _, c := range changes {
 		lines = append(lines, c.String())
-		if s.cfg.Seams.WritesNotes {
-			if err := s.db.note(ctx, c, req.user.Name, reason); err != nil {
-				return err
-			}
-		}
 	}
 	if len(lines) == 0 {
 		lines = []string{"no change"}
@@ -579,7 +584,7 @@ func (s *Server) rollback(req *request) error {
 		s.db.audit(ctx, req.user.Name, "rollback", target, OutcomeRefused, "reason missing or too long")
 		return badRequest("reason: required, at most 1000 characters")
 	}
-	c, err := s.cfg.Seams.Rollback(ctx, s.cfg.Store, game, event, label, rev, req.user.Name, reason)
+	c, err := s.cfg.Store.RollbackWith(ctx, game, event, label, rev, validate.ApplyOptions{Author: req.user.Name, Reason: reason})
 	if err != nil {
 		s.db.audit(ctx, req.user.Name, "rollback", target, OutcomeFailed, err.Error())
 		return badRequest("%v", err)
@@ -587,11 +592,6 @@ func (s *Server) rollback(req *request) error {
 	detail := "already current, no change"
 	if c != nil {
 		detail = c.String()
-		if s.cfg.Seams.WritesNotes {
-			if err := s.db.note(ctx, *c, req.user.Name, reason); err != nil {
-				return err
-			}
-		}
 	}
 	s.db.audit(ctx, req.user.Name, "rollback", target, OutcomeDone, "reason: "+reason+"; "+detail)
 	http.Redirect(req.w, req.r, "/games/"+pathEscape(game)+"/events/"+pathEscape(event)+"/"+pathEscape(label), http.StatusSeeOther)
@@ -635,5 +635,41 @@ func (s *Server) importModel(req *request) error {
 	}
 	s.db.audit(ctx, req.user.Name, "import", "games "+strings.Join(games, ", "), OutcomeDone, fmt.Sprintf("draft %d, %d bytes", dr.ID, len(data)))
 	http.Redirect(req.w, req.r, fmt.Sprintf("/drafts/%d/review", dr.ID), http.StatusSeeOther)
+	return nil
+}
+
+// retire takes a definition version out of use (Store.Retire): events
+// resolving to it fail DEFINITION_NOT_FOUND until a rollback restores it.
+func (s *Server) retire(req *request) error {
+	ctx := req.r.Context()
+	game, event, label := req.r.PathValue("game"), req.r.PathValue("event"), req.r.PathValue("label")
+	target := game + "/" + event + " " + label
+	if err := s.mayWrite(req, "retire", target, game); err != nil {
+		return err
+	}
+	reason := strings.TrimSpace(req.r.PostFormValue("reason"))
+	if reason == "" || len(reason) > 1000 {
+		s.db.audit(ctx, req.user.Name, "retire", target, OutcomeRefused, "reason missing or too long")
+		return badRequest("reason: required, at most 1000 characters")
+	}
+	snap, err := s.catalog.current(ctx)
+	if err != nil {
+		return err
+	}
+	if snap.definition(game, event, label) == nil {
+		s.db.audit(ctx, req.user.Name, "retire", target, OutcomeRefused, "no such definition")
+		return notFound("no definition %s", target)
+	}
+	changes, err := s.cfg.Store.Retire(ctx, game, event, label, validate.ApplyOptions{Author: req.user.Name, Reason: reason})
+	if err != nil {
+		s.db.audit(ctx, req.user.Name, "retire", target, OutcomeFailed, err.Error())
+		return badRequest("%v", err)
+	}
+	detail := "already retired, no change"
+	if len(changes) > 0 {
+		detail = changes[0].String()
+	}
+	s.db.audit(ctx, req.user.Name, "retire", target, OutcomeDone, "reason: "+reason+"; "+detail)
+	http.Redirect(req.w, req.r, "/games/"+pathEscape(game)+"/events/"+pathEscape(event)+"/"+pathEscape(label), http.StatusSeeOther)
 	return nil
 }

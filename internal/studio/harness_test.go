@@ -70,12 +70,27 @@ type harness struct {
 	ts    *httptest.Server
 	store *validate.Store
 	db    *sql.DB
+	dsn   string
 
 	mu  sync.Mutex
 	now time.Time
 }
 
 func newHarness(t *testing.T) *harness {
+	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newTargetHarness is a harness whose target (event tables, failures
+// table) is its own database, with replay's auto_create on.
+func newTargetHarness(t *testing.T) *harness {
+	t.Helper()
+	return newHarnessWith(t, func(c *Config, dsn string, db *sql.DB) {
+		c.Target, c.TargetDSN, c.AutoCreate = db, dsn, true
+	})
+}
+
+func newHarnessWith(t *testing.T, configure func(c *Config, dsn string, db *sql.DB)) *harness {
 	t.Helper()
 	dsn := testenv.Postgres(t)
 	st, err := validate.OpenStore(dsn)
@@ -88,8 +103,12 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { st.Close(); db.Close() })
 	ctx := context.Background()
-	h := &harness{t: t, store: st, db: db, now: time.Now()}
-	srv, err := New(ctx, Config{Store: st, DB: db, Now: h.clock, Log: log.New(io.Discard, "", 0)})
+	h := &harness{t: t, store: st, db: db, dsn: dsn, now: time.Now()}
+	cfg := Config{Store: st, DB: db, Now: h.clock, Log: log.New(io.Discard, "", 0)}
+	if configure != nil {
+		configure(&cfg, dsn, db)
+	}
+	srv, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,9 +7,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/studio/auth"
@@ -134,10 +133,18 @@ func (s *Server) gamePage(req *request) error {
 		if len(v) > 128 {
 			return badRequest("version: at most 128 characters")
 		}
-		label, err := s.cfg.Seams.Resolve(snap.model, name, v)
-		res := map[string]any{"Version": v, "Label": label}
+		res := map[string]any{"Version": v}
+		val, err := snap.validator()
 		if err != nil {
-			res["Error"] = err.Error()
+			return err
+		}
+		label, err := val.Resolve(name, v)
+		res["Label"] = label
+		var rerr *validate.ResolveError
+		if errors.As(err, &rerr) {
+			res["Error"], res["Code"] = rerr.Message, string(rerr.Code)
+		} else if err != nil {
+			return err
 		} else {
 			var missing []string
 			for _, e := range g.Events {
@@ -181,24 +188,32 @@ func (s *Server) definitionPage(req *request) error {
 
 // history is a definition version's revisions, newest first, with author
 // and reason.
-func (s *Server) history(req *request, game, event, label string) ([]HistoryEntry, error) {
+func (s *Server) history(req *request, game, event, label string) ([]validate.Revision, error) {
 	revs, err := s.cfg.Store.History(req.r.Context(), game, event, label)
 	if err != nil {
 		return nil, err
 	}
-	notes := map[int][2]string{}
-	if s.cfg.Seams.WritesNotes {
-		if notes, err = s.db.notes(req.r.Context(), game, event, label); err != nil {
-			return nil, err
-		}
+	slices.Reverse(revs)
+	return revs, nil
+}
+
+// mappingHistoryPage lists the revisions of a game's mappings, newest
+// first, with who made each and why.
+func (s *Server) mappingHistoryPage(req *request) error {
+	game := req.r.PathValue("game")
+	snap, err := s.catalog.current(req.r.Context())
+	if err != nil {
+		return err
 	}
-	out := make([]HistoryEntry, 0, len(revs))
-	for i := len(revs) - 1; i >= 0; i-- {
-		r := revs[i]
-		n, ok := notes[r.Revision]
-		out = append(out, HistoryEntry{Revision: r.Revision, Change: r.Change, CreatedAt: r.CreatedAt, Author: n[0], Reason: n[1], AuthorUnknown: !ok})
+	if snap.games[game] == nil {
+		return notFound("no game %s", game)
 	}
-	return out, nil
+	revs, err := s.cfg.Store.MappingHistory(req.r.Context(), game)
+	if err != nil {
+		return err
+	}
+	slices.Reverse(revs)
+	return s.render(req, http.StatusOK, "mappinghistory", map[string]any{"Game": snap.games[game], "History": revs})
 }
 
 func (s *Server) draftsPage(req *request) error {
@@ -219,7 +234,7 @@ func (s *Server) export(req *request) error {
 	if err != nil {
 		return err
 	}
-	out, err := yaml.Marshal(snap.model)
+	out, err := validate.FormatModel(snap.model)
 	if err != nil {
 		return err
 	}

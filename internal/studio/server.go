@@ -17,6 +17,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/logsafe"
 	"github.com/whirlpool-events/whirlpool/internal/studio/auth"
+	"github.com/whirlpool-events/whirlpool/outputs/redshift"
 )
 
 // Request body limits: a form, and an uploaded model file.
@@ -34,9 +35,19 @@ type Config struct {
 	SecureCookies bool
 	// IdleTimeout and MaxAge end sessions (defaults 30 minutes and 12 hours).
 	IdleTimeout, MaxAge time.Duration
-	Seams               Seams
-	Log                 *log.Logger
-	Now                 func() time.Time // the clock; time.Now when nil
+	// Target is the pipeline's database, with the event tables and the
+	// failures table: the review's DDL, the violations pages, drafts from
+	// observed events and replay read it (nil: they say it is needed).
+	// TargetDSN is its connection string, for replay's load.
+	Target        *sql.DB
+	TargetDSN     string
+	Dialect       string // of Target: postgres (default) or redshift
+	FailuresTable string // schema.table (default failures.events)
+	// AutoCreate lets replay create missing tables and columns, as the
+	// output's auto_create does.
+	AutoCreate bool
+	Log        *log.Logger
+	Now        func() time.Time // the clock; time.Now when nil
 }
 
 // Server is the studio's HTTP handler.
@@ -71,8 +82,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxAge == 0 {
 		cfg.MaxAge = 12 * time.Hour
 	}
-	if cfg.Seams.Problems == nil {
-		cfg.Seams = DefaultSeams()
+	if cfg.Dialect == "" {
+		cfg.Dialect = "postgres"
+	}
+	if cfg.FailuresTable == "" {
+		cfg.FailuresTable = "failures.events"
+	}
+	if _, err := redshift.ParseDialect(cfg.Dialect); err != nil {
+		return nil, err
+	}
+	if _, err := redshift.QuoteTable(cfg.FailuresTable); err != nil {
+		return nil, fmt.Errorf("failures table: %w", err)
 	}
 	if cfg.Log == nil {
 		cfg.Log = log.Default()
@@ -135,6 +155,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /games/{game}", s.read(s.gamePage))
 	m.HandleFunc("GET /games/{game}/events/{event}/{label}", s.read(s.definitionPage))
 	m.HandleFunc("POST /games/{game}/events/{event}/{label}/rollback", s.write(s.rollback))
+	m.HandleFunc("POST /games/{game}/events/{event}/{label}/retire", s.write(s.retire))
+	m.HandleFunc("GET /games/{game}/mappings/history", s.read(s.mappingHistoryPage))
 	m.HandleFunc("POST /drafts", s.write(s.newDraft))
 	m.HandleFunc("GET /drafts", s.read(s.draftsPage))
 	m.HandleFunc("GET /drafts/{id}", s.read(s.editorPage))
@@ -320,7 +342,7 @@ func (s *Server) render(req *request, status int, page string, data map[string]a
 	if req.sess != nil {
 		data["User"] = req.user
 		data["CSRF"] = req.sess.CSRF
-		data["Wired"] = map[string]bool{"Try": s.cfg.Seams.Next.Try != nil, "Violations": s.cfg.Seams.Next.Violations != nil}
+		data["HasTarget"] = s.cfg.Target != nil
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {

@@ -549,28 +549,6 @@ func TestSecurityHeadersAndLimits(t *testing.T) {
 	}
 }
 
-func TestParseProblem(t *testing.T) {
-	cases := []struct {
-		line string
-		want Problem
-	}{
-		{`game "a" event "login" definition "v1" field "user_id": type "strnig": want ...`,
-			Problem{Game: "a", Event: "login", Definition: "v1", Field: "user_id", Message: `type "strnig": want ...`}},
-		{`game "a" event "e" definition "v1" field #2: column name: empty`,
-			Problem{Game: "a", Event: "e", Definition: "v1", Field: "#2", Message: "column name: empty"}},
-		{`game "a" mapping #3 ("1\\.("): version pattern: bad`,
-			Problem{Game: "a", Mapping: 3, Message: "version pattern: bad"}},
-		{`game "a" event "e" definition "v1": destination "x" must be schema.table`,
-			Problem{Game: "a", Event: "e", Definition: "v1", Message: `destination "x" must be schema.table`}},
-		{`something else`, Problem{Message: "something else"}},
-	}
-	for _, tc := range cases {
-		if got := parseProblem(tc.line); got != tc.want {
-			t.Errorf("parseProblem(%q)\n got %+v\nwant %+v", tc.line, got, tc.want)
-		}
-	}
-}
-
 func TestLoginThrottled(t *testing.T) {
 	h := newHarness(t)
 	c := h.client()
@@ -591,19 +569,20 @@ func TestLoginThrottled(t *testing.T) {
 	}
 }
 
-func TestUnwiredPagesAnswerNotFound(t *testing.T) {
+func TestTargetPagesSayTheyNeedTheTarget(t *testing.T) {
 	h := newHarness(t)
 	c := h.login("admin")
-	for _, path := range []string{"/games/a/try", "/violations", "/violations/samples?game=a", "/violations/replay?game=a"} {
-		if res := c.get(path); res.status != http.StatusNotFound || !strings.Contains(res.body, "not wired") {
-			t.Errorf("GET %s: %d %s", path, res.status, res.body)
+	for _, path := range []string{"/violations", "/violations/samples?game=a", "/violations/replay?game=a"} {
+		if res := c.get(path); res.status != http.StatusServiceUnavailable || !strings.Contains(res.body, "--target") {
+			t.Errorf("GET %s without a target: %d %s", path, res.status, res.body)
 		}
 	}
-	if res := c.post("/violations/replay", url.Values{"game": {"a"}}); res.status != http.StatusNotFound {
-		t.Errorf("POST /violations/replay: %d", res.status)
+	if res := c.post("/violations/replay", url.Values{"game": {"a"}, "confirm": {"yes"}}); res.status != http.StatusServiceUnavailable {
+		t.Errorf("POST /violations/replay without a target: %d", res.status)
 	}
-	if page := c.get("/games/a"); strings.Contains(page.body, "/violations") || strings.Contains(page.body, "/try") {
-		t.Error("the navigation links pages that are not wired")
+	d := c.follow("/drafts", url.Values{"kind": {"definition"}, "game": {"a"}, "event": {"login"}, "label": {"v1"}})
+	if page := c.get(d + "/review"); !strings.Contains(page.body, "cannot be shown") {
+		t.Errorf("the review without a target does not say the DDL cannot be shown:\n%s", page.body)
 	}
 }
 
@@ -623,7 +602,7 @@ func TestPublishNewGameAndStaleDraft(t *testing.T) {
 	first := ea.follow("/drafts", url.Values{"kind": {"definition"}, "game": {"a"}, "event": {"login"}, "label": {"v1"}})
 	second := admin.follow("/drafts", url.Values{"kind": {"definition"}, "game": {"a"}, "event": {"login"}, "label": {"v1"}})
 	ea.follow(first, fieldForm(ea, [][]string{{"user_id", "user.id", "string", "no"}}, "events.a_login"))
-	ea.follow(first+"/publish", url.Values{"reason": {"optional"}})
+	ea.follow(first+"/publish", url.Values{"reason": {"optional"}, "confirm_breaking": {"yes"}})
 	admin.follow(second, fieldForm(admin, [][]string{{"user_id", "user.id", "string", "yes", "no", "", "", "", "64"}}, "events.a_login"))
 	if review := admin.get(second + "/review"); !strings.Contains(review.body, "revision 2 now") {
 		t.Errorf("the review of a stale draft does not say so:\n%s", review.body)

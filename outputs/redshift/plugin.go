@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
+	"github.com/whirlpool-events/whirlpool/internal/gomem"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/props"
@@ -14,7 +15,7 @@ import (
 // (with the data model) and metrics.
 var PluginProperties = props.Join(Properties, props.Set{
 	{Name: "validate", Type: props.Bool, Default: "on", Meaning: "Validate records that were not validated upstream (the model_* properties below), and take auto_create's column types from the data model; off: such records become INTERNAL_ERROR failure rows."},
-}, validate.Properties, metrics.Properties)
+}, validate.Properties, metrics.Properties, gomem.Properties)
 
 // pluginConfig is what PluginProperties say.
 type pluginConfig struct {
@@ -23,6 +24,7 @@ type pluginConfig struct {
 	validator validate.Config // used when validate is on
 	maxEvent  int
 	metrics   metrics.Settings
+	goMemory  gomem.Limit
 }
 
 // readPluginConfig reads every property with one reader, so that the
@@ -34,6 +36,7 @@ func readPluginConfig(cfg plugin.Config) (*pluginConfig, error) {
 		validate: r.Bool("validate"),
 		maxEvent: validate.ReadMaxEventSize(r),
 		metrics:  metrics.Read(r),
+		goMemory: gomem.Read(r),
 	}
 	if c.validate {
 		c.validator = validate.ReadConfig(r)
@@ -58,6 +61,7 @@ func newPlugin(env plugin.Env) (plugin.Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.goMemory.Apply()
 	m, err := c.metrics.Start("redshift", env.Name, env.Log)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/internal/awsconf"
+	"github.com/whirlpool-events/whirlpool/internal/gomem"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/props"
@@ -34,7 +35,7 @@ var Properties = props.Join(props.Set{
 	{Name: "message_group_id_key", Type: props.String, Default: "game", Meaning: "FIFO: contract key (uuid, fired_ts, game, version or event) whose value is the MessageGroupId (fallback: \"default\")"},
 	{Name: "deduplication_id_key", Type: props.String, Default: "uuid", Meaning: "FIFO: contract key (uuid, fired_ts, game, version or event) that identifies an event; a message's MessageDeduplicationId is derived from its events' values"},
 	{Name: "contract_match", Type: props.List, Default: DefaultContractMatch, Meaning: "tags of the eventing inputs: space-separated patterns, * matching any characters as in Match; records of a matching tag that are in the record contract keep their uuid and fired_ts (other keys dropped), every other record is wrapped into the contract"},
-}, enrich.KeyProperties, metrics.Properties)
+}, enrich.KeyProperties, metrics.Properties, gomem.Properties)
 
 // DefaultContractMatch is contract_match's default: the Tag conf/edge.conf
 // gives the eventing input, and the tag Fluent Bit gives an eventing input
@@ -55,6 +56,7 @@ type Config struct {
 	FIFO     bool
 	AWS      awsconf.Settings
 	Metrics  metrics.Settings
+	GoMemory gomem.Limit
 
 	Format          string // FormatEvent or FormatNDJSON
 	Gzip            bool
@@ -97,6 +99,7 @@ func ParseConfig(cfg plugin.Config) (*Config, error) {
 		QueueURL:        r.URL("queue_url"),
 		AWS:             awsconf.Read(r),
 		Metrics:         metrics.Read(r),
+		GoMemory:        gomem.Read(r),
 		Format:          r.Enum("format"),
 		MaxMessageBytes: int(r.Size("max_message_bytes")),
 		MaxBatchBytes:   int(r.Size("max_batch_bytes")),

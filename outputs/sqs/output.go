@@ -53,6 +53,7 @@ func New(env plugin.Env) (plugin.Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.GoMemory.Apply()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	client, region, err := newClient(ctx, cfg)
