@@ -60,6 +60,7 @@ func newBrowser(t *testing.T, exe, base, shots string) *browser {
 		chromedp.NoSandbox, // headless as root (CI) needs it
 		chromedp.WindowSize(1560, 900),
 		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-dev-shm-usage", true), // containers' small /dev/shm
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
@@ -80,7 +81,7 @@ func (b *browser) navigate(what string, wantStatus int, actions ...chromedp.Acti
 	defer cancel()
 	resp, err := chromedp.RunResponse(ctx, actions...)
 	if err != nil {
-		b.t.Fatalf("%s: %v", what, err)
+		b.t.Fatalf("%s: %v; the page shows:\n%s", what, err, b.text())
 	}
 	if resp == nil || int(resp.Status) != wantStatus {
 		status := -1
@@ -134,13 +135,22 @@ func (b *browser) typeInto(xpath, text string) {
 // replace clears the input xpath finds and types text.
 func (b *browser) replace(xpath, text string) {
 	b.t.Helper()
-	b.do("replace "+xpath, chromedp.Clear(xpath), chromedp.SendKeys(xpath, text))
+	if get(b, "read the value of "+xpath, chromedp.Value(xpath)) != "" {
+		b.do("clear "+xpath, chromedp.Clear(xpath)) // fails on an empty textarea
+	}
+	b.do("type into "+xpath, chromedp.SendKeys(xpath, text))
 }
 
 // choose picks value in the select xpath finds.
 func (b *browser) choose(xpath, value string) {
 	b.t.Helper()
 	b.do("choose "+value+" in "+xpath, chromedp.SetValue(xpath, value))
+}
+
+// path returns the current page's path and query.
+func (b *browser) path() string {
+	b.t.Helper()
+	return strings.TrimPrefix(get(b, "location", chromedp.Location()), b.base)
 }
 
 // text returns what the page shows (its body's text).
@@ -158,6 +168,19 @@ func (b *browser) text() string {
 func (b *browser) textOf(xpath string) string {
 	b.t.Helper()
 	return get(b, "read "+xpath, chromedp.Text(xpath))
+}
+
+// table returns the text of each cell of the body rows (those with td
+// cells) of the table xpath finds; nil when there is none.
+func (b *browser) table(xpath string) [][]string {
+	b.t.Helper()
+	js := `(() => {
+		const t = document.evaluate(` + jsString(xpath) + `, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+		if (!t) return [];
+		return Array.from(t.rows).filter(r => r.cells.length && r.cells[0].tagName === "TD")
+			.map(r => Array.from(r.cells).map(c => c.innerText.trim()));
+	})()`
+	return get(b, "read the table "+xpath, chromedp.Evaluate[[][]string](js))
 }
 
 // count returns how many elements xpath finds.

@@ -5,8 +5,9 @@
 // tries a bad and a good sample, publishes through the review page, sees
 // the new event's rows arrive in PostgreSQL through the shipped edge and
 // processor running in the real Fluent Bit (the processor re-reads the
-// store the studio writes), then changes the definition, rolls it back and
-// reads its history.
+// store the studio writes every second), reads the violations, publishes a
+// breaking revision, rolls it back, reads the definition's history and
+// replays the failure the breaking revision caused.
 //
 // Requirements: Chromium (chromium, chromium-browser or google-chrome on
 // PATH, or /usr/bin/chromium; $WHIRLPOOL_CHROMIUM names another), the real

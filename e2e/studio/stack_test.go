@@ -136,11 +136,13 @@ func addUser(t *testing.T, bin, dsn, name, password, role, games string) {
 	}
 }
 
-// serveStudio runs `whirlpool-model serve` and returns its base URL.
+// serveStudio runs `whirlpool-model serve` on the model store dsn, with
+// the pipeline's database (the same one here) as its target, and returns
+// its base URL.
 func serveStudio(t *testing.T, bin, dsn string) string {
 	t.Helper()
 	addr := "127.0.0.1:" + testenv.FreePort(t)
-	p := start(t, "whirlpool-model serve", exec.Command(bin, "serve", "--dsn", dsn, "--listen", addr), "")
+	p := start(t, "whirlpool-model serve", exec.Command(bin, "serve", "--dsn", dsn, "--target", dsn, "--listen", addr), "")
 	base := "http://" + addr
 	p.waitReady(t, func() error { return ok(base + "/login") })
 	return base

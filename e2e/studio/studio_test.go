@@ -4,10 +4,13 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
@@ -28,17 +31,22 @@ type field struct {
 }
 
 // TestGameTeamPublishesAnEventInTheBrowser is a game team's first event,
-// clicked through the studio in Chromium, with the pipeline running: the
-// team's editor signs in, drafts starfall/boss_defeated v1 (three fields,
-// one destination) and publishes it through the review page with a
-// reason, maps game versions 1.x to v1, sees which definition 1.2.0 gets,
-// and the events a game client then sends to the edge land as rows in
-// the new table (and a bad one as a failure row) while no tier is
-// restarted. Then the team publishes a second revision (a new field, a
-// field made mandatory: an event without it now fails) and rolls it back:
-// the definition shows revision 3 with the first revision's fields, its
-// history says who did what and why, the same event lands as a row again,
-// and the audit log has every write.
+// clicked through the studio in Chromium while the pipeline runs. The
+// team's editor (an account `whirlpool-model user add` made) signs in,
+// drafts starfall/boss_defeated v1 (three fields, one destination) and
+// publishes it through the review page with a reason, maps game versions
+// 1.x to v1 and asks which definition 1.2.0 and 2.0.1 get, then tries a
+// bad sample (its failure codes) and a good one (its row). A game client's
+// events then land through the edge and the processor, which re-reads the
+// store the studio wrote without a restart: two rows in the new table, the
+// bad event as a failure row, counted on the violations page, whose sample
+// links to its definition. A second revision (a new field, a field made
+// mandatory) is tried against its draft, reviewed (diff, breaking change
+// confirmed, DDL) and published: an event without the field now fails.
+// Rolled back, the definition shows revision 3 with revision 1's fields and
+// a history of who did what and why, the same event lands as a row again,
+// and replay turns the failure revision 2 caused into its row. The audit
+// log has every write.
 func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	engine := testenv.FluentBit(t)
 	exe := chromium(t)
@@ -119,6 +127,21 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	b.replace(`//input[@name="version"]`, "2.0.1")
 	b.click(`//button[text()="Resolve"]`)
 	b.sees("game", "2.0.1: ", "VERSION_UNMAPPED")
+
+	// Try a bad sample and a good one: the pipeline's own path, nothing sent.
+	b.click(`//a[text()="Try an event"]`)
+	trySample(b, "", `{"boss":"wyrm","turns":"many"}`)
+	b.sees("try, a bad sample", "Failure MANDATORY_FIELD_MISSING, FIELD_TYPE_MISMATCH", "player_id", "turns")
+	b.screenshot("try-failure")
+	trySample(b, "", `{"player_id":"p-17","boss":"hydra","turns":12}`)
+	b.sees("try, a good sample", "Rows for "+table)
+	tried := b.table(`//h2[contains(., "Rows for")]/following-sibling::table[1]`)
+	if len(tried) != 1 || len(tried[0]) != 10 || tried[0][2] != game || tried[0][3] != "1.2.0" || tried[0][5] != "v1" ||
+		strings.Join(tried[0][7:], " ") != "p-17 hydra 12" {
+		t.Fatalf("try shows the rows %q, want one row of starfall 1.2.0 v1 with p-17 hydra 12", tried)
+	}
+	b.lacks("try, a good sample", `//main`, "Failure")
+	b.screenshot("try")
 	phase("mappings published")
 
 	// The published model reaches the running processor: the README's
@@ -138,6 +161,26 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 		t.Fatalf("%s holds %q, want %q", table, rows, want)
 	}
 
+	// The violations dashboard counts the bad event; its sample links to
+	// its definition.
+	b.visit("/violations")
+	b.sees("violations", "Violations")
+	var counts []string
+	for _, row := range b.table(`//h1[text()="Violations"]/following-sibling::table[1]`) {
+		if len(row) >= 5 && row[0] == game {
+			counts = append(counts, strings.Join(row[:5], " "))
+		}
+	}
+	if want := []string{"starfall boss_defeated FIELD_TYPE_MISMATCH 1 1", "starfall boss_defeated MANDATORY_FIELD_MISSING 1 1"}; !reflect.DeepEqual(counts, want) {
+		t.Fatalf("violations of starfall: %q, want %q", counts, want)
+	}
+	b.screenshot("violations")
+	b.click(`//tr[td[3]="MANDATORY_FIELD_MISSING" and td[2]="` + event + `"]//a[text()="samples"]`)
+	b.sees("failed samples", "Failed events starfall boss_defeated MANDATORY_FIELD_MISSING", `"boss":"wyrm"`, "version 1.2.0", "FIELD_TYPE_MISMATCH")
+	b.screenshot("samples")
+	b.click(`//a[text()="boss_defeated v1"]`)
+	b.sees("definition from a sample", "starfall / boss_defeated v1", "revision 1")
+
 	// The catalogue finds the new event by its table.
 	b.visit("/")
 	b.typeInto(`//input[@name="q"]`, "starfall_boss")
@@ -151,10 +194,20 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	b.sees("draft of the live definition", "Started from revision 1.")
 	fillFields(b, 4, []field{{name: "damage", path: "damage", typ: "integer", min: "0"}})
 	b.choose(`(//select[@name="field-mandatory"])[3]`, "yes")
+	b.click(`//button[@value="edit"]`)
+	draft := b.path()
+	// Against the draft, an event without turns now fails; live, it passes.
+	b.click(`//a[text()="Try an event against this draft"]`)
+	trySample(b, "1.2.0", `{"player_id":"p-19","boss":"golem"}`)
+	b.sees("try against the draft", "with draft", "Failure MANDATORY_FIELD_MISSING", "turns")
+	b.visit(draft)
 	b.click(`//button[@value="review"]`)
-	b.sees("review", "Review draft", "The model passes its checks with this draft.")
+	b.sees("review", "Review draft", "The model passes its checks with this draft.",
+		"Breaking changes", "field turns: mandatory false → true", "Changes against the live revision", "field damage added",
+		"DDL auto_create will run", `ADD COLUMN "damage"`)
 	b.screenshot("review")
 	b.typeInto(`//input[@name="reason"]`, "track damage; clients always send turns")
+	b.do("confirm the breaking change", chromedp.Click(`//input[@name="confirm_breaking"]`))
 	b.click(`//button[text()="Publish"]`)
 	b.sees("second revision", "revision 2", "damage", "track damage; clients always send turns")
 	time.Sleep(3 * reloadIntervalDuration(t))
@@ -168,12 +221,28 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	b.typeInto(rollback+`//input[@name="reason"]`, "damage is not sent yet")
 	b.click(rollback + `//button`)
 	b.sees("rolled back definition", "revision 3", "damage is not sent yet", "track damage; clients always send turns", "boss fights: the first cut")
-	b.lacks("rolled back definition's fields", `//h2[text()="Fields"]/following-sibling::table[1]`, "damage")
-	if n := b.count(`//h2[text()="History"]/following-sibling::table[1]//tr[td]`); n != 3 {
-		t.Fatalf("the history lists %d revisions, want 3:\n%s", n, b.text())
+	wantFields := [][]string{ // name, path, type, mandatory, expand, format, min, max, max length
+		{"player_id", "player_id", "string", "yes", "", "", "", "", "64"},
+		{"boss", "boss", "string", "yes", "", "", "", "", "32"},
+		{"turns", "turns", "integer", "", "", "", "1", "999", ""},
 	}
-	if got := b.textOf(`//h2[text()="Fields"]/following-sibling::table[1]//tr[td[1]="turns"]/td[4]`); got != "" {
-		t.Fatalf("after the rollback turns shows mandatory %q, want not mandatory", got)
+	if got := b.table(`//h2[text()="Fields"]/following-sibling::table[1]`); !reflect.DeepEqual(got, wantFields) {
+		t.Fatalf("after the rollback the fields are %q, want revision 1's %q", got, wantFields)
+	}
+	wantHistory := [][]string{ // revision, who, why, change
+		{"3", user, "damage is not sent yet", "rollback to revision 1"},
+		{"2", user, "track damage; clients always send turns", "changed"},
+		{"1", user, "boss fights: the first cut", "new"},
+	}
+	var history [][]string
+	for _, row := range b.table(`//h2[text()="History"]/following-sibling::table[1]`) {
+		if len(row) < 5 {
+			t.Fatalf("history row %q: want at least 5 cells", row)
+		}
+		history = append(history, []string{row[0], row[2], row[3], row[4]})
+	}
+	if !reflect.DeepEqual(history, wantHistory) {
+		t.Fatalf("the history is %q, want %q", history, wantHistory)
 	}
 	b.screenshot("definition")
 	time.Sleep(3 * reloadIntervalDuration(t))
@@ -181,6 +250,17 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	waitRows(t, db, 30*time.Second, "rows of the event without turns after the rollback",
 		"SELECT count(*) FROM "+table+" WHERE player_id = 'p-20' AND turns IS NULL", 1)
 	phase("rollback live")
+
+	// Replay: the event that failed under revision 2 validates again; the
+	// plan says so before anything runs, then it lands with its uuid.
+	b.visit("/violations/replay?game=" + game + "&event=" + event + "&code=MANDATORY_FIELD_MISSING")
+	b.sees("replay plan", "1 failures would validate and load as 1 rows", "1 still fail")
+	b.screenshot("replay")
+	b.click(`//button[starts-with(text(), "Replay 1 failures")]`)
+	b.sees("replay done", "Replayed: 1 failures loaded as 1 rows, 1 marked replayed")
+	waitRows(t, db, 10*time.Second, "the replayed event's row, with its failure's uuid, the failure marked replayed",
+		"SELECT count(*) FROM "+table+" r JOIN failures.events f ON f.uuid = r.uuid WHERE r.player_id = 'p-19' AND f.replayed_at IS NOT NULL", 1)
+	phase("replayed")
 
 	// The audit log has every write, by whom.
 	b.visit("/audit")
@@ -206,6 +286,20 @@ func fillFields(b *browser, first int, fields []field) {
 			b.choose(row("mandatory"), f.mandatory)
 		}
 	}
+}
+
+// trySample submits body (for version, when not empty, and the event)
+// on the try page.
+func trySample(b *browser, version, body string) {
+	b.t.Helper()
+	if version != "" {
+		b.replace(`//input[@name="version"]`, version)
+	} else {
+		b.replace(`//input[@name="version"]`, "1.2.0")
+	}
+	b.replace(`//input[@name="event"]`, event)
+	b.replace(`//textarea[@name="body"]`, body)
+	b.click(`//button[text()="Try"]`)
 }
 
 // publishFromEditor saves the draft, reviews it and publishes it.
