@@ -131,7 +131,10 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	// Try a bad sample and a good one: the pipeline's own path, nothing sent.
 	b.click(`//a[text()="Try an event"]`)
 	trySample(b, "", `{"boss":"wyrm","turns":"many"}`)
-	b.sees("try, a bad sample", "Failure MANDATORY_FIELD_MISSING, FIELD_TYPE_MISMATCH", "player_id", "turns")
+	b.sees("try, a bad sample", "Failure MANDATORY_FIELD_MISSING, FIELD_TYPE_MISMATCH")
+	if got, want := triedErrors(b), "MANDATORY_FIELD_MISSING at player_id; FIELD_TYPE_MISMATCH at turns"; got != want {
+		t.Fatalf("try shows the errors %q, want %q", got, want)
+	}
 	b.screenshot("try-failure")
 	trySample(b, "", `{"player_id":"p-17","boss":"hydra","turns":12}`)
 	b.sees("try, a good sample", "Rows for "+table)
@@ -199,7 +202,10 @@ func TestGameTeamPublishesAnEventInTheBrowser(t *testing.T) {
 	// Against the draft, an event without turns now fails; live, it passes.
 	b.click(`//a[text()="Try an event against this draft"]`)
 	trySample(b, "1.2.0", `{"player_id":"p-19","boss":"golem"}`)
-	b.sees("try against the draft", "with draft", "Failure MANDATORY_FIELD_MISSING", "turns")
+	b.sees("try against the draft", "with draft", "Failure MANDATORY_FIELD_MISSING")
+	if got, want := triedErrors(b), "MANDATORY_FIELD_MISSING at turns"; got != want {
+		t.Fatalf("try against the draft shows the errors %q, want %q", got, want)
+	}
 	b.visit(draft)
 	b.click(`//button[@value="review"]`)
 	b.sees("review", "Review draft", "The model passes its checks with this draft.",
@@ -300,6 +306,19 @@ func trySample(b *browser, version, body string) {
 	b.replace(`//input[@name="event"]`, event)
 	b.replace(`//textarea[@name="body"]`, body)
 	b.click(`//button[text()="Try"]`)
+}
+
+// triedErrors returns the try page's failure errors as "CODE at path; ...".
+func triedErrors(b *browser) string {
+	b.t.Helper()
+	var errs []string
+	for _, row := range b.table(`//h2[starts-with(., "Failure")]/following-sibling::table[1]`) {
+		if len(row) != 3 {
+			b.t.Fatalf("failure row %q: want code, path, message", row)
+		}
+		errs = append(errs, row[0]+" at "+row[1])
+	}
+	return strings.Join(errs, "; ")
 }
 
 // publishFromEditor saves the draft, reviews it and publishes it.
