@@ -99,8 +99,13 @@ type cfield struct {
 	rel       bool // relative to the expanded element
 	typ       ftype
 	typName   string
+	aTypName  string // "a " + typName, for messages
 	mandatory bool
 	maxLen    int
+	// maxLenNum and maxLenText are maxLen as text and the max_length
+	// error's expected ("at most N bytes", "... of JSON"), made once.
+	maxLenNum, maxLenText string
+	rangeText             string // rangeText(f), made once
 	hasMin    bool
 	hasMax    bool
 	imin      int64
@@ -656,6 +661,13 @@ func compileField(f Field, fw Problem, bad func(at Problem, format string, args 
 			ok = false
 		}
 	}
+	cf.aTypName = "a " + cf.typName
+	cf.maxLenNum = strconv.Itoa(cf.maxLen)
+	cf.maxLenText = "at most " + cf.maxLenNum + " bytes"
+	if t == tObject || t == tArray {
+		cf.maxLenText += " of JSON"
+	}
+	cf.rangeText = rangeText(cf)
 	return cf, ok
 }
 
