@@ -71,6 +71,9 @@ type loadErr struct {
 type dest struct {
 	name tableName
 	key  string // "schema.table" as folded
+	// alone is the destination list of a record loaded into this table
+	// only, shared by all such records (capacity 1).
+	alone []*dest
 }
 
 // parse appends the recs of one record body (or, with a Validator, of the
@@ -148,7 +151,8 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 		}
 		r.kind = kindValid
 		r.columns = m
-		var names [][]byte
+		var nameBuf [4][]byte // most records name one or two destinations
+		names := nameBuf[:0]
 		bad := false
 		err := dests.Array(func(_ int, e record.Value) bool {
 			s, ok := e.Str()
@@ -177,7 +181,11 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 			for _, x := range r.dests { // a destination named twice loads once
 				dup = dup || x == d
 			}
-			if !dup {
+			switch {
+			case dup:
+			case r.dests == nil:
+				r.dests = d.alone // shared, capacity 1: a second append copies
+			default:
 				r.dests = append(r.dests, d)
 			}
 		}
@@ -234,23 +242,25 @@ func (o *Output) allowed(r *rec, dests [][]byte) bool {
 }
 
 func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols record.Map) []loadErr {
-	def := fmt.Sprintf("definition %s of %s/%s", label, game, event)
+	// def names the definition in messages; made only for an error, as
+	// this runs for every valid record.
+	def := func() string { return fmt.Sprintf("definition %s of %s/%s", label, game, event) }
 	a, ok := o.validator.Allowed(game, event, label)
 	if !ok {
 		return []loadErr{{code: failcode.ModelMismatch, path: fieldname.DefinitionVersion, rule: "model", expected: "a definition of the data model",
-			actual: string(label), message: def + " is not in the data model"}}
+			actual: string(label), message: def() + " is not in the data model"}}
 	}
 	var errs []loadErr
 	for _, d := range dests {
 		if !a.Destination(d) {
-			errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Destinations, rule: "model", expected: "a destination of " + def,
-				actual: string(d), message: fmt.Sprintf("%s is not a destination of %s", d, def)})
+			errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Destinations, rule: "model", expected: "a destination of " + def(),
+				actual: string(d), message: fmt.Sprintf("%s is not a destination of %s", d, def())})
 		}
 	}
 	err := cols.Range(func(k []byte, v record.Value) bool {
 		if msg := a.Column(k, v); msg != "" {
 			errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Columns + "." + string(k), rule: "model",
-				expected: "a field of " + def, actual: string(k), message: msg})
+				expected: "a field of " + def(), actual: string(k), message: msg})
 		}
 		return true
 	})
@@ -342,6 +352,7 @@ func (o *Output) destination(s []byte) (*dest, error) {
 		}
 	}
 	d = &dest{name: n, key: key}
+	d.alone = []*dest{d}
 	o.dests[string(s)] = d
 	return d, nil
 }
