@@ -546,6 +546,14 @@ func formatOK(f *cfield, s []byte) bool {
 		a, err := netip.ParseAddr(unsafeString(s))
 		return err == nil && a.Is6()
 	case fmtPattern:
+		if f.literals != nil {
+			for _, l := range f.literals {
+				if l == string(s) {
+					return true
+				}
+			}
+			return false
+		}
 		return f.re.Match(s)
 	}
 	return true

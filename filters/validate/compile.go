@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,7 +118,10 @@ type cfield struct {
 	format    fmtKind
 	fmtText   string
 	re        *regexp.Regexp
-	slot      int // index among the columns
+	// literals, when not nil, are all the strings pattern re matches (a
+	// pattern such as casual|ranked): a string is checked by comparing.
+	literals []string
+	slot     int // index among the columns
 }
 
 // trie holds the object keys a definition's paths reach, for
@@ -639,6 +643,7 @@ func compileField(f Field, fw Problem, bad func(at Problem, format string, args 
 				ok = false
 			}
 			cf.format, cf.re = fmtPattern, re
+			cf.literals = literalAlternatives(strings.TrimPrefix(f.Format, "pattern:"))
 		default:
 			bad(fw, "format %q: want uuid, date, email, ipv4, ipv6 or pattern:REGEX", f.Format)
 			ok = false
@@ -774,4 +779,42 @@ func (g *cgame) resolveSlow(version []byte) resolution {
 		}
 	}
 	return resolution{label: label}
+}
+
+// literalAlternatives returns the strings pattern matches whole when it is
+// one literal or an alternation of literals (e.g. casual|ranked), or nil;
+// it reads the pattern with the regexp package's own parser.
+func literalAlternatives(pattern string) []string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	lit := func(r *syntax.Regexp) (string, bool) {
+		if r.Op != syntax.OpLiteral || r.Flags&syntax.FoldCase != 0 {
+			return "", false
+		}
+		return string(r.Rune), true
+	}
+	if s, ok := lit(re); ok {
+		return []string{s}
+	}
+	if re.Op != syntax.OpAlternate {
+		return nil
+	}
+	out := make([]string, 0, len(re.Sub))
+	for _, sub := range re.Sub {
+		for sub.Op == syntax.OpCapture {
+			sub = sub.Sub[0]
+		}
+		s, ok := lit(sub)
+		if !ok {
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
 }
