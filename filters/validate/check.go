@@ -30,8 +30,8 @@ const MaxActual = 256
 // verr is one error of a failure. Its texts are spans of the worker's
 // text buffer, so that building a failure allocates nothing.
 type verr struct {
-	code                             failcode.Code
-	rule                             string
+	code                            failcode.Code
+	rule                            string
 	path, expected, actual, message span
 }
 

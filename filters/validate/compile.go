@@ -107,17 +107,17 @@ type cfield struct {
 	// error's expected ("at most N bytes", "... of JSON"), made once.
 	maxLenNum, maxLenText string
 	rangeText             string // rangeText(f), made once
-	hasMin    bool
-	hasMax    bool
-	imin      int64
-	imax      int64
-	fmin      float64
-	fmax      float64
-	tmin      time.Time
-	tmax      time.Time
-	format    fmtKind
-	fmtText   string
-	re        *regexp.Regexp
+	hasMin                bool
+	hasMax                bool
+	imin                  int64
+	imax                  int64
+	fmin                  float64
+	fmax                  float64
+	tmin                  time.Time
+	tmax                  time.Time
+	format                fmtKind
+	fmtText               string
+	re                    *regexp.Regexp
 	// literals, when not nil, are all the strings pattern re matches (a
 	// pattern such as casual|ranked): a string is checked by comparing.
 	literals []string

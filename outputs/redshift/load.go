@@ -37,8 +37,8 @@ type tableLoad struct {
 	// (columns of the table, added to cols): rows of one definition bring
 	// the same keys in the same order, so most keys need no map look-up.
 	known   [][]byte
-	knownAt []int // per known key: its position in cols (colIndex)
-	recs     []*rec         // one per row
+	knownAt []int  // per known key: its position in cols (colIndex)
+	recs    []*rec // one per row
 
 	// copy: the staged files
 	files        []stagedFile
