@@ -59,6 +59,19 @@ type rec struct {
 	spill     []byte         // its raw text when raw_event (SUPER) cannot hold it whole
 }
 
+// recSlab hands out recs allocated in blocks: one allocation per block
+// rather than per record.
+type recSlab []rec
+
+// next returns a zero rec.
+func (s *recSlab) next() *rec {
+	if len(*s) == cap(*s) {
+		*s = make([]rec, 0, 64)
+	}
+	*s = (*s)[:len(*s)+1]
+	return &(*s)[len(*s)-1]
+}
+
 // loadErr is one error object of a failure row.
 type loadErr struct {
 	code                                  failcode.Code
@@ -77,10 +90,11 @@ type dest struct {
 }
 
 // parse appends the recs of one record body (or, with a Validator, of the
-// records it produces) to dst. vbuf holds the validator's output; it must
-// live as long as the recs.
-func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, validated bool) []*rec {
-	r := &rec{body: body}
+// records it produces) to dst, taking them from slab. vbuf holds the
+// validator's output; it must live as long as the recs.
+func (o *Output) parse(dst []*rec, slab *recSlab, body record.Map, t time.Time, vbuf *[]byte, validated bool) []*rec {
+	r := slab.next()
+	r.body = body
 	var (
 		errs, dests, cols  record.Value
 		hasErrs, hasDests  bool
@@ -203,7 +217,7 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 					return append(dst, o.unvalidated(&rec{body: body}, body, "the validator produced a record that is neither valid nor a failure"))
 				}
 			}
-			dst = o.parse(dst, vr.Body, vr.Time, vbuf, true)
+			dst = o.parse(dst, slab, vr.Body, vr.Time, vbuf, true)
 		}
 		if d.Err() != nil {
 			return append(dst, o.unvalidated(&rec{body: body}, body, "the validator produced malformed output"))
