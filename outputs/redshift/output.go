@@ -206,7 +206,7 @@ func (o *Output) Flush(chunk []byte, tag string) plugin.Result {
 func (o *Output) route(chunk []byte, now time.Time) *unit {
 	u := &unit{bytes: len(chunk), done: make(chan error, 1)}
 	var vbuf []byte
-	var slab recSlab
+	var slab routeScratch
 	d := record.NewDecoder(chunk)
 	var r record.Record
 	for d.Next(&r) {

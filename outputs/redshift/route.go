@@ -59,17 +59,21 @@ type rec struct {
 	spill     []byte         // its raw text when raw_event (SUPER) cannot hold it whole
 }
 
-// recSlab hands out recs allocated in blocks: one allocation per block
-// rather than per record.
-type recSlab []rec
+// routeScratch is what routing one chunk reuses from record to record:
+// recs allocated in blocks (one allocation per block rather than per
+// record) and the fields of the columns met (validate.ColumnCache).
+type routeScratch struct {
+	recs []rec
+	cols validate.ColumnCache
+}
 
 // next returns a zero rec.
-func (s *recSlab) next() *rec {
-	if len(*s) == cap(*s) {
-		*s = make([]rec, 0, 64)
+func (s *routeScratch) next() *rec {
+	if len(s.recs) == cap(s.recs) {
+		s.recs = make([]rec, 0, 64)
 	}
-	*s = (*s)[:len(*s)+1]
-	return &(*s)[len(*s)-1]
+	s.recs = s.recs[:len(s.recs)+1]
+	return &s.recs[len(s.recs)-1]
 }
 
 // loadErr is one error object of a failure row.
@@ -92,7 +96,7 @@ type dest struct {
 // parse appends the recs of one record body (or, with a Validator, of the
 // records it produces) to dst, taking them from slab. vbuf holds the
 // validator's output; it must live as long as the recs.
-func (o *Output) parse(dst []*rec, slab *recSlab, body record.Map, t time.Time, vbuf *[]byte, validated bool) []*rec {
+func (o *Output) parse(dst []*rec, slab *routeScratch, body record.Map, t time.Time, vbuf *[]byte, validated bool) []*rec {
 	r := slab.next()
 	r.body = body
 	var (
@@ -180,7 +184,7 @@ func (o *Output) parse(dst []*rec, slab *recSlab, body record.Map, t time.Time, 
 		if err != nil || bad {
 			return append(dst, o.unvalidated(r, body, "the destinations field of a valid record is not a list of strings"))
 		}
-		if !o.allowed(r, names) {
+		if !o.allowed(r, names, &slab.cols) {
 			r.parseErrs = len(r.errs) // a failure row only: loaded nowhere
 			return append(dst, r)
 		}
@@ -238,7 +242,7 @@ func (o *Output) parse(dst []*rec, slab *recSlab, body record.Map, t time.Time, 
 // comes from outside (any input can send one), so nothing it names is
 // trusted. Otherwise, or without a model (validate off), the record gets
 // the error and is loaded nowhere.
-func (o *Output) allowed(r *rec, dests [][]byte) bool {
+func (o *Output) allowed(r *rec, dests [][]byte, cache *validate.ColumnCache) bool {
 	if o.validator == nil {
 		r.errs = append(r.errs, loadErr{code: failcode.NotVerified, rule: "model", expected: "an output with a data model (validate on)",
 			message: "the output has no data model (validate off) to check the destinations and columns of valid records against; they are not loaded"})
@@ -247,15 +251,15 @@ func (o *Output) allowed(r *rec, dests [][]byte) bool {
 	game, _ := r.game.Str()
 	event, _ := r.event.Str()
 	label, _ := r.defVersion.Str()
-	errs := o.modelErrors(game, event, label, dests, r.columns)
+	errs := o.modelErrors(game, event, label, dests, r.columns, cache)
 	if len(errs) > 0 && o.validator.Refresh(modelRefreshAge) {
-		errs = o.modelErrors(game, event, label, dests, r.columns) // validated upstream against a newer model
+		errs = o.modelErrors(game, event, label, dests, r.columns, cache) // validated upstream against a newer model
 	}
 	r.errs = append(r.errs, errs...)
 	return len(errs) == 0
 }
 
-func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols record.Map) []loadErr {
+func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols record.Map, cache *validate.ColumnCache) []loadErr {
 	// def names the definition in messages; made only for an error, as
 	// this runs for every valid record.
 	def := func() string { return fmt.Sprintf("definition %s of %s/%s", label, game, event) }
@@ -271,8 +275,11 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 				actual: string(d), message: fmt.Sprintf("%s is not a destination of %s", d, def())})
 		}
 	}
+	i := 0
 	err := cols.Range(func(k []byte, v record.Value) bool {
-		if msg := a.Column(k, v); msg != "" {
+		msg := a.ColumnAt(cache, i, k, v)
+		i++
+		if msg != "" {
 			errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Columns + "." + string(k), rule: "model",
 				expected: "a field of " + def(), actual: string(k), message: msg})
 		}
