@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"unicode/utf8"
@@ -52,7 +53,43 @@ func (a Allowed) Destination(table []byte) bool {
 // the model writes it) and the value one the validator writes for its
 // field: nil, or of the field's type within max_length and min/max.
 func (a Allowed) Column(name []byte, v record.Value) string {
+	return a.column(a.d.byName[string(name)], name, v)
+}
+
+// ColumnCache remembers, for Allowed.ColumnAt, the fields of the column
+// names met at each position of a record's columns. Valid records of one
+// definition carry the same columns in the same order, so most columns
+// need no look-up by name. The names it keeps alias the records checked:
+// keep a ColumnCache no longer than them (e.g. one per chunk). Not safe
+// for concurrent use.
+type ColumnCache struct {
+	d      *cdef
+	names  [][]byte
+	fields []*cfield
+}
+
+// ColumnAt is Column for the i-th column of a record, with c remembering
+// the fields of the columns at each position.
+func (a Allowed) ColumnAt(c *ColumnCache, i int, name []byte, v record.Value) string {
+	if c.d != a.d {
+		c.d, c.names, c.fields = a.d, c.names[:0], c.fields[:0]
+	}
+	if i < len(c.names) && bytes.Equal(c.names[i], name) {
+		return a.column(c.fields[i], name, v)
+	}
 	f := a.d.byName[string(name)]
+	switch {
+	case f == nil:
+	case i < len(c.names):
+		c.names[i], c.fields[i] = name, f
+	case i == len(c.names):
+		c.names, c.fields = append(c.names, name), append(c.fields, f)
+	}
+	return a.column(f, name, v)
+}
+
+// column is Column for the field f of column name (nil: none).
+func (a Allowed) column(f *cfield, name []byte, v record.Value) string {
 	if f == nil {
 		return fmt.Sprintf("%q is not a column of definition %s of %s/%s", name, a.d.label, a.d.game, a.d.event)
 	}

@@ -50,6 +50,7 @@ func TestAllowedAcceptsExactlyWhatTheValidatorWrites(t *testing.T) {
 	}
 
 	a, _ := v.Allowed([]byte("galaxy"), []byte("level_up"), []byte("v1"))
+	cache := &ColumnCache{}
 	for _, tc := range []struct {
 		name, column string
 		value        []byte
@@ -74,6 +75,13 @@ func TestAllowedAcceptsExactlyWhatTheValidatorWrites(t *testing.T) {
 		got := a.Column([]byte(tc.column), tc.value)
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: Column(%s) = %q, want %q", tc.name, tc.column, got, tc.want)
+		}
+		// ColumnAt says the same, at a position where the cache holds
+		// another column, and again once it holds this one.
+		for _, at := range []int{0, 0, 1} {
+			if c := a.ColumnAt(cache, at, []byte(tc.column), tc.value); c != got {
+				t.Errorf("%s: ColumnAt(%d, %s) = %q, Column says %q", tc.name, at, tc.column, c, got)
+			}
 		}
 	}
 	for _, d := range []string{"public.pwned", "events.level_up_v2", "Events.Level_Up", "whirlpool_model.games"} {

@@ -14,6 +14,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 	"github.com/valyala/fastjson"
 
+	"github.com/whirlpool-events/whirlpool/internal/benchcpu"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -119,6 +120,7 @@ func runChunk(b *testing.B, chunk []byte, validate func(dst []byte, r record.Rec
 	b.SetBytes(int64(len(chunk)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := benchcpu.Start(b)
 	n := 0
 	for i := 0; i < b.N; i++ {
 		dec.Reset(chunk)
@@ -129,6 +131,7 @@ func runChunk(b *testing.B, chunk []byte, validate func(dst []byte, r record.Rec
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+	cpu.Report(b, n, "records/cpu-s")
 }
 
 // BenchmarkBaselineEncodingJSON does the same checks with encoding/json

@@ -27,42 +27,92 @@ const MaxErrors = 100
 // character boundary).
 const MaxActual = 256
 
-// verr is one error of a failure.
+// verr is one error of a failure. Its texts are spans of the worker's
+// text buffer, so that building a failure allocates nothing.
 type verr struct {
-	code                                  failcode.Code
-	path, rule, expected, actual, message string
+	code                            failcode.Code
+	rule                            string
+	path, expected, actual, message span
 }
 
 type span struct{ start, end int32 }
+
+var nullText = []byte("null")
 
 // worker holds the per-call state; pooled, one per concurrent call.
 type worker struct {
 	p       fastjson.Parser
 	errs    []verr
 	omitted int
+	text    []byte // the errors' texts (verr spans)
+	cur     verr   // the error being built (open ... close)
+	mark    int    // start of the text being built
 	vals    []byte // encoded column values
 	pslots  []span // by column slot: parent columns
 	eslots  []span // by element*len(columns)+slot: element columns
 	tmp     []byte
+	scratch []byte
 	path    []byte
 }
 
 func (w *worker) reset() {
 	w.errs = w.errs[:0]
 	w.omitted = 0
+	w.text = w.text[:0]
 	w.vals = w.vals[:0]
 }
 
+// add adds an error whose texts are at hand as strings.
 func (w *worker) add(code failcode.Code, path, rule, expected, actual, message string) {
-	if len(w.errs) >= MaxErrors {
-		w.omitted++
+	if !w.open(code, rule) {
 		return
 	}
-	if len(actual) > MaxActual {
-		actual = string(capActual([]byte(actual)))
-	}
-	w.errs = append(w.errs, verr{code, path, rule, expected, actual, message})
+	w.text = append(w.text, path...)
+	w.endPath()
+	w.text = append(w.text, expected...)
+	w.endExpected()
+	w.text = append(w.text, actual...)
+	w.endActual()
+	w.text = append(w.text, message...)
+	w.close()
 }
+
+// open starts building an error: append its path, expected, actual and
+// message to w.text in turn, ending each with endPath, endExpected,
+// endActual and close. It reports false, counting the error as omitted,
+// when MaxErrors are listed already; then nothing is to be built.
+func (w *worker) open(code failcode.Code, rule string) bool {
+	if len(w.errs) >= MaxErrors {
+		w.omitted++
+		return false
+	}
+	w.cur = verr{code: code, rule: rule}
+	w.mark = len(w.text)
+	return true
+}
+
+func (w *worker) next() span {
+	s := span{int32(w.mark), int32(len(w.text))}
+	w.mark = len(w.text)
+	return s
+}
+
+func (w *worker) endPath()     { w.cur.path = w.next() }
+func (w *worker) endExpected() { w.cur.expected = w.next() }
+
+// endActual ends actual, cut to MaxActual bytes.
+func (w *worker) endActual() {
+	w.text = w.text[:w.mark+len(capActual(w.text[w.mark:]))]
+	w.cur.actual = w.next()
+}
+
+func (w *worker) close() {
+	w.cur.message = w.next()
+	w.errs = append(w.errs, w.cur)
+}
+
+// textOf is the text of span s of w.text.
+func (w *worker) textOf(s span) []byte { return w.text[s.start:s.end] }
 
 // validate checks root against d and encodes the columns; it returns the
 // number of expanded elements (0: not expanded).
@@ -142,17 +192,53 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 	return len(elems)
 }
 
-// errPath is the path of field f for messages: its path, or for an
-// element field the expand path, the element index and the rest.
-func errPath(f *cfield, elem int, d *cdef) string {
+// appendErrPath appends the path of field f for messages: its path, or
+// for an element field the expand path, the element index and the rest.
+func appendErrPath(dst []byte, f *cfield, elem int, d *cdef) []byte {
 	if !f.rel || elem < 0 {
-		return f.pathText
+		return append(dst, f.pathText...)
 	}
-	p := d.expand.pathText + "." + strconv.Itoa(elem)
+	dst = append(dst, d.expand.pathText...)
+	dst = append(dst, '.')
+	dst = strconv.AppendInt(dst, int64(elem), 10)
 	if len(f.pathText) > 1 {
-		p += f.pathText[1:] // "@.a.b" -> ".a.b"
+		dst = append(dst, f.pathText[1:]...) // "@.a.b" -> ".a.b"
 	}
-	return p
+	return dst
+}
+
+// fieldErr opens an error of field f, writes its path, expected and actual
+// (cut) and the start of its message, "field NAME (PATH) " (with
+// "mandatory " before it when mandatory is set); the caller appends the
+// rest of the message and closes it. It reports false when the error is
+// only counted (MaxErrors).
+func (w *worker) fieldErr(code failcode.Code, rule string, f *cfield, elem int, d *cdef, expected string, actual []byte, mandatory bool) bool {
+	if !w.open(code, rule) {
+		return false
+	}
+	w.text = appendErrPath(w.text, f, elem, d)
+	w.endPath()
+	w.text = append(w.text, expected...)
+	w.endExpected()
+	w.text = append(w.text, actual...)
+	w.endActual()
+	if mandatory {
+		w.text = append(w.text, "mandatory "...)
+	}
+	w.text = append(w.text, "field "...)
+	w.text = append(w.text, f.name...)
+	w.text = append(w.text, " ("...)
+	w.text = append(w.text, w.textOf(w.cur.path)...)
+	w.text = append(w.text, ") "...)
+	return true
+}
+
+// closeWith appends the message's last parts and closes the error.
+func (w *worker) closeWith(parts ...string) {
+	for _, p := range parts {
+		w.text = append(w.text, p...)
+	}
+	w.close()
 }
 
 // unexpected adds an UNEXPECTED_FIELD error for every key of object x that
@@ -171,8 +257,17 @@ func (w *worker) unexpected(x *fastjson.Value, t *trie) {
 		w.path = appendPathKey(w.path, k)
 		c := t.kids[string(k)]
 		if c == nil {
-			w.add(failcode.UnexpectedField, string(w.path), "additional_fields", "only the fields of the definition", string(capActual(k)),
-				fmt.Sprintf("field %s is not in the definition, which rejects additional fields", w.path))
+			if w.open(failcode.UnexpectedField, "additional_fields") {
+				w.text = append(w.text, w.path...)
+				w.endPath()
+				w.text = append(w.text, "only the fields of the definition"...)
+				w.endExpected()
+				w.text = append(w.text, k...)
+				w.endActual()
+				w.text = append(w.text, "field "...)
+				w.text = append(w.text, w.path...)
+				w.closeWith(" is not in the definition, which rejects additional fields")
+			}
 			return
 		}
 		w.unexpected(vv, c)
@@ -198,51 +293,51 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 	out := w.vals
 	if x == nil {
 		if f.mandatory {
-			p := errPath(f, elem, d)
-			w.add(failcode.MandatoryFieldMissing, p, "mandatory", "a "+f.typName, "", fmt.Sprintf("mandatory field %s (%s) is missing", f.name, p))
+			if w.fieldErr(failcode.MandatoryFieldMissing, "mandatory", f, elem, d, f.aTypName, nil, true) {
+				w.closeWith("is missing")
+			}
 		}
 		return msgp.AppendNil(out)
 	}
 	jt := x.Type()
 	if jt == fastjson.TypeNull {
 		if f.mandatory {
-			p := errPath(f, elem, d)
-			w.add(failcode.MandatoryFieldNull, p, "mandatory", "a "+f.typName, "null", fmt.Sprintf("mandatory field %s (%s) is null", f.name, p))
+			if w.fieldErr(failcode.MandatoryFieldNull, "mandatory", f, elem, d, f.aTypName, nullText, true) {
+				w.closeWith("is null")
+			}
 		}
-		return msgp.AppendNil(out)
-	}
-	mismatch := func() []byte {
-		p := errPath(f, elem, d)
-		w.tmp = x.MarshalTo(w.tmp[:0])
-		w.add(failcode.FieldTypeMismatch, p, "type", f.typName, string(capActual(w.tmp)), "field "+f.name+" ("+p+") is "+jsonTypeName(x)+", not "+f.typName)
 		return msgp.AppendNil(out)
 	}
 	switch f.typ {
 	case tString:
 		if jt != fastjson.TypeString {
-			return mismatch()
+			return w.mismatch(f, x, elem, d, out)
 		}
 		s, _ := x.StringBytes()
 		if !utf8.Valid(s) {
-			p := errPath(f, elem, d)
-			w.add(failcode.FieldFormatInvalid, p, "utf8", "valid UTF-8", string(capActual(s)), fmt.Sprintf("field %s (%s) is not valid UTF-8", f.name, p))
+			if w.fieldErr(failcode.FieldFormatInvalid, "utf8", f, elem, d, "valid UTF-8", s, false) {
+				w.closeWith("is not valid UTF-8")
+			}
 			return msgp.AppendNil(out)
 		}
 		if len(s) > f.maxLen {
-			p := errPath(f, elem, d)
-			w.add(failcode.FieldTooLong, p, "max_length", fmt.Sprintf("at most %d bytes", f.maxLen), string(capActual(s)),
-				fmt.Sprintf("field %s (%s) is %d bytes, more than max_length %d", f.name, p, len(s), f.maxLen))
+			if w.fieldErr(failcode.FieldTooLong, "max_length", f, elem, d, f.maxLenText, s, false) {
+				w.text = append(w.text, "is "...)
+				w.text = strconv.AppendInt(w.text, int64(len(s)), 10)
+				w.closeWith(" bytes, more than max_length ", f.maxLenNum)
+			}
 			return msgp.AppendNil(out)
 		}
 		if f.format != fmtNone && !formatOK(f, s) {
-			p := errPath(f, elem, d)
-			w.add(failcode.FieldFormatInvalid, p, "format", f.fmtText, string(capActual(s)), fmt.Sprintf("field %s (%s) is not a valid %s", f.name, p, f.fmtText))
+			if w.fieldErr(failcode.FieldFormatInvalid, "format", f, elem, d, f.fmtText, s, false) {
+				w.closeWith("is not a valid ", f.fmtText)
+			}
 			return msgp.AppendNil(out)
 		}
 		return msgp.AppendStringFromBytes(out, s)
 	case tInteger:
 		if jt != fastjson.TypeNumber {
-			return mismatch()
+			return w.mismatch(f, x, elem, d, out)
 		}
 		w.tmp = x.MarshalTo(w.tmp[:0])
 		i, err := strconv.ParseInt(unsafeString(w.tmp), 10, 64)
@@ -252,7 +347,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 			}
 			fl, ferr := strconv.ParseFloat(unsafeString(w.tmp), 64)
 			if ferr != nil || !validNumber(w.tmp) || fl != math.Trunc(fl) {
-				return mismatch()
+				return w.mismatch(f, x, elem, d, out)
 			}
 			if fl < -(1<<63) || fl >= 1<<63 {
 				return w.outOfRange(f, elem, d, "a 64-bit integer (BIGINT)", w.tmp, out)
@@ -260,23 +355,23 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 			i = int64(fl)
 		}
 		if (f.hasMin && i < f.imin) || (f.hasMax && i > f.imax) {
-			return w.outOfRange(f, elem, d, rangeText(f), w.tmp, out)
+			return w.outOfRange(f, elem, d, f.rangeText, w.tmp, out)
 		}
 		return msgp.AppendInt64(out, i)
 	case tNumber:
 		if jt != fastjson.TypeNumber {
-			return mismatch()
+			return w.mismatch(f, x, elem, d, out)
 		}
 		w.tmp = x.MarshalTo(w.tmp[:0])
 		fl, err := strconv.ParseFloat(unsafeString(w.tmp), 64)
 		if !validNumber(w.tmp) {
-			return mismatch()
+			return w.mismatch(f, x, elem, d, out)
 		}
 		if err != nil || math.IsInf(fl, 0) {
 			return w.outOfRange(f, elem, d, "a finite double precision number", w.tmp, out)
 		}
 		if (f.hasMin && fl < f.fmin) || (f.hasMax && fl > f.fmax) {
-			return w.outOfRange(f, elem, d, rangeText(f), w.tmp, out)
+			return w.outOfRange(f, elem, d, f.rangeText, w.tmp, out)
 		}
 		return msgp.AppendFloat64(out, fl)
 	case tBoolean:
@@ -286,38 +381,39 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 		case fastjson.TypeFalse:
 			return msgp.AppendBool(out, false)
 		}
-		return mismatch()
+		return w.mismatch(f, x, elem, d, out)
 	case tTimestamp:
 		var t time.Time
 		switch f.format {
 		case fmtRFC3339:
 			if jt != fastjson.TypeString {
-				return mismatch()
+				return w.mismatch(f, x, elem, d, out)
 			}
 			s, _ := x.StringBytes()
 			var ok bool
 			if t, ok = parseRFC3339(s); !ok {
-				p := errPath(f, elem, d)
-				w.add(failcode.FieldFormatInvalid, p, "format", "an RFC 3339 time with a time zone, e.g. 2026-11-21T23:45:27.123Z", string(capActual(s)),
-					fmt.Sprintf("field %s (%s) is not an RFC 3339 time", f.name, p))
+				if w.fieldErr(failcode.FieldFormatInvalid, "format", f, elem, d, "an RFC 3339 time with a time zone, e.g. 2026-11-21T23:45:27.123Z", s, false) {
+					w.closeWith("is not an RFC 3339 time")
+				}
 				return msgp.AppendNil(out)
 			}
 		default: // epoch seconds or milliseconds
 			if jt != fastjson.TypeNumber {
-				return mismatch()
+				return w.mismatch(f, x, elem, d, out)
 			}
 			w.tmp = x.MarshalTo(w.tmp[:0])
 			fl, err := strconv.ParseFloat(unsafeString(w.tmp), 64)
 			if err != nil || !validNumber(w.tmp) {
-				return mismatch()
+				return w.mismatch(f, x, elem, d, out)
 			}
 			if f.format == fmtEpochMillis {
 				fl /= 1000
 			}
 			if math.IsInf(fl, 0) || math.Abs(fl) > 1e12 {
-				p := errPath(f, elem, d)
-				w.add(failcode.TimestampOutOfRange, p, "timestamp_range", "a time after "+v.opts.TimestampMin.Format(time.RFC3339), string(capActual(w.tmp)),
-					fmt.Sprintf("field %s (%s) is far outside the accepted time window", f.name, p))
+				w.scratch = append(append(w.scratch[:0], "a time after "...), v.opts.TimestampMin.Format(time.RFC3339)...)
+				if w.fieldErr(failcode.TimestampOutOfRange, "timestamp_range", f, elem, d, unsafeString(w.scratch), w.tmp, false) {
+					w.closeWith("is far outside the accepted time window")
+				}
 				return msgp.AppendNil(out)
 			}
 			sec := math.Floor(fl)
@@ -331,11 +427,15 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 			hi = f.tmax
 		}
 		if t.Before(lo) || t.After(hi) {
-			p := errPath(f, elem, d)
 			w.tmp = x.MarshalTo(w.tmp[:0])
-			expected := "from " + lo.Format(time.RFC3339Nano) + " to " + hi.Format(time.RFC3339Nano)
-			w.add(failcode.TimestampOutOfRange, p, "timestamp_range", expected, string(capActual(w.tmp)),
-				"field "+f.name+" ("+p+") is "+t.Format(time.RFC3339Nano)+", outside "+expected)
+			w.scratch = lo.AppendFormat(append(w.scratch[:0], "from "...), time.RFC3339Nano)
+			w.scratch = hi.AppendFormat(append(w.scratch, " to "...), time.RFC3339Nano)
+			if w.fieldErr(failcode.TimestampOutOfRange, "timestamp_range", f, elem, d, unsafeString(w.scratch), w.tmp, false) {
+				w.text = t.AppendFormat(append(w.text, "is "...), time.RFC3339Nano)
+				w.text = append(w.text, ", outside "...)
+				w.text = append(w.text, w.textOf(w.cur.expected)...)
+				w.close()
+			}
 			return msgp.AppendNil(out)
 		}
 		var b [27]byte
@@ -347,13 +447,15 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 			want = fastjson.TypeArray
 		}
 		if jt != want {
-			return mismatch()
+			return w.mismatch(f, x, elem, d, out)
 		}
 		w.tmp = x.MarshalTo(w.tmp[:0])
 		if len(w.tmp) > f.maxLen {
-			p := errPath(f, elem, d)
-			w.add(failcode.FieldTooLong, p, "max_length", fmt.Sprintf("at most %d bytes of JSON", f.maxLen), string(capActual(w.tmp)),
-				fmt.Sprintf("field %s (%s) is %d bytes of JSON, more than max_length %d", f.name, p, len(w.tmp), f.maxLen))
+			if w.fieldErr(failcode.FieldTooLong, "max_length", f, elem, d, f.maxLenText, w.tmp, false) {
+				w.text = append(w.text, "is "...)
+				w.text = strconv.AppendInt(w.text, int64(len(w.tmp)), 10)
+				w.closeWith(" bytes of JSON, more than max_length ", f.maxLenNum)
+			}
 			return msgp.AppendNil(out)
 		}
 		return msgp.AppendStringFromBytes(out, w.tmp)
@@ -362,8 +464,21 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 }
 
 func (w *worker) outOfRange(f *cfield, elem int, d *cdef, expected string, actual []byte, out []byte) []byte {
-	p := errPath(f, elem, d)
-	w.add(failcode.FieldOutOfRange, p, "range", expected, string(capActual(actual)), fmt.Sprintf("field %s (%s) is %s, outside %s", f.name, p, actual, expected))
+	if w.fieldErr(failcode.FieldOutOfRange, "range", f, elem, d, expected, actual, false) {
+		w.text = append(w.text, "is "...)
+		w.text = append(w.text, actual...)
+		w.closeWith(", outside ", expected)
+	}
+	return msgp.AppendNil(out)
+}
+
+// mismatch adds a FIELD_TYPE_MISMATCH error for value x of field f and
+// appends nil to out.
+func (w *worker) mismatch(f *cfield, x *fastjson.Value, elem int, d *cdef, out []byte) []byte {
+	w.tmp = x.MarshalTo(w.tmp[:0])
+	if w.fieldErr(failcode.FieldTypeMismatch, "type", f, elem, d, f.typName, w.tmp, false) {
+		w.closeWith("is ", jsonTypeName(x), ", not ", f.typName)
+	}
 	return msgp.AppendNil(out)
 }
 
@@ -431,6 +546,14 @@ func formatOK(f *cfield, s []byte) bool {
 		a, err := netip.ParseAddr(unsafeString(s))
 		return err == nil && a.Is6()
 	case fmtPattern:
+		if f.literals != nil {
+			for _, l := range f.literals {
+				if l == string(s) {
+					return true
+				}
+			}
+			return false
+		}
 		return f.re.Match(s)
 	}
 	return true

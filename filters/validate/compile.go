@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,20 +100,28 @@ type cfield struct {
 	rel       bool // relative to the expanded element
 	typ       ftype
 	typName   string
+	aTypName  string // "a " + typName, for messages
 	mandatory bool
 	maxLen    int
-	hasMin    bool
-	hasMax    bool
-	imin      int64
-	imax      int64
-	fmin      float64
-	fmax      float64
-	tmin      time.Time
-	tmax      time.Time
-	format    fmtKind
-	fmtText   string
-	re        *regexp.Regexp
-	slot      int // index among the columns
+	// maxLenNum and maxLenText are maxLen as text and the max_length
+	// error's expected ("at most N bytes", "... of JSON"), made once.
+	maxLenNum, maxLenText string
+	rangeText             string // rangeText(f), made once
+	hasMin                bool
+	hasMax                bool
+	imin                  int64
+	imax                  int64
+	fmin                  float64
+	fmax                  float64
+	tmin                  time.Time
+	tmax                  time.Time
+	format                fmtKind
+	fmtText               string
+	re                    *regexp.Regexp
+	// literals, when not nil, are all the strings pattern re matches (a
+	// pattern such as casual|ranked): a string is checked by comparing.
+	literals []string
+	slot     int // index among the columns
 }
 
 // trie holds the object keys a definition's paths reach, for
@@ -634,6 +643,7 @@ func compileField(f Field, fw Problem, bad func(at Problem, format string, args 
 				ok = false
 			}
 			cf.format, cf.re = fmtPattern, re
+			cf.literals = literalAlternatives(strings.TrimPrefix(f.Format, "pattern:"))
 		default:
 			bad(fw, "format %q: want uuid, date, email, ipv4, ipv6 or pattern:REGEX", f.Format)
 			ok = false
@@ -656,6 +666,13 @@ func compileField(f Field, fw Problem, bad func(at Problem, format string, args 
 			ok = false
 		}
 	}
+	cf.aTypName = "a " + cf.typName
+	cf.maxLenNum = strconv.Itoa(cf.maxLen)
+	cf.maxLenText = "at most " + cf.maxLenNum + " bytes"
+	if t == tObject || t == tArray {
+		cf.maxLenText += " of JSON"
+	}
+	cf.rangeText = rangeText(cf)
 	return cf, ok
 }
 
@@ -762,4 +779,42 @@ func (g *cgame) resolveSlow(version []byte) resolution {
 		}
 	}
 	return resolution{label: label}
+}
+
+// literalAlternatives returns the strings pattern matches whole when it is
+// one literal or an alternation of literals (e.g. casual|ranked), or nil;
+// it reads the pattern with the regexp package's own parser.
+func literalAlternatives(pattern string) []string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	lit := func(r *syntax.Regexp) (string, bool) {
+		if r.Op != syntax.OpLiteral || r.Flags&syntax.FoldCase != 0 {
+			return "", false
+		}
+		return string(r.Rune), true
+	}
+	if s, ok := lit(re); ok {
+		return []string{s}
+	}
+	if re.Op != syntax.OpAlternate {
+		return nil
+	}
+	out := make([]string, 0, len(re.Sub))
+	for _, sub := range re.Sub {
+		for sub.Op == syntax.OpCapture {
+			sub = sub.Sub[0]
+		}
+		s, ok := lit(sub)
+		if !ok {
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
 }

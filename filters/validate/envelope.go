@@ -106,7 +106,7 @@ func (e *envelope) read(body record.Map, w *worker) bool {
 	if e.has&2 != 0 {
 		t, ok := parseRFC3339(e.firedTS)
 		if !ok {
-			w.add(failcode.EndpointInvalid, keyFiredTS, "rfc3339", "an RFC 3339 time", string(capActual(e.firedTS)), "fired_ts is not an RFC 3339 time")
+			w.add(failcode.EndpointInvalid, keyFiredTS, "rfc3339", "an RFC 3339 time", unsafeString(e.firedTS), "fired_ts is not an RFC 3339 time")
 		}
 		e.fired = t
 	}

@@ -133,23 +133,23 @@ func appendErrors(dst []byte, w *worker) []byte {
 	dst = msgp.AppendString(dst, keyErrors)
 	dst = msgp.AppendArrayHeader(dst, uint32(len(w.errs)))
 	for i, e := range w.errs {
-		msg := e.message
+		msg := w.textOf(e.message)
 		if i == len(w.errs)-1 && w.omitted > 0 {
-			msg += fmt.Sprintf(" (and %d more errors not listed)", w.omitted)
+			msg = fmt.Appendf(append([]byte(nil), msg...), " (and %d more errors not listed)", w.omitted)
 		}
 		dst = msgp.AppendMapHeader(dst, 6)
 		dst = msgp.AppendString(dst, "code")
 		dst = msgp.AppendString(dst, string(e.code))
 		dst = msgp.AppendString(dst, "path")
-		dst = msgp.AppendString(dst, e.path)
+		dst = msgp.AppendStringFromBytes(dst, w.textOf(e.path))
 		dst = msgp.AppendString(dst, "rule")
 		dst = msgp.AppendString(dst, e.rule)
 		dst = msgp.AppendString(dst, "expected")
-		dst = msgp.AppendString(dst, e.expected)
+		dst = msgp.AppendStringFromBytes(dst, w.textOf(e.expected))
 		dst = msgp.AppendString(dst, "actual")
-		dst = msgp.AppendString(dst, e.actual) // capped by add
+		dst = msgp.AppendStringFromBytes(dst, w.textOf(e.actual)) // capped by endActual
 		dst = msgp.AppendString(dst, "message")
-		dst = msgp.AppendString(dst, msg)
+		dst = msgp.AppendStringFromBytes(dst, msg)
 	}
 	return dst
 }
@@ -199,7 +199,7 @@ func AppendDecodeFailure(dst []byte, f DecodeFailure) []byte {
 	if f.Code == failcode.EndpointInvalid {
 		rule, expected = "contract", "a JSON object of the record contract: uuid, fired_ts, game, version, event (strings) and body (an object)"
 	}
-	w.add(f.Code, f.Path, rule, expected, string(capActual(f.Text)), f.Reason)
+	w.add(f.Code, f.Path, rule, expected, unsafeString(f.Text), f.Reason)
 	env := envelope{uuid: []byte(f.UUID), firedTS: []byte(enrich.FiredTS(f.Time)), body: f.Text, has: 1 | 2 | 32, whole: f.Whole}
 	for i, s := range [...][]byte{f.Game, f.Version, f.Event} {
 		if s != nil {

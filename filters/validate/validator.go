@@ -384,7 +384,7 @@ func (v *Validator) AppendValidated(dst []byte, rec record.Record) (out []byte) 
 		switch {
 		case err != nil:
 			root = nil
-			w.add(failcode.PayloadNotJSON, "", "json", "a JSON object", string(capActual(env.body)), "the event body is not JSON: "+err.Error())
+			w.add(failcode.PayloadNotJSON, "", "json", "a JSON object", unsafeString(env.body), "the event body is not JSON: "+err.Error())
 		case root.Type() != fastjson.TypeObject:
 			w.add(failcode.PayloadNotObject, "", "object", "a JSON object", jsonTypeName(root), "the event body is JSON but not an object")
 			root = nil
@@ -451,17 +451,17 @@ func (v *Validator) Resolve(game, version string) (label string, err error) {
 func (v *Validator) resolve(s *snapshot, env *envelope, w *worker) *cdef {
 	g := s.games[string(env.game)]
 	if g == nil {
-		w.add(failcode.UnknownGame, "game", "known_game", "a game of the model", string(capActual(env.game)), fmt.Sprintf("game %q is not in the model", env.game))
+		w.add(failcode.UnknownGame, "game", "known_game", "a game of the model", unsafeString(env.game), fmt.Sprintf("game %q is not in the model", env.game))
 		return nil
 	}
 	e := g.events[string(env.event)]
 	if e == nil {
-		w.add(failcode.UnknownEvent, "event", "known_event", "an event of game "+g.name, string(capActual(env.event)), fmt.Sprintf("game %s has no event %q", g.name, env.event))
+		w.add(failcode.UnknownEvent, "event", "known_event", "an event of game "+g.name, unsafeString(env.event), fmt.Sprintf("game %s has no event %q", g.name, env.event))
 	}
 	r := g.resolve(env.version)
 	if r.code != "" {
 		rule := "version_mapping"
-		w.add(r.code, "version", rule, "exactly one mapping of highest precedence", string(capActual(env.version)), r.msg)
+		w.add(r.code, "version", rule, "exactly one mapping of highest precedence", unsafeString(env.version), r.msg)
 		return nil
 	}
 	if e == nil {
@@ -473,7 +473,7 @@ func (v *Validator) resolve(s *snapshot, env *envelope, w *worker) *cdef {
 		if d != nil {
 			msg = fmt.Sprintf("version %q of game %s maps to definition %s of event %s, which is retired", env.version, g.name, r.label, e.name)
 		}
-		w.add(failcode.DefinitionNotFound, "version", "definition_exists", "definition "+r.label+" of event "+e.name, string(capActual(env.version)), msg)
+		w.add(failcode.DefinitionNotFound, "version", "definition_exists", "definition "+r.label+" of event "+e.name, unsafeString(env.version), msg)
 		return nil
 	}
 	if d.invalid != "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
+	"github.com/whirlpool-events/whirlpool/internal/benchcpu"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
@@ -47,6 +48,7 @@ func BenchmarkDecodeMessage(b *testing.B) {
 			var buf []byte
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
+			cpu := benchcpu.Start(b)
 			for i := 0; i < b.N; i++ {
 				var got []piece
 				buf, got = dec.appendMessage(buf[:0], message{id: "m", body: c.body, format: c.format, sent: sent})
@@ -55,12 +57,14 @@ func BenchmarkDecodeMessage(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+			cpu.Report(b, n*b.N, "records/cpu-s")
 		})
 	}
 	b.Run("baseline/encoding-json+msgp", func(b *testing.B) {
 		var buf []byte
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
 		for i := 0; i < b.N; i++ {
 			buf = buf[:0]
 			for _, line := range strings.Split(body, "\n") {
@@ -78,6 +82,7 @@ func BenchmarkDecodeMessage(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+		cpu.Report(b, n*b.N, "records/cpu-s")
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/whirlpool-events/whirlpool/internal/benchcpu"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
@@ -137,10 +138,12 @@ func BenchmarkPluginCPU(b *testing.B) {
 			var payload []byte
 			b.SetBytes(int64(len(chunk)))
 			b.ResetTimer()
+			cpu := benchcpu.Start(b)
 			for i := 0; i < b.N; i++ {
 				payload = o.encodeChunk(b, chunk, payload[:0])
 			}
 			b.ReportMetric(float64(b.N*perChunk)/b.Elapsed().Seconds(), "records/s")
+			cpu.Report(b, b.N*perChunk, "records/cpu-s")
 		})
 	}
 	if flbgoBaseline != nil {
@@ -148,10 +151,12 @@ func BenchmarkPluginCPU(b *testing.B) {
 			var payload []byte
 			b.SetBytes(int64(len(chunk)))
 			b.ResetTimer()
+			cpu := benchcpu.Start(b)
 			for i := 0; i < b.N; i++ {
 				payload = flbgoBaseline(b, chunk, payload[:0])
 			}
 			b.ReportMetric(float64(b.N*perChunk)/b.Elapsed().Seconds(), "records/s")
+			cpu.Report(b, b.N*perChunk, "records/cpu-s")
 		})
 	}
 }

@@ -33,7 +33,12 @@ type tableLoad struct {
 	cols     []*colMeta
 	src      []int          // per col: index into metaCols / failureCols, or -1 for a data column
 	idx      map[string]int // data column -> position in cols
-	recs     []*rec         // one per row
+	// known holds, by position in a record's columns, keys already checked
+	// (columns of the table, added to cols): rows of one definition bring
+	// the same keys in the same order, so most keys need no map look-up.
+	known   [][]byte
+	knownAt []int  // per known key: its position in cols (colIndex)
+	recs    []*rec // one per row
 
 	// copy: the staged files
 	files        []stagedFile

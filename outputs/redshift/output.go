@@ -206,11 +206,12 @@ func (o *Output) Flush(chunk []byte, tag string) plugin.Result {
 func (o *Output) route(chunk []byte, now time.Time) *unit {
 	u := &unit{bytes: len(chunk), done: make(chan error, 1)}
 	var vbuf []byte
+	var slab routeScratch
 	d := record.NewDecoder(chunk)
 	var r record.Record
 	for d.Next(&r) {
 		n := len(u.recs)
-		u.recs = o.parse(u.recs, r.Body, r.Time, &vbuf, false)
+		u.recs = o.parse(u.recs, &slab, r.Body, r.Time, &vbuf, false)
 		for _, x := range u.recs[n:] {
 			x.chunkTime = r.Time
 		}

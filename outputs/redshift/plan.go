@@ -6,6 +6,7 @@ package redshift
 // sent.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -115,13 +116,14 @@ func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLo
 		// with a DEFAULT, loaded_at: the database fills it), then the data
 		// columns of the rows, in the order first seen.
 		tl.cols, tl.src, tl.idx = tl.cols[:0], tl.src[:0], map[string]int{}
+		tl.known, tl.knownAt = tl.known[:0], tl.knownAt[:0]
 		for i, c := range metaCols {
 			if cm, ok := m.cols[c]; ok && !cm.filledByDatabase() {
 				tl.cols = append(tl.cols, cm)
 				tl.src = append(tl.src, i)
 			}
 		}
-		seen := map[string]struct{}{}
+		seen := make(map[string]struct{}, len(all))
 		keep = all[:0:0]
 		var keyBuf []byte
 		lacking := false
@@ -245,10 +247,31 @@ func (o *Output) newTableColumns(tl *tableLoad) (cols, types []string) {
 // on a later column may add some: they are NULL for the other rows).
 func (o *Output) checkColumns(tl *tableLoad, r *rec) *loadErr {
 	var bad *loadErr
+	i := 0
 	r.columns.Range(func(k []byte, v record.Value) bool {
-		if validIdent(k) && !isMetaKey(k) && (tl.meta.hasKey(k) || v.Kind() == record.KindNil) {
-			tl.addColumn(k)
+		if i < len(tl.known) && bytes.Equal(tl.known[i], k) {
+			i++
 			return true
+		}
+		if validIdent(k) && !isMetaKey(k) {
+			if tl.meta.hasKey(k) {
+				tl.addColumn(k)
+				at, ok := tl.colIndex(k)
+				switch {
+				case !ok:
+				case i < len(tl.known):
+					tl.known[i], tl.knownAt[i] = k, at
+				case i == len(tl.known):
+					tl.known, tl.knownAt = append(tl.known, k), append(tl.knownAt, at)
+				}
+				i++
+				return true
+			}
+			if v.Kind() == record.KindNil {
+				tl.addColumn(k)
+				i++
+				return true
+			}
 		}
 		t := tl.name.String()
 		name := foldIdent(k)

@@ -59,6 +59,23 @@ type rec struct {
 	spill     []byte         // its raw text when raw_event (SUPER) cannot hold it whole
 }
 
+// routeScratch is what routing one chunk reuses from record to record:
+// recs allocated in blocks (one allocation per block rather than per
+// record) and the fields of the columns met (validate.ColumnCache).
+type routeScratch struct {
+	recs []rec
+	cols validate.ColumnCache
+}
+
+// next returns a zero rec.
+func (s *routeScratch) next() *rec {
+	if len(s.recs) == cap(s.recs) {
+		s.recs = make([]rec, 0, 64)
+	}
+	s.recs = s.recs[:len(s.recs)+1]
+	return &s.recs[len(s.recs)-1]
+}
+
 // loadErr is one error object of a failure row.
 type loadErr struct {
 	code                                  failcode.Code
@@ -71,13 +88,17 @@ type loadErr struct {
 type dest struct {
 	name tableName
 	key  string // "schema.table" as folded
+	// alone is the destination list of a record loaded into this table
+	// only, shared by all such records (capacity 1).
+	alone []*dest
 }
 
 // parse appends the recs of one record body (or, with a Validator, of the
-// records it produces) to dst. vbuf holds the validator's output; it must
-// live as long as the recs.
-func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, validated bool) []*rec {
-	r := &rec{body: body}
+// records it produces) to dst, taking them from slab. vbuf holds the
+// validator's output; it must live as long as the recs.
+func (o *Output) parse(dst []*rec, slab *routeScratch, body record.Map, t time.Time, vbuf *[]byte, validated bool) []*rec {
+	r := slab.next()
+	r.body = body
 	var (
 		errs, dests, cols  record.Value
 		hasErrs, hasDests  bool
@@ -148,7 +169,8 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 		}
 		r.kind = kindValid
 		r.columns = m
-		var names [][]byte
+		var nameBuf [4][]byte // most records name one or two destinations
+		names := nameBuf[:0]
 		bad := false
 		err := dests.Array(func(_ int, e record.Value) bool {
 			s, ok := e.Str()
@@ -162,7 +184,7 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 		if err != nil || bad {
 			return append(dst, o.unvalidated(r, body, "the destinations field of a valid record is not a list of strings"))
 		}
-		if !o.allowed(r, names) {
+		if !o.allowed(r, names, &slab.cols) {
 			r.parseErrs = len(r.errs) // a failure row only: loaded nowhere
 			return append(dst, r)
 		}
@@ -177,7 +199,11 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 			for _, x := range r.dests { // a destination named twice loads once
 				dup = dup || x == d
 			}
-			if !dup {
+			switch {
+			case dup:
+			case r.dests == nil:
+				r.dests = d.alone // shared, capacity 1: a second append copies
+			default:
 				r.dests = append(r.dests, d)
 			}
 		}
@@ -195,7 +221,7 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 					return append(dst, o.unvalidated(&rec{body: body}, body, "the validator produced a record that is neither valid nor a failure"))
 				}
 			}
-			dst = o.parse(dst, vr.Body, vr.Time, vbuf, true)
+			dst = o.parse(dst, slab, vr.Body, vr.Time, vbuf, true)
 		}
 		if d.Err() != nil {
 			return append(dst, o.unvalidated(&rec{body: body}, body, "the validator produced malformed output"))
@@ -216,7 +242,7 @@ func (o *Output) parse(dst []*rec, body record.Map, t time.Time, vbuf *[]byte, v
 // comes from outside (any input can send one), so nothing it names is
 // trusted. Otherwise, or without a model (validate off), the record gets
 // the error and is loaded nowhere.
-func (o *Output) allowed(r *rec, dests [][]byte) bool {
+func (o *Output) allowed(r *rec, dests [][]byte, cache *validate.ColumnCache) bool {
 	if o.validator == nil {
 		r.errs = append(r.errs, loadErr{code: failcode.NotVerified, rule: "model", expected: "an output with a data model (validate on)",
 			message: "the output has no data model (validate off) to check the destinations and columns of valid records against; they are not loaded"})
@@ -225,32 +251,37 @@ func (o *Output) allowed(r *rec, dests [][]byte) bool {
 	game, _ := r.game.Str()
 	event, _ := r.event.Str()
 	label, _ := r.defVersion.Str()
-	errs := o.modelErrors(game, event, label, dests, r.columns)
+	errs := o.modelErrors(game, event, label, dests, r.columns, cache)
 	if len(errs) > 0 && o.validator.Refresh(modelRefreshAge) {
-		errs = o.modelErrors(game, event, label, dests, r.columns) // validated upstream against a newer model
+		errs = o.modelErrors(game, event, label, dests, r.columns, cache) // validated upstream against a newer model
 	}
 	r.errs = append(r.errs, errs...)
 	return len(errs) == 0
 }
 
-func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols record.Map) []loadErr {
-	def := fmt.Sprintf("definition %s of %s/%s", label, game, event)
+func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols record.Map, cache *validate.ColumnCache) []loadErr {
+	// def names the definition in messages; made only for an error, as
+	// this runs for every valid record.
+	def := func() string { return fmt.Sprintf("definition %s of %s/%s", label, game, event) }
 	a, ok := o.validator.Allowed(game, event, label)
 	if !ok {
 		return []loadErr{{code: failcode.ModelMismatch, path: fieldname.DefinitionVersion, rule: "model", expected: "a definition of the data model",
-			actual: string(label), message: def + " is not in the data model"}}
+			actual: string(label), message: def() + " is not in the data model"}}
 	}
 	var errs []loadErr
 	for _, d := range dests {
 		if !a.Destination(d) {
-			errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Destinations, rule: "model", expected: "a destination of " + def,
-				actual: string(d), message: fmt.Sprintf("%s is not a destination of %s", d, def)})
+			errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Destinations, rule: "model", expected: "a destination of " + def(),
+				actual: string(d), message: fmt.Sprintf("%s is not a destination of %s", d, def())})
 		}
 	}
+	i := 0
 	err := cols.Range(func(k []byte, v record.Value) bool {
-		if msg := a.Column(k, v); msg != "" {
+		msg := a.ColumnAt(cache, i, k, v)
+		i++
+		if msg != "" {
 			errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Columns + "." + string(k), rule: "model",
-				expected: "a field of " + def, actual: string(k), message: msg})
+				expected: "a field of " + def(), actual: string(k), message: msg})
 		}
 		return true
 	})
@@ -342,6 +373,7 @@ func (o *Output) destination(s []byte) (*dest, error) {
 		}
 	}
 	d = &dest{name: n, key: key}
+	d.alone = []*dest{d}
 	o.dests[string(s)] = d
 	return d, nil
 }

@@ -5,6 +5,7 @@ package redshift
 // already holds when dedupe is on, then the failure rows, and COMMIT.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -47,17 +48,30 @@ func (tl *tableLoad) values(vals []record.Value, r *rec, b *batch) []record.Valu
 			vals[i] = b.loadedAt
 		}
 	}
+	j := 0 // position among the record's columns
 	r.columns.Range(func(k []byte, v record.Value) bool {
-		if i, ok := tl.idx[string(k)]; ok {
+		if j < len(tl.known) && bytes.Equal(tl.known[j], k) {
+			vals[tl.knownAt[j]] = v
+		} else if i, ok := tl.colIndex(k); ok {
 			vals[i] = v
-		} else if hasUpper(k) {
-			if i, ok := tl.idx[foldIdent(k)]; ok {
-				vals[i] = v
-			}
 		}
+		j++
 		return true
 	})
 	return vals
+}
+
+// colIndex is the position in cols of record key k's column.
+func (tl *tableLoad) colIndex(k []byte) (int, bool) {
+	if i, ok := tl.idx[string(k)]; ok {
+		return i, true
+	}
+	if hasUpper(k) {
+		if i, ok := tl.idx[foldIdent(k)]; ok {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // runTx runs the batch's transaction: every table, then the failures.

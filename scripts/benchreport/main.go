@@ -31,6 +31,7 @@ var stages = []stage{
 	{"sqs input: decode packed messages", "inputs/sqs", "DecodeMessage/whirlpool", "DecodeMessage/baseline/encoding-json+msgp", "records/s"},
 	{"validation: valid events, 20 fields", "filters/validate", "Validate/valid", "BaselineEncodingJSON/valid", "records/s"},
 	{"validation: 10% invalid", "filters/validate", "Validate/invalid10pct", "BaselineEncodingJSON/invalid10pct", "records/s"},
+	{"validation: all invalid", "filters/validate", "Validate/invalid", "BaselineEncodingJSON/invalid", "records/s"},
 	{"redshift output: plugin CPU (pg_copy)", "outputs/redshift", "PluginCPU/pg_copy", "PluginCPU/baseline_fluent-bit-go_encoding-json", "records/s"},
 	{"redshift output: rows into PostgreSQL, pg_copy", "outputs/redshift", "LoadPostgres/pg_copy_serial", "LoadPostgres/baseline_insert_per_row", "rows/s"},
 	{"redshift output: rows into PostgreSQL, insert", "outputs/redshift", "LoadPostgres/insert_serial", "LoadPostgres/baseline_insert_per_row", "rows/s"},
