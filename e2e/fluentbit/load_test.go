@@ -60,6 +60,11 @@ type load struct {
 	runID       string
 	perBatch    int
 	pace        time.Duration // pause between a client's requests
+	// randomPace draws each pause from an exponential distribution of
+	// mean pace, so that requests arrive at random times as a crowd of
+	// game clients sends them, instead of in step with the collects that
+	// answer them.
+	randomPace bool
 	limit       int64         // events of the run, at most (maxEvents unless set)
 
 	// overloaded counts 503 answers: the edge refusing for back-pressure.
@@ -254,7 +259,11 @@ func (l *load) httpClient(seed uint64) {
 		}
 		l.post(client, b, l.httpURL+"/pixel_quest/"+version+"/"+event, body)
 		l.record(b)
-		sleepOrStop(l.stop, l.pace)
+		pause := l.pace
+		if l.randomPace {
+			pause = time.Duration(r.ExpFloat64() * float64(l.pace))
+		}
+		sleepOrStop(l.stop, pause)
 	}
 }
 

@@ -204,41 +204,68 @@ func BenchmarkReceiptToRow(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("WHIRLPOOL_BENCH_SECONDS")); err == nil && v > 0 {
 		seconds = v
 	}
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		p := newPipeline(b, options{format: "conf"})
-		b.StartTimer()
-		requests := func() float64 {
-			return metricValue(p.metricsURLs["out_sqs"], "whirlpool_sqs_out_requests_total") + metricValue(p.metricsURLs["in_sqs"], "whirlpool_sqs_in_requests_total")
-		}
-		req0 := requests()
-		p.load.Start(40, 0)
-		time.Sleep(time.Duration(seconds) * time.Second)
-		p.load.Stop()
-		b.StopTimer()
-		p.settle([]string{"steady"}, 2*time.Minute)
-		sqsRequests := requests() - req0
-		var union []string
-		for _, t := range eventTables {
-			if ok, err := tableExists(p.db, t); err == nil && ok {
-				union = append(union, `SELECT extract(epoch FROM loaded_at - fired_ts) AS s FROM `+t)
-			}
-		}
-		if len(union) == 0 {
-			b.Fatal("no event table holds rows")
-		}
-		var p50, p99, lo, hi float64
-		var n int
-		if err := p.db.QueryRow(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s), percentile_cont(0.99) WITHIN GROUP (ORDER BY s), min(s), max(s), count(*) FROM (`+
-			strings.Join(union, " UNION ALL ")+`) AS l`).Scan(&p50, &p99, &lo, &hi, &n); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(n)/float64(seconds), "rows/s")
-		b.ReportMetric(float64(p.load.accepted())/float64(seconds), "events/s")
-		b.ReportMetric(sqsRequests/float64(p.load.accepted())*1e6, "sqs-requests/M-events")
-		b.ReportMetric(p50*1000, "p50-ms")
-		b.ReportMetric(p99*1000, "p99-ms")
-		b.ReportMetric(lo*1000, "min-ms")
-		b.ReportMetric(hi*1000, "max-ms")
+	// lockstep: 40 clients, each posting again as soon as it is answered.
+	// All are answered at the same collect, so they post in step and each
+	// event waits a whole collect interval at the edge: the worst case.
+	// random: 250 clients pausing a random time (mean 2 s) between
+	// requests, about 1k events/s arriving at random, as a crowd of game
+	// clients sends them: an event waits half a collect interval on
+	// average.
+	shapes := []struct {
+		name    string
+		clients int
+		pace    time.Duration
+		random  bool
+	}{
+		{"lockstep", 40, 50 * time.Millisecond, false},
+		{"random", 250, 2 * time.Second, true},
 	}
+	for _, shape := range shapes {
+		b.Run(shape.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				p := newPipeline(b, options{format: "conf"})
+				p.load.pace, p.load.randomPace = shape.pace, shape.random
+				b.StartTimer()
+				receiptToRow(b, p, shape.clients, seconds)
+			}
+		})
+	}
+}
+
+// receiptToRow runs clients against p for seconds and reports receipt to
+// row latency (loaded_at - fired_ts) and SQS requests per million events.
+func receiptToRow(b *testing.B, p *pipeline, clients, seconds int) {
+	requests := func() float64 {
+		return metricValue(p.metricsURLs["out_sqs"], "whirlpool_sqs_out_requests_total") + metricValue(p.metricsURLs["in_sqs"], "whirlpool_sqs_in_requests_total")
+	}
+	req0 := requests()
+	p.load.Start(clients, 0)
+	time.Sleep(time.Duration(seconds) * time.Second)
+	p.load.Stop()
+	b.StopTimer()
+	p.settle([]string{"steady"}, 2*time.Minute)
+	sqsRequests := requests() - req0
+	var union []string
+	for _, t := range eventTables {
+		if ok, err := tableExists(p.db, t); err == nil && ok {
+			union = append(union, `SELECT extract(epoch FROM loaded_at - fired_ts) AS s FROM `+t)
+		}
+	}
+	if len(union) == 0 {
+		b.Fatal("no event table holds rows")
+	}
+	var p50, p99, lo, hi float64
+	var n int
+	if err := p.db.QueryRow(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s), percentile_cont(0.99) WITHIN GROUP (ORDER BY s), min(s), max(s), count(*) FROM (`+
+		strings.Join(union, " UNION ALL ")+`) AS l`).Scan(&p50, &p99, &lo, &hi, &n); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n)/float64(seconds), "rows/s")
+	b.ReportMetric(float64(p.load.accepted())/float64(seconds), "events/s")
+	b.ReportMetric(sqsRequests/float64(p.load.accepted())*1e6, "sqs-requests/M-events")
+	b.ReportMetric(p50*1000, "p50-ms")
+	b.ReportMetric(p99*1000, "p99-ms")
+	b.ReportMetric(lo*1000, "min-ms")
+	b.ReportMetric(hi*1000, "max-ms")
 }
