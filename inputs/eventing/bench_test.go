@@ -3,7 +3,6 @@ package eventing
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/whirlpool-events/whirlpool/internal/testenv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 
 	"github.com/google/uuid"
 	jsoniter "github.com/json-iterator/go"
@@ -45,6 +46,14 @@ func BenchmarkValidate(b *testing.B) {
 		b.SetBytes(int64(len(ev)))
 		for b.Loop() {
 			if !json.Valid(ev) {
+				b.Fatal("invalid")
+			}
+		}
+	})
+	b.Run("validJSON", func(b *testing.B) {
+		b.SetBytes(int64(len(ev)))
+		for b.Loop() {
+			if !validJSON(ev) {
 				b.Fatal("invalid")
 			}
 		}
