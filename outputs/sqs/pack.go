@@ -57,8 +57,8 @@ type packer struct {
 	dropped []int
 
 	// gz compresses messages: klauspost/compress's gzip at BestSpeed
-	// (BenchmarkGzip: about twice compress/gzip's speed at BestSpeed, for a
-	// like ratio). It stays with the packer, which is kept between flushes.
+	// (BenchmarkGzip: 2-3x compress/gzip's speed at BestSpeed, for a like
+	// ratio). It stays with the packer, which is kept between flushes.
 	gz    *gzip.Writer
 	gzBuf bytes.Buffer
 }
