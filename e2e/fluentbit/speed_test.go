@@ -47,7 +47,7 @@ func BenchmarkProcessorDrain(b *testing.B) {
 		pt.proc.Start()
 		pid := pt.proc.Pid()
 		cpu0 := processCPU(pid)
-		stopPerf := perfRecord(b, pid)
+		stopPerf := perfRecord(b, pid, "processor")
 		waitFor(b, 10*time.Minute, "every row loaded", func() error {
 			var n int
 			if err := pt.db.QueryRow(`SELECT count(*) FROM pixel_quest.level_complete WHERE run = $1`, run).Scan(&n); err != nil {
@@ -172,14 +172,14 @@ func postgresCPU() time.Duration {
 	return total
 }
 
-// perfRecord records pid with perf when WHIRLPOOL_PERF is set, and returns
-// the function that stops it.
-func perfRecord(b testing.TB, pid int) func() {
+// perfRecord records pid with perf into build/perf-NAME.data when
+// WHIRLPOOL_PERF is set, and returns the function that stops it.
+func perfRecord(b testing.TB, pid int, name string) func() {
 	if os.Getenv("WHIRLPOOL_PERF") == "" {
 		return func() {}
 	}
 	root, _ := filepath.Abs("../..")
-	out := filepath.Join(root, "build", "perf-processor.data")
+	out := filepath.Join(root, "build", "perf-"+name+".data")
 	cmd := exec.Command("perf", "record", "-F", "499", "-g", "-p", strconv.Itoa(pid), "-o", out)
 	if err := cmd.Start(); err != nil {
 		b.Logf("perf: %v", err)

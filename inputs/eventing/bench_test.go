@@ -50,6 +50,14 @@ func BenchmarkValidate(b *testing.B) {
 			}
 		}
 	})
+	b.Run("validJSON", func(b *testing.B) {
+		b.SetBytes(int64(len(ev)))
+		for b.Loop() {
+			if !validJSON(ev) {
+				b.Fatal("invalid")
+			}
+		}
+	})
 	b.Run("jsoniter.Valid", func(b *testing.B) {
 		b.SetBytes(int64(len(ev)))
 		for b.Loop() {

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/internal/freelist"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 )
@@ -53,11 +54,17 @@ type Collector struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	bodies  sync.Pool // *[]byte request bodies
-	records sync.Pool // *[]byte record batches
-	gzips   sync.Pool // *gzip.Reader
-	splits  sync.Pool // *splitter
-	maxPool int       // largest buffer kept in a pool
+	// Request bodies and record batches: up to keptBuffers of each, of at
+	// most maxKept bytes, are kept across garbage collections (writing into
+	// fresh buffers cost page faults in the real engine), more in a
+	// sync.Pool until the next collection.
+	keptBodies  *freelist.List[*[]byte]
+	keptRecords *freelist.List[*[]byte]
+	bodies      sync.Pool // *[]byte request bodies
+	records     sync.Pool // *[]byte record batches
+	gzips       sync.Pool // *gzip.Reader
+	splits      sync.Pool // *splitter
+	maxPool     int       // largest buffer kept in a pool
 
 	metrics *metrics.Instance
 	stats   stats
@@ -135,6 +142,7 @@ func newCollector(env plugin.Env) (*Collector, error) {
 	m.Register(c.metricTable())
 	c.q.max = cfg.maxBuffered
 	c.maxPool = 1 << 20
+	c.keptBodies, c.keptRecords = freelist.New[*[]byte](keptBuffers), freelist.New[*[]byte](keptBuffers)
 	c.q.release = c.putRecords
 	return c, nil
 }
@@ -706,6 +714,9 @@ func (c *Collector) putSplitter(s *splitter) {
 // bytes (less when size, the expected body size plus one, is smaller):
 // readLimited grows it as the body arrives.
 func (c *Collector) getBody(size int64) []byte {
+	if p, ok := c.keptBodies.Get(); ok {
+		return (*p)[:0]
+	}
 	if p, ok := c.bodies.Get().(*[]byte); ok {
 		return (*p)[:0]
 	}
@@ -713,13 +724,16 @@ func (c *Collector) getBody(size int64) []byte {
 }
 
 func (c *Collector) putBody(b []byte) {
-	if b != nil && cap(b) <= c.maxPool {
-		b = b[:0]
-		c.bodies.Put(&b)
-	}
+	c.putBuffer(b, c.keptBodies, &c.bodies)
 }
 
 func (c *Collector) getRecords(size int) []byte {
+	if p, ok := c.keptRecords.Get(); ok {
+		if cap(*p) >= size {
+			return (*p)[:0]
+		}
+		c.keptRecords.Put(p) // for a smaller batch
+	}
 	if p, ok := c.records.Get().(*[]byte); ok && cap(*p) >= size {
 		return (*p)[:0]
 	}
@@ -727,11 +741,30 @@ func (c *Collector) getRecords(size int) []byte {
 }
 
 func (c *Collector) putRecords(b []byte) {
-	if b != nil && cap(b) <= c.maxPool {
-		b = b[:0]
-		c.records.Put(&b)
-	}
+	c.putBuffer(b, c.keptRecords, &c.records)
 }
+
+// putBuffer keeps b for reuse: in kept when it has room and b is at most
+// maxKept bytes, else in pool when b is at most maxPool bytes.
+func (c *Collector) putBuffer(b []byte, kept *freelist.List[*[]byte], pool *sync.Pool) {
+	if b == nil || cap(b) > c.maxPool {
+		return
+	}
+	b = b[:0]
+	if cap(b) <= maxKept && kept.Put(&b) {
+		return
+	}
+	pool.Put(&b)
+}
+
+// Buffers kept across garbage collections: keptBuffers bodies and as many
+// record batches, of at most maxKept bytes each (at most 16 MiB in all; a
+// 500-event request of 200-byte events needs about 100 KiB of body and
+// 170 KiB of records).
+const (
+	keptBuffers = 32
+	maxKept     = 256 << 10
+)
 
 // serverLog routes net/http's own messages (TLS handshake errors and the
 // like) to Fluent Bit's log at debug level, accept errors at warn.

@@ -1,9 +1,12 @@
 package sqs
 
 import (
+	"bytes"
+	stdgzip "compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"testing"
 	"time"
@@ -15,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/fluent/fluent-bit-go/output"
+	kgzip "github.com/klauspost/compress/gzip"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
@@ -150,4 +154,41 @@ func jsonable(v any) any {
 		return string(x)
 	}
 	return v
+}
+
+// BenchmarkGzip compares, in one run, the gzip writers the output could
+// pack messages with, both at BestSpeed, on the ndjson of benchChunk as the
+// output encodes it: bytes in per second and the compressed share.
+func BenchmarkGzip(b *testing.B) {
+	o := NewWithAPI(mustConfig(b), discard{}, &testenv.Log{})
+	chunk := benchChunk(b)
+	f := o.getFlush()
+	o.encode(f, chunk, "events", &chunkID{tag: "events", chunk: chunk}, false)
+	lines := append([]byte(nil), f.pk.arena...)
+	std, _ := stdgzip.NewWriterLevel(nil, stdgzip.BestSpeed)
+	kp, _ := kgzip.NewWriterLevel(nil, kgzip.BestSpeed)
+	for _, w := range []struct {
+		name string
+		z    interface {
+			Reset(io.Writer)
+			Write([]byte) (int, error)
+			Close() error
+		}
+	}{{"compress-gzip", std}, {"klauspost-gzip", kp}} {
+		b.Run(w.name, func(b *testing.B) {
+			var out bytes.Buffer
+			b.SetBytes(int64(len(lines)))
+			for i := 0; i < b.N; i++ {
+				out.Reset()
+				w.z.Reset(&out)
+				if _, err := w.z.Write(lines); err != nil {
+					b.Fatal(err)
+				}
+				if err := w.z.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(out.Len())/float64(len(lines)), "compressed/raw")
+		})
+	}
 }

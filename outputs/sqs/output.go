@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/internal/freelist"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
@@ -44,8 +45,23 @@ type Output struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	pool   sync.Pool // *flush
+	// flushes keeps the working sets of finished flushes, arenas and gzip
+	// writer included, for the next ones: kept across garbage collections
+	// (sync.Pool's are not), a flush writes into memory already mapped.
+	flushes *freelist.List[*flush]
 }
+
+// keptFlushes is how many flush working sets an instance keeps: Fluent
+// Bit's Workers flush at once (the shipped conf/ runs 2), each holding one.
+// A kept arena is at most keptArena bytes: the eventing input hands Fluent
+// Bit all it queued in a second in one buffer, which becomes one chunk, so
+// chunks of tens of megabytes are usual under load, and every flush holds
+// an arena that size anyway while it runs (keeping it adds no peak, and
+// saves faulting its pages in again).
+const (
+	keptFlushes = 2
+	keptArena   = 64 << 20
+)
 
 // New starts an instance from its Fluent Bit properties.
 func New(env plugin.Env) (plugin.Output, error) {
@@ -105,7 +121,8 @@ func metricTable(s *Stats) []metrics.Func {
 // stand-in that discards for benchmarks).
 func NewWithAPI(cfg *Config, api API, log plugin.Logger) *Output {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Output{cfg: cfg, api: api, log: log, mem: newMemory(memoryChunks, memoryTTL), ctx: ctx, cancel: cancel}
+	return &Output{cfg: cfg, api: api, log: log, mem: newMemory(memoryChunks, memoryTTL), ctx: ctx, cancel: cancel,
+		flushes: freelist.New[*flush](keptFlushes)}
 }
 
 // Stats returns the instance's counters.
@@ -120,7 +137,7 @@ func (o *Output) Close() error {
 	return nil
 }
 
-// flush is the per-call working set, pooled.
+// flush is the per-call working set, kept for reuse (Output.flushes).
 type flush struct {
 	enc     encoder
 	pk      packer
@@ -131,7 +148,7 @@ type flush struct {
 }
 
 func (o *Output) getFlush() *flush {
-	if f, ok := o.pool.Get().(*flush); ok {
+	if f, ok := o.flushes.Get(); ok {
 		return f
 	}
 	return &flush{}
@@ -139,10 +156,13 @@ func (o *Output) getFlush() *flush {
 
 func (o *Output) putFlush(f *flush) {
 	f.pk.release()
-	if cap(f.pk.arena) > 16<<20 {
-		f.pk.arena = nil // do not pin a huge chunk's arena
+	if cap(f.pk.arena) > keptArena {
+		f.pk.arena = nil // do not pin a huger chunk's arena
 	}
 	f.pk.arena = f.pk.arena[:0]
+	if cap(f.pk.events) > keptArena/256 {
+		f.pk.events = nil // nor its events
+	}
 	clear(f.pk.events)
 	f.pk.events = f.pk.events[:0]
 	clear(f.pk.msgs)
@@ -151,7 +171,7 @@ func (o *Output) putFlush(f *flush) {
 	f.rec = record.Record{}
 	f.seen = seen{}
 	f.dec.Reset(nil)
-	o.pool.Put(f)
+	o.flushes.Put(f)
 }
 
 // chunkID is a chunk's identity, its hash computed at first use: only a

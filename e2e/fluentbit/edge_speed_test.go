@@ -1,0 +1,333 @@
+package fluentbit
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
+)
+
+// BenchmarkEdgeIngest: the shipped edge (conf/edge.conf: eventing input,
+// sqs output, filesystem storage) in the real engine, under HTTP clients
+// each posting JSON arrays of events as fast as they are answered, and, in
+// the same run, the same load into Fluent Bit's own C http input with a
+// null output (the anchor: what the engine's HTTP ingest costs).
+//
+// Sub-benchmarks are named CLIENTSxEVENTS (events per request); "http-null/"
+// ones are the anchor. Each iteration of 256x500 sends WHIRLPOOL_BENCH_EVENTS
+// events (default 512000), of 32x100 an eighth of them; run it with
+// -benchtime 1x. It reports events per
+// CPU-second of the Fluent Bit process (utime+stime from /proc/PID/stat)
+// and events per second of wall time, both from the first request until
+// (edge) the sqs output has delivered every accepted event to SQS, or
+// (anchor) the last answer. Before that window every client sends two
+// requests (and the edge delivers them), so that it measures a running
+// engine rather than its first, cold flushes. With WHIRLPOOL_PERF=1 the window is recorded by
+// perf into build/perf-edge-NAME.data.
+//
+// What it checks (it fails otherwise): every request is answered 200 with
+// {"accepted":N} for all its N events (edge) or 201 (anchor); a 503 is
+// resent after its Retry-After and counted (503s/op; for the anchor a
+// connection reset is resent and counted there too); the sqs output's
+// delivered-events counter reaches the number accepted, and the messages in
+// the queue, received after the window, carry exactly that many events
+// (warm-up included)
+// (whirlpool.count) and each message's body decodes (gzip+base64) to that
+// many ndjson lines. Nothing here times a pass/fail.
+//
+// WHIRLPOOL_BENCH_PLUGINS names a directory holding in_eventing.so and
+// out_sqs.so to use instead of build/ (e.g. a build of an older commit, to
+// compare before and after in one session).
+func BenchmarkEdgeIngest(b *testing.B) {
+	events := 512000
+	if v, err := strconv.Atoi(os.Getenv("WHIRLPOOL_BENCH_EVENTS")); err == nil && v > 0 {
+		events = v
+	}
+	// With ack buffered a request is answered after the input's next
+	// collect (once a second), so 32 clients of 100 events send at most
+	// 3200 events a second: that load gets an eighth of the events.
+	for _, shape := range []struct{ clients, perRequest, share int }{{256, 500, 1}, {32, 100, 8}} {
+		name := fmt.Sprintf("%dx%d", shape.clients, shape.perRequest)
+		bodies := requestBodies(64, shape.perRequest)
+		requests := (events/shape.share + shape.perRequest - 1) / shape.perRequest
+		total := requests * shape.perRequest
+		// Two rounds of requests from every client before the window, so
+		// that it measures a running edge, not its first flushes.
+		warmup := 2 * shape.clients
+		warmupEvents := warmup * shape.perRequest
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				e := startEdgeTier(b)
+				delivered := func(want int) func() error {
+					return func() error {
+						if n := scrapeValue(e.metrics, "whirlpool_sqs_out_events_total"); n < float64(want) {
+							return fmt.Errorf("the sqs output delivered %v of %d events", n, want)
+						}
+						return nil
+					}
+				}
+				sendLoad(b, e.url, shape.clients, warmup, bodies, http.StatusOK, shape.perRequest)
+				waitFor(b, 5*time.Minute, "the warm-up events delivered to SQS", delivered(warmupEvents))
+				b.StartTimer()
+				pid := e.proc.Pid()
+				cpu0, start := processCPU(pid), time.Now()
+				stopPerf := perfRecord(b, pid, "edge-"+name)
+				res := sendLoad(b, e.url, shape.clients, requests, bodies, http.StatusOK, shape.perRequest)
+				waitFor(b, 5*time.Minute, "every accepted event delivered to SQS", delivered(warmupEvents+total))
+				wall, cpu := time.Since(start), processCPU(pid)-cpu0
+				b.StopTimer()
+				stopPerf()
+				if n := queuedEvents(b, e.sqs, e.queueURL); n != warmupEvents+total {
+					b.Fatalf("the queue holds %d events; %d were accepted", n, warmupEvents+total)
+				}
+				report(b, total, cpu, wall, res)
+			}
+		})
+		b.Run("http-null/"+name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				f, url := startHTTPNull(b)
+				sendLoad(b, url, shape.clients, warmup, bodies, http.StatusCreated, 0)
+				b.StartTimer()
+				pid := f.Pid()
+				cpu0, start := processCPU(pid), time.Now()
+				stopPerf := perfRecord(b, pid, "http-null-"+name)
+				res := sendLoad(b, url, shape.clients, requests, bodies, http.StatusCreated, 0)
+				wall, cpu := time.Since(start), processCPU(pid)-cpu0
+				b.StopTimer()
+				stopPerf()
+				report(b, total, cpu, wall, res)
+			}
+		})
+	}
+}
+
+func report(b *testing.B, events int, cpu, wall time.Duration, res loadResult) {
+	b.ReportMetric(float64(events)/cpu.Seconds(), "events/cpu-s")
+	b.ReportMetric(float64(events)/wall.Seconds(), "events/s")
+	b.ReportMetric(cpu.Seconds(), "cpu-s")
+	b.ReportMetric(float64(res.unavailable), "503s")
+}
+
+// requestBodies makes n JSON array bodies of perRequest level_complete
+// events (about 190 bytes each, as scripts/loadgen makes them).
+func requestBodies(n, perRequest int) [][]byte {
+	ts := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	out := make([][]byte, n)
+	seq := 0
+	for i := range out {
+		var body bytes.Buffer
+		body.WriteByte('[')
+		for j := 0; j < perRequest; j++ {
+			if j > 0 {
+				body.WriteByte(',')
+			}
+			fmt.Fprintf(&body, `{"seq":%d,"run":"bench-edge","player_id":"p%04d","ts":"%s","level":%d,"stars":%d,"duration_ms":%d,"score":%d,"mode":"ranked"}`,
+				seq, seq%5000, ts, 1+seq%500, seq%4, 5000+seq*7919%600000, seq*104729%1000000)
+			seq++
+		}
+		body.WriteByte(']')
+		out[i] = body.Bytes()
+	}
+	return out
+}
+
+type loadResult struct {
+	unavailable int64 // 503 answers, resent
+}
+
+// sendLoad posts requests bodies (taken in turn) from clients goroutines,
+// each waiting for its answer, to url/pixel_quest/1.6.1/level_complete. Every
+// request must be answered want (a 503 is resent after Retry-After); when
+// perRequest > 0 the answer must say all perRequest events were accepted.
+func sendLoad(b *testing.B, url string, clients, requests int, bodies [][]byte, want, perRequest int) loadResult {
+	b.Helper()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}, Timeout: 2 * time.Minute}
+	defer client.CloseIdleConnections()
+	target := url + "/pixel_quest/1.6.1/level_complete"
+	var next, unavailable atomic.Int64
+	var once sync.Once
+	var failure error
+	var failed atomic.Bool
+	fail := func(err error) { once.Do(func() { failure = err; failed.Store(true) }) }
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= requests || failed.Load() {
+					return
+				}
+				if err := postUntilTaken(client, target, bodies[i%len(bodies)], want, perRequest, &unavailable); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if failure != nil {
+		b.Fatal(failure)
+	}
+	return loadResult{unavailable: unavailable.Load()}
+}
+
+func postUntilTaken(client *http.Client, url string, body []byte, want, perRequest int, unavailable *atomic.Int64) error {
+	for attempt := 0; ; attempt++ {
+		resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+		if err != nil && perRequest == 0 && attempt < 100 {
+			// The C http input resets a kept-alive connection now and then
+			// under this load; the anchor counts CPU only, so it resends.
+			unavailable.Add(1)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusServiceUnavailable && attempt < 100:
+			unavailable.Add(1)
+			wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+			time.Sleep(time.Duration(max(wait, 0))*time.Second + 10*time.Millisecond)
+			continue
+		case resp.StatusCode != want:
+			return fmt.Errorf("POST %s: HTTP %d, want %d: %s", url, resp.StatusCode, want, answer)
+		case perRequest > 0:
+			var a struct {
+				Accepted int `json:"accepted"`
+			}
+			if err := json.Unmarshal(answer, &a); err != nil || a.Accepted != perRequest {
+				return fmt.Errorf("POST %s: answer %s, want %d events accepted", url, answer, perRequest)
+			}
+		}
+		return nil
+	}
+}
+
+// edgeTier is the shipped edge alone in the real engine, sending to its
+// own SQS emulator.
+type edgeTier struct {
+	proc     *fluentBit
+	sqs      *testenv.SQSServer
+	queueURL string // direct to the emulator
+	url      string // the eventing input's events endpoint
+	metrics  string // the sqs output's /metrics
+}
+
+// startEdgeTier starts conf/edge.conf with the plugins of build/ (or of
+// WHIRLPOOL_BENCH_PLUGINS).
+func startEdgeTier(b *testing.B) *edgeTier {
+	b.Helper()
+	bin, root := engineAndRoot(b)
+	e := &edgeTier{sqs: testenv.SQS(b, queueName)}
+	e.queueURL = e.sqs.QueueURL(queueName)
+	dir := b.TempDir()
+	endpoint := "http://127.0.0.1:" + strconv.Itoa(e.sqs.Port)
+	ports := testenv.FreePorts(b, 6)
+	env := testenv.TierEnv(testenv.Pipeline{Storage: dir, Endpoint: endpoint,
+		QueueURL: endpoint + "/" + testenv.SQSAccountID + "/" + queueName, Ports: ports}.Vars())
+	var so map[string]string
+	if d := os.Getenv("WHIRLPOOL_BENCH_PLUGINS"); d != "" {
+		so = map[string]string{"in_eventing": filepath.Join(d, "in_eventing.so"), "out_sqs": filepath.Join(d, "out_sqs.so")}
+	} else {
+		so = plugins(b, root)
+	}
+	url := func(port, path string) string { return "http://127.0.0.1:" + port + path }
+	e.url, e.metrics = url(ports[0], "/v1/events"), url(ports[3], "/metrics")
+	e.proc = newFluentBit(b, "edge", bin, []string{"-e", so["in_eventing"], "-e", so["out_sqs"], "-c", filepath.Join(root, "conf", "edge.conf")},
+		env, filepath.Join(dir, "edge.log"), func() error {
+			return healthy(url(ports[0], "/healthz"), url(ports[3], "/healthz"))
+		})
+	e.proc.Start()
+	return e
+}
+
+// startHTTPNull starts Fluent Bit's C http input with a null output (Flush
+// as the edge's) and returns it with the URL to post to.
+func startHTTPNull(b *testing.B) (*fluentBit, string) {
+	b.Helper()
+	bin, _ := engineAndRoot(b)
+	dir := b.TempDir()
+	port := testenv.FreePort(b)
+	conf := "[SERVICE]\n    Flush 0.2\n    Log_Level info\n[INPUT]\n    Name http\n    Listen 127.0.0.1\n    Port " + port +
+		"\n    Tag events\n[OUTPUT]\n    Name null\n    Match *\n"
+	confPath := filepath.Join(dir, "http-null.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	f := newFluentBit(b, "http-null", bin, []string{"-c", confPath}, os.Environ(), filepath.Join(dir, "http-null.log"), func() error {
+		resp, err := http.Post("http://127.0.0.1:"+port+"/ready", "application/json", bytes.NewReader([]byte(`{"ready":1}`)))
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	})
+	f.Start()
+	return f, "http://127.0.0.1:" + port + "/v1/events"
+}
+
+// queuedEvents receives every message of the queue and returns the events
+// they carry: each message's whirlpool.count, checked against the ndjson
+// lines of its body.
+func queuedEvents(b *testing.B, s *testenv.SQSServer, queueURL string) int {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	total, empty := 0, 0
+	for empty < 2 {
+		out, err := s.Client().ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10,
+			MessageAttributeNames: []string{"All"}, VisibilityTimeout: 600, WaitTimeSeconds: 0})
+		if err != nil {
+			b.Fatalf("ReceiveMessage: %v", err)
+		}
+		if len(out.Messages) == 0 {
+			empty++
+			continue
+		}
+		for _, m := range out.Messages {
+			count, err := strconv.Atoi(aws.ToString(m.MessageAttributes["whirlpool.count"].StringValue))
+			if err != nil {
+				b.Fatalf("message without whirlpool.count: %v", err)
+			}
+			raw, err := base64.StdEncoding.DecodeString(aws.ToString(m.Body))
+			if err != nil {
+				b.Fatalf("message body is not base64: %v", err)
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			if err != nil {
+				b.Fatalf("message body is not gzip: %v", err)
+			}
+			plain, err := io.ReadAll(zr)
+			if err != nil {
+				b.Fatalf("message body is not gzip: %v", err)
+			}
+			if lines := bytes.Count(plain, []byte("\n")) + 1; lines != count {
+				b.Fatalf("message says %d events and holds %d lines", count, lines)
+			}
+			total += count
+		}
+	}
+	return total
+}
