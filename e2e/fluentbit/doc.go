@@ -23,7 +23,7 @@
 //     nothing lost, the edge's peak RSS within 300 MB (the processor's is
 //     logged: see the test).
 //
-// The real-engine benchmarks (BenchmarkEdgeCPU, BenchmarkProcessorDrain,
+// The real-engine benchmarks (BenchmarkEdgeIngest, BenchmarkProcessorDrain,
 // BenchmarkReceiptToRow, BenchmarkTierMemory) are what scripts/bench engine
 // runs.
 //

@@ -77,7 +77,7 @@ func BenchmarkEdgeIngest(b *testing.B) {
 				e := startEdgeTier(b)
 				delivered := func(want int) func() error {
 					return func() error {
-						if n := scrapeValue(e.metrics, "whirlpool_sqs_out_events_total"); n < float64(want) {
+						if n := metricValue(e.metrics, "whirlpool_sqs_out_events_total"); n < float64(want) {
 							return fmt.Errorf("the sqs output delivered %v of %d events", n, want)
 						}
 						return nil
@@ -87,12 +87,14 @@ func BenchmarkEdgeIngest(b *testing.B) {
 				waitFor(b, 5*time.Minute, "the warm-up events delivered to SQS", delivered(warmupEvents))
 				b.StartTimer()
 				pid := e.proc.Pid()
-				cpu0, start := processCPU(pid), time.Now()
+				sqsRequests := func() float64 { return metricValue(e.metrics, "whirlpool_sqs_out_requests_total") }
+				cpu0, req0, start := processCPU(pid), sqsRequests(), time.Now()
 				stopPerf := perfRecord(b, pid, "edge-"+name)
 				res := sendLoad(b, e.url, shape.clients, requests, bodies, http.StatusOK, shape.perRequest)
 				waitFor(b, 5*time.Minute, "every accepted event delivered to SQS", delivered(warmupEvents+total))
 				wall, cpu := time.Since(start), processCPU(pid)-cpu0
 				b.StopTimer()
+				b.ReportMetric((sqsRequests()-req0)/float64(total)*1e6, "sqs-requests/M-events")
 				stopPerf()
 				if n := queuedEvents(b, e.sqs, e.queueURL); n != warmupEvents+total {
 					b.Fatalf("the queue holds %d events; %d were accepted", n, warmupEvents+total)

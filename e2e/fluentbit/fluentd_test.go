@@ -74,7 +74,7 @@ func TestFluentdEdgeFeedsTheProcessor(t *testing.T) {
 
 	// Every message is received twice: its first delete is refused.
 	waitFor(t, 60*time.Second, "each message received twice", func() error {
-		got := scrapeValue(metricsURL(ports[0]), "whirlpool_sqs_in_messages_received_total")
+		got := metricValue(metricsURL(ports[0]), "whirlpool_sqs_in_messages_received_total")
 		if got < float64(2*len(messages)) || faults.refused.Load() == 0 {
 			return fmt.Errorf("received %v, deletes refused %d", got, faults.refused.Load())
 		}
@@ -82,7 +82,7 @@ func TestFluentdEdgeFeedsTheProcessor(t *testing.T) {
 	})
 	faults.failDeletes.Store(false)
 	waitFor(t, 60*time.Second, "both deliveries loaded and the queue empty", func() error {
-		if got := scrapeValue(metricsURL(ports[1]), "whirlpool_redshift_batch_rows_total"); got < float64(2*len(messages)) {
+		if got := metricValue(metricsURL(ports[1]), "whirlpool_redshift_batch_rows_total"); got < float64(2*len(messages)) {
 			return fmt.Errorf("redshift batch rows %v", got)
 		}
 		var n int
@@ -190,23 +190,6 @@ func startDeleteFaults(t *testing.T, target string) *deleteFaults {
 	}))
 	t.Cleanup(f.Close)
 	return f
-}
-
-// scrapeValue returns the value of an unlabelled-but-instance series of
-// metric at url, or -1.
-func scrapeValue(url, metric string) float64 {
-	resp, err := http.Get(url)
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(metric) + `\{[^}]*\} (\S+)$`).FindSubmatch(b)
-	if m == nil {
-		return -1
-	}
-	v, _ := strconv.ParseFloat(string(m[1]), 64)
-	return v
 }
 
 // waitFor polls cond until it reports nil, failing the test after timeout

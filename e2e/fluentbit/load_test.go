@@ -65,7 +65,7 @@ type load struct {
 	// game clients sends them, instead of in step with the collects that
 	// answer them.
 	randomPace bool
-	limit       int64         // events of the run, at most (maxEvents unless set)
+	limit      int64 // events of the run, at most (maxEvents unless set)
 
 	// overloaded counts 503 answers: the edge refusing for back-pressure.
 	overloaded atomic.Int64

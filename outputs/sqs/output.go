@@ -53,14 +53,15 @@ type Output struct {
 
 // keptFlushes is how many flush working sets an instance keeps: Fluent
 // Bit's Workers flush at once (the shipped conf/ runs 2), each holding one.
-// A kept arena is at most keptArena bytes: the eventing input hands Fluent
-// Bit all it queued in a second in one buffer, which becomes one chunk, so
-// chunks of tens of megabytes are usual under load, and every flush holds
-// an arena that size anyway while it runs (keeping it adds no peak, and
-// saves faulting its pages in again).
+// A kept arena is at most keptArena bytes. Under load a chunk is tens of
+// megabytes (the eventing input hands Fluent Bit a second's events in one
+// buffer) and its flush holds an arena that size while it runs; keeping
+// it saves faulting its pages in again, but what is kept stays live at
+// rest, and a live heap near go_memory_limit (64M by default) makes the
+// collector run without pause: so the kept sets stay a quarter of it.
 const (
 	keptFlushes = 2
-	keptArena   = 64 << 20
+	keptArena   = 8 << 20
 )
 
 // New starts an instance from its Fluent Bit properties.

@@ -26,11 +26,11 @@ type figure struct {
 }
 
 var figures = []figure{
-	{what: "edge events per CPU-second, 256 clients × 500 events", bench: "BenchmarkEdgeCPU/whirlpool/256x500", unit: "events/cpu-s", target: "≥ 200k (2× C http → null)", issue: "125k"},
-	{what: "C http → null, same load", bench: "BenchmarkEdgeCPU/http-null/256x500", unit: "events/cpu-s", target: "(anchor)", issue: "95k"},
-	{what: "edge events per CPU-second, 32 × 100", bench: "BenchmarkEdgeCPU/whirlpool/32x100", unit: "events/cpu-s", target: "≥ 150k", issue: "103k"},
-	{what: "C http → null, 32 × 100", bench: "BenchmarkEdgeCPU/http-null/32x100", unit: "events/cpu-s", target: "(anchor)", issue: "76k"},
-	{what: "edge rate reached, 256 × 500", bench: "BenchmarkEdgeCPU/whirlpool/256x500", unit: "events/s", target: "", issue: "92k"},
+	{what: "edge events per CPU-second, 256 clients × 500 events", bench: "BenchmarkEdgeIngest/256x500", unit: "events/cpu-s", target: "≥ 200k (2× C http → null)", issue: "125k"},
+	{what: "C http → null, same load", bench: "BenchmarkEdgeIngest/http-null/256x500", unit: "events/cpu-s", target: "(anchor)", issue: "95k"},
+	{what: "edge events per CPU-second, 32 × 100", bench: "BenchmarkEdgeIngest/32x100", unit: "events/cpu-s", target: "≥ 150k", issue: "103k"},
+	{what: "C http → null, 32 × 100", bench: "BenchmarkEdgeIngest/http-null/32x100", unit: "events/cpu-s", target: "(anchor)", issue: "76k"},
+	{what: "edge rate reached, 256 × 500", bench: "BenchmarkEdgeIngest/256x500", unit: "events/s", target: "", issue: "92k"},
 	{what: "processor rows per CPU-second (draining a preloaded queue)", bench: "BenchmarkProcessorDrain", unit: "rows/cpu-s", target: "≥ 150k", issue: "54.5k"},
 	{what: "processor wall rate", bench: "BenchmarkProcessorDrain", unit: "rows/s", target: "≥ 50% of psql \\copy", issue: "~55k"},
 	{what: "psql \\copy of the same rows", bench: "BenchmarkProcessorDrain", unit: "baseline-psql-copy-rows/s", target: "(baseline)", issue: "285k"},
@@ -41,7 +41,7 @@ var figures = []figure{
 	{what: "SQS requests per million events, that run (both tiers)", bench: "BenchmarkReceiptToRow/random", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
 	{what: "receipt → row p50, clients in step with the collects", bench: "BenchmarkReceiptToRow/lockstep", unit: "p50-ms", target: "(worst case)", issue: "", format: seconds},
 	{what: "receipt → row p99, clients in step", bench: "BenchmarkReceiptToRow/lockstep", unit: "p99-ms", target: "(worst case)", issue: "", format: seconds},
-	{what: "SQS requests per million events, edge at the highest rate", bench: "BenchmarkEdgeCPU/whirlpool/256x500", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
+	{what: "SQS requests per million events, edge at the highest rate", bench: "BenchmarkEdgeIngest/256x500", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
 	{what: "edge peak RSS, 15 s at full load (256 × 500)", bench: "BenchmarkTierMemory", unit: "edge-peak-MiB", target: "≤ 300 MB", issue: "1.03 GB", format: mib},
 	{what: "processor peak RSS, same run", bench: "BenchmarkTierMemory", unit: "processor-peak-MiB", target: "≤ 300 MB", issue: "1.04 GB", format: mib},
 	{what: "rate accepted in the memory run", bench: "BenchmarkTierMemory", unit: "accepted-events/s", target: "", issue: "92k"},

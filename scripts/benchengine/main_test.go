@@ -7,7 +7,7 @@ import (
 
 func TestParse(t *testing.T) {
 	in := `goos: linux
-BenchmarkEdgeCPU/whirlpool/256x500-2   	       1	10000 ns/op	    123456 events/cpu-s	  50000 events/s
+BenchmarkEdgeIngest/256x500-2   	       1	10000 ns/op	    123456 events/cpu-s	  50000 events/s
 BenchmarkTierMemory-2   	       1	15617977079 ns/op	         0 503s	     67567 accepted-events/s	       661.0 edge-peak-MiB
     memory_test.go:136: edge: peak RSS 661 MiB
 PASS
@@ -20,8 +20,8 @@ PASS
 		bench, unit string
 		want        float64
 	}{
-		{"BenchmarkEdgeCPU/whirlpool/256x500", "events/cpu-s", 123456},
-		{"BenchmarkEdgeCPU/whirlpool/256x500", "events/s", 50000},
+		{"BenchmarkEdgeIngest/256x500", "events/cpu-s", 123456},
+		{"BenchmarkEdgeIngest/256x500", "events/s", 50000},
 		{"BenchmarkTierMemory", "edge-peak-MiB", 661},
 		{"BenchmarkTierMemory", "503s", 0},
 	} {
