@@ -95,7 +95,7 @@ func TestModelChangeIsLiveWithoutRestart(t *testing.T) {
 		t.Errorf("tables %v, want [events.boss_defeated failures.events]", got)
 	}
 	failed := map[int]int{}
-	for _, r := range queryRows(t, s.db, `SELECT raw_event, error_codes, event FROM failures.events`) {
+	for _, r := range testenv.QueryRows(t, s.db, `SELECT raw_event, error_codes, event FROM failures.events`) {
 		var ev struct{ Seq int }
 		if err := json.Unmarshal([]byte(r[0]), &ev); err != nil || r[1] != "UNKNOWN_EVENT" || r[2] != "boss_defeated" {
 			t.Errorf("failure row %q: want an UNKNOWN_EVENT failure of boss_defeated", r)
@@ -104,7 +104,7 @@ func TestModelChangeIsLiveWithoutRestart(t *testing.T) {
 		failed[ev.Seq]++
 	}
 	loaded := map[int]int{}
-	for _, r := range queryRows(t, s.db, `SELECT seq, boss, turns, definition_version, expand_index FROM events.boss_defeated`) {
+	for _, r := range testenv.QueryRows(t, s.db, `SELECT seq, boss, turns, definition_version, expand_index FROM events.boss_defeated`) {
 		n, _ := strconv.Atoi(r[0])
 		loaded[n]++
 		if r[1] != "hydra" || r[2] != strconv.Itoa(n%50) || r[3] != "v1" || r[4] != "-1" {

@@ -101,36 +101,6 @@ func loadThroughPipeline(t *testing.T, dsn string, v *validate.Validator, events
 	}
 }
 
-func query(t *testing.T, db *sql.DB, q string, args ...any) [][]string {
-	t.Helper()
-	rs, err := db.Query(q, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rs.Close()
-	cols, _ := rs.Columns()
-	var out [][]string
-	for rs.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rs.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		row := make([]string, len(cols))
-		for i, v := range vals {
-			row[i] = v.String
-			if !v.Valid {
-				row[i] = "NULL"
-			}
-		}
-		out = append(out, row)
-	}
-	return out
-}
-
 func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	db, err := sql.Open("postgres", dsn)
@@ -151,7 +121,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	if _, err := db.Exec(`ALTER TABLE failures.events DROP COLUMN replayed_at`); err != nil {
 		t.Fatal(err)
 	}
-	failureRows := query(t, db, `SELECT uuid, event, error_codes, left(raw_event, 16) FROM failures.events ORDER BY uuid`)
+	failureRows := testenv.QueryRows(t, db, `SELECT uuid, event, error_codes, left(raw_event, 16) FROM failures.events ORDER BY uuid`)
 	if len(failureRows) != 5 {
 		t.Fatalf("failure rows %v", failureRows)
 	}
@@ -182,7 +152,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	if !reflect.DeepEqual(plan, wantPlan) {
 		t.Fatalf("plan\n%+v\nwant\n%+v", plan, wantPlan)
 	}
-	if cols := query(t, db, `SELECT 1 FROM information_schema.columns WHERE table_schema = 'failures' AND column_name = 'replayed_at'`); len(cols) != 0 {
+	if cols := testenv.QueryRows(t, db, `SELECT 1 FROM information_schema.columns WHERE table_schema = 'failures' AND column_name = 'replayed_at'`); len(cols) != 0 {
 		t.Error("the dry run added replayed_at")
 	}
 
@@ -197,7 +167,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 		s.NotReplayable[0].Reason != "its table events.bundle_item does not exist and auto_create is off" {
 		t.Errorf("without auto_create: %+v", s)
 	}
-	if got := query(t, db, `SELECT count(*), count(replayed_at) FROM failures.events`); !reflect.DeepEqual(got, [][]string{{"5", "0"}}) {
+	if got := testenv.QueryRows(t, db, `SELECT count(*), count(replayed_at) FROM failures.events`); !reflect.DeepEqual(got, [][]string{{"5", "0"}}) {
 		t.Errorf("failure rows, marked: %v", got)
 	}
 	o.AutoCreate = true
@@ -211,22 +181,22 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	if !reflect.DeepEqual(s, wantRun) {
 		t.Errorf("run with auto_create: %+v", s)
 	}
-	if got := query(t, db, `SELECT uuid, move, beats FROM events.dance`); !reflect.DeepEqual(got, [][]string{{uuidOf["dance spin"], "spin", "4"}}) {
+	if got := testenv.QueryRows(t, db, `SELECT uuid, move, beats FROM events.dance`); !reflect.DeepEqual(got, [][]string{{uuidOf["dance spin"], "spin", "4"}}) {
 		t.Errorf("events.dance %v", got)
 	}
-	if got := query(t, db, `SELECT uuid, expand_index, sku FROM events.bundle_item ORDER BY expand_index`); !reflect.DeepEqual(got,
+	if got := testenv.QueryRows(t, db, `SELECT uuid, expand_index, sku FROM events.bundle_item ORDER BY expand_index`); !reflect.DeepEqual(got,
 		[][]string{{uuidOf["bundle UNKNOWN_EVENT"], "0", "a"}, {uuidOf["bundle UNKNOWN_EVENT"], "1", "b"}}) {
 		t.Errorf("events.bundle_item %v", got)
 	}
-	if got := query(t, db, `SELECT uuid, version, player_id, level FROM events.level_up`); !reflect.DeepEqual(got,
+	if got := testenv.QueryRows(t, db, `SELECT uuid, version, player_id, level FROM events.level_up`); !reflect.DeepEqual(got,
 		[][]string{{uuidOf["level_up VERSION_UNMAPPED"], "0.9", "p", "2"}}) {
 		t.Errorf("events.level_up %v", got)
 	}
-	marked := query(t, db, `SELECT event, error_codes FROM failures.events WHERE replayed_at IS NOT NULL ORDER BY event`)
+	marked := testenv.QueryRows(t, db, `SELECT event, error_codes FROM failures.events WHERE replayed_at IS NOT NULL ORDER BY event`)
 	if !reflect.DeepEqual(marked, [][]string{{"bundle", "UNKNOWN_EVENT"}, {"dance", "UNKNOWN_EVENT"}, {"level_up", "VERSION_UNMAPPED"}}) {
 		t.Errorf("marked %v", marked)
 	}
-	if n := len(query(t, db, `SELECT 1 FROM failures.events`)); n != 5 {
+	if n := len(testenv.QueryRows(t, db, `SELECT 1 FROM failures.events`)); n != 5 {
 		t.Errorf("%d failure rows, want the 5 kept", n)
 	}
 
@@ -238,7 +208,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	if s.Marked != 0 || len(s.Accepted) != 0 || s.Rows != 0 {
 		t.Errorf("second run %+v", s)
 	}
-	if n := len(query(t, db, `SELECT 1 FROM events.bundle_item`)); n != 2 {
+	if n := len(testenv.QueryRows(t, db, `SELECT 1 FROM events.bundle_item`)); n != 2 {
 		t.Errorf("%d bundle rows after the second run", n)
 	}
 	// A replay stopped between its load and its marking loads nothing
@@ -249,7 +219,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	if s, err = replay.Run(ctx, o); err != nil || s.Marked != 1 {
 		t.Errorf("run after an interrupted one: %+v %v", s, err)
 	}
-	if n := len(query(t, db, `SELECT 1 FROM events.bundle_item`)); n != 2 {
+	if n := len(testenv.QueryRows(t, db, `SELECT 1 FROM events.bundle_item`)); n != 2 {
 		t.Errorf("%d bundle rows after the rerun, want 2", n)
 	}
 	// The filters: only level_up's failures, and none since tomorrow.
@@ -287,7 +257,7 @@ func TestReplayPagesThroughManyFailures(t *testing.T) {
 	if err != nil || s.Marked != n || s.Rows != n {
 		t.Fatalf("run %+v %v", s, err)
 	}
-	if got := query(t, db, `SELECT count(*), count(DISTINCT uuid), min(beats), max(beats) FROM events.dance`); !reflect.DeepEqual(got, [][]string{{fmt.Sprint(n), fmt.Sprint(n), "0", fmt.Sprint(n - 1)}}) {
+	if got := testenv.QueryRows(t, db, `SELECT count(*), count(DISTINCT uuid), min(beats), max(beats) FROM events.dance`); !reflect.DeepEqual(got, [][]string{{fmt.Sprint(n), fmt.Sprint(n), "0", fmt.Sprint(n - 1)}}) {
 		t.Errorf("events.dance: %v", got)
 	}
 }

@@ -56,7 +56,7 @@ func TestPlanDDLIsWhatAutoCreateRuns(t *testing.T) {
 	}
 	mustExec(t, db, plan...)
 	layout := func() [][]string {
-		return rows(t, db, `SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns
+		return testenv.QueryRows(t, db, `SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns
 			WHERE table_schema IN ('events', 'failures') ORDER BY 1, 2, ordinal_position`)
 	}
 	before := layout()
