@@ -9,6 +9,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 )
 
 // TestModelChangeIsLiveWithoutRestart runs the pipeline with the processor
@@ -55,7 +56,7 @@ func TestModelChangeIsLiveWithoutRestart(t *testing.T) {
 	})
 
 	// The change, while the pipeline runs.
-	m := sampleModel(t)
+	m := testmodel.Sample(t)
 	for i := range m.Games {
 		if m.Games[i].Name == "galaxy" {
 			m.Games[i].Events = append(m.Games[i].Events, validate.Event{Name: "boss_defeated", Definitions: []validate.Definition{{
@@ -69,7 +70,7 @@ func TestModelChangeIsLiveWithoutRestart(t *testing.T) {
 			}}})
 		}
 	}
-	changes := applyModel(t, s.dsn, m)
+	changes := testmodel.Apply(t, s.dsn, m)
 	if len(changes) != 1 || changes[0].Event != "boss_defeated" || changes[0].What != "new" {
 		t.Fatalf("model store changes %v, want exactly the new event", changes)
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand"
 	"net/http"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,9 +20,9 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	_ "github.com/lib/pq"
 
-	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 )
 
 // The whole pipeline, as two Fluent Bit processes would run it:
@@ -79,7 +78,7 @@ func newStack(t testing.TB, dsn string, opt stackOptions) *stack {
 	}
 	t.Cleanup(func() { db.Close() })
 	s.db = db
-	applyModel(t, dsn, sampleModel(t))
+	testmodel.Apply(t, dsn, testmodel.Sample(t))
 
 	s.eventing = testenv.LoadPlugin(t, "plugins/in_eventing")
 	s.sqsOut = testenv.LoadPlugin(t, "plugins/out_sqs")
@@ -88,40 +87,6 @@ func newStack(t testing.TB, dsn string, opt stackOptions) *stack {
 	s.edge = newEngine(t, "edge")
 	s.proc = newEngine(t, "processor")
 	return s
-}
-
-// sampleModel is filters/validate/testdata/model.yaml.
-func sampleModel(t testing.TB) *validate.Model {
-	t.Helper()
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := validate.LoadFile(filepath.Join(root, "filters/validate/testdata/model.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-// applyModel writes m to the model store at dsn (what cmd/whirlpool-model apply does).
-func applyModel(t testing.TB, dsn string, m *validate.Model) []validate.Change {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := validate.OpenStore(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	changes, err := st.Apply(ctx, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return changes
 }
 
 func (s *stack) startEdge() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,10 +14,10 @@ import (
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/failures"
-	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/replay"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 	"github.com/whirlpool-events/whirlpool/internal/trial"
 	"github.com/whirlpool-events/whirlpool/outputs/redshift"
 )
@@ -29,33 +28,10 @@ type conf map[string]string
 
 func (c conf) Get(k string) string { return c[k] }
 
-func galaxy(t *testing.T) *validate.Model {
-	t.Helper()
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := validate.LoadFile(filepath.Join(root, "filters/validate/testdata/model.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func validator(t *testing.T, m *validate.Model) *validate.Validator {
-	t.Helper()
-	v, err := validate.NewWithModel(m, validate.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
-	return v
-}
-
 // fixed is the galaxy model after the fix: the events dance and bundle
 // (expanded) are defined, and version 0.9 maps to level_up's v1.
 func fixed(t *testing.T) *validate.Model {
-	m := galaxy(t)
+	m := testmodel.Sample(t)
 	g := &m.Games[0]
 	g.Mappings = append(g.Mappings, validate.Mapping{Version: `0\.9`, Definition: "v1"})
 	g.Events = append(g.Events,
@@ -110,7 +86,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	defer db.Close()
 	ctx := context.Background()
 	big := `{"move":"` + strings.Repeat("x", 2*maxEvent) + `"}`
-	loadThroughPipeline(t, dsn, validator(t, galaxy(t)),
+	loadThroughPipeline(t, dsn, testmodel.Validator(t, testmodel.Sample(t)),
 		event{"1.2", "dance", `{"move":"spin","beats":4}`},          // UNKNOWN_EVENT, then a new event
 		event{"1.2", "bundle", `{"items":["a","b"]}`},               // UNKNOWN_EVENT, then two rows
 		event{"0.9", "level_up", `{"player":{"id":"p"},"level":2}`}, // VERSION_UNMAPPED, then a new mapping
@@ -135,7 +111,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 		}
 	}
 
-	o := replay.Options{Model: validator(t, fixed(t)), Target: db, TargetDSN: dsn, Dialect: "postgres", FailuresTable: "failures.events", AutoCreate: true}
+	o := replay.Options{Model: testmodel.Validator(t, fixed(t)), Target: db, TargetDSN: dsn, Dialect: "postgres", FailuresTable: "failures.events", AutoCreate: true}
 	wantPlan := replay.Summary{
 		Accepted: []replay.Count{{Game: "galaxy", Event: "bundle", Codes: "UNKNOWN_EVENT", Failures: 1},
 			{Game: "galaxy", Event: "dance", Codes: "UNKNOWN_EVENT", Failures: 1},
@@ -247,8 +223,8 @@ func TestReplayPagesThroughManyFailures(t *testing.T) {
 	for i := range events {
 		events[i] = event{"1.2", "dance", `{"move":"m` + strings.Repeat("x", i%7) + `","beats":` + fmt.Sprint(i) + `}`}
 	}
-	loadThroughPipeline(t, dsn, validator(t, galaxy(t)), events...)
-	o := replay.Options{Model: validator(t, fixed(t)), Target: db, TargetDSN: dsn, Dialect: "postgres", FailuresTable: "failures.events", AutoCreate: true}
+	loadThroughPipeline(t, dsn, testmodel.Validator(t, testmodel.Sample(t)), events...)
+	o := replay.Options{Model: testmodel.Validator(t, fixed(t)), Target: db, TargetDSN: dsn, Dialect: "postgres", FailuresTable: "failures.events", AutoCreate: true}
 	p, err := replay.Plan(context.Background(), o)
 	if err != nil || p.Rows != n || len(p.Accepted) != 1 || p.Accepted[0].Failures != n {
 		t.Fatalf("plan %+v %v", p, err)

@@ -2,31 +2,17 @@ package redshift
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
-	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 )
-
-func galaxyModel(t *testing.T) *validate.Model {
-	t.Helper()
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := validate.LoadFile(filepath.Join(root, "filters/validate/testdata/model.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 type mapConfig map[string]string
 
@@ -39,7 +25,7 @@ func TestPlanDDLIsWhatAutoCreateRuns(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	db := openPG(t, dsn)
 	ctx := context.Background()
-	m := galaxyModel(t)
+	m := testmodel.Sample(t)
 	plan, err := PlanDDL(ctx, db, "postgres", m, "failures.events")
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +92,7 @@ func TestPlanDDLAltersOnlyItsOwnTables(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	db := openPG(t, dsn)
 	ctx := context.Background()
-	m := galaxyModel(t)
+	m := testmodel.Sample(t)
 	plan, err := PlanDDL(ctx, db, "postgres", m, "failures.events")
 	if err != nil {
 		t.Fatal(err)

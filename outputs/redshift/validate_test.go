@@ -1,13 +1,13 @@
 package redshift
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 )
 
 // contractBody is a record in the input contract (as the eventing input
@@ -26,14 +26,10 @@ func contractBody(uuid, version, event, raw string) []byte {
 // the model's column types; expanded events load one row per element.
 func TestPluginValidatesAndCreatesTablesFromTheModel(t *testing.T) {
 	dsn := testenv.Postgres(t)
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := pgConfig(dsn, "pg_copy")
 	cfg["validate"] = "on"
 	cfg["auto_create"] = "on"
-	cfg["model_file"] = filepath.Join(root, "filters/validate/testdata/model.yaml")
+	cfg["model_file"] = testmodel.SampleFile(t)
 	out := startPlugin(t, cfg)
 	chunk := chunkOf(
 		contractBody("u1", "1.2", "level_up", `{"player":{"id":"p1"},"level":7,"score":120,"won":true,"ts":"2026-11-21T20:00:00Z"}`),
