@@ -253,13 +253,13 @@ func startEdgeTier(b *testing.B) *edgeTier {
 	if d := os.Getenv("WHIRLPOOL_BENCH_PLUGINS"); d != "" {
 		so = map[string]string{"in_eventing": filepath.Join(d, "in_eventing.so"), "out_sqs": filepath.Join(d, "out_sqs.so")}
 	} else {
-		so = plugins(b, root)
+		so = testenv.PluginObjects(b, root)
 	}
 	url := func(port, path string) string { return "http://127.0.0.1:" + port + path }
 	e.url, e.metrics = url(ports[0], "/v1/events"), url(ports[3], "/metrics")
 	e.proc = newFluentBit(b, "edge", bin, []string{"-e", so["in_eventing"], "-e", so["out_sqs"], "-c", filepath.Join(root, "conf", "edge.conf")},
 		env, filepath.Join(dir, "edge.log"), func() error {
-			return healthy(url(ports[0], "/healthz"), url(ports[3], "/healthz"))
+			return testenv.Healthy(url(ports[0], "/healthz"), url(ports[3], "/healthz"))
 		})
 	e.proc.Start()
 	return e
