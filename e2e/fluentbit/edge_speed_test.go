@@ -2,9 +2,7 @@ package fluentbit
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -313,18 +311,7 @@ func queuedEvents(b *testing.B, s *testenv.SQSServer, queueURL string) int {
 			if err != nil {
 				b.Fatalf("message without whirlpool.count: %v", err)
 			}
-			raw, err := base64.StdEncoding.DecodeString(aws.ToString(m.Body))
-			if err != nil {
-				b.Fatalf("message body is not base64: %v", err)
-			}
-			zr, err := gzip.NewReader(bytes.NewReader(raw))
-			if err != nil {
-				b.Fatalf("message body is not gzip: %v", err)
-			}
-			plain, err := io.ReadAll(zr)
-			if err != nil {
-				b.Fatalf("message body is not gzip: %v", err)
-			}
+			plain := testenv.GunzipBase64(b, aws.ToString(m.Body))
 			if lines := bytes.Count(plain, []byte("\n")) + 1; lines != count {
 				b.Fatalf("message says %d events and holds %d lines", count, lines)
 			}
