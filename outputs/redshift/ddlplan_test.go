@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
-	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
@@ -47,11 +46,7 @@ func TestPlanDDLIsWhatAutoCreateRuns(t *testing.T) {
 	}
 	before := layout()
 
-	v, err := validate.NewWithModel(m, validate.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := testmodel.Validator(t, m)
 	out, err := New(plugin.Env{Config: mapConfig{"dsn": dsn, "dialect": "postgres", "load_method": "pg_copy", "auto_create": "on"}, Log: plugin.NopLogger{}}, WithModel(v))
 	if err != nil {
 		t.Fatal(err)
