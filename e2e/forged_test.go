@@ -53,15 +53,15 @@ func TestForgedMessagesCannotChooseTables(t *testing.T) {
 	if got := userTables(t, s.db); !reflect.DeepEqual(got, []string{"events.level_up", "failures.events"}) {
 		t.Errorf("tables %v, want events.level_up and failures.events", got)
 	}
-	if got := queryRows(t, s.db, `SELECT uuid, definition_version, expand_index, player_id, level FROM events.level_up ORDER BY uuid`); fmt.Sprint(got) != "[[f2 v1 -1 p1 7] [f4 v1 -1 p1 7] [f5 v1 -1 p1 7]]" {
+	if got := testenv.QueryRows(t, s.db, `SELECT uuid, definition_version, expand_index, player_id, level FROM events.level_up ORDER BY uuid`); fmt.Sprint(got) != "[[f2 v1 -1 p1 7] [f4 v1 -1 p1 7] [f5 v1 -1 p1 7]]" {
 		t.Errorf("events.level_up = %v: want f2, f4 and f5 validated from their bodies alone", got)
 	}
-	if got := queryRows(t, s.db, `SELECT count(*) FROM information_schema.columns WHERE column_name IN ('evil', 'relname', 'name')
+	if got := testenv.QueryRows(t, s.db, `SELECT count(*) FROM information_schema.columns WHERE column_name IN ('evil', 'relname', 'name')
 		AND table_schema NOT IN ('pg_catalog', 'information_schema', 'whirlpool_model')`); got[0][0] != "0" {
 		t.Errorf("%s columns named by forged records exist", got[0][0])
 	}
 	failures := map[string]string{}
-	for _, r := range queryRows(t, s.db, `SELECT uuid, error_codes, raw_event FROM failures.events`) {
+	for _, r := range testenv.QueryRows(t, s.db, `SELECT uuid, error_codes, raw_event FROM failures.events`) {
 		key := r[0]
 		switch {
 		case strings.Contains(r[2], `"uuid":"f1"`):

@@ -9,6 +9,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 )
 
 // TestModelChangeIsLiveWithoutRestart runs the pipeline with the processor
@@ -55,7 +56,7 @@ func TestModelChangeIsLiveWithoutRestart(t *testing.T) {
 	})
 
 	// The change, while the pipeline runs.
-	m := sampleModel(t)
+	m := testmodel.Sample(t)
 	for i := range m.Games {
 		if m.Games[i].Name == "galaxy" {
 			m.Games[i].Events = append(m.Games[i].Events, validate.Event{Name: "boss_defeated", Definitions: []validate.Definition{{
@@ -69,7 +70,7 @@ func TestModelChangeIsLiveWithoutRestart(t *testing.T) {
 			}}})
 		}
 	}
-	changes := applyModel(t, s.dsn, m)
+	changes := testmodel.Apply(t, s.dsn, m)
 	if len(changes) != 1 || changes[0].Event != "boss_defeated" || changes[0].What != "new" {
 		t.Fatalf("model store changes %v, want exactly the new event", changes)
 	}
@@ -95,7 +96,7 @@ func TestModelChangeIsLiveWithoutRestart(t *testing.T) {
 		t.Errorf("tables %v, want [events.boss_defeated failures.events]", got)
 	}
 	failed := map[int]int{}
-	for _, r := range queryRows(t, s.db, `SELECT raw_event, error_codes, event FROM failures.events`) {
+	for _, r := range testenv.QueryRows(t, s.db, `SELECT raw_event, error_codes, event FROM failures.events`) {
 		var ev struct{ Seq int }
 		if err := json.Unmarshal([]byte(r[0]), &ev); err != nil || r[1] != "UNKNOWN_EVENT" || r[2] != "boss_defeated" {
 			t.Errorf("failure row %q: want an UNKNOWN_EVENT failure of boss_defeated", r)
@@ -104,7 +105,7 @@ func TestModelChangeIsLiveWithoutRestart(t *testing.T) {
 		failed[ev.Seq]++
 	}
 	loaded := map[int]int{}
-	for _, r := range queryRows(t, s.db, `SELECT seq, boss, turns, definition_version, expand_index FROM events.boss_defeated`) {
+	for _, r := range testenv.QueryRows(t, s.db, `SELECT seq, boss, turns, definition_version, expand_index FROM events.boss_defeated`) {
 		n, _ := strconv.Atoi(r[0])
 		loaded[n]++
 		if r[1] != "hydra" || r[2] != strconv.Itoa(n%50) || r[3] != "v1" || r[4] != "-1" {

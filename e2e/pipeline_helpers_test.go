@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand"
 	"net/http"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,9 +20,9 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	_ "github.com/lib/pq"
 
-	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 )
 
 // The whole pipeline, as two Fluent Bit processes would run it:
@@ -79,7 +78,7 @@ func newStack(t testing.TB, dsn string, opt stackOptions) *stack {
 	}
 	t.Cleanup(func() { db.Close() })
 	s.db = db
-	applyModel(t, dsn, sampleModel(t))
+	testmodel.Apply(t, dsn, testmodel.Sample(t))
 
 	s.eventing = testenv.LoadPlugin(t, "plugins/in_eventing")
 	s.sqsOut = testenv.LoadPlugin(t, "plugins/out_sqs")
@@ -88,40 +87,6 @@ func newStack(t testing.TB, dsn string, opt stackOptions) *stack {
 	s.edge = newEngine(t, "edge")
 	s.proc = newEngine(t, "processor")
 	return s
-}
-
-// sampleModel is filters/validate/testdata/model.yaml.
-func sampleModel(t testing.TB) *validate.Model {
-	t.Helper()
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := validate.LoadFile(filepath.Join(root, "filters/validate/testdata/model.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-// applyModel writes m to the model store at dsn (what cmd/whirlpool-model apply does).
-func applyModel(t testing.TB, dsn string, m *validate.Model) []validate.Change {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := validate.OpenStore(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	changes, err := st.Apply(ctx, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return changes
 }
 
 func (s *stack) startEdge() {
@@ -407,44 +372,11 @@ func (s *stack) post(client *http.Client, r request, st *sendStats) error {
 
 // --- database checks ---
 
-func queryRows(t testing.TB, db *sql.DB, q string, args ...any) [][]string {
-	t.Helper()
-	rows, err := db.Query(q, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out [][]string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		row := make([]string, len(cols))
-		for i, v := range vals {
-			row[i] = v.String
-			if !v.Valid {
-				row[i] = "NULL"
-			}
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // userTables lists schema.table of every table outside the system schemas
 // and the model store.
 func userTables(t testing.TB, db *sql.DB) []string {
 	var out []string
-	for _, r := range queryRows(t, db, `SELECT table_schema || '.' || table_name FROM information_schema.tables
+	for _, r := range testenv.QueryRows(t, db, `SELECT table_schema || '.' || table_name FROM information_schema.tables
 		WHERE table_schema NOT IN ('pg_catalog', 'information_schema', 'whirlpool_model') ORDER BY 1`) {
 		out = append(out, r[0])
 	}
@@ -455,12 +387,12 @@ func userTables(t testing.TB, db *sql.DB) []string {
 // want, each once: count(*) and count(DISTINCT col) are both len(want).
 func checkOnce(t testing.TB, db *sql.DB, table, col string, want map[string]bool) {
 	t.Helper()
-	c := queryRows(t, db, fmt.Sprintf(`SELECT count(*), count(DISTINCT %s) FROM %s`, col, table))[0]
+	c := testenv.QueryRows(t, db, fmt.Sprintf(`SELECT count(*), count(DISTINCT %s) FROM %s`, col, table))[0]
 	if c[0] != strconv.Itoa(len(want)) || c[1] != strconv.Itoa(len(want)) {
 		t.Errorf("%s: count(*) = %s, count(DISTINCT %s) = %s; want %d and %d", table, c[0], col, c[1], len(want), len(want))
 	}
 	got := map[string]int{}
-	for _, r := range queryRows(t, db, fmt.Sprintf(`SELECT %s FROM %s`, col, table)) {
+	for _, r := range testenv.QueryRows(t, db, fmt.Sprintf(`SELECT %s FROM %s`, col, table)) {
 		got[r[0]]++
 	}
 	var missing, extra, dup []string
@@ -505,16 +437,16 @@ func checkWorkload(t testing.TB, db *sql.DB, exp *expected) {
 	checkOnce(t, db, "events.level_up_v2", "player_id", exp.levelUpV2)
 
 	// v1 rows carry v1 and v2 rows v2; the v2 table holds only v2.
-	for _, r := range queryRows(t, db, `SELECT definition_version, version, count(*) FROM events.level_up GROUP BY 1, 2 ORDER BY 1`) {
+	for _, r := range testenv.QueryRows(t, db, `SELECT definition_version, version, count(*) FROM events.level_up GROUP BY 1, 2 ORDER BY 1`) {
 		if !(r[0] == "v1" && r[1] == "1.2.0") && !(r[0] == "v2" && r[1] == "1.6.1") {
 			t.Errorf("events.level_up: %s rows of definition %s for game version %s", r[2], r[0], r[1])
 		}
 	}
-	if r := queryRows(t, db, `SELECT count(*) FROM events.level_up_v2 WHERE definition_version <> 'v2'`)[0][0]; r != "0" {
+	if r := testenv.QueryRows(t, db, `SELECT count(*) FROM events.level_up_v2 WHERE definition_version <> 'v2'`)[0][0]; r != "0" {
 		t.Errorf("events.level_up_v2: %s rows not of definition v2", r)
 	}
 	// a v1 row's typed columns are what was sent
-	if r := queryRows(t, db, `SELECT count(*) FROM events.level_up WHERE definition_version = 'v1'
+	if r := testenv.QueryRows(t, db, `SELECT count(*) FROM events.level_up WHERE definition_version = 'v1'
 		AND NOT (score::text = substr(player_id, 3) AND xp = 12.5 AND won AND tags = '["a","b"]' AND device = '{"os":"android","ram":4}')`)[0][0]; r != "0" {
 		t.Errorf("events.level_up: %s v1 rows whose columns differ from what was sent", r)
 	}
@@ -526,7 +458,7 @@ func checkWorkload(t testing.TB, db *sql.DB, exp *expected) {
 	}
 	got := map[string][]int{}
 	uuids := map[string]map[string]bool{}
-	rows := queryRows(t, db, `SELECT order_id, expand_index, sku, quantity, uuid FROM events.purchase_item`)
+	rows := testenv.QueryRows(t, db, `SELECT order_id, expand_index, sku, quantity, uuid FROM events.purchase_item`)
 	if len(rows) != wantItems {
 		t.Errorf("events.purchase_item: %d rows, want %d (one per item of %d events)", len(rows), wantItems, len(exp.purchase))
 	}
@@ -572,7 +504,7 @@ func checkWorkload(t testing.TB, db *sql.DB, exp *expected) {
 // event (seq from raw_event), with exactly its code.
 func checkFailures(t testing.TB, db *sql.DB, want map[int]string) {
 	t.Helper()
-	rows := queryRows(t, db, `SELECT raw_event, error_codes, errors, uuid, expand_index FROM failures.events`)
+	rows := testenv.QueryRows(t, db, `SELECT raw_event, error_codes, errors, uuid, expand_index FROM failures.events`)
 	if len(rows) != len(want) {
 		t.Errorf("failures.events: %d rows, want %d", len(rows), len(want))
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 	"github.com/whirlpool-events/whirlpool/internal/trial"
 	"github.com/whirlpool-events/whirlpool/outputs/redshift"
 )
@@ -28,15 +29,8 @@ func (c conf) Get(k string) string { return c[k] }
 // does nothing.
 func TestReplayCommand(t *testing.T) {
 	store, target := testenv.Postgres(t), testenv.Postgres(t)
-	m, err := validate.LoadFile(sample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := validate.NewWithModel(m, validate.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	m := testmodel.Sample(t)
+	v := testmodel.Validator(t, m)
 	var e enrich.Enricher
 	now := time.Now()
 	validated, err := trial.Validated(v, e.AppendRecord(nil, enrich.Key{Game: "galaxy", Version: "1.2", Event: "dance"}, []byte(`{"move":"spin"}`), now), now)

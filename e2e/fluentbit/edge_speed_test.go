@@ -2,9 +2,7 @@ package fluentbit
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -253,13 +251,13 @@ func startEdgeTier(b *testing.B) *edgeTier {
 	if d := os.Getenv("WHIRLPOOL_BENCH_PLUGINS"); d != "" {
 		so = map[string]string{"in_eventing": filepath.Join(d, "in_eventing.so"), "out_sqs": filepath.Join(d, "out_sqs.so")}
 	} else {
-		so = plugins(b, root)
+		so = testenv.PluginObjects(b, root)
 	}
 	url := func(port, path string) string { return "http://127.0.0.1:" + port + path }
 	e.url, e.metrics = url(ports[0], "/v1/events"), url(ports[3], "/metrics")
 	e.proc = newFluentBit(b, "edge", bin, []string{"-e", so["in_eventing"], "-e", so["out_sqs"], "-c", filepath.Join(root, "conf", "edge.conf")},
 		env, filepath.Join(dir, "edge.log"), func() error {
-			return healthy(url(ports[0], "/healthz"), url(ports[3], "/healthz"))
+			return testenv.Healthy(url(ports[0], "/healthz"), url(ports[3], "/healthz"))
 		})
 	e.proc.Start()
 	return e
@@ -313,18 +311,7 @@ func queuedEvents(b *testing.B, s *testenv.SQSServer, queueURL string) int {
 			if err != nil {
 				b.Fatalf("message without whirlpool.count: %v", err)
 			}
-			raw, err := base64.StdEncoding.DecodeString(aws.ToString(m.Body))
-			if err != nil {
-				b.Fatalf("message body is not base64: %v", err)
-			}
-			zr, err := gzip.NewReader(bytes.NewReader(raw))
-			if err != nil {
-				b.Fatalf("message body is not gzip: %v", err)
-			}
-			plain, err := io.ReadAll(zr)
-			if err != nil {
-				b.Fatalf("message body is not gzip: %v", err)
-			}
+			plain := testenv.GunzipBase64(b, aws.ToString(m.Body))
 			if lines := bytes.Count(plain, []byte("\n")) + 1; lines != count {
 				b.Fatalf("message says %d events and holds %d lines", count, lines)
 			}

@@ -208,7 +208,7 @@ func TestHotReloadUnderLoad(t *testing.T) {
 func goOutputWorkerPools(t *testing.T) int {
 	t.Helper()
 	bin, root := engineAndRoot(t)
-	so := plugins(t, root)
+	so := testenv.PluginObjects(t, root)
 	cmd := exec.Command(bin, "-e", so["out_sqs"], "-i", "dummy", "-p", "rate=0", "-o", "sqs", "-m", "none",
 		"-p", "queue_url=http://127.0.0.1:9/1/q", "-p", "region=us-east-1", "-p", "workers=1")
 	var out testenv.SyncBuffer

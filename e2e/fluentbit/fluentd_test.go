@@ -256,10 +256,10 @@ func startProcessorTier(t testing.TB, front func(sqsURL string) string, edit fun
 	pt.metricsPorts = ports[4:6] // the processor's: sqs input, redshift output
 	vars := testenv.Pipeline{Storage: pt.dir, Endpoint: endpoint, QueueURL: endpoint + "/" + testenv.SQSAccountID + "/" + queueName,
 		DSN: pt.dsn, Ports: ports}.Vars()
-	so := plugins(t, root)
+	so := testenv.PluginObjects(t, root)
 	pt.proc = newFluentBit(t, "processor", bin, []string{"-e", so["in_sqs"], "-e", so["out_redshift"], "-c", confPath}, testenv.TierEnv(vars),
 		filepath.Join(pt.dir, "processor.log"), func() error {
-			return healthy("http://127.0.0.1:"+pt.metricsPorts[0]+"/healthz", "http://127.0.0.1:"+pt.metricsPorts[1]+"/healthz")
+			return testenv.Healthy("http://127.0.0.1:"+pt.metricsPorts[0]+"/healthz", "http://127.0.0.1:"+pt.metricsPorts[1]+"/healthz")
 		})
 	return pt
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -90,7 +89,7 @@ func newPipeline(t testing.TB, opt options) *pipeline {
 	}
 	env := testenv.TierEnv(vars)
 
-	so := plugins(t, root)
+	so := testenv.PluginObjects(t, root)
 	args := func(tier string, plugins ...string) []string {
 		var a []string
 		for _, name := range plugins {
@@ -110,11 +109,11 @@ func newPipeline(t testing.TB, opt options) *pipeline {
 		"in_sqs": url(ports[4], "/metrics"), "out_redshift": url(ports[5], "/metrics")}
 	p.processor = newFluentBit(t, "processor", bin, args("processor", "in_sqs", "out_redshift"), env,
 		filepath.Join(dir, "processor.log"), func() error {
-			return healthy(url(ports[4], "/healthz"), url(ports[5], "/healthz"))
+			return testenv.Healthy(url(ports[4], "/healthz"), url(ports[5], "/healthz"))
 		})
 	p.edge = newFluentBit(t, "edge", bin, args("edge", "in_eventing", "out_sqs"), env,
 		filepath.Join(dir, "edge.log"), func() error {
-			if err := healthy(url(ports[0], "/healthz"), url(ports[3], "/healthz")); err != nil {
+			if err := testenv.Healthy(url(ports[0], "/healthz"), url(ports[3], "/healthz")); err != nil {
 				return err
 			}
 			c, err := net.DialTimeout("tcp", "127.0.0.1:"+ports[1], time.Second)
@@ -160,51 +159,6 @@ func withoutWorkers(t testing.TB, conf, dir string) string {
 	out := filepath.Join(dir, "no-workers-"+filepath.Base(conf))
 	if err := os.WriteFile(out, re.ReplaceAll(b, nil), 0o644); err != nil {
 		t.Fatal(err)
-	}
-	return out
-}
-
-// healthy reports nil when every URL answers 200.
-func healthy(urls ...string) error {
-	c := &http.Client{Timeout: 2 * time.Second}
-	for _, u := range urls {
-		resp, err := c.Get(u)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s: %s", u, resp.Status)
-		}
-	}
-	return nil
-}
-
-// plugins returns the .so of each plugin: build/<name>.so as make builds
-// it, unless it is missing or older than a Go source of the module, in
-// which case a fresh copy is built into a temporary directory (so the
-// tests never run stale code).
-func plugins(t testing.TB, root string) map[string]string {
-	t.Helper()
-	newest, newestFile := testenv.NewestPluginSource(root)
-	out := map[string]string{}
-	for _, name := range []string{"in_eventing", "out_sqs", "in_sqs", "out_redshift"} {
-		so := filepath.Join(root, "build", name+".so")
-		fi, err := os.Stat(so)
-		if err == nil && !fi.ModTime().Before(newest) {
-			out[name] = so
-			continue
-		}
-		why := "missing"
-		if err == nil {
-			why = "older than " + newestFile
-		}
-		fresh, berr := flbhost.Build("plugins/" + name)
-		if berr != nil {
-			t.Fatalf("build/%s.so is %s (run make), and building it failed: %v", name, why, berr)
-		}
-		t.Logf("build/%s.so is %s: using a fresh build (%s)", name, why, fresh)
-		out[name] = fresh
 	}
 	return out
 }

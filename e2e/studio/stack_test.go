@@ -98,22 +98,6 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// ok reports nil when every URL answers 200.
-func ok(urls ...string) error {
-	c := &http.Client{Timeout: 2 * time.Second}
-	for _, u := range urls {
-		resp, err := c.Get(u)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s: %s", u, resp.Status)
-		}
-	}
-	return nil
-}
-
 // modelCommand builds cmd/whirlpool-model, the command a team runs.
 func modelCommand(t *testing.T, root string) string {
 	t.Helper()
@@ -144,7 +128,7 @@ func serveStudio(t *testing.T, bin, dsn string) string {
 	addr := "127.0.0.1:" + testenv.FreePort(t)
 	p := start(t, "whirlpool-model serve", exec.Command(bin, "serve", "--dsn", dsn, "--target", dsn, "--listen", addr), "")
 	base := "http://" + addr
-	p.waitReady(t, func() error { return ok(base + "/login") })
+	p.waitReady(t, func() error { return testenv.Healthy(base + "/login") })
 	return base
 }
 
@@ -164,7 +148,7 @@ func startPipeline(t *testing.T, bin, root, dsn string) *pipeline {
 	ports := testenv.FreePorts(t, 6)
 	vars := testenv.Pipeline{Storage: dir, Endpoint: endpoint, QueueURL: q.QueueURL(queueName), DSN: dsn, Ports: ports}.Vars()
 	env := testenv.TierEnv(vars)
-	so := plugins(t, root)
+	so := testenv.PluginObjects(t, root)
 	procConf := filepath.Join(dir, "processor.conf")
 	if err := os.WriteFile(procConf, fastReload(t, filepath.Join(root, "conf", "processor.conf")), 0o644); err != nil {
 		t.Fatal(err)
@@ -174,12 +158,12 @@ func startPipeline(t *testing.T, bin, root, dsn string) *pipeline {
 	proc := exec.Command(bin, "-e", so["in_sqs"], "-e", so["out_redshift"], "-c", procConf)
 	proc.Env = env
 	pp := start(t, "processor", proc, filepath.Join(dir, "processor.log"))
-	pp.waitReady(t, func() error { return ok(url(ports[4], "/healthz"), url(ports[5], "/healthz")) })
+	pp.waitReady(t, func() error { return testenv.Healthy(url(ports[4], "/healthz"), url(ports[5], "/healthz")) })
 
 	edge := exec.Command(bin, "-e", so["in_eventing"], "-e", so["out_sqs"], "-c", filepath.Join(root, "conf", "edge.conf"))
 	edge.Env = env
 	ep := start(t, "edge", edge, filepath.Join(dir, "edge.log"))
-	ep.waitReady(t, func() error { return ok(url(ports[0], "/healthz"), url(ports[3], "/healthz")) })
+	ep.waitReady(t, func() error { return testenv.Healthy(url(ports[0], "/healthz"), url(ports[3], "/healthz")) })
 	return &pipeline{eventsURL: url(ports[0], "/v1/events")}
 }
 
@@ -197,28 +181,6 @@ func fastReload(t *testing.T, path string) []byte {
 		t.Fatalf("%s: %d model_dsn lines, want 2 (the sqs input's and the redshift output's)", path, n)
 	}
 	return dsnLine.ReplaceAll(conf, []byte("$0\n${1}model_reload_interval "+reloadInterval))
-}
-
-// plugins returns the plugins' .so: build/<name>.so from make, or a fresh
-// build when that is missing or older than a Go source of the module.
-func plugins(t *testing.T, root string) map[string]string {
-	t.Helper()
-	newest, newestFile := testenv.NewestPluginSource(root)
-	out := map[string]string{}
-	for _, name := range []string{"in_eventing", "out_sqs", "in_sqs", "out_redshift"} {
-		so := filepath.Join(root, "build", name+".so")
-		if fi, err := os.Stat(so); err == nil && !fi.ModTime().Before(newest) {
-			out[name] = so
-			continue
-		}
-		fresh, err := flbhost.Build("plugins/" + name)
-		if err != nil {
-			t.Fatalf("build/%s.so is missing or older than %s (run make), and building it failed: %v", name, newestFile, err)
-		}
-		t.Logf("build/%s.so is missing or older than %s: using a fresh build (make rebuilds it)", name, newestFile)
-		out[name] = fresh
-	}
-	return out
 }
 
 // send posts events of one game version and event to the edge, as a game

@@ -341,30 +341,13 @@ func reloadIntervalDuration(t *testing.T) time.Duration {
 // query returns the rows of q, columns space-separated, rows "; "-separated.
 func query(t *testing.T, db *sql.DB, q string) string {
 	t.Helper()
-	rs, err := db.Query(q)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rs.Close()
-	cols, _ := rs.Columns()
 	var out []string
-	for rs.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rs.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
+	for _, vals := range testenv.QueryNullable(t, db, q) {
 		var cells []string
 		for _, v := range vals {
 			cells = append(cells, v.String)
 		}
 		out = append(out, strings.Join(cells, " "))
-	}
-	if err := rs.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return strings.Join(out, "; ")
 }

@@ -280,11 +280,7 @@ func baselineValidate(v *Validator, d *cdef, dst []byte, rec record.Record) []by
 // The baseline accepts and rejects the same events as the validator.
 func TestBaselineAgrees(t *testing.T) {
 	m, _ := ParseModel([]byte(benchModel))
-	v, err := NewWithModel(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := validatorWith(t, m, Options{})
 	d := v.snap.Load().games["galaxy"].events["match_end"].defs["v2"]
 	for _, body := range []string{benchValid, benchInvalid} {
 		in := decodeOne(t, inputRecord("galaxy", "1.7.2", "match_end", body))

@@ -52,11 +52,7 @@ func TestDraftDefinition(t *testing.T) {
 	if warnings, err := m.Check(); err != nil || len(warnings) > 0 {
 		t.Fatalf("Check: %v %v", err, warnings)
 	}
-	v, err := NewWithModel(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := validatorWith(t, m, Options{})
 	for i, s := range samples {
 		out := validate(t, v, inputRecord("g", "1.0", "e", s))
 		if len(out) != 1 || len(codes(out[0])) != 0 {

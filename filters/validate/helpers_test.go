@@ -154,7 +154,14 @@ func loadTestModel(t testing.TB) *Model {
 
 func testValidator(t testing.TB, o Options) *Validator {
 	t.Helper()
-	v, err := NewWithModel(loadTestModel(t), o)
+	return validatorWith(t, loadTestModel(t), o)
+}
+
+// validatorWith is a validator over m with options o, closed when the
+// test ends.
+func validatorWith(t testing.TB, m *Model, o Options) *Validator {
+	t.Helper()
+	v, err := NewWithModel(m, o)
 	if err != nil {
 		t.Fatal(err)
 	}

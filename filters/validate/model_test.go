@@ -193,11 +193,7 @@ func TestJSONModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := NewWithModel(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := validatorWith(t, m, Options{})
 	out := validate(t, v, inputRecord("g", "1.0", "e", `{"a.b": 3}`))
 	if out[0]["columns"].(map[string]any)["a_b"] != int64(3) {
 		t.Fatalf("got %v", out[0])

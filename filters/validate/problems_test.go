@@ -130,11 +130,7 @@ games:
 		t.Fatalf("Check: %v %q", err, cw)
 	}
 	// and the validator does fail those events as the warning says
-	v, err := NewWithModel(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := validatorWith(t, m, Options{})
 	for _, tc := range []struct{ event, version, code, says string }{
 		{"b", "2.0", "DEFINITION_NOT_FOUND", "which event b does not have"},
 		{"c", "2.0", "DEFINITION_NOT_FOUND", "maps to definition v2 of event c, which is retired"},
@@ -184,11 +180,7 @@ games:
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := NewWithModel(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := validatorWith(t, m, Options{})
 	for _, tc := range []struct {
 		game, version, label string
 		code                 failcode.Code

@@ -458,14 +458,11 @@ func (s *Store) ApplyWith(ctx context.Context, m *Model, o ApplyOptions) ([]Chan
 	if _, err := m.Check(); err != nil {
 		return nil, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("model store: %w", err)
+		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('whirlpool_model'))`); err != nil {
-		return nil, fmt.Errorf("model store: %w", err)
-	}
 	var changes []Change
 	for _, g := range m.Games {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO whirlpool_model.games (name) VALUES ($1) ON CONFLICT DO NOTHING`, g.Name); err != nil {
@@ -621,6 +618,20 @@ type Revision struct {
 	Author, Reason string
 }
 
+// beginLocked starts a transaction holding the store's advisory lock, so
+// writers of the model (apply, rollback, retire) take turns.
+func (s *Store) beginLocked(ctx context.Context) (*sql.Tx, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("model store: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('whirlpool_model'))`); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("model store: %w", err)
+	}
+	return tx, nil
+}
+
 // History lists the revisions of a definition version, oldest first.
 func (s *Store) History(ctx context.Context, game, event, label string) ([]Revision, error) {
 	return s.history(ctx, `
@@ -666,14 +677,11 @@ func (s *Store) RollbackWith(ctx context.Context, game, event, label string, rev
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("model store: %w", err)
+		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('whirlpool_model'))`); err != nil {
-		return nil, fmt.Errorf("model store: %w", err)
-	}
 	cur, curRev, err := currentDefinition(ctx, tx, game, event, label)
 	if err != nil {
 		return nil, fmt.Errorf("model store: %w", err)
@@ -721,14 +729,11 @@ func (s *Store) Retire(ctx context.Context, game, event, label string, o ApplyOp
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("model store: %w", err)
+		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('whirlpool_model'))`); err != nil {
-		return nil, fmt.Errorf("model store: %w", err)
-	}
 	q := `SELECT DISTINCT ON (label) id FROM whirlpool_model.definition_versions WHERE game = $1 AND event = $2 ORDER BY label, revision DESC`
 	args := []any{game, event}
 	if label != "" {

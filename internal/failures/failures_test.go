@@ -3,7 +3,6 @@ package failures_test
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -11,11 +10,10 @@ import (
 	_ "github.com/lib/pq"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
-	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/failures"
-	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 	"github.com/whirlpool-events/whirlpool/internal/trial"
 	"github.com/whirlpool-events/whirlpool/outputs/redshift"
 )
@@ -34,19 +32,7 @@ type event struct{ version, event, body string }
 func load(t *testing.T, events ...event) *sql.DB {
 	t.Helper()
 	dsn := testenv.Postgres(t)
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := validate.LoadFile(filepath.Join(root, "filters/validate/testdata/model.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := validate.NewWithModel(m, validate.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
+	v := testmodel.Validator(t, testmodel.Sample(t))
 	var e enrich.Enricher
 	var chunk []byte
 	for _, ev := range events {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,10 +14,10 @@ import (
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/failures"
-	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/replay"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 	"github.com/whirlpool-events/whirlpool/internal/trial"
 	"github.com/whirlpool-events/whirlpool/outputs/redshift"
 )
@@ -29,33 +28,10 @@ type conf map[string]string
 
 func (c conf) Get(k string) string { return c[k] }
 
-func galaxy(t *testing.T) *validate.Model {
-	t.Helper()
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := validate.LoadFile(filepath.Join(root, "filters/validate/testdata/model.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func validator(t *testing.T, m *validate.Model) *validate.Validator {
-	t.Helper()
-	v, err := validate.NewWithModel(m, validate.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
-	return v
-}
-
 // fixed is the galaxy model after the fix: the events dance and bundle
 // (expanded) are defined, and version 0.9 maps to level_up's v1.
 func fixed(t *testing.T) *validate.Model {
-	m := galaxy(t)
+	m := testmodel.Sample(t)
 	g := &m.Games[0]
 	g.Mappings = append(g.Mappings, validate.Mapping{Version: `0\.9`, Definition: "v1"})
 	g.Events = append(g.Events,
@@ -101,36 +77,6 @@ func loadThroughPipeline(t *testing.T, dsn string, v *validate.Validator, events
 	}
 }
 
-func query(t *testing.T, db *sql.DB, q string, args ...any) [][]string {
-	t.Helper()
-	rs, err := db.Query(q, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rs.Close()
-	cols, _ := rs.Columns()
-	var out [][]string
-	for rs.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rs.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		row := make([]string, len(cols))
-		for i, v := range vals {
-			row[i] = v.String
-			if !v.Valid {
-				row[i] = "NULL"
-			}
-		}
-		out = append(out, row)
-	}
-	return out
-}
-
 func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	db, err := sql.Open("postgres", dsn)
@@ -140,7 +86,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	defer db.Close()
 	ctx := context.Background()
 	big := `{"move":"` + strings.Repeat("x", 2*maxEvent) + `"}`
-	loadThroughPipeline(t, dsn, validator(t, galaxy(t)),
+	loadThroughPipeline(t, dsn, testmodel.Validator(t, testmodel.Sample(t)),
 		event{"1.2", "dance", `{"move":"spin","beats":4}`},          // UNKNOWN_EVENT, then a new event
 		event{"1.2", "bundle", `{"items":["a","b"]}`},               // UNKNOWN_EVENT, then two rows
 		event{"0.9", "level_up", `{"player":{"id":"p"},"level":2}`}, // VERSION_UNMAPPED, then a new mapping
@@ -151,7 +97,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	if _, err := db.Exec(`ALTER TABLE failures.events DROP COLUMN replayed_at`); err != nil {
 		t.Fatal(err)
 	}
-	failureRows := query(t, db, `SELECT uuid, event, error_codes, left(raw_event, 16) FROM failures.events ORDER BY uuid`)
+	failureRows := testenv.QueryRows(t, db, `SELECT uuid, event, error_codes, left(raw_event, 16) FROM failures.events ORDER BY uuid`)
 	if len(failureRows) != 5 {
 		t.Fatalf("failure rows %v", failureRows)
 	}
@@ -165,7 +111,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 		}
 	}
 
-	o := replay.Options{Model: validator(t, fixed(t)), Target: db, TargetDSN: dsn, Dialect: "postgres", FailuresTable: "failures.events", AutoCreate: true}
+	o := replay.Options{Model: testmodel.Validator(t, fixed(t)), Target: db, TargetDSN: dsn, Dialect: "postgres", FailuresTable: "failures.events", AutoCreate: true}
 	wantPlan := replay.Summary{
 		Accepted: []replay.Count{{Game: "galaxy", Event: "bundle", Codes: "UNKNOWN_EVENT", Failures: 1},
 			{Game: "galaxy", Event: "dance", Codes: "UNKNOWN_EVENT", Failures: 1},
@@ -182,7 +128,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	if !reflect.DeepEqual(plan, wantPlan) {
 		t.Fatalf("plan\n%+v\nwant\n%+v", plan, wantPlan)
 	}
-	if cols := query(t, db, `SELECT 1 FROM information_schema.columns WHERE table_schema = 'failures' AND column_name = 'replayed_at'`); len(cols) != 0 {
+	if cols := testenv.QueryRows(t, db, `SELECT 1 FROM information_schema.columns WHERE table_schema = 'failures' AND column_name = 'replayed_at'`); len(cols) != 0 {
 		t.Error("the dry run added replayed_at")
 	}
 
@@ -197,7 +143,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 		s.NotReplayable[0].Reason != "its table events.bundle_item does not exist and auto_create is off" {
 		t.Errorf("without auto_create: %+v", s)
 	}
-	if got := query(t, db, `SELECT count(*), count(replayed_at) FROM failures.events`); !reflect.DeepEqual(got, [][]string{{"5", "0"}}) {
+	if got := testenv.QueryRows(t, db, `SELECT count(*), count(replayed_at) FROM failures.events`); !reflect.DeepEqual(got, [][]string{{"5", "0"}}) {
 		t.Errorf("failure rows, marked: %v", got)
 	}
 	o.AutoCreate = true
@@ -211,22 +157,22 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	if !reflect.DeepEqual(s, wantRun) {
 		t.Errorf("run with auto_create: %+v", s)
 	}
-	if got := query(t, db, `SELECT uuid, move, beats FROM events.dance`); !reflect.DeepEqual(got, [][]string{{uuidOf["dance spin"], "spin", "4"}}) {
+	if got := testenv.QueryRows(t, db, `SELECT uuid, move, beats FROM events.dance`); !reflect.DeepEqual(got, [][]string{{uuidOf["dance spin"], "spin", "4"}}) {
 		t.Errorf("events.dance %v", got)
 	}
-	if got := query(t, db, `SELECT uuid, expand_index, sku FROM events.bundle_item ORDER BY expand_index`); !reflect.DeepEqual(got,
+	if got := testenv.QueryRows(t, db, `SELECT uuid, expand_index, sku FROM events.bundle_item ORDER BY expand_index`); !reflect.DeepEqual(got,
 		[][]string{{uuidOf["bundle UNKNOWN_EVENT"], "0", "a"}, {uuidOf["bundle UNKNOWN_EVENT"], "1", "b"}}) {
 		t.Errorf("events.bundle_item %v", got)
 	}
-	if got := query(t, db, `SELECT uuid, version, player_id, level FROM events.level_up`); !reflect.DeepEqual(got,
+	if got := testenv.QueryRows(t, db, `SELECT uuid, version, player_id, level FROM events.level_up`); !reflect.DeepEqual(got,
 		[][]string{{uuidOf["level_up VERSION_UNMAPPED"], "0.9", "p", "2"}}) {
 		t.Errorf("events.level_up %v", got)
 	}
-	marked := query(t, db, `SELECT event, error_codes FROM failures.events WHERE replayed_at IS NOT NULL ORDER BY event`)
+	marked := testenv.QueryRows(t, db, `SELECT event, error_codes FROM failures.events WHERE replayed_at IS NOT NULL ORDER BY event`)
 	if !reflect.DeepEqual(marked, [][]string{{"bundle", "UNKNOWN_EVENT"}, {"dance", "UNKNOWN_EVENT"}, {"level_up", "VERSION_UNMAPPED"}}) {
 		t.Errorf("marked %v", marked)
 	}
-	if n := len(query(t, db, `SELECT 1 FROM failures.events`)); n != 5 {
+	if n := len(testenv.QueryRows(t, db, `SELECT 1 FROM failures.events`)); n != 5 {
 		t.Errorf("%d failure rows, want the 5 kept", n)
 	}
 
@@ -238,7 +184,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	if s.Marked != 0 || len(s.Accepted) != 0 || s.Rows != 0 {
 		t.Errorf("second run %+v", s)
 	}
-	if n := len(query(t, db, `SELECT 1 FROM events.bundle_item`)); n != 2 {
+	if n := len(testenv.QueryRows(t, db, `SELECT 1 FROM events.bundle_item`)); n != 2 {
 		t.Errorf("%d bundle rows after the second run", n)
 	}
 	// A replay stopped between its load and its marking loads nothing
@@ -249,7 +195,7 @@ func TestReplayLoadsWhatTheFixAcceptsAndMarksIt(t *testing.T) {
 	if s, err = replay.Run(ctx, o); err != nil || s.Marked != 1 {
 		t.Errorf("run after an interrupted one: %+v %v", s, err)
 	}
-	if n := len(query(t, db, `SELECT 1 FROM events.bundle_item`)); n != 2 {
+	if n := len(testenv.QueryRows(t, db, `SELECT 1 FROM events.bundle_item`)); n != 2 {
 		t.Errorf("%d bundle rows after the rerun, want 2", n)
 	}
 	// The filters: only level_up's failures, and none since tomorrow.
@@ -277,8 +223,8 @@ func TestReplayPagesThroughManyFailures(t *testing.T) {
 	for i := range events {
 		events[i] = event{"1.2", "dance", `{"move":"m` + strings.Repeat("x", i%7) + `","beats":` + fmt.Sprint(i) + `}`}
 	}
-	loadThroughPipeline(t, dsn, validator(t, galaxy(t)), events...)
-	o := replay.Options{Model: validator(t, fixed(t)), Target: db, TargetDSN: dsn, Dialect: "postgres", FailuresTable: "failures.events", AutoCreate: true}
+	loadThroughPipeline(t, dsn, testmodel.Validator(t, testmodel.Sample(t)), events...)
+	o := replay.Options{Model: testmodel.Validator(t, fixed(t)), Target: db, TargetDSN: dsn, Dialect: "postgres", FailuresTable: "failures.events", AutoCreate: true}
 	p, err := replay.Plan(context.Background(), o)
 	if err != nil || p.Rows != n || len(p.Accepted) != 1 || p.Accepted[0].Failures != n {
 		t.Fatalf("plan %+v %v", p, err)
@@ -287,7 +233,7 @@ func TestReplayPagesThroughManyFailures(t *testing.T) {
 	if err != nil || s.Marked != n || s.Rows != n {
 		t.Fatalf("run %+v %v", s, err)
 	}
-	if got := query(t, db, `SELECT count(*), count(DISTINCT uuid), min(beats), max(beats) FROM events.dance`); !reflect.DeepEqual(got, [][]string{{fmt.Sprint(n), fmt.Sprint(n), "0", fmt.Sprint(n - 1)}}) {
+	if got := testenv.QueryRows(t, db, `SELECT count(*), count(DISTINCT uuid), min(beats), max(beats) FROM events.dance`); !reflect.DeepEqual(got, [][]string{{fmt.Sprint(n), fmt.Sprint(n), "0", fmt.Sprint(n - 1)}}) {
 		t.Errorf("events.dance: %v", got)
 	}
 }

@@ -2,6 +2,9 @@ package testenv
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -169,4 +172,24 @@ func (l *sqsLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// GunzipBase64 decodes a message body of the ndjson-gzip-base64 format
+// (base64 of gzipped JSON lines) into the lines' bytes, failing the test
+// when the body is not that.
+func GunzipBase64(t testing.TB, body string) []byte {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(body)
+	if err != nil {
+		t.Fatalf("message body is not base64: %v", err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("message body is not gzip: %v", err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("message body is not gzip: %v", err)
+	}
+	return plain
 }

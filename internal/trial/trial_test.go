@@ -3,7 +3,6 @@ package trial
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -12,36 +11,16 @@ import (
 	_ "github.com/lib/pq"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
-	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/failures"
-	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 	"github.com/whirlpool-events/whirlpool/outputs/redshift"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 var now = time.Date(2026, 11, 21, 23, 45, 27, 123e6, time.UTC)
-
-// galaxy is a validator over filters/validate/testdata/model.yaml.
-func galaxy(t *testing.T) *validate.Validator {
-	t.Helper()
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := validate.LoadFile(filepath.Join(root, "filters/validate/testdata/model.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := validate.NewWithModel(m, validate.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
-	return v
-}
 
 // column returns the values of col in t's rows.
 func column(t Table, col string) []string {
@@ -57,7 +36,7 @@ func column(t Table, col string) []string {
 }
 
 func TestGoodEventsBecomeRowsPerTable(t *testing.T) {
-	v := galaxy(t)
+	v := testmodel.Validator(t, testmodel.Sample(t))
 	cases := []struct {
 		name, version, event, body string
 		want                       map[string]map[string][]string // table -> column -> values
@@ -107,7 +86,7 @@ func TestGoodEventsBecomeRowsPerTable(t *testing.T) {
 }
 
 func TestBadEventsGetThePipelinesCodesAndPaths(t *testing.T) {
-	v := galaxy(t)
+	v := testmodel.Validator(t, testmodel.Sample(t))
 	cases := []struct {
 		name, version, event, body string
 		codes                      []string
@@ -147,7 +126,7 @@ func TestBadEventsGetThePipelinesCodesAndPaths(t *testing.T) {
 }
 
 func TestTheEdgeRefusesABadKey(t *testing.T) {
-	if _, err := Run(galaxy(t), "galaxy", "1.2", "bad event\n", []byte(`{}`), now); err == nil {
+	if _, err := Run(testmodel.Validator(t, testmodel.Sample(t)), "galaxy", "1.2", "bad event\n", []byte(`{}`), now); err == nil {
 		t.Fatal("a key the edge refuses was tried")
 	}
 }
@@ -156,7 +135,7 @@ func TestTheEdgeRefusesABadKey(t *testing.T) {
 // outputs/redshift writes for the same records.
 func TestFailuresMatchWhatTheOutputWrites(t *testing.T) {
 	dsn := testenv.Postgres(t)
-	v := galaxy(t)
+	v := testmodel.Validator(t, testmodel.Sample(t))
 	var e enrich.Enricher
 	var validated []byte
 	for _, ev := range []struct{ version, event, body string }{

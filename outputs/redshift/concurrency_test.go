@@ -113,7 +113,7 @@ func TestConcurrentLoadersLoadEachEventOnce(t *testing.T) {
 				if n := count(t, db, `SELECT count(*) FROM `+tc.table); n != tc.rows {
 					t.Errorf("%s holds %d rows, want %d", tc.table, n, tc.rows)
 				}
-				if dup := rows(t, db, `SELECT uuid, expand_index, count(*) FROM `+tc.table+` GROUP BY 1, 2 HAVING count(*) > 1 ORDER BY 1, 2`); len(dup) > 0 {
+				if dup := testenv.QueryRows(t, db, `SELECT uuid, expand_index, count(*) FROM `+tc.table+` GROUP BY 1, 2 HAVING count(*) > 1 ORDER BY 1, 2`); len(dup) > 0 {
 					t.Errorf("%s: keys loaded more than once: %v", tc.table, dup)
 				}
 			}

@@ -570,7 +570,7 @@ func TestPgCopyRowsAreOneLineEach(t *testing.T) {
 		{`SELECT raw_event FROM failures.events WHERE uuid = 'f1'`, prettyEvent},
 		{`SELECT raw_event FROM failures.events WHERE uuid = 'f2'`, notJSONEvent},
 	} {
-		if got := rows(t, db, tc.q); len(got) != 1 || got[0][0] != tc.want {
+		if got := testenv.QueryRows(t, db, tc.q); len(got) != 1 || got[0][0] != tc.want {
 			t.Errorf("%s = %q, want %q", tc.q, got, tc.want)
 		}
 	}

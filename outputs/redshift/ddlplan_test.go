@@ -2,31 +2,16 @@ package redshift
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
-	"github.com/whirlpool-events/whirlpool/filters/validate"
-	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 )
-
-func galaxyModel(t *testing.T) *validate.Model {
-	t.Helper()
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := validate.LoadFile(filepath.Join(root, "filters/validate/testdata/model.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 type mapConfig map[string]string
 
@@ -39,7 +24,7 @@ func TestPlanDDLIsWhatAutoCreateRuns(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	db := openPG(t, dsn)
 	ctx := context.Background()
-	m := galaxyModel(t)
+	m := testmodel.Sample(t)
 	plan, err := PlanDDL(ctx, db, "postgres", m, "failures.events")
 	if err != nil {
 		t.Fatal(err)
@@ -56,16 +41,12 @@ func TestPlanDDLIsWhatAutoCreateRuns(t *testing.T) {
 	}
 	mustExec(t, db, plan...)
 	layout := func() [][]string {
-		return rows(t, db, `SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns
+		return testenv.QueryRows(t, db, `SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns
 			WHERE table_schema IN ('events', 'failures') ORDER BY 1, 2, ordinal_position`)
 	}
 	before := layout()
 
-	v, err := validate.NewWithModel(m, validate.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := testmodel.Validator(t, m)
 	out, err := New(plugin.Env{Config: mapConfig{"dsn": dsn, "dialect": "postgres", "load_method": "pg_copy", "auto_create": "on"}, Log: plugin.NopLogger{}}, WithModel(v))
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +87,7 @@ func TestPlanDDLAltersOnlyItsOwnTables(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	db := openPG(t, dsn)
 	ctx := context.Background()
-	m := galaxyModel(t)
+	m := testmodel.Sample(t)
 	plan, err := PlanDDL(ctx, db, "postgres", m, "failures.events")
 	if err != nil {
 		t.Fatal(err)

@@ -89,7 +89,7 @@ func TestFailureRowsKeepAtMostMaxEventSize(t *testing.T) {
 				t.Fatalf("flush = %v", r)
 			}
 			got := map[string][]string{}
-			for _, r := range rows(t, openPG(t, dsn), `SELECT uuid, raw_event, raw_event_bytes, raw_event_sha256 FROM failures.events`) {
+			for _, r := range testenv.QueryRows(t, openPG(t, dsn), `SELECT uuid, raw_event, raw_event_bytes, raw_event_sha256 FROM failures.events`) {
 				got[r[0]] = r[1:]
 			}
 			for _, c := range cases {

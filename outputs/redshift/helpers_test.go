@@ -153,40 +153,6 @@ func mustExec(t testing.TB, db *sql.DB, stmts ...string) {
 	}
 }
 
-// rows returns the query's rows as text, NULL as "NULL".
-func rows(t testing.TB, db *sql.DB, q string) [][]string {
-	t.Helper()
-	rs, err := db.Query(q)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rs.Close()
-	cols, _ := rs.Columns()
-	var out [][]string
-	for rs.Next() {
-		v := make([]sql.NullString, len(cols))
-		p := make([]any, len(cols))
-		for i := range v {
-			p[i] = &v[i]
-		}
-		if err := rs.Scan(p...); err != nil {
-			t.Fatal(err)
-		}
-		row := make([]string, len(cols))
-		for i, x := range v {
-			row[i] = x.String
-			if !x.Valid {
-				row[i] = "NULL"
-			}
-		}
-		out = append(out, row)
-	}
-	if err := rs.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func count(t testing.TB, db *sql.DB, q string) int {
 	t.Helper()
 	var n int

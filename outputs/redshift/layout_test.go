@@ -21,7 +21,7 @@ func pgLayoutConfig(dsn, method string) testenv.Config {
 // columnsOf lists name, type, nullability and whether a DEFAULT is set.
 func columnsOf(t *testing.T, db *sql.DB, schema, table string) [][]string {
 	t.Helper()
-	return rows(t, db, `SELECT column_name, data_type, COALESCE(character_maximum_length::text, ''), is_nullable,
+	return testenv.QueryRows(t, db, `SELECT column_name, data_type, COALESCE(character_maximum_length::text, ''), is_nullable,
 		CASE WHEN column_default IS NULL THEN 'no default' ELSE 'default' END
 		FROM information_schema.columns WHERE table_schema = '`+schema+`' AND table_name = '`+table+`' ORDER BY ordinal_position`)
 }
@@ -85,14 +85,14 @@ func TestNewTableLayout(t *testing.T) {
 	// loaded_at is the database's clock, in UTC whatever the session zone.
 	if n := count(t, db, `SELECT count(*) FROM game.purchase
 		WHERE abs(extract(epoch FROM (now() AT TIME ZONE 'UTC') - loaded_at)) < 600`); n != 1 {
-		t.Errorf("loaded_at of game.purchase is not the database's UTC clock: %q", rows(t, db, `SELECT loaded_at, now() FROM game.purchase`))
+		t.Errorf("loaded_at of game.purchase is not the database's UTC clock: %q", testenv.QueryRows(t, db, `SELECT loaded_at, now() FROM game.purchase`))
 	}
 	if n := count(t, db, `SELECT count(*) FROM failures.events
 		WHERE abs(extract(epoch FROM (now() AT TIME ZONE 'UTC') - loaded_at)) < 600`); n != 3 {
-		t.Errorf("loaded_at of failures.events: %q", rows(t, db, `SELECT uuid, loaded_at FROM failures.events`))
+		t.Errorf("loaded_at of failures.events: %q", testenv.QueryRows(t, db, `SELECT uuid, loaded_at FROM failures.events`))
 	}
 	// The timestamp columns say they are UTC.
-	if got := rows(t, db, `SELECT col_description('game.purchase'::regclass, attnum) FROM pg_attribute
+	if got := testenv.QueryRows(t, db, `SELECT col_description('game.purchase'::regclass, attnum) FROM pg_attribute
 		WHERE attrelid = 'game.purchase'::regclass AND attname IN ('fired_ts', 'loaded_at') ORDER BY attnum`); len(got) != 2 ||
 		!strings.HasPrefix(got[0][0], "UTC: ") || !strings.HasPrefix(got[1][0], "UTC: ") {
 		t.Errorf("column comments = %q", got)
@@ -100,7 +100,7 @@ func TestNewTableLayout(t *testing.T) {
 
 	// Failure rows: a uuid that does not fit becomes a derived UUID; an
 	// undecodable chunk has no uuid nor fired_ts and still loads.
-	got := rows(t, db, `SELECT uuid, error_codes, fired_ts = '1970-01-01' FROM failures.events ORDER BY error_codes, uuid`)
+	got := testenv.QueryRows(t, db, `SELECT uuid, error_codes, fired_ts = '1970-01-01' FROM failures.events ORDER BY error_codes, uuid`)
 	if len(got) != 3 {
 		t.Fatalf("failure rows = %q", got)
 	}
@@ -175,7 +175,7 @@ func TestOldLayoutTableKeepsLoading(t *testing.T) {
 				t.Errorf("added failures columns = %q, want %q", added, want)
 			}
 			for _, q := range []string{`SELECT loaded_at FROM game.purchase WHERE uuid = 'old-1'`, `SELECT loaded_at FROM failures.events WHERE uuid = 'old-2'`} {
-				got := rows(t, db, q)
+				got := testenv.QueryRows(t, db, q)
 				if len(got) != 1 {
 					t.Fatalf("%s: %q", q, got)
 				}

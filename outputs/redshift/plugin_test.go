@@ -70,7 +70,7 @@ func TestLoadsRowsAndFailuresExactly(t *testing.T) {
 				}
 			}
 
-			got := rows(t, db, `SELECT uuid, expand_index, fired_ts, game, version, event, definition_version,
+			got := testenv.QueryRows(t, db, `SELECT uuid, expand_index, fired_ts, game, version, event, definition_version,
 				item, amount, price, gift, loaded_at IS NOT NULL FROM game.purchase ORDER BY uuid, expand_index`)
 			want := [][]string{
 				{"u1", "-1", "2026-11-21T23:45:27.123Z", "space", "1.2", "buy", "3", "sword", "3", "9.5", "true", "true"},
@@ -80,7 +80,7 @@ func TestLoadsRowsAndFailuresExactly(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("game.purchase =\n%q\nwant\n%q", got, want)
 			}
-			if got := rows(t, db, `SELECT uuid, amount, item, note FROM game.ledger`); !reflect.DeepEqual(got, [][]string{{"u1", "3", "sword", "NULL"}}) {
+			if got := testenv.QueryRows(t, db, `SELECT uuid, amount, item, note FROM game.ledger`); !reflect.DeepEqual(got, [][]string{{"u1", "3", "sword", "NULL"}}) {
 				t.Errorf("game.ledger = %q", got)
 			}
 			if n := count(t, db, `SELECT count(*) FROM game.y`); n != 0 {
@@ -90,7 +90,7 @@ func TestLoadsRowsAndFailuresExactly(t *testing.T) {
 			type ferr struct{ Code, Path, Rule, Expected, Actual, Message string }
 			fails := map[string][]ferr{}
 			codes := map[string]string{}
-			for _, r := range rows(t, db, `SELECT uuid, expand_index, game, event, definition_version, raw_event, errors, error_codes,
+			for _, r := range testenv.QueryRows(t, db, `SELECT uuid, expand_index, game, event, definition_version, raw_event, errors, error_codes,
 					fired_ts, failed_at IS NOT NULL AND loaded_at IS NOT NULL FROM failures.events ORDER BY uuid`) {
 				var errs []ferr
 				if err := json.Unmarshal([]byte(r[6]), &errs); err != nil {
@@ -180,7 +180,7 @@ func TestPoisonRowsBecomeLoadRejected(t *testing.T) {
 			if n := count(t, db, `SELECT count(*) FROM game.score WHERE uuid IN ('s07', 's13')`); n != 0 {
 				t.Errorf("poison rows loaded")
 			}
-			got := rows(t, db, `SELECT uuid, error_codes, errors FROM failures.events ORDER BY uuid`)
+			got := testenv.QueryRows(t, db, `SELECT uuid, error_codes, errors FROM failures.events ORDER BY uuid`)
 			if len(got) != 2 || got[0][0] != "s07" || got[1][0] != "s13" {
 				t.Fatalf("failures = %q", got)
 			}
@@ -223,10 +223,10 @@ func TestIdentifiersCannotInjectSQL(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM public.y`); n != 1 {
 		t.Fatalf("public.y has %d rows", n)
 	}
-	if got := rows(t, db, `SELECT uuid, a FROM public.ok`); !reflect.DeepEqual(got, [][]string{{"i5", `'); DROP TABLE public.y; --`}}) {
+	if got := testenv.QueryRows(t, db, `SELECT uuid, a FROM public.ok`); !reflect.DeepEqual(got, [][]string{{"i5", `'); DROP TABLE public.y; --`}}) {
 		t.Errorf("public.ok = %q", got)
 	}
-	got := rows(t, db, `SELECT uuid, error_codes FROM failures.events ORDER BY uuid`)
+	got := testenv.QueryRows(t, db, `SELECT uuid, error_codes FROM failures.events ORDER BY uuid`)
 	want := [][]string{{"i1", "MODEL_MISMATCH"}, {"i2", "MODEL_MISMATCH"}, {"i3", "MODEL_MISMATCH"},
 		{"i4", "MODEL_MISMATCH"}, {"i6", "MODEL_MISMATCH"}}
 	if !reflect.DeepEqual(got, want) {
@@ -301,7 +301,7 @@ func TestAutoCreateTablesAndColumns(t *testing.T) {
 			t.Fatalf("flush = %d", r)
 		}
 	}
-	got := rows(t, db, `SELECT column_name, data_type FROM information_schema.columns
+	got := testenv.QueryRows(t, db, `SELECT column_name, data_type FROM information_schema.columns
 		WHERE table_schema = 'stats' AND table_name = 'daily' ORDER BY ordinal_position`)
 	want := [][]string{{"uuid", "character varying"}, {"fired_ts", "timestamp without time zone"}, {"game", "text"}, {"version", "text"},
 		{"event", "text"}, {"definition_version", "text"}, {"expand_index", "integer"}, {"loaded_at", "timestamp without time zone"},
@@ -309,7 +309,7 @@ func TestAutoCreateTablesAndColumns(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stats.daily columns = %q", got)
 	}
-	if got := rows(t, db, `SELECT uuid, name, n, extra FROM stats.daily ORDER BY uuid`); !reflect.DeepEqual(got, [][]string{{"a1", "x", "1", "NULL"}, {"a2", "y", "NULL", "7"}}) {
+	if got := testenv.QueryRows(t, db, `SELECT uuid, name, n, extra FROM stats.daily ORDER BY uuid`); !reflect.DeepEqual(got, [][]string{{"a1", "x", "1", "NULL"}, {"a2", "y", "NULL", "7"}}) {
 		t.Errorf("stats.daily = %q", got)
 	}
 	if n := count(t, db, `SELECT count(*) FROM failures.events WHERE uuid = 'a3' AND error_codes = 'UNKNOWN_EVENT'`); n != 1 {
@@ -339,7 +339,7 @@ func TestFailureRowsTheTableRefuses(t *testing.T) {
 	if r := o.Flush(chunk, "events"); r != plugin.OK {
 		t.Fatalf("flush = %v", r)
 	}
-	got := rows(t, db, `SELECT uuid, raw_event, error_codes FROM failures.events ORDER BY uuid`)
+	got := testenv.QueryRows(t, db, `SELECT uuid, raw_event, error_codes FROM failures.events ORDER BY uuid`)
 	want := [][]string{
 		{"f1", "bad \uFFFD bytes \uFFFD here", "PAYLOAD_NOT_JSON"},
 		{"f2", "NULL", "PAYLOAD_NOT_JSON,LOAD_REJECTED"},

@@ -232,7 +232,7 @@ func TestFiredBoundKeepsFailureDuplicatesOut(t *testing.T) {
 				time.Sleep(1100 * time.Millisecond) // a later failed_at each time, which fired_ts must not follow
 			}
 			want := fmt.Sprintf("[[n1 %s 1] [t1 2026-11-21T23:45:27.123Z 1]]", t0.UTC().Format("2006-01-02T15:04:05.000Z"))
-			if got := rows(t, db, `SELECT uuid, fired_ts, count(*) FROM failures.events GROUP BY 1, 2 ORDER BY 1`); fmt.Sprint(got) != want {
+			if got := testenv.QueryRows(t, db, `SELECT uuid, fired_ts, count(*) FROM failures.events GROUP BY 1, 2 ORDER BY 1`); fmt.Sprint(got) != want {
 				t.Errorf("failures.events = %v, want %s", got, want)
 			}
 		})

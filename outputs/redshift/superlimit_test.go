@@ -197,7 +197,7 @@ func TestRawEventCutWithoutS3AndWholeInPostgres(t *testing.T) {
 		if r := o.Flush(chunk, "events"); r != plugin.OK {
 			t.Fatalf("flush = %v", r)
 		}
-		got := rows(t, db, `SELECT octet_length(raw_event), raw_event_truncated, raw_event_bytes, raw_event_s3_uri FROM failures.events`)
+		got := testenv.QueryRows(t, db, `SELECT octet_length(raw_event), raw_event_truncated, raw_event_bytes, raw_event_s3_uri FROM failures.events`)
 		if len(got) != 1 || got[0][0] != "100000" || got[0][1] != "false" || got[0][2] != "NULL" || got[0][3] != "NULL" {
 			t.Errorf("PostgreSQL failure row = %q", got)
 		}

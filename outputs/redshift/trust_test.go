@@ -59,7 +59,7 @@ func loadTestModel(t *testing.T) *validate.Model {
 func tablesOf(t *testing.T, db *sql.DB) []string {
 	t.Helper()
 	var out []string
-	for _, r := range rows(t, db, `SELECT table_schema || '.' || table_name FROM information_schema.tables
+	for _, r := range testenv.QueryRows(t, db, `SELECT table_schema || '.' || table_name FROM information_schema.tables
 		WHERE table_schema NOT IN ('pg_catalog', 'information_schema', 'whirlpool_model') ORDER BY 1`) {
 		out = append(out, r[0])
 	}
@@ -70,7 +70,7 @@ func tablesOf(t *testing.T, db *sql.DB) []string {
 func failureCodes(t *testing.T, db *sql.DB) map[string]string {
 	t.Helper()
 	got := map[string]string{}
-	for _, r := range rows(t, db, `SELECT uuid, error_codes FROM failures.events`) {
+	for _, r := range testenv.QueryRows(t, db, `SELECT uuid, error_codes FROM failures.events`) {
 		if _, dup := got[r[0]]; dup {
 			t.Errorf("failure %s stored twice", r[0])
 		}
@@ -134,7 +134,7 @@ func TestForgedValidRecordsBecomeFailures(t *testing.T) {
 	if len(codes) != 0 {
 		t.Errorf("unexpected failures %v", codes)
 	}
-	if got := rows(t, db, `SELECT uuid, item, amount FROM game.purchase`); !reflect.DeepEqual(got, [][]string{{"ok", "sword", "3"}}) {
+	if got := testenv.QueryRows(t, db, `SELECT uuid, item, amount FROM game.purchase`); !reflect.DeepEqual(got, [][]string{{"ok", "sword", "3"}}) {
 		t.Errorf("game.purchase = %q, want only the legitimate row", got)
 	}
 	if got := tablesOf(t, db); !reflect.DeepEqual(got, []string{"failures.events", "game.purchase"}) {
@@ -142,7 +142,7 @@ func TestForgedValidRecordsBecomeFailures(t *testing.T) {
 	}
 	// The table has the columns of the legitimate record and nothing a
 	// forged record named.
-	cols := rows(t, db, `SELECT column_name FROM information_schema.columns WHERE table_schema = 'game' AND table_name = 'purchase' AND column_name IN ('evil', 'item', 'amount', 'player_id') ORDER BY 1`)
+	cols := testenv.QueryRows(t, db, `SELECT column_name FROM information_schema.columns WHERE table_schema = 'game' AND table_name = 'purchase' AND column_name IN ('evil', 'item', 'amount', 'player_id') ORDER BY 1`)
 	if fmt.Sprint(cols) != "[[amount] [item] [player_id]]" {
 		t.Errorf("game.purchase data columns %v", cols)
 	}
@@ -151,7 +151,7 @@ func TestForgedValidRecordsBecomeFailures(t *testing.T) {
 	}
 	// The failure keeps the whole forged record and says what was wrong.
 	var errs []struct{ Code, Path, Actual string }
-	raw := rows(t, db, `SELECT errors, raw_event FROM failures.events WHERE uuid = 'f00'`)
+	raw := testenv.QueryRows(t, db, `SELECT errors, raw_event FROM failures.events WHERE uuid = 'f00'`)
 	if err := json.Unmarshal([]byte(raw[0][0]), &errs); err != nil || len(errs) != 2 ||
 		errs[0].Path != "destinations" || errs[0].Actual != "public.pwned" || errs[1].Path != "columns.evil" {
 		t.Errorf("f00 errors %s", raw[0][0])
@@ -185,7 +185,7 @@ func TestWithoutAModelNothingIsTrusted(t *testing.T) {
 	if got := tablesOf(t, db); !reflect.DeepEqual(got, []string{"failures.events"}) {
 		t.Errorf("tables %v, want only failures.events", got)
 	}
-	msg := rows(t, db, `SELECT errors FROM failures.events WHERE uuid = 'v1'`)[0][0]
+	msg := testenv.QueryRows(t, db, `SELECT errors FROM failures.events WHERE uuid = 'v1'`)[0][0]
 	if !strings.Contains(msg, "validate off") {
 		t.Errorf("NOT_VERIFIED message does not say why: %s", msg)
 	}
@@ -209,7 +209,7 @@ func TestAutoCreateAltersOnlyItsOwnTables(t *testing.T) {
 		t.Fatalf("flush = %d", r)
 	}
 	colsOf := func() string {
-		return fmt.Sprint(rows(t, db, `SELECT column_name FROM information_schema.columns WHERE table_schema = 'game' AND table_name = 'purchase' ORDER BY ordinal_position`))
+		return fmt.Sprint(testenv.QueryRows(t, db, `SELECT column_name FROM information_schema.columns WHERE table_schema = 'game' AND table_name = 'purchase' ORDER BY ordinal_position`))
 	}
 	if got := colsOf(); got != "[[uuid] [fired_ts] [game] [version] [event] [definition_version] [expand_index] [item]]" {
 		t.Errorf("a table auto_create did not make was altered: %s", got)
@@ -217,7 +217,7 @@ func TestAutoCreateAltersOnlyItsOwnTables(t *testing.T) {
 	if got := failureCodes(t, db); got["a1"] != "DESTINATION_SCHEMA_MISMATCH" {
 		t.Errorf("failures %v", got)
 	}
-	if got := rows(t, db, `SELECT obj_description('failures.events'::regclass, 'pg_class')`); got[0][0] != "whirlpool auto_create" {
+	if got := testenv.QueryRows(t, db, `SELECT obj_description('failures.events'::regclass, 'pg_class')`); got[0][0] != "whirlpool auto_create" {
 		t.Errorf("the failures table auto_create made is not marked: %q", got)
 	}
 
@@ -230,7 +230,7 @@ func TestAutoCreateAltersOnlyItsOwnTables(t *testing.T) {
 	if got := colsOf(); got != "[[uuid] [fired_ts] [game] [version] [event] [definition_version] [expand_index] [item] [loaded_at] [note]]" {
 		t.Errorf("a marked table: columns %s", got)
 	}
-	if got := rows(t, db, `SELECT uuid, note FROM game.purchase`); !reflect.DeepEqual(got, [][]string{{"a2", "n"}}) {
+	if got := testenv.QueryRows(t, db, `SELECT uuid, note FROM game.purchase`); !reflect.DeepEqual(got, [][]string{{"a2", "n"}}) {
 		t.Errorf("game.purchase = %q", got)
 	}
 }
@@ -262,17 +262,17 @@ func TestOneBrokenTableDoesNotStallTheBatch(t *testing.T) {
 					t.Fatalf("flush %d = %d, want OK", i, r)
 				}
 			}
-			if got := rows(t, db, `SELECT uuid FROM game.hazard_ok ORDER BY uuid`); fmt.Sprint(got) != "[[h1] [h3]]" {
+			if got := testenv.QueryRows(t, db, `SELECT uuid FROM game.hazard_ok ORDER BY uuid`); fmt.Sprint(got) != "[[h1] [h3]]" {
 				t.Errorf("game.hazard_ok = %v", got)
 			}
-			if got := rows(t, db, `SELECT uuid FROM game.purchase`); fmt.Sprint(got) != "[[b1]]" {
+			if got := testenv.QueryRows(t, db, `SELECT uuid FROM game.purchase`); fmt.Sprint(got) != "[[b1]]" {
 				t.Errorf("game.purchase = %v", got)
 			}
 			want := map[string]string{"h1": "DESTINATION_NOT_FOUND", "h2": "LOAD_REJECTED"}
 			if got := failureCodes(t, db); !reflect.DeepEqual(got, want) {
 				t.Errorf("failures %v, want %v", got, want)
 			}
-			msg := rows(t, db, `SELECT errors FROM failures.events WHERE uuid = 'h1'`)[0][0]
+			msg := testenv.QueryRows(t, db, `SELECT errors FROM failures.events WHERE uuid = 'h1'`)[0][0]
 			if !strings.Contains(msg, `"path":"pg_catalog.whirlpool_trap"`) || !strings.Contains(msg, "SQLSTATE 42939") {
 				t.Errorf("h1 errors %s", msg)
 			}
@@ -310,17 +310,17 @@ func TestLoaderRoleWithoutRightsOnTheModelStore(t *testing.T) {
 	if r := out.Flush(chunk, "events"); r != flbhost.FlbOK {
 		t.Fatalf("flush = %d, want OK", r)
 	}
-	if got := rows(t, db, `SELECT uuid, item, amount FROM game.purchase`); !reflect.DeepEqual(got, [][]string{{"b1", "x", "2"}}) {
+	if got := testenv.QueryRows(t, db, `SELECT uuid, item, amount FROM game.purchase`); !reflect.DeepEqual(got, [][]string{{"b1", "x", "2"}}) {
 		t.Errorf("game.purchase = %q", got)
 	}
-	if got := rows(t, db, `SELECT uuid, n FROM game.intrude_ok`); !reflect.DeepEqual(got, [][]string{{"i1", "7"}}) {
+	if got := testenv.QueryRows(t, db, `SELECT uuid, n FROM game.intrude_ok`); !reflect.DeepEqual(got, [][]string{{"i1", "7"}}) {
 		t.Errorf("game.intrude_ok = %q", got)
 	}
 	want := map[string]string{"i1": "DESTINATION_NOT_FOUND", "f1": "MODEL_MISMATCH", "e1": "UNKNOWN_EVENT"}
 	if got := failureCodes(t, db); !reflect.DeepEqual(got, want) {
 		t.Errorf("failures %v, want %v", got, want)
 	}
-	if got := rows(t, db, `SELECT tableowner FROM pg_tables WHERE schemaname = 'game' AND tablename = 'purchase'`); got[0][0] != loader {
+	if got := testenv.QueryRows(t, db, `SELECT tableowner FROM pg_tables WHERE schemaname = 'game' AND tablename = 'purchase'`); got[0][0] != loader {
 		t.Errorf("game.purchase owned by %s, want the loader role", got[0][0])
 	}
 	if after := testenv.ModelStoreDigest(t, db); after != before {

@@ -1,13 +1,13 @@
 package redshift
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 )
 
 // contractBody is a record in the input contract (as the eventing input
@@ -26,14 +26,10 @@ func contractBody(uuid, version, event, raw string) []byte {
 // the model's column types; expanded events load one row per element.
 func TestPluginValidatesAndCreatesTablesFromTheModel(t *testing.T) {
 	dsn := testenv.Postgres(t)
-	root, err := flbhost.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := pgConfig(dsn, "pg_copy")
 	cfg["validate"] = "on"
 	cfg["auto_create"] = "on"
-	cfg["model_file"] = filepath.Join(root, "filters/validate/testdata/model.yaml")
+	cfg["model_file"] = testmodel.SampleFile(t)
 	out := startPlugin(t, cfg)
 	chunk := chunkOf(
 		contractBody("u1", "1.2", "level_up", `{"player":{"id":"p1"},"level":7,"score":120,"won":true,"ts":"2026-11-21T20:00:00Z"}`),
@@ -46,19 +42,19 @@ func TestPluginValidatesAndCreatesTablesFromTheModel(t *testing.T) {
 	}
 	db := openPG(t, dsn)
 	// v1 goes to events.level_up; v2 (1.5+) to events.level_up and events.level_up_v2.
-	if got := rows(t, db, `SELECT uuid, definition_version, player_id, level FROM events.level_up ORDER BY uuid`); len(got) != 2 ||
+	if got := testenv.QueryRows(t, db, `SELECT uuid, definition_version, player_id, level FROM events.level_up ORDER BY uuid`); len(got) != 2 ||
 		got[0][0] != "u1" || got[0][1] != "v1" || got[0][3] != "7" || got[1][0] != "u2" || got[1][1] != "v2" {
 		t.Errorf("events.level_up: %v", got)
 	}
 	if n := count(t, db, `SELECT count(*) FROM events.level_up_v2 WHERE uuid = 'u2'`); n != 1 {
 		t.Errorf("events.level_up_v2 rows for u2: %d", n)
 	}
-	if got := rows(t, db, `SELECT uuid, expand_index, sku, quantity FROM events.purchase_item ORDER BY expand_index`); len(got) != 2 ||
+	if got := testenv.QueryRows(t, db, `SELECT uuid, expand_index, sku, quantity FROM events.purchase_item ORDER BY expand_index`); len(got) != 2 ||
 		got[0][0] != "u3" || got[0][1] != "0" || got[1][2] != "b" || got[1][3] != "2" {
 		t.Errorf("events.purchase_item: %v", got)
 	}
 	// Types come from the model, not from the values seen.
-	types := rows(t, db, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema='events' AND table_name='level_up' AND column_name IN ('level','won','client_ts','device') ORDER BY column_name`)
+	types := testenv.QueryRows(t, db, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema='events' AND table_name='level_up' AND column_name IN ('level','won','client_ts','device') ORDER BY column_name`)
 	want := [][]string{{"client_ts", "timestamp without time zone"}, {"device", "text"}, {"level", "bigint"}, {"won", "boolean"}}
 	if len(types) != len(want) {
 		t.Fatalf("column types %v", types)
@@ -68,7 +64,7 @@ func TestPluginValidatesAndCreatesTablesFromTheModel(t *testing.T) {
 			t.Errorf("column %v, want %v", types[i], want[i])
 		}
 	}
-	if got := rows(t, db, `SELECT uuid, error_codes FROM failures.events`); len(got) != 1 || got[0][0] != "u4" || got[0][1] != "MANDATORY_FIELD_MISSING" {
+	if got := testenv.QueryRows(t, db, `SELECT uuid, error_codes FROM failures.events`); len(got) != 1 || got[0][0] != "u4" || got[0][1] != "MANDATORY_FIELD_MISSING" {
 		t.Errorf("failures: %v", got)
 	}
 }

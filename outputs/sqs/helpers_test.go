@@ -1,13 +1,9 @@
 package sqs
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,18 +92,7 @@ func readBody(t testing.TB, format, body string) []string {
 	case FormatNDJSON:
 		return strings.Split(strings.TrimSuffix(body, "\n"), "\n")
 	case FormatNDJSONGzipBase64:
-		raw, err := base64.StdEncoding.DecodeString(body)
-		if err != nil {
-			t.Fatalf("base64: %v", err)
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatalf("gzip: %v", err)
-		}
-		plain, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatalf("gunzip: %v", err)
-		}
+		plain := testenv.GunzipBase64(t, body)
 		return strings.Split(strings.TrimSuffix(string(plain), "\n"), "\n")
 	}
 	t.Fatalf("unknown format %q", format)

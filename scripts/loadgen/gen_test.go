@@ -11,6 +11,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/record"
+	"github.com/whirlpool-events/whirlpool/internal/testmodel"
 )
 
 var testNow = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
@@ -97,11 +98,7 @@ func TestEventsAgainstModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := validate.NewWithModel(m, validate.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := testmodel.Validator(t, m)
 	g := testGen(0.2)
 	seen := map[Kind]int{}
 	names := map[string]bool{}
