@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -39,6 +40,10 @@ var figures = []figure{
 	{what: "receipt → row p99, clients at random times", bench: "BenchmarkReceiptToRow/random", unit: "p99-ms", target: "≤ 3 s", issue: "13.0 s", format: seconds},
 	{what: "rate of that run", bench: "BenchmarkReceiptToRow/random", unit: "events/s", target: "~1k", issue: "~800"},
 	{what: "SQS requests per million events, that run (both tiers)", bench: "BenchmarkReceiptToRow/random", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
+	{what: "receipt → row p50 at ~50k events/s (100 clients × 500 events at random)", bench: "BenchmarkReceiptToRow/50k", unit: "p50-ms", target: "≤ 1.5 s", issue: "", format: seconds},
+	{what: "receipt → row p99 at ~50k events/s", bench: "BenchmarkReceiptToRow/50k", unit: "p99-ms", target: "≤ 3 s", issue: "", format: seconds},
+	{what: "rate of that run", bench: "BenchmarkReceiptToRow/50k", unit: "events/s", target: "~50k", issue: ""},
+	{what: "SQS requests per million events, that run (both tiers)", bench: "BenchmarkReceiptToRow/50k", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
 	{what: "receipt → row p50, clients in step with the collects", bench: "BenchmarkReceiptToRow/lockstep", unit: "p50-ms", target: "(worst case)", issue: "", format: seconds},
 	{what: "receipt → row p99, clients in step", bench: "BenchmarkReceiptToRow/lockstep", unit: "p99-ms", target: "(worst case)", issue: "", format: seconds},
 	{what: "SQS requests per million events, edge at the highest rate", bench: "BenchmarkEdgeIngest/256x500", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
@@ -68,10 +73,10 @@ func round(v float64) string {
 // benchLine is a result line: name-CPUs, iterations, then value unit pairs.
 var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
 
-// parse reads go test -bench output: the metrics of each benchmark (the
-// last run of a name wins).
-func parse(r io.Reader) (map[string]map[string]float64, error) {
-	out := map[string]map[string]float64{}
+// parse reads go test -bench output: the metrics of each benchmark, one
+// value per run (-count N gives N).
+func parse(r io.Reader) (map[string]map[string][]float64, error) {
+	out := map[string]map[string][]float64{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -80,15 +85,28 @@ func parse(r io.Reader) (map[string]map[string]float64, error) {
 			continue
 		}
 		f := strings.Fields(m[2])
-		metrics := map[string]float64{}
+		metrics := out[m[1]]
+		if metrics == nil {
+			metrics = map[string][]float64{}
+			out[m[1]] = metrics
+		}
 		for i := 0; i+1 < len(f); i += 2 {
 			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
-				metrics[f[i+1]] = v
+				metrics[f[i+1]] = append(metrics[f[i+1]], v)
 			}
 		}
-		out[m[1]] = metrics
 	}
 	return out, sc.Err()
+}
+
+// median of vs (not empty); vs is sorted in place.
+func median(vs []float64) float64 {
+	slices.Sort(vs)
+	n := len(vs)
+	if n%2 == 1 {
+		return vs[n/2]
+	}
+	return (vs[n/2-1] + vs[n/2]) / 2
 }
 
 func main() {
@@ -101,11 +119,17 @@ func main() {
 	fmt.Println("|---|---|---|---|")
 	for _, f := range figures {
 		cell := "not run"
-		if v, ok := results[f.bench][f.unit]; ok {
+		if vs := results[f.bench][f.unit]; len(vs) > 0 {
+			show := round
 			if f.format != nil {
-				cell = f.format(v)
-			} else {
-				cell = round(v)
+				show = f.format
+			}
+			// Several runs (scripts/bench engine with COUNT): the median,
+			// then the range, since each run starts the tiers afresh and
+			// so draws new collect phases.
+			cell = show(median(vs))
+			if len(vs) > 1 {
+				cell = fmt.Sprintf("%s (median of %d; %s to %s)", cell, len(vs), show(vs[0]), show(vs[len(vs)-1]))
 			}
 		}
 		fmt.Printf("| %s | %s | %s | %s |\n", f.what, cell, f.target, f.issue)
