@@ -31,6 +31,11 @@ type options struct {
 	hotReload bool   // start Fluent Bit with -Y (SIGHUP reloads)
 	noWorkers bool   // run copies of the shipped files without the outputs' Workers
 	dsn       string // the database; "" makes one with testenv.Postgres
+	// edgeClock, when not zero, runs the edge with its monotonic clock
+	// that far ahead of the processor's (timensExec): Fluent Bit starts
+	// its timers on whole monotonic seconds, so this gives the edge's
+	// collects and flushes the phase a separate node would have.
+	edgeClock time.Duration
 	// setup runs once the model is applied, before the tiers start; the
 	// settings it returns replace the pipeline's (WHIRLPOOL_* variables).
 	setup func(t testing.TB, db *sql.DB, dsn string) map[string]string
@@ -111,7 +116,13 @@ func newPipeline(t testing.TB, opt options) *pipeline {
 		filepath.Join(dir, "processor.log"), func() error {
 			return testenv.Healthy(url(ports[4], "/healthz"), url(ports[5], "/healthz"))
 		})
-	p.edge = newFluentBit(t, "edge", bin, args("edge", "in_eventing", "out_sqs"), env,
+	edgeBin, edgeArgs := bin, args("edge", "in_eventing", "out_sqs")
+	if opt.edgeClock != 0 {
+		var pre []string
+		edgeBin, pre = timensExec(t, opt.edgeClock, bin)
+		edgeArgs = append(pre, edgeArgs...)
+	}
+	p.edge = newFluentBit(t, "edge", edgeBin, edgeArgs, env,
 		filepath.Join(dir, "edge.log"), func() error {
 			if err := testenv.Healthy(url(ports[0], "/healthz"), url(ports[3], "/healthz")); err != nil {
 				return err

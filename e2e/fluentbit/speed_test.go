@@ -6,9 +6,11 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -228,29 +230,100 @@ func BenchmarkReceiptToRow(b *testing.B) {
 		pace     time.Duration
 		random   bool
 		seconds  int // at most (the run's rows are all read back)
+		// apart runs the load four times, the edge's clock set ahead of
+		// the processor's by a random offset in each quarter second
+		// (timensExec): the phases between tiers on separate nodes, all
+		// rows pooled. Without it both tiers tick together, as on one node.
+		apart bool
 	}{
-		{"lockstep", 40, 10, 50 * time.Millisecond, false, seconds},
-		{"random", 250, 10, 2 * time.Second, true, seconds},
-		{"50k", 100, 500, 500 * time.Millisecond, true, min(seconds, 10)},
+		{"lockstep", 40, 10, 50 * time.Millisecond, false, seconds, false},
+		{"random", 250, 10, 2 * time.Second, true, seconds, false},
+		{"random-apart", 250, 10, 2 * time.Second, true, min(seconds, 10), true},
+		{"50k", 100, 500, 500 * time.Millisecond, true, min(seconds, 10), false},
 	}
 	for _, shape := range shapes {
 		b.Run(shape.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				p := newPipeline(b, options{format: "conf"})
-				p.load.pace, p.load.randomPace, p.load.perBatch = shape.pace, shape.random, shape.perBatch
-				// Room for the whole run: 60k events/s at most.
-				p.load.limit = max(p.load.limit, int64(60_000*shape.seconds))
-				b.StartTimer()
-				receiptToRow(b, p, shape.clients, shape.seconds)
+				clocks := []time.Duration{0}
+				if shape.apart {
+					clocks = clocks[:0]
+					for q := range 4 {
+						clocks = append(clocks, time.Duration(q)*250*time.Millisecond+time.Duration(mrand.Int64N(int64(250*time.Millisecond))))
+					}
+				}
+				var runs []latencyRun
+				for _, clock := range clocks {
+					p := newPipeline(b, options{format: "conf", edgeClock: clock})
+					p.load.pace, p.load.randomPace, p.load.perBatch = shape.pace, shape.random, shape.perBatch
+					// Room for the whole run: 60k events/s at most.
+					p.load.limit = max(p.load.limit, int64(60_000*shape.seconds))
+					b.StartTimer()
+					r := receiptToRow(b, p, shape.clients, shape.seconds)
+					b.StopTimer()
+					if shape.apart {
+						b.Logf("edge clock %v ahead: p50 %.2f s, p99 %.2f s over %d rows", clock.Round(time.Millisecond), r.percentile(0.5), r.percentile(0.99), len(r.latencies))
+						p.edge.Kill9()
+						p.processor.Kill9()
+					}
+					runs = append(runs, r)
+				}
+				reportLatency(b, runs)
 			}
 		})
 	}
 }
 
-// receiptToRow runs clients against p for seconds and reports receipt to
-// row latency (loaded_at - fired_ts) and SQS requests per million events.
-func receiptToRow(b *testing.B, p *pipeline, clients, seconds int) {
+// latencyRun is what one load run measured.
+type latencyRun struct {
+	latencies []float64 // loaded_at - fired_ts of every row, seconds, sorted
+	accepted  int64     // events answered 2xx
+	requests  float64   // SQS requests of both tiers
+	seconds   int       // of load
+}
+
+// percentile interpolates between the closest ranks, as PostgreSQL's
+// percentile_cont does.
+func (r latencyRun) percentile(q float64) float64 {
+	l := r.latencies
+	if len(l) == 0 {
+		return 0
+	}
+	pos := q * float64(len(l)-1)
+	i := int(pos)
+	if i+1 >= len(l) {
+		return l[len(l)-1]
+	}
+	return l[i] + (pos-float64(i))*(l[i+1]-l[i])
+}
+
+// reportLatency reports the runs pooled: every row's latency counts once.
+func reportLatency(b *testing.B, runs []latencyRun) {
+	var all latencyRun
+	for _, r := range runs {
+		all.latencies = append(all.latencies, r.latencies...)
+		all.accepted += r.accepted
+		all.requests += r.requests
+		all.seconds += r.seconds
+	}
+	if len(all.latencies) == 0 {
+		b.Fatal("no rows loaded")
+	}
+	slices.Sort(all.latencies)
+	secs := float64(all.seconds)
+	b.ReportMetric(float64(len(all.latencies))/secs, "rows/s")
+	b.ReportMetric(float64(all.accepted)/secs, "events/s")
+	b.ReportMetric(all.requests/float64(all.accepted)*1e6, "sqs-requests/M-events")
+	b.ReportMetric(all.percentile(0.5)*1000, "p50-ms")
+	b.ReportMetric(all.percentile(0.99)*1000, "p99-ms")
+	b.ReportMetric(all.latencies[0]*1000, "min-ms")
+	b.ReportMetric(all.latencies[len(all.latencies)-1]*1000, "max-ms")
+}
+
+// receiptToRow runs clients against p for seconds, waits until every
+// accepted event is a row, and returns the rows' receipt to row latency
+// (loaded_at - fired_ts) and the SQS requests of both tiers.
+func receiptToRow(b *testing.B, p *pipeline, clients, seconds int) latencyRun {
 	requests := func() float64 {
 		return metricValue(p.metricsURLs["out_sqs"], "whirlpool_sqs_out_requests_total") + metricValue(p.metricsURLs["in_sqs"], "whirlpool_sqs_in_requests_total")
 	}
@@ -260,27 +333,30 @@ func receiptToRow(b *testing.B, p *pipeline, clients, seconds int) {
 	p.load.Stop()
 	b.StopTimer()
 	p.settle([]string{"steady"}, 2*time.Minute)
-	sqsRequests := requests() - req0
+	r := latencyRun{accepted: p.load.accepted(), requests: requests() - req0, seconds: seconds}
 	var union []string
 	for _, t := range eventTables {
 		if ok, err := tableExists(p.db, t); err == nil && ok {
-			union = append(union, `SELECT extract(epoch FROM loaded_at - fired_ts) AS s FROM `+t)
+			union = append(union, `SELECT extract(epoch FROM loaded_at - fired_ts)::float8 AS s FROM `+t)
 		}
 	}
 	if len(union) == 0 {
 		b.Fatal("no event table holds rows")
 	}
-	var p50, p99, lo, hi float64
-	var n int
-	if err := p.db.QueryRow(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s), percentile_cont(0.99) WITHIN GROUP (ORDER BY s), min(s), max(s), count(*) FROM (`+
-		strings.Join(union, " UNION ALL ")+`) AS l`).Scan(&p50, &p99, &lo, &hi, &n); err != nil {
+	rows, err := p.db.Query(`SELECT s FROM (` + strings.Join(union, " UNION ALL ") + `) AS l ORDER BY s`)
+	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(n)/float64(seconds), "rows/s")
-	b.ReportMetric(float64(p.load.accepted())/float64(seconds), "events/s")
-	b.ReportMetric(sqsRequests/float64(p.load.accepted())*1e6, "sqs-requests/M-events")
-	b.ReportMetric(p50*1000, "p50-ms")
-	b.ReportMetric(p99*1000, "p99-ms")
-	b.ReportMetric(lo*1000, "min-ms")
-	b.ReportMetric(hi*1000, "max-ms")
+	defer rows.Close()
+	for rows.Next() {
+		var s float64
+		if err := rows.Scan(&s); err != nil {
+			b.Fatal(err)
+		}
+		r.latencies = append(r.latencies, s)
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return r
 }
