@@ -15,6 +15,7 @@ package jsonscan
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -76,7 +77,12 @@ func Scan(b []byte, o Options, member func(key, value []byte) bool) bool {
 		limit = maxDepth
 	}
 	var (
-		objects          [maxDepth / 64]uint64 // bit d-1: the container at depth d is an object
+		// Bit d-1 of objects says the container at depth d is an object:
+		// in top for the first 64 levels, in deep (made when needed)
+		// below; a fixed array of maxDepth bits would be cleared on
+		// every call.
+		top              uint64
+		deep             []uint64
 		depth            int
 		n                = len(b)
 		i                = skipWS(b, 0)
@@ -94,7 +100,11 @@ value:
 		if depth++; depth > limit {
 			return false
 		}
-		objects[(depth-1)>>6] |= 1 << ((depth - 1) & 63)
+		if depth <= 64 {
+			top |= 1 << (depth - 1)
+		} else {
+			deep = setBit(deep, depth-65, true)
+		}
 		if i = skipWS(b, i+1); i < n && b[i] == '}' {
 			i++
 			depth--
@@ -105,7 +115,11 @@ value:
 		if depth++; depth > limit {
 			return false
 		}
-		objects[(depth-1)>>6] &^= 1 << ((depth - 1) & 63)
+		if depth <= 64 {
+			top &^= 1 << (depth - 1)
+		} else {
+			deep = setBit(deep, depth-65, false)
+		}
 		if i = skipWS(b, i+1); i < n && b[i] == ']' {
 			i++
 			depth--
@@ -140,7 +154,7 @@ after:
 	if depth == 0 {
 		return skipWS(b, i) == n
 	}
-	if depth == 1 && member != nil && objects[0]&1 != 0 {
+	if depth == 1 && member != nil && top&1 != 0 {
 		if !member(b[keyStart:keyEnd], b[valStart:i]) {
 			return false
 		}
@@ -151,12 +165,12 @@ after:
 	c = b[i]
 	if c == ',' {
 		i = skipWS(b, i+1)
-		if objects[(depth-1)>>6]&(1<<((depth-1)&63)) != 0 {
+		if inObject(top, deep, depth) {
 			goto key
 		}
 		goto value
 	}
-	if objects[(depth-1)>>6]&(1<<((depth-1)&63)) != 0 {
+	if inObject(top, deep, depth) {
 		if c != '}' {
 			return false
 		}
@@ -190,6 +204,28 @@ key:
 	goto value
 }
 
+// inObject reports whether the container at depth is an object.
+func inObject(top uint64, deep []uint64, depth int) bool {
+	if depth <= 64 {
+		return top&(1<<(depth-1)) != 0
+	}
+	d := depth - 65
+	return deep[d>>6]&(1<<(d&63)) != 0
+}
+
+// setBit sets bit i of deep to on, growing deep to hold it.
+func setBit(deep []uint64, i int, on bool) []uint64 {
+	for len(deep) <= i>>6 {
+		deep = append(deep, 0)
+	}
+	if on {
+		deep[i>>6] |= 1 << (i & 63)
+	} else {
+		deep[i>>6] &^= 1 << (i & 63)
+	}
+	return deep
+}
+
 // skipWS returns the index of the first byte at or after i that is not
 // JSON white space.
 func skipWS(b []byte, i int) int {
@@ -209,16 +245,20 @@ func scanString(b []byte, i int, class *[256]uint8) (int, bool) {
 	for {
 		// Eight plain bytes at a time (SWAR): no quote, backslash, control
 		// character, nor (UTF8 mode) a byte of a multi-byte character.
+		// A borrow only runs upwards from a flagged byte, so the lowest
+		// flag is exact.
 		for i+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[i:])
-			if (x-lo*0x20)&^x&hi|zero(x^(lo*'"'))|zero(x^(lo*'\\'))|x&high != 0 {
-				break
+			if m := (x-lo*0x20)&^x&hi | zero(x^(lo*'"')) | zero(x^(lo*'\\')) | x&high; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
 			}
 			i += 8
 		}
 		for i < len(b) && class[b[i]] == cPlain {
 			i++
 		}
+	special:
 		if i >= len(b) {
 			return i, false
 		}
