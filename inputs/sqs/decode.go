@@ -19,6 +19,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
+	"github.com/whirlpool-events/whirlpool/internal/jsonscan"
 )
 
 // Values of the whirlpool.format message attribute (see outputs/sqs).
@@ -116,7 +117,9 @@ func (d *decoder) appendMessage(dst []byte, m message) ([]byte, []piece) {
 		if int64(len(m.body)) > d.bounds.maxBytes {
 			return d.appendOverBound(dst, m, overMaxBytes, []byte(m.body)), d.pieces
 		}
-		body := []byte(m.body)
+		// The lines alias the body, read only: a copy of a message of
+		// a thousand records was its one allocation.
+		body := unsafe.Slice(unsafe.StringData(m.body), len(m.body))
 		return d.appendLines(dst, m, func() ([]byte, error) {
 			if len(body) == 0 {
 				return nil, io.EOF
@@ -285,13 +288,16 @@ func failures(pieces []piece) int {
 // appendLine appends the contract record of one JSON object, or a failure
 // record.
 func (d *decoder) appendLine(dst []byte, line []byte, m message, index int) []byte {
-	if err := fastjson.ValidateBytes(line); err != nil {
-		return d.appendUndecodable(dst, m, index, line, fmt.Sprintf("not valid JSON: %v", err))
+	env, ok := d.scanEnvelope(line)
+	if !ok {
+		if err := fastjson.ValidateBytes(line); err != nil {
+			return d.appendUndecodable(dst, m, index, line, fmt.Sprintf("not valid JSON: %v", err))
+		}
+		if line[0] != '{' {
+			return d.appendUndecodable(dst, m, index, line, "not a JSON object")
+		}
+		env = d.readEnvelope(line)
 	}
-	if line[0] != '{' {
-		return d.appendUndecodable(dst, m, index, line, "not a JSON object")
-	}
-	env := d.readEnvelope(line)
 	if env.problem != "" && d.enrich.keys.On && env.seen != contractBits {
 		return d.appendEnriched(dst, line, m, index, env)
 	}
@@ -322,62 +328,127 @@ const contractBits = 1<<6 - 1
 // readEnvelope takes the record contract's keys from a JSON object and
 // nothing else: any other key (columns, destinations, errors, ... of the
 // validated-record form, or anything) is dropped, so a message can never
-// say how its event is loaded.
+// say how its event is loaded. It is the exact path, for any valid JSON
+// object; scanEnvelope is the fast one.
 func (d *decoder) readEnvelope(line []byte) *envelope {
 	d.env = envelope{}
 	env := &d.env
-	seen := 0
 	// line is valid JSON (appendLine checked it); gjson walks it without
 	// copying: every value below aliases line.
 	gjson.Parse(unsafe.String(unsafe.SliceData(line), len(line))).ForEach(func(k, v gjson.Result) bool {
-		key := k.Str
-		var p *[]byte
-		bit := 0
-		switch key {
-		case fieldname.UUID:
-			p, bit = &env.uuid, 1
-		case fieldname.FiredTS:
-			p, bit = &env.firedTS, 2
-		case fieldname.Game:
-			p, bit = &env.game, 4
-		case fieldname.Version:
-			p, bit = &env.version, 8
-		case fieldname.Event:
-			p, bit = &env.event, 16
-		case fieldname.Body:
-			p, bit = &env.body, 32
-		default:
-			return true
-		}
-		if seen&bit != 0 {
-			env.fail(key, fmt.Sprintf("key %q appears twice", key))
-			return true
-		}
-		seen |= bit
 		switch {
-		case key == fieldname.Body && v.IsObject():
-			*p = rawOf(line, v)
-		case key == fieldname.Body && v.Type == gjson.String:
-			// The sqs output writes a body that is not one compact JSON
-			// object (pretty-printed, say) as a JSON string of its text;
-			// the validator reads that text as the client's event.
-			*p = stringOf(line, v)
-		case key == fieldname.Body:
-			env.fail(key, "body is neither a JSON object nor a string")
+		case v.IsObject():
+			env.take(k.Str, valObject, rawOf(line, v))
 		case v.Type == gjson.String:
-			*p = stringOf(line, v)
+			env.take(k.Str, valString, stringOf(line, v))
 		default:
-			env.fail(key, fmt.Sprintf("key %q is not a string", key))
+			env.take(k.Str, valOther, nil)
 		}
 		return true
 	})
-	env.seen = seen
-	for i, k := range [...]string{fieldname.UUID, fieldname.FiredTS, fieldname.Game, fieldname.Version, fieldname.Event, fieldname.Body} {
-		if seen&(1<<i) == 0 {
-			env.fail(k, fmt.Sprintf("key %q is missing", k))
+	env.finish()
+	return env
+}
+
+// scanEnvelope checks that line is JSON and reads its envelope as
+// readEnvelope does, in one pass of jsonscan, without a second walk nor
+// gjson's: the two were ~75% of the decode's CPU (BenchmarkDecodeMessage
+// profile, docs/benchmarks/2026-12-01-stages-2.txt). It reports false,
+// leaving the line to the exact path (fastjson's error text, gjson's
+// unescaping), when line is not a JSON object jsonscan accepts or when a
+// top-level key or string value holds an escape (FuzzScanEnvelope).
+func (d *decoder) scanEnvelope(line []byte) (*envelope, bool) {
+	if len(line) == 0 || line[0] != '{' {
+		return nil, false
+	}
+	d.env = envelope{}
+	env := &d.env
+	ok := jsonscan.Scan(line, jsonscan.Options{}, func(k, v []byte) bool {
+		if bytes.IndexByte(k, '\\') >= 0 {
+			return false
+		}
+		switch v[0] {
+		case '{':
+			env.take(unsafe.String(unsafe.SliceData(k), len(k)), valObject, v[:len(v):len(v)])
+		case '"':
+			if bytes.IndexByte(v, '\\') >= 0 {
+				return false
+			}
+			env.take(unsafe.String(unsafe.SliceData(k), len(k)), valString, v[1:len(v)-1:len(v)-1])
+		default:
+			env.take(unsafe.String(unsafe.SliceData(k), len(k)), valOther, nil)
+		}
+		return true
+	})
+	if !ok {
+		return nil, false
+	}
+	env.finish()
+	return env, true
+}
+
+// Kinds of a top-level value, for take.
+const (
+	valOther = iota
+	valObject
+	valString
+)
+
+// contractKeys are the contract's keys, in the order of the seen bits.
+var contractKeys = [...]string{fieldname.UUID, fieldname.FiredTS, fieldname.Game, fieldname.Version, fieldname.Event, fieldname.Body}
+
+// take takes one top-level member: key (unescaped), the kind of its value
+// and, for an object its raw text, for a string its text. Only the first
+// problem is kept.
+func (e *envelope) take(key string, kind int, value []byte) {
+	var p *[]byte
+	bit := 0
+	switch key {
+	case fieldname.UUID:
+		p, bit = &e.uuid, 0
+	case fieldname.FiredTS:
+		p, bit = &e.firedTS, 1
+	case fieldname.Game:
+		p, bit = &e.game, 2
+	case fieldname.Version:
+		p, bit = &e.version, 3
+	case fieldname.Event:
+		p, bit = &e.event, 4
+	case fieldname.Body:
+		p, bit = &e.body, 5
+	default:
+		return
+	}
+	key = contractKeys[bit] // not the caller's text, which may alias a reused buffer
+	if e.seen&(1<<bit) != 0 {
+		e.fail(key, fmt.Sprintf("key %q appears twice", key))
+		return
+	}
+	e.seen |= 1 << bit
+	switch {
+	case key == fieldname.Body && kind == valObject:
+		*p = value
+	case key == fieldname.Body && kind == valString:
+		// The sqs output writes a body that is not one compact JSON
+		// object (pretty-printed, say) as a JSON string of its text;
+		// the validator reads that text as the client's event.
+		*p = value
+	case key == fieldname.Body:
+		e.fail(key, "body is neither a JSON object nor a string")
+	case kind == valString:
+		*p = value
+	default:
+		e.fail(key, fmt.Sprintf("key %q is not a string", key))
+	}
+}
+
+// finish fails the envelope for every contract key it lacks.
+func (e *envelope) finish() {
+	for i, k := range contractKeys {
+		if e.seen&(1<<i) == 0 {
+			e.fail(k, fmt.Sprintf("key %q is missing", k))
 		}
 	}
-	return env
 }
 
 func (e *envelope) fail(key, problem string) {

@@ -7,12 +7,15 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
@@ -427,5 +430,56 @@ func TestPackedMessagesOfTheOutputFit(t *testing.T) {
 				t.Errorf("%d records, %d failures; want %d records", len(pieces), failures(pieces), tc.n)
 			}
 		})
+	}
+}
+
+// envelopeCases are lines for the two envelope readers: contract records,
+// escapes, duplicates, wrong types, nesting, text that is not JSON.
+var envelopeCases = []string{
+	`{"uuid":"u","fired_ts":"2026-11-21T23:45:27.123Z","game":"g","version":"1","event":"e","body":{"a":[1,{"b":"c"}]}}`,
+	`{"uuid" : "u" , "fired_ts":"t","game":"g","version":"1","event":"e","body":"text" }`,
+	`{"u\u0075id":"u","fired_ts":"t","game":"g","version":"1","event":"e","body":{}}`,
+	` {"uuid":"u","fired_ts":"t","game":"g\"x","version":"1","event":"e","body":"{\"a\":1}\n"}`,
+	`{"uuid":"u","uuid":"v","fired_ts":"t","game":"g","version":"1","event":"e","body":{}}`,
+	`{"uuid":1,"fired_ts":null,"game":["g"],"version":{"v":1},"event":true,"body":[1]}`,
+	`{"body":"text","columns":{"a":1},"errors":[]}`, `{}`, `[]`, `"s"`, `{"uuid":"u"`, `{"uuid":"u"}}`,
+	"{\"uuid\":\"\x01\\n\"}", `{"a":{"uuid":"inner","body":{}},"game":"g"}`,
+}
+
+// FuzzScanEnvelope: the one-pass reader of a line's envelope either leaves
+// the line to the exact path or reads exactly what it reads, and only from
+// JSON that fastjson's validator accepts.
+func FuzzScanEnvelope(f *testing.F) {
+	for _, c := range envelopeCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		d := newDecoder(bounds{})
+		fast, ok := d.scanEnvelope(line)
+		if !ok {
+			return
+		}
+		got := *fast
+		if fastjson.ValidateBytes(line) != nil || line[0] != '{' {
+			t.Fatalf("scanEnvelope read %q, which the exact path refuses", line)
+		}
+		want := *d.readEnvelope(line)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("line %q:\nscanEnvelope %+v\nreadEnvelope %+v", line, got, want)
+		}
+	})
+}
+
+func TestScanEnvelopeTakesTheCommonLines(t *testing.T) {
+	d := newDecoder(bounds{})
+	for _, c := range envelopeCases[:2] {
+		if _, ok := d.scanEnvelope([]byte(c)); !ok {
+			t.Errorf("scanEnvelope left %q to the exact path", c)
+		}
+	}
+	for _, c := range envelopeCases[2:4] {
+		if _, ok := d.scanEnvelope([]byte(c)); ok {
+			t.Errorf("scanEnvelope read %q, which only the exact path reads (escapes, a space first)", c)
+		}
 	}
 }

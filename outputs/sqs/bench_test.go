@@ -21,6 +21,7 @@ import (
 	kgzip "github.com/klauspost/compress/gzip"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
+	"github.com/whirlpool-events/whirlpool/internal/benchcpu"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 )
 
@@ -67,6 +68,7 @@ func BenchmarkOutput(b *testing.B) {
 			o := NewWithAPI(mustConfig(b, m.kv...), discard{}, &testenv.Log{})
 			b.SetBytes(int64(len(chunk)))
 			b.ReportAllocs()
+			cpu := benchcpu.Start(b)
 			for i := 0; i < b.N; i++ {
 				if r := o.Flush(chunk, "events"); r != plugin.OK {
 					b.Fatalf("flush = %v", r)
@@ -76,6 +78,7 @@ func BenchmarkOutput(b *testing.B) {
 				b.Fatalf("%d events delivered, want %d", got, b.N*benchRecords)
 			}
 			reportRecords(b, b.N*benchRecords)
+			cpu.Report(b, b.N*benchRecords, "records/cpu-s")
 			b.ReportMetric(float64(o.stats.Messages.Load())/float64(b.N), "msgs/chunk")
 		})
 	}
@@ -89,6 +92,7 @@ func BenchmarkOutput(b *testing.B) {
 		b.SetBytes(int64(len(chunk)))
 		b.ReportAllocs()
 		sent := 0
+		cpu := benchcpu.Start(b)
 		for i := 0; i < b.N; i++ {
 			dec := output.NewDecoder(unsafe.Pointer(&chunk[0]), len(chunk))
 			var entries []types.SendMessageBatchRequestEntry
@@ -124,6 +128,7 @@ func BenchmarkOutput(b *testing.B) {
 			b.Fatalf("%d sent, want %d", sent, b.N*benchRecords)
 		}
 		reportRecords(b, sent)
+		cpu.Report(b, sent, "records/cpu-s")
 	})
 }
 

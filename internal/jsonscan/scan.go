@@ -1,0 +1,346 @@
+// Package jsonscan checks JSON text in one pass, without building a tree
+// and without allocating, and hands its caller the members of a top-level
+// object on the way. It is the fast path of the stages that only need to
+// know that a text is JSON and where its top-level values are (the sqs
+// input's envelope, the sqs output's raw-embedding check); what it refuses
+// they hand to their slower, exact path, so its answers never decide a
+// failure's text.
+//
+// The grammar is RFC 8259's, strictly: it accepts exactly what
+// encoding/json.Valid accepts, and nothing fastjson.Validate refuses
+// (FuzzValid; fastjson lets control characters before a string's last
+// escape through, this does not). It does not recurse: nesting is bounded
+// by Options.MaxDepth, and by maxDepth at most.
+package jsonscan
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf8"
+)
+
+// Options tune a scan.
+type Options struct {
+	// UTF8 also requires every string to be valid UTF-8 without the
+	// noncharacters U+FFFE and U+FFFF (what SQS takes in a message body).
+	UTF8 bool
+	// MaxDepth is the deepest nesting of objects and arrays accepted
+	// (0 or more than maxDepth: maxDepth).
+	MaxDepth int
+}
+
+// maxDepth bounds the nesting of any scan: the stack of open containers
+// is a fixed bit set on the scanner's frame.
+const maxDepth = 4096
+
+// Byte classes inside a string: 0 continues the string.
+const (
+	cPlain = iota
+	cQuote
+	cEscape
+	cControl
+	cHigh // a byte of a multi-byte UTF-8 character (UTF8 mode only)
+)
+
+var plainClass, utf8Class [256]uint8
+
+func init() {
+	for c := 0; c < 0x20; c++ {
+		plainClass[c], utf8Class[c] = cControl, cControl
+	}
+	plainClass['"'], utf8Class['"'] = cQuote, cQuote
+	plainClass['\\'], utf8Class['\\'] = cEscape, cEscape
+	for c := 0x80; c < 0x100; c++ {
+		utf8Class[c] = cHigh
+	}
+}
+
+// Valid reports whether b is one JSON value, with only JSON white space
+// around it, within o.
+func Valid(b []byte, o Options) bool {
+	return Scan(b, o, nil)
+}
+
+// Scan checks b as Valid does and, when b is an object, calls member with
+// the key (the raw text between its quotes, escapes not undone) and the
+// raw value (exactly its text) of every top-level member, in order, as
+// soon as the member is read; member returning false stops the scan, and
+// Scan returns false. A text that turns out invalid after some members
+// were handed over also returns false.
+func Scan(b []byte, o Options, member func(key, value []byte) bool) bool {
+	class := &plainClass
+	if o.UTF8 {
+		class = &utf8Class
+	}
+	limit := o.MaxDepth
+	if limit <= 0 || limit > maxDepth {
+		limit = maxDepth
+	}
+	var (
+		// Bit d-1 of objects says the container at depth d is an object:
+		// in top for the first 64 levels, in deep (made when needed)
+		// below; a fixed array of maxDepth bits would be cleared on
+		// every call.
+		top              uint64
+		deep             []uint64
+		depth            int
+		n                = len(b)
+		i                = skipWS(b, 0)
+		keyStart, keyEnd int
+		valStart         int
+		ok               bool
+		c                byte
+	)
+value:
+	if i >= n {
+		return false
+	}
+	switch b[i] {
+	case '{':
+		if depth++; depth > limit {
+			return false
+		}
+		if depth <= 64 {
+			top |= 1 << (depth - 1)
+		} else {
+			deep = setBit(deep, depth-65, true)
+		}
+		if i = skipWS(b, i+1); i < n && b[i] == '}' {
+			i++
+			depth--
+			goto after
+		}
+		goto key
+	case '[':
+		if depth++; depth > limit {
+			return false
+		}
+		if depth <= 64 {
+			top &^= 1 << (depth - 1)
+		} else {
+			deep = setBit(deep, depth-65, false)
+		}
+		if i = skipWS(b, i+1); i < n && b[i] == ']' {
+			i++
+			depth--
+			goto after
+		}
+		goto value
+	case '"':
+		if i, ok = scanString(b, i+1, class); !ok {
+			return false
+		}
+	case 't':
+		if n-i < 4 || b[i+1] != 'r' || b[i+2] != 'u' || b[i+3] != 'e' {
+			return false
+		}
+		i += 4
+	case 'f':
+		if n-i < 5 || b[i+1] != 'a' || b[i+2] != 'l' || b[i+3] != 's' || b[i+4] != 'e' {
+			return false
+		}
+		i += 5
+	case 'n':
+		if n-i < 4 || b[i+1] != 'u' || b[i+2] != 'l' || b[i+3] != 'l' {
+			return false
+		}
+		i += 4
+	default:
+		if i, ok = scanNumber(b, i); !ok {
+			return false
+		}
+	}
+after:
+	if depth == 0 {
+		return skipWS(b, i) == n
+	}
+	if depth == 1 && member != nil && top&1 != 0 {
+		if !member(b[keyStart:keyEnd], b[valStart:i]) {
+			return false
+		}
+	}
+	if i = skipWS(b, i); i >= n {
+		return false
+	}
+	c = b[i]
+	if c == ',' {
+		i = skipWS(b, i+1)
+		if inObject(top, deep, depth) {
+			goto key
+		}
+		goto value
+	}
+	if inObject(top, deep, depth) {
+		if c != '}' {
+			return false
+		}
+	} else if c != ']' {
+		return false
+	}
+	i++
+	depth--
+	goto after
+key:
+	if i >= n || b[i] != '"' {
+		return false
+	}
+	c = 0 // stays 0 unless this is a top-level member
+	if depth == 1 {
+		keyStart, c = i+1, 1
+	}
+	if i, ok = scanString(b, i+1, class); !ok {
+		return false
+	}
+	if c != 0 {
+		keyEnd = i - 1
+	}
+	if i = skipWS(b, i); i >= n || b[i] != ':' {
+		return false
+	}
+	i = skipWS(b, i+1)
+	if c != 0 {
+		valStart = i
+	}
+	goto value
+}
+
+// inObject reports whether the container at depth is an object.
+func inObject(top uint64, deep []uint64, depth int) bool {
+	if depth <= 64 {
+		return top&(1<<(depth-1)) != 0
+	}
+	d := depth - 65
+	return deep[d>>6]&(1<<(d&63)) != 0
+}
+
+// setBit sets bit i of deep to on, growing deep to hold it.
+func setBit(deep []uint64, i int, on bool) []uint64 {
+	for len(deep) <= i>>6 {
+		deep = append(deep, 0)
+	}
+	if on {
+		deep[i>>6] |= 1 << (i & 63)
+	} else {
+		deep[i>>6] &^= 1 << (i & 63)
+	}
+	return deep
+}
+
+// skipWS returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipWS(b []byte, i int) int {
+	for i < len(b) && b[i] <= ' ' && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// scanString reads a string whose opening quote is before i; it returns
+// the index after the closing quote.
+func scanString(b []byte, i int, class *[256]uint8) (int, bool) {
+	high := uint64(0)
+	if class == &utf8Class {
+		high = hi
+	}
+	for {
+		// Eight plain bytes at a time (SWAR): no quote, backslash, control
+		// character, nor (UTF8 mode) a byte of a multi-byte character.
+		// A borrow only runs upwards from a flagged byte, so the lowest
+		// flag is exact.
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			if m := (x-lo*0x20)&^x&hi | zero(x^(lo*'"')) | zero(x^(lo*'\\')) | x&high; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
+			i += 8
+		}
+		for i < len(b) && class[b[i]] == cPlain {
+			i++
+		}
+	special:
+		if i >= len(b) {
+			return i, false
+		}
+		switch class[b[i]] {
+		case cQuote:
+			return i + 1, true
+		case cEscape:
+			if i+1 >= len(b) {
+				return i, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					return i, false
+				}
+				i += 6
+			default:
+				return i, false
+			}
+		case cHigh:
+			r, size := utf8.DecodeRune(b[i:])
+			if size == 1 || r == 0xFFFE || r == 0xFFFF {
+				return i, false
+			}
+			i += size
+		default: // a control character
+			return i, false
+		}
+	}
+}
+
+// Broadcast bytes for SWAR.
+const (
+	lo = 0x0101010101010101
+	hi = 0x8080808080808080
+)
+
+// zero is not 0 when some byte of x is 0.
+func zero(x uint64) uint64 { return (x - lo) &^ x & hi }
+
+func isHex(c byte) bool {
+	return c-'0' < 10 || (c|0x20)-'a' < 6
+}
+
+// scanNumber reads a number starting at i; it returns the index after it.
+func scanNumber(b []byte, i int) (int, bool) {
+	n := len(b)
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= n:
+		return i, false
+	case b[i] == '0':
+		i++
+	case b[i]-'1' < 9:
+		for i++; i < n && b[i]-'0' < 10; i++ {
+		}
+	default:
+		return i, false
+	}
+	if i < n && b[i] == '.' {
+		j := i + 1
+		for i = j; i < n && b[i]-'0' < 10; i++ {
+		}
+		if i == j {
+			return i, false
+		}
+	}
+	if i < n && (b[i]|0x20) == 'e' {
+		i++
+		if i < n && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := i
+		for ; i < n && b[i]-'0' < 10; i++ {
+		}
+		if i == j {
+			return i, false
+		}
+	}
+	return i, true
+}

@@ -1,0 +1,178 @@
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+	"github.com/valyala/fastjson"
+
+	"github.com/whirlpool-events/whirlpool/internal/benchcpu"
+)
+
+var cases = []string{
+	`{}`, ` { } `, `[]`, `[ ]`, `{"a":1}`, `{"a":-0.5e+10,"b":[true,false,null,{"c":"d"}],"e":"\u00e9\n\"\\\/"}`,
+	`{"a":01}`, `{"a":1.}`, `{"a":.5}`, `{"a":1e}`, `{"a":1E+}`, `{"a":-}`, `{"a":+1}`, `{"a":1,}`, `{,}`, `{"a"}`, `{"a":}`,
+	`{"a":[1,]}`, `{"a":[,1]}`, `{"a":tru}`, `{"a":nul}`, `{"a":fals}`, `{"a":"\x"}`, `{"a":"\u12"}`, `{"a":"\u12G4"}`, `{"a":"\uABcd"}`,
+	"{\"a\":\"tab\there\"}", "{\"a\":\"\x01\"}", "{\"a\x01\":1}", `{"a":"unterminated}`, `{"a":1}}`, `{"a":1} {}`, `[1]`, `"s"`, `1`, `-0`, `-01`,
+	"{\"a\":\"\xff\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":\"\uFFFE\"}", "{\"a\":\"\uFFFF\"}", "{\"a\":\"\U0001F600 ok\"}", "{\"\xff\":1}",
+	"{\n\"a\" :\r\n 1\t}", `{"a":{"b":{"c":[[[[]]]]}}}`, `{"a":"` + strings.Repeat("x", 100) + `"}`, `{"a":1e5,"b":0,"c":-0,"d":0.0e-0}`,
+	``, ` `, `{`, `}`, `{"`, `{"a":[`, `{"a":"\`, `{"a":"\"}`, `{"a\"b":2}`, `[1 2]`, `{"a":1 "b":2}`, `{"a" 1}`, `{1:2}`,
+	"\v{}", "{}\v", "{}\x00", `[[],{},[{}],{"a":[]}]`, `{"a":{}}`, `{"a":[],"b":{},"c":""}`, `truex`, `nullnull`, `{"a":truefalse}`,
+}
+
+func fastjsonValid(b []byte) bool { return fastjson.ValidateBytes(b) == nil }
+
+// check asserts Valid's answer on b: encoding/json's, and never valid
+// where fastjson's validator (the exact path callers fall back to) refuses.
+func check(t *testing.T, b []byte) {
+	t.Helper()
+	got := Valid(b, Options{})
+	if want := json.Valid(b); got != want {
+		t.Fatalf("Valid(%q) = %v, encoding/json says %v", b, got, want)
+	}
+	if got && !fastjsonValid(b) {
+		t.Fatalf("Valid(%q) = true, fastjson refuses it", b)
+	}
+}
+
+func TestValid(t *testing.T) {
+	for _, c := range cases {
+		check(t, []byte(c))
+	}
+	// fastjson checks for control characters only after a string's last
+	// escape; Valid refuses them anywhere, as RFC 8259 does.
+	if Valid([]byte("\"\n\\b\""), Options{}) || !fastjsonValid([]byte("\"\n\\b\"")) {
+		t.Error("a control character before an escape")
+	}
+}
+
+// utf8Reference is what UTF8 mode must answer: valid JSON, valid UTF-8,
+// neither U+FFFE nor U+FFFF.
+func utf8Reference(b []byte) bool {
+	return json.Valid(b) && utf8.Valid(b) && !bytes.Contains(b, []byte("\uFFFE")) && !bytes.Contains(b, []byte("\uFFFF"))
+}
+
+func TestUTF8Mode(t *testing.T) {
+	for _, c := range cases {
+		if got, want := Valid([]byte(c), Options{UTF8: true}), utf8Reference([]byte(c)); got != want {
+			t.Errorf("Valid(%q, UTF8) = %v, want %v", c, got, want)
+		}
+	}
+}
+
+func TestDepth(t *testing.T) {
+	nest := func(n int) []byte {
+		return []byte(strings.Repeat(`{"a":[`, n/2) + "1" + strings.Repeat("]}", n/2))
+	}
+	for _, c := range []struct {
+		depth, limit int
+		want         bool
+	}{{10, 10, true}, {12, 10, false}, {maxDepth, 0, true}, {maxDepth + 2, 0, false}, {maxDepth + 2, maxDepth + 100, false}} {
+		if got := Valid(nest(c.depth), Options{MaxDepth: c.limit}); got != c.want {
+			t.Errorf("depth %d, MaxDepth %d: %v, want %v", c.depth, c.limit, got, c.want)
+		}
+	}
+}
+
+// members is what Scan hands over, as "key=value" lines.
+func members(b []byte) (string, bool) {
+	var s strings.Builder
+	ok := Scan(b, Options{}, func(k, v []byte) bool {
+		s.WriteString(string(k) + "=" + string(v) + "\n")
+		return true
+	})
+	return s.String(), ok
+}
+
+// gjsonMembers is the same from gjson, for a valid object.
+func gjsonMembers(b []byte) string {
+	var s strings.Builder
+	gjson.ParseBytes(b).ForEach(func(k, v gjson.Result) bool {
+		raw := k.Raw
+		s.WriteString(raw[1:len(raw)-1] + "=" + v.Raw + "\n")
+		return true
+	})
+	return s.String()
+}
+
+func TestScanMembers(t *testing.T) {
+	got, ok := members([]byte(` {"a" : 1 , "b\"c":{"x":[1,{"y":2}]},"d":"s\n","e":[ ],"f":null} `))
+	want := "a=1\nb\\\"c={\"x\":[1,{\"y\":2}]}\nd=\"s\\n\"\ne=[ ]\nf=null\n"
+	if !ok || got != want {
+		t.Errorf("members: %v\n%s\nwant\n%s", ok, got, want)
+	}
+	if got, ok := members([]byte(`[{"a":1}]`)); !ok || got != "" {
+		t.Errorf("an array has no members: %q %v", got, ok)
+	}
+	stopped := 0
+	if Scan([]byte(`{"a":1,"b":2}`), Options{}, func(k, v []byte) bool { stopped++; return false }) || stopped != 1 {
+		t.Errorf("a member returning false stops the scan (%d calls)", stopped)
+	}
+}
+
+func FuzzValid(f *testing.F) {
+	for _, c := range cases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if bytes.Count(b, []byte("{"))+bytes.Count(b, []byte("[")) > maxDepth {
+			return // the depth bound, which the references do not have
+		}
+		check(t, b)
+		valid := Valid(b, Options{})
+		if got, want := Valid(b, Options{UTF8: true}), utf8Reference(b); got != want {
+			t.Fatalf("Valid(%q, UTF8) = %v, want %v", b, got, want)
+		}
+		if t0 := bytes.TrimLeft(b, " \t\r\n"); valid && len(t0) > 0 && t0[0] == '{' {
+			if got, want := must(members(b)), gjsonMembers(b); got != want {
+				t.Fatalf("members of %q:\n%s\ngjson:\n%s", b, got, want)
+			}
+		}
+	})
+}
+
+func must(s string, ok bool) string {
+	if !ok {
+		return "<invalid>"
+	}
+	return s
+}
+
+// BenchmarkValid: the check of a ~530-byte event, beside fastjson's.
+func BenchmarkValid(b *testing.B) {
+	ev := []byte(`{"event_name":"level_complete","game":"moshi_monsters","game_version":"5.12.3","platform":"ios","user_id":"2b1e8a9c-4d7f-4a4e-9b1c-3f6a2d8e7c10","session_id":"9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f","client_ts":"2024-05-17T12:34:56.789Z","seq":18342,"level":{"id":"world3_level12","difficulty":"hard","duration_ms":184230,"stars":3,"retries":2},"rewards":[{"type":"coins","amount":250},{"type":"gem","amount":1}],"device":{"model":"iPhone14,2","os":"17.4.1","locale":"en_GB"},"ab_groups":["shop_v2","tutorial_b"],"is_paying":true}`)
+	b.Run("fastjson", func(b *testing.B) {
+		b.SetBytes(int64(len(ev)))
+		cpu := benchcpu.Start(b)
+		for b.Loop() {
+			if fastjson.ValidateBytes(ev) != nil {
+				b.Fatal("invalid")
+			}
+		}
+		cpu.Report(b, b.N, "texts/cpu-s")
+	})
+	b.Run("jsonscan", func(b *testing.B) {
+		b.SetBytes(int64(len(ev)))
+		cpu := benchcpu.Start(b)
+		for b.Loop() {
+			if !Valid(ev, Options{}) {
+				b.Fatal("invalid")
+			}
+		}
+		cpu.Report(b, b.N, "texts/cpu-s")
+	})
+	b.Run("jsonscan-utf8", func(b *testing.B) {
+		b.SetBytes(int64(len(ev)))
+		cpu := benchcpu.Start(b)
+		for b.Loop() {
+			if !Valid(ev, Options{UTF8: true}) {
+				b.Fatal("invalid")
+			}
+		}
+		cpu.Report(b, b.N, "texts/cpu-s")
+	})
+}
