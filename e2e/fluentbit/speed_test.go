@@ -25,8 +25,8 @@ import (
 // (ndjson.gz.b64, 500 events a message) into PostgreSQL. It reports rows
 // per CPU-second of the Fluent Bit process, rows per second of wall time
 // and PostgreSQL's CPU-seconds, and, in the same run, the wall rate of
-// psql's \copy of the same rows into a table of the same shape and index:
-// the baseline the database sets. One iteration is one drain of
+// psql's \copy of the same rows into a table of the same shape and index,
+// and PostgreSQL's CPU-seconds for it: the baseline the database sets. One iteration is one drain of
 // WHIRLPOOL_BENCH_EVENTS events (default 192000); run it with -benchtime 1x.
 // With WHIRLPOOL_PERF=1 the drain is recorded by perf into
 // build/perf-processor.data (perf report -i ... --no-children).
@@ -62,11 +62,12 @@ func BenchmarkProcessorDrain(b *testing.B) {
 		b.StopTimer()
 		stopPerf()
 		pgCPU := postgresCPU() - pg0
-		copyWall := psqlCopyBaseline(b, pt, run)
+		copyWall, copyPG := psqlCopyBaseline(b, pt, run)
 		b.ReportMetric(float64(events)/cpu.Seconds(), "rows/cpu-s")
 		b.ReportMetric(float64(events)/wall.Seconds(), "rows/s")
 		b.ReportMetric(pgCPU.Seconds(), "postgres-cpu-s")
 		b.ReportMetric(float64(events)/copyWall.Seconds(), "baseline-psql-copy-rows/s")
+		b.ReportMetric(copyPG.Seconds(), "baseline-psql-copy-postgres-cpu-s")
 	}
 }
 
@@ -119,8 +120,8 @@ func preload(b testing.TB, pt *processorTier, lines [][]byte, perMessage int) {
 
 // psqlCopyBaseline copies the run's rows out of the loaded table and back
 // into a new table of the same shape and index with psql's \copy, and
-// returns how long the \copy took.
-func psqlCopyBaseline(b testing.TB, pt *processorTier, run string) time.Duration {
+// returns how long the \copy took and the CPU PostgreSQL spent on it.
+func psqlCopyBaseline(b testing.TB, pt *processorTier, run string) (time.Duration, time.Duration) {
 	file := filepath.Join(pt.dir, "baseline.csv")
 	for _, q := range []string{`CREATE SCHEMA IF NOT EXISTS bench`, `CREATE TABLE bench.copy_baseline (LIKE pixel_quest.level_complete INCLUDING ALL)`} {
 		if _, err := pt.db.Exec(q); err != nil {
@@ -133,9 +134,10 @@ func psqlCopyBaseline(b testing.TB, pt *processorTier, run string) time.Duration
 		}
 	}
 	psql(`\copy (SELECT * FROM pixel_quest.level_complete WHERE run = '` + run + `') TO '` + file + `' CSV`)
+	pg0 := postgresCPU()
 	start := time.Now()
 	psql(`\copy bench.copy_baseline FROM '` + file + `' CSV`)
-	return time.Since(start)
+	return time.Since(start), postgresCPU() - pg0
 }
 
 // processCPU is the user and system CPU pid has used.

@@ -10,7 +10,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
+	"unsafe"
 
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/record"
@@ -123,9 +123,8 @@ func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLo
 				tl.src = append(tl.src, i)
 			}
 		}
-		seen := make(map[string]struct{}, len(all))
+		seen := make(map[rowKey]struct{}, len(all))
 		keep = all[:0:0]
-		var keyBuf []byte
 		lacking := false
 		type rowErr struct {
 			r   *rec
@@ -139,11 +138,11 @@ func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLo
 				continue
 			}
 			if o.cfg.dedupe {
-				keyBuf = appendKey(keyBuf[:0], r)
-				if _, dup := seen[string(keyBuf)]; dup {
+				k := keyOf(r)
+				if _, dup := seen[k]; dup {
 					continue
 				}
-				seen[string(keyBuf)] = struct{}{}
+				seen[k] = struct{}{}
 			}
 			keep = append(keep, r)
 		}
@@ -313,10 +312,16 @@ func (tl *tableLoad) addColumn(k []byte) {
 	}
 }
 
-func appendKey(dst []byte, r *rec) []byte {
+// rowKey is the dedupe key of a row of an event table: its uuid (which
+// aliases the chunk: a rowKey lives no longer than its rec) and
+// expand_index.
+type rowKey struct {
+	uuid  string
+	index int64
+}
+
+func keyOf(r *rec) rowKey {
 	s, _ := r.uuid.Str()
-	dst = append(dst, s...)
-	dst = append(dst, 0)
 	n, _ := r.expandIndex.Int()
-	return strconv.AppendInt(dst, n, 10)
+	return rowKey{unsafe.String(unsafe.SliceData(s), len(s)), n}
 }
