@@ -183,6 +183,10 @@ func perfRecord(b testing.TB, pid int, name string) func() {
 	root, _ := filepath.Abs("../..")
 	out := filepath.Join(root, "build", "perf-"+name+".data")
 	cmd := exec.Command("perf", "record", "-F", "499", "-g", "-p", strconv.Itoa(pid), "-o", out)
+	if log, err := os.Create(strings.TrimSuffix(out, ".data") + ".log"); err == nil {
+		cmd.Stdout, cmd.Stderr = log, log // perf's own messages: threads it could not follow, lost samples
+		defer log.Close()
+	}
 	if err := cmd.Start(); err != nil {
 		b.Logf("perf: %v", err)
 		return func() {}

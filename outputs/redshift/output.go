@@ -96,6 +96,7 @@ type Output struct {
 	dests  map[string]*dest
 
 	meta metaCache // loader goroutine only
+	rows rowSet    // loader goroutine only: dedupe within a batch
 
 	recBlocks *freelist.List[[]rec] // routeScratch blocks of flushes done
 
