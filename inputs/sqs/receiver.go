@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,17 +83,39 @@ type Receiver struct {
 	// spare holds the record buffers of collected messages for the pollers
 	// to validate the next messages into: a fresh buffer per message was
 	// most of the input's garbage, and its pages faulted in anew after
-	// each collection.
-	spare *freelist.List[[]byte]
+	// each collection. spareBytes is the capacity it holds, at most
+	// max_buffered_bytes.
+	spare      *freelist.List[[]byte]
+	spareBytes atomic.Int64
 }
 
 // Spare record buffers: at most spareBuffers are kept, none larger than
-// spareMaxBytes, so what they retain stays about max_buffered_bytes at its
-// default (a message of 500 events validates to about 200 KiB).
+// spareMaxBytes, and together at most max_buffered_bytes (a message of 500
+// events validates to about 200 KiB).
 const (
-	spareBuffers  = 64
+	spareBuffers  = 128
 	spareMaxBytes = 1 << 20
 )
+
+// getSpare returns a kept record buffer, or nil.
+func (r *Receiver) getSpare() []byte {
+	b, ok := r.spare.Get()
+	if ok {
+		r.spareBytes.Add(-int64(cap(b)))
+	}
+	return b[:0]
+}
+
+// putSpare keeps b for a poller, if it is within the bounds.
+func (r *Receiver) putSpare(b []byte) {
+	n := int64(cap(b))
+	if n > spareMaxBytes || r.spareBytes.Load()+n > r.cfg.maxBuffered {
+		return
+	}
+	if r.spare.Put(b[:0]) {
+		r.spareBytes.Add(n)
+	}
+}
 
 // Stats are the instance's counters.
 type Stats struct {
@@ -299,8 +322,7 @@ func (b *batch) add(h *held, msg message) bool {
 			if cap(records) <= spareMaxBytes {
 				*b.scratch = records[:0]
 			}
-			out, _ := r.spare.Get()
-			records = validateAll(r.validator, out[:0], records, pieces, r.log)
+			records = validateAll(r.validator, r.getSpare(), records, pieces, r.log)
 		}
 		switch {
 		case b.dec.over != withinBounds:
@@ -386,8 +408,8 @@ func (r *Receiver) Collect(buf []byte) ([]byte, func()) {
 	buf = slices.Grow(buf, int(r.bytes))
 	for _, h := range taken {
 		buf = append(buf, h.records...)
-		if r.validator != nil && cap(h.records) <= spareMaxBytes {
-			r.spare.Put(h.records[:0])
+		if r.validator != nil {
+			r.putSpare(h.records)
 		}
 		h.records = nil
 		r.inflight[h] = struct{}{}
