@@ -1,11 +1,13 @@
 package fluentbit
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"os"
 	"os/exec"
@@ -26,9 +28,9 @@ import (
 // drains events preloaded into the queue as the sqs output packs them
 // (ndjson.gz.b64, 500 events a message) into PostgreSQL. It reports rows
 // per CPU-second of the Fluent Bit process, rows per second of wall time
-// and PostgreSQL's CPU-seconds, and, in the same run, the wall rate of
-// psql's \copy of the same rows into a table of the same shape and index:
-// the baseline the database sets. One iteration is one drain of
+// and the CPU-seconds of the database's backends, and, in the same run, the wall rate of
+// psql's \copy of the same rows into a table of the same shape and index,
+// and PostgreSQL's CPU-seconds for it: the baseline the database sets. One iteration is one drain of
 // WHIRLPOOL_BENCH_EVENTS events (default 192000); run it with -benchtime 1x.
 // With WHIRLPOOL_PERF=1 the drain is recorded by perf into
 // build/perf-processor.data (perf report -i ... --no-children).
@@ -43,7 +45,11 @@ func BenchmarkProcessorDrain(b *testing.B) {
 		run := randomHex(8)
 		lines := drainWorkload(run, events)
 		preload(b, pt, lines, 500)
-		pg0 := postgresCPU()
+		var dbName string
+		if err := pt.db.QueryRow(`SELECT current_database()`).Scan(&dbName); err != nil {
+			b.Fatal(err)
+		}
+		pg0 := postgresCPU(dbName)
 		b.StartTimer()
 		start := time.Now()
 		pt.proc.Start()
@@ -63,12 +69,13 @@ func BenchmarkProcessorDrain(b *testing.B) {
 		wall, cpu := time.Since(start), processCPU(pid)-cpu0
 		b.StopTimer()
 		stopPerf()
-		pgCPU := postgresCPU() - pg0
-		copyWall := psqlCopyBaseline(b, pt, run)
+		pgCPU := postgresCPU(dbName) - pg0
+		copyWall, copyPG := psqlCopyBaseline(b, pt, run)
 		b.ReportMetric(float64(events)/cpu.Seconds(), "rows/cpu-s")
 		b.ReportMetric(float64(events)/wall.Seconds(), "rows/s")
 		b.ReportMetric(pgCPU.Seconds(), "postgres-cpu-s")
 		b.ReportMetric(float64(events)/copyWall.Seconds(), "baseline-psql-copy-rows/s")
+		b.ReportMetric(copyPG.Seconds(), "baseline-psql-copy-postgres-cpu-s")
 	}
 }
 
@@ -121,8 +128,10 @@ func preload(b testing.TB, pt *processorTier, lines [][]byte, perMessage int) {
 
 // psqlCopyBaseline copies the run's rows out of the loaded table and back
 // into a new table of the same shape and index with psql's \copy, and
-// returns how long the \copy took.
-func psqlCopyBaseline(b testing.TB, pt *processorTier, run string) time.Duration {
+// returns how long the psql that ran the \copy took (start to exit, as
+// before) and the CPU its PostgreSQL backend used, read before psql
+// disconnects (a backend that has exited is counted by no process).
+func psqlCopyBaseline(b testing.TB, pt *processorTier, run string) (time.Duration, time.Duration) {
 	file := filepath.Join(pt.dir, "baseline.csv")
 	for _, q := range []string{`CREATE SCHEMA IF NOT EXISTS bench`, `CREATE TABLE bench.copy_baseline (LIKE pixel_quest.level_complete INCLUDING ALL)`} {
 		if _, err := pt.db.Exec(q); err != nil {
@@ -135,9 +144,50 @@ func psqlCopyBaseline(b testing.TB, pt *processorTier, run string) time.Duration
 		}
 	}
 	psql(`\copy (SELECT * FROM pixel_quest.level_complete WHERE run = '` + run + `') TO '` + file + `' CSV`)
+	// psql reads its commands from a pipe: its backend's pid first, then
+	// the \copy and a query whose answer says the \copy is done, while
+	// the backend is still there to be read.
 	start := time.Now()
-	psql(`\copy bench.copy_baseline FROM '` + file + `' CSV`)
-	return time.Since(start)
+	cmd := exec.Command("psql", pt.dsn, "-X", "-At", "-v", "ON_ERROR_STOP=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("psql: %v", err)
+	}
+	answers := bufio.NewScanner(stdout)
+	answer := func(command string) string {
+		if _, err := io.WriteString(stdin, command+"\n"); err != nil {
+			b.Fatalf("psql %s: %v: %s", command, err, &stderr)
+		}
+		for answers.Scan() {
+			if line := strings.TrimSpace(answers.Text()); line != "" && !strings.HasPrefix(line, "COPY ") {
+				return line
+			}
+		}
+		b.Fatalf("psql %s: no answer: %v %s", command, answers.Err(), &stderr)
+		return ""
+	}
+	backend, err := strconv.Atoi(answer(`SELECT pg_backend_pid();`))
+	if err != nil {
+		b.Fatalf("psql: backend pid: %v", err)
+	}
+	if answer(`\copy bench.copy_baseline FROM '`+file+`' CSV`+"\n"+`SELECT 'copied';`) != "copied" {
+		b.Fatalf("psql \\copy: %s", &stderr)
+	}
+	pgCPU := processCPU(backend)
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("psql: %v: %s", err, &stderr)
+	}
+	return time.Since(start), pgCPU
 }
 
 // processCPU is the user and system CPU pid has used.
@@ -156,10 +206,11 @@ func processCPU(pid int) time.Duration {
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
-// postgresCPU sums the CPU of every running postgres process (the
-// server's processes of this machine: backends that exit in between are
-// not counted).
-func postgresCPU() time.Duration {
+// postgresCPU sums the CPU of the running backends of database db (their
+// process title names it): the server is shared with other tests, whose
+// backends are not counted, and neither are the server's background
+// processes (WAL writer, checkpointer) nor backends that exit in between.
+func postgresCPU(db string) time.Duration {
 	dirs, _ := os.ReadDir("/proc")
 	var total time.Duration
 	for _, d := range dirs {
@@ -167,7 +218,11 @@ func postgresCPU() time.Duration {
 		if err != nil {
 			continue
 		}
-		if comm, err := os.ReadFile("/proc/" + d.Name() + "/comm"); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
+		comm, err := os.ReadFile("/proc/" + d.Name() + "/comm")
+		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
+			continue
+		}
+		if title, err := os.ReadFile("/proc/" + d.Name() + "/cmdline"); err == nil && bytes.Contains(title, []byte(" "+db+" ")) {
 			total += processCPU(pid)
 		}
 	}
@@ -183,6 +238,10 @@ func perfRecord(b testing.TB, pid int, name string) func() {
 	root, _ := filepath.Abs("../..")
 	out := filepath.Join(root, "build", "perf-"+name+".data")
 	cmd := exec.Command("perf", "record", "-F", "499", "-g", "-p", strconv.Itoa(pid), "-o", out)
+	if log, err := os.Create(strings.TrimSuffix(out, ".data") + ".log"); err == nil {
+		cmd.Stdout, cmd.Stderr = log, log // perf's own messages: threads it could not follow, lost samples
+		defer log.Close()
+	}
 	if err := cmd.Start(); err != nil {
 		b.Logf("perf: %v", err)
 		return func() {}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +17,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/awsconf"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
+	"github.com/whirlpool-events/whirlpool/internal/freelist"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
@@ -76,6 +79,42 @@ type Receiver struct {
 	deletes     chan []*held
 	stopDeletes chan struct{} // closed by Close: the deleter drains and exits
 	deleteWait  time.Duration // how long Close waits for the deleter
+
+	// spare holds the record buffers of collected messages for the pollers
+	// to validate the next messages into: a fresh buffer per message was
+	// most of the input's garbage, and its pages faulted in anew after
+	// each collection. spareBytes is the capacity it holds, at most
+	// max_buffered_bytes.
+	spare      *freelist.List[[]byte]
+	spareBytes atomic.Int64
+}
+
+// Spare record buffers: at most spareBuffers are kept, none larger than
+// spareMaxBytes, and together at most max_buffered_bytes (a message of 500
+// events validates to about 200 KiB).
+const (
+	spareBuffers  = 128
+	spareMaxBytes = 1 << 20
+)
+
+// getSpare returns a kept record buffer, or nil.
+func (r *Receiver) getSpare() []byte {
+	b, ok := r.spare.Get()
+	if ok {
+		r.spareBytes.Add(-int64(cap(b)))
+	}
+	return b[:0]
+}
+
+// putSpare keeps b for a poller, if it is within the bounds.
+func (r *Receiver) putSpare(b []byte) {
+	n := int64(cap(b))
+	if n > spareMaxBytes || r.spareBytes.Load()+n > r.cfg.maxBuffered {
+		return
+	}
+	if r.spare.Put(b[:0]) {
+		r.spareBytes.Add(n)
+	}
 }
 
 // Stats are the instance's counters.
@@ -153,7 +192,7 @@ func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Va
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Receiver{cfg: cfg, log: log, client: client, validator: v, ctx: ctx, cancel: cancel,
 		extend: make(chan struct{}), inflight: map[*held]struct{}{}, waiting: map[*held]struct{}{}, deletes: make(chan []*held, 1024), stopDeletes: make(chan struct{}),
-		deleteWait: 30 * time.Second}
+		deleteWait: 30 * time.Second, spare: freelist.New[[]byte](spareBuffers)}
 	r.cond = sync.NewCond(&r.mu)
 	for i := 0; i < cfg.pollers; i++ {
 		r.polling.Add(1)
@@ -172,6 +211,7 @@ func (r *Receiver) poll() {
 	defer r.polling.Done()
 	dec := newDecoder(r.cfg.bounds)
 	dec.enrich = r.cfg.enrich
+	var scratch []byte
 	backoff := time.Duration(0)
 	for {
 		r.mu.Lock()
@@ -213,7 +253,7 @@ func (r *Receiver) poll() {
 		}
 		backoff = 0
 		now := time.Now()
-		b := batch{r: r, dec: dec}
+		b := batch{r: r, dec: dec, scratch: &scratch}
 		for i, m := range out.Messages {
 			msg := message{id: aws.ToString(m.MessageId), body: aws.ToString(m.Body), sent: now}
 			if v, ok := m.MessageAttributes[FormatAttribute]; ok {
@@ -245,6 +285,10 @@ type batch struct {
 	dec  *decoder
 	msgs []*held
 	size int64
+	// scratch is the poller's buffer for the decoded records of one
+	// message while they are validated (validated records go to a buffer
+	// of their own, which the message holds until it is collected).
+	scratch *[]byte
 }
 
 // add decodes msg into h within the room left under max_buffered_bytes. A
@@ -262,7 +306,11 @@ func (b *batch) add(h *held, msg message) bool {
 		}
 		r.mu.Unlock()
 		b.dec.room = max(room, 1)
-		records, pieces := b.dec.appendMessage(nil, msg)
+		var dst []byte // unvalidated, the decoded records are the message's
+		if r.validator != nil {
+			dst = (*b.scratch)[:0]
+		}
+		records, pieces := b.dec.appendMessage(dst, msg)
 		if b.dec.over == overBuffered && room < r.cfg.maxBuffered {
 			if !b.waitForRoom(h) {
 				return false
@@ -271,7 +319,10 @@ func (b *batch) add(h *held, msg message) bool {
 		}
 		n, failed := len(pieces), failures(pieces)
 		if r.validator != nil {
-			records = validateAll(r.validator, records, pieces, r.log)
+			if cap(records) <= spareMaxBytes {
+				*b.scratch = records[:0]
+			}
+			records = validateAll(r.validator, r.getSpare(), records, pieces, r.log)
 		}
 		switch {
 		case b.dec.over != withinBounds:
@@ -315,13 +366,17 @@ func (b *batch) publish() {
 	b.msgs, b.size = nil, 0
 }
 
-// validateAll validates every record of a message but the failure records
-// the decoder built (pieces says which): a message never decides that a
-// record of its own is validated.
-func validateAll(v *validate.Validator, records []byte, pieces []piece, log plugin.Logger) []byte {
-	out := make([]byte, 0, len(records)+len(records)/2)
+// validateAll appends to out every record of a message, validated, but the
+// failure records the decoder built (pieces says which), which it appends
+// as they are: a message never decides that a record of its own is
+// validated.
+func validateAll(v *validate.Validator, out, records []byte, pieces []piece, log plugin.Logger) []byte {
+	if out == nil {
+		out = make([]byte, 0, len(records)+len(records)/2)
+	}
 	start := 0
 	var rec record.Record
+	var d record.Decoder
 	for _, p := range pieces {
 		one := records[start:p.end]
 		start = p.end
@@ -329,7 +384,7 @@ func validateAll(v *validate.Validator, records []byte, pieces []piece, log plug
 			out = append(out, one...)
 			continue
 		}
-		d := record.NewDecoder(one)
+		d.Reset(one)
 		if !d.Next(&rec) { // cannot happen: the decoder wrote this record
 			log.Errorf("validating a received record: %v", d.Err())
 			continue
@@ -341,12 +396,21 @@ func validateAll(v *validate.Validator, records []byte, pieces []piece, log plug
 
 // Collect appends every pending message's records, whole, and returns done,
 // which queues exactly those messages for deletion.
+//
+// The records go into buf in one piece: when buf cannot hold them, it grows
+// once to their size (growing by appends copied the first collects of a
+// drain several times over, into fresh pages). A validated message's
+// buffer goes back to the pollers once copied.
 func (r *Receiver) Collect(buf []byte) ([]byte, func()) {
 	r.mu.Lock()
 	taken := r.pending
 	r.pending = nil
+	buf = slices.Grow(buf, int(r.bytes))
 	for _, h := range taken {
 		buf = append(buf, h.records...)
+		if r.validator != nil {
+			r.putSpare(h.records)
+		}
 		h.records = nil
 		r.inflight[h] = struct{}{}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
+	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
@@ -393,5 +395,52 @@ func writeModel(t *testing.T, path, def string) {
 `
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestValidatedBuffersAreReusedSafely: with validate on, the buffers of
+// collected messages go back to the pollers for the next messages. Over
+// many collects every record comes out exactly once and as validated
+// (columns of its own event, never bytes of another), and the kept
+// buffers never hold more than max_buffered_bytes.
+func TestValidatedBuffersAreReusedSafely(t *testing.T) {
+	srv := testenv.SQS(t, "events")
+	url, c := srv.QueueURL("events"), srv.Client()
+	const messages, perMessage = 12, 1500 // about 450 KB of validated records each
+	for m := 0; m < messages; m++ {
+		lines := make([]string, perMessage)
+		for i := range lines {
+			n := m*perMessage + i
+			lines[i] = fmt.Sprintf(`{"uuid":"0190d6b4-7c2a-7c3e-8f00-%012d","fired_ts":"2026-11-21T23:45:27.123Z","game":"galaxy","version":"1.2","event":"level_up","body":{"player":{"id":"p-%d"},"level":%d}}`,
+				n, n, 1+n%1000)
+		}
+		send(t, c, url, "ndjson", strings.Join(lines, "\n"))
+	}
+	root, err := flbhost.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const maxBuffered = 1 << 20 // two messages or so: many collects, each reusing buffers
+	r := newTestReceiver(t, srv, "events", testenv.Config{"validate": "on", "model_file": root + "/filters/validate/testdata/model.yaml",
+		"max_buffered_bytes": "1M"})
+	recs, dones := collectUntil(t, r, messages*perMessage)
+	for _, d := range dones {
+		d()
+	}
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		uuid, _ := rec.fields["uuid"].(string)
+		var n int
+		if _, err := fmt.Sscanf(uuid, "0190d6b4-7c2a-7c3e-8f00-%012d", &n); err != nil || seen[uuid] {
+			t.Fatalf("record %v: unexpected or repeated uuid", rec.fields)
+		}
+		seen[uuid] = true
+		cols, _ := rec.fields["columns"].(map[string]any)
+		if cols == nil || cols["player_id"] != fmt.Sprintf("p-%d", n) || fmt.Sprint(cols["level"]) != fmt.Sprint(1+n%1000) {
+			t.Errorf("record %s: columns %v, want player_id p-%d and level %d", uuid, rec.fields["columns"], n, 1+n%1000)
+		}
+	}
+	if kept := r.spareBytes.Load(); kept > maxBuffered || kept == 0 {
+		t.Errorf("kept %d bytes of buffers, want some and at most max_buffered_bytes %d", kept, maxBuffered)
 	}
 }

@@ -19,7 +19,7 @@ func DecodeAndValidate(v *validate.Validator, line []byte, sent time.Time) []byt
 	d := newDecoder(bounds{maxBytes: r.Size("max_message_bytes"), maxRecords: r.Int("max_records_per_message"),
 		maxText: validate.ReadMaxEventSize(r)})
 	records, pieces := d.appendMessage(nil, message{id: "try", body: string(line), format: formatEvent, sent: sent})
-	return validateAll(v, records, pieces, plugin.NopLogger{})
+	return validateAll(v, nil, records, pieces, plugin.NopLogger{})
 }
 
 // noConfig sets no property: reading it gives every default.

@@ -32,6 +32,18 @@ func appendCopyValue(dst []byte, v record.Value) []byte {
 	if len(v) == 0 {
 		return append(dst, '\\', 'N')
 	}
+	// The encodings most values take (short strings, small integers) are
+	// read here from their first byte; every other goes through Kind.
+	switch c := v[0]; {
+	case c >= 0xa0 && c <= 0xbf: // fixstr
+		if n := 1 + int(c&0x1f); n <= len(v) {
+			return appendCopyText(dst, v[1:n])
+		}
+	case c <= 0x7f: // positive fixint
+		return strconv.AppendInt(dst, int64(c), 10)
+	case c >= 0xe0: // negative fixint
+		return strconv.AppendInt(dst, int64(int8(c)), 10)
+	}
 	switch v.Kind() {
 	case record.KindNil:
 		return append(dst, '\\', 'N')

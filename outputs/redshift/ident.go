@@ -86,6 +86,13 @@ func appendLiteral(dst []byte, s []byte, d Dialect) []byte {
 		dst = append(dst, 'E')
 	}
 	dst = append(dst, '\'')
+	dst = appendLiteralText(dst, s)
+	return append(dst, '\'')
+}
+
+// appendLiteralText appends s as the text between the quotes of a string
+// literal (E'...' for PostgreSQL): quotes and backslashes doubled.
+func appendLiteralText(dst []byte, s []byte) []byte {
 	start := 0
 	for i, c := range s {
 		if c == '\'' || c == '\\' {
@@ -94,8 +101,7 @@ func appendLiteral(dst []byte, s []byte, d Dialect) []byte {
 			start = i + 1
 		}
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '\'')
+	return append(dst, s[start:]...)
 }
 
 func quoteLiteral(s string, d Dialect) string {

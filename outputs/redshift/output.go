@@ -9,6 +9,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/dsn"
+	"github.com/whirlpool-events/whirlpool/internal/freelist"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -95,6 +96,9 @@ type Output struct {
 	dests  map[string]*dest
 
 	meta metaCache // loader goroutine only
+	rows rowSet    // loader goroutine only: dedupe within a batch
+
+	recBlocks *freelist.List[[]rec] // routeScratch blocks of flushes done
 
 	// group commit
 	in      chan *unit
@@ -119,6 +123,7 @@ type unit struct {
 	rows  int
 	bytes int
 	done  chan error
+	slab  routeScratch // holds recs; released when the flush returns
 }
 
 // New reads the properties and starts the loader. It does not connect: a
@@ -135,12 +140,14 @@ func New(env plugin.Env, opts ...Option) (*Output, error) {
 func startOutput(env plugin.Env, c *config, opts ...Option) (*Output, error) {
 	o := &Output{
 		cfg: c, env: env,
-		dests:   map[string]*dest{},
-		meta:    metaCache{},
-		maxRaw:  validate.DefaultMaxEventSize,
-		in:      make(chan *unit, 64),
-		closing: make(chan struct{}),
-		stopped: make(chan struct{}),
+		dests:  map[string]*dest{},
+		meta:   metaCache{},
+		maxRaw: validate.DefaultMaxEventSize,
+		in:     make(chan *unit, 64),
+
+		recBlocks: freelist.New[[]rec](spareRecBlocks),
+		closing:   make(chan struct{}),
+		stopped:   make(chan struct{}),
 	}
 	o.Stats.init()
 	for _, opt := range opts {
@@ -180,6 +187,7 @@ func (o *Output) Flush(chunk []byte, tag string) plugin.Result {
 		}
 	}
 	u := o.route(chunk, time.Now().UTC())
+	defer u.slab.release()
 	if len(u.recs) == 0 {
 		o.active.Add(-1)
 		return plugin.OK
@@ -190,6 +198,7 @@ func (o *Output) Flush(chunk []byte, tag string) plugin.Result {
 		o.active.Add(-1)
 		return plugin.Retry
 	}
+	// The loader is done with the unit's recs once it answers.
 	if err := <-u.done; err != nil {
 		o.Stats.Retries.Add(1)
 		return plugin.Retry
@@ -204,14 +213,13 @@ func (o *Output) Flush(chunk []byte, tag string) plugin.Result {
 // unit's batch is done with its recs (a copy of every chunk was a tenth of
 // the processor's CPU, most of it page faults).
 func (o *Output) route(chunk []byte, now time.Time) *unit {
-	u := &unit{bytes: len(chunk), done: make(chan error, 1)}
+	u := &unit{bytes: len(chunk), done: make(chan error, 1), slab: routeScratch{spare: o.recBlocks}}
 	var vbuf []byte
-	var slab routeScratch
 	d := record.NewDecoder(chunk)
 	var r record.Record
 	for d.Next(&r) {
 		n := len(u.recs)
-		u.recs = o.parse(u.recs, &slab, r.Body, r.Time, &vbuf, false)
+		u.recs = o.parse(u.recs, &u.slab, r.Body, r.Time, &vbuf, false)
 		for _, x := range u.recs[n:] {
 			x.chunkTime = r.Time
 		}

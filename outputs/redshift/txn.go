@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -247,24 +248,32 @@ func (o *Output) loadNewRows(ctx context.Context, s Session, b *batch, tl *table
 		typ = c.typ
 	}
 	fold := typ == "uuid" // PostgreSQL prints uuids in lower case
-	var arr []byte
-	arr = append(arr, '{')
+	// The query holds every key of the batch: built in one buffer of
+	// about its size (built by concatenation, it was copied four times).
+	head := "SELECT " + quoteIdent("uuid")
+	if withIndex {
+		head += ", " + quoteIdent("expand_index")
+	}
+	head += " FROM " + target + " WHERE " + quoteIdent("uuid") + " = ANY(CAST(E'{"
+	size := len(head) + 256
+	for _, r := range recs {
+		size += len(r.keyUUID(tl.failures)) + 3
+	}
+	q := make([]byte, 0, size)
+	q = append(q, head...)
+	var elem []byte
 	for i, r := range recs {
 		if i > 0 {
-			arr = append(arr, ',')
+			q = append(q, ',')
 		}
-		arr = appendArrayElem(arr, r.keyUUID(tl.failures))
+		elem = appendArrayElem(elem[:0], r.keyUUID(tl.failures))
+		q = appendLiteralText(q, elem)
 	}
-	arr = append(arr, '}')
-	q := "SELECT " + quoteIdent("uuid")
-	if withIndex {
-		q += ", " + quoteIdent("expand_index")
-	}
-	q += " FROM " + target + " WHERE " + quoteIdent("uuid") + " = ANY(CAST(" + string(appendLiteral(nil, arr, Postgres)) + " AS " + typ + "[]))"
+	q = append(q, "}' AS "+typ+"[]))"...)
 	if bound := tl.firedBoundOf(recs, quoteIdent("fired_ts")); bound != "" {
-		q += " AND " + bound
+		q = append(q, " AND "+bound...)
 	}
-	have, err := s.Query(ctx, q)
+	have, err := s.Query(ctx, unsafe.String(unsafe.SliceData(q), len(q)))
 	if err != nil {
 		return 0, err
 	}
