@@ -99,7 +99,7 @@ func keepLimit(in plugin.Input) int {
 
 type inputInstance struct {
 	flb *flb.Instance
-	// keep is the largest buffer kept for reuse (keepLimit).
+	// keepMax is the largest buffer kept for reuse (keepLimit).
 	keepMax int
 	// mu serialises Collect and Close, which Fluent Bit may call from
 	// different threads at shutdown.
@@ -249,7 +249,7 @@ func collect(inst *inputInstance, data *unsafe.Pointer, size *C.size_t) C.int {
 }
 
 // keep makes buf a spare buffer of inst, or frees it: two spares per
-// instance, of at most keepBuffer bytes each, none once it is closed.
+// instance, of at most keepMax bytes each, none once it is closed.
 func (inst *inputInstance) keep(buf cbuf) {
 	if buf.p == nil {
 		return
