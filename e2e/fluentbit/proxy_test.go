@@ -12,10 +12,15 @@ import (
 // tcpProxy forwards a loopback port to the SQS emulator. Down models an
 // SQS outage that the emulator itself cannot: the service is unreachable
 // (new connections refused, open ones cut) while the queue keeps its
-// messages, in-flight receipts and visibility timers.
+// messages, in-flight receipts and visibility timers. SetRate models a slow
+// SQS: requests reach it at a capped rate.
 type tcpProxy struct {
 	addr   string // 127.0.0.1:port, stable across Down/Up
 	target string
+
+	rateMu sync.Mutex
+	rate   int64     // bytes per second of requests (client to SQS), all connections together; 0: no cap
+	next   time.Time // when the cap lets the next byte through
 
 	mu    sync.Mutex
 	ln    net.Listener
@@ -61,7 +66,7 @@ func (p *tcpProxy) pipe(c net.Conn) {
 		return
 	}
 	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(&throttled{w: up, p: p}, c); done <- struct{}{} }()
 	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
 	<-done
 	c.Close()
@@ -71,6 +76,52 @@ func (p *tcpProxy) pipe(c net.Conn) {
 	delete(p.conns, c)
 	delete(p.conns, up)
 	p.mu.Unlock()
+}
+
+// SetRate caps the bytes per second of requests through the proxy, all
+// connections together (0: no cap).
+func (p *tcpProxy) SetRate(bytesPerSecond int64) {
+	p.rateMu.Lock()
+	defer p.rateMu.Unlock()
+	p.rate, p.next = bytesPerSecond, time.Time{}
+}
+
+// wait delays a write of n bytes until the cap lets it through.
+func (p *tcpProxy) wait(n int) {
+	p.rateMu.Lock()
+	if p.rate == 0 {
+		p.rateMu.Unlock()
+		return
+	}
+	at := p.next
+	if now := time.Now(); at.Before(now) {
+		at = now
+	}
+	p.next = at.Add(time.Duration(int64(n) * int64(time.Second) / p.rate))
+	p.rateMu.Unlock()
+	time.Sleep(time.Until(at))
+}
+
+// throttled writes through the proxy's rate cap, in pieces of at most
+// 16 KiB so that one large request does not hold the cap for long.
+type throttled struct {
+	w io.Writer
+	p *tcpProxy
+}
+
+func (t *throttled) Write(b []byte) (int, error) {
+	written := 0
+	for len(b) > 0 {
+		n := min(len(b), 16<<10)
+		t.p.wait(n)
+		m, err := t.w.Write(b[:n])
+		written += m
+		if err != nil {
+			return written, err
+		}
+		b = b[n:]
+	}
+	return written, nil
 }
 
 // track registers a connection pair, unless the proxy went down meanwhile.

@@ -252,9 +252,14 @@ func (c *Collector) Collect(buf []byte) ([]byte, func()) {
 // still collected.
 func (c *Collector) Pause() {
 	if !c.paused.Swap(true) {
-		c.log.Infof("paused by Fluent Bit (buffer limits, or shutting down): answering 503 to new requests")
+		c.log.Infof("paused by Fluent Bit (buffer limits, or shutting down) or by pause_above_rss: answering 503 to new requests")
 	}
 }
+
+// MaxBuffered is max_buffered_bytes: a collect returns at most that much
+// (plus one request that went into an empty queue alone), which the glue
+// sizes its reused collect buffers by.
+func (c *Collector) MaxBuffered() int64 { return c.q.max }
 
 // Resume accepts requests again.
 func (c *Collector) Resume() {
@@ -309,7 +314,7 @@ func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case c.closing.Load():
 			e = reqError(http.StatusServiceUnavailable, codeOverloaded, "the input is shutting down; retry later")
 		case c.paused.Load():
-			e = reqError(http.StatusServiceUnavailable, codeOverloaded, "the input is paused by Fluent Bit back-pressure; retry later")
+			e = reqError(http.StatusServiceUnavailable, codeOverloaded, "the input is paused (back-pressure); retry later")
 		}
 	}
 	if e != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/internal/gomem"
+	"github.com/whirlpool-events/whirlpool/internal/memguard"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/props"
@@ -34,7 +35,7 @@ var Properties = props.Join(props.Set{
 	{Name: "api_keys", Type: props.String, Meaning: "Comma-separated game:key pairs; when any key is set, a request needs a key of its game (401 otherwise).", Secret: true},
 	{Name: "api_keys_file", Type: props.String, Meaning: "File of game:key lines (lines starting with # are comments), added to api_keys; re-read when its content changes (api_keys_reload_interval)."},
 	{Name: "api_keys_reload_interval", Type: props.Duration, MinDur: 0, MaxDur: time.Hour, Default: "5s", Meaning: "How often api_keys_file is re-read (100ms to 1h; 0 turns reloading off); new content replaces the file's keys, while a file that cannot be read or parsed, or holds no key, keeps the previous keys with an error naming the line."},
-}, metrics.Properties, gomem.Properties)
+}, metrics.Properties, gomem.Properties, memguard.Properties)
 
 // Values of the enum properties.
 const (

@@ -8,6 +8,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/awsconf"
 	"github.com/whirlpool-events/whirlpool/internal/gomem"
+	"github.com/whirlpool-events/whirlpool/internal/memguard"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/props"
@@ -27,7 +28,7 @@ var Properties = props.Join(props.Set{
 }, enrich.KeyProperties, props.Set{
 	{Name: "tag_key", Type: props.String, Default: "__tag", Meaning: "enrich: record field holding the fluentd tag, which tag_regex reads (fluent-plugin-sqs's tag_property_name); it is not part of the body"},
 	{Name: "time_key", Type: props.String, Default: "time", Meaning: "enrich: record field holding the event time (RFC 3339, fluentd's time string, or Unix seconds), which becomes fired_ts; it is not part of the body. A record without it gets the message's SentTimestamp; none: always SentTimestamp"},
-}, awsconf.Properties, validate.Properties, metrics.Properties, gomem.Properties)
+}, awsconf.Properties, validate.Properties, metrics.Properties, gomem.Properties, memguard.Properties)
 
 type config struct {
 	queueURL    string
@@ -77,3 +78,8 @@ func noneIsEmpty(s string) string {
 	}
 	return s
 }
+
+// MaxBuffered is max_buffered_bytes: a collect returns at most that much
+// (plus one message that went in alone), which the input glue sizes its
+// reused collect buffers by (internal/flb/input).
+func (r *Receiver) MaxBuffered() int64 { return r.cfg.maxBuffered }

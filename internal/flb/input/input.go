@@ -20,11 +20,13 @@ import (
 	"unsafe"
 
 	"github.com/whirlpool-events/whirlpool/internal/flb"
+	"github.com/whirlpool-events/whirlpool/internal/memguard"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 )
 
-// keepBuffer bounds the size of a buffer an instance keeps for reuse.
-const keepBuffer = 64 << 20
+// maxKeep bounds the size of a buffer an instance keeps for reuse. An input
+// that says how much it buffers (Buffered) keeps less: see keepLimit.
+const maxKeep = 64 << 20
 
 // minBuffer is the smallest buffer allocated for a collect.
 const minBuffer = 64 << 10
@@ -74,12 +76,35 @@ type handed struct {
 	buf  cbuf
 }
 
+// Buffered is implemented by an input whose records waiting for a collect
+// are bounded (its max_buffered_bytes): one collect returns at most that
+// much, plus one request or message that went in alone.
+type Buffered interface {
+	MaxBuffered() int64
+}
+
+// keepLimit is the largest buffer an instance keeps for reuse: a collect
+// allocates 1.5 times what it returns, so 1.5 times what the input buffers
+// (at least minBuffer, at most maxKeep). Larger buffers, from a collect
+// that returned an outsized request, are freed after use: two spares of
+// maxKeep each would be 128 MiB of C memory outside every Go limit.
+func keepLimit(in plugin.Input) int {
+	b, ok := in.(Buffered)
+	if !ok {
+		return maxKeep
+	}
+	n := b.MaxBuffered()
+	return int(min(max(n+n/2, minBuffer), maxKeep))
+}
+
 type inputInstance struct {
 	flb *flb.Instance
+	// keepMax is the largest buffer kept for reuse (keepLimit).
+	keepMax int
 	// mu serialises Collect and Close, which Fluent Bit may call from
 	// different threads at shutdown.
-	mu     sync.Mutex
-	in     plugin.Input
+	mu sync.Mutex
+	in plugin.Input
 	// closed is written under mu and the package's mu, read under either.
 	closed bool
 	// spares are buffers back from Fluent Bit, kept for the next collects
@@ -87,6 +112,15 @@ type inputInstance struct {
 	// engine's thread). Two, so that a collect finds one while Fluent Bit
 	// still reads the last.
 	spares []cbuf
+
+	// pauseMu guards the pause state: the input is paused while the engine
+	// asks it to (back-pressure, shutdown) or its memory guard does.
+	pauseMu      sync.Mutex
+	byEngine     bool
+	byMemory     bool
+	paused       bool
+	stopGuard    chan struct{}
+	guardStopped chan struct{}
 }
 
 // Register names the input this shared object provides. Call it from the
@@ -110,12 +144,18 @@ func FLBPluginInit(p unsafe.Pointer) C.int {
 	mu.Unlock()
 
 	ins := flb.NewInstance(flb.Input, p, def.Name, id)
+	r := memguard.Properties.Read(ins)
+	limit := memguard.Read(r)
+	if err := r.Err(); err != nil {
+		ins.Errorf("cannot start: %v", err)
+		return C.int(plugin.Error)
+	}
 	in, err := newInput(ins)
 	if err != nil {
 		ins.Errorf("cannot start: %v", err)
 		return C.int(plugin.Error)
 	}
-	inst := &inputInstance{flb: ins, in: in}
+	inst := &inputInstance{flb: ins, in: in, keepMax: keepLimit(in)}
 	h := cgo.NewHandle(inst)
 	mu.Lock()
 	instances[h] = inst
@@ -125,6 +165,9 @@ func FLBPluginInit(p unsafe.Pointer) C.int {
 		ins.Warnf("%s", fmt.Sprintf(severalInstancesWarning, others+1, def.Name))
 	}
 	flb.SetContext(flb.Input, p, uintptr(h))
+	if limit > 0 {
+		inst.guard(memguard.New(limit), int64(limit))
+	}
 	ins.Debugf("started")
 	return C.int(plugin.OK)
 }
@@ -206,13 +249,13 @@ func collect(inst *inputInstance, data *unsafe.Pointer, size *C.size_t) C.int {
 }
 
 // keep makes buf a spare buffer of inst, or frees it: two spares per
-// instance, of at most keepBuffer bytes each, none once it is closed.
+// instance, of at most keepMax bytes each, none once it is closed.
 func (inst *inputInstance) keep(buf cbuf) {
 	if buf.p == nil {
 		return
 	}
 	mu.Lock()
-	if inst.closed || buf.n > keepBuffer || len(inst.spares) == maxSpares {
+	if inst.closed || buf.n > inst.keepMax || len(inst.spares) == maxSpares {
 		mu.Unlock()
 		buf.free()
 		return
@@ -296,22 +339,61 @@ func live() []*inputInstance {
 	return out
 }
 
+// guard runs g for inst until the instance stops: the input pauses while
+// g says the process holds too much memory (package memguard).
+func (inst *inputInstance) guard(g *memguard.Guard, limit int64) {
+	inst.stopGuard, inst.guardStopped = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(inst.guardStopped)
+		g.Run(inst.stopGuard, func(paused bool, s memguard.Sample) {
+			if paused {
+				inst.flb.Infof("pausing: %s, at or above pause_above_rss (%d MiB); resuming below 90%% of it or once no chunk is in memory", s, limit>>20)
+			} else {
+				inst.flb.Infof("resuming: %s", s)
+			}
+			inst.setPaused(func() { inst.byMemory = paused })
+		}, func(err error) {
+			inst.flb.Errorf("pause_above_rss cannot read the process's memory, so it is not applied: %v", err)
+		})
+	}()
+}
+
+// setPaused changes the pause state with change (under pauseMu) and pauses
+// or resumes the input when its overall state changes: it resumes only once
+// neither the engine nor the memory guard holds it.
+func (inst *inputInstance) setPaused(change func()) {
+	inst.pauseMu.Lock()
+	defer inst.pauseMu.Unlock()
+	change()
+	want := inst.byEngine || inst.byMemory
+	if want == inst.paused {
+		return
+	}
+	inst.paused = want
+	if want {
+		inst.in.Pause()
+	} else {
+		inst.in.Resume()
+	}
+}
+
 // FLBPluginInputPause carries no context, so it pauses every instance.
 //
 //export FLBPluginInputPause
 func FLBPluginInputPause() {
 	for _, inst := range live() {
-		inst.in.Pause()
+		inst.setPaused(func() { inst.byEngine = true })
 		inst.flb.Debugf("paused by Fluent Bit (back-pressure)")
 	}
 }
 
-// FLBPluginInputResume carries no context, so it resumes every instance.
+// FLBPluginInputResume carries no context, so it resumes every instance
+// (each stays paused while its memory guard holds it).
 //
 //export FLBPluginInputResume
 func FLBPluginInputResume() {
 	for _, inst := range live() {
-		inst.in.Resume()
+		inst.setPaused(func() { inst.byEngine = false })
 		inst.flb.Debugf("resumed by Fluent Bit")
 	}
 }
@@ -335,6 +417,10 @@ func FLBPluginExit() C.int {
 	mu.Unlock()
 	ret := C.int(plugin.OK)
 	for _, inst := range all {
+		if inst.stopGuard != nil {
+			close(inst.stopGuard)
+			<-inst.guardStopped
+		}
 		inst.mu.Lock()
 		mu.Lock()
 		inst.closed = true // written under both locks: keep reads it under mu
