@@ -29,11 +29,7 @@ type Limit int64
 // Read reads go_memory_limit from a plugin's reader (its set must include
 // Properties), recording a bad value on r.
 func Read(r *props.Reader) Limit {
-	v := r.Size("go_memory_limit")
-	if v > 0 && v < minLimit {
-		r.Fail("go_memory_limit", "invalid value %d bytes: want 0 (Go's own setting) or at least 16M", v)
-	}
-	return Limit(v)
+	return Limit(r.SizeOffOrAtLeast("go_memory_limit", minLimit, "Go's own setting"))
 }
 
 var (

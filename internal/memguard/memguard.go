@@ -57,11 +57,7 @@ type Limit int64
 // Read reads pause_above_rss from an input's reader (its set must include
 // Properties), recording a bad value on r.
 func Read(r *props.Reader) Limit {
-	v := r.Size("pause_above_rss")
-	if v > 0 && v < minLimit {
-		r.Fail("pause_above_rss", "invalid value %d bytes: want 0 (off) or at least 64M", v)
-	}
-	return Limit(v)
+	return Limit(r.SizeOffOrAtLeast("pause_above_rss", minLimit, "off"))
 }
 
 // Sample is what the guard decided on.

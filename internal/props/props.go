@@ -358,6 +358,18 @@ func (r *Reader) Size(name string) int64 {
 	return n
 }
 
+// SizeOffOrAtLeast reads a size where 0 turns a feature off and any other
+// value must be at least least (below it the feature would work against
+// itself); off says what 0 means, for the error.
+func (r *Reader) SizeOffOrAtLeast(name string, least int64, off string) int64 {
+	v := r.Size(name)
+	if v > 0 && v < least {
+		r.Fail(name, "invalid value %d bytes: want 0 (%s) or at least %s", v, off, sizeText(least))
+		return 0
+	}
+	return v
+}
+
 // Duration reads a Go duration (500ms, 5s, 1m) or plain seconds, within the
 // declared [MinDur, MaxDur].
 func (r *Reader) Duration(name string) time.Duration {

@@ -83,6 +83,7 @@ func TestReaderErrorsNameThePropertyAndAcceptedValues(t *testing.T) {
 		{"format", "xml", func(r *Reader) { r.Enum("format") }, `property "format": invalid value "xml": want one of single, ndjson`},
 		{"small_bytes", "2G", func(r *Reader) { r.Size("small_bytes") }, `property "small_bytes": invalid value "2G": want a size from 1 to 1048576 bytes`},
 		{"small_bytes", "12 parsecs", func(r *Reader) { r.Size("small_bytes") }, `property "small_bytes": invalid value "12 parsecs"`},
+		{"small_bytes", "512", func(r *Reader) { r.SizeOffOrAtLeast("small_bytes", 1<<10, "off") }, `property "small_bytes": invalid value 512 bytes: want 0 (off) or at least 1K`},
 		{"strict_interval", "soon", func(r *Reader) { r.Duration("strict_interval") }, `property "strict_interval": invalid value "soon": want a duration from 1s to 1h0m0s`},
 		{"endpoint", "ftp://x", func(r *Reader) { r.URL("endpoint") }, `property "endpoint": invalid value "ftp://x": want an absolute http:// or https:// URL`},
 		{"pattern", "a(", func(r *Reader) { r.Regexp("pattern") }, `property "pattern": invalid value "a(": want a valid regular expression`},
@@ -206,6 +207,32 @@ func TestCheck(t *testing.T) {
 	for _, name := range []string{`"a"`, `"b"`, `"c"`, `"d"`} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("Check does not report %s: %v", name, err)
+		}
+	}
+}
+
+func TestSizeOffOrAtLeast(t *testing.T) {
+	set := Set{{Name: "limit", Type: Size, Min: 0, Max: 1 << 40, Default: "0", Meaning: "a limit"}}
+	for _, tc := range []struct {
+		val  string
+		want int64
+		ok   bool
+	}{
+		{"", 0, true},
+		{"0", 0, true},
+		{"16M", 16 << 20, true},
+		{"3G", 3 << 30, true},
+		{"15M", 0, false},
+		{"1", 0, false},
+	} {
+		cfg := testenv.Config{}
+		if tc.val != "" {
+			cfg["limit"] = tc.val
+		}
+		r := set.Read(cfg)
+		got := r.SizeOffOrAtLeast("limit", 16<<20, "no limit")
+		if err := r.Err(); (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("%q: %d, error %v; want %d, accepted %v", tc.val, got, err, tc.want, tc.ok)
 		}
 	}
 }
