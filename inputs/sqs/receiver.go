@@ -601,7 +601,7 @@ func (r *Receiver) Pause() {
 	r.mu.Lock()
 	r.paused = true
 	r.mu.Unlock()
-	r.log.Infof("paused by Fluent Bit (buffer limits, or shutting down): not receiving")
+	r.log.Infof("paused by Fluent Bit (buffer limits, or shutting down) or by pause_above_rss: not receiving")
 }
 
 // Resume starts receiving again.
