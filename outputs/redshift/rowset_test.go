@@ -9,7 +9,7 @@ import (
 )
 
 // rowSet says a row is repeated exactly when an earlier row since reset
-// has its uuid and expand_index, whatever hashes the keys share.
+// has its uuid and expand_index.
 func TestRowSetFindsRepeatedKeysOnly(t *testing.T) {
 	row := func(uuid string, index int) *rec {
 		return &rec{uuid: record.Value(msgp.AppendString(nil, uuid)), expandIndex: record.Value(msgp.AppendInt(nil, index))}
@@ -23,24 +23,13 @@ func TestRowSetFindsRepeatedKeysOnly(t *testing.T) {
 		{"a", -1, false}, {"a", -1, true}, {"a", 0, false}, {"b", -1, false}, {"a", 0, true},
 		{"b", -1, true}, {"c", 2, false}, {"c", 2, true}, {"a", -1, true},
 	}
-	for _, tc := range []struct {
-		name string
-		hash func(rowKey) uint64
-	}{
-		{"maphash", nil},
-		{"every key one hash", func(rowKey) uint64 { return 7 }},
-		{"hash of the uuid only", func(k rowKey) uint64 { return uint64(len(k.uuid)) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := rowSet{hash: tc.hash}
-			for round := 0; round < 2; round++ { // reset forgets every key
-				s.reset()
-				for i, st := range steps {
-					if got := s.repeated(row(st.uuid, st.index)); got != st.repeated {
-						t.Errorf("round %d step %d (%s, %d): repeated = %v, want %v", round, i, st.uuid, st.index, got, st.repeated)
-					}
-				}
+	s := rowSet{}
+	for round := 0; round < 2; round++ { // reset forgets every key
+		s.reset()
+		for i, st := range steps {
+			if got := s.repeated(row(st.uuid, st.index)); got != st.repeated {
+				t.Errorf("round %d step %d (%s, %d): repeated = %v, want %v", round, i, st.uuid, st.index, got, st.repeated)
 			}
-		})
+		}
 	}
 }
