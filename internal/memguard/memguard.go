@@ -29,6 +29,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -101,14 +102,11 @@ func (g *Guard) Check() (paused, changed bool, s Sample, err error) {
 	}
 	want := g.paused
 	switch {
-	case !g.paused && s.RSS >= g.limit:
-		if s.Chunks, err = g.chunks(); err != nil {
-			return g.paused, false, s, err
-		}
-		want = s.Chunks > 0
 	case g.paused && s.RSS < g.resume:
 		want = false
-	case g.paused:
+	case g.paused || s.RSS >= g.limit:
+		// Over the limit, or paused and not yet below 90% of it: paused
+		// exactly while chunks are mapped.
 		if s.Chunks, err = g.chunks(); err != nil {
 			return g.paused, false, s, err
 		}
@@ -186,7 +184,7 @@ func selfChunks() (int64, error) {
 
 // chunkRSS sums the Rss lines of the mappings of *.flb files in an smaps
 // listing.
-func chunkRSS(r interface{ Read([]byte) (int, error) }) (int64, error) {
+func chunkRSS(r io.Reader) (int64, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	var total int64
