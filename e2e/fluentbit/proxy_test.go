@@ -1,12 +1,15 @@
 package fluentbit
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // tcpProxy forwards a loopback port to the SQS emulator. Down models an
@@ -18,9 +21,8 @@ type tcpProxy struct {
 	addr   string // 127.0.0.1:port, stable across Down/Up
 	target string
 
-	rateMu sync.Mutex
-	rate   int64     // bytes per second of requests (client to SQS), all connections together; 0: no cap
-	next   time.Time // when the cap lets the next byte through
+	rateMu  sync.Mutex
+	limiter *rate.Limiter // bytes of requests (client to SQS), all connections together; nil: no cap
 
 	mu    sync.Mutex
 	ln    net.Listener
@@ -83,24 +85,25 @@ func (p *tcpProxy) pipe(c net.Conn) {
 func (p *tcpProxy) SetRate(bytesPerSecond int64) {
 	p.rateMu.Lock()
 	defer p.rateMu.Unlock()
-	p.rate, p.next = bytesPerSecond, time.Time{}
+	p.limiter = nil
+	if bytesPerSecond > 0 {
+		p.limiter = rate.NewLimiter(rate.Limit(bytesPerSecond), throttleChunk)
+	}
 }
 
-// wait delays a write of n bytes until the cap lets it through.
+// wait delays a write of n bytes (at most throttleChunk) until the cap lets
+// it through.
 func (p *tcpProxy) wait(n int) {
 	p.rateMu.Lock()
-	if p.rate == 0 {
-		p.rateMu.Unlock()
-		return
-	}
-	at := p.next
-	if now := time.Now(); at.Before(now) {
-		at = now
-	}
-	p.next = at.Add(time.Duration(int64(n) * int64(time.Second) / p.rate))
+	l := p.limiter
 	p.rateMu.Unlock()
-	time.Sleep(time.Until(at))
+	if l != nil {
+		_ = l.WaitN(context.Background(), n) // n is within the burst; no deadline
+	}
 }
+
+// throttleChunk is the largest write the cap lets through at once.
+const throttleChunk = 16 << 10
 
 // throttled writes through the proxy's rate cap, in pieces of at most
 // 16 KiB so that one large request does not hold the cap for long.
@@ -112,7 +115,7 @@ type throttled struct {
 func (t *throttled) Write(b []byte) (int, error) {
 	written := 0
 	for len(b) > 0 {
-		n := min(len(b), 16<<10)
+		n := min(len(b), throttleChunk)
 		t.p.wait(n)
 		m, err := t.w.Write(b[:n])
 		written += m
