@@ -315,6 +315,8 @@ func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			e = reqError(http.StatusServiceUnavailable, codeOverloaded, "the input is shutting down; retry later")
 		case c.paused.Load():
 			e = reqError(http.StatusServiceUnavailable, codeOverloaded, "the input is paused (back-pressure); retry later")
+		case c.q.isFull():
+			e = reqError(http.StatusServiceUnavailable, codeOverloaded, "%s", msgQueueFull)
 		}
 	}
 	if e != nil {
@@ -391,6 +393,9 @@ func (c *Collector) serveEvents(w http.ResponseWriter, r *http.Request, key enri
 	c.finish(w, r, key, nil, bad, b.events)
 }
 
+// msgQueueFull answers a request that max_buffered_bytes has no room for.
+const msgQueueFull = "too many events are waiting for Fluent Bit (max_buffered_bytes); retry later"
+
 // admit reads, splits and enriches a request's events and queues them as
 // one batch. The body and the splitter go back to their pools before it
 // returns, so that a request waiting for its ack holds no memory but its
@@ -428,7 +433,7 @@ func (c *Collector) admit(w http.ResponseWriter, r *http.Request, key enrich.Key
 	b = newBatch(recs, len(s.events))
 	if ok, closed := c.q.push(b); !ok {
 		c.putRecords(recs)
-		msg := "too many events are waiting for Fluent Bit (max_buffered_bytes); retry later"
+		msg := msgQueueFull
 		if closed {
 			msg = "the input is shutting down; retry later"
 		}

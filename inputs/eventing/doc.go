@@ -52,7 +52,10 @@
 //
 // max_buffered_bytes bounds the records queued but not collected; a request
 // that does not fit gets 503 OVERLOADED with Retry-After: 1 (a single batch
-// larger than the bound is still taken when the queue is empty).
+// larger than the bound is still taken when the queue is empty). From then
+// until Fluent Bit's next collect (or a withdrawal) makes room, every request
+// gets that 503 before its body is read: under overload, reading, checking
+// and enriching events only to refuse them cost most of the input's CPU.
 //
 // # Limits
 //

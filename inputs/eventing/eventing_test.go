@@ -369,6 +369,15 @@ func TestMaxBufferedBytes(t *testing.T) {
 		!strings.Contains(r.Error.Message, "max_buffered_bytes") {
 		t.Fatalf("over the bound: got %v, want 503 OVERLOADED, Retry-After: 1", r)
 	}
+	// Until the next collect makes room, even a request that would fit is
+	// refused, before its body is read (a broken body gets the same 503).
+	if r := post(t, url, `{}`); r.status != 503 || r.Error == nil || r.Error.Code != "OVERLOADED" ||
+		!strings.Contains(r.Error.Message, "max_buffered_bytes") {
+		t.Fatalf("small event while the queue is full: got %v, want 503 OVERLOADED", r)
+	}
+	if r := post(t, url, `not json`); r.status != 503 {
+		t.Fatalf("broken body while the queue is full: got %v, want 503 (body unread)", r)
+	}
 	if got := collect(t, c); len(got) != 1 {
 		t.Fatalf("Collect = %d records, want the first only", len(got))
 	}

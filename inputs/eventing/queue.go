@@ -2,6 +2,7 @@ package eventing
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // batchState is where a request's batch of records is.
@@ -37,7 +38,16 @@ type queue struct {
 	max     int64
 	closed  bool
 	release func([]byte) // takes back a records buffer no longer needed
+	// full is set when a batch is refused for lack of room and cleared when
+	// room is made (collect, withdraw): while it is set, handlers answer 503
+	// before reading a body, instead of reading, splitting and enriching
+	// events only to throw them away (under overload most requests would).
+	full atomic.Bool
 }
+
+// isFull reports whether a batch was refused for lack of room since the
+// queue last made room.
+func (q *queue) isFull() bool { return q.full.Load() }
 
 // push enqueues b unless the queue is closed or full. A batch larger than the
 // whole bound still goes into an empty queue, so no request is refused for
@@ -50,6 +60,7 @@ func (q *queue) push(b *batch) (ok, closed bool) {
 	}
 	n := int64(len(b.records))
 	if q.bytes+n > q.max && q.bytes > 0 {
+		q.full.Store(true)
 		return false, false
 	}
 	b.state = stateQueued
@@ -85,6 +96,7 @@ func (q *queue) withdraw(b *batch) bool {
 // dropLocked withdraws a queued batch; q.mu is held.
 func (q *queue) dropLocked(b *batch) {
 	q.bytes -= int64(len(b.records))
+	q.full.Store(false)
 	b.state = stateWithdrawn
 	if q.release != nil {
 		q.release(b.records)
@@ -123,6 +135,7 @@ func (q *queue) collect(buf []byte) ([]byte, []*batch) {
 	}
 	clear(q.items)
 	q.items, q.dead, q.bytes = q.items[:0], 0, 0
+	q.full.Store(false)
 	return buf, taken
 }
 
