@@ -1,6 +1,6 @@
 // Package jsonscan checks JSON text in one pass, without building a tree
 // and without allocating, and hands its caller the members of a top-level
-// object on the way. It is the fast path of the stages that only need to
+// object, or the elements of a top-level array, on the way. It is the fast path of the stages that only need to
 // know that a text is JSON and where its top-level values are (the sqs
 // input's envelope, the sqs output's raw-embedding check); what it refuses
 // they hand to their slower, exact path, so its answers never decide a
@@ -68,6 +68,20 @@ func Valid(b []byte, o Options) bool {
 // Scan returns false. A text that turns out invalid after some members
 // were handed over also returns false.
 func Scan(b []byte, o Options, member func(key, value []byte) bool) bool {
+	return scan(b, o, member, nil)
+}
+
+// Elements checks b as Valid does and, when b is an array, calls element
+// with the raw text of every element, in order, as soon as it is read;
+// element returning false stops the scan, and Elements returns false. As
+// with Scan, a text that turns out invalid after some elements were handed
+// over returns false: an element is only known good once Elements returns
+// true.
+func Elements(b []byte, o Options, element func(value []byte) bool) bool {
+	return scan(b, o, nil, element)
+}
+
+func scan(b []byte, o Options, member func(key, value []byte) bool, element func(value []byte) bool) bool {
 	class := &plainClass
 	if o.UTF8 {
 		class = &utf8Class
@@ -125,6 +139,9 @@ value:
 			depth--
 			goto after
 		}
+		if depth == 1 {
+			valStart = i
+		}
 		goto value
 	case '"':
 		if i, ok = scanString(b, i+1, class); !ok {
@@ -154,8 +171,12 @@ after:
 	if depth == 0 {
 		return skipWS(b, i) == n
 	}
-	if depth == 1 && member != nil && top&1 != 0 {
-		if !member(b[keyStart:keyEnd], b[valStart:i]) {
+	if depth == 1 {
+		if top&1 != 0 {
+			if member != nil && !member(b[keyStart:keyEnd], b[valStart:i]) {
+				return false
+			}
+		} else if element != nil && !element(b[valStart:i]) {
 			return false
 		}
 	}
@@ -167,6 +188,9 @@ after:
 		i = skipWS(b, i+1)
 		if inObject(top, deep, depth) {
 			goto key
+		}
+		if depth == 1 {
+			valStart = i
 		}
 		goto value
 	}

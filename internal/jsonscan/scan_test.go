@@ -114,6 +114,48 @@ func TestScanMembers(t *testing.T) {
 	}
 }
 
+// elements is what Elements hands over, one raw element a line.
+func elements(b []byte) (string, bool) {
+	var s strings.Builder
+	ok := Elements(b, Options{}, func(v []byte) bool {
+		s.WriteString(string(v) + "\n")
+		return true
+	})
+	return s.String(), ok
+}
+
+// gjsonElements is the same from gjson, for a valid array.
+func gjsonElements(b []byte) string {
+	var s strings.Builder
+	gjson.ParseBytes(b).ForEach(func(_, v gjson.Result) bool {
+		s.WriteString(v.Raw + "\n")
+		return true
+	})
+	return s.String()
+}
+
+func TestElements(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{` [ {"a":[1,2]} , 3,"x]",[ ],{"b":{"c":[4]}} ] `, "{\"a\":[1,2]}\n3\n\"x]\"\n[ ]\n{\"b\":{\"c\":[4]}}\n"},
+		{`[]`, ""},
+		{`[[1],[2]]`, "[1]\n[2]\n"},
+		{`{"a":[1]}`, ""}, // an object has no elements
+	} {
+		if got, ok := elements([]byte(tc.in)); !ok || got != tc.want {
+			t.Errorf("Elements(%s) = %v\n%s\nwant\n%s", tc.in, ok, got, tc.want)
+		}
+	}
+	for _, bad := range []string{`[1,]`, `[1 2]`, `[{"a":1}`, `[{"a":1}]]`, `[{"a":}]`} {
+		if _, ok := elements([]byte(bad)); ok {
+			t.Errorf("Elements(%s) = true, want false", bad)
+		}
+	}
+	calls := 0
+	if Elements([]byte(`[1,2]`), Options{}, func([]byte) bool { calls++; return false }) || calls != 1 {
+		t.Errorf("an element returning false stops the scan (%d calls)", calls)
+	}
+}
+
 func FuzzValid(f *testing.F) {
 	for _, c := range cases {
 		f.Add([]byte(c))
@@ -130,6 +172,15 @@ func FuzzValid(f *testing.F) {
 		if t0 := bytes.TrimLeft(b, " \t\r\n"); valid && len(t0) > 0 && t0[0] == '{' {
 			if got, want := must(members(b)), gjsonMembers(b); got != want {
 				t.Fatalf("members of %q:\n%s\ngjson:\n%s", b, got, want)
+			}
+		}
+		if t0 := bytes.TrimLeft(b, " \t\r\n"); len(t0) > 0 && t0[0] == '[' {
+			got, ok := elements(b)
+			if ok != valid {
+				t.Fatalf("Elements(%q) = %v, Valid %v", b, ok, valid)
+			}
+			if want := gjsonElements(b); ok && got != want {
+				t.Fatalf("elements of %q:\n%s\ngjson:\n%s", b, got, want)
 			}
 		}
 	})

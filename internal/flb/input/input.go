@@ -115,12 +115,17 @@ type inputInstance struct {
 
 	// pauseMu guards the pause state: the input is paused while the engine
 	// asks it to (back-pressure, shutdown) or its memory guard does.
-	pauseMu      sync.Mutex
-	byEngine     bool
-	byMemory     bool
-	paused       bool
-	stopGuard    chan struct{}
-	guardStopped chan struct{}
+	pauseMu  sync.Mutex
+	byEngine bool
+	byMemory bool
+	paused   bool
+
+	// memory is the pause_above_rss guard (nil when off), checked at each
+	// collect; memoryLimit is its limit and memoryFailed says a read of
+	// /proc failed and was reported (guarded by mu, as collect is).
+	memory       *memguard.Guard
+	memoryLimit  int64
+	memoryFailed bool
 }
 
 // Register names the input this shared object provides. Call it from the
@@ -156,6 +161,9 @@ func FLBPluginInit(p unsafe.Pointer) C.int {
 		return C.int(plugin.Error)
 	}
 	inst := &inputInstance{flb: ins, in: in, keepMax: keepLimit(in)}
+	if limit > 0 {
+		inst.memory, inst.memoryLimit = memguard.New(limit), int64(limit)
+	}
 	h := cgo.NewHandle(inst)
 	mu.Lock()
 	instances[h] = inst
@@ -165,9 +173,6 @@ func FLBPluginInit(p unsafe.Pointer) C.int {
 		ins.Warnf("%s", fmt.Sprintf(severalInstancesWarning, others+1, def.Name))
 	}
 	flb.SetContext(flb.Input, p, uintptr(h))
-	if limit > 0 {
-		inst.guard(memguard.New(limit), int64(limit))
-	}
 	ins.Debugf("started")
 	return C.int(plugin.OK)
 }
@@ -214,6 +219,9 @@ func collect(inst *inputInstance, data *unsafe.Pointer, size *C.size_t) C.int {
 	defer inst.mu.Unlock()
 	if inst.closed {
 		return -1
+	}
+	if inst.memory != nil {
+		inst.checkMemory()
 	}
 	var buf cbuf
 	mu.Lock()
@@ -339,23 +347,26 @@ func live() []*inputInstance {
 	return out
 }
 
-// guard runs g for inst until the instance stops: the input pauses while
-// g says the process holds too much memory (package memguard).
-func (inst *inputInstance) guard(g *memguard.Guard, limit int64) {
-	inst.stopGuard, inst.guardStopped = make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(inst.guardStopped)
-		g.Run(inst.stopGuard, func(paused bool, s memguard.Sample) {
-			if paused {
-				inst.flb.Infof("pausing: %s, at or above pause_above_rss (%d MiB); resuming below 90%% of it or once no chunk is in memory", s, limit>>20)
-			} else {
-				inst.flb.Infof("resuming: %s", s)
-			}
-			inst.setPaused(func() { inst.byMemory = paused }, false)
-		}, func(err error) {
+// checkMemory lets the memory guard pause or resume inst (package
+// memguard); collect calls it (under inst.mu) before taking the records.
+func (inst *inputInstance) checkMemory() {
+	paused, changed, s, err := inst.memory.Check()
+	if err != nil {
+		if !inst.memoryFailed {
+			inst.memoryFailed = true
 			inst.flb.Errorf("pause_above_rss cannot read the process's memory, so it is not applied: %v", err)
-		})
-	}()
+		}
+		return
+	}
+	if !changed {
+		return
+	}
+	if paused {
+		inst.flb.Infof("pausing: %s, at or above pause_above_rss (%d MiB); resuming below 90%% of it or once no chunk is in memory", s, inst.memoryLimit>>20)
+	} else {
+		inst.flb.Infof("resuming: %s", s)
+	}
+	inst.setPaused(func() { inst.byMemory = paused }, false)
 }
 
 // setPaused changes the pause state with change (under pauseMu) and pauses
@@ -421,10 +432,6 @@ func FLBPluginExit() C.int {
 	mu.Unlock()
 	ret := C.int(plugin.OK)
 	for _, inst := range all {
-		if inst.stopGuard != nil {
-			close(inst.stopGuard)
-			<-inst.guardStopped
-		}
 		inst.mu.Lock()
 		mu.Lock()
 		inst.closed = true // written under both locks: keep reads it under mu
