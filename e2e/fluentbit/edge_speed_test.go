@@ -46,7 +46,7 @@ import (
 // delivered-events counter reaches the number accepted, and the messages in
 // the queue, received after the window, carry exactly that many events
 // (warm-up included)
-// (whirlpool.count) and each message's body decodes (gzip+base64) to that
+// (whirlpool.count) and each message's body decodes (base64, then gzip or S2) to that
 // many ndjson lines. Nothing here times a pass/fail.
 //
 // WHIRLPOOL_BENCH_PLUGINS names a directory holding in_eventing.so and
@@ -311,7 +311,7 @@ func queuedEvents(b *testing.B, s *testenv.SQSServer, queueURL string) int {
 			if err != nil {
 				b.Fatalf("message without whirlpool.count: %v", err)
 			}
-			plain := testenv.GunzipBase64(b, aws.ToString(m.Body))
+			plain := testenv.DecodeBody(b, aws.ToString(m.MessageAttributes["whirlpool.format"].StringValue), aws.ToString(m.Body))
 			if lines := bytes.Count(plain, []byte("\n")) + 1; lines != count {
 				b.Fatalf("message says %d events and holds %d lines", count, lines)
 			}

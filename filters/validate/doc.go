@@ -51,8 +51,9 @@
 // matched (a client's log, a dead-letter queue); a failure kept whole has
 // neither. The same two keys describe a queue message over a bound (the
 // sqs input's UNDECODABLE_MESSAGE): there body holds at most 64 KiB of the
-// decoded message and the digest is of the message body as received (for
-// ndjson.gz.b64, its base64 text). The redshift output stores them as
+// decoded message (of an S2 block over max_message_bytes, which is never
+// decoded, the body as received) and the digest is of the message body as
+// received (for ndjson.gz.b64 and ndjson.s2.b64, its base64 text). The redshift output stores them as
 // raw_event_bytes and raw_event_sha256.
 //
 // # The data model

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fastjson"
 
@@ -28,6 +29,7 @@ const (
 	formatEvent     = "event"
 	formatNDJSON    = "ndjson"
 	formatGzipB64   = "ndjson.gz.b64"
+	formatS2B64     = "ndjson.s2.b64"
 )
 
 // message is what the decoder needs of one SQS message.
@@ -50,6 +52,7 @@ type decoder struct {
 	gz     *gzip.Reader
 	br     *bufio.Reader
 	zipped []byte  // the base64-decoded body
+	plain  []byte  // the decoded S2 block (at most max_message_bytes)
 	line   []byte  // a gunzipped line longer than br's buffer
 	prefix prefix  // first bytes of the last gunzipped message
 	pieces []piece // of the last message
@@ -137,6 +140,26 @@ func (d *decoder) appendMessage(dst []byte, m message) ([]byte, []piece) {
 			return d.appendUndecodable(dst, m, 0, []byte(m.body), err.Error()), d.pieces
 		}
 		return d.appendLines(dst, m, d.gzipLine, d.prefix.bytes)
+	case formatS2B64:
+		plain, err := d.openS2(m.body)
+		if err == errTooLarge {
+			return d.appendOverBound(dst, m, overMaxBytes, []byte(m.body)), d.pieces
+		}
+		if err != nil {
+			return d.appendUndecodable(dst, m, 0, []byte(m.body), err.Error()), d.pieces
+		}
+		return d.appendLines(dst, m, func() ([]byte, error) {
+			if len(plain) == 0 {
+				return nil, io.EOF
+			}
+			line := plain
+			if i := bytes.IndexByte(plain, '\n'); i >= 0 {
+				line, plain = plain[:i], plain[i+1:]
+			} else {
+				plain = nil
+			}
+			return line, nil
+		}, func() []byte { return d.plain })
 	default:
 		return d.appendUndecodable(dst, m, 0, []byte(m.body), fmt.Sprintf("unknown %s %q", FormatAttribute, m.format)), d.pieces
 	}
@@ -206,6 +229,34 @@ func (d *decoder) openGzip(b64 string) error {
 	}
 	d.prefix.total = 0
 	return nil
+}
+
+// openS2 decodes the S2 block of m into d.plain. The block's header gives
+// its decoded length, which is checked against max_message_bytes before
+// anything is decoded (errTooLarge).
+func (d *decoder) openS2(b64 string) ([]byte, error) {
+	// The base64 text is at most a message's wire size (SQS: 1 MiB).
+	block, err := base64.StdEncoding.AppendDecode(d.zipped[:0], []byte(b64))
+	if err != nil {
+		return nil, fmt.Errorf("base64: %w", err)
+	}
+	d.zipped = block
+	n, err := s2.DecodedLen(block)
+	if err != nil {
+		return nil, fmt.Errorf("s2: %w", err)
+	}
+	if int64(n) > d.bounds.maxBytes {
+		return nil, errTooLarge
+	}
+	if cap(d.plain) < n {
+		d.plain = make([]byte, n)
+	}
+	plain, err := s2.Decode(d.plain[:cap(d.plain)], block)
+	if err != nil {
+		return nil, fmt.Errorf("s2: %w", err)
+	}
+	d.plain = plain
+	return plain, nil
 }
 
 // gzipLine returns the next gunzipped line (without its newline), io.EOF

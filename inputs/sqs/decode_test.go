@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/valyala/fastjson"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
@@ -66,6 +67,14 @@ func gzB64(t *testing.T, s string) string {
 	return base64.StdEncoding.EncodeToString(b.Bytes())
 }
 
+func s2B64(t *testing.T, s string) string {
+	return base64.StdEncoding.EncodeToString(s2.Encode(nil, []byte(s)))
+}
+
+func s2Repeat(t *testing.T, line string, size int) string {
+	return s2B64(t, strings.Repeat(line, size/len(line)))
+}
+
 func TestDecodeFormats(t *testing.T) {
 	second := strings.Replace(contractLine, "0001", "0002", 1)
 	for _, tc := range []struct {
@@ -76,12 +85,16 @@ func TestDecodeFormats(t *testing.T) {
 		{"ndjson", "ndjson", contractLine + "\n" + second + "\n", []string{"0190d6b4-7c2a-7c3e-8f00-000000000001", "0190d6b4-7c2a-7c3e-8f00-000000000002"}},
 		{"ndjson without a final newline, blank lines", "ndjson", "\n" + contractLine + "\n\n" + second, []string{"0190d6b4-7c2a-7c3e-8f00-000000000001", "0190d6b4-7c2a-7c3e-8f00-000000000002"}},
 		{"gzip base64", "ndjson.gz.b64", "", []string{"0190d6b4-7c2a-7c3e-8f00-000000000001", "0190d6b4-7c2a-7c3e-8f00-000000000002"}},
+		{"s2 base64", "ndjson.s2.b64", "", []string{"0190d6b4-7c2a-7c3e-8f00-000000000001", "0190d6b4-7c2a-7c3e-8f00-000000000002"}},
 		{"no attribute (fluentd)", "", contractLine, []string{"0190d6b4-7c2a-7c3e-8f00-000000000001"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := tc.body
-			if tc.format == "ndjson.gz.b64" {
+			switch tc.format {
+			case "ndjson.gz.b64":
 				body = gzB64(t, contractLine+"\n"+second)
+			case "ndjson.s2.b64":
+				body = s2B64(t, contractLine+"\n"+second+"\n")
 			}
 			out, pieces := newDecoder(bounds{maxBytes: 1 << 20, maxRecords: 1_000_000}).appendMessage(nil, message{id: "m1", body: body, format: tc.format, sent: sent})
 			if len(pieces) != len(tc.uuids) || failures(pieces) != 0 {
@@ -210,6 +223,8 @@ func TestUndecodableBecomesFailure(t *testing.T) {
 		{"not an object", "event", `[1,2]`, 1, 1, "not a JSON object"},
 		{"one bad line of three", "ndjson", contractLine + "\n{oops\n" + contractLine, 3, 1, "not valid JSON"},
 		{"bad base64", "ndjson.gz.b64", "!!!", 1, 1, "base64"},
+		{"bad base64, s2", "ndjson.s2.b64", "!!!", 1, 1, "base64"},
+		{"not an s2 block", "ndjson.s2.b64", base64.StdEncoding.EncodeToString([]byte("\x05not s2 at all")), 1, 1, "s2"},
 		{"unknown format", "xml", "<a/>", 1, 1, `unknown whirlpool.format "xml"`},
 		{"empty ndjson", "ndjson", "\n\n", 1, 1, "holds no record"},
 	} {
@@ -311,6 +326,12 @@ func TestMessageOverABoundIsOneFailure(t *testing.T) {
 		{"event over max_message_bytes", bounds{maxBytes: 1 << 10, maxRecords: 100}, 0, formatEvent, contractLine + strings.Repeat(" ", 1<<10), overMaxBytes, contractLine},
 		{"one record over max_records_per_message", bounds{maxBytes: 1 << 20, maxRecords: 10}, 0, formatNDJSON, strings.Repeat(contractLine+"\n", 11), overMaxRecords, contractLine},
 		{"gzip, one record over max_records_per_message", bounds{maxBytes: 1 << 20, maxRecords: 10}, 0, formatGzipB64, gzB64(t, strings.Repeat(contractLine+"\n", 11)), overMaxRecords, contractLine},
+		{"s2 of 1 MB of {} lines", def, 0, formatS2B64, s2Repeat(t, "{}\n", 1<<20), overMaxRecords, "{}\n{}\n"},
+		// An S2 block is decoded whole or not at all: over max_message_bytes
+		// (its header says so before any decoding) the failure keeps the
+		// first bytes of the body as received.
+		{"s2 of 64 MB of zeros", def, 0, formatS2B64, s2Repeat(t, "\x00", 64<<20), overMaxBytes, s2Repeat(t, "\x00", 64<<20)[:16]},
+		{"s2, one record over max_records_per_message", bounds{maxBytes: 1 << 20, maxRecords: 10}, 0, formatS2B64, s2B64(t, strings.Repeat(contractLine+"\n", 11)), overMaxRecords, contractLine},
 		{"records over the buffer's room", def, 1 << 10, formatNDJSON, strings.Repeat(contractLine+"\n", 10), overBuffered, contractLine},
 		{"failures over the buffer's room", def, 64 << 10, formatGzipB64, gzipRepeat(t, "{}\n", 1<<20), overBuffered, "{}\n"},
 	} {

@@ -6,7 +6,8 @@
 //
 // The message attribute whirlpool.format, written by the sqs output, says how
 // the body is laid out: "event" (one JSON record), "ndjson" (one JSON record
-// per line) or "ndjson.gz.b64" (gzip of the ndjson, then base64). A message
+// per line), "ndjson.gz.b64" (gzip of the ndjson, then base64) or
+// "ndjson.s2.b64" (an S2 block of the ndjson, then base64). A message
 // without the attribute is read as one JSON record, as fluentd's sqs plugin
 // writes them.
 //

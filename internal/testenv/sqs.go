@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/whirlpool-events/whirlpool/internal/flbhost"
 )
@@ -172,6 +173,29 @@ func (l *sqsLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// DecodeBody decodes a compressed message body by its whirlpool.format
+// (ndjson.gz.b64 or ndjson.s2.b64) into the lines' bytes, failing the test
+// when the body is not that.
+func DecodeBody(t testing.TB, format, body string) []byte {
+	t.Helper()
+	switch format {
+	case "ndjson.gz.b64":
+		return GunzipBase64(t, body)
+	case "ndjson.s2.b64":
+		raw, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			t.Fatalf("message body is not base64: %v", err)
+		}
+		plain, err := s2.Decode(nil, raw)
+		if err != nil {
+			t.Fatalf("message body is not an S2 block: %v", err)
+		}
+		return plain
+	}
+	t.Fatalf("message format %q is not a compressed one", format)
+	return nil
 }
 
 // GunzipBase64 decodes a message body of the ndjson-gzip-base64 format

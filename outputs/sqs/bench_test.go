@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/fluent/fluent-bit-go/output"
 	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/internal/benchcpu"
@@ -161,10 +162,11 @@ func jsonable(v any) any {
 	return v
 }
 
-// BenchmarkGzip compares, in one run, the gzip writers the output could
-// pack messages with, both at BestSpeed, on the ndjson of benchChunk as the
-// output encodes it: bytes in per second and the compressed share.
-func BenchmarkGzip(b *testing.B) {
+// BenchmarkCompress compares, in one run, the compressors the output could
+// pack messages with (the gzip writers at BestSpeed, and S2's block encoder,
+// compression s2), on the ndjson of benchChunk as the output encodes it:
+// bytes in per second and the compressed share.
+func BenchmarkCompress(b *testing.B) {
 	o := NewWithAPI(mustConfig(b), discard{}, &testenv.Log{})
 	chunk := benchChunk(b)
 	f := o.getFlush()
@@ -196,4 +198,12 @@ func BenchmarkGzip(b *testing.B) {
 			b.ReportMetric(float64(out.Len())/float64(len(lines)), "compressed/raw")
 		})
 	}
+	b.Run("klauspost-s2", func(b *testing.B) {
+		var out []byte
+		b.SetBytes(int64(len(lines)))
+		for i := 0; i < b.N; i++ {
+			out = s2.Encode(out[:cap(out)], lines)
+		}
+		b.ReportMetric(float64(len(out))/float64(len(lines)), "compressed/raw")
+	})
 }

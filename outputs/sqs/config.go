@@ -25,7 +25,7 @@ var Properties = props.Join(props.Set{
 	{Name: "queue_url", Type: props.URL, Required: true, Meaning: "URL of the queue (required); a name ending in .fifo makes a FIFO queue"},
 }, awsconf.Properties, props.Set{
 	{Name: "format", Type: props.Enum, Allowed: []string{FormatEvent, FormatNDJSON}, Default: "ndjson", Meaning: "message body: event (one JSON record per message) or ndjson (records packed, one per line)"},
-	{Name: "compression", Type: props.Enum, Allowed: []string{"none", "gzip"}, Default: "none", Meaning: "none or gzip (ndjson only: the body is base64 of the gzip of the ndjson)"},
+	{Name: "compression", Type: props.Enum, Allowed: []string{"none", "gzip", "s2"}, Default: "none", Meaning: "none, gzip or s2 (ndjson only: the body is base64 of the gzip, or of the S2 block, of the ndjson). s2 takes a fifth of gzip's CPU for about two thirds of its ratio; processors read it from this version on, so upgrade them first"},
 	{Name: "max_message_bytes", Type: props.Size, Min: minMessageBytes, Max: serviceMaxBytes, Default: "1M", Meaning: "largest message, body plus attributes, 1K to 1M (256K for queues with the older limit)"},
 	{Name: "max_batch_bytes", Type: props.Size, Min: minMessageBytes, Max: serviceMaxBytes, Default: "1M", Meaning: "largest SendMessageBatch request (sum of its messages), max_message_bytes to 1M"},
 	{Name: "max_events_per_message", Type: props.Int, Min: 0, Max: MaxPackedEvents, Default: "0", Meaning: "most events packed in one message (0 to 10000); 0 means 10000, the most any message holds, so the sqs input's default max_records_per_message takes it"},
@@ -48,6 +48,15 @@ const (
 	FormatNDJSON = "ndjson"
 	// FormatNDJSONGzipBase64 is the wire name of ndjson with compression gzip.
 	FormatNDJSONGzipBase64 = "ndjson.gz.b64"
+	// FormatNDJSONS2Base64 is the wire name of ndjson with compression s2.
+	FormatNDJSONS2Base64 = "ndjson.s2.b64"
+)
+
+// Compression values.
+const (
+	CompressNone = "none"
+	CompressGzip = "gzip"
+	CompressS2   = "s2"
 )
 
 // Config is one instance's parsed configuration.
@@ -59,7 +68,7 @@ type Config struct {
 	GoMemory gomem.Limit
 
 	Format          string // FormatEvent or FormatNDJSON
-	Gzip            bool
+	Compression     string // CompressNone, CompressGzip or CompressS2
 	MaxMessageBytes int
 	MaxBatchBytes   int
 	MaxEvents       int // 0: MaxPackedEvents
@@ -85,10 +94,18 @@ func (c *Config) WireFormat() string {
 	if c.Format == FormatEvent {
 		return FormatEvent
 	}
-	if c.Gzip {
+	switch c.Compression {
+	case CompressGzip:
 		return FormatNDJSONGzipBase64
+	case CompressS2:
+		return FormatNDJSONS2Base64
 	}
 	return FormatNDJSON
+}
+
+// Compressed reports whether messages are compressed (then base64'd).
+func (c *Config) Compressed() bool {
+	return c.Compression == CompressGzip || c.Compression == CompressS2
 }
 
 // ParseConfig reads and checks every property, the shared sets' too, with
@@ -112,7 +129,7 @@ func ParseConfig(cfg plugin.Config) (*Config, error) {
 		ContractMatch:   r.List("contract_match"),
 		Keys:            enrich.ReadKeyFinder(r),
 	}
-	c.Gzip = r.Enum("compression") == "gzip"
+	c.Compression = r.Enum("compression")
 
 	if c.QueueURL != "" {
 		// r.URL checked the scheme and host; a queue URL also names the queue.
@@ -121,8 +138,8 @@ func ParseConfig(cfg plugin.Config) (*Config, error) {
 		}
 		c.FIFO = strings.HasSuffix(strings.TrimRight(c.QueueURL, "/"), ".fifo")
 	}
-	if c.Gzip && c.Format != FormatNDJSON {
-		r.Fail("compression", "gzip needs format ndjson (format is %q)", c.Format)
+	if c.Compressed() && c.Format != FormatNDJSON {
+		r.Fail("compression", "%s needs format ndjson (format is %q)", c.Compression, c.Format)
 	}
 	if c.MaxBatchBytes < c.MaxMessageBytes && c.MaxBatchBytes != 0 && c.MaxMessageBytes != 0 {
 		r.Fail("max_batch_bytes", "%d is smaller than max_message_bytes (%d)", c.MaxBatchBytes, c.MaxMessageBytes)
@@ -206,6 +223,6 @@ func MatchTag(pattern, tag string) bool {
 }
 
 func (c *Config) String() string {
-	return fmt.Sprintf("queue_url=%s fifo=%t format=%s gzip=%t max_message_bytes=%d max_batch_bytes=%d max_events_per_message=%d concurrency=%d contract_match=%q enrich=%t",
-		c.QueueURL, c.FIFO, c.Format, c.Gzip, c.MaxMessageBytes, c.MaxBatchBytes, c.MaxEvents, c.Concurrency, strings.Join(c.ContractMatch, " "), c.Keys.On)
+	return fmt.Sprintf("queue_url=%s fifo=%t format=%s compression=%s max_message_bytes=%d max_batch_bytes=%d max_events_per_message=%d concurrency=%d contract_match=%q enrich=%t",
+		c.QueueURL, c.FIFO, c.Format, c.Compression, c.MaxMessageBytes, c.MaxBatchBytes, c.MaxEvents, c.Concurrency, strings.Join(c.ContractMatch, " "), c.Keys.On)
 }

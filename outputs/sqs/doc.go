@@ -12,7 +12,7 @@
 //
 // Every message carries two message attributes:
 //
-//	whirlpool.format  String  event | ndjson | ndjson.gz.b64
+//	whirlpool.format  String  event | ndjson | ndjson.gz.b64 | ndjson.s2.b64
 //	whirlpool.count   Number  how many events the message holds
 //
 // and its body is, by format:
@@ -22,6 +22,9 @@
 //	               (no trailing newline; a reader should accept one)
 //	ndjson.gz.b64  the ndjson body, gzip-compressed, then standard base64
 //	               (RFC 4648 with padding)
+//	ndjson.s2.b64  the ndjson body as one S2 block (klauspost/compress/s2,
+//	               whose header holds the decoded length), then standard
+//	               base64
 //
 // Every record is sent as one JSON object with exactly the six keys of the
 // record contract of package enrich, in contract order: uuid, fired_ts,

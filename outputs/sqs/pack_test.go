@@ -147,10 +147,14 @@ func TestBatchesRespectCaps(t *testing.T) {
 	}
 }
 
-func TestGzipRoundTripAndFill(t *testing.T) {
-	for _, max := range []string{"4K", "64K", "256K", "1M"} {
-		t.Run(max, func(t *testing.T) {
-			cfg := mustConfig(t, "compression", "gzip", "max_message_bytes", max)
+func TestCompressedRoundTripAndFill(t *testing.T) {
+	for _, tc := range []struct{ compression, max string }{
+		{"gzip", "4K"}, {"gzip", "64K"}, {"gzip", "256K"}, {"gzip", "1M"},
+		{"s2", "4K"}, {"s2", "64K"}, {"s2", "256K"}, {"s2", "1M"},
+	} {
+		compression, max := tc.compression, tc.max
+		t.Run(compression+"/"+max, func(t *testing.T) {
+			cfg := mustConfig(t, "compression", compression, "max_message_bytes", max)
 			chunk, samples := contractChunk(t, 20000, 500, "g1", "g2", "g3")
 			o, f, _ := prepare(t, cfg, chunk, "events")
 			lines := checkMessages(t, o, f)
@@ -167,7 +171,10 @@ func TestGzipRoundTripAndFill(t *testing.T) {
 			// 80%, or 80% of MaxPackedBytes before gzip.
 			es := entries(o, f.pk.msgs)
 			for i, m := range f.pk.msgs[:len(f.pk.msgs)-1] {
-				raw := len(strings.Join(readBody(t, FormatNDJSONGzipBase64, *es[i].MessageBody), "\n"))
+				if got := *es[i].MessageAttributes[AttrFormat].StringValue; got != cfg.WireFormat() || !strings.Contains(got, compression[:2]) {
+					t.Fatalf("message %d: whirlpool.format %q, want %q", i, got, cfg.WireFormat())
+				}
+				raw := len(strings.Join(readBody(t, cfg.WireFormat(), *es[i].MessageBody), "\n"))
 				if m.size < cfg.MaxMessageBytes*8/10 && raw < MaxPackedBytes*8/10 {
 					t.Errorf("message %d is %d bytes, under 80%% of %d", i, m.size, cfg.MaxMessageBytes)
 				}
@@ -487,7 +494,7 @@ func TestPropertyErrorsNameTheProperty(t *testing.T) {
 		t.Errorf("256K: %d %d", c.MaxMessageBytes, c.MaxBatchBytes)
 	}
 	d := mustConfig(t)
-	if d.Format != "ndjson" || d.Gzip || d.MaxMessageBytes != 1<<20 || d.MaxBatchBytes != 1<<20 || d.MaxEvents != 0 ||
+	if d.Format != "ndjson" || d.Compression != CompressNone || d.MaxMessageBytes != 1<<20 || d.MaxBatchBytes != 1<<20 || d.MaxEvents != 0 ||
 		d.MaxRetries != 3 || d.Concurrency != 4 || d.Keys.On || d.GroupIDKey != "game" || d.DedupIDKey != "uuid" ||
 		strings.Join(d.ContractMatch, " ") != "events eventing.*" {
 		t.Errorf("defaults: %+v", d)
