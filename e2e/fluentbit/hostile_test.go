@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/inputs/eventing"
@@ -118,7 +119,9 @@ func TestHostileInput(t *testing.T) {
 	p.sendSQS(t, "ndjson.gz.b64", gzipBase64(t, bytes.Repeat([]byte("{}\n"), 1<<20/3)))
 	p.sendSQS(t, "ndjson.gz.b64", gzipBase64(t, append(append([]byte(`{"a":"`), bytes.Repeat([]byte("a"), 64<<20)...), `"}`...)))
 	p.sendSQS(t, "ndjson", strings.Repeat("{}\n", 200<<10/3))
-	const amplified = 3 // the three messages above: one UNDECODABLE_MESSAGE row each
+	// An S2 block whose header declares 64 MB: refused before decoding.
+	p.sendSQS(t, "ndjson.s2.b64", base64.StdEncoding.EncodeToString(s2.Encode(nil, bytes.Repeat([]byte(" "), 64<<20))))
+	const amplified = 4 // the four messages above: one UNDECODABLE_MESSAGE row each
 
 	// Through Forward: any client of the edge's forward input.
 	fw := dialForward(t, p.load.forwardAddr)

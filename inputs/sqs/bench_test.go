@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/internal/benchcpu"
@@ -42,6 +43,7 @@ func BenchmarkDecodeMessage(b *testing.B) {
 	}{
 		{"whirlpool", bounds{maxBytes: 64 << 20, maxRecords: 1_000_000}, body, formatNDJSON},
 		{"whirlpool/gzip", bounds{maxBytes: 4 << 20, maxRecords: 10000}, gzipBody(b, body), formatGzipB64},
+		{"whirlpool/s2", bounds{maxBytes: 4 << 20, maxRecords: 10000}, base64.StdEncoding.EncodeToString(s2.Encode(nil, []byte(body))), formatS2B64},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			dec := newDecoder(c.bounds)

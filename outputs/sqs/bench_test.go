@@ -63,6 +63,7 @@ func BenchmarkOutput(b *testing.B) {
 	}{
 		{"whirlpool/ndjson", nil},
 		{"whirlpool/ndjson-gzip", []string{"compression", "gzip"}},
+		{"whirlpool/ndjson-s2", []string{"compression", "s2"}},
 		{"whirlpool/event", []string{"format", "event"}},
 	} {
 		b.Run(m.name, func(b *testing.B) {
