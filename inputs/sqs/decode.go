@@ -123,18 +123,7 @@ func (d *decoder) appendMessage(dst []byte, m message) ([]byte, []piece) {
 		// The lines alias the body, read only: a copy of a message of
 		// a thousand records was its one allocation.
 		body := unsafe.Slice(unsafe.StringData(m.body), len(m.body))
-		return d.appendLines(dst, m, func() ([]byte, error) {
-			if len(body) == 0 {
-				return nil, io.EOF
-			}
-			line := body
-			if i := bytes.IndexByte(body, '\n'); i >= 0 {
-				line, body = body[:i], body[i+1:]
-			} else {
-				body = nil
-			}
-			return line, nil
-		}, func() []byte { return []byte(m.body) })
+		return d.appendLines(dst, m, nextLine(body), func() []byte { return []byte(m.body) })
 	case formatGzipB64:
 		if err := d.openGzip(m.body); err != nil {
 			return d.appendUndecodable(dst, m, 0, []byte(m.body), err.Error()), d.pieces
@@ -148,18 +137,7 @@ func (d *decoder) appendMessage(dst []byte, m message) ([]byte, []piece) {
 		if err != nil {
 			return d.appendUndecodable(dst, m, 0, []byte(m.body), err.Error()), d.pieces
 		}
-		return d.appendLines(dst, m, func() ([]byte, error) {
-			if len(plain) == 0 {
-				return nil, io.EOF
-			}
-			line := plain
-			if i := bytes.IndexByte(plain, '\n'); i >= 0 {
-				line, plain = plain[:i], plain[i+1:]
-			} else {
-				plain = nil
-			}
-			return line, nil
-		}, func() []byte { return d.plain })
+		return d.appendLines(dst, m, nextLine(plain), func() []byte { return d.plain })
 	default:
 		return d.appendUndecodable(dst, m, 0, []byte(m.body), fmt.Sprintf("unknown %s %q", FormatAttribute, m.format)), d.pieces
 	}
@@ -197,6 +175,23 @@ func (d *decoder) appendLines(dst []byte, m message, next func() ([]byte, error)
 		dst = d.appendUndecodable(dst, m, 0, []byte(m.body), "the message holds no record")
 	}
 	return dst, d.pieces
+}
+
+// nextLine returns a reader of the lines of b (without their newlines),
+// which alias b; io.EOF after the last one.
+func nextLine(b []byte) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		if len(b) == 0 {
+			return nil, io.EOF
+		}
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		return line, nil
+	}
 }
 
 // errTooLarge: the decoded message is over max_message_bytes.

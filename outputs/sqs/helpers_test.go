@@ -2,7 +2,6 @@ package sqs
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/klauspost/compress/s2"
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
@@ -93,18 +91,8 @@ func readBody(t testing.TB, format, body string) []string {
 		return []string{body}
 	case FormatNDJSON:
 		return strings.Split(strings.TrimSuffix(body, "\n"), "\n")
-	case FormatNDJSONGzipBase64:
-		plain := testenv.GunzipBase64(t, body)
-		return strings.Split(strings.TrimSuffix(string(plain), "\n"), "\n")
-	case FormatNDJSONS2Base64:
-		block, err := base64.StdEncoding.DecodeString(body)
-		if err != nil {
-			t.Fatalf("s2 body: base64: %v", err)
-		}
-		plain, err := s2.Decode(nil, block)
-		if err != nil {
-			t.Fatalf("s2 body: %v", err)
-		}
+	case FormatNDJSONGzipBase64, FormatNDJSONS2Base64:
+		plain := testenv.DecodeBody(t, format, body)
 		return strings.Split(strings.TrimSuffix(string(plain), "\n"), "\n")
 	}
 	t.Fatalf("unknown format %q", format)
