@@ -93,7 +93,7 @@ func (s *splitter) split(body []byte, ndjson bool) *apiError {
 		return s.splitArray(b)
 	}
 	// One event: its errors are the request's.
-	if e := s.check(b, noIndex); e != nil {
+	if e := s.check(b, noIndex, false); e != nil {
 		return e
 	}
 	s.count = 1
@@ -125,7 +125,7 @@ func (s *splitter) splitLines(b []byte) *apiError {
 		if len(line) == 0 {
 			continue // blank lines separate nothing
 		}
-		if e := s.add(line); e != nil {
+		if e := s.add(line, false); e != nil {
 			return e
 		}
 	}
@@ -189,7 +189,7 @@ func (s *splitter) cutArray(b []byte) *apiError {
 		if i >= n {
 			return reqError(http.StatusBadRequest, codeNotJSON, "request body is not valid JSON: the array is not terminated")
 		}
-		if e := s.add(bytes.TrimSpace(b[start:i])); e != nil {
+		if e := s.add(bytes.TrimSpace(b[start:i]), false); e != nil {
 			return e
 		}
 		switch b[i] {
@@ -208,34 +208,17 @@ func (s *splitter) cutArray(b []byte) *apiError {
 
 // splitValidArray cuts b with one jsonscan pass, which hands over each
 // element of a valid array; an element of a valid array is valid JSON, so
-// it needs only the checks of its size and kind. done is false when b is
-// not a valid array (or nests deeper than jsonscan goes): the events taken
-// so far are then not known good, and the caller starts over.
+// add need not check its syntax again. done is false when b is not a valid
+// array (or nests deeper than jsonscan goes), or when it holds more than
+// max_events_per_request events: the events taken so far are then not
+// known good, and the caller starts over on the exact path, which alone
+// decides the answer (a truncated array of too many events is 400 there,
+// as the exact path finds the syntax error first; FuzzSplitArray).
 func (s *splitter) splitValidArray(b []byte) (done bool, e *apiError) {
-	var fatal *apiError
 	ok := jsonscan.Elements(b, jsonscan.Options{}, func(ev []byte) bool {
-		idx := s.count
-		s.count++
-		if s.count > s.maxEvents {
-			fatal = reqError(http.StatusRequestEntityTooLarge, codeTooLarge,
-				"request has more than %d events (max_events_per_request)", s.maxEvents)
-			return false
-		}
-		switch {
-		case len(ev) > s.maxEvent:
-			s.bad = append(s.bad, &apiError{http.StatusRequestEntityTooLarge, codeTooLarge,
-				fmt.Sprintf("event is %d bytes, more than max_event_bytes (%d)", len(ev), s.maxEvent), idx})
-		case ev[0] != '{':
-			s.bad = append(s.bad, &apiError{http.StatusBadRequest, codeNotObject,
-				fmt.Sprintf("event is a JSON %s, want an object", kindOf(ev[0])), idx})
-		default:
-			s.events = append(s.events, ev)
-		}
-		return true
+		return s.add(ev, true) == nil
 	})
 	switch {
-	case fatal != nil:
-		return true, fatal
 	case !ok:
 		return false, nil
 	case s.count == 0:
@@ -244,15 +227,16 @@ func (s *splitter) splitValidArray(b []byte) (done bool, e *apiError) {
 	return true, nil
 }
 
-// add checks one event of an array or NDJSON body.
-func (s *splitter) add(ev []byte) *apiError {
+// add checks one event of an array or NDJSON body; valid says its JSON
+// syntax is already known good.
+func (s *splitter) add(ev []byte, valid bool) *apiError {
 	idx := s.count
 	s.count++
 	if s.count > s.maxEvents {
 		return reqError(http.StatusRequestEntityTooLarge, codeTooLarge,
 			"request has more than %d events (max_events_per_request)", s.maxEvents)
 	}
-	if e := s.check(ev, idx); e != nil {
+	if e := s.check(ev, idx, valid); e != nil {
 		s.bad = append(s.bad, e)
 		return nil
 	}
@@ -260,8 +244,9 @@ func (s *splitter) add(ev []byte) *apiError {
 	return nil
 }
 
-// check validates one event (trimmed): size, JSON syntax, object.
-func (s *splitter) check(ev []byte, idx int) *apiError {
+// check validates one event (trimmed): size, JSON syntax (unless valid
+// says it is known good), object.
+func (s *splitter) check(ev []byte, idx int, valid bool) *apiError {
 	what := "event"
 	if idx == noIndex {
 		what = "request body"
@@ -273,12 +258,12 @@ func (s *splitter) check(ev []byte, idx int) *apiError {
 		return &apiError{http.StatusRequestEntityTooLarge, codeTooLarge,
 			fmt.Sprintf("%s is %d bytes, more than max_event_bytes (%d)", what, len(ev), s.maxEvent), idx}
 	case ev[0] != '{':
-		if validJSON(ev) {
+		if valid || validJSON(ev) {
 			return &apiError{http.StatusBadRequest, codeNotObject,
 				fmt.Sprintf("%s is a JSON %s, want an object", what, kindOf(ev[0])), idx}
 		}
 		return &apiError{http.StatusBadRequest, codeNotJSON, what + " is not valid JSON" + syntaxDetail(ev), idx}
-	case !validJSON(ev):
+	case !valid && !validJSON(ev):
 		return &apiError{http.StatusBadRequest, codeNotJSON, what + " is not valid JSON" + syntaxDetail(ev), idx}
 	}
 	return nil
