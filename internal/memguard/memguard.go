@@ -36,7 +36,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"sync"
 
 	"github.com/whirlpool-events/whirlpool/internal/props"
 )
@@ -70,13 +69,13 @@ func (s Sample) String() string {
 }
 
 // Guard decides, one sample at a time, whether the input should be paused.
+// It is not safe for concurrent use: an input checks it from its collect,
+// which the input glue serialises.
 type Guard struct {
 	limit  int64
 	resume int64
 	rss    func() (int64, error)
 	chunks func() (int64, error)
-
-	mu     sync.Mutex
 	paused bool
 }
 
@@ -89,11 +88,12 @@ func newGuard(limit int64, rss, chunks func() (int64, error)) *Guard {
 	return &Guard{limit: limit, resume: limit / 10 * 9, rss: rss, chunks: chunks}
 }
 
+// Limit is the resident set at which the guard pauses, in bytes.
+func (g *Guard) Limit() int64 { return g.limit }
+
 // Check takes one sample and returns whether the input should now be paused
 // and whether that changed. On an error reading /proc it keeps its state.
 func (g *Guard) Check() (paused, changed bool, s Sample, err error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	s.RSS, err = g.rss()
 	if err != nil {
 		return g.paused, false, s, err

@@ -121,10 +121,9 @@ type inputInstance struct {
 	paused   bool
 
 	// memory is the pause_above_rss guard (nil when off), checked at each
-	// collect; memoryLimit is its limit and memoryFailed says a read of
-	// /proc failed and was reported (guarded by mu, as collect is).
+	// collect; memoryFailed says a read of /proc failed and was reported
+	// (both guarded by mu, as collect is).
 	memory       *memguard.Guard
-	memoryLimit  int64
 	memoryFailed bool
 }
 
@@ -162,7 +161,7 @@ func FLBPluginInit(p unsafe.Pointer) C.int {
 	}
 	inst := &inputInstance{flb: ins, in: in, keepMax: keepLimit(in)}
 	if limit > 0 {
-		inst.memory, inst.memoryLimit = memguard.New(limit), int64(limit)
+		inst.memory = memguard.New(limit)
 	}
 	h := cgo.NewHandle(inst)
 	mu.Lock()
@@ -362,7 +361,7 @@ func (inst *inputInstance) checkMemory() {
 		return
 	}
 	if paused {
-		inst.flb.Infof("pausing: %s, at or above pause_above_rss (%d MiB); resuming below 90%% of it or once no chunk is in memory", s, inst.memoryLimit>>20)
+		inst.flb.Infof("pausing: %s, at or above pause_above_rss (%d MiB); resuming below 90%% of it or once no chunk is in memory", s, inst.memory.Limit()>>20)
 	} else {
 		inst.flb.Infof("resuming: %s", s)
 	}
