@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
 	"strconv"
 
 	"github.com/klauspost/compress/gzip"
@@ -177,21 +178,28 @@ func (p *packer) packPlain(n int, at func(int) int) {
 }
 
 // joined returns the lines of events idx joined by newlines (raw bytes long).
-// Consecutive events written one after another in the arena are one slice
-// of it already.
 func (p *packer) joined(idx []int, raw int) string {
+	b, _ := p.lines(idx, raw, nil)
+	return string(b)
+}
+
+// lines returns the lines of events idx joined by newlines (raw bytes
+// long). Consecutive events written one after another in the arena are one
+// slice of it already; others are joined into buf (grown to raw), and
+// copied says so.
+func (p *packer) lines(idx []int, raw int, buf []byte) (b []byte, copied bool) {
 	first, last := &p.events[idx[0]], &p.events[idx[len(idx)-1]]
 	if last.off+last.n-first.off == raw && p.contiguous(idx) {
-		return string(p.arena[first.off : last.off+last.n])
+		return p.arena[first.off : last.off+last.n], false
 	}
-	b := make([]byte, 0, raw)
+	b = slices.Grow(buf[:0], raw)
 	for j, i := range idx {
 		if j > 0 {
 			b = append(b, '\n')
 		}
 		b = append(b, p.line(i)...)
 	}
-	return string(b)
+	return b, true
 }
 
 // contiguous reports whether idx are consecutive events, each followed by
@@ -318,21 +326,9 @@ func (p *packer) compress(idx []int) int {
 			raw++
 		}
 	}
-	// The lines are one piece of the arena when they are contiguous
-	// (the common case); else they are joined into p.joinBuf.
-	var src []byte
-	first, last := &p.events[idx[0]], &p.events[idx[len(idx)-1]]
-	if last.off+last.n-first.off == raw && p.contiguous(idx) {
-		src = p.arena[first.off : last.off+last.n]
-	} else {
-		p.joinBuf = p.joinBuf[:0]
-		for j, i := range idx {
-			if j > 0 {
-				p.joinBuf = append(p.joinBuf, '\n')
-			}
-			p.joinBuf = append(p.joinBuf, p.line(i)...)
-		}
-		src = p.joinBuf
+	src, copied := p.lines(idx, raw, p.joinBuf)
+	if copied {
+		p.joinBuf = src // kept: it never aliases the arena
 	}
 	if p.cfg.Compression == CompressS2 {
 		// An S2 block: its header holds the decoded length, which the

@@ -531,19 +531,26 @@ func TestRetryMemoryBounded(t *testing.T) {
 	}
 }
 
-func TestFIFOGzipKeepsGroupsApart(t *testing.T) {
-	cfg := mustConfig(t, "queue_url", "http://h/1/q.fifo", "compression", "gzip", "max_message_bytes", "2K")
-	chunk, samples := contractChunk(t, 500, 120, "a", "b")
-	o, f, _ := prepare(t, cfg, chunk, "events")
-	lines := checkMessages(t, o, f)
-	if len(lines) != len(samples) {
-		t.Fatalf("%d events, want %d", len(lines), len(samples))
-	}
-	for i, e := range entries(o, f.pk.msgs) {
-		for _, l := range readBody(t, FormatNDJSONGzipBase64, *e.MessageBody) {
-			if m, _ := readEvent(t, l); str(t, m["game"]) != *e.MessageGroupId {
-				t.Fatalf("message %d of group %s holds game %s", i, *e.MessageGroupId, m["game"])
+// TestFIFOCompressedKeepsGroupsApart: the events of one group are not
+// consecutive in the arena when groups interleave, so each compressed
+// message is joined from its lines.
+func TestFIFOCompressedKeepsGroupsApart(t *testing.T) {
+	for _, compression := range []string{CompressGzip, CompressS2} {
+		t.Run(compression, func(t *testing.T) {
+			cfg := mustConfig(t, "queue_url", "http://h/1/q.fifo", "compression", compression, "max_message_bytes", "2K")
+			chunk, samples := contractChunk(t, 500, 120, "a", "b")
+			o, f, _ := prepare(t, cfg, chunk, "events")
+			lines := checkMessages(t, o, f)
+			if len(lines) != len(samples) {
+				t.Fatalf("%d events, want %d", len(lines), len(samples))
 			}
-		}
+			for i, e := range entries(o, f.pk.msgs) {
+				for _, l := range readBody(t, cfg.WireFormat(), *e.MessageBody) {
+					if m, _ := readEvent(t, l); str(t, m["game"]) != *e.MessageGroupId {
+						t.Fatalf("message %d of group %s holds game %s", i, *e.MessageGroupId, m["game"])
+					}
+				}
+			}
+		})
 	}
 }
