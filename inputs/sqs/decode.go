@@ -472,12 +472,10 @@ func (e *envelope) take(key string, kind int, value []byte) {
 	}
 	e.seen |= 1 << bit
 	switch {
-	case key == fieldname.Body && kind == valObject:
-		*p = value
-	case key == fieldname.Body && kind == valString:
-		// The sqs output writes a body that is not one compact JSON
-		// object (pretty-printed, say) as a JSON string of its text;
-		// the validator reads that text as the client's event.
+	case key == fieldname.Body && (kind == valObject || kind == valString):
+		// A string body: the sqs output writes a body that is not one
+		// compact JSON object (pretty-printed, say) as a JSON string of
+		// its text; the validator reads that text as the client's event.
 		*p = value
 	case key == fieldname.Body:
 		e.fail(key, "body is neither a JSON object nor a string")
