@@ -21,8 +21,7 @@ type tcpProxy struct {
 	addr   string // 127.0.0.1:port, stable across Down/Up
 	target string
 
-	rateMu  sync.Mutex
-	limiter *rate.Limiter // bytes of requests (client to SQS), all connections together; nil: no cap
+	limiter *rate.Limiter // bytes of requests (client to SQS), all connections together; rate.Inf: no cap
 
 	mu    sync.Mutex
 	ln    net.Listener
@@ -35,7 +34,8 @@ func startProxy(t testing.TB, target string) *tcpProxy {
 	if err != nil {
 		t.Fatalf("proxy: listen: %v", err)
 	}
-	p := &tcpProxy{addr: ln.Addr().String(), target: target, conns: map[net.Conn]struct{}{}}
+	p := &tcpProxy{addr: ln.Addr().String(), target: target, conns: map[net.Conn]struct{}{},
+		limiter: rate.NewLimiter(rate.Inf, throttleChunk)}
 	p.serve(ln)
 	t.Cleanup(p.Down)
 	return p
@@ -83,23 +83,11 @@ func (p *tcpProxy) pipe(c net.Conn) {
 // SetRate caps the bytes per second of requests through the proxy, all
 // connections together (0: no cap).
 func (p *tcpProxy) SetRate(bytesPerSecond int64) {
-	p.rateMu.Lock()
-	defer p.rateMu.Unlock()
-	p.limiter = nil
+	limit := rate.Inf
 	if bytesPerSecond > 0 {
-		p.limiter = rate.NewLimiter(rate.Limit(bytesPerSecond), throttleChunk)
+		limit = rate.Limit(bytesPerSecond)
 	}
-}
-
-// wait delays a write of n bytes (at most throttleChunk) until the cap lets
-// it through.
-func (p *tcpProxy) wait(n int) {
-	p.rateMu.Lock()
-	l := p.limiter
-	p.rateMu.Unlock()
-	if l != nil {
-		_ = l.WaitN(context.Background(), n) // n is within the burst; no deadline
-	}
+	p.limiter.SetLimit(limit)
 }
 
 // throttleChunk is the largest write the cap lets through at once.
@@ -116,7 +104,7 @@ func (t *throttled) Write(b []byte) (int, error) {
 	written := 0
 	for len(b) > 0 {
 		n := min(len(b), throttleChunk)
-		t.p.wait(n)
+		_ = t.p.limiter.WaitN(context.Background(), n) // n is within the burst; no deadline
 		m, err := t.w.Write(b[:n])
 		written += m
 		if err != nil {
