@@ -42,3 +42,15 @@ func (l *load) accepted() int64 {
 	}
 	return n
 }
+
+// offered is how many events the load had sent, counting every attempt
+// (503s and resends included).
+func (l *load) offered() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var n int64
+	for _, b := range l.batches {
+		n += int64(b.attempts * len(b.exp))
+	}
+	return n
+}

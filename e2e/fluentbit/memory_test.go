@@ -101,6 +101,21 @@ func (w *memWatch) Stop() memSample {
 	return w.peak
 }
 
+// tierPeaks stops both tiers' watches and returns each tier's peak RSS
+// (the kernel's VmHWM), logging where it went at its highest sample.
+func tierPeaks(t testing.TB, p *pipeline, edgeW, procW *memWatch) (edgePeak, procPeak int64) {
+	t.Helper()
+	edgePeak, err1 := p.edge.PeakRSS()
+	procPeak, err2 := p.processor.PeakRSS()
+	e, pr := edgeW.Stop(), procW.Stop()
+	if err1 != nil || err2 != nil {
+		t.Fatalf("peak RSS: %v %v", err1, err2)
+	}
+	t.Logf("edge: peak RSS %d MiB; highest sample %s", edgePeak>>20, e)
+	t.Logf("processor: peak RSS %d MiB; highest sample %s", procPeak>>20, pr)
+	return edgePeak, procPeak
+}
+
 // BenchmarkTierMemory: both shipped tiers in the real engine under the
 // issue's load (256 HTTP clients, 500-event requests, no pause) for
 // WHIRLPOOL_BENCH_SECONDS (default 15), and the peak RSS of each tier with
@@ -126,21 +141,10 @@ func BenchmarkTierMemory(b *testing.B) {
 		for _, name := range []string{"in_eventing", "out_sqs", "in_sqs", "out_redshift"} {
 			b.Logf("%s: Go %s", name, goMemory(p.metricsURLs[name]))
 		}
-		edgePeak, _ := p.edge.PeakRSS()
-		procPeak, _ := p.processor.PeakRSS()
-		e, pr := edgeW.Stop(), procW.Stop()
+		edgePeak, procPeak := tierPeaks(b, p, edgeW, procW)
 		p.load.Stop()
 		b.StopTimer()
-		var accepted int64
-		p.load.mu.Lock()
-		for _, bt := range p.load.batches {
-			if bt.ok {
-				accepted += int64(len(bt.exp))
-			}
-		}
-		p.load.mu.Unlock()
-		b.Logf("edge: peak RSS %d MiB; highest sample %s", edgePeak>>20, e)
-		b.Logf("processor: peak RSS %d MiB; highest sample %s", procPeak>>20, pr)
+		accepted := p.load.accepted()
 		b.Logf("%d events accepted, %d answers 503", accepted, p.load.overloaded.Load())
 		b.ReportMetric(float64(edgePeak>>20), "edge-peak-MiB")
 		b.ReportMetric(float64(procPeak>>20), "processor-peak-MiB")
@@ -206,16 +210,9 @@ func TestOverloadStaysBounded(t *testing.T) {
 	p.load.SetPhase(2)
 	p.load.Stop()
 	v := p.settle(names, 3*time.Minute)
-	edgePeak, err1 := p.edge.PeakRSS()
-	procPeak, err2 := p.processor.PeakRSS()
-	e, pr := edgeW.Stop(), procW.Stop()
-	if err1 != nil || err2 != nil {
-		t.Fatalf("peak RSS: %v %v", err1, err2)
-	}
 	t.Logf("%d events sent, %d answers 503 (%d while SQS was unreachable); processor paused %d times",
 		p.load.nextSeq.Load(), p.load.overloaded.Load(), refusedEdge, p.processor.LogCount("paused by Fluent Bit"))
-	t.Logf("edge: peak RSS %d MiB; highest sample %s", edgePeak>>20, e)
-	t.Logf("processor: peak RSS %d MiB; highest sample %s", procPeak>>20, pr)
+	edgePeak, procPeak := tierPeaks(t, p, edgeW, procW)
 	p.report(v)
 	for _, tier := range []struct {
 		name string
@@ -268,26 +265,11 @@ func BenchmarkOverload10x(b *testing.B) {
 		p.proxy.SetRate(0)
 		v := p.settle(names, 15*time.Minute)
 		b.StopTimer()
-		edgePeak, err1 := p.edge.PeakRSS()
-		procPeak, err2 := p.processor.PeakRSS()
-		e, pr := edgeW.Stop(), procW.Stop()
-		if err1 != nil || err2 != nil {
-			b.Fatalf("peak RSS: %v %v", err1, err2)
-		}
-		var accepted, offered int64
-		p.load.mu.Lock()
-		for _, bt := range p.load.batches {
-			offered += int64(bt.attempts * len(bt.exp))
-			if bt.ok {
-				accepted += int64(len(bt.exp))
-			}
-		}
-		p.load.mu.Unlock()
-		b.Logf("%.0f min with SQS taking %d KiB/s of requests: %d events accepted (%.0f/s), %d offered (%.0f/s, %.1f times what was accepted), %d answers 503 (%d during the overload); processor paused %d times",
+		accepted, offered := p.load.accepted(), p.load.offered()
+		b.Logf("%.0f min with SQS taking %d KiB/s of requests: %d events accepted (%.0f/s), %d offered (%.0f/s, %.1f times what was accepted), %d answers 503 (%d during the overload); paused on memory: edge %d times, processor %d times",
 			minutes, rate>>10, accepted, float64(accepted)/d.Seconds(), offered, float64(offered)/d.Seconds(), float64(offered)/float64(max(accepted, 1)),
-			p.load.overloaded.Load(), refused, p.processor.LogCount("pausing:"))
-		b.Logf("edge: peak RSS %d MiB; highest sample %s; paused on memory %d times", edgePeak>>20, e, p.edge.LogCount("pausing:"))
-		b.Logf("processor: peak RSS %d MiB; highest sample %s", procPeak>>20, pr)
+			p.load.overloaded.Load(), refused, p.edge.LogCount("pausing:"), p.processor.LogCount("pausing:"))
+		edgePeak, procPeak := tierPeaks(b, p, edgeW, procW)
 		p.report(v)
 		b.ReportMetric(float64(edgePeak>>20), "edge-peak-MiB")
 		b.ReportMetric(float64(procPeak>>20), "processor-peak-MiB")
