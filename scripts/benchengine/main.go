@@ -5,20 +5,23 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/whirlpool-events/whirlpool/internal/benchparse"
 )
 
 // dollarsPerRequest is SQS's price of a request (standard queue).
 const dollarsPerRequest = 0.40 / 1e6
 
-// figure is one row of the table: a metric of one benchmark.
+// enginePkg is the package of the engine benchmarks, as benchparse keys it.
+const enginePkg = "e2e/fluentbit"
+
+// figure is one row of the table: a metric of one benchmark (its name
+// without "Benchmark").
 type figure struct {
 	what, bench, unit string
 	target, issue     string
@@ -27,31 +30,31 @@ type figure struct {
 }
 
 var figures = []figure{
-	{what: "edge events per CPU-second, 256 clients × 500 events", bench: "BenchmarkEdgeIngest/256x500", unit: "events/cpu-s", target: "≥ 200k (2× C http → null)", issue: "125k"},
-	{what: "C http → null, same load", bench: "BenchmarkEdgeIngest/http-null/256x500", unit: "events/cpu-s", target: "(anchor)", issue: "95k"},
-	{what: "edge events per CPU-second, 32 × 100", bench: "BenchmarkEdgeIngest/32x100", unit: "events/cpu-s", target: "≥ 150k", issue: "103k"},
-	{what: "C http → null, 32 × 100", bench: "BenchmarkEdgeIngest/http-null/32x100", unit: "events/cpu-s", target: "(anchor)", issue: "76k"},
-	{what: "edge rate reached, 256 × 500", bench: "BenchmarkEdgeIngest/256x500", unit: "events/s", target: "", issue: "92k"},
-	{what: "processor rows per CPU-second (draining a preloaded queue)", bench: "BenchmarkProcessorDrain", unit: "rows/cpu-s", target: "≥ 150k", issue: "54.5k"},
-	{what: "processor wall rate", bench: "BenchmarkProcessorDrain", unit: "rows/s", target: "≥ 50% of psql \\copy", issue: "~55k"},
-	{what: "psql \\copy of the same rows", bench: "BenchmarkProcessorDrain", unit: "baseline-psql-copy-rows/s", target: "(baseline)", issue: "285k"},
-	{what: "PostgreSQL CPU-seconds during the drain", bench: "BenchmarkProcessorDrain", unit: "postgres-cpu-s", target: "(reported)", issue: "", format: func(v float64) string { return fmt.Sprintf("%.1f s", v) }},
-	{what: "receipt → row p50, ~1k events/s at random times, both tiers ticking together (one node)", bench: "BenchmarkReceiptToRow/random", unit: "p50-ms", target: "≤ 1.5 s", issue: "9.0 s", format: seconds},
-	{what: "receipt → row p99, clients at random times", bench: "BenchmarkReceiptToRow/random", unit: "p99-ms", target: "≤ 3 s", issue: "13.0 s", format: seconds},
-	{what: "rate of that run", bench: "BenchmarkReceiptToRow/random", unit: "events/s", target: "~1k", issue: "~800"},
-	{what: "SQS requests per million events, that run (both tiers)", bench: "BenchmarkReceiptToRow/random", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
-	{what: "receipt → row p50, ~1k events/s, tiers at separate nodes' phases (4 runs pooled)", bench: "BenchmarkReceiptToRow/random-apart", unit: "p50-ms", target: "≤ 1.5 s", issue: "", format: seconds},
-	{what: "receipt → row p99, same runs", bench: "BenchmarkReceiptToRow/random-apart", unit: "p99-ms", target: "≤ 3 s", issue: "", format: seconds},
-	{what: "receipt → row p50 at ~50k events/s (100 clients × 500 events at random)", bench: "BenchmarkReceiptToRow/50k", unit: "p50-ms", target: "≤ 1.5 s", issue: "", format: seconds},
-	{what: "receipt → row p99 at ~50k events/s", bench: "BenchmarkReceiptToRow/50k", unit: "p99-ms", target: "≤ 3 s", issue: "", format: seconds},
-	{what: "rate of that run", bench: "BenchmarkReceiptToRow/50k", unit: "events/s", target: "~50k", issue: ""},
-	{what: "SQS requests per million events, that run (both tiers)", bench: "BenchmarkReceiptToRow/50k", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
-	{what: "receipt → row p50, clients in step with the collects", bench: "BenchmarkReceiptToRow/lockstep", unit: "p50-ms", target: "(worst case)", issue: "", format: seconds},
-	{what: "receipt → row p99, clients in step", bench: "BenchmarkReceiptToRow/lockstep", unit: "p99-ms", target: "(worst case)", issue: "", format: seconds},
-	{what: "SQS requests per million events, edge at the highest rate", bench: "BenchmarkEdgeIngest/256x500", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
-	{what: "edge peak RSS, 15 s at full load (256 × 500)", bench: "BenchmarkTierMemory", unit: "edge-peak-MiB", target: "≤ 300 MB", issue: "1.03 GB", format: mib},
-	{what: "processor peak RSS, same run", bench: "BenchmarkTierMemory", unit: "processor-peak-MiB", target: "≤ 300 MB", issue: "1.04 GB", format: mib},
-	{what: "rate accepted in the memory run", bench: "BenchmarkTierMemory", unit: "accepted-events/s", target: "", issue: "92k"},
+	{what: "edge events per CPU-second, 256 clients × 500 events", bench: "EdgeIngest/256x500", unit: "events/cpu-s", target: "≥ 200k (2× C http → null)", issue: "125k"},
+	{what: "C http → null, same load", bench: "EdgeIngest/http-null/256x500", unit: "events/cpu-s", target: "(anchor)", issue: "95k"},
+	{what: "edge events per CPU-second, 32 × 100", bench: "EdgeIngest/32x100", unit: "events/cpu-s", target: "≥ 150k", issue: "103k"},
+	{what: "C http → null, 32 × 100", bench: "EdgeIngest/http-null/32x100", unit: "events/cpu-s", target: "(anchor)", issue: "76k"},
+	{what: "edge rate reached, 256 × 500", bench: "EdgeIngest/256x500", unit: "events/s", target: "", issue: "92k"},
+	{what: "processor rows per CPU-second (draining a preloaded queue)", bench: "ProcessorDrain", unit: "rows/cpu-s", target: "≥ 150k", issue: "54.5k"},
+	{what: "processor wall rate", bench: "ProcessorDrain", unit: "rows/s", target: "≥ 50% of psql \\copy", issue: "~55k"},
+	{what: "psql \\copy of the same rows", bench: "ProcessorDrain", unit: "baseline-psql-copy-rows/s", target: "(baseline)", issue: "285k"},
+	{what: "PostgreSQL CPU-seconds during the drain", bench: "ProcessorDrain", unit: "postgres-cpu-s", target: "(reported)", issue: "", format: func(v float64) string { return fmt.Sprintf("%.1f s", v) }},
+	{what: "receipt → row p50, ~1k events/s at random times, both tiers ticking together (one node)", bench: "ReceiptToRow/random", unit: "p50-ms", target: "≤ 1.5 s", issue: "9.0 s", format: seconds},
+	{what: "receipt → row p99, clients at random times", bench: "ReceiptToRow/random", unit: "p99-ms", target: "≤ 3 s", issue: "13.0 s", format: seconds},
+	{what: "rate of that run", bench: "ReceiptToRow/random", unit: "events/s", target: "~1k", issue: "~800"},
+	{what: "SQS requests per million events, that run (both tiers)", bench: "ReceiptToRow/random", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
+	{what: "receipt → row p50, ~1k events/s, tiers at separate nodes' phases (4 runs pooled)", bench: "ReceiptToRow/random-apart", unit: "p50-ms", target: "≤ 1.5 s", issue: "", format: seconds},
+	{what: "receipt → row p99, same runs", bench: "ReceiptToRow/random-apart", unit: "p99-ms", target: "≤ 3 s", issue: "", format: seconds},
+	{what: "receipt → row p50 at ~50k events/s (100 clients × 500 events at random)", bench: "ReceiptToRow/50k", unit: "p50-ms", target: "≤ 1.5 s", issue: "", format: seconds},
+	{what: "receipt → row p99 at ~50k events/s", bench: "ReceiptToRow/50k", unit: "p99-ms", target: "≤ 3 s", issue: "", format: seconds},
+	{what: "rate of that run", bench: "ReceiptToRow/50k", unit: "events/s", target: "~50k", issue: ""},
+	{what: "SQS requests per million events, that run (both tiers)", bench: "ReceiptToRow/50k", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
+	{what: "receipt → row p50, clients in step with the collects", bench: "ReceiptToRow/lockstep", unit: "p50-ms", target: "(worst case)", issue: "", format: seconds},
+	{what: "receipt → row p99, clients in step", bench: "ReceiptToRow/lockstep", unit: "p99-ms", target: "(worst case)", issue: "", format: seconds},
+	{what: "SQS requests per million events, edge at the highest rate", bench: "EdgeIngest/256x500", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
+	{what: "edge peak RSS, 15 s at full load (256 × 500)", bench: "TierMemory", unit: "edge-peak-MiB", target: "≤ 300 MB", issue: "1.03 GB", format: mib},
+	{what: "processor peak RSS, same run", bench: "TierMemory", unit: "processor-peak-MiB", target: "≤ 300 MB", issue: "1.04 GB", format: mib},
+	{what: "rate accepted in the memory run", bench: "TierMemory", unit: "accepted-events/s", target: "", issue: "92k"},
 }
 
 func seconds(ms float64) string { return fmt.Sprintf("%.2f s", ms/1000) }
@@ -72,56 +75,24 @@ func round(v float64) string {
 	}
 }
 
-// benchLine is a result line: name-CPUs, iterations, then value unit pairs.
-var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
-
-// parse reads go test -bench output: the metrics of each benchmark, one
-// value per run (-count N gives N).
-func parse(r io.Reader) (map[string]map[string][]float64, error) {
-	out := map[string]map[string][]float64{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		m := benchLine.FindStringSubmatch(sc.Text())
-		if m == nil {
-			continue
-		}
-		f := strings.Fields(m[2])
-		metrics := out[m[1]]
-		if metrics == nil {
-			metrics = map[string][]float64{}
-			out[m[1]] = metrics
-		}
-		for i := 0; i+1 < len(f); i += 2 {
-			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
-				metrics[f[i+1]] = append(metrics[f[i+1]], v)
-			}
-		}
-	}
-	return out, sc.Err()
-}
-
-// median of vs (not empty); vs is sorted in place.
-func median(vs []float64) float64 {
-	slices.Sort(vs)
-	n := len(vs)
-	if n%2 == 1 {
-		return vs[n/2]
-	}
-	return (vs[n/2-1] + vs[n/2]) / 2
-}
-
 func main() {
-	results, err := parse(os.Stdin)
+	results, err := benchparse.Parse(os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchengine:", err)
 		os.Exit(1)
 	}
-	fmt.Println("| what | measured | target | issue 14 measured |")
-	fmt.Println("|---|---|---|---|")
+	write(os.Stdout, results)
+}
+
+// write prints the table: each figure beside its target and issue 14's
+// number.
+func write(w io.Writer, results benchparse.Results) {
+	fmt.Fprintln(w, "| what | measured | target | issue 14 measured |")
+	fmt.Fprintln(w, "|---|---|---|---|")
 	for _, f := range figures {
 		cell := "not run"
-		if vs := results[f.bench][f.unit]; len(vs) > 0 {
+		vs := results[enginePkg+" "+f.bench][f.unit]
+		if m, ok := benchparse.Median(vs); ok {
 			show := round
 			if f.format != nil {
 				show = f.format
@@ -129,11 +100,11 @@ func main() {
 			// Several runs (scripts/bench engine with COUNT): the median,
 			// then the range, since each run starts the tiers afresh and
 			// so draws new collect phases.
-			cell = show(median(vs))
+			cell = show(m)
 			if len(vs) > 1 {
-				cell = fmt.Sprintf("%s (median of %d; %s to %s)", cell, len(vs), show(vs[0]), show(vs[len(vs)-1]))
+				cell = fmt.Sprintf("%s (median of %d; %s to %s)", cell, len(vs), show(slices.Min(vs)), show(slices.Max(vs)))
 			}
 		}
-		fmt.Printf("| %s | %s | %s | %s |\n", f.what, cell, f.target, f.issue)
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", f.what, cell, f.target, f.issue)
 	}
 }

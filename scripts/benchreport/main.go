@@ -6,14 +6,11 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
-	"regexp"
-	"sort"
-	"strconv"
-	"strings"
+
+	"github.com/whirlpool-events/whirlpool/internal/benchparse"
 )
 
 // stage pairs a benchmark with its baseline; names are package-relative.
@@ -43,61 +40,13 @@ var stages = []stage{
 // extra metrics printed for the end-to-end benchmark.
 var latencyMetrics = []string{"p50-latency-ms", "p99-latency-ms", "events/s"}
 
-var (
-	pkgLine   = regexp.MustCompile(`^pkg: github\.com/whirlpool-events/whirlpool/(.+)$`)
-	benchLine = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
-)
-
 func main() {
-	results, err := parse(os.Stdin)
+	results, err := benchparse.Parse(os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
 	write(os.Stdout, results)
-}
-
-// results maps "pkg Name" to metric unit to the values of every run.
-type results map[string]map[string][]float64
-
-func parse(r io.Reader) (results, error) {
-	res := results{}
-	pkg := ""
-	s := bufio.NewScanner(r)
-	s.Buffer(make([]byte, 1<<20), 1<<20)
-	for s.Scan() {
-		line := s.Text()
-		if m := pkgLine.FindStringSubmatch(line); m != nil {
-			pkg = m[1]
-			continue
-		}
-		m := benchLine.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		f := strings.Fields(m[2])
-		key := pkg + " " + m[1]
-		for i := 0; i+1 < len(f); i += 2 {
-			v, err := strconv.ParseFloat(f[i], 64)
-			if err != nil {
-				continue
-			}
-			if res[key] == nil {
-				res[key] = map[string][]float64{}
-			}
-			res[key][f[i+1]] = append(res[key][f[i+1]], v)
-		}
-	}
-	return res, s.Err()
-}
-
-func median(v []float64) (float64, bool) {
-	if len(v) == 0 {
-		return 0, false
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	return s[len(s)/2], true
 }
 
 func human(v float64) string {
@@ -110,12 +59,12 @@ func human(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
-func write(w io.Writer, res results) {
+func write(w io.Writer, res benchparse.Results) {
 	fmt.Fprintln(w, "| stage | Whirlpool | baseline (same run) | ratio | unit |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, st := range stages {
-		ours, ok1 := median(res[st.pkg+" "+st.ours][st.unit])
-		base, ok2 := median(res[st.pkg+" "+st.baseline][st.unit])
+		ours, ok1 := benchparse.Median(res[st.pkg+" "+st.ours][st.unit])
+		base, ok2 := benchparse.Median(res[st.pkg+" "+st.baseline][st.unit])
 		if !ok1 {
 			continue
 		}
@@ -126,7 +75,7 @@ func write(w io.Writer, res results) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", st.name, human(ours), b, ratio, st.unit)
 	}
 	for _, m := range latencyMetrics {
-		if v, ok := median(res["e2e Pipeline/whirlpool"][m]); ok {
+		if v, ok := benchparse.Median(res["e2e Pipeline/whirlpool"][m]); ok {
 			fmt.Fprintf(w, "\nend to end %s: %.0f", m, v)
 		}
 	}

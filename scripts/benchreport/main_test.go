@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/whirlpool-events/whirlpool/internal/benchparse"
 )
 
 const sample = `goos: linux
@@ -16,7 +18,7 @@ BenchmarkValidate/encoding-json.Valid-2	  884994	      1203 ns/op	 384.08 MB/s
 `
 
 func TestReportTakesMediansAndPairsBaselines(t *testing.T) {
-	res, err := parse(strings.NewReader(sample))
+	res, err := benchparse.Parse(strings.NewReader(sample))
 	if err != nil {
 		t.Fatal(err)
 	}
