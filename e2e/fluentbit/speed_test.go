@@ -22,11 +22,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/klauspost/compress/s2"
 )
 
 // BenchmarkProcessorDrain: the shipped processor, in the real engine,
-// drains events preloaded into the queue as the sqs output packs them
-// (ndjson.gz.b64, 500 events a message) into PostgreSQL. It reports rows
+// drains events preloaded into the queue as the shipped edge's sqs output
+// packs them (compression s2: ndjson.s2.b64; WHIRLPOOL_BENCH_FORMAT=gzip
+// preloads ndjson.gz.b64 instead; 500 events a message) into PostgreSQL. It reports rows
 // per CPU-second of the Fluent Bit process, rows per second of wall time
 // and the CPU-seconds of the database's backends, and, in the same run, the wall rate of
 // psql's \copy of the same rows into a table of the same shape and index,
@@ -44,7 +46,7 @@ func BenchmarkProcessorDrain(b *testing.B) {
 		pt := startProcessorTier(b, nil, nil)
 		run := randomHex(8)
 		lines := drainWorkload(run, events)
-		preload(b, pt, lines, 500)
+		preload(b, pt, lines, 500, os.Getenv("WHIRLPOOL_BENCH_FORMAT") != "gzip")
 		var dbName string
 		if err := pt.db.QueryRow(`SELECT current_database()`).Scan(&dbName); err != nil {
 			b.Fatal(err)
@@ -92,9 +94,10 @@ func drainWorkload(run string, events int) [][]byte {
 	return out
 }
 
-// preload sends lines as ndjson.gz.b64 messages of perMessage events, ten
-// messages a SendMessageBatch, straight to the emulator.
-func preload(b testing.TB, pt *processorTier, lines [][]byte, perMessage int) {
+// preload sends lines as ndjson.gz.b64 messages (ndjson.s2.b64 with
+// useS2) of perMessage events, ten messages a SendMessageBatch, straight
+// to the emulator.
+func preload(b testing.TB, pt *processorTier, lines [][]byte, perMessage int, useS2 bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var entries []sqstypes.SendMessageBatchRequestEntry
@@ -110,14 +113,19 @@ func preload(b testing.TB, pt *processorTier, lines [][]byte, perMessage int) {
 	}
 	for i := 0; i < len(lines); i += perMessage {
 		chunk := lines[i:min(i+perMessage, len(lines))]
-		var z bytes.Buffer
-		w := gzip.NewWriter(&z)
-		w.Write(bytes.Join(chunk, []byte("\n")))
-		w.Close()
+		ndjson := bytes.Join(chunk, []byte("\n"))
+		body, format := s2.Encode(nil, ndjson), "ndjson.s2.b64"
+		if !useS2 {
+			var z bytes.Buffer
+			w := gzip.NewWriter(&z)
+			w.Write(ndjson)
+			w.Close()
+			body, format = z.Bytes(), "ndjson.gz.b64"
+		}
 		entries = append(entries, sqstypes.SendMessageBatchRequestEntry{
-			Id: aws.String(strconv.Itoa(len(entries))), MessageBody: aws.String(base64.StdEncoding.EncodeToString(z.Bytes())),
+			Id: aws.String(strconv.Itoa(len(entries))), MessageBody: aws.String(base64.StdEncoding.EncodeToString(body)),
 			MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-				"whirlpool.format": {DataType: aws.String("String"), StringValue: aws.String("ndjson.gz.b64")},
+				"whirlpool.format": {DataType: aws.String("String"), StringValue: aws.String(format)},
 				"whirlpool.count":  {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(len(chunk)))}}})
 		if len(entries) == 10 {
 			flush()
