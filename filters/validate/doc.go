@@ -10,7 +10,8 @@
 // Input records follow the record contract of filters/enrich: a body map
 // with the strings uuid, fired_ts, game, version, event and body (the
 // client's JSON object as text). AppendValidated appends, keeping the input
-// record's time and metadata, either
+// record's time and metadata (AppendContract, for a reader that holds the
+// six strings already, appends the same without the record), either
 //
 //   - valid records, one per expanded element (one if the event does not
 //     expand), whose body map has: uuid, fired_ts, game, version, event (as

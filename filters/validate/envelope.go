@@ -41,6 +41,9 @@ type envelope struct {
 
 var envKeys = [...]string{keyUUID, keyFiredTS, keyGame, keyVersion, keyEvent, keyBody}
 
+// allEnvKeys is has with every key of envKeys.
+const allEnvKeys = 1<<len(envKeys) - 1
+
 // read takes the contract fields from a record body; a missing key, a
 // value that is not a string, an empty key part or a bad fired_ts is an
 // ENDPOINT_INVALID error each. It reports whether the envelope is usable.
@@ -93,6 +96,14 @@ func (e *envelope) read(body record.Map, w *worker) bool {
 		w.add(failcode.EndpointInvalid, "", "record", "a msgpack map of the record contract", "", "the record body is malformed: "+err.Error())
 		return false
 	}
+	return e.check(w, wrong)
+}
+
+// check checks the fields read (wrong: a bit per key whose value is not a
+// string): a missing key, a value that is not a string, an empty key part
+// or a bad fired_ts is an ENDPOINT_INVALID error each. It reports whether
+// the envelope is usable.
+func (e *envelope) check(w *worker, wrong uint8) bool {
 	for i, k := range envKeys {
 		switch {
 		case wrong&(1<<i) != 0:

@@ -348,24 +348,48 @@ var testHookValidate func()
 // one failure record. It never drops a record and never fails: anything
 // unexpected becomes an INTERNAL_ERROR failure. The appended records keep
 // rec's time and metadata.
-func (v *Validator) AppendValidated(dst []byte, rec record.Record) (out []byte) {
+func (v *Validator) AppendValidated(dst []byte, rec record.Record) []byte {
+	var env envelope
+	return v.appendValidated(dst, rec, &env, true)
+}
+
+// Contract is one record of the record contract taken apart: its time and
+// the strings of its six keys. A reader that has just cut these out of its
+// input (the sqs input, from a JSON line) validates them with
+// AppendContract instead of encoding a record only for AppendValidated to
+// decode it again.
+type Contract struct {
+	Time                                      time.Time
+	UUID, FiredTS, Game, Version, Event, Body []byte
+}
+
+// AppendContract is AppendValidated of the record that holds c's fields,
+// in that order, as msgpack strings, with c.Time and no metadata: it
+// appends exactly the same bytes (FuzzAppendContract holds the two equal).
+func (v *Validator) AppendContract(dst []byte, c Contract) []byte {
+	env := envelope{uuid: c.UUID, firedTS: c.FiredTS, game: c.Game, version: c.Version, event: c.Event, body: c.Body, has: allEnvKeys}
+	return v.appendValidated(dst, record.Record{Time: c.Time}, &env, false)
+}
+
+// appendValidated is AppendValidated, with env either to be read from
+// rec's body (read) or already filled in (an AppendContract).
+func (v *Validator) appendValidated(dst []byte, rec record.Record, env *envelope, read bool) (out []byte) {
 	snap := v.snap.Load()
 	w := v.pool.Get().(*worker)
 	w.reset()
 	start := len(dst)
-	var env envelope
 	defer func() {
 		if r := recover(); r != nil {
 			v.opts.Log.Errorf("validate: internal error validating event %q: %v\n%s", env.uuid, r, debug.Stack())
 			nw := new(worker)
 			nw.add(failcode.InternalError, "", "internal", "", "", fmt.Sprintf("internal error in the validator: %v", r))
-			out = appendFailure(dst[:start], rec, &env, nw, nil, v.opts.MaxEventSize)
+			out = appendFailure(dst[:start], rec, env, nw, nil, v.opts.MaxEventSize)
 			return
 		}
 		v.pool.Put(w)
 	}()
-	if !env.read(rec.Body, w) {
-		return appendFailure(dst, rec, &env, w, nil, v.opts.MaxEventSize)
+	if read && !env.read(rec.Body, w) || !read && !env.check(w, 0) {
+		return appendFailure(dst, rec, env, w, nil, v.opts.MaxEventSize)
 	}
 	if testHookValidate != nil {
 		testHookValidate()
@@ -391,16 +415,16 @@ func (v *Validator) AppendValidated(dst []byte, rec record.Record) (out []byte) 
 		}
 	}
 	// resolve
-	d := v.resolve(snap, &env, w)
+	d := v.resolve(snap, env, w)
 	if len(w.errs) > 0 || d == nil || root == nil {
-		return appendFailure(dst, rec, &env, w, d, v.opts.MaxEventSize)
+		return appendFailure(dst, rec, env, w, d, v.opts.MaxEventSize)
 	}
 	// validate and expand
 	n := w.validate(v, d, root, env.fired)
 	if len(w.errs) > 0 {
-		return appendFailure(dst, rec, &env, w, d, v.opts.MaxEventSize)
+		return appendFailure(dst, rec, env, w, d, v.opts.MaxEventSize)
 	}
-	return appendValid(dst, rec, &env, w, d, n)
+	return appendValid(dst, rec, env, w, d, n)
 }
 
 // ResolveError is why Resolve found no definition label: Code is the

@@ -12,6 +12,7 @@ import (
 	"github.com/klauspost/compress/s2"
 	"github.com/tinylib/msgp/msgp"
 
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/benchcpu"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -97,4 +98,76 @@ func gzipBody(b *testing.B, body string) string {
 	}
 	w.Close()
 	return base64.StdEncoding.EncodeToString(z.Bytes())
+}
+
+// BenchmarkDecodeAndValidate: the processor's sqs input's whole work per
+// record (validate on): a message of 500 events of the shipped model's
+// pixel_quest level_complete (BenchmarkProcessorDrain's), as the shipped
+// edge sends it (ndjson.s2.b64), decoded and validated into valid records;
+// beside the two passes it replaces, contract records encoded by the
+// decoder then decoded and validated one by one (AppendValidated).
+func BenchmarkDecodeAndValidate(b *testing.B) {
+	const n = 500
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = fmt.Sprintf(`{"uuid":"0190d6b4-7c2a-7000-8000-%012x","fired_ts":"2026-11-21T23:45:27.123Z","game":"pixel_quest","version":"1.2","event":"level_complete","body":{"seq":%d,"run":"bench","player_id":"player-%d","level":%d,"stars":%d,"duration_ms":%d,"ts":"2026-11-21T23:45:27Z"}}`,
+			i, i, i%5000, 1+i%500, i%4, 1000+i)
+	}
+	msg := message{id: "m", body: base64.StdEncoding.EncodeToString(s2.Encode(nil, []byte(strings.Join(lines, "\n")))), format: formatS2B64, sent: sent}
+	m, err := validate.LoadFile("../../conf/model.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, err := validate.NewWithModel(m, validate.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer v.Close()
+	bnds := bounds{maxBytes: 4 << 20, maxRecords: 10000}
+	check := func(b *testing.B, out []byte) {
+		d := record.NewDecoder(out)
+		var r record.Record
+		valid := 0
+		for d.Next(&r) {
+			if validate.StatusOf(r.Body) == validate.Valid {
+				valid++
+			}
+		}
+		if valid != n || d.Err() != nil {
+			b.Fatalf("%d valid records of %d (%v)", valid, n, d.Err())
+		}
+	}
+	run := func(b *testing.B, once func(out []byte) []byte) {
+		var out []byte
+		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		for i := 0; i < b.N; i++ {
+			out = once(out[:0])
+		}
+		b.StopTimer()
+		check(b, out)
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+		cpu.Report(b, n*b.N, "records/cpu-s")
+	}
+	b.Run("whirlpool", func(b *testing.B) {
+		dec := newDecoder(bnds)
+		dec.validator = v
+		run(b, func(out []byte) []byte {
+			out, _ = dec.appendMessage(out, msg)
+			return out
+		})
+	})
+	b.Run("baseline/decode-then-validate", func(b *testing.B) {
+		dec := newDecoder(bnds)
+		var records []byte
+		run(b, func(out []byte) []byte {
+			records, _ = dec.appendMessage(records[:0], msg)
+			d := record.NewDecoder(records)
+			var r record.Record
+			for d.Next(&r) {
+				out = v.AppendValidated(out, r)
+			}
+			return out
+		})
+	})
 }

@@ -61,6 +61,9 @@ type decoder struct {
 	enrich    enrichment
 	memberBuf []member
 	env       envelope // of the last line
+	// validator, when set, validates every contract record as it is
+	// decoded: the decoder then appends valid records and failures.
+	validator *validate.Validator
 }
 
 // bounds are the per-message limits: what one message may cost is known
@@ -92,9 +95,10 @@ func newDecoder(b bounds) *decoder {
 	return &decoder{bounds: b}
 }
 
-// piece is one record appendMessage appended: where it ends, and whether
-// the decoder built it as a failure record. Only such records pass as
-// failures; nothing in a message makes a record count as validated.
+// piece is one record appendMessage appended (with a validator, what the
+// validator made of it): where it ends, and whether the decoder built it as
+// a failure record. Nothing in a message makes a record count as
+// validated: the decoder validates every contract record itself.
 type piece struct {
 	end     int
 	failure bool

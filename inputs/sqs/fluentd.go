@@ -98,8 +98,16 @@ func (d *decoder) appendEnriched(dst, line []byte, m message, index int, env *en
 // envelopeBits are the seen bits of uuid, fired_ts, game, version and event.
 const envelopeBits = 1 | 2 | 4 | 8 | 16
 
-// appendContract appends the contract record of env, at time t.
+// appendContract appends the contract record of env, at time t; with a
+// validator, what it makes of that record instead (valid records or a
+// failure), without encoding the record only to decode it again.
 func (d *decoder) appendContract(dst []byte, t time.Time, env *envelope) []byte {
+	if d.validator != nil {
+		dst = d.validator.AppendContract(dst, validate.Contract{Time: t, UUID: env.uuid, FiredTS: env.firedTS, Game: env.game,
+			Version: env.version, Event: env.event, Body: env.body})
+		d.pieces = append(d.pieces, piece{end: len(dst)})
+		return dst
+	}
 	dst = record.AppendRecord(dst, t, nil, nil)
 	dst = msgp.AppendMapHeader(dst, 6)
 	for _, kv := range [...]struct {

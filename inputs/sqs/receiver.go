@@ -20,7 +20,6 @@ import (
 	"github.com/whirlpool-events/whirlpool/internal/freelist"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
-	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // Plugin registers the input with the glue.
@@ -210,8 +209,7 @@ func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Va
 func (r *Receiver) poll() {
 	defer r.polling.Done()
 	dec := newDecoder(r.cfg.bounds)
-	dec.enrich = r.cfg.enrich
-	var scratch []byte
+	dec.enrich, dec.validator = r.cfg.enrich, r.validator
 	backoff := time.Duration(0)
 	for {
 		r.mu.Lock()
@@ -253,7 +251,7 @@ func (r *Receiver) poll() {
 		}
 		backoff = 0
 		now := time.Now()
-		b := batch{r: r, dec: dec, scratch: &scratch}
+		b := batch{r: r, dec: dec}
 		for i, m := range out.Messages {
 			msg := message{id: aws.ToString(m.MessageId), body: aws.ToString(m.Body), sent: now}
 			if v, ok := m.MessageAttributes[FormatAttribute]; ok {
@@ -285,10 +283,6 @@ type batch struct {
 	dec  *decoder
 	msgs []*held
 	size int64
-	// scratch is the poller's buffer for the decoded records of one
-	// message while they are validated (validated records go to a buffer
-	// of their own, which the message holds until it is collected).
-	scratch *[]byte
 }
 
 // add decodes msg into h within the room left under max_buffered_bytes. A
@@ -298,6 +292,12 @@ type batch struct {
 // the receiver closed while the message waited.
 func (b *batch) add(h *held, msg message) bool {
 	r := b.r
+	// Validated, the records go into a kept buffer that Collect gives back
+	// once it has copied them; unvalidated, into the message's own.
+	var dst []byte
+	if r.validator != nil {
+		dst = r.getSpare()
+	}
 	for whole := false; ; whole = true {
 		r.mu.Lock()
 		room := r.cfg.maxBuffered - r.bytes - b.size
@@ -306,24 +306,15 @@ func (b *batch) add(h *held, msg message) bool {
 		}
 		r.mu.Unlock()
 		b.dec.room = max(room, 1)
-		var dst []byte // unvalidated, the decoded records are the message's
-		if r.validator != nil {
-			dst = (*b.scratch)[:0]
-		}
-		records, pieces := b.dec.appendMessage(dst, msg)
+		records, pieces := b.dec.appendMessage(dst[:0], msg)
 		if b.dec.over == overBuffered && room < r.cfg.maxBuffered {
+			dst = records
 			if !b.waitForRoom(h) {
 				return false
 			}
 			continue
 		}
 		n, failed := len(pieces), failures(pieces)
-		if r.validator != nil {
-			if cap(records) <= spareMaxBytes {
-				*b.scratch = records[:0]
-			}
-			records = validateAll(r.validator, r.getSpare(), records, pieces, r.log)
-		}
 		switch {
 		case b.dec.over != withinBounds:
 			r.log.Warnf("message %s is over %s: it becomes one %s failure holding its first bytes and its SHA-256", msg.id, b.dec.over, failcode.UndecodableMessage)
@@ -364,34 +355,6 @@ func (b *batch) publish() {
 	r.bytes += b.size
 	r.mu.Unlock()
 	b.msgs, b.size = nil, 0
-}
-
-// validateAll appends to out every record of a message, validated, but the
-// failure records the decoder built (pieces says which), which it appends
-// as they are: a message never decides that a record of its own is
-// validated.
-func validateAll(v *validate.Validator, out, records []byte, pieces []piece, log plugin.Logger) []byte {
-	if out == nil {
-		out = make([]byte, 0, len(records)+len(records)/2)
-	}
-	start := 0
-	var rec record.Record
-	var d record.Decoder
-	for _, p := range pieces {
-		one := records[start:p.end]
-		start = p.end
-		if p.failure {
-			out = append(out, one...)
-			continue
-		}
-		d.Reset(one)
-		if !d.Next(&rec) { // cannot happen: the decoder wrote this record
-			log.Errorf("validating a received record: %v", d.Err())
-			continue
-		}
-		out = v.AppendValidated(out, rec)
-	}
-	return out
 }
 
 // Collect appends every pending message's records, whole, and returns done,
