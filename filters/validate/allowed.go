@@ -22,7 +22,11 @@ type Allowed struct{ d *cdef }
 // current model, or false when the model has none (a forged record, or one
 // validated against a model this one no longer matches).
 func (v *Validator) Allowed(game, event, label []byte) (Allowed, bool) {
-	g := v.snap.Load().games[string(game)]
+	return allowedIn(v.snap.Load(), game, event, label)
+}
+
+func allowedIn(snap *snapshot, game, event, label []byte) (Allowed, bool) {
+	g := snap.games[string(game)]
 	if g == nil {
 		return Allowed{}, false
 	}
@@ -56,21 +60,57 @@ func (a Allowed) Column(name []byte, v record.Value) string {
 	return a.column(a.d.byName[string(name)], name, v)
 }
 
+// NumColumns is how many columns the valid records of the definition
+// carry; ColumnName(i), for i below it, is the name of the i-th, in the
+// order the validator writes them. A record whose columns are exactly these
+// names in this order (InOrder for each) is in the definition's own form:
+// a loader may place its values by position.
+func (a Allowed) NumColumns() int { return len(a.d.columns) }
+
+// ColumnName is the name of the definition's i-th column (see NumColumns).
+func (a Allowed) ColumnName(i int) string { return a.d.columns[i].name }
+
+// InOrder reports whether name is the definition's i-th column.
+func (a Allowed) InOrder(i int, name []byte) bool {
+	return i < len(a.d.columns) && a.d.columns[i].name == string(name)
+}
+
 // ColumnCache remembers, for Allowed.ColumnAt, the fields of the column
-// names met at each position of a record's columns. Valid records of one
-// definition carry the same columns in the same order, so most columns
-// need no look-up by name. The names it keeps alias the records checked:
-// keep a ColumnCache no longer than them (e.g. one per chunk). Not safe
-// for concurrent use.
+// names met at each position of a record's columns, for records whose
+// columns are not in the definition's order (InOrder), and, for
+// Validator.AllowedCached, the definition last looked up. The names it
+// keeps alias the records checked: keep a ColumnCache no longer than them
+// (e.g. one per chunk). Not safe for concurrent use.
 type ColumnCache struct {
 	d      *cdef
 	names  [][]byte
 	fields []*cfield
+
+	snap               *snapshot
+	game, event, label []byte
+	last               Allowed
+	lastOK             bool
+}
+
+// AllowedCached is Allowed, remembering in c the definition it found, so
+// that the records of one definition in a row (most of a chunk) cost one
+// look-up rather than three each. A new model is seen at once.
+func (v *Validator) AllowedCached(c *ColumnCache, game, event, label []byte) (Allowed, bool) {
+	snap := v.snap.Load()
+	if c.snap == snap && bytes.Equal(c.game, game) && bytes.Equal(c.event, event) && bytes.Equal(c.label, label) {
+		return c.last, c.lastOK
+	}
+	a, ok := allowedIn(snap, game, event, label)
+	c.snap, c.game, c.event, c.label, c.last, c.lastOK = snap, game, event, label, a, ok
+	return a, ok
 }
 
 // ColumnAt is Column for the i-th column of a record, with c remembering
 // the fields of the columns at each position.
 func (a Allowed) ColumnAt(c *ColumnCache, i int, name []byte, v record.Value) string {
+	if a.InOrder(i, name) {
+		return a.column(a.d.columns[i], name, v)
+	}
 	if c.d != a.d {
 		c.d, c.names, c.fields = a.d, c.names[:0], c.fields[:0]
 	}

@@ -94,6 +94,30 @@ func TestAllowedAcceptsExactlyWhatTheValidatorWrites(t *testing.T) {
 			t.Errorf("Allowed%v: want false (missing or invalid definition)", k)
 		}
 	}
+	// AllowedCached answers as Allowed, whatever was asked before.
+	var c ColumnCache
+	for _, k := range [][3]string{{"galaxy", "level_up", "v1"}, {"galaxy", "level_up", "v1"}, {"galaxy", "level_up", "v9"}, {"galaxy", "level_up", "v2"},
+		{"galaxy", "purchase", "v2"}, {"nope", "level_up", "v1"}, {"galaxy", "level_up", "v1"}, {"galaxy", "tutorial_step", "v1"}} {
+		want, wantOK := v.Allowed([]byte(k[0]), []byte(k[1]), []byte(k[2]))
+		if got, ok := v.AllowedCached(&c, []byte(k[0]), []byte(k[1]), []byte(k[2])); got != want || ok != wantOK {
+			t.Errorf("AllowedCached%v = %v, %v; Allowed says %v, %v", k, got, ok, want, wantOK)
+		}
+	}
+	// InOrder holds for the columns as the validator writes them.
+	out := v.AppendValidated(nil, decodeOne(t, inputRecord("galaxy", "1.2", "level_up", `{"player":{"id":"p1"},"level":3}`)))
+	cols, _ := decodeOne(t, out).Body.Get("columns")
+	m, _ := cols.Map()
+	n := 0
+	m.Range(func(k []byte, _ record.Value) bool {
+		if !a.InOrder(n, k) || a.ColumnName(n) != string(k) {
+			t.Errorf("column %d %s: not in the definition's order", n, k)
+		}
+		n++
+		return true
+	})
+	if n != a.NumColumns() || a.InOrder(0, []byte("level")) {
+		t.Errorf("%d columns written, NumColumns %d; InOrder(0, level) %v", n, a.NumColumns(), a.InOrder(0, []byte("level")))
+	}
 }
 
 func str(t *testing.T, m record.Map, key string) []byte {
@@ -129,14 +153,22 @@ func TestRefreshReadsTheModelNowAndNotTooOften(t *testing.T) {
 	if v.Refresh(time.Hour) {
 		t.Fatal("refreshed although the model was read less than an hour ago")
 	}
+	// AllowedCached remembers the last look-up, but not past a new model.
+	var cache ColumnCache
 	if _, ok := v.Allowed([]byte("galaxy"), []byte("boss"), []byte("v1")); ok {
 		t.Fatal("the new event is known before any refresh")
+	}
+	if _, ok := v.AllowedCached(&cache, []byte("galaxy"), []byte("boss"), []byte("v1")); ok {
+		t.Fatal("AllowedCached: the new event is known before any refresh")
 	}
 	if !v.Refresh(0) {
 		t.Fatal("Refresh(0) did not pick up the changed model")
 	}
 	if _, ok := v.Allowed([]byte("galaxy"), []byte("boss"), []byte("v1")); !ok {
 		t.Fatal("the new event is unknown after Refresh")
+	}
+	if _, ok := v.AllowedCached(&cache, []byte("galaxy"), []byte("boss"), []byte("v1")); !ok {
+		t.Fatal("AllowedCached: the new event is unknown after Refresh (a stale cached answer)")
 	}
 	if v.Refresh(0) {
 		t.Fatal("an unchanged model reported as changed")

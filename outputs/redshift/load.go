@@ -37,8 +37,12 @@ type tableLoad struct {
 	// (columns of the table, added to cols): rows of one definition bring
 	// the same keys in the same order, so most keys need no map look-up.
 	known   [][]byte
-	knownAt []int  // per known key: its position in cols (colIndex)
-	recs    []*rec // one per row
+	knownAt []int // per known key: its position in cols (colIndex)
+	// byDef holds, per definition met in its own form (rec.def), where
+	// each of its columns goes in cols, or nil when some column of it is
+	// not one of the table's (its rows are then checked one by one).
+	byDef []defColumns
+	recs  []*rec // one per row
 
 	// copy: the staged files
 	files        []stagedFile

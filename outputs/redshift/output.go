@@ -26,11 +26,12 @@ var Plugin = plugin.OutputPlugin{
 // It validates records that did not go through filters/validate upstream
 // (AppendValidated appends whole records in the valid or failure form;
 // several for an expanded event), and says what a valid record may carry
-// (Allowed), re-reading the model when a record names what it lacks
+// (Allowed, AllowedCached), re-reading the model when a record names what it lacks
 // (Refresh), and which tables the model names (HasTable, for metrics).
 type Validator interface {
 	AppendValidated(dst []byte, rec record.Record) []byte
 	Allowed(game, event, label []byte) (validate.Allowed, bool)
+	AllowedCached(c *validate.ColumnCache, game, event, label []byte) (validate.Allowed, bool)
 	Refresh(minAge time.Duration) bool
 	HasTable(table string) bool
 }

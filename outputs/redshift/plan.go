@@ -12,6 +12,7 @@ import (
 	"sort"
 	"unsafe"
 
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -116,7 +117,7 @@ func (o *Output) planTable(ctx context.Context, s Session, b *batch, tl *tableLo
 		// with a DEFAULT, loaded_at: the database fills it), then the data
 		// columns of the rows, in the order first seen.
 		tl.cols, tl.src, tl.idx = tl.cols[:0], tl.src[:0], map[string]int{}
-		tl.known, tl.knownAt = tl.known[:0], tl.knownAt[:0]
+		tl.known, tl.knownAt, tl.byDef = tl.known[:0], tl.knownAt[:0], tl.byDef[:0]
 		for i, c := range metaCols {
 			if cm, ok := m.cols[c]; ok && !cm.filledByDatabase() {
 				tl.cols = append(tl.cols, cm)
@@ -237,10 +238,52 @@ func (o *Output) newTableColumns(tl *tableLoad) (cols, types []string) {
 	return cols, types
 }
 
+// defColumns is what tableLoad.byDef holds for one definition.
+type defColumns struct {
+	def validate.Allowed
+	at  []int
+}
+
+// columnsOf returns where each column of definition d goes in tl's column
+// list, adding them to it, or nil when some column of d is not a column
+// of the table (or is not one a row may set). Worked out once per
+// definition and table load: a row in d's own form then needs no check of
+// its column names.
+func (tl *tableLoad) columnsOf(d validate.Allowed) []int {
+	if at, ok := tl.placed(d); ok {
+		return at
+	}
+	at := make([]int, d.NumColumns())
+	for j := range at {
+		k := []byte(d.ColumnName(j))
+		if !validIdent(k) || isMetaKey(k) || !tl.meta.hasKey(k) {
+			at = nil
+			break
+		}
+		tl.addColumn(k)
+		at[j], _ = tl.colIndex(k)
+	}
+	tl.byDef = append(tl.byDef, defColumns{def: d, at: at})
+	return at
+}
+
+// placed is what columnsOf returned for d, if it was asked in this plan.
+func (tl *tableLoad) placed(d validate.Allowed) ([]int, bool) {
+	for _, x := range tl.byDef {
+		if x.def == d {
+			return x.at, true
+		}
+	}
+	return nil, false
+}
+
 // checkColumns returns the error that keeps r out of tl, or nil.
 // Columns of rows that pass are added to tl's column list (a row failing
 // on a later column may add some: they are NULL for the other rows).
 func (o *Output) checkColumns(tl *tableLoad, r *rec) *loadErr {
+	if r.def != (validate.Allowed{}) && tl.columnsOf(r.def) != nil {
+		return nil // every column of its definition is one of the table's
+	}
 	var bad *loadErr
 	i := 0
 	r.columns.Range(func(k []byte, v record.Value) bool {

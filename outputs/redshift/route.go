@@ -37,6 +37,10 @@ type rec struct {
 	expandIndex                                     record.Value // valid: int
 	columns                                         record.Map   // valid
 	dests                                           []*dest      // valid, validated destinations
+	// def, when set, is the definition whose columns, all and in its
+	// order, the record's columns are (validate.Allowed.InOrder): the
+	// validator's own form, whose values a table load places by position.
+	def validate.Allowed
 
 	// failure: the client's raw event text and the JSON text of the errors;
 	// whole, when the failure's body was cut upstream, describes the text
@@ -290,22 +294,27 @@ func (o *Output) allowed(r *rec, dests [][]byte, cache *validate.ColumnCache) bo
 	game, _ := r.game.Str()
 	event, _ := r.event.Str()
 	label, _ := r.defVersion.Str()
-	errs := o.modelErrors(game, event, label, dests, r.columns, cache)
+	errs, a, inOrder := o.modelErrors(game, event, label, dests, r.columns, cache)
 	if len(errs) > 0 && o.validator.Refresh(modelRefreshAge) {
-		errs = o.modelErrors(game, event, label, dests, r.columns, cache) // validated upstream against a newer model
+		errs, a, inOrder = o.modelErrors(game, event, label, dests, r.columns, cache) // validated upstream against a newer model
 	}
 	r.errs = append(r.errs, errs...)
+	if len(errs) == 0 && inOrder {
+		r.def = a
+	}
 	return len(errs) == 0
 }
 
-func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols record.Map, cache *validate.ColumnCache) []loadErr {
+// modelErrors returns what the model does not allow of a valid record, its
+// definition, and whether its columns are all the definition's, in order.
+func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols record.Map, cache *validate.ColumnCache) ([]loadErr, validate.Allowed, bool) {
 	// def names the definition in messages; made only for an error, as
 	// this runs for every valid record.
 	def := func() string { return fmt.Sprintf("definition %s of %s/%s", label, game, event) }
-	a, ok := o.validator.Allowed(game, event, label)
+	a, ok := o.validator.AllowedCached(cache, game, event, label)
 	if !ok {
 		return []loadErr{{code: failcode.ModelMismatch, path: fieldname.DefinitionVersion, rule: "model", expected: "a definition of the data model",
-			actual: string(label), message: def() + " is not in the data model"}}
+			actual: string(label), message: def() + " is not in the data model"}}, a, false
 	}
 	var errs []loadErr
 	for _, d := range dests {
@@ -314,8 +323,9 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 				actual: string(d), message: fmt.Sprintf("%s is not a destination of %s", d, def())})
 		}
 	}
-	i := 0
+	i, inOrder := 0, true
 	err := cols.Range(func(k []byte, v record.Value) bool {
+		inOrder = inOrder && a.InOrder(i, k)
 		msg := a.ColumnAt(cache, i, k, v)
 		i++
 		if msg != "" {
@@ -327,7 +337,7 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 	if err != nil {
 		errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Columns, rule: "model", message: "the columns are malformed: " + err.Error()})
 	}
-	return errs
+	return errs, a, inOrder && i == a.NumColumns()
 }
 
 // unvalidated turns a record that is not in the validated-record contract

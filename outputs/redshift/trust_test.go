@@ -341,3 +341,54 @@ func TestLoaderRoleWithoutRightsOnTheModelStore(t *testing.T) {
 		}
 	}
 }
+
+// Valid records whose columns are their definition's, all and in its
+// order (what the validator writes), have their values placed by position;
+// records with the columns in another order or only some of them, by
+// name. Both load the same values into the same columns, side by side in
+// one chunk, and a table that lacks a column of the definition (one
+// auto_create did not make, so it is not altered) still takes
+// the rows that leave it NULL and fails the one that sets it.
+func TestColumnsInAndOutOfTheDefinitionsOrder(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	db := openPG(t, dsn)
+	applyStore(t, dsn, loadTestModel(t))
+	meta := `uuid text, fired_ts timestamp, game text, version text, event text, definition_version text, expand_index integer, loaded_at timestamp`
+	mustExec(t, db, `CREATE SCHEMA game`,
+		`CREATE TABLE game.purchase (`+meta+`, item text, amount bigint, price double precision, gift boolean, note text, player_id text)`,
+		`CREATE TABLE game.ledger (`+meta+`, player_id text, gift boolean, item text, amount bigint, price double precision)`) // no note
+	out := startPlugin(t, flbhost.Config{"dsn": dsn, "dialect": "postgres", "load_method": "pg_copy", "auto_create": "on",
+		"batch_max_wait": "50ms", "validate": "on", "model_dsn": dsn})
+
+	both := []string{"game.purchase", "game.ledger"}
+	recs := []forged{
+		{uuid: "in-order", dests: both, columns: []col{{"item", "a"}, {"amount", 1}, {"price", 1.5}, {"gift", true}, {"note", nil}, {"player_id", "p1"}}},
+		{uuid: "reversed", dests: both, columns: []col{{"player_id", "p2"}, {"note", nil}, {"gift", false}, {"price", 2.5}, {"amount", 2}, {"item", "b"}}},
+		{uuid: "some", dests: both, columns: []col{{"amount", 3}, {"item", "c"}}},
+		{uuid: "in-order-2", dests: both, columns: []col{{"item", "d"}, {"amount", 4}, {"price", 4.5}, {"gift", true}, {"note", nil}, {"player_id", "p4"}}},
+		{uuid: "with-note", dests: both, columns: []col{{"item", "e"}, {"amount", 5}, {"price", 5.5}, {"gift", false}, {"note", "hi"}, {"player_id", "p5"}}},
+	}
+	var bodies [][]byte
+	for _, r := range recs {
+		r.game, r.event, r.def = "space", "buy", "3"
+		bodies = append(bodies, r.body())
+	}
+	if r := out.Flush(chunkOf(bodies...), "events"); r != flbhost.FlbOK {
+		t.Fatalf("flush = %d, want OK", r)
+	}
+	purchase := testenv.QueryRows(t, db, `SELECT uuid, item, amount, price, gift, note, player_id FROM game.purchase ORDER BY item`)
+	want := [][]string{{"in-order", "a", "1", "1.5", "true", "NULL", "p1"}, {"reversed", "b", "2", "2.5", "false", "NULL", "p2"},
+		{"some", "c", "3", "NULL", "NULL", "NULL", "NULL"}, {"in-order-2", "d", "4", "4.5", "true", "NULL", "p4"}, {"with-note", "e", "5", "5.5", "false", "hi", "p5"}}
+	if !reflect.DeepEqual(purchase, want) {
+		t.Errorf("game.purchase =\n%q\nwant\n%q", purchase, want)
+	}
+	ledger := testenv.QueryRows(t, db, `SELECT uuid, item, amount, price, gift, player_id FROM game.ledger ORDER BY item`)
+	want = [][]string{{"in-order", "a", "1", "1.5", "true", "p1"}, {"reversed", "b", "2", "2.5", "false", "p2"},
+		{"some", "c", "3", "NULL", "NULL", "NULL"}, {"in-order-2", "d", "4", "4.5", "true", "p4"}}
+	if !reflect.DeepEqual(ledger, want) {
+		t.Errorf("game.ledger =\n%q\nwant\n%q", ledger, want)
+	}
+	if got := failureCodes(t, db); !reflect.DeepEqual(got, map[string]string{"with-note": "DESTINATION_SCHEMA_MISMATCH"}) {
+		t.Errorf("failures %v, want with-note's DESTINATION_SCHEMA_MISMATCH (game.ledger has no note)", got)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
@@ -50,6 +51,16 @@ func (tl *tableLoad) values(vals []record.Value, r *rec, b *batch) []record.Valu
 		}
 	}
 	j := 0 // position among the record's columns
+	if r.def != (validate.Allowed{}) {
+		if at, _ := tl.placed(r.def); at != nil { // checkColumns placed them
+			r.columns.Range(func(_ []byte, v record.Value) bool {
+				vals[at[j]] = v
+				j++
+				return true
+			})
+			return vals
+		}
+	}
 	r.columns.Range(func(k []byte, v record.Value) bool {
 		if j < len(tl.known) && bytes.Equal(tl.known[j], k) {
 			vals[tl.knownAt[j]] = v
