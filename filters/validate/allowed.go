@@ -75,6 +75,12 @@ func (a Allowed) InOrder(i int, name []byte) bool {
 	return i < len(a.d.columns) && a.d.columns[i].name == string(name)
 }
 
+// ValueAt is Column for the definition's i-th column (InOrder(i, name)
+// holds): why v cannot be its value, or "".
+func (a Allowed) ValueAt(i int, v record.Value) string {
+	return a.column(a.d.columns[i], nil, v) // the name is only for a column that is not one
+}
+
 // ColumnCache remembers, for Allowed.ColumnAt, the fields of the column
 // names met at each position of a record's columns, for records whose
 // columns are not in the definition's order (InOrder), and, for

@@ -325,8 +325,13 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 	}
 	i, inOrder := 0, true
 	err := cols.Range(func(k []byte, v record.Value) bool {
-		inOrder = inOrder && a.InOrder(i, k)
-		msg := a.ColumnAt(cache, i, k, v)
+		var msg string
+		if inOrder && a.InOrder(i, k) {
+			msg = a.ValueAt(i, v)
+		} else {
+			inOrder = false
+			msg = a.ColumnAt(cache, i, k, v)
+		}
 		i++
 		if msg != "" {
 			errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Columns + "." + string(k), rule: "model",

@@ -268,7 +268,7 @@ func (o *Output) loadNewRows(ctx context.Context, s Session, b *batch, tl *table
 	head += " FROM " + target + " WHERE " + quoteIdent("uuid") + " = ANY(CAST(E'{"
 	size := len(head) + 256
 	for _, r := range recs {
-		size += len(r.keyUUID(tl.failures)) + 3
+		size += len(r.keyValue(tl.failures)) + 3 // the encoded key: its text and a header byte or more
 	}
 	q := make([]byte, 0, size)
 	q = append(q, head...)
@@ -326,12 +326,16 @@ var pgTypeRe = regexp.MustCompile(`^[a-z][a-z ]*$`)
 // keyUUID and keyIndex are r's dedupe key in an event table or, with
 // failures, in the failures table.
 func (r *rec) keyUUID(failures bool) []byte {
-	v := r.uuid
-	if failures {
-		v = r.fvals[fUUID]
-	}
-	s, _ := v.Str()
+	s, _ := r.keyValue(failures).Str()
 	return s
+}
+
+// keyValue is the encoded value keyUUID reads.
+func (r *rec) keyValue(failures bool) record.Value {
+	if failures {
+		return r.fvals[fUUID]
+	}
+	return r.uuid
 }
 
 func (r *rec) keyIndex(failures bool) int64 {
