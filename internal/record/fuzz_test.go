@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -55,6 +56,7 @@ func FuzzDecode(f *testing.F) {
 			last = d.Offset()
 			for _, m := range []Map{r.Meta, r.Body} {
 				exercise(t, Value(m), 0)
+				sameEntries(t, m, 0)
 				var err error
 				jsonBuf, err = m.AppendJSON(jsonBuf[:0])
 				if err == nil && !json.Valid(jsonBuf) {
@@ -80,6 +82,31 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("invalid JSON %q", out)
 		}
 	})
+}
+
+// sameEntries checks that RangeDecoded passes the entries Range passes,
+// byte for byte, and fails where Range fails, on m (a Map a Decoder cut, or
+// one inside it) and on every map within it: the last value it does not
+// walk is exactly the one Range finds by walking it.
+func sameEntries(t *testing.T, m Map, depth int) {
+	type entry struct{ k, v []byte }
+	var want, got []entry
+	werr := m.Range(func(k []byte, v Value) bool { want = append(want, entry{k, v}); return true })
+	gerr := m.RangeDecoded(func(k []byte, v Value) bool { got = append(got, entry{k, v}); return true })
+	if (werr == nil) != (gerr == nil) { // a key that is not a string fails both
+		t.Fatalf("a decoded map: Range error %v, RangeDecoded error %v", werr, gerr)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("RangeDecoded passed %d entries, Range %d", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i].k, want[i].k) || !bytes.Equal(got[i].v, want[i].v) {
+			t.Fatalf("entry %d: RangeDecoded %q=% x, Range %q=% x", i, got[i].k, got[i].v, want[i].k, want[i].v)
+		}
+		if sub, ok := Value(want[i].v).Map(); ok && depth < 8 {
+			sameEntries(t, sub, depth+1)
+		}
+	}
 }
 
 // exercise calls every accessor on v and, recursively, on its contents.

@@ -63,7 +63,18 @@ func (m Map) Len() int {
 // early, with a nil error, when fn returns false. A non-string key,
 // truncated data or nesting deeper than MaxDepth is an error (entries
 // before it were passed to fn).
-func (m Map) Range(fn func(key []byte, v Value) bool) error {
+func (m Map) Range(fn func(key []byte, v Value) bool) error { return m.rangeEntries(fn, true) }
+
+// RangeDecoded is Range for a Map a Decoder cut (its Record's Body or
+// Meta) or a map value inside one, whose bytes the Decoder has already
+// walked to their end and found well formed within MaxDepth: it passes
+// the last entry's value as the rest of m instead of walking it again.
+// The value that is most of a record (a valid record's columns, written
+// last) is then walked once per use rather than once more to find its end.
+// On other bytes, it does not check the last value as Range does.
+func (m Map) RangeDecoded(fn func(key []byte, v Value) bool) error { return m.rangeEntries(fn, false) }
+
+func (m Map) rangeEntries(fn func(key []byte, v Value) bool, walkLast bool) error {
 	if len(m) == 0 {
 		return nil
 	}
@@ -78,8 +89,9 @@ func (m Map) Range(fn func(key []byte, v Value) bool) error {
 			return fmt.Errorf("record: map key at offset %d: %w", len(m)-len(p), err)
 		}
 		start := p
-		p, err = skip(p, 1)
-		if err != nil {
+		if n == 1 && !walkLast && len(p) > 0 {
+			p = p[len(p):]
+		} else if p, err = skip(p, 1); err != nil {
 			return fmt.Errorf("record: map value at offset %d: %w", len(m)-len(start), err)
 		}
 		if !fn(key, Value(upTo(start, p))) {

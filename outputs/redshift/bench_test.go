@@ -14,14 +14,15 @@ import (
 )
 
 // benchRecord is a validated game event of about the size of the one in
-// perf_anchors.md (~530 bytes as JSON): 12 columns of mixed types.
+// perf_anchors.md (~530 bytes as JSON): 12 columns of mixed types, its keys
+// exactly as the validator writes them (columns last).
 func benchRecord(id string) []byte {
-	return validRec{uuid: id, expand: -1, event: "match_end", dests: []string{"game.match_end"}, columns: []col{
+	return appendValidated(id, "space", "match_end", "3", -1, []string{"game.match_end"}, []col{
 		{"player_id", "7f9c2ba4-e88f-4e3a-9c8d-0b1f2a3c4d5e"}, {"session_id", "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"},
 		{"map", "dust_ii"}, {"mode", "competitive"}, {"score", 2750}, {"kills", 23}, {"deaths", 11},
 		{"accuracy", 0.4375}, {"duration_s", 1834.25}, {"won", true}, {"platform", "pc/windows-11/steam"},
 		{"loadout", `{"primary":"ak-47","secondary":"glock-18","grenades":["flash","smoke","he"]}`},
-	}}.body()
+	})
 }
 
 func benchChunk(prefix string, n int) []byte {

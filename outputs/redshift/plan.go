@@ -286,7 +286,7 @@ func (o *Output) checkColumns(tl *tableLoad, r *rec) *loadErr {
 	}
 	var bad *loadErr
 	i := 0
-	r.columns.Range(func(k []byte, v record.Value) bool {
+	r.columns.RangeDecoded(func(k []byte, v record.Value) bool {
 		if i < len(tl.known) && bytes.Equal(tl.known[i], k) {
 			i++
 			return true

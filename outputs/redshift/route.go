@@ -138,7 +138,8 @@ type dest struct {
 
 // parse appends the recs of one record body (or, with a Validator, of the
 // records it produces) to dst, taking them from slab. vbuf holds the
-// validator's output; it must live as long as the recs.
+// validator's output; it must live as long as the recs. body comes from a
+// record.Decoder (it and its maps are read with RangeDecoded).
 func (o *Output) parse(dst []*rec, slab *routeScratch, body record.Map, t time.Time, vbuf *[]byte, validated bool) []*rec {
 	r := slab.next()
 	r.body = body
@@ -150,7 +151,7 @@ func (o *Output) parse(dst []*rec, slab *routeScratch, body record.Map, t time.T
 		bodyBytes, bodySum record.Value
 		badKey             bool
 	)
-	err := body.Range(func(k []byte, v record.Value) bool {
+	err := body.RangeDecoded(func(k []byte, v record.Value) bool {
 		switch string(k) {
 		case fieldname.UUID:
 			r.uuid = v
@@ -324,7 +325,7 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 		}
 	}
 	i, inOrder := 0, true
-	err := cols.Range(func(k []byte, v record.Value) bool {
+	err := cols.RangeDecoded(func(k []byte, v record.Value) bool {
 		var msg string
 		if inOrder && a.InOrder(i, k) {
 			msg = a.ValueAt(i, v)

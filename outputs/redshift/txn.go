@@ -53,7 +53,7 @@ func (tl *tableLoad) values(vals []record.Value, r *rec, b *batch) []record.Valu
 	j := 0 // position among the record's columns
 	if r.def != (validate.Allowed{}) {
 		if at, _ := tl.placed(r.def); at != nil { // checkColumns placed them
-			r.columns.Range(func(_ []byte, v record.Value) bool {
+			r.columns.RangeDecoded(func(_ []byte, v record.Value) bool {
 				vals[at[j]] = v
 				j++
 				return true
@@ -61,7 +61,7 @@ func (tl *tableLoad) values(vals []record.Value, r *rec, b *batch) []record.Valu
 			return vals
 		}
 	}
-	r.columns.Range(func(k []byte, v record.Value) bool {
+	r.columns.RangeDecoded(func(k []byte, v record.Value) bool {
 		if j < len(tl.known) && bytes.Equal(tl.known[j], k) {
 			vals[tl.knownAt[j]] = v
 		} else if i, ok := tl.colIndex(k); ok {
