@@ -29,8 +29,8 @@ import (
 // drains events preloaded into the queue as the shipped edge's sqs output
 // packs them (compression s2: ndjson.s2.b64; WHIRLPOOL_BENCH_FORMAT=gzip
 // preloads ndjson.gz.b64 instead; 500 events a message) into PostgreSQL. It reports rows
-// per CPU-second of the Fluent Bit process, rows per second of wall time
-// and the CPU-seconds of the database's backends, and, in the same run, the wall rate of
+// per CPU-second of the Fluent Bit process, rows per second of wall time,
+// its peak RSS (VmHWM) and the CPU-seconds of the database's backends, and, in the same run, the wall rate of
 // psql's \copy of the same rows into a table of the same shape and index,
 // and PostgreSQL's CPU-seconds for it: the baseline the database sets. One iteration is one drain of
 // WHIRLPOOL_BENCH_EVENTS events (default 192000); run it with -benchtime 1x.
@@ -71,11 +71,16 @@ func BenchmarkProcessorDrain(b *testing.B) {
 		wall, cpu := time.Since(start), processCPU(pid)-cpu0
 		b.StopTimer()
 		stopPerf()
+		peak, err := pt.proc.PeakRSS()
+		if err != nil {
+			b.Fatalf("processor peak RSS: %v", err)
+		}
 		pgCPU := postgresCPU(dbName) - pg0
 		copyWall, copyPG := psqlCopyBaseline(b, pt, run)
 		b.ReportMetric(float64(events)/cpu.Seconds(), "rows/cpu-s")
 		b.ReportMetric(float64(events)/wall.Seconds(), "rows/s")
 		b.ReportMetric(pgCPU.Seconds(), "postgres-cpu-s")
+		b.ReportMetric(float64(peak>>20), "peak-MiB")
 		b.ReportMetric(float64(events)/copyWall.Seconds(), "baseline-psql-copy-rows/s")
 		b.ReportMetric(copyPG.Seconds(), "baseline-psql-copy-postgres-cpu-s")
 	}
