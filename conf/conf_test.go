@@ -910,7 +910,8 @@ func forwardPrefix(t *testing.T, p *pipeline) string {
 // client may send under such a tag. Every forward input must set
 // tag_prefix (the engine then prefixes every tag a client sends), and no
 // contract_match pattern of the pipeline may match any tag starting with
-// it. Every eventing input's tag must match, or its records would be
+// it; or a Tag of its own (the engine gives every record that tag) that no
+// pattern matches. Every eventing input's tag must match, or its records would be
 // wrapped a second time.
 func TestForwardTagsAreNeverTrusted(t *testing.T) {
 	forwards := 0
@@ -933,8 +934,19 @@ func TestForwardTagsAreNeverTrusted(t *testing.T) {
 			case "forward":
 				forwards++
 				prefix := get(in.Props, "tag_prefix")
+				if tag := get(in.Props, "tag"); prefix == "" && tag != "" {
+					// A Tag of its own: every record gets it, whatever
+					// its client sends (the processor's, fed by its sqs
+					// input), so it must not be a tag contract_match trusts.
+					for _, pat := range patterns {
+						if outsqs.MatchTag(pat, tag) {
+							t.Errorf("%s: the forward input's Tag %q is in contract_match %q", in.Where, tag, pat)
+						}
+					}
+					continue
+				}
 				if prefix == "" {
-					t.Errorf("%s: forward input without tag_prefix: a client could send under a tag contract_match trusts", in.Where)
+					t.Errorf("%s: forward input without tag_prefix or a Tag of its own: a client could send under a tag contract_match trusts", in.Where)
 					continue
 				}
 				for _, pat := range patterns {

@@ -38,7 +38,7 @@ func TestMakeDemo(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "demo")
 			cmd.Dir = root
-			logs := t.TempDir()
+			logs := testenv.ShortDir(t) // the processor's forward socket lives under its storage
 			cmd.Env = append(os.Environ(), "FLUENT_BIT="+fb, "DEMO_FORMAT="+format,
 				"WHIRLPOOL_EDGE_STORAGE_PATH="+filepath.Join(logs, "edge-storage"),
 				"WHIRLPOOL_PROCESSOR_STORAGE_PATH="+filepath.Join(logs, "processor-storage"))
@@ -67,7 +67,7 @@ func TestDemoUpEnvDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	storage := t.TempDir()
+	storage := testenv.ShortDir(t) // the processor's forward socket lives under it
 	env := append(os.Environ(), "FLUENT_BIT="+fb,
 		"WHIRLPOOL_EDGE_STORAGE_PATH="+filepath.Join(storage, "edge-storage"),
 		"WHIRLPOOL_PROCESSOR_STORAGE_PATH="+filepath.Join(storage, "processor-storage"))

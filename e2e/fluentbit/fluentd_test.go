@@ -228,7 +228,7 @@ type processorTier struct {
 func startProcessorTier(t testing.TB, front func(sqsURL string) string, edit func([]byte) []byte) *processorTier {
 	t.Helper()
 	bin, root := engineAndRoot(t)
-	pt := &processorTier{dsn: testenv.Postgres(t), dir: t.TempDir()}
+	pt := &processorTier{dsn: testenv.Postgres(t), dir: testenv.ShortDir(t)} // its forward socket lives under dir
 	var err error
 	if pt.db, err = sql.Open("postgres", pt.dsn); err != nil {
 		t.Fatal(err)

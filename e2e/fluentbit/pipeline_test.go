@@ -84,7 +84,7 @@ func newPipeline(t testing.TB, opt options) *pipeline {
 	sqsEndpoint := "http://" + p.proxy.addr
 
 	ports := testenv.FreePorts(t, 6)
-	dir := t.TempDir()
+	dir := testenv.ShortDir(t) // the processor's forward socket lives under it
 	vars := testenv.Pipeline{Storage: dir, Endpoint: sqsEndpoint, QueueURL: sqsEndpoint + "/" + testenv.SQSAccountID + "/" + queueName,
 		DSN: dsn, Ports: ports}.Vars()
 	if opt.setup != nil {

@@ -375,7 +375,7 @@ func runTiers(t *testing.T, bin, root, tree, format string, pod bool) {
 	defer db.Close()
 	sqs := testenv.SQS(t, "whirlpool-events")
 	ports := testenv.FreePorts(t, 6)
-	dir := t.TempDir()
+	dir := testenv.ShortDir(t) // the processor's forward socket lives under it
 	storage := dir
 	if pod {
 		// Storage the pods' users own, reachable by them.

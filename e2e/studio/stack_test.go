@@ -142,7 +142,7 @@ type pipeline struct {
 
 func startPipeline(t *testing.T, bin, root, dsn string) *pipeline {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testenv.ShortDir(t) // the processor's forward socket lives under it
 	q := testenv.SQS(t, queueName)
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(q.Port)
 	ports := testenv.FreePorts(t, 6)

@@ -1,6 +1,7 @@
 package sqs
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -25,6 +26,9 @@ var Properties = props.Join(props.Set{
 	{Name: "max_message_bytes", Type: props.Size, Min: 1 << 10, Max: 64 << 20, Default: "4M", Meaning: "Largest decoded (gunzipped) message, 1K to 64M; the sqs output never packs more than 4M. A larger one becomes one UNDECODABLE_MESSAGE failure holding its first 64 KiB (at most max_event_size) and the length and SHA-256 of its body."},
 	{Name: "max_records_per_message", Type: props.Int, Min: 1, Max: 1_000_000, Default: "10000", Meaning: "Most records in one message, 1 to 1000000; the sqs output never packs more than 10000. A message with more becomes one UNDECODABLE_MESSAGE failure holding its first 64 KiB (at most max_event_size) and the length and SHA-256 of its body."},
 	{Name: "validate", Type: props.Bool, Default: "on", Meaning: "Validate every record against the data model (the model_* properties below) and emit valid records and failure records; off emits the records as received."},
+	{Name: "forward_unix_path", Type: props.String, Default: "", Meaning: "Unix socket of a forward input of this Fluent Bit (its unix_path): the records of each receive go to it at once, in Forward messages that ask for an acknowledgement, and their messages are deleted once it acknowledges (it appends them to its chunks first), instead of waiting for the Go input's one-second collect. Records take the collect path while the socket is missing, the forward input is paused or an acknowledgement takes longer than forward_timeout (a message sent but unacknowledged may then arrive twice: the loader deduplicates). Empty: always the collect path."},
+	{Name: "forward_tag", Type: props.String, Default: "whirlpool", Meaning: "Tag of the Forward messages (forward_unix_path); a forward input with a Tag of its own gives its records that one instead."},
+	{Name: "forward_timeout", Type: props.Duration, MinDur: 100 * time.Millisecond, MaxDur: 5 * time.Minute, Default: "5s", Meaning: "How long connecting to forward_unix_path and each acknowledgement may take before the records take the collect path (retried a second later)."},
 }, enrich.KeyProperties, props.Set{
 	{Name: "tag_key", Type: props.String, Default: "__tag", Meaning: "enrich: record field holding the fluentd tag, which tag_regex reads (fluent-plugin-sqs's tag_property_name); it is not part of the body"},
 	{Name: "time_key", Type: props.String, Default: "time", Meaning: "enrich: record field holding the event time (RFC 3339, fluentd's time string, or Unix seconds), which becomes fired_ts; it is not part of the body. A record without it gets the message's SentTimestamp; none: always SentTimestamp"},
@@ -44,6 +48,13 @@ type config struct {
 	metrics     metrics.Settings
 	goMemory    gomem.Limit
 	enrich      enrichment
+	forward     forwardConfig
+}
+
+// forwardConfig is the forward path (forward.go); path "" is off.
+type forwardConfig struct {
+	path, tag string
+	timeout   time.Duration
 }
 
 // parseConfig reads every property, the shared sets' too, with one reader,
@@ -64,12 +75,23 @@ func parseConfig(c plugin.Config) (*config, error) {
 		metrics:  metrics.Read(r),
 		goMemory: gomem.Read(r),
 		enrich:   enrichment{keys: enrich.ReadKeyFinder(r), tagKey: r.String("tag_key"), timeKey: noneIsEmpty(r.String("time_key"))},
+		forward:  forwardConfig{path: r.String("forward_unix_path"), tag: r.String("forward_tag"), timeout: r.Duration("forward_timeout")},
 	}
 	if cfg.validate {
 		cfg.validator = validate.ReadConfig(r)
 	}
-	return cfg, r.Err()
+	if err := r.Err(); err != nil {
+		return cfg, err
+	}
+	if p := cfg.forward.path; len(p) > maxUnixPath {
+		return cfg, fmt.Errorf("forward_unix_path %q is %d bytes; a unix socket's path is at most %d (choose a shorter directory, for the shipped conf a shorter storage path)", p, len(p), maxUnixPath)
+	}
+	return cfg, nil
 }
+
+// maxUnixPath is the longest path a unix socket may have on Linux
+// (sockaddr_un's 108 bytes, less the terminating NUL).
+const maxUnixPath = 107
 
 // noneIsEmpty reads "none" as no field.
 func noneIsEmpty(s string) string {

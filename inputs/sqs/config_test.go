@@ -28,3 +28,23 @@ func TestInitReportsEveryBadPropertyAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// A forward_unix_path longer than a unix socket's path may be is refused at
+// start, naming the property, rather than failing at every send.
+func TestForwardUnixPathThatCannotBeASocket(t *testing.T) {
+	long := "/tmp/" + strings.Repeat("d", 98) + "/s.sock" // 108 bytes
+	for _, tc := range []struct {
+		path string
+		ok   bool
+	}{
+		{"", true},
+		{"/var/lib/whirlpool/storage/sqs-forward.sock", true},
+		{long[:107], true},
+		{long, false},
+	} {
+		_, err := parseConfig(testenv.Config{"queue_url": "http://127.0.0.1:1/123456789012/q", "forward_unix_path": tc.path})
+		if tc.ok != (err == nil) || (err != nil && !strings.Contains(err.Error(), "forward_unix_path")) {
+			t.Errorf("forward_unix_path of %d bytes: error %v", len(tc.path), err)
+		}
+	}
+}

@@ -56,6 +56,8 @@ type Receiver struct {
 	// validator, when set, turns every received record into valid and
 	// failure records before Fluent Bit sees it.
 	validator *validate.Validator
+	// fwd, when set, sends records to a forward input (forward.go).
+	fwd *forwarder
 
 	ctx      context.Context // receiving; cancelled at Close
 	cancel   context.CancelFunc
@@ -121,6 +123,9 @@ type Stats struct {
 	mu                                    sync.Mutex
 	Received, Records, Failures, Deleted  int64
 	DeleteErrors, Extended, ReceiveErrors int64
+	// Forwarded counts messages whose records the forward input
+	// acknowledged (forward_unix_path); the others took the collect path.
+	Forwarded int64
 	// Requests counts SQS API calls, failed ones included: what SQS bills.
 	Requests int64
 }
@@ -174,10 +179,11 @@ func (r *Receiver) metricTable() []metrics.Func {
 		{Name: "sqs_in_messages_received_total", Help: "SQS messages received.", Value: stat(func(s *Stats) int64 { return s.Received })},
 		{Name: "sqs_in_records_total", Help: "Records decoded from messages (failures included).", Value: stat(func(s *Stats) int64 { return s.Records })},
 		{Name: "sqs_in_undecodable_total", Help: "Records the input made failures itself: UNDECODABLE_MESSAGE, or ENDPOINT_INVALID for a record not in the contract.", Value: stat(func(s *Stats) int64 { return s.Failures })},
-		{Name: "sqs_in_messages_deleted_total", Help: "Messages deleted after Fluent Bit's cleanup.", Value: stat(func(s *Stats) int64 { return s.Deleted })},
+		{Name: "sqs_in_messages_deleted_total", Help: "Messages deleted after Fluent Bit's cleanup (or the forward input's acknowledgement).", Value: stat(func(s *Stats) int64 { return s.Deleted })},
 		{Name: "sqs_in_delete_errors_total", Help: "Messages whose delete failed (they reappear after the visibility timeout).", Value: stat(func(s *Stats) int64 { return s.DeleteErrors })},
 		{Name: "sqs_in_visibility_extended_total", Help: "Visibility timeout extensions of held messages.", Value: stat(func(s *Stats) int64 { return s.Extended })},
 		{Name: "sqs_in_requests_total", Help: "SQS API calls (ReceiveMessage, DeleteMessageBatch, ChangeMessageVisibilityBatch), failed ones included: what SQS bills.", Value: stat(func(s *Stats) int64 { return s.Requests })},
+		{Name: "sqs_in_messages_forwarded_total", Help: "Messages whose records the forward input of forward_unix_path acknowledged; the others took the one-second collect.", Value: stat(func(s *Stats) int64 { return s.Forwarded })},
 		{Name: "sqs_in_receive_errors_total", Help: "Failed ReceiveMessage calls.", Value: stat(func(s *Stats) int64 { return s.ReceiveErrors })},
 		{Name: "sqs_in_buffered_bytes", Help: "Record bytes received but not yet collected by Fluent Bit.", Gauge: true, Value: func() float64 {
 			r.mu.Lock()
@@ -193,6 +199,10 @@ func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Va
 		extend: make(chan struct{}), inflight: map[*held]struct{}{}, waiting: map[*held]struct{}{}, deletes: make(chan []*held, 1024), stopDeletes: make(chan struct{}),
 		deleteWait: 30 * time.Second, spare: freelist.New[[]byte](spareBuffers)}
 	r.cond = sync.NewCond(&r.mu)
+	if cfg.forward.path != "" {
+		r.fwd = newForwarder(cfg.forward.path, cfg.forward.tag, cfg.forward.timeout, log)
+		log.Infof("forwarding records to the forward input at %s", cfg.forward.path)
+	}
 	for i := 0; i < cfg.pollers; i++ {
 		r.polling.Add(1)
 		go r.poll()
@@ -347,14 +357,48 @@ func (b *batch) waitForRoom(h *held) bool {
 }
 
 // publish hands the batch's messages to Collect (after Close, Close hands
-// them back).
+// them back); with forward_unix_path, first to the forward input, and to
+// Collect only those it did not take.
 func (b *batch) publish() {
 	r := b.r
+	if r.fwd != nil && len(b.msgs) > 0 {
+		b.forward()
+	}
 	r.mu.Lock()
 	r.pending = append(r.pending, b.msgs...)
 	r.bytes += b.size
 	r.mu.Unlock()
 	b.msgs, b.size = nil, 0
+}
+
+// forward sends the batch's messages to the forward input, queues those it
+// acknowledged for deletion, and keeps the rest in the batch.
+func (b *batch) forward() {
+	r := b.r
+	r.mu.Lock()
+	for _, h := range b.msgs {
+		r.inflight[h] = struct{}{} // kept invisible while they are sent
+	}
+	r.mu.Unlock()
+	n := r.fwd.forward(b.msgs)
+	sent, rest := b.msgs[:n:n], b.msgs[n:]
+	r.mu.Lock()
+	for _, h := range sent {
+		b.size -= int64(len(h.records))
+		if r.validator != nil {
+			r.putSpare(h.records)
+		}
+		h.records = nil
+	}
+	for _, h := range rest {
+		delete(r.inflight, h)
+	}
+	r.mu.Unlock()
+	if n > 0 {
+		r.stats.add(func(s *Stats) { s.Forwarded += int64(n) })
+		r.queueDeletes(sent)
+	}
+	b.msgs = rest
 }
 
 // Collect appends every pending message's records, whole, and returns done,
@@ -384,22 +428,23 @@ func (r *Receiver) Collect(buf []byte) ([]byte, func()) {
 		return buf, nil
 	}
 	var once sync.Once
-	return buf, func() {
-		once.Do(func() {
+	return buf, func() { once.Do(func() { r.queueDeletes(taken) }) }
+}
+
+// queueDeletes hands messages whose records Fluent Bit holds to the
+// deleter, without blocking when it is far behind (Fluent Bit's thread
+// calls it). After Close, undeleted messages reappear after their
+// visibility timeout (at-least-once).
+func (r *Receiver) queueDeletes(taken []*held) {
+	select {
+	case r.deletes <- taken:
+	default:
+		go func() {
 			select {
 			case r.deletes <- taken:
-			default:
-				// The deleter is far behind: do not block Fluent Bit's
-				// thread. After Close, undeleted messages reappear after
-				// their visibility timeout (at-least-once).
-				go func() {
-					select {
-					case r.deletes <- taken:
-					case <-r.stopDeletes:
-					}
-				}()
+			case <-r.stopDeletes:
 			}
-		})
+		}()
 	}
 }
 
@@ -602,6 +647,9 @@ func (r *Receiver) Close() error {
 		<-polled
 	}
 	r.cancel()
+	if r.fwd != nil {
+		r.fwd.close()
+	}
 	r.mu.Lock()
 	back := r.pending
 	r.pending = nil

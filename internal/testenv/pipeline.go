@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // Pipeline says where the shipped conf/ pipelines, run by a test, find
@@ -17,6 +18,20 @@ type Pipeline struct {
 	// Ports, from FreePorts(t, 6): eventing, forward, then the metrics of
 	// eventing, the sqs output, the sqs input and the redshift output.
 	Ports []string
+}
+
+// ShortDir returns a new directory, removed when the test ends, with a
+// short path: the shipped processor puts its forward input's unix socket
+// under its storage path, and a socket's path is at most 107 bytes, which
+// a t.TempDir named after a long test exceeds.
+func ShortDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "wp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 // Vars returns the pipelines' variables, every listener on loopback.

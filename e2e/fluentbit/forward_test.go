@@ -1,0 +1,89 @@
+package fluentbit
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The shipped processor hands every receive's records to its forward input
+// (forward_unix_path) instead of the Go input's one-second collect, and its
+// messages are deleted once the forward input has acknowledged them. With
+// no forward input listening (its section removed), the records take the
+// collect path: all of them still land, none is forwarded, and the log
+// names forward_unix_path once. A message whose records are more than the
+// forward input takes in one Forward message goes in several.
+func TestProcessorForwardPathAndItsFallback(t *testing.T) {
+	withoutForward := func(conf []byte) []byte {
+		section := regexp.MustCompile(`(?s)\n\[INPUT\]\n[^\[]*?Name\s+forward\n.*?\n\n`)
+		if !section.Match(conf) {
+			t.Fatal("conf/processor.conf has no forward input section")
+		}
+		return section.ReplaceAll(conf, []byte("\n"))
+	}
+	manyRecords := func(conf []byte) []byte {
+		return regexp.MustCompile(`(?m)^(\s*max_buffered_bytes\s+16M)$`).ReplaceAll(conf, []byte("${1}\n    max_records_per_message 20000\n    max_message_bytes 8M"))
+	}
+	for _, tc := range []struct {
+		name               string
+		edit               func([]byte) []byte
+		events, perMessage int
+		forwarded          bool
+	}{
+		{"shipped", nil, 6000, 500, true},
+		{"no forward input", withoutForward, 6000, 500, false},
+		// 18,000 records of about 390 bytes, 7 MB in one message: more
+		// than the forward input takes in one Forward message (its
+		// buffer_max_size, 6144000 bytes)
+		{"a message over a Forward message's size", manyRecords, 18000, 18000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			events, perMessage := tc.events, tc.perMessage
+			pt := startProcessorTier(t, nil, tc.edit)
+			run := randomHex(32) // 64 characters: the model's max_length for run
+			preload(t, pt, drainWorkload(run, events), perMessage, true)
+			pt.proc.Start()
+			metrics := "http://127.0.0.1:" + pt.metricsPorts[0] + "/metrics"
+			waitFor(t, 2*time.Minute, "every row loaded and every message deleted", func() error {
+				var n int
+				if err := pt.db.QueryRow(`SELECT count(*) FROM pixel_quest.level_complete WHERE run = $1`, run).Scan(&n); err != nil {
+					return err
+				}
+				deleted := metricValue(metrics, "whirlpool_sqs_in_messages_deleted_total")
+				if n != events || deleted != float64(events/perMessage) {
+					return fmt.Errorf("%d of %d rows, %v of %d messages deleted", n, events, deleted, events/perMessage)
+				}
+				return nil
+			})
+			var dups int
+			if err := pt.db.QueryRow(`SELECT count(*) - count(DISTINCT uuid) FROM pixel_quest.level_complete WHERE run = $1`, run).Scan(&dups); err != nil || dups != 0 {
+				t.Errorf("%d duplicate rows (%v)", dups, err)
+			}
+			forwarded := metricValue(metrics, "whirlpool_sqs_in_messages_forwarded_total")
+			warnings := pt.proc.LogCount("forward_unix_path")
+			switch {
+			case tc.forwarded && forwarded != float64(events/perMessage):
+				t.Errorf("%v of %d messages forwarded, want all", forwarded, events/perMessage)
+			case !tc.forwarded && forwarded != 0:
+				t.Errorf("%v messages forwarded with no forward input", forwarded)
+			case tc.forwarded && warnings != 0:
+				t.Errorf("the log names forward_unix_path %d times with the forward input up:\n%s", warnings, pt.proc.tail(40))
+			case !tc.forwarded && warnings != 1:
+				t.Errorf("the log names forward_unix_path %d times, want one warning for the outage:\n%s", warnings, pt.proc.tail(40))
+			}
+			if tc.forwarded {
+				// Only this user may write to the socket.
+				sock := pt.dir + "/processor-storage/sqs-forward.sock"
+				if st, err := os.Stat(sock); err != nil || st.Mode()&os.ModeSocket == 0 || st.Mode().Perm() != 0o600 {
+					t.Errorf("socket %s: %v %v, want a socket of mode 0600", sock, st.Mode(), err)
+				}
+			}
+			if log := pt.proc.log(); strings.Contains(log, "[error]") {
+				t.Errorf("errors in the log:\n%s", pt.proc.tail(40))
+			}
+		})
+	}
+}
