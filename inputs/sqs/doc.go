@@ -26,9 +26,10 @@
 // string, a body neither an object nor a string, any other JSON object) becomes an
 // ENDPOINT_INVALID failure record holding its raw text, unless enrich is on
 // (below). With validate on,
-// every contract record is then validated; the only records passed on as
-// failures are those the decoder built itself, which it marks when it
-// builds them (piece), never by their keys.
+// every contract record is validated as the decoder cuts it out of its line
+// (validate.AppendContract); the only records passed on as failures are
+// those the decoder built itself, which it marks when it builds them
+// (piece), never by their keys.
 //
 // # Records fluentd writes
 //
@@ -73,7 +74,18 @@
 // callback for that buffer has run. Messages held longer than half their
 // visibility timeout get it extended. Pause stops receiving; the buffer of
 // received but uncollected messages is bounded by max_buffered_bytes
-// (counted while decoding; validation's expansion is added after). On
-// Close, messages that were not collected are made visible again at once for
-// other consumers.
+// (counted while decoding, validated records included). On Close, messages
+// that were not collected are made visible again at once for other
+// consumers.
+//
+// # The forward path
+//
+// A Go input's collect runs once a second, fixed by Fluent Bit, and with
+// the edge's on the same whole second of the node's clock. With
+// forward_unix_path the records of each receive go instead to a forward
+// input of the same Fluent Bit over its unix socket (forward.go), as
+// PackedForward messages that ask for an acknowledgement; the forward
+// input appends them to a chunk and acknowledges, and only then are the
+// messages deleted. What the forward input cannot take (no socket, paused,
+// no acknowledgement within forward_timeout) takes the collect path.
 package sqs
