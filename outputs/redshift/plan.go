@@ -255,13 +255,11 @@ func (tl *tableLoad) columnsOf(d validate.Allowed) []int {
 	}
 	at := make([]int, d.NumColumns())
 	for j := range at {
-		k := []byte(d.ColumnName(j))
-		if !validIdent(k) || isMetaKey(k) || !tl.meta.hasKey(k) {
+		var ok bool
+		if at[j], ok = tl.tableColumn([]byte(d.ColumnName(j))); !ok {
 			at = nil
 			break
 		}
-		tl.addColumn(k)
-		at[j], _ = tl.colIndex(k)
 	}
 	tl.byDef = append(tl.byDef, defColumns{def: d, at: at})
 	return at
@@ -291,25 +289,20 @@ func (o *Output) checkColumns(tl *tableLoad, r *rec) *loadErr {
 			i++
 			return true
 		}
-		if validIdent(k) && !isMetaKey(k) {
-			if tl.meta.hasKey(k) {
-				tl.addColumn(k)
-				at, ok := tl.colIndex(k)
-				switch {
-				case !ok:
-				case i < len(tl.known):
-					tl.known[i], tl.knownAt[i] = k, at
-				case i == len(tl.known):
-					tl.known, tl.knownAt = append(tl.known, k), append(tl.knownAt, at)
-				}
-				i++
-				return true
+		if at, ok := tl.tableColumn(k); ok {
+			switch {
+			case i < len(tl.known):
+				tl.known[i], tl.knownAt[i] = k, at
+			case i == len(tl.known):
+				tl.known, tl.knownAt = append(tl.known, k), append(tl.knownAt, at)
 			}
-			if v.Kind() == record.KindNil {
-				tl.addColumn(k)
-				i++
-				return true
-			}
+			i++
+			return true
+		}
+		if validIdent(k) && !isMetaKey(k) && v.Kind() == record.KindNil {
+			tl.addColumn(k)
+			i++
+			return true
 		}
 		t := tl.name.String()
 		name := foldIdent(k)
@@ -330,6 +323,17 @@ func (o *Output) checkColumns(tl *tableLoad, r *rec) *loadErr {
 		return false
 	})
 	return bad
+}
+
+// tableColumn adds record key k's column to the column list and returns its
+// position there, when k names a data column of the table (a valid
+// identifier, not a metadata column); false otherwise.
+func (tl *tableLoad) tableColumn(k []byte) (int, bool) {
+	if !validIdent(k) || isMetaKey(k) || !tl.meta.hasKey(k) {
+		return 0, false
+	}
+	tl.addColumn(k)
+	return tl.colIndex(k)
 }
 
 // addColumn adds a record key's column to the column list, once; a nil
