@@ -192,10 +192,7 @@ func (f *forwarder) readAck(id string) error {
 // fail drops the connection and sends the next receives down the collect
 // path for forwardRetry; the first failure of an outage is logged.
 func (f *forwarder) fail(err error) {
-	if f.conn != nil {
-		f.conn.Close()
-		f.conn, f.rd = nil, nil
-	}
+	f.drop()
 	f.retryAt = time.Now().Add(forwardRetry)
 	if !f.failing {
 		f.failing = true
@@ -203,10 +200,15 @@ func (f *forwarder) fail(err error) {
 	}
 }
 
-// close drops the connection.
+// close drops the connection, once no message is being sent.
 func (f *forwarder) close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.drop()
+}
+
+// drop closes the connection, if any (under mu).
+func (f *forwarder) drop() {
 	if f.conn != nil {
 		f.conn.Close()
 		f.conn, f.rd = nil, nil
