@@ -379,11 +379,7 @@ func runTiers(t *testing.T, bin, root, tree, format string, pod bool) {
 	storage := dir
 	if pod {
 		// Storage the pods' users own, reachable by them.
-		var err error
-		if storage, err = os.MkdirTemp("", "whirlpool-pod-"); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(storage) })
+		storage = testenv.ShortDir(t)
 		if err := os.Chmod(storage, 0o755); err != nil {
 			t.Fatal(err)
 		}
