@@ -42,6 +42,9 @@ var nullText = []byte("null")
 // worker holds the per-call state; pooled, one per concurrent call.
 type worker struct {
 	p       fastjson.Parser
+	sub     fastjson.Parser // subtree's
+	jvs     []jv            // by column slot: the scan's values
+	seen    []bool          // by scanNode id: the scan found its key
 	errs    []verr
 	omitted int
 	text    []byte // the errors' texts (verr spans)
@@ -117,15 +120,11 @@ func (w *worker) textOf(s span) []byte { return w.text[s.start:s.end] }
 // validate checks root against d and encodes the columns; it returns the
 // number of expanded elements (0: not expanded).
 func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired time.Time) int {
-	ncol := len(d.columns)
-	if cap(w.pslots) < ncol {
-		w.pslots = make([]span, ncol)
-	}
-	w.pslots = w.pslots[:ncol]
+	ncol := w.sizeSlots(d)
 	for _, f := range d.parent {
 		x := root.Get(f.path...)
 		start := len(w.vals)
-		w.vals = w.check(v, f, x, fired, -1, d)
+		w.vals = w.check(v, f, treeValue(x), fired, -1, d)
 		w.pslots[f.slot] = span{int32(start), int32(len(w.vals))}
 	}
 	if d.reject {
@@ -179,7 +178,7 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 				ex = el.Get(ef.path...)
 			}
 			start := len(w.vals)
-			w.vals = w.check(v, ef, ex, fired, i, d)
+			w.vals = w.check(v, ef, treeValue(ex), fired, i, d)
 			w.eslots[i*ncol+ef.slot] = span{int32(start), int32(len(w.vals))}
 		}
 		if d.reject {
@@ -190,6 +189,27 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 		}
 	}
 	return len(elems)
+}
+
+// sizeSlots makes w.pslots one span per column of d and returns how many.
+func (w *worker) sizeSlots(d *cdef) int {
+	ncol := len(d.columns)
+	if cap(w.pslots) < ncol {
+		w.pslots = make([]span, ncol)
+	}
+	w.pslots = w.pslots[:ncol]
+	return ncol
+}
+
+// validateScanned is validate for the values w.scan found (d has no
+// expand field).
+func (w *worker) validateScanned(v *Validator, d *cdef, fired time.Time) {
+	w.sizeSlots(d)
+	for _, f := range d.parent {
+		start := len(w.vals)
+		w.vals = w.check(v, f, w.jvs[f.slot], fired, -1, d)
+		w.pslots[f.slot] = span{int32(start), int32(len(w.vals))}
+	}
 }
 
 // appendErrPath appends the path of field f for messages: its path, or
@@ -289,9 +309,9 @@ func appendPathKey(dst, k []byte) []byte {
 
 // check validates value x (nil: absent) of field f and appends its
 // msgpack encoding to w.vals (nil when absent, null or invalid).
-func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Time, elem int, d *cdef) []byte {
+func (w *worker) check(v *Validator, f *cfield, x jv, fired time.Time, elem int, d *cdef) []byte {
 	out := w.vals
-	if x == nil {
+	if x.absent() {
 		if f.mandatory {
 			if w.fieldErr(failcode.MandatoryFieldMissing, "mandatory", f, elem, d, f.aTypName, nil, true) {
 				w.closeWith("is missing")
@@ -299,7 +319,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 		}
 		return msgp.AppendNil(out)
 	}
-	jt := x.Type()
+	jt := x.typ()
 	if jt == fastjson.TypeNull {
 		if f.mandatory {
 			if w.fieldErr(failcode.MandatoryFieldNull, "mandatory", f, elem, d, f.aTypName, nullText, true) {
@@ -313,7 +333,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 		if jt != fastjson.TypeString {
 			return w.mismatch(f, x, elem, d, out)
 		}
-		s, _ := x.StringBytes()
+		s := w.stringBytes(x)
 		if !utf8.Valid(s) {
 			if w.fieldErr(failcode.FieldFormatInvalid, "utf8", f, elem, d, "valid UTF-8", s, false) {
 				w.closeWith("is not valid UTF-8")
@@ -339,39 +359,39 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 		if jt != fastjson.TypeNumber {
 			return w.mismatch(f, x, elem, d, out)
 		}
-		w.tmp = x.MarshalTo(w.tmp[:0])
-		i, err := strconv.ParseInt(unsafeString(w.tmp), 10, 64)
+		num := w.numberText(x)
+		i, err := strconv.ParseInt(unsafeString(num), 10, 64)
 		if err != nil {
-			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && validNumber(w.tmp) {
-				return w.outOfRange(f, elem, d, "a 64-bit integer (BIGINT)", w.tmp, out)
+			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && validNumber(num) {
+				return w.outOfRange(f, elem, d, "a 64-bit integer (BIGINT)", num, out)
 			}
-			fl, ferr := strconv.ParseFloat(unsafeString(w.tmp), 64)
-			if ferr != nil || !validNumber(w.tmp) || fl != math.Trunc(fl) {
+			fl, ferr := strconv.ParseFloat(unsafeString(num), 64)
+			if ferr != nil || !validNumber(num) || fl != math.Trunc(fl) {
 				return w.mismatch(f, x, elem, d, out)
 			}
 			if fl < -(1<<63) || fl >= 1<<63 {
-				return w.outOfRange(f, elem, d, "a 64-bit integer (BIGINT)", w.tmp, out)
+				return w.outOfRange(f, elem, d, "a 64-bit integer (BIGINT)", num, out)
 			}
 			i = int64(fl)
 		}
 		if (f.hasMin && i < f.imin) || (f.hasMax && i > f.imax) {
-			return w.outOfRange(f, elem, d, f.rangeText, w.tmp, out)
+			return w.outOfRange(f, elem, d, f.rangeText, num, out)
 		}
 		return msgp.AppendInt64(out, i)
 	case tNumber:
 		if jt != fastjson.TypeNumber {
 			return w.mismatch(f, x, elem, d, out)
 		}
-		w.tmp = x.MarshalTo(w.tmp[:0])
-		fl, err := strconv.ParseFloat(unsafeString(w.tmp), 64)
-		if !validNumber(w.tmp) {
+		num := w.numberText(x)
+		fl, err := strconv.ParseFloat(unsafeString(num), 64)
+		if !validNumber(num) {
 			return w.mismatch(f, x, elem, d, out)
 		}
 		if err != nil || math.IsInf(fl, 0) {
-			return w.outOfRange(f, elem, d, "a finite double precision number", w.tmp, out)
+			return w.outOfRange(f, elem, d, "a finite double precision number", num, out)
 		}
 		if (f.hasMin && fl < f.fmin) || (f.hasMax && fl > f.fmax) {
-			return w.outOfRange(f, elem, d, f.rangeText, w.tmp, out)
+			return w.outOfRange(f, elem, d, f.rangeText, num, out)
 		}
 		return msgp.AppendFloat64(out, fl)
 	case tBoolean:
@@ -389,7 +409,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 			if jt != fastjson.TypeString {
 				return w.mismatch(f, x, elem, d, out)
 			}
-			s, _ := x.StringBytes()
+			s := w.stringBytes(x)
 			var ok bool
 			if t, ok = parseRFC3339(s); !ok {
 				if w.fieldErr(failcode.FieldFormatInvalid, "format", f, elem, d, "an RFC 3339 time with a time zone, e.g. 2026-11-21T23:45:27.123Z", s, false) {
@@ -401,9 +421,9 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 			if jt != fastjson.TypeNumber {
 				return w.mismatch(f, x, elem, d, out)
 			}
-			w.tmp = x.MarshalTo(w.tmp[:0])
-			fl, err := strconv.ParseFloat(unsafeString(w.tmp), 64)
-			if err != nil || !validNumber(w.tmp) {
+			num := w.numberText(x)
+			fl, err := strconv.ParseFloat(unsafeString(num), 64)
+			if err != nil || !validNumber(num) {
 				return w.mismatch(f, x, elem, d, out)
 			}
 			if f.format == fmtEpochMillis {
@@ -411,7 +431,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 			}
 			if math.IsInf(fl, 0) || math.Abs(fl) > 1e12 {
 				w.scratch = append(append(w.scratch[:0], "a time after "...), v.opts.TimestampMin.Format(time.RFC3339)...)
-				if w.fieldErr(failcode.TimestampOutOfRange, "timestamp_range", f, elem, d, unsafeString(w.scratch), w.tmp, false) {
+				if w.fieldErr(failcode.TimestampOutOfRange, "timestamp_range", f, elem, d, unsafeString(w.scratch), num, false) {
 					w.closeWith("is far outside the accepted time window")
 				}
 				return msgp.AppendNil(out)
@@ -427,7 +447,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 			hi = f.tmax
 		}
 		if t.Before(lo) || t.After(hi) {
-			w.tmp = x.MarshalTo(w.tmp[:0])
+			w.tmp = w.marshal(w.tmp[:0], x)
 			w.scratch = lo.AppendFormat(append(w.scratch[:0], "from "...), time.RFC3339Nano)
 			w.scratch = hi.AppendFormat(append(w.scratch, " to "...), time.RFC3339Nano)
 			if w.fieldErr(failcode.TimestampOutOfRange, "timestamp_range", f, elem, d, unsafeString(w.scratch), w.tmp, false) {
@@ -449,7 +469,7 @@ func (w *worker) check(v *Validator, f *cfield, x *fastjson.Value, fired time.Ti
 		if jt != want {
 			return w.mismatch(f, x, elem, d, out)
 		}
-		w.tmp = x.MarshalTo(w.tmp[:0])
+		w.tmp = w.marshal(w.tmp[:0], x)
 		if len(w.tmp) > f.maxLen {
 			if w.fieldErr(failcode.FieldTooLong, "max_length", f, elem, d, f.maxLenText, w.tmp, false) {
 				w.text = append(w.text, "is "...)
@@ -474,10 +494,10 @@ func (w *worker) outOfRange(f *cfield, elem int, d *cdef, expected string, actua
 
 // mismatch adds a FIELD_TYPE_MISMATCH error for value x of field f and
 // appends nil to out.
-func (w *worker) mismatch(f *cfield, x *fastjson.Value, elem int, d *cdef, out []byte) []byte {
-	w.tmp = x.MarshalTo(w.tmp[:0])
+func (w *worker) mismatch(f *cfield, x jv, elem int, d *cdef, out []byte) []byte {
+	w.tmp = w.marshal(w.tmp[:0], x)
 	if w.fieldErr(failcode.FieldTypeMismatch, "type", f, elem, d, f.typName, w.tmp, false) {
-		w.closeWith("is ", jsonTypeName(x), ", not ", f.typName)
+		w.closeWith("is ", typeName(x.typ()), ", not ", f.typName)
 	}
 	return msgp.AppendNil(out)
 }
@@ -671,8 +691,10 @@ func isBlank(b []byte) bool {
 	return true
 }
 
-func jsonTypeName(x *fastjson.Value) string {
-	switch x.Type() {
+func jsonTypeName(x *fastjson.Value) string { return typeName(x.Type()) }
+
+func typeName(t fastjson.Type) string {
+	switch t {
 	case fastjson.TypeNull:
 		return "null"
 	case fastjson.TypeObject:

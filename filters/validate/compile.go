@@ -164,6 +164,10 @@ type cdef struct {
 	reject             bool
 	rootKeys           *trie
 	elemKeys           *trie
+	// scan is the tree of body field paths the fast path reads (nil: every
+	// event takes the tree path); scanNodes counts its nodes.
+	scan      *scanNode
+	scanNodes int
 }
 
 type cevent struct {
@@ -498,6 +502,7 @@ func compileDef(game, event string, d Definition, dw Problem, bad func(at Proble
 		cd.byName[cf.name] = cf
 	}
 	cd.invalid = strings.Join(invalid, "; ")
+	cd.scan, cd.scanNodes = buildScan(cd)
 	return cd
 }
 

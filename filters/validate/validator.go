@@ -68,8 +68,11 @@ func (o Options) withDefaults() Options {
 // each record is validated against exactly one model.
 type Validator struct {
 	opts Options
-	snap atomic.Pointer[snapshot]
-	pool sync.Pool
+	// treeOnly sends every event down the tree path (tests compare the
+	// two paths).
+	treeOnly bool
+	snap     atomic.Pointer[snapshot]
+	pool     sync.Pool
 
 	src  source
 	stop chan struct{}
@@ -394,6 +397,16 @@ func (v *Validator) appendValidated(dst []byte, rec record.Record, env *envelope
 	if testHookValidate != nil {
 		testHookValidate()
 	}
+	// the fast path: a body and a definition the scan handles
+	if len(env.body) <= v.opts.MaxEventSize && !v.treeOnly {
+		if d := v.definitionOf(snap, env); d != nil && d.scan != nil && w.scan(d, env.body) {
+			w.validateScanned(v, d, env.fired)
+			if len(w.errs) > 0 {
+				return appendFailure(dst, rec, env, w, d, v.opts.MaxEventSize)
+			}
+			return appendValid(dst, rec, env, w, d, 0)
+		}
+	}
 	// ingest
 	var root *fastjson.Value
 	switch {
@@ -467,6 +480,28 @@ func (v *Validator) Resolve(game, version string) (label string, err error) {
 		return r.label, &ResolveError{failcode.DefinitionNotFound, fmt.Sprintf("version %q of game %s maps to definition %s, which is retired in every event that has it", version, game, r.label)}
 	}
 	return r.label, nil
+}
+
+// definitionOf is resolve for an event that resolves without an error:
+// its usable definition, or nil (then resolve says why).
+func (v *Validator) definitionOf(s *snapshot, env *envelope) *cdef {
+	g := s.games[string(env.game)]
+	if g == nil {
+		return nil
+	}
+	e := g.events[string(env.event)]
+	if e == nil {
+		return nil
+	}
+	r := g.resolve(env.version)
+	if r.code != "" {
+		return nil
+	}
+	d := e.defs[r.label]
+	if d == nil || d.retired || d.invalid != "" {
+		return nil
+	}
+	return d
 }
 
 // resolve finds the definition for the event key, adding resolve-stage

@@ -1,0 +1,453 @@
+package validate
+
+// This file holds the validator's fast path: one pass over the event body
+// that finds the value of each body field without building a tree
+// (fastjson's parse) or searching each object once per field (Get).
+//
+// The pass is an exact subset of the tree path. It accepts only what
+// fastjson parses, and for what it accepts, every value it finds is the
+// one root.Get(path...) returns. When it meets anything it does not handle
+// in that exact way (an escaped or control byte in a key it looks up, an
+// array where a path goes on, a number fastjson reads in its own lenient
+// way, deep nesting, or any syntax error), it gives up. The event then
+// takes the tree path, so errors and values stay the same byte for byte.
+// FuzzScanEqualsTree holds the two paths equal.
+
+import (
+	"bytes"
+
+	"github.com/valyala/fastjson"
+)
+
+// scanNode is a key of a body field's path: the fields whose path ends
+// here and the keys below it that a field's path goes on to.
+type scanNode struct {
+	kids   keyTable
+	fields []*cfield
+	id     int // index into worker.seen
+}
+
+// keyTable finds a scanNode by key: open addressing over a hash of a few
+// bytes of the key, which costs less than a Go map's hash of the whole key
+// on the body's every key.
+type keyTable struct {
+	slots []keySlot // a power of two, at least 4 per key; nil: no keys
+	shift uint8
+}
+
+type keySlot struct {
+	key  string
+	node *scanNode
+}
+
+func keyHash(k []byte) uint32 {
+	n := len(k)
+	if n == 0 {
+		return 0
+	}
+	return (uint32(n) | uint32(k[0])<<8 | uint32(k[n/2])<<16 | uint32(k[n-1])<<24) * 0x9E3779B1
+}
+
+func (t *keyTable) find(k []byte) *scanNode {
+	if t.slots == nil {
+		return nil
+	}
+	mask := uint32(len(t.slots) - 1)
+	for i := keyHash(k) >> t.shift; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.node == nil || s.key == string(k) {
+			return s.node
+		}
+	}
+}
+
+// build fills the table with kids.
+func (t *keyTable) build(kids map[string]*scanNode) {
+	size, shift := 4, uint8(30)
+	for size < 4*len(kids) {
+		size, shift = size*2, shift-1
+	}
+	t.slots, t.shift = make([]keySlot, size), shift
+	mask := uint32(size - 1)
+	for k, n := range kids {
+		i := keyHash([]byte(k)) >> shift
+		for t.slots[i].node != nil {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = keySlot{k, n}
+	}
+}
+
+// scanDepth is the deepest nesting the scan handles; deeper bodies take
+// the tree path (fastjson allows MaxDepth).
+const scanDepth = 64
+
+// buildScan compiles the body fields' paths into a scanNode tree, or
+// returns nil when the definition takes the tree path for every event:
+// it expands, rejects additional fields, or has an object or array field
+// that another field's path looks inside (the tree path then writes that
+// value as fastjson re-encodes it after the inner field's check, which the
+// scan does not copy).
+func buildScan(d *cdef) (root *scanNode, nodes int) {
+	if d.expand != nil || d.reject || len(d.elem) > 0 {
+		return nil, 0
+	}
+	for _, a := range d.parent {
+		for _, b := range d.parent {
+			if len(a.path) == 0 || b != a && len(b.path) > len(a.path) && prefix(a.path, b.path) {
+				return nil, 0
+			}
+		}
+	}
+	kids := map[*scanNode]map[string]*scanNode{}
+	root = &scanNode{id: 0}
+	nodes = 1
+	for _, f := range d.parent {
+		n := root
+		for _, seg := range f.path {
+			if kids[n] == nil {
+				kids[n] = map[string]*scanNode{}
+			}
+			k := kids[n][seg]
+			if k == nil {
+				k = &scanNode{id: nodes}
+				nodes++
+				kids[n][seg] = k
+			}
+			n = k
+		}
+		n.fields = append(n.fields, f)
+	}
+	for n, k := range kids {
+		n.kids.build(k)
+	}
+	return root, nodes
+}
+
+// jv is a value of a body field: a node of fastjson's tree (the tree path)
+// or its JSON text in the body (the scan; a string with its quotes).
+// The zero jv is an absent value.
+type jv struct {
+	x   *fastjson.Value
+	raw []byte
+	t   fastjson.Type
+}
+
+func treeValue(x *fastjson.Value) jv { return jv{x: x} }
+
+func (j jv) absent() bool { return j.x == nil && j.raw == nil }
+
+// typ is the value's JSON type. On the tree path it unescapes a string in
+// place, as fastjson's Type does.
+func (j jv) typ() fastjson.Type {
+	if j.x != nil {
+		return j.x.Type()
+	}
+	return j.t
+}
+
+// stringBytes is a string value's text, unescaped.
+func (w *worker) stringBytes(j jv) []byte {
+	if j.x != nil {
+		s, _ := j.x.StringBytes()
+		return s
+	}
+	s := j.raw[1 : len(j.raw)-1]
+	if bytes.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	s, _ = w.subtree(j).StringBytes()
+	return s
+}
+
+// numberText is a number value's text, as fastjson read it.
+func (w *worker) numberText(j jv) []byte {
+	if j.x != nil {
+		w.tmp = j.x.MarshalTo(w.tmp[:0])
+		return w.tmp
+	}
+	return j.raw
+}
+
+// marshal appends the value as fastjson's MarshalTo writes it after its
+// check (for a string, after Type unescaped it).
+func (w *worker) marshal(dst []byte, j jv) []byte {
+	if j.x != nil {
+		return j.x.MarshalTo(dst)
+	}
+	switch j.t {
+	case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse, fastjson.TypeNull:
+		return append(dst, j.raw...)
+	case fastjson.TypeObject, fastjson.TypeArray:
+		// fastjson writes an object or array back as it read it but for
+		// the whitespace between tokens (nothing inside was unescaped:
+		// buildScan sees to that).
+		if !hasSpace(j.raw) {
+			return append(dst, j.raw...)
+		}
+	}
+	x := w.subtree(j)
+	x.Type()
+	return x.MarshalTo(dst)
+}
+
+func hasSpace(b []byte) bool {
+	for _, c := range b {
+		if c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+// subtree parses a scanned value with fastjson, for what only its tree
+// gives: an escaped string's text and fastjson's re-encoding. It is valid
+// until the next subtree.
+func (w *worker) subtree(j jv) *fastjson.Value {
+	x, err := w.sub.ParseBytes(j.raw)
+	if err != nil {
+		// The scan accepted it, so fastjson must: a bug, which the
+		// validator's recover turns into an INTERNAL_ERROR failure.
+		panic("validate: fastjson refused a value the scan accepted: " + err.Error())
+	}
+	return x
+}
+
+// scan finds the values of d's body fields in body, into w.jvs by slot.
+// It reports false when the body must take the tree path.
+func (w *worker) scan(d *cdef, body []byte) bool {
+	if cap(w.jvs) < len(d.columns) {
+		w.jvs = make([]jv, len(d.columns))
+	}
+	w.jvs = w.jvs[:len(d.columns)]
+	clear(w.jvs)
+	if cap(w.seen) < d.scanNodes {
+		w.seen = make([]bool, d.scanNodes)
+	}
+	w.seen = w.seen[:d.scanNodes]
+	clear(w.seen)
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return false
+	}
+	i, ok := w.scanObject(d.scan, body, i+1, 1)
+	return ok && skipSpace(body, i) == len(body)
+}
+
+// skipSpace skips the whitespace fastjson skips.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanObject reads the members of an object whose '{' ends before i, at
+// node n, and returns the index after its '}'.
+func (w *worker) scanObject(n *scanNode, b []byte, i, depth int) (int, bool) {
+	i = skipSpace(b, i)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return i, false
+		}
+		ks := i + 1
+		ke := ks
+		for ke < len(b) && b[ke] != '"' {
+			if b[ke] == '\\' || b[ke] < 0x20 {
+				// fastjson's Get and MarshalTo treat such keys their own
+				// way.
+				return i, false
+			}
+			ke++
+		}
+		if ke >= len(b) {
+			return i, false
+		}
+		i = skipSpace(b, ke+1)
+		if i >= len(b) || b[i] != ':' {
+			return i, false
+		}
+		i = skipSpace(b, i+1)
+		if i >= len(b) {
+			return i, false
+		}
+		k := n.kids.find(b[ks:ke])
+		var t fastjson.Type
+		var ok bool
+		start := i
+		claimed := k != nil && !w.seen[k.id]
+		switch {
+		case !claimed:
+			// not a field's, or a later duplicate, which Get never finds
+			i, _, ok = skipValue(b, i, depth)
+		case k.kids.slots != nil && b[i] == '{':
+			w.seen[k.id] = true
+			i, ok = w.scanObject(k, b, i+1, depth+1)
+			t = fastjson.TypeObject
+		case k.kids.slots != nil && b[i] == '[':
+			return i, false // Get indexes arrays by path segment
+		default:
+			w.seen[k.id] = true
+			i, t, ok = skipValue(b, i, depth)
+		}
+		if !ok {
+			return i, false
+		}
+		if claimed {
+			for _, f := range k.fields {
+				w.jvs[f.slot] = jv{raw: b[start:i], t: t}
+			}
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}
+
+// skipValue reads the value at b[i] (not whitespace) and returns the index
+// after it and its type.
+func skipValue(b []byte, i, depth int) (int, fastjson.Type, bool) {
+	switch c := b[i]; {
+	case c == '"':
+		e, ok := stringEnd(b, i+1)
+		return e, fastjson.TypeString, ok
+	case c == '{':
+		e, ok := skipObject(b, i+1, depth+1)
+		return e, fastjson.TypeObject, ok
+	case c == '[':
+		e, ok := skipArray(b, i+1, depth+1)
+		return e, fastjson.TypeArray, ok
+	case c == 't':
+		return literal(b, i, "true", fastjson.TypeTrue)
+	case c == 'f':
+		return literal(b, i, "false", fastjson.TypeFalse)
+	case c == 'n':
+		return literal(b, i, "null", fastjson.TypeNull)
+	case c == '-' || c >= '0' && c <= '9':
+		e := i + 1
+		for e < len(b) && isNumberByte(b[e]) {
+			e++
+		}
+		// fastjson's number is the run of these bytes; a lone '-' it
+		// may read as -Inf or -NaN.
+		return e, fastjson.TypeNumber, e > i+1 || c != '-'
+	}
+	return i, 0, false
+}
+
+func isNumberByte(c byte) bool {
+	return c >= '0' && c <= '9' || c == '.' || c == '-' || c == 'e' || c == 'E' || c == '+'
+}
+
+func literal(b []byte, i int, lit string, t fastjson.Type) (int, fastjson.Type, bool) {
+	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+		return i + len(lit), t, true
+	}
+	return i, 0, false
+}
+
+// stringEnd returns the index after the closing quote of the string whose
+// text starts at i: a quote after an even run of backslashes, as fastjson
+// finds it.
+func stringEnd(b []byte, i int) (int, bool) {
+	for {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return len(b), false
+		}
+		q += i
+		bs := q
+		for bs > i && b[bs-1] == '\\' {
+			bs--
+		}
+		if (q-bs)%2 == 0 {
+			return q + 1, true
+		}
+		i = q + 1
+	}
+}
+
+func skipObject(b []byte, i, depth int) (int, bool) {
+	if depth > scanDepth {
+		return i, false
+	}
+	i = skipSpace(b, i)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return i, false
+		}
+		e, ok := stringEnd(b, i+1)
+		if !ok {
+			return e, false
+		}
+		i = skipSpace(b, e)
+		if i >= len(b) || b[i] != ':' {
+			return i, false
+		}
+		i = skipSpace(b, i+1)
+		if i >= len(b) {
+			return i, false
+		}
+		if i, _, ok = skipValue(b, i, depth); !ok {
+			return i, false
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}
+
+func skipArray(b []byte, i, depth int) (int, bool) {
+	if depth > scanDepth {
+		return i, false
+	}
+	i = skipSpace(b, i)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(b) {
+			return i, false
+		}
+		var ok bool
+		if i, _, ok = skipValue(b, i, depth); !ok {
+			return i, false
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}

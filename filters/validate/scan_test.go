@@ -1,0 +1,154 @@
+package validate
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/tinylib/msgp/msgp"
+
+	"github.com/whirlpool-events/whirlpool/internal/record"
+)
+
+// scanModel has a field of every type and format, nested and shared paths,
+// an object and an array field, a definition whose object field another
+// field looks inside (tree path only) and one that rejects additional
+// fields (tree path only).
+const scanModel = `
+games:
+  - name: g
+    mappings:
+      - {version: '1', definition: v1}
+    events:
+      - name: e
+        definitions:
+          - version: v1
+            destinations: [events.e]
+            fields:
+              - {name: s, path: s, type: string, mandatory: true, max_length: 8}
+              - {name: s_again, path: s, type: string}
+              - {name: id, path: id, type: string, format: uuid}
+              - {name: day, path: day, type: string, format: date}
+              - {name: mail, path: mail, type: string, format: email}
+              - {name: ip4, path: net.ip4, type: string, format: ipv4}
+              - {name: ip6, path: net.ip6, type: string, format: ipv6}
+              - {name: mode, path: mode, type: string, format: 'pattern:(casual|ranked)'}
+              - {name: n, path: n, type: integer, min: -5, max: 100}
+              - {name: big, path: big, type: integer}
+              - {name: x, path: a.b.x, type: number, min: 0, max: 10}
+              - {name: y, path: a.b.y, type: number}
+              - {name: ok, path: ok, type: boolean, mandatory: true}
+              - {name: ts, path: ts, type: timestamp}
+              - {name: secs, path: secs, type: timestamp, format: epoch_seconds}
+              - {name: ms, path: ms, type: timestamp, format: epoch_millis}
+              - {name: obj, path: obj, type: object, max_length: 40}
+              - {name: arr, path: arr, type: array, max_length: 40}
+              - {name: dotted, path: 'k\.dot', type: string}
+      - name: inside
+        definitions:
+          - version: v1
+            destinations: [events.inside]
+            fields:
+              - {name: o, path: o, type: object}
+              - {name: oi, path: o.i, type: string}
+      - name: strict
+        definitions:
+          - version: v1
+            destinations: [events.strict]
+            additional_fields: reject
+            fields:
+              - {name: s, path: s, type: string}
+`
+
+func scanValidators(t testing.TB) (scan, tree *Validator) {
+	t.Helper()
+	m, err := ParseModel([]byte(scanModel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan, tree = validatorWith(t, m, Options{}), validatorWith(t, m, Options{})
+	tree.treeOnly = true
+	return scan, tree
+}
+
+var scanSeeds = []string{
+	`{"s":"abc","ok":true,"n":7,"a":{"b":{"x":1.5,"y":-2e3}},"net":{"ip4":"10.0.0.1","ip6":"::1"},"id":"5f0e9a7c-1b2d-4e3f-8a9b-0c1d2e3f4a5b","day":"2026-11-30","mail":"a@b.c","mode":"ranked","ts":"2026-11-21T23:45:27.123Z","secs":1764000000,"ms":1764000000123,"obj":{"k":[1, 2]},"arr":[ "a" , {"b" :null} ],"k.dot":"d"}`,
+	` { "s" : "a\"b\\" , "ok" : false , "s" : "dup" , "n" : 1e2 , "big" : 9223372036854775808 } `,
+	`{"s":"\u00e9\n","ok":true,"n":-6,"a":{"b":"flat"},"net":"str","x":1}`,
+	`{"s":"toolongvalue","ok":1,"n":"7","a":{"b":{"x":11,"x":1}},"arr":{"a":1},"obj":[],"ts":"yesterday","secs":1e20,"ms":"1"}`,
+	`{"s":null,"n":1.5,"big":-1e19,"a":null,"net":{"ip4":"300.1.1.1","ip6":"x"},"mode":"other","day":"2026-13-01"}`,
+	`{"s":"x","ok":true,"n":--1,"y":nan}`,
+	`{"s":"x","ok":true,"n":-inf}`,
+	`{"s":"x","ok":true,"l\u0065vel":1}`,
+	`{"s":"x","ok":true,"obj":{"k\u0041":"\t"}}`,
+	`{"s":"x","ok":true} x`,
+	`{"s":"x","ok":true`,
+	`[1]`,
+	``,
+	`{"s":"x","ok":true,"deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
+	"{\"s\":\"\xff\",\"ok\":true,\"arr\":[\"\x01\"]}",
+}
+
+// FuzzScanEqualsTree holds the scan path's output byte for byte equal to
+// the tree path's, for every body, of each kind of definition.
+func FuzzScanEqualsTree(f *testing.F) {
+	for _, body := range scanSeeds {
+		for _, event := range []string{"e", "inside", "strict"} {
+			f.Add(event, body)
+		}
+	}
+	scan, tree := scanValidators(f)
+	f.Fuzz(func(t *testing.T, event, body string) {
+		in := eventRecord("g", "1", event, body)
+		got := scan.AppendValidated(nil, decodeOne(t, in))
+		want := tree.AppendValidated(nil, decodeOne(t, in))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("event %s body %q:\n scan %q\n tree %q", event, body, got, want)
+		}
+	})
+}
+
+func eventRecord(game, version, event, body string) []byte {
+	b := msgp.AppendMapHeader(nil, 6)
+	for _, kv := range [][2]string{{"uuid", testUUID}, {"fired_ts", testFired}, {"game", game}, {"version", version}, {"event", event}, {"body", body}} {
+		b = msgp.AppendString(msgp.AppendString(b, kv[0]), kv[1])
+	}
+	return record.AppendRecord(nil, testTime, nil, b)
+}
+
+// TestScanTakesWhatItCan pins which bodies and definitions the scan reads
+// itself; FuzzScanEqualsTree would pass with a scan that reads nothing.
+func TestScanTakesWhatItCan(t *testing.T) {
+	scan, _ := scanValidators(t)
+	def := func(event string) *cdef { return scan.snap.Load().games["g"].events[event].defs["v1"] }
+	if def("inside").scan != nil || def("strict").scan != nil {
+		t.Fatal("a definition with an object field read inside, or one rejecting additional fields, must take the tree path")
+	}
+	for _, c := range []struct {
+		body string
+		scan bool
+	}{
+		{scanSeeds[0], true},
+		{scanSeeds[1], true}, // escaped quotes in a value, duplicate key, whitespace
+		{scanSeeds[2], true}, // escapes in a value, a path through a string
+		{scanSeeds[3], true},
+		{scanSeeds[4], true},
+		{scanSeeds[14], true},              // bad UTF-8 and a control byte in values
+		{`{"net":[1,2]}`, false},           // a path goes on into an array: Get indexes it
+		{`{"l\u0065vel":1}`, false},        // escaped key
+		{"{\"a\x01\":1}", false},           // control byte in a key
+		{`{"n":-inf}`, false},              // fastjson's lenient numbers
+		{`{"y":nan}`, false},               //
+		{`{"n":+1}`, false},                //
+		{`{"s":"x"} x`, false},             // tail
+		{`{"s":"x"`, false},                // unterminated
+		{`[1]`, false},                     // not an object
+		{``, false},                        //
+		{scanSeeds[13], false},             // deeper than scanDepth
+		{`{"obj":{"k\u0041":"\t"}}`, true}, // escapes inside a skipped value are fastjson's to read
+	} {
+		w := new(worker)
+		if got := w.scan(def("e"), []byte(c.body)); got != c.scan {
+			t.Errorf("scan(%q) = %v, want %v", c.body, got, c.scan)
+		}
+	}
+}
