@@ -41,21 +41,24 @@ var nullText = []byte("null")
 
 // worker holds the per-call state; pooled, one per concurrent call.
 type worker struct {
-	p       fastjson.Parser
-	sub     fastjson.Parser // subtree's
-	jvs     []jv            // by column slot: the scan's values
-	seen    []bool          // by scanNode id: the scan found its key
-	errs    []verr
-	omitted int
-	text    []byte // the errors' texts (verr spans)
-	cur     verr   // the error being built (open ... close)
-	mark    int    // start of the text being built
-	vals    []byte // encoded column values
-	pslots  []span // by column slot: parent columns
-	eslots  []span // by element*len(columns)+slot: element columns
-	tmp     []byte
-	scratch []byte
-	path    []byte
+	p         fastjson.Parser
+	sub       fastjson.Parser // subtree's
+	jvs       []jv            // by column slot: the scan's values
+	seen      []bool          // by scanNode id: the scan found its key
+	reject    bool            // the scan notes additional fields
+	extra     []extraKey      // the scan's additional fields
+	extraText []byte
+	errs      []verr
+	omitted   int
+	text      []byte // the errors' texts (verr spans)
+	cur       verr   // the error being built (open ... close)
+	mark      int    // start of the text being built
+	vals      []byte // encoded column values
+	pslots    []span // by column slot: parent columns
+	eslots    []span // by element*len(columns)+slot: element columns
+	tmp       []byte
+	scratch   []byte
+	path      []byte
 }
 
 func (w *worker) reset() {
@@ -210,6 +213,9 @@ func (w *worker) validateScanned(v *Validator, d *cdef, fired time.Time) {
 		w.vals = w.check(v, f, w.jvs[f.slot], fired, -1, d)
 		w.pslots[f.slot] = span{int32(start), int32(len(w.vals))}
 	}
+	for _, e := range w.extra {
+		w.addUnexpected(w.extraText[e.path.start:e.path.end], w.extraText[e.key.start:e.key.end])
+	}
 }
 
 // appendErrPath appends the path of field f for messages: its path, or
@@ -277,22 +283,27 @@ func (w *worker) unexpected(x *fastjson.Value, t *trie) {
 		w.path = appendPathKey(w.path, k)
 		c := t.kids[string(k)]
 		if c == nil {
-			if w.open(failcode.UnexpectedField, "additional_fields") {
-				w.text = append(w.text, w.path...)
-				w.endPath()
-				w.text = append(w.text, "only the fields of the definition"...)
-				w.endExpected()
-				w.text = append(w.text, k...)
-				w.endActual()
-				w.text = append(w.text, "field "...)
-				w.text = append(w.text, w.path...)
-				w.closeWith(" is not in the definition, which rejects additional fields")
-			}
+			w.addUnexpected(w.path, k)
 			return
 		}
 		w.unexpected(vv, c)
 	})
 	w.path = w.path[:base]
+}
+
+// addUnexpected adds an UNEXPECTED_FIELD error for key k at path.
+func (w *worker) addUnexpected(path, k []byte) {
+	if w.open(failcode.UnexpectedField, "additional_fields") {
+		w.text = append(w.text, path...)
+		w.endPath()
+		w.text = append(w.text, "only the fields of the definition"...)
+		w.endExpected()
+		w.text = append(w.text, k...)
+		w.endActual()
+		w.text = append(w.text, "field "...)
+		w.text = append(w.text, path...)
+		w.closeWith(" is not in the definition, which rejects additional fields")
+	}
 }
 
 // appendPathKey appends key k in path syntax (escaping '.', '\' and a

@@ -84,12 +84,12 @@ const scanDepth = 64
 
 // buildScan compiles the body fields' paths into a scanNode tree, or
 // returns nil when the definition takes the tree path for every event:
-// it expands, rejects additional fields, or has an object or array field
+// it expands, or has an object or array field
 // that another field's path looks inside (the tree path then writes that
 // value as fastjson re-encodes it after the inner field's check, which the
 // scan does not copy).
 func buildScan(d *cdef) (root *scanNode, nodes int) {
-	if d.expand != nil || d.reject || len(d.elem) > 0 {
+	if d.expand != nil || len(d.elem) > 0 {
 		return nil, 0
 	}
 	for _, a := range d.parent {
@@ -213,8 +213,9 @@ func (w *worker) subtree(j jv) *fastjson.Value {
 	return x
 }
 
-// scan finds the values of d's body fields in body, into w.jvs by slot.
-// It reports false when the body must take the tree path.
+// scan finds the values of d's body fields in body, into w.jvs by slot,
+// and when d rejects additional fields, the keys no field's path reaches,
+// into w.extra. It reports false when the body must take the tree path.
 func (w *worker) scan(d *cdef, body []byte) bool {
 	if cap(w.jvs) < len(d.columns) {
 		w.jvs = make([]jv, len(d.columns))
@@ -226,12 +227,32 @@ func (w *worker) scan(d *cdef, body []byte) bool {
 	}
 	w.seen = w.seen[:d.scanNodes]
 	clear(w.seen)
+	w.reject = d.reject
+	w.extra = w.extra[:0]
+	w.path = w.path[:0]
 	i := skipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return false
 	}
-	i, ok := w.scanObject(d.scan, body, i+1, 1)
+	i, ok := w.scanObject(d.scan, body, i+1, 1, true)
 	return ok && skipSpace(body, i) == len(body)
+}
+
+// extraKey is a key of the body that no field's path reaches: its path
+// and the key, as spans of w.path's text kept in w.extraText.
+type extraKey struct{ path, key span }
+
+// addExtra notes key k of the object at w.path as an additional field.
+func (w *worker) addExtra(k []byte) {
+	start := int32(len(w.extraText))
+	w.extraText = append(w.extraText, w.path...)
+	if len(w.path) > 0 {
+		w.extraText = append(w.extraText, '.')
+	}
+	w.extraText = appendPathKey(w.extraText, k)
+	mid := int32(len(w.extraText))
+	w.extraText = append(w.extraText, k...)
+	w.extra = append(w.extra, extraKey{span{start, mid}, span{mid, int32(len(w.extraText))}})
 }
 
 // skipSpace skips the whitespace fastjson skips.
@@ -243,8 +264,10 @@ func skipSpace(b []byte, i int) int {
 }
 
 // scanObject reads the members of an object whose '{' ends before i, at
-// node n, and returns the index after its '}'.
-func (w *worker) scanObject(n *scanNode, b []byte, i, depth int) (int, bool) {
+// node n, and returns the index after its '}'. With record unset it only
+// looks for additional fields (a later duplicate key's object, which the
+// tree path's reject check walks too).
+func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (int, bool) {
 	i = skipSpace(b, i)
 	if i < len(b) && b[i] == '}' {
 		return i + 1, true
@@ -278,20 +301,35 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int) (int, bool) {
 		var t fastjson.Type
 		var ok bool
 		start := i
-		claimed := k != nil && !w.seen[k.id]
+		claimed := record && k != nil && !w.seen[k.id]
 		switch {
-		case !claimed:
-			// not a field's, or a later duplicate, which Get never finds
+		case k == nil:
+			if w.reject {
+				w.addExtra(b[ks:ke])
+			}
 			i, _, ok = skipValue(b, i, depth)
-		case k.kids.slots != nil && b[i] == '{':
-			w.seen[k.id] = true
-			i, ok = w.scanObject(k, b, i+1, depth+1)
+		case k.kids.slots != nil && b[i] == '{' && (claimed || w.reject):
+			if claimed {
+				w.seen[k.id] = true
+			}
+			base := len(w.path)
+			if w.reject {
+				if base > 0 {
+					w.path = append(w.path, '.')
+				}
+				w.path = appendPathKey(w.path, b[ks:ke])
+			}
+			i, ok = w.scanObject(k, b, i+1, depth+1, claimed)
+			w.path = w.path[:base]
 			t = fastjson.TypeObject
-		case k.kids.slots != nil && b[i] == '[':
+		case claimed && k.kids.slots != nil && b[i] == '[':
 			return i, false // Get indexes arrays by path segment
-		default:
+		case claimed:
 			w.seen[k.id] = true
 			i, t, ok = skipValue(b, i, depth)
+		default:
+			// a later duplicate, which Get never finds
+			i, _, ok = skipValue(b, i, depth)
 		}
 		if !ok {
 			return i, false

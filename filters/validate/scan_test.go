@@ -2,6 +2,7 @@ package validate
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/tinylib/msgp/msgp"
@@ -12,7 +13,7 @@ import (
 // scanModel has a field of every type and format, nested and shared paths,
 // an object and an array field, a definition whose object field another
 // field looks inside (tree path only) and one that rejects additional
-// fields (tree path only).
+// fields.
 const scanModel = `
 games:
   - name: g
@@ -57,6 +58,9 @@ games:
             additional_fields: reject
             fields:
               - {name: s, path: s, type: string}
+              - {name: ab, path: a.b, type: string}
+              - {name: v, path: t.u.v, type: integer}
+              - {name: o, path: obj, type: object}
 `
 
 func scanValidators(t testing.TB) (scan, tree *Validator) {
@@ -81,6 +85,7 @@ var scanSeeds = []string{
 	`{"s":"x","ok":true,"l\u0065vel":1}`,
 	`{"s":"x","ok":true,"obj":{"k\u0041":"\t"}}`,
 	`{"s":"x","ok":true} x`,
+	`{"s":"x","a":{"b":"y","c":1,"b":{"d":2}},"t":{"u":{"w":1,"v":"2"}},"t":{"z":{"q":1},"u":{"r":1}},"obj":{"any":1},"x.y":1,"@z":2,"zz":[1]}`,
 	`{"s":"x","ok":true`,
 	`[1]`,
 	``,
@@ -120,19 +125,24 @@ func eventRecord(game, version, event, body string) []byte {
 func TestScanTakesWhatItCan(t *testing.T) {
 	scan, _ := scanValidators(t)
 	def := func(event string) *cdef { return scan.snap.Load().games["g"].events[event].defs["v1"] }
-	if def("inside").scan != nil || def("strict").scan != nil {
-		t.Fatal("a definition with an object field read inside, or one rejecting additional fields, must take the tree path")
+	if def("inside").scan != nil {
+		t.Fatal("a definition with an object field read inside must take the tree path")
+	}
+	if def("strict").scan == nil {
+		t.Fatal("a definition rejecting additional fields must take the scan")
 	}
 	for _, c := range []struct {
 		body string
 		scan bool
 	}{
+		{"strict" + scanSeeds[10], true}, // additional fields at every depth, duplicates
+		{"strict" + `{"s":"x","t":[{"u":1}]}`, false},
 		{scanSeeds[0], true},
 		{scanSeeds[1], true}, // escaped quotes in a value, duplicate key, whitespace
 		{scanSeeds[2], true}, // escapes in a value, a path through a string
 		{scanSeeds[3], true},
 		{scanSeeds[4], true},
-		{scanSeeds[14], true},              // bad UTF-8 and a control byte in values
+		{scanSeeds[15], true},              // bad UTF-8 and a control byte in values
 		{`{"net":[1,2]}`, false},           // a path goes on into an array: Get indexes it
 		{`{"l\u0065vel":1}`, false},        // escaped key
 		{"{\"a\x01\":1}", false},           // control byte in a key
@@ -143,11 +153,14 @@ func TestScanTakesWhatItCan(t *testing.T) {
 		{`{"s":"x"`, false},                // unterminated
 		{`[1]`, false},                     // not an object
 		{``, false},                        //
-		{scanSeeds[13], false},             // deeper than scanDepth
+		{scanSeeds[14], false},             // deeper than scanDepth
 		{`{"obj":{"k\u0041":"\t"}}`, true}, // escapes inside a skipped value are fastjson's to read
 	} {
-		w := new(worker)
-		if got := w.scan(def("e"), []byte(c.body)); got != c.scan {
+		w, d, body := new(worker), def("e"), c.body
+		if b, ok := strings.CutPrefix(body, "strict"); ok {
+			d, body = def("strict"), b
+		}
+		if got := w.scan(d, []byte(body)); got != c.scan {
 			t.Errorf("scan(%q) = %v, want %v", c.body, got, c.scan)
 		}
 	}
