@@ -41,24 +41,37 @@ var nullText = []byte("null")
 
 // worker holds the per-call state; pooled, one per concurrent call.
 type worker struct {
-	p         fastjson.Parser
-	sub       fastjson.Parser // subtree's
-	jvs       []jv            // by column slot: the scan's values
-	seen      []bool          // by scanNode id: the scan found its key
-	reject    bool            // the scan notes additional fields
-	extra     []extraKey      // the scan's additional fields
-	extraText []byte
-	errs      []verr
-	omitted   int
-	text      []byte // the errors' texts (verr spans)
-	cur       verr   // the error being built (open ... close)
-	mark      int    // start of the text being built
-	vals      []byte // encoded column values
-	pslots    []span // by column slot: parent columns
-	eslots    []span // by element*len(columns)+slot: element columns
-	tmp       []byte
-	scratch   []byte
-	path      []byte
+	p       fastjson.Parser
+	errs    []verr
+	omitted int
+	text    []byte // the errors' texts (verr spans)
+	cur     verr   // the error being built (open ... close)
+	mark    int    // start of the text being built
+	vals    []byte // encoded column values
+	pslots  []span // by column slot: parent columns
+	eslots  []span // by element*len(columns)+slot: element columns
+	tmp     []byte
+	scratch []byte
+	path    []byte
+
+	// the scan's state (scan.go)
+	sub         fastjson.Parser // subtree's
+	jvs         []jv            // by column slot: the values of body fields
+	seen        []bool          // by scanNode id: the key was found
+	elems       []jv            // by element*len(columns)+slot: element values
+	elemSeen    []bool          // seen, in the element being read
+	row         []jv            // jvs or the element's row of elems
+	rowSeen     []bool          // seen or elemSeen
+	expandValue jv              // the expand field's value
+	nelems      int             // how many elements it has
+	elem        int             // the element being read, -1: none
+	def         *cdef           // the definition being read
+	expandLimit int             // Options.ExpandLimit
+	reject      bool            // note additional fields
+	extra       []extraKey      // the additional fields
+	extraText   []byte          // their paths and keys
+	extraNext   int             // addExtras' place in extra
+	elemPath    []byte          // w.path's buffer inside an element
 }
 
 func (w *worker) reset() {
@@ -137,43 +150,15 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 	if d.expand == nil {
 		return 0
 	}
-	f := d.expand
-	x := root.Get(f.path...)
-	if x == nil || x.Type() == fastjson.TypeNull {
-		switch {
-		case x == nil && f.mandatory:
-			w.add(failcode.MandatoryFieldMissing, f.pathText, "mandatory", "an array", "", fmt.Sprintf("mandatory expand field %s (%s) is missing", f.name, f.pathText))
-		case x != nil && f.mandatory:
-			w.add(failcode.MandatoryFieldNull, f.pathText, "mandatory", "an array", "null", fmt.Sprintf("mandatory expand field %s (%s) is null", f.name, f.pathText))
-		}
-		// An optional expand field that is absent: one record, element
-		// columns null.
-		for _, ef := range d.elem {
-			start := len(w.vals)
-			w.vals = msgp.AppendNil(w.vals)
-			w.pslots[ef.slot] = span{int32(start), int32(len(w.vals))}
-		}
+	x := root.Get(d.expand.path...)
+	var elems []*fastjson.Value
+	if x != nil && x.Type() == fastjson.TypeArray {
+		elems, _ = x.Array()
+	}
+	if !w.expandRows(v, d, treeValue(x), len(elems)) {
 		return 0
 	}
-	if x.Type() != fastjson.TypeArray {
-		w.add(failcode.ExpandNotArray, f.pathText, "expand", "an array", jsonTypeName(x), fmt.Sprintf("expand field %s (%s) is %s, not an array", f.name, f.pathText, jsonTypeName(x)))
-		return 0
-	}
-	elems, _ := x.Array()
-	if len(elems) == 0 {
-		w.add(failcode.ExpandEmpty, f.pathText, "expand", "at least one element", "[]", fmt.Sprintf("expand field %s (%s) is an empty array", f.name, f.pathText))
-		return 0
-	}
-	if len(elems) > v.opts.ExpandLimit {
-		w.add(failcode.ExpandLimitExceeded, f.pathText, "expand_limit", fmt.Sprintf("at most %d elements", v.opts.ExpandLimit), fmt.Sprintf("%d elements", len(elems)),
-			fmt.Sprintf("expand field %s (%s) has %d elements, more than expand_limit %d", f.name, f.pathText, len(elems), v.opts.ExpandLimit))
-		return 0
-	}
-	need := len(elems) * ncol
-	if cap(w.eslots) < need {
-		w.eslots = make([]span, need)
-	}
-	w.eslots = w.eslots[:need]
+	w.eslots = sized(w.eslots, len(elems)*ncol)
 	for i, el := range elems {
 		for _, ef := range d.elem {
 			ex := el
@@ -185,13 +170,49 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 			w.eslots[i*ncol+ef.slot] = span{int32(start), int32(len(w.vals))}
 		}
 		if d.reject {
-			w.path = append(w.path[:0], f.pathText...)
+			w.path = append(w.path[:0], d.expand.pathText...)
 			w.path = append(w.path, '.')
 			w.path = strconv.AppendInt(w.path, int64(i), 10)
 			w.unexpected(el, d.elemKeys)
 		}
 	}
 	return len(elems)
+}
+
+// expandRows checks the expand field's value x, an array of n elements
+// or not an array, and reports whether its elements are to be checked,
+// one row each. An absent or null optional expand field makes one row
+// with the element columns null.
+func (w *worker) expandRows(v *Validator, d *cdef, x jv, n int) bool {
+	f := d.expand
+	if x.absent() || x.typ() == fastjson.TypeNull {
+		switch {
+		case x.absent() && f.mandatory:
+			w.add(failcode.MandatoryFieldMissing, f.pathText, "mandatory", "an array", "", fmt.Sprintf("mandatory expand field %s (%s) is missing", f.name, f.pathText))
+		case !x.absent() && f.mandatory:
+			w.add(failcode.MandatoryFieldNull, f.pathText, "mandatory", "an array", "null", fmt.Sprintf("mandatory expand field %s (%s) is null", f.name, f.pathText))
+		}
+		for _, ef := range d.elem {
+			start := len(w.vals)
+			w.vals = msgp.AppendNil(w.vals)
+			w.pslots[ef.slot] = span{int32(start), int32(len(w.vals))}
+		}
+		return false
+	}
+	if t := x.typ(); t != fastjson.TypeArray {
+		w.add(failcode.ExpandNotArray, f.pathText, "expand", "an array", typeName(t), fmt.Sprintf("expand field %s (%s) is %s, not an array", f.name, f.pathText, typeName(t)))
+		return false
+	}
+	if n == 0 {
+		w.add(failcode.ExpandEmpty, f.pathText, "expand", "at least one element", "[]", fmt.Sprintf("expand field %s (%s) is an empty array", f.name, f.pathText))
+		return false
+	}
+	if n > v.opts.ExpandLimit {
+		w.add(failcode.ExpandLimitExceeded, f.pathText, "expand_limit", fmt.Sprintf("at most %d elements", v.opts.ExpandLimit), fmt.Sprintf("%d elements", n),
+			fmt.Sprintf("expand field %s (%s) has %d elements, more than expand_limit %d", f.name, f.pathText, n, v.opts.ExpandLimit))
+		return false
+	}
+	return true
 }
 
 // sizeSlots makes w.pslots one span per column of d and returns how many.
@@ -204,17 +225,54 @@ func (w *worker) sizeSlots(d *cdef) int {
 	return ncol
 }
 
-// validateScanned is validate for the values w.scan found (d has no
-// expand field).
-func (w *worker) validateScanned(v *Validator, d *cdef, fired time.Time) {
-	w.sizeSlots(d)
+// validateScanned is validate for the values w.scan found; it returns
+// how many rows the expand field makes (0: the event is one row).
+func (w *worker) validateScanned(v *Validator, d *cdef, fired time.Time) int {
+	ncol := w.sizeSlots(d)
 	for _, f := range d.parent {
 		start := len(w.vals)
 		w.vals = w.check(v, f, w.jvs[f.slot], fired, -1, d)
 		w.pslots[f.slot] = span{int32(start), int32(len(w.vals))}
 	}
-	for _, e := range w.extra {
+	// the additional fields outside the elements first, as the tree path
+	// checks the body before its elements
+	w.addExtras(-1)
+	if d.expand == nil || !w.expandRows(v, d, w.expandValue, w.nelems) {
+		return 0
+	}
+	w.eslots = sized(w.eslots, w.nelems*ncol)
+	for i := 0; i < w.nelems; i++ {
+		for _, ef := range d.elem {
+			start := len(w.vals)
+			w.vals = w.check(v, ef, w.elems[i*ncol+ef.slot], fired, i, d)
+			w.eslots[i*ncol+ef.slot] = span{int32(start), int32(len(w.vals))}
+		}
+		w.addExtras(i)
+	}
+	return w.nelems
+}
+
+// addExtras adds an UNEXPECTED_FIELD error for each additional field the
+// scan found outside the elements (elem -1), or in element elem, called
+// for each element in turn: the scan found them in that order, so
+// w.extraNext keeps the place and the work stays linear.
+func (w *worker) addExtras(elem int) {
+	add := func(e extraKey) {
 		w.addUnexpected(w.extraText[e.path.start:e.path.end], w.extraText[e.key.start:e.key.end])
+	}
+	if elem < 0 {
+		w.extraNext = 0
+		for _, e := range w.extra {
+			if e.elem < 0 {
+				add(e)
+			}
+		}
+		return
+	}
+	for ; w.extraNext < len(w.extra) && w.extra[w.extraNext].elem <= elem; w.extraNext++ {
+		if e := w.extra[w.extraNext]; e.elem == elem {
+			add(e)
+		}
 	}
 }
 

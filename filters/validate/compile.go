@@ -165,9 +165,11 @@ type cdef struct {
 	rootKeys           *trie
 	elemKeys           *trie
 	// scan is the tree of body field paths the fast path reads (nil: every
-	// event takes the tree path); scanNodes counts its nodes.
-	scan      *scanNode
-	scanNodes int
+	// event takes the tree path), elemScan that of the element fields'
+	// paths in an expanded element; the counts are their nodes'.
+	scan                     *scanNode
+	elemScan                 *scanNode
+	scanNodes, elemScanNodes int
 }
 
 type cevent struct {
@@ -502,7 +504,7 @@ func compileDef(game, event string, d Definition, dw Problem, bad func(at Proble
 		cd.byName[cf.name] = cf
 	}
 	cd.invalid = strings.Join(invalid, "; ")
-	cd.scan, cd.scanNodes = buildScan(cd)
+	buildScan(cd)
 	return cd
 }
 

@@ -15,6 +15,8 @@ package validate
 
 import (
 	"bytes"
+	"slices"
+	"strconv"
 
 	"github.com/valyala/fastjson"
 )
@@ -24,7 +26,8 @@ import (
 type scanNode struct {
 	kids   keyTable
 	fields []*cfield
-	id     int // index into worker.seen
+	expand bool // the expand field's path ends here
+	id     int  // index into the seen marks of its tree
 }
 
 // keyTable finds a scanNode by key: open addressing over a hash of a few
@@ -82,29 +85,52 @@ func (t *keyTable) build(kids map[string]*scanNode) {
 // the tree path (fastjson allows MaxDepth).
 const scanDepth = 64
 
-// buildScan compiles the body fields' paths into a scanNode tree, or
-// returns nil when the definition takes the tree path for every event:
-// it expands, or has an object or array field
-// that another field's path looks inside (the tree path then writes that
-// value as fastjson re-encodes it after the inner field's check, which the
-// scan does not copy).
-func buildScan(d *cdef) (root *scanNode, nodes int) {
-	if d.expand != nil || len(d.elem) > 0 {
-		return nil, 0
-	}
-	for _, a := range d.parent {
-		for _, b := range d.parent {
-			if len(a.path) == 0 || b != a && len(b.path) > len(a.path) && prefix(a.path, b.path) {
-				return nil, 0
+// buildScan compiles the paths of d's body fields, and of its expand field
+// and element fields, into scanNode trees, or leaves d.scan nil when the
+// definition takes the tree path for every event: it has an object or
+// array field that another field's path looks inside (the tree path then
+// writes that value as fastjson re-encodes it after the inner field's
+// check, which the scan does not copy), or a field whose path is a prefix
+// of the expand field's or lies below it.
+func buildScan(d *cdef) {
+	related := func(fs []*cfield) bool {
+		for _, a := range fs {
+			for _, b := range fs {
+				if b != a && len(b.path) > len(a.path) && prefix(a.path, b.path) {
+					return true
+				}
 			}
 		}
+		return false
 	}
+	for _, f := range d.parent {
+		if len(f.path) == 0 {
+			return
+		}
+		if d.expand != nil && (prefix(f.path, d.expand.path) || prefix(d.expand.path, f.path)) {
+			return
+		}
+	}
+	if related(d.parent) || related(d.elem) {
+		return
+	}
+	var root *scanNode
+	root, d.scanNodes = pathTree(d.parent, d.expand)
+	if d.expand != nil {
+		d.elemScan, d.elemScanNodes = pathTree(d.elem, nil)
+	}
+	d.scan = root
+}
+
+// pathTree is the scanNode tree of the paths of fields fs and of the
+// expand field (nil: none), and how many nodes it has.
+func pathTree(fs []*cfield, expand *cfield) (root *scanNode, nodes int) {
 	kids := map[*scanNode]map[string]*scanNode{}
 	root = &scanNode{id: 0}
 	nodes = 1
-	for _, f := range d.parent {
+	add := func(path []string) *scanNode {
 		n := root
-		for _, seg := range f.path {
+		for _, seg := range path {
 			if kids[n] == nil {
 				kids[n] = map[string]*scanNode{}
 			}
@@ -116,7 +142,14 @@ func buildScan(d *cdef) (root *scanNode, nodes int) {
 			}
 			n = k
 		}
+		return n
+	}
+	for _, f := range fs {
+		n := add(f.path)
 		n.fields = append(n.fields, f)
+	}
+	if expand != nil {
+		add(expand.path).expand = true
 	}
 	for n, k := range kids {
 		n.kids.build(k)
@@ -214,21 +247,18 @@ func (w *worker) subtree(j jv) *fastjson.Value {
 }
 
 // scan finds the values of d's body fields in body, into w.jvs by slot,
+// those of its expand field and elements into w.expandValue and w.elems,
 // and when d rejects additional fields, the keys no field's path reaches,
 // into w.extra. It reports false when the body must take the tree path.
-func (w *worker) scan(d *cdef, body []byte) bool {
-	if cap(w.jvs) < len(d.columns) {
-		w.jvs = make([]jv, len(d.columns))
-	}
-	w.jvs = w.jvs[:len(d.columns)]
-	clear(w.jvs)
-	if cap(w.seen) < d.scanNodes {
-		w.seen = make([]bool, d.scanNodes)
-	}
-	w.seen = w.seen[:d.scanNodes]
-	clear(w.seen)
+func (w *worker) scan(v *Validator, d *cdef, body []byte) bool {
+	w.jvs = sized(w.jvs, len(d.columns))
+	w.seen = sized(w.seen, d.scanNodes)
+	w.row, w.rowSeen = w.jvs, w.seen
+	w.def, w.expandLimit = d, v.opts.ExpandLimit
+	w.expandValue, w.nelems, w.elems = jv{}, 0, w.elems[:0]
 	w.reject = d.reject
-	w.extra = w.extra[:0]
+	w.extra, w.extraText = w.extra[:0], w.extraText[:0]
+	w.elem = -1
 	w.path = w.path[:0]
 	i := skipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
@@ -238,9 +268,23 @@ func (w *worker) scan(d *cdef, body []byte) bool {
 	return ok && skipSpace(body, i) == len(body)
 }
 
+// sized is s with n zero elements, reusing its array.
+func sized[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
 // extraKey is a key of the body that no field's path reaches: its path
-// and the key, as spans of w.path's text kept in w.extraText.
-type extraKey struct{ path, key span }
+// and the key, as spans of w.extraText, and the element it is in (-1: not
+// in an expanded element).
+type extraKey struct {
+	path, key span
+	elem      int
+}
 
 // addExtra notes key k of the object at w.path as an additional field.
 func (w *worker) addExtra(k []byte) {
@@ -252,7 +296,87 @@ func (w *worker) addExtra(k []byte) {
 	w.extraText = appendPathKey(w.extraText, k)
 	mid := int32(len(w.extraText))
 	w.extraText = append(w.extraText, k...)
-	w.extra = append(w.extra, extraKey{span{start, mid}, span{mid, int32(len(w.extraText))}})
+	w.extra = append(w.extra, extraKey{span{start, mid}, span{mid, int32(len(w.extraText))}, w.elem})
+}
+
+// addRow adds a row of ncol absent values to w.elems.
+func (w *worker) addRow(ncol int) {
+	n := len(w.elems)
+	w.elems = slices.Grow(w.elems, ncol)[:n+ncol]
+	clear(w.elems[n:])
+}
+
+// scanElements reads the elements of the expand field's array, whose '['
+// ends before i, each into its row of w.elems (up to the expand limit,
+// beyond which the event fails without its elements being checked), and
+// returns the index after its ']'.
+func (w *worker) scanElements(b []byte, i, depth int) (int, bool) {
+	d := w.def
+	ncol := len(d.columns)
+	jvs, seen, path, reject := w.row, w.rowSeen, w.path, w.reject
+	defer func() { w.row, w.rowSeen, w.path, w.reject, w.elem = jvs, seen, path, reject, -1 }()
+	// the tree path's reject check of an element: none when a field is
+	// the whole element ("@")
+	elemReject := reject && len(d.elemScan.fields) == 0
+	i = skipSpace(b, i)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, true
+	}
+	for n := 0; ; n++ {
+		if i >= len(b) {
+			return i, false
+		}
+		start := i
+		var t fastjson.Type
+		var ok bool
+		switch {
+		case n >= w.expandLimit:
+			i, _, ok = skipValue(b, i, depth)
+		case b[i] == '{' && (d.elemScan.kids.slots != nil || elemReject):
+			w.addRow(ncol)
+			w.row = w.elems[n*ncol : (n+1)*ncol]
+			w.rowSeen = sized(w.elemSeen, d.elemScanNodes)
+			w.elemSeen = w.rowSeen
+			w.elem = n
+			w.reject = elemReject
+			if w.reject {
+				// its own buffer: the enclosing object's path is kept
+				w.path = append(w.elemPath[:0], d.expand.pathText...)
+				w.path = append(w.path, '.')
+				w.path = strconv.AppendInt(w.path, int64(n), 10)
+				w.elemPath = w.path
+			}
+			i, ok = w.scanObject(d.elemScan, b, i+1, depth+1, true)
+			t = fastjson.TypeObject
+		case b[i] == '[' && d.elemScan.kids.slots != nil:
+			return i, false // Get indexes arrays by path segment
+		default:
+			// an element no field's path looks inside
+			w.addRow(ncol)
+			i, t, ok = skipValue(b, i, depth)
+		}
+		if !ok {
+			return i, false
+		}
+		if n < w.expandLimit {
+			for _, f := range d.elemScan.fields {
+				w.elems[n*ncol+f.slot] = jv{raw: b[start:i], t: t}
+			}
+		}
+		w.nelems = n + 1
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
 }
 
 // skipSpace skips the whitespace fastjson skips.
@@ -301,7 +425,7 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 		var t fastjson.Type
 		var ok bool
 		start := i
-		claimed := record && k != nil && !w.seen[k.id]
+		claimed := record && k != nil && !w.rowSeen[k.id]
 		switch {
 		case k == nil:
 			if w.reject {
@@ -310,7 +434,7 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 			i, _, ok = skipValue(b, i, depth)
 		case k.kids.slots != nil && b[i] == '{' && (claimed || w.reject):
 			if claimed {
-				w.seen[k.id] = true
+				w.rowSeen[k.id] = true
 			}
 			base := len(w.path)
 			if w.reject {
@@ -324,8 +448,12 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 			t = fastjson.TypeObject
 		case claimed && k.kids.slots != nil && b[i] == '[':
 			return i, false // Get indexes arrays by path segment
+		case claimed && k.expand && b[i] == '[':
+			w.rowSeen[k.id] = true
+			i, ok = w.scanElements(b, i+1, depth+1)
+			t = fastjson.TypeArray
 		case claimed:
-			w.seen[k.id] = true
+			w.rowSeen[k.id] = true
 			i, t, ok = skipValue(b, i, depth)
 		default:
 			// a later duplicate, which Get never finds
@@ -336,7 +464,10 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 		}
 		if claimed {
 			for _, f := range k.fields {
-				w.jvs[f.slot] = jv{raw: b[start:i], t: t}
+				w.row[f.slot] = jv{raw: b[start:i], t: t}
+			}
+			if k.expand {
+				w.expandValue = jv{raw: b[start:i], t: t}
 			}
 		}
 		i = skipSpace(b, i)

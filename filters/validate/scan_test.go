@@ -61,6 +61,33 @@ games:
               - {name: ab, path: a.b, type: string}
               - {name: v, path: t.u.v, type: integer}
               - {name: o, path: obj, type: object}
+      - name: buy
+        definitions:
+          - version: v1
+            destinations: [events.buy]
+            additional_fields: reject
+            fields:
+              - {name: order_id, path: order.id, type: string, mandatory: true}
+              - {name: items, path: order.items, type: array, expand: true, mandatory: true}
+              - {name: sku, path: '@.sku', type: string, mandatory: true, max_length: 4}
+              - {name: qty, path: '@.n.qty', type: integer, min: 1}
+              - {name: extra, path: '@.x', type: object}
+      - name: each
+        definitions:
+          - version: v1
+            destinations: [events.each]
+            fields:
+              - {name: tags, path: tags, type: array, expand: true}
+              - {name: one_tag, path: '@', type: string, max_length: 3}
+              - {name: s, path: s, type: string}
+      - name: eachstrict
+        definitions:
+          - version: v1
+            destinations: [events.eachstrict]
+            additional_fields: reject
+            fields:
+              - {name: tags, path: tags, type: array, expand: true}
+              - {name: whole, path: '@', type: object}
 `
 
 func scanValidators(t testing.TB) (scan, tree *Validator) {
@@ -88,6 +115,13 @@ var scanSeeds = []string{
 	`{"s":"x","a":{"b":"y","c":1,"b":{"d":2}},"t":{"u":{"w":1,"v":"2"}},"t":{"z":{"q":1},"u":{"r":1}},"obj":{"any":1},"x.y":1,"@z":2,"zz":[1]}`,
 	`{"s":"x","ok":true`,
 	`[1]`,
+	`{"order":{"id":"o1","items":[{"sku":"a","n":{"qty":2}},{"sku":"toolong","n":{"qty":0,"z":1},"x":{"q":[1, 2]},"y":1},3,{"n":"q"},{"sku":"b","sku":"c","n":{"qty":1},"n":{"w":1}}],"extra":1,"items":{}},"tags":["a","bbbb",null,1],"s":"x","more":1}`,
+	`{"order":{"id":"o1","items":[]},"tags":"a"}`,
+	`{"order":{"id":"o1","items":null},"tags":null}`,
+	`{"order":{"id":"o1"}}`,
+	`{"order":{"id":"o1","items":[[1]]},"tags":[[1],{"a":1}]}`,
+	`{"order":[{"id":"o1","items":[{}]}],"tags":[{}]}`,
+	`{"tags":[{"a":1},{"b":{"c":2}},"x"],"more":1}`,
 	``,
 	`{"s":"x","ok":true,"deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
 	"{\"s\":\"\xff\",\"ok\":true,\"arr\":[\"\x01\"]}",
@@ -97,7 +131,7 @@ var scanSeeds = []string{
 // the tree path's, for every body, of each kind of definition.
 func FuzzScanEqualsTree(f *testing.F) {
 	for _, body := range scanSeeds {
-		for _, event := range []string{"e", "inside", "strict"} {
+		for _, event := range []string{"e", "inside", "strict", "buy", "each", "eachstrict"} {
 			f.Add(event, body)
 		}
 	}
@@ -128,8 +162,10 @@ func TestScanTakesWhatItCan(t *testing.T) {
 	if def("inside").scan != nil {
 		t.Fatal("a definition with an object field read inside must take the tree path")
 	}
-	if def("strict").scan == nil {
-		t.Fatal("a definition rejecting additional fields must take the scan")
+	for _, name := range []string{"strict", "buy", "each"} {
+		if def(name).scan == nil {
+			t.Fatalf("definition %s (rejecting additional fields or expanding) must take the scan", name)
+		}
 	}
 	for _, c := range []struct {
 		body string
@@ -137,12 +173,18 @@ func TestScanTakesWhatItCan(t *testing.T) {
 	}{
 		{"strict" + scanSeeds[10], true}, // additional fields at every depth, duplicates
 		{"strict" + `{"s":"x","t":[{"u":1}]}`, false},
+		{"buy" + scanSeeds[13], true},  // elements of every kind, additional fields in them, duplicates
+		{"each" + scanSeeds[13], true}, // "@" elements
+		{"buy" + scanSeeds[14], true},
+		{"buy" + scanSeeds[17], false}, // an element is an array: Get indexes it
+		{"each" + scanSeeds[17], true},
+		{"buy" + scanSeeds[18], false}, // a path goes on into an array
 		{scanSeeds[0], true},
 		{scanSeeds[1], true}, // escaped quotes in a value, duplicate key, whitespace
 		{scanSeeds[2], true}, // escapes in a value, a path through a string
 		{scanSeeds[3], true},
 		{scanSeeds[4], true},
-		{scanSeeds[15], true},              // bad UTF-8 and a control byte in values
+		{scanSeeds[22], true},              // bad UTF-8 and a control byte in values
 		{`{"net":[1,2]}`, false},           // a path goes on into an array: Get indexes it
 		{`{"l\u0065vel":1}`, false},        // escaped key
 		{"{\"a\x01\":1}", false},           // control byte in a key
@@ -153,14 +195,16 @@ func TestScanTakesWhatItCan(t *testing.T) {
 		{`{"s":"x"`, false},                // unterminated
 		{`[1]`, false},                     // not an object
 		{``, false},                        //
-		{scanSeeds[14], false},             // deeper than scanDepth
+		{scanSeeds[21], false},             // deeper than scanDepth
 		{`{"obj":{"k\u0041":"\t"}}`, true}, // escapes inside a skipped value are fastjson's to read
 	} {
 		w, d, body := new(worker), def("e"), c.body
-		if b, ok := strings.CutPrefix(body, "strict"); ok {
-			d, body = def("strict"), b
+		for _, name := range []string{"strict", "buy", "each"} {
+			if b, ok := strings.CutPrefix(body, name); ok {
+				d, body = def(name), b
+			}
 		}
-		if got := w.scan(d, []byte(body)); got != c.scan {
+		if got := w.scan(scan, d, []byte(body)); got != c.scan {
 			t.Errorf("scan(%q) = %v, want %v", c.body, got, c.scan)
 		}
 	}

@@ -399,12 +399,12 @@ func (v *Validator) appendValidated(dst []byte, rec record.Record, env *envelope
 	}
 	// the fast path: a body and a definition the scan handles
 	if len(env.body) <= v.opts.MaxEventSize && !v.treeOnly {
-		if d := v.definitionOf(snap, env); d != nil && d.scan != nil && w.scan(d, env.body) {
-			w.validateScanned(v, d, env.fired)
+		if d := v.definitionOf(snap, env); d != nil && d.scan != nil && w.scan(v, d, env.body) {
+			n := w.validateScanned(v, d, env.fired)
 			if len(w.errs) > 0 {
 				return appendFailure(dst, rec, env, w, d, v.opts.MaxEventSize)
 			}
-			return appendValid(dst, rec, env, w, d, 0)
+			return appendValid(dst, rec, env, w, d, n)
 		}
 	}
 	// ingest
