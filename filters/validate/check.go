@@ -508,16 +508,16 @@ func (w *worker) check(v *Validator, f *cfield, x jv, fired time.Time, elem int,
 			sec := math.Floor(fl)
 			t = time.Unix(int64(sec), int64(math.Round((fl-sec)*1e6))*1000).UTC()
 		}
-		lo, hi := v.opts.TimestampMin, fired.Add(v.opts.TimestampMaxAhead)
+		lo, hi, from := v.opts.TimestampMin, fired.Add(v.opts.TimestampMaxAhead), v.fromMin
 		if f.hasMin {
-			lo = f.tmin
+			lo, from = f.tmin, f.fromMin
 		}
 		if f.hasMax {
 			hi = f.tmax
 		}
 		if t.Before(lo) || t.After(hi) {
 			w.tmp = w.marshal(w.tmp[:0], x)
-			w.scratch = lo.AppendFormat(append(w.scratch[:0], "from "...), time.RFC3339Nano)
+			w.scratch = append(w.scratch[:0], from...)
 			w.scratch = hi.AppendFormat(append(w.scratch, " to "...), time.RFC3339Nano)
 			if w.fieldErr(failcode.TimestampOutOfRange, "timestamp_range", f, elem, d, unsafeString(w.scratch), w.tmp, false) {
 				w.text = t.AppendFormat(append(w.text, "is "...), time.RFC3339Nano)

@@ -114,6 +114,7 @@ type cfield struct {
 	fmin                  float64
 	fmax                  float64
 	tmin                  time.Time
+	fromMin               string // "from " and tmin, for messages
 	tmax                  time.Time
 	format                fmtKind
 	fmtText               string
@@ -609,6 +610,7 @@ func compileField(f Field, fw Problem, bad func(at Problem, format string, args 
 					ok = false
 				}
 				cf.tmin, cf.hasMin = v.UTC(), true
+				cf.fromMin = "from " + cf.tmin.Format(time.RFC3339Nano)
 			}
 			if f.Max != "" {
 				v, err := time.Parse(time.RFC3339Nano, string(f.Max))

@@ -211,6 +211,12 @@ func (w *worker) marshal(dst []byte, j jv) []byte {
 	switch j.t {
 	case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse, fastjson.TypeNull:
 		return append(dst, j.raw...)
+	case fastjson.TypeString:
+		// fastjson quotes a string with nothing to escape as it is, and
+		// one read without a backslash or control byte has nothing.
+		if !hasEscapeOrControl(j.raw[1 : len(j.raw)-1]) {
+			return append(dst, j.raw...)
+		}
 	case fastjson.TypeObject, fastjson.TypeArray:
 		// fastjson writes an object or array back as it read it but for
 		// the whitespace between tokens (nothing inside was unescaped:
@@ -222,6 +228,15 @@ func (w *worker) marshal(dst []byte, j jv) []byte {
 	x := w.subtree(j)
 	x.Type()
 	return x.MarshalTo(dst)
+}
+
+func hasEscapeOrControl(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 func hasSpace(b []byte) bool {

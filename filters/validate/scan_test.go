@@ -2,8 +2,10 @@ package validate
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tinylib/msgp/msgp"
 
@@ -206,6 +208,46 @@ func TestScanTakesWhatItCan(t *testing.T) {
 		}
 		if got := w.scan(scan, d, []byte(body)); got != c.scan {
 			t.Errorf("scan(%q) = %v, want %v", c.body, got, c.scan)
+		}
+	}
+}
+
+// TestTimestampRangeMessage pins the expected and message texts of
+// TIMESTAMP_OUT_OF_RANGE, whose "from" side is made once per validator or
+// field: the validator's timestamp_min, or the field's own min.
+func TestTimestampRangeMessage(t *testing.T) {
+	m, err := ParseModel([]byte(`
+games:
+  - name: g
+    mappings: [{version: '1', definition: v1}]
+    events:
+      - name: e
+        definitions:
+          - version: v1
+            destinations: [events.e]
+            fields:
+              - {name: a, path: a, type: timestamp}
+              - {name: b, path: b, type: timestamp, min: '2020-01-01T00:00:00.5Z', max: '2030-01-01T00:00:00Z'}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := validatorWith(t, m, Options{TimestampMin: time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)})
+	out := validate(t, v, eventRecord("g", "1", "e", `{"a":"1999-01-01T00:00:00Z","b":"2019-12-31T23:59:59Z"}`))
+	errs := errorsOf(out[0])
+	fired, err := time.Parse(time.RFC3339Nano, testFired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hi := fired.Add(24 * time.Hour).UTC().Format(time.RFC3339Nano) // fired_ts + the default timestamp_max_ahead
+	for i, want := range []map[string]any{
+		{"code": "TIMESTAMP_OUT_OF_RANGE", "path": "a", "rule": "timestamp_range", "expected": "from 2001-02-03T04:05:06Z to " + hi, "actual": `"1999-01-01T00:00:00Z"`,
+			"message": "field a (a) is 1999-01-01T00:00:00Z, outside from 2001-02-03T04:05:06Z to " + hi},
+		{"code": "TIMESTAMP_OUT_OF_RANGE", "path": "b", "rule": "timestamp_range", "expected": "from 2020-01-01T00:00:00.5Z to 2030-01-01T00:00:00Z", "actual": `"2019-12-31T23:59:59Z"`,
+			"message": "field b (b) is 2019-12-31T23:59:59Z, outside from 2020-01-01T00:00:00.5Z to 2030-01-01T00:00:00Z"},
+	} {
+		if i >= len(errs) || !reflect.DeepEqual(errs[i], want) {
+			t.Errorf("error %d: got %v\nwant %v", i, errs, want)
 		}
 	}
 }

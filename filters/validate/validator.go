@@ -71,8 +71,10 @@ type Validator struct {
 	// treeOnly sends every event down the tree path (tests compare the
 	// two paths).
 	treeOnly bool
-	snap     atomic.Pointer[snapshot]
-	pool     sync.Pool
+	// fromMin is "from " and TimestampMin, for messages (made once).
+	fromMin string
+	snap    atomic.Pointer[snapshot]
+	pool    sync.Pool
 
 	src  source
 	stop chan struct{}
@@ -150,6 +152,7 @@ func NewWithModel(m *Model, o Options) (*Validator, error) {
 
 func newValidator(src source, m *Model, o Options) (*Validator, error) {
 	v := &Validator{opts: o.withDefaults(), src: src}
+	v.fromMin = "from " + v.opts.TimestampMin.Format(time.RFC3339Nano)
 	v.pool.New = func() any { return new(worker) }
 	if src != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
