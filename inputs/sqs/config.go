@@ -1,9 +1,10 @@
 package sqs
 
 import (
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/whirlpool-events/whirlpool/internal/forward"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
@@ -83,15 +84,11 @@ func parseConfig(c plugin.Config) (*config, error) {
 	if err := r.Err(); err != nil {
 		return cfg, err
 	}
-	if p := cfg.forward.path; len(p) > maxUnixPath {
-		return cfg, fmt.Errorf("forward_unix_path %q is %d bytes; a unix socket's path is at most %d (choose a shorter directory, for the shipped conf a shorter storage path)", p, len(p), maxUnixPath)
+	if err := forward.CheckPath("forward_unix_path", cfg.forward.path); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }
-
-// maxUnixPath is the longest path a unix socket may have on Linux
-// (sockaddr_un's 108 bytes, less the terminating NUL).
-const maxUnixPath = 107
 
 // noneIsEmpty reads "none" as no field.
 func noneIsEmpty(s string) string {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/whirlpool-events/whirlpool/internal/forward"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -200,7 +202,7 @@ func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Va
 		deleteWait: 30 * time.Second, spare: freelist.New[[]byte](spareBuffers)}
 	r.cond = sync.NewCond(&r.mu)
 	if cfg.forward.path != "" {
-		r.fwd = newForwarder(cfg.forward.path, cfg.forward.tag, cfg.forward.timeout, log)
+		r.fwd = &forwarder{forward.New(cfg.forward.path, cfg.forward.tag, cfg.forward.timeout, "forward_unix_path", log)}
 		log.Infof("forwarding records to the forward input at %s", cfg.forward.path)
 	}
 	for i := 0; i < cfg.pollers; i++ {

@@ -1,0 +1,233 @@
+// Package forward sends records to a Fluent Bit forward input of the same
+// Fluent Bit over its unix socket, as PackedForward messages that each ask
+// for an acknowledgement: the forward input appends them to its chunks,
+// then acknowledges. A Go input uses it to put records into a chunk at
+// once instead of waiting for its next collect (fixed at one second by
+// Fluent Bit's Go proxy). After a failure (no socket, the forward input
+// paused, no acknowledgement in time) the client stays unready for a
+// second, during which its caller takes the collect path; the first
+// failure of an outage is logged, and so is the first success after it.
+package forward
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/tinylib/msgp/msgp"
+
+	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/record"
+)
+
+// FrameMax bounds the records of one Forward message: below the forward
+// input's default buffer_max_size (6144000 bytes), which refuses a larger
+// one.
+const FrameMax = 4 << 20
+
+// retryAfter is how long the client stays unready after a failure.
+const retryAfter = time.Second
+
+// maxUnixPath is the longest path a unix socket may have on Linux
+// (sockaddr_un's 108 bytes, less the terminating NUL).
+const maxUnixPath = 107
+
+// CheckPath refuses a socket path too long for a unix socket, naming the
+// property that set it.
+func CheckPath(property, path string) error {
+	if len(path) > maxUnixPath {
+		return fmt.Errorf("%s %q is %d bytes; a unix socket's path is at most %d (choose a shorter directory, for the shipped conf a shorter storage path)", property, path, len(path), maxUnixPath)
+	}
+	return nil
+}
+
+// Client sends records to the forward input listening on a unix socket,
+// one Forward message at a time. It is safe for concurrent use.
+type Client struct {
+	path     string
+	tag      string
+	timeout  time.Duration
+	log      plugin.Logger
+	property string // the caller's property naming path, for the log
+
+	mu      sync.Mutex // one message at a time on the connection
+	conn    net.Conn
+	rd      *msgp.Reader
+	prefix  string // of the chunk ids: this process's, random
+	seq     uint64
+	retryAt time.Time // after a failure, unready until then
+	failing bool      // a failure was logged and no send has worked since
+	frame   []byte
+}
+
+// New returns a client of the forward input at path (named by property in
+// its log lines) that tags its messages tag and waits at most timeout to
+// connect and for each acknowledgement.
+func New(path, tag string, timeout time.Duration, property string, log plugin.Logger) *Client {
+	var id [8]byte
+	rand.Read(id[:])
+	return &Client{path: path, tag: tag, timeout: timeout, property: property, log: log, prefix: hex.EncodeToString(id[:]) + "-"}
+}
+
+// Path is the socket's path.
+func (f *Client) Path() string { return f.path }
+
+// Ready reports whether a send may be tried: false for a second after a
+// failure.
+func (f *Client) Ready() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !time.Now().Before(f.retryAt)
+}
+
+// Send sends parts, whole records concatenated, as one Forward message,
+// or, when they are one part larger than FrameMax, as several. It returns
+// once the forward input acknowledged every message; on an error some may
+// have been appended (a caller that then takes another path may deliver
+// records twice).
+func (f *Client) Send(parts ...[]byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if time.Now().Before(f.retryAt) {
+		return errors.New("the forward input failed less than a second ago")
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	var err error
+	if len(parts) == 1 && n > FrameMax {
+		err = f.sendSplit(parts[0])
+	} else {
+		err = f.send(parts...)
+	}
+	if err != nil {
+		f.fail(err)
+		return err
+	}
+	if f.failing {
+		f.failing = false
+		f.log.Infof("forwarding records to the forward input at %s again", f.path)
+	}
+	return nil
+}
+
+// sendSplit sends the records of one message in Forward messages of at
+// most FrameMax each (one record larger than that goes alone).
+func (f *Client) sendSplit(records []byte) error {
+	d := record.NewDecoder(records)
+	var r record.Record
+	start, last := 0, 0
+	for d.Next(&r) {
+		if d.Offset()-start > FrameMax && last > start {
+			if err := f.send(records[start:last]); err != nil {
+				return err
+			}
+			start = last
+		}
+		last = d.Offset()
+	}
+	if err := d.Err(); err != nil { // cannot happen: the decoder wrote them
+		return fmt.Errorf("splitting a message's records: %w", err)
+	}
+	if last > start {
+		return f.send(records[start:last])
+	}
+	return nil
+}
+
+// send writes one PackedForward message, [tag, records, {"chunk": id}],
+// and waits for its acknowledgement, {"ack": id}.
+func (f *Client) send(parts ...[]byte) error {
+	if f.conn == nil {
+		c, err := net.DialTimeout("unix", f.path, f.timeout)
+		if err != nil {
+			return err
+		}
+		f.conn, f.rd = c, msgp.NewReader(c)
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	f.seq++
+	id := fmt.Sprintf("%s%d", f.prefix, f.seq)
+	head := msgp.AppendArrayHeader(f.frame[:0], 3)
+	head = msgp.AppendString(head, f.tag)
+	head = append(head, 0xc6, byte(n>>24), byte(n>>16), byte(n>>8), byte(n)) // bin 32
+	f.frame = head
+	opts := msgp.AppendString(msgp.AppendString(msgp.AppendMapHeader(nil, 1), "chunk"), id)
+	bufs := make(net.Buffers, 0, len(parts)+2)
+	bufs = append(bufs, head)
+	bufs = append(bufs, parts...)
+	bufs = append(bufs, opts)
+	f.conn.SetDeadline(time.Now().Add(f.timeout))
+	if _, err := bufs.WriteTo(f.conn); err != nil {
+		return fmt.Errorf("writing %d bytes: %w", n, err)
+	}
+	return f.readAck(id)
+}
+
+// readAck reads the forward input's answer, which must acknowledge id.
+func (f *Client) readAck(id string) error {
+	n, err := f.rd.ReadMapHeader()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("the forward input closed the connection without acknowledging (paused, or the message refused)")
+		}
+		return fmt.Errorf("reading the acknowledgement: %w", err)
+	}
+	acked := false
+	for ; n > 0; n-- {
+		k, err := f.rd.ReadString()
+		if err != nil {
+			return fmt.Errorf("reading the acknowledgement: %w", err)
+		}
+		if k != "ack" {
+			if err := f.rd.Skip(); err != nil {
+				return fmt.Errorf("reading the acknowledgement: %w", err)
+			}
+			continue
+		}
+		v, err := f.rd.ReadString()
+		if err != nil {
+			return fmt.Errorf("reading the acknowledgement: %w", err)
+		}
+		acked = acked || v == id
+	}
+	if !acked {
+		return fmt.Errorf("the forward input's answer does not acknowledge %s", id)
+	}
+	return nil
+}
+
+// fail drops the connection and makes the client unready for retryAfter;
+// the first failure of an outage is logged (under mu).
+func (f *Client) fail(err error) {
+	f.drop()
+	f.retryAt = time.Now().Add(retryAfter)
+	if !f.failing {
+		f.failing = true
+		f.log.Warnf("%s %s: %v; records take the one-second collect until the forward input answers", f.property, f.path, err)
+	}
+}
+
+// Close drops the connection, once no message is being sent.
+func (f *Client) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.drop()
+}
+
+// drop closes the connection, if any (under mu).
+func (f *Client) drop() {
+	if f.conn != nil {
+		f.conn.Close()
+		f.conn, f.rd = nil, nil
+	}
+}
