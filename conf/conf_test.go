@@ -895,14 +895,30 @@ func forwardPrefix(t *testing.T, p *pipeline) string {
 	t.Helper()
 	var prefixes []string
 	for _, in := range p.Instances {
-		if in.Kind == "input" && in.Name == "forward" {
+		if in.Kind == "input" && in.Name == "forward" && get(in.Props, "unix_path") == "" {
 			prefixes = append(prefixes, get(in.Props, "tag_prefix"))
 		}
 	}
 	if len(prefixes) != 1 {
-		t.Fatalf("%s: %d forward inputs, want 1", p.File, len(prefixes))
+		t.Fatalf("%s: %d forward inputs for clients (not on a unix socket), want 1", p.File, len(prefixes))
 	}
 	return prefixes[0]
+}
+
+// eventingOnly reports whether forward input in listens on a unix socket
+// only (no listen or port of its own), of mode 0600, which an eventing
+// input of p names as its forward_unix_path.
+func eventingOnly(p *pipeline, in instance) bool {
+	path := get(in.Props, "unix_path")
+	if path == "" || get(in.Props, "listen") != "" || get(in.Props, "port") != "" || get(in.Props, "unix_perm") != "0600" {
+		return false
+	}
+	for _, other := range p.Instances {
+		if other.Kind == "input" && other.Name == "eventing" && get(other.Props, "forward_unix_path") == path {
+			return true
+		}
+	}
+	return false
 }
 
 // TestForwardTagsAreNeverTrusted: the sqs output lets records of the tags
@@ -911,8 +927,9 @@ func forwardPrefix(t *testing.T, p *pipeline) string {
 // tag_prefix (the engine then prefixes every tag a client sends), and no
 // contract_match pattern of the pipeline may match any tag starting with
 // it; or a Tag of its own (the engine gives every record that tag) that no
-// pattern matches. Every eventing input's tag must match, or its records would be
-// wrapped a second time.
+// pattern matches (or, for the eventing input's forward path, a unix
+// socket only that input writes to). Every eventing input's tag must
+// match, or its records would be wrapped a second time.
 func TestForwardTagsAreNeverTrusted(t *testing.T) {
 	forwards := 0
 	for _, p := range loadAll(t) {
@@ -937,10 +954,13 @@ func TestForwardTagsAreNeverTrusted(t *testing.T) {
 				if tag := get(in.Props, "tag"); prefix == "" && tag != "" {
 					// A Tag of its own: every record gets it, whatever
 					// its client sends (the processor's, fed by its sqs
-					// input), so it must not be a tag contract_match trusts.
+					// input), so it must not be a tag contract_match
+					// trusts, unless only the eventing input can write to
+					// it: a unix socket of this user's alone (no TCP
+					// listener), the eventing input's forward_unix_path.
 					for _, pat := range patterns {
-						if outsqs.MatchTag(pat, tag) {
-							t.Errorf("%s: the forward input's Tag %q is in contract_match %q", in.Where, tag, pat)
+						if outsqs.MatchTag(pat, tag) && !eventingOnly(p, in) {
+							t.Errorf("%s: the forward input's Tag %q is in contract_match %q, and it is not a unix socket of mode 0600 only an eventing input's forward_unix_path writes to", in.Where, tag, pat)
 						}
 					}
 					continue

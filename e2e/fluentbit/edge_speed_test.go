@@ -74,7 +74,7 @@ func BenchmarkEdgeIngest(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				e := startEdgeTier(b)
+				e := startEdgeTier(b, nil)
 				delivered := func(want int) func() error {
 					return func() error {
 						if n := metricValue(e.metrics, "whirlpool_sqs_out_events_total"); n < float64(want) {
@@ -159,7 +159,7 @@ type loadResult struct {
 // each waiting for its answer, to url/pixel_quest/1.6.1/level_complete. Every
 // request must be answered want (a 503 is resent after Retry-After); when
 // perRequest > 0 the answer must say all perRequest events were accepted.
-func sendLoad(b *testing.B, url string, clients, requests int, bodies [][]byte, want, perRequest int) loadResult {
+func sendLoad(b testing.TB, url string, clients, requests int, bodies [][]byte, want, perRequest int) loadResult {
 	b.Helper()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}, Timeout: 2 * time.Minute}
 	defer client.CloseIdleConnections()
@@ -235,16 +235,18 @@ type edgeTier struct {
 	queueURL string // direct to the emulator
 	url      string // the eventing input's events endpoint
 	metrics  string // the sqs output's /metrics
+	eventing string // the eventing input's /metrics
+	dir      string // holds edge-storage and the edge's log
 }
 
-// startEdgeTier starts conf/edge.conf with the plugins of build/ (or of
-// WHIRLPOOL_BENCH_PLUGINS).
-func startEdgeTier(b *testing.B) *edgeTier {
+// startEdgeTier starts conf/edge.conf, edited by edit when it is not nil,
+// with the plugins of build/ (or of WHIRLPOOL_BENCH_PLUGINS).
+func startEdgeTier(b testing.TB, edit func([]byte) []byte) *edgeTier {
 	b.Helper()
 	bin, root := engineAndRoot(b)
 	e := &edgeTier{sqs: testenv.SQS(b, queueName)}
 	e.queueURL = e.sqs.QueueURL(queueName)
-	dir := b.TempDir()
+	dir := testenv.ShortDir(b) // the eventing input's forward socket lives under it
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(e.sqs.Port)
 	ports := testenv.FreePorts(b, 6)
 	env := testenv.TierEnv(testenv.Pipeline{Storage: dir, Endpoint: endpoint,
@@ -255,9 +257,21 @@ func startEdgeTier(b *testing.B) *edgeTier {
 	} else {
 		so = testenv.PluginObjects(b, root)
 	}
+	conf, err := os.ReadFile(filepath.Join(root, "conf", "edge.conf"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if edit != nil {
+		conf = edit(conf)
+	}
+	confPath := filepath.Join(dir, "edge.conf")
+	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
+		b.Fatal(err)
+	}
 	url := func(port, path string) string { return "http://127.0.0.1:" + port + path }
 	e.url, e.metrics = url(ports[0], "/v1/events"), url(ports[3], "/metrics")
-	e.proc = newFluentBit(b, "edge", bin, []string{"-e", so["in_eventing"], "-e", so["out_sqs"], "-c", filepath.Join(root, "conf", "edge.conf")},
+	e.dir, e.eventing = dir, url(ports[2], "/metrics")
+	e.proc = newFluentBit(b, "edge", bin, []string{"-e", so["in_eventing"], "-e", so["out_sqs"], "-c", confPath},
 		env, filepath.Join(dir, "edge.log"), func() error {
 			return testenv.Healthy(url(ports[0], "/healthz"), url(ports[3], "/healthz"))
 		})
@@ -293,7 +307,7 @@ func startHTTPNull(b *testing.B) (*fluentBit, string) {
 // queuedEvents receives every message of the queue and returns the events
 // they carry: each message's whirlpool.count, checked against the ndjson
 // lines of its body.
-func queuedEvents(b *testing.B, s *testenv.SQSServer, queueURL string) int {
+func queuedEvents(b testing.TB, s *testenv.SQSServer, queueURL string) int {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

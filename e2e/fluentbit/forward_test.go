@@ -2,6 +2,7 @@ package fluentbit
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -83,6 +84,72 @@ func TestProcessorForwardPathAndItsFallback(t *testing.T) {
 			}
 			if log := pt.proc.log(); strings.Contains(log, "[error]") {
 				t.Errorf("errors in the log:\n%s", pt.proc.tail(40))
+			}
+		})
+	}
+}
+
+// The shipped edge hands every accepted request's records to its forward
+// input (the eventing input's forward_unix_path) and answers 200 once that
+// input has appended them to a chunk, instead of at the Go input's next
+// one-second collect. With no forward input listening (its section
+// removed), the records take the collect path: every request is still
+// answered 200 and every event reaches the queue, none is forwarded, and
+// the log names forward_unix_path once.
+func TestEdgeForwardPathAndItsFallback(t *testing.T) {
+	withoutForward := func(conf []byte) []byte {
+		section := regexp.MustCompile(`(?s)\n\[INPUT\]\n[^\[]*?Name\s+forward\n[^\[]*?unix_path.*?\n\n`)
+		if !section.Match(conf) {
+			t.Fatal("conf/edge.conf has no unix forward input section")
+		}
+		return section.ReplaceAll(conf, []byte("\n"))
+	}
+	for _, tc := range []struct {
+		name      string
+		edit      func([]byte) []byte
+		forwarded bool
+	}{
+		{"shipped", nil, true},
+		{"no forward input", withoutForward, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const clients, requests, perRequest = 8, 40, 50
+			e := startEdgeTier(t, tc.edit)
+			res := sendLoad(t, e.url, clients, requests, requestBodies(16, perRequest), http.StatusOK, perRequest)
+			if res.unavailable != 0 {
+				t.Errorf("%d requests answered 503", res.unavailable)
+			}
+			events := requests * perRequest
+			waitFor(t, 2*time.Minute, "every event delivered to SQS", func() error {
+				if n := metricValue(e.metrics, "whirlpool_sqs_out_events_total"); n != float64(events) {
+					return fmt.Errorf("the sqs output delivered %v of %d events", n, events)
+				}
+				return nil
+			})
+			if n := queuedEvents(t, e.sqs, e.queueURL); n != events {
+				t.Errorf("the queue holds %d events; %d were accepted", n, events)
+			}
+			forwarded := metricValue(e.eventing, "whirlpool_eventing_events_forwarded_total")
+			warnings := e.proc.LogCount("forward_unix_path")
+			switch {
+			case tc.forwarded && forwarded != float64(events):
+				t.Errorf("%v of %d events forwarded, want all", forwarded, events)
+			case !tc.forwarded && forwarded != 0:
+				t.Errorf("%v events forwarded with no forward input", forwarded)
+			case tc.forwarded && warnings != 0:
+				t.Errorf("the log names forward_unix_path %d times with the forward input up:\n%s", warnings, e.proc.tail(40))
+			case !tc.forwarded && warnings != 1:
+				t.Errorf("the log names forward_unix_path %d times, want one warning for the outage:\n%s", warnings, e.proc.tail(40))
+			}
+			if tc.forwarded {
+				// Only this user may write to the socket.
+				sock := e.dir + "/edge-storage/eventing-forward.sock"
+				if st, err := os.Stat(sock); err != nil || st.Mode()&os.ModeSocket == 0 || st.Mode().Perm() != 0o600 {
+					t.Errorf("socket %s: %v, want a socket of mode 0600", sock, err)
+				}
+			}
+			if log := e.proc.log(); strings.Contains(log, "[error]") {
+				t.Errorf("errors in the log:\n%s", e.proc.tail(40))
 			}
 		})
 	}

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/whirlpool-events/whirlpool/internal/forward"
+
 	"golang.org/x/net/netutil"
 
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
@@ -40,6 +42,7 @@ type Collector struct {
 	log plugin.Logger
 	enr enrich.Enricher
 	q   queue
+	fwd *shipper // the forward path (forward.go); nil: off
 
 	paused  atomic.Bool
 	closing atomic.Bool
@@ -73,11 +76,12 @@ type Collector struct {
 // stats are the counts the metric table reads at scrape time. Label values
 // are bounded where they are counted (finish).
 type stats struct {
-	latency  *metrics.Histogram // seconds from request to answer
-	accepted atomic.Int64
-	mu       sync.Mutex
-	requests map[[2]string]int64 // by status and code
-	rejected map[string]int64    // events, by code
+	latency   *metrics.Histogram // seconds from request to answer
+	accepted  atomic.Int64
+	forwarded atomic.Int64 // of accepted, through the forward input
+	mu        sync.Mutex
+	requests  map[[2]string]int64 // by status and code
+	rejected  map[string]int64    // events, by code
 }
 
 func (s *stats) request(status, code string) {
@@ -158,6 +162,7 @@ func (c *Collector) metricTable() []metrics.Func {
 			}
 		}},
 		{Name: "eventing_events_accepted_total", Help: "Events accepted (emitted to Fluent Bit).", Value: metrics.Int(c.stats.accepted.Load)},
+		{Name: "eventing_events_forwarded_total", Help: "Events of those accepted that the forward input of forward_unix_path acknowledged; the others took the one-second collect.", Value: metrics.Int(c.stats.forwarded.Load)},
 		{Name: "eventing_events_rejected_total", Help: "Events rejected, by error code.", Labels: []string{"code"}, Series: func(emit func(int64, ...string)) {
 			c.stats.mu.Lock()
 			defer c.stats.mu.Unlock()
@@ -212,6 +217,10 @@ func (c *Collector) start() error {
 	ack := ackReceived
 	if c.cfg.ackBuffered {
 		ack = ackBuffered
+	}
+	if c.cfg.forward.path != "" {
+		c.fwd = newShipper(forward.New(c.cfg.forward.path, c.cfg.forward.tag, c.cfg.forward.timeout, "forward_unix_path", c.log))
+		c.log.Infof("forwarding records to the forward input at %s", c.cfg.forward.path)
 	}
 	keys := c.cfg.keys.current()
 	c.log.Infof("listening on %s://%s%s/{game}/{version}/{event} (ack %s, %d API keys for %d games)",
@@ -284,6 +293,9 @@ func (c *Collector) Close() error {
 			c.log.Warnf("shutdown: requests still waiting after %s were cut off", c.cfg.shutdownTimeout)
 		}
 		<-c.served
+		if c.fwd != nil {
+			c.fwd.close()
+		}
 		close(c.keysStop)
 		if c.keysDone != nil {
 			<-c.keysDone
@@ -382,6 +394,16 @@ func (c *Collector) serveEvents(w http.ResponseWriter, r *http.Request, key enri
 		c.finish(w, r, key, e, bad, 0)
 		return
 	}
+	if c.fwd != nil && c.fwd.ship(b.records) {
+		c.putRecords(b.records)
+		c.stats.forwarded.Add(int64(b.events))
+		c.finish(w, r, key, nil, bad, b.events)
+		return
+	}
+	if e := c.enqueue(b); e != nil {
+		c.finish(w, r, key, e, nil, 0)
+		return
+	}
 	if !c.cfg.ackBuffered {
 		c.finish(w, r, key, nil, bad, b.events)
 		return
@@ -396,8 +418,8 @@ func (c *Collector) serveEvents(w http.ResponseWriter, r *http.Request, key enri
 // msgQueueFull answers a request that max_buffered_bytes has no room for.
 const msgQueueFull = "too many events are waiting for Fluent Bit (max_buffered_bytes); retry later"
 
-// admit reads, splits and enriches a request's events and queues them as
-// one batch. The body and the splitter go back to their pools before it
+// admit reads, splits and enriches a request's events into one batch,
+// for the forward path or the queue. The body and the splitter go back to their pools before it
 // returns, so that a request waiting for its ack holds no memory but its
 // queued records (bounded by max_buffered_bytes): with hundreds of clients
 // waiting for the collect, their bodies would otherwise be most of the
@@ -430,16 +452,20 @@ func (c *Collector) admit(w http.ResponseWriter, r *http.Request, key enrich.Key
 	for _, ev := range s.events {
 		recs = c.enr.AppendRecord(recs, key, ev, received)
 	}
-	b = newBatch(recs, len(s.events))
+	return newBatch(recs, len(s.events)), bad, nil
+}
+
+// enqueue queues b for the collect, or answers why not (503).
+func (c *Collector) enqueue(b *batch) *apiError {
 	if ok, closed := c.q.push(b); !ok {
-		c.putRecords(recs)
+		c.putRecords(b.records)
 		msg := msgQueueFull
 		if closed {
 			msg = "the input is shutting down; retry later"
 		}
-		return nil, nil, reqError(http.StatusServiceUnavailable, codeOverloaded, "%s", msg)
+		return reqError(http.StatusServiceUnavailable, codeOverloaded, "%s", msg)
 	}
-	return b, bad, nil
+	return nil
 }
 
 // awaitAck waits until Fluent Bit holds b's records. Until they are

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whirlpool-events/whirlpool/internal/forward"
+
 	"github.com/whirlpool-events/whirlpool/internal/gomem"
 	"github.com/whirlpool-events/whirlpool/internal/memguard"
 	"github.com/whirlpool-events/whirlpool/internal/metrics"
@@ -30,6 +32,9 @@ var Properties = props.Join(props.Set{
 	{Name: "max_connections", Type: props.Int, Min: 1, Max: 1_000_000, Default: "1024", Meaning: "Most client connections open at once, idle keep-alive ones included; more wait in the kernel's accept queue until one closes (GET /healthz on this port waits too)."},
 	{Name: "min_send_rate", Type: props.Size, Min: 0, Max: 1 << 30, Default: "1K", Meaning: "Slowest body upload accepted, in bytes per second: a body must be complete within min_send_rate_grace plus its size divided by this rate, else 408 and nothing of it is emitted; 0 turns it off."},
 	{Name: "min_send_rate_grace", Type: props.Duration, MinDur: 0, MaxDur: 10 * time.Minute, Default: "10s", Meaning: "Head start before min_send_rate applies; a body complete within it is never cut off (the whole request is still cut off after 60s)."},
+	{Name: "forward_unix_path", Type: props.String, Default: "", Meaning: "Unix socket of a forward input of this Fluent Bit (its unix_path): with ack buffered, an accepted request's records go to it at once, in Forward messages that ask for an acknowledgement (requests arriving meanwhile share the next one), and the request is answered 200 once it acknowledges (it appends them to its chunks first), instead of waiting for the Go input's one-second collect. Records take the collect path while the socket is missing, the forward input is paused or an acknowledgement takes longer than forward_timeout (records sent but unacknowledged may then arrive twice, with the same uuids: the loader deduplicates). Empty: always the collect path."},
+	{Name: "forward_tag", Type: props.String, Default: "events", Meaning: "Tag of the Forward messages (forward_unix_path); a forward input with a Tag of its own gives its records that one instead. Give the records the tag the sqs output's contract_match expects of this input's."},
+	{Name: "forward_timeout", Type: props.Duration, MinDur: 100 * time.Millisecond, MaxDur: 5 * time.Minute, Default: "5s", Meaning: "How long connecting to forward_unix_path and each acknowledgement may take before the records take the collect path (retried a second later)."},
 	{Name: "max_buffered_bytes", Type: props.Size, Min: 1, Max: 1 << 40, Default: "64M", Meaning: "Bound on records queued but not yet collected by Fluent Bit; a request beyond it, and every request after it until the next collect, gets 503 with Retry-After: 1."},
 	{Name: "api_key_header", Type: props.String, Default: "X-API-Key", Meaning: "Request header that carries the API key."},
 	{Name: "api_keys", Type: props.String, Meaning: "Comma-separated game:key pairs; when any key is set, a request needs a key of its game (401 otherwise).", Secret: true},
@@ -56,6 +61,7 @@ type config struct {
 	ackBuffered     bool
 	ackTimeout      time.Duration
 	maxBuffered     int64
+	forward         forwardConfig
 	maxConns        int
 	minSendRate     int64 // bytes per second; 0: off
 	sendGrace       time.Duration
@@ -113,6 +119,13 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 	c.ackBuffered = r.Enum("ack") == ackBuffered
 	c.ackTimeout = r.Duration("ack_timeout")
 	c.maxBuffered = r.Size("max_buffered_bytes")
+	c.forward = forwardConfig{path: r.String("forward_unix_path"), tag: r.String("forward_tag"), timeout: r.Duration("forward_timeout")}
+	if err := forward.CheckPath("forward_unix_path", c.forward.path); err != nil {
+		r.Fail("forward_unix_path", "%v", err)
+	}
+	if c.forward.path != "" && !c.ackBuffered {
+		r.Fail("forward_unix_path", "needs ack buffered (with ack received a request is answered before its records go anywhere)")
+	}
 	c.maxConns = r.Int("max_connections")
 	c.minSendRate = r.Size("min_send_rate")
 	c.sendGrace = r.Duration("min_send_rate_grace")
@@ -146,6 +159,12 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// forwardConfig is the forward path (forward.go); path "" is off.
+type forwardConfig struct {
+	path, tag string
+	timeout   time.Duration
 }
 
 func validHeaderName(s string) bool {

@@ -57,6 +57,21 @@
 // gets that 503 before its body is read: under overload, reading, checking
 // and enriching events only to refuse them cost most of the input's CPU.
 //
+// # The forward path
+//
+// With forward_unix_path (ack buffered only), an accepted request's records
+// go instead to a forward input of the same Fluent Bit over its unix
+// socket (forward.go, internal/forward), as a PackedForward message that
+// asks for an acknowledgement; requests that arrive while one is out share
+// the next message. The forward input appends them to its chunk, then
+// acknowledges, and the request is answered 200: no wait for the one-second
+// collect, and no cap of max_buffered_bytes a second. What the forward
+// input cannot take (no socket, paused, no acknowledgement within
+// forward_timeout) takes the queue and the collect as above; the socket is
+// tried again a second later. Records sent but not acknowledged in time
+// may then arrive twice, with the same uuids, which the loader
+// deduplicates.
+//
 // # Limits
 //
 // The body buffer grows as bytes arrive, never to a declared
