@@ -89,28 +89,35 @@ func TestProcessorForwardPathAndItsFallback(t *testing.T) {
 	}
 }
 
-// The shipped edge hands every accepted request's records to its forward
-// input (the eventing input's forward_unix_path) and answers 200 once that
+// With forward_unix_path (not in the shipped conf: README "Receipt-to-row
+// latency, and its knobs"), the edge hands every accepted request's
+// records to a forward input on a unix socket and answers 200 once that
 // input has appended them to a chunk, instead of at the Go input's next
-// one-second collect. With no forward input listening (its section
-// removed), the records take the collect path: every request is still
-// answered 200 and every event reaches the queue, none is forwarded, and
-// the log names forward_unix_path once.
+// one-second collect. With no forward input listening, the records take
+// the collect path: every request is still answered 200 and every event
+// reaches the queue, none is forwarded, and the log names
+// forward_unix_path once.
 func TestEdgeForwardPathAndItsFallback(t *testing.T) {
-	withoutForward := func(conf []byte) []byte {
-		section := regexp.MustCompile(`(?s)\n\[INPUT\]\n[^\[]*?Name\s+forward\n[^\[]*?unix_path.*?\n\n`)
-		if !section.Match(conf) {
-			t.Fatal("conf/edge.conf has no unix forward input section")
+	const sock = "${WHIRLPOOL_EDGE_STORAGE_PATH}/eventing-forward.sock"
+	setPath := func(conf []byte) []byte {
+		line := regexp.MustCompile(`(?m)^(\s*max_buffered_bytes\s+8M)$`)
+		if !line.Match(conf) {
+			t.Fatal("conf/edge.conf's eventing input has no max_buffered_bytes 8M line")
 		}
-		return section.ReplaceAll(conf, []byte("\n"))
+		// $$: the template would expand the ${VAR} of the path
+		return line.ReplaceAll(conf, []byte("${1}\n    forward_unix_path "+strings.ReplaceAll(sock, "$", "$$")))
+	}
+	withForward := func(conf []byte) []byte {
+		return append(setPath(conf), []byte("\n[INPUT]\n    Name forward\n    Tag events\n    unix_path "+sock+
+			"\n    unix_perm 0600\n    storage.type filesystem\n    threaded off\n    storage.pause_on_chunks_overlimit on\n")...)
 	}
 	for _, tc := range []struct {
 		name      string
 		edit      func([]byte) []byte
 		forwarded bool
 	}{
-		{"shipped", nil, true},
-		{"no forward input", withoutForward, false},
+		{"forward input", withForward, true},
+		{"no forward input", setPath, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const clients, requests, perRequest = 8, 40, 50

@@ -219,7 +219,7 @@ func (c *Collector) start() error {
 		ack = ackBuffered
 	}
 	if c.cfg.forward.path != "" {
-		c.fwd = newShipper(forward.New(c.cfg.forward.path, c.cfg.forward.tag, c.cfg.forward.timeout, "forward_unix_path", c.log))
+		c.fwd = newShipper(forward.New(c.cfg.forward.path, c.cfg.forward.tag, c.cfg.forward.timeout, "forward_unix_path", c.log), c.cfg.maxBuffered)
 		c.log.Infof("forwarding records to the forward input at %s", c.cfg.forward.path)
 	}
 	keys := c.cfg.keys.current()

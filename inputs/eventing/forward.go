@@ -19,10 +19,12 @@ import (
 // shipper sends the records of waiting requests to the forward input, as
 // many as fit one Forward message at a time.
 type shipper struct {
-	c *forward.Client
+	c   *forward.Client
+	max int64 // bytes of records waiting or out at once (max_buffered_bytes)
 
 	mu      sync.Mutex
 	waiting []*shipment
+	bytes   int64 // of the shipments waiting or out
 	closed  bool
 	kick    chan struct{} // a shipment is waiting (capacity 1)
 	done    chan struct{} // closed when the loop returned
@@ -34,15 +36,17 @@ type shipment struct {
 	err     chan error // capacity 1
 }
 
-func newShipper(c *forward.Client) *shipper {
-	s := &shipper{c: c, kick: make(chan struct{}, 1), done: make(chan struct{})}
+func newShipper(c *forward.Client, max int64) *shipper {
+	s := &shipper{c: c, max: max, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	go s.loop()
 	return s
 }
 
 // ship sends records and reports whether the forward input acknowledged
-// them; false (after a failure less than a second ago, at once) means the
-// caller takes the collect path. A message sent but not acknowledged in
+// them; false (at once after a failure less than a second ago, or when
+// max bytes of records are already waiting or out, which bounds the
+// memory requests hold while the forward input is slow) means the caller
+// takes the collect path, bounded in its turn. A message sent but not acknowledged in
 // time may have been appended all the same: its records then arrive twice,
 // with the same uuids, which the loader deduplicates.
 func (s *shipper) ship(records []byte) bool {
@@ -50,11 +54,13 @@ func (s *shipper) ship(records []byte) bool {
 		return false
 	}
 	sh := &shipment{records: records, err: make(chan error, 1)}
+	n := int64(len(records))
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || s.bytes > 0 && s.bytes+n > s.max {
 		s.mu.Unlock()
 		return false
 	}
+	s.bytes += n
 	s.waiting = append(s.waiting, sh)
 	select { // under mu: close closes kick under mu too
 	case s.kick <- struct{}{}:
@@ -89,6 +95,9 @@ func (s *shipper) loop() {
 				parts = append(parts, sh.records)
 			}
 			err := s.c.Send(parts...)
+			s.mu.Lock()
+			s.bytes -= int64(size)
+			s.mu.Unlock()
 			for _, sh := range batch {
 				sh.err <- err
 			}
