@@ -65,16 +65,7 @@ func TestProcessorForwardPathAndItsFallback(t *testing.T) {
 			}
 			forwarded := metricValue(metrics, "whirlpool_sqs_in_messages_forwarded_total")
 			warnings := pt.proc.LogCount("forward_unix_path")
-			switch {
-			case tc.forwarded && forwarded != float64(events/perMessage):
-				t.Errorf("%v of %d messages forwarded, want all", forwarded, events/perMessage)
-			case !tc.forwarded && forwarded != 0:
-				t.Errorf("%v messages forwarded with no forward input", forwarded)
-			case tc.forwarded && warnings != 0:
-				t.Errorf("the log names forward_unix_path %d times with the forward input up:\n%s", warnings, pt.proc.tail(40))
-			case !tc.forwarded && warnings != 1:
-				t.Errorf("the log names forward_unix_path %d times, want one warning for the outage:\n%s", warnings, pt.proc.tail(40))
-			}
+			checkForwarding(t, tc.forwarded, "messages", forwarded, events/perMessage, warnings, pt.proc.tail)
 			if tc.forwarded {
 				// Only this user may write to the socket.
 				sock := pt.dir + "/processor-storage/sqs-forward.sock"
@@ -138,16 +129,7 @@ func TestEdgeForwardPathAndItsFallback(t *testing.T) {
 			}
 			forwarded := metricValue(e.eventing, "whirlpool_eventing_events_forwarded_total")
 			warnings := e.proc.LogCount("forward_unix_path")
-			switch {
-			case tc.forwarded && forwarded != float64(events):
-				t.Errorf("%v of %d events forwarded, want all", forwarded, events)
-			case !tc.forwarded && forwarded != 0:
-				t.Errorf("%v events forwarded with no forward input", forwarded)
-			case tc.forwarded && warnings != 0:
-				t.Errorf("the log names forward_unix_path %d times with the forward input up:\n%s", warnings, e.proc.tail(40))
-			case !tc.forwarded && warnings != 1:
-				t.Errorf("the log names forward_unix_path %d times, want one warning for the outage:\n%s", warnings, e.proc.tail(40))
-			}
+			checkForwarding(t, tc.forwarded, "events", forwarded, events, warnings, e.proc.tail)
 			if tc.forwarded {
 				// Only this user may write to the socket.
 				sock := e.dir + "/edge-storage/eventing-forward.sock"
@@ -159,5 +141,22 @@ func TestEdgeForwardPathAndItsFallback(t *testing.T) {
 				t.Errorf("errors in the log:\n%s", e.proc.tail(40))
 			}
 		})
+	}
+}
+
+// checkForwarding checks a forward path's outcome: with the forward input
+// up, all want units forwarded and no log line naming forward_unix_path;
+// without it, none forwarded and one warning for the outage.
+func checkForwarding(t *testing.T, up bool, unit string, forwarded float64, want, warnings int, tail func(int) string) {
+	t.Helper()
+	switch {
+	case up && forwarded != float64(want):
+		t.Errorf("%v of %d %s forwarded, want all", forwarded, want, unit)
+	case !up && forwarded != 0:
+		t.Errorf("%v %s forwarded with no forward input", forwarded, unit)
+	case up && warnings != 0:
+		t.Errorf("the log names forward_unix_path %d times with the forward input up:\n%s", warnings, tail(40))
+	case !up && warnings != 1:
+		t.Errorf("the log names forward_unix_path %d times, want one warning for the outage:\n%s", warnings, tail(40))
 	}
 }

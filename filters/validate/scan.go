@@ -379,17 +379,9 @@ func (w *worker) scanElements(b []byte, i, depth int) (int, bool) {
 			}
 		}
 		w.nelems = n + 1
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case ']':
-			return i + 1, true
-		default:
-			return i, false
+		var done bool
+		if i, done, ok = afterMember(b, i, ']'); done || !ok {
+			return i, ok
 		}
 	}
 }
@@ -428,17 +420,12 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 		if ke >= len(b) {
 			return i, false
 		}
-		i = skipSpace(b, ke+1)
-		if i >= len(b) || b[i] != ':' {
-			return i, false
-		}
-		i = skipSpace(b, i+1)
-		if i >= len(b) {
+		var ok bool
+		if i, ok = afterKey(b, ke+1); !ok {
 			return i, false
 		}
 		k := n.kids.find(b[ks:ke])
 		var t fastjson.Type
-		var ok bool
 		start := i
 		claimed := record && k != nil && !w.rowSeen[k.id]
 		switch {
@@ -485,17 +472,9 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 				w.expandValue = jv{raw: b[start:i], t: t}
 			}
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return i, false
+		var done bool
+		if i, done, ok = afterMember(b, i, '}'); done || !ok {
+			return i, ok
 		}
 	}
 }
@@ -508,10 +487,10 @@ func skipValue(b []byte, i, depth int) (int, fastjson.Type, bool) {
 		e, ok := stringEnd(b, i+1)
 		return e, fastjson.TypeString, ok
 	case c == '{':
-		e, ok := skipObject(b, i+1, depth+1)
+		e, ok := skipContainer(b, i+1, depth+1, '}')
 		return e, fastjson.TypeObject, ok
 	case c == '[':
-		e, ok := skipArray(b, i+1, depth+1)
+		e, ok := skipContainer(b, i+1, depth+1, ']')
 		return e, fastjson.TypeArray, ok
 	case c == 't':
 		return literal(b, i, "true", fastjson.TypeTrue)
@@ -563,54 +542,42 @@ func stringEnd(b []byte, i int) (int, bool) {
 	}
 }
 
-func skipObject(b []byte, i, depth int) (int, bool) {
-	if depth > scanDepth {
+// afterKey reads the ':' after an object's key, which ends before i, and
+// returns the index of the value.
+func afterKey(b []byte, i int) (int, bool) {
+	i = skipSpace(b, i)
+	if i >= len(b) || b[i] != ':' {
 		return i, false
 	}
-	i = skipSpace(b, i)
-	if i < len(b) && b[i] == '}' {
-		return i + 1, true
-	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			return i, false
-		}
-		e, ok := stringEnd(b, i+1)
-		if !ok {
-			return e, false
-		}
-		i = skipSpace(b, e)
-		if i >= len(b) || b[i] != ':' {
-			return i, false
-		}
-		i = skipSpace(b, i+1)
-		if i >= len(b) {
-			return i, false
-		}
-		if i, _, ok = skipValue(b, i, depth); !ok {
-			return i, false
-		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return i, false
-		}
-	}
+	i = skipSpace(b, i+1)
+	return i, i < len(b)
 }
 
-func skipArray(b []byte, i, depth int) (int, bool) {
+// afterMember reads what follows a member or element, which ends before
+// i: a ',' (more follow; it returns the index of the next) or closer (the
+// end; it returns the index after it).
+func afterMember(b []byte, i int, closer byte) (next int, done, ok bool) {
+	i = skipSpace(b, i)
+	switch {
+	case i >= len(b):
+		return i, false, false
+	case b[i] == ',':
+		return skipSpace(b, i+1), false, true
+	case b[i] == closer:
+		return i + 1, true, true
+	}
+	return i, false, false
+}
+
+// skipContainer reads the members of an object (closer '}') or the
+// elements of an array (closer ']') whose opening ends before i, and
+// returns the index after its closer.
+func skipContainer(b []byte, i, depth int, closer byte) (int, bool) {
 	if depth > scanDepth {
 		return i, false
 	}
 	i = skipSpace(b, i)
-	if i < len(b) && b[i] == ']' {
+	if i < len(b) && b[i] == closer {
 		return i + 1, true
 	}
 	for {
@@ -618,20 +585,24 @@ func skipArray(b []byte, i, depth int) (int, bool) {
 			return i, false
 		}
 		var ok bool
+		if closer == '}' {
+			if b[i] != '"' {
+				return i, false
+			}
+			e, ok := stringEnd(b, i+1)
+			if !ok {
+				return e, false
+			}
+			if i, ok = afterKey(b, e); !ok {
+				return i, false
+			}
+		}
 		if i, _, ok = skipValue(b, i, depth); !ok {
 			return i, false
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case ']':
-			return i + 1, true
-		default:
-			return i, false
+		var done bool
+		if i, done, ok = afterMember(b, i, closer); done || !ok {
+			return i, ok
 		}
 	}
 }
