@@ -136,7 +136,8 @@ func (w *worker) textOf(s span) []byte { return w.text[s.start:s.end] }
 // validate checks root against d and encodes the columns; it returns the
 // number of expanded elements (0: not expanded).
 func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired time.Time) int {
-	ncol := w.sizeSlots(d)
+	ncol := len(d.columns)
+	w.pslots = sized(w.pslots, ncol)
 	for _, f := range d.parent {
 		x := root.Get(f.path...)
 		start := len(w.vals)
@@ -170,9 +171,7 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 			w.eslots[i*ncol+ef.slot] = span{int32(start), int32(len(w.vals))}
 		}
 		if d.reject {
-			w.path = append(w.path[:0], d.expand.pathText...)
-			w.path = append(w.path, '.')
-			w.path = strconv.AppendInt(w.path, int64(i), 10)
+			w.path = appendElemPath(w.path[:0], d, i)
 			w.unexpected(el, d.elemKeys)
 		}
 	}
@@ -215,20 +214,11 @@ func (w *worker) expandRows(v *Validator, d *cdef, x jv, n int) bool {
 	return true
 }
 
-// sizeSlots makes w.pslots one span per column of d and returns how many.
-func (w *worker) sizeSlots(d *cdef) int {
-	ncol := len(d.columns)
-	if cap(w.pslots) < ncol {
-		w.pslots = make([]span, ncol)
-	}
-	w.pslots = w.pslots[:ncol]
-	return ncol
-}
-
 // validateScanned is validate for the values w.scan found; it returns
 // how many rows the expand field makes (0: the event is one row).
 func (w *worker) validateScanned(v *Validator, d *cdef, fired time.Time) int {
-	ncol := w.sizeSlots(d)
+	ncol := len(d.columns)
+	w.pslots = sized(w.pslots, ncol)
 	for _, f := range d.parent {
 		start := len(w.vals)
 		w.vals = w.check(v, f, w.jvs[f.slot], fired, -1, d)
@@ -276,15 +266,21 @@ func (w *worker) addExtras(elem int) {
 	}
 }
 
+// appendElemPath appends the path of element elem of d's expand field:
+// the expand field's path, '.', the element's index.
+func appendElemPath(dst []byte, d *cdef, elem int) []byte {
+	dst = append(dst, d.expand.pathText...)
+	dst = append(dst, '.')
+	return strconv.AppendInt(dst, int64(elem), 10)
+}
+
 // appendErrPath appends the path of field f for messages: its path, or
 // for an element field the expand path, the element index and the rest.
 func appendErrPath(dst []byte, f *cfield, elem int, d *cdef) []byte {
 	if !f.rel || elem < 0 {
 		return append(dst, f.pathText...)
 	}
-	dst = append(dst, d.expand.pathText...)
-	dst = append(dst, '.')
-	dst = strconv.AppendInt(dst, int64(elem), 10)
+	dst = appendElemPath(dst, d, elem)
 	if len(f.pathText) > 1 {
 		dst = append(dst, f.pathText[1:]...) // "@.a.b" -> ".a.b"
 	}

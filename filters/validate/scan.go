@@ -16,7 +16,6 @@ package validate
 import (
 	"bytes"
 	"slices"
-	"strconv"
 
 	"github.com/valyala/fastjson"
 )
@@ -232,21 +231,29 @@ func (w *worker) marshal(dst []byte, j jv) []byte {
 
 func hasEscapeOrControl(b []byte) bool {
 	for _, c := range b {
-		if c == '\\' || c < 0x20 {
+		if escapeOrControl(c) {
 			return true
 		}
 	}
 	return false
 }
 
+// escapeOrControl reports whether c starts an escape or is a control
+// byte: text with neither reads, and is re-encoded by fastjson, as it is.
+func escapeOrControl(c byte) bool { return c == '\\' || c < 0x20 }
+
 func hasSpace(b []byte) bool {
 	for _, c := range b {
-		if c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+		if isSpace(c) {
 			return true
 		}
 	}
 	return false
 }
+
+// isSpace reports whether c is whitespace between JSON tokens, as fastjson
+// skips it.
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
 // subtree parses a scanned value with fastjson, for what only its tree
 // gives: an escaped string's text and fastjson's re-encoding. It is valid
@@ -356,9 +363,7 @@ func (w *worker) scanElements(b []byte, i, depth int) (int, bool) {
 			w.reject = elemReject
 			if w.reject {
 				// its own buffer: the enclosing object's path is kept
-				w.path = append(w.elemPath[:0], d.expand.pathText...)
-				w.path = append(w.path, '.')
-				w.path = strconv.AppendInt(w.path, int64(n), 10)
+				w.path = appendElemPath(w.elemPath[:0], d, n)
 				w.elemPath = w.path
 			}
 			i, ok = w.scanObject(d.elemScan, b, i+1, depth+1, true)
@@ -388,7 +393,7 @@ func (w *worker) scanElements(b []byte, i, depth int) (int, bool) {
 
 // skipSpace skips the whitespace fastjson skips.
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+	for i < len(b) && isSpace(b[i]) {
 		i++
 	}
 	return i
@@ -410,7 +415,7 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 		ks := i + 1
 		ke := ks
 		for ke < len(b) && b[ke] != '"' {
-			if b[ke] == '\\' || b[ke] < 0x20 {
+			if escapeOrControl(b[ke]) {
 				// fastjson's Get and MarshalTo treat such keys their own
 				// way.
 				return i, false

@@ -402,7 +402,7 @@ func (v *Validator) appendValidated(dst []byte, rec record.Record, env *envelope
 	}
 	// the fast path: a body and a definition the scan handles
 	if len(env.body) <= v.opts.MaxEventSize && !v.treeOnly {
-		if d := v.definitionOf(snap, env); d != nil && d.scan != nil && w.scan(v, d, env.body) {
+		if d := snap.definitionOf(env); d != nil && d.scan != nil && w.scan(v, d, env.body) {
 			n := w.validateScanned(v, d, env.fired)
 			if len(w.errs) > 0 {
 				return appendFailure(dst, rec, env, w, d, v.opts.MaxEventSize)
@@ -487,40 +487,40 @@ func (v *Validator) Resolve(game, version string) (label string, err error) {
 
 // definitionOf is resolve for an event that resolves without an error:
 // its usable definition, or nil (then resolve says why).
-func (v *Validator) definitionOf(s *snapshot, env *envelope) *cdef {
-	g := s.games[string(env.game)]
-	if g == nil {
-		return nil
+func (s *snapshot) definitionOf(env *envelope) *cdef {
+	if _, _, r, d := s.lookup(env); r.code == "" && d != nil && !d.retired && d.invalid == "" {
+		return d
 	}
-	e := g.events[string(env.event)]
-	if e == nil {
-		return nil
+	return nil
+}
+
+// lookup finds what env's event key names: its game (nil: unknown), then
+// its event (nil: unknown), the resolution of its version and, when the
+// event is known and the version resolves, the definition of that label
+// (nil: the event has none).
+func (s *snapshot) lookup(env *envelope) (g *cgame, e *cevent, r resolution, d *cdef) {
+	if g = s.games[string(env.game)]; g == nil {
+		return
 	}
-	r := g.resolve(env.version)
-	if r.code != "" {
-		return nil
+	e = g.events[string(env.event)]
+	if r = g.resolve(env.version); r.code == "" && e != nil {
+		d = e.defs[r.label]
 	}
-	d := e.defs[r.label]
-	if d == nil || d.retired || d.invalid != "" {
-		return nil
-	}
-	return d
+	return
 }
 
 // resolve finds the definition for the event key, adding resolve-stage
 // errors. It returns the definition found, also when it is invalid (for
 // its label in the failure).
 func (v *Validator) resolve(s *snapshot, env *envelope, w *worker) *cdef {
-	g := s.games[string(env.game)]
+	g, e, r, d := s.lookup(env)
 	if g == nil {
 		w.add(failcode.UnknownGame, "game", "known_game", "a game of the model", unsafeString(env.game), fmt.Sprintf("game %q is not in the model", env.game))
 		return nil
 	}
-	e := g.events[string(env.event)]
 	if e == nil {
 		w.add(failcode.UnknownEvent, "event", "known_event", "an event of game "+g.name, unsafeString(env.event), fmt.Sprintf("game %s has no event %q", g.name, env.event))
 	}
-	r := g.resolve(env.version)
 	if r.code != "" {
 		rule := "version_mapping"
 		w.add(r.code, "version", rule, "exactly one mapping of highest precedence", unsafeString(env.version), r.msg)
@@ -529,7 +529,6 @@ func (v *Validator) resolve(s *snapshot, env *envelope, w *worker) *cdef {
 	if e == nil {
 		return nil
 	}
-	d := e.defs[r.label]
 	if d == nil || d.retired {
 		msg := fmt.Sprintf("version %q of game %s maps to definition %s, which event %s does not have", env.version, g.name, r.label, e.name)
 		if d != nil {

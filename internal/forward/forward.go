@@ -74,9 +74,6 @@ func New(path, tag string, timeout time.Duration, property string, log plugin.Lo
 	return &Client{path: path, tag: tag, timeout: timeout, property: property, log: log, prefix: hex.EncodeToString(id[:]) + "-"}
 }
 
-// Path is the socket's path.
-func (f *Client) Path() string { return f.path }
-
 // Ready reports whether a send may be tried: false for a second after a
 // failure.
 func (f *Client) Ready() bool {
