@@ -327,7 +327,7 @@ func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			e = reqError(http.StatusServiceUnavailable, codeOverloaded, "the input is shutting down; retry later")
 		case c.paused.Load():
 			e = reqError(http.StatusServiceUnavailable, codeOverloaded, "the input is paused (back-pressure); retry later")
-		case c.q.isFull():
+		case c.q.isFull() && (c.fwd == nil || !c.fwd.open()):
 			e = reqError(http.StatusServiceUnavailable, codeOverloaded, "%s", msgQueueFull)
 		}
 	}
@@ -394,7 +394,7 @@ func (c *Collector) serveEvents(w http.ResponseWriter, r *http.Request, key enri
 		c.finish(w, r, key, e, bad, 0)
 		return
 	}
-	if c.fwd != nil && c.fwd.ship(b.records) {
+	if b.reserved > 0 && c.fwd.ship(b.records, b.reserved) {
 		c.putRecords(b.records)
 		c.stats.forwarded.Add(int64(b.events))
 		c.finish(w, r, key, nil, bad, b.events)
@@ -419,12 +419,15 @@ func (c *Collector) serveEvents(w http.ResponseWriter, r *http.Request, key enri
 const msgQueueFull = "too many events are waiting for Fluent Bit (max_buffered_bytes); retry later"
 
 // admit reads, splits and enriches a request's events into one batch,
-// for the forward path or the queue. The body and the splitter go back to their pools before it
+// for the forward path (when it reserved room there: b.reserved) or the
+// queue. Room is claimed before the records are built, and a request
+// that finds none in either place is answered 503 before it allocates
+// them. The body and the splitter go back to their pools before it
 // returns, so that a request waiting for its ack holds no memory but its
-// queued records (bounded by max_buffered_bytes): with hundreds of clients
-// waiting for the collect, their bodies would otherwise be most of the
-// heap. bad lists the bad events (a rejected request's, or those left out
-// of a partial accept); e is the answer when nothing was queued.
+// records (bounded by max_buffered_bytes on each path): with hundreds of
+// clients waiting, their bodies would otherwise be most of the heap. bad
+// lists the bad events (a rejected request's, or those left out of a
+// partial accept); e is the answer when nothing was queued.
 func (c *Collector) admit(w http.ResponseWriter, r *http.Request, key enrich.Key) (b *batch, bad []*apiError, e *apiError) {
 	body, e := c.readBody(w, r)
 	defer c.putBody(body)
@@ -448,11 +451,19 @@ func (c *Collector) admit(w http.ResponseWriter, r *http.Request, key enrich.Key
 		size += len(ev)
 	}
 	size += len(s.events) * (enrich.RecordOverhead - 3*enrich.MaxKeyPartBytes + len(key.Game) + len(key.Version) + len(key.Event))
+	var reserved int64
+	if c.fwd != nil && c.fwd.reserve(int64(size)) {
+		reserved = int64(size)
+	} else if c.q.isFull() {
+		return nil, nil, reqError(http.StatusServiceUnavailable, codeOverloaded, "%s", msgQueueFull)
+	}
 	recs := c.getRecords(size)
 	for _, ev := range s.events {
 		recs = c.enr.AppendRecord(recs, key, ev, received)
 	}
-	return newBatch(recs, len(s.events)), bad, nil
+	b = newBatch(recs, len(s.events))
+	b.reserved = reserved
+	return b, bad, nil
 }
 
 // enqueue queues b for the collect, or answers why not (503).

@@ -18,10 +18,11 @@ const (
 // batch is the records of one request. It is emitted whole or not at all.
 // Its records belong to the queue from push on.
 type batch struct {
-	records []byte
-	events  int
-	state   batchState    // guarded by queue.mu
-	settled chan struct{} // closed when state becomes acked or withdrawn
+	records  []byte
+	events   int
+	reserved int64         // bytes the forward path reserved for it (0: the queue's)
+	state    batchState    // guarded by queue.mu
+	settled  chan struct{} // closed when state becomes acked or withdrawn
 }
 
 func newBatch(records []byte, events int) *batch {

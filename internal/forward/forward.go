@@ -17,6 +17,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tinylib/msgp/msgp"
@@ -60,8 +61,8 @@ type Client struct {
 	rd      *msgp.Reader
 	prefix  string // of the chunk ids: this process's, random
 	seq     uint64
-	retryAt time.Time // after a failure, unready until then
-	failing bool      // a failure was logged and no send has worked since
+	retryAt atomic.Int64 // UnixNano after a failure, unready until then; read without mu
+	failing bool         // a failure was logged and no send has worked since
 	frame   []byte
 }
 
@@ -75,11 +76,10 @@ func New(path, tag string, timeout time.Duration, property string, log plugin.Lo
 }
 
 // Ready reports whether a send may be tried: false for a second after a
-// failure.
+// failure. It never waits for a send in progress, so a caller can ask it
+// before doing any work for a send.
 func (f *Client) Ready() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return !time.Now().Before(f.retryAt)
+	return time.Now().UnixNano() >= f.retryAt.Load()
 }
 
 // Send sends parts, whole records concatenated, as one Forward message,
@@ -90,7 +90,7 @@ func (f *Client) Ready() bool {
 func (f *Client) Send(parts ...[]byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if time.Now().Before(f.retryAt) {
+	if time.Now().UnixNano() < f.retryAt.Load() {
 		return errors.New("the forward input failed less than a second ago")
 	}
 	n := 0
@@ -207,7 +207,7 @@ func (f *Client) readAck(id string) error {
 // the first failure of an outage is logged (under mu).
 func (f *Client) fail(err error) {
 	f.drop()
-	f.retryAt = time.Now().Add(retryAfter)
+	f.retryAt.Store(time.Now().Add(retryAfter).UnixNano())
 	if !f.failing {
 		f.failing = true
 		f.log.Warnf("%s %s: %v; records take the one-second collect until the forward input answers", f.property, f.path, err)
