@@ -18,13 +18,7 @@ import (
 // names forward_unix_path once. A message whose records are more than the
 // forward input takes in one Forward message goes in several.
 func TestProcessorForwardPathAndItsFallback(t *testing.T) {
-	withoutForward := func(conf []byte) []byte {
-		section := regexp.MustCompile(`(?s)\n\[INPUT\]\n[^\[]*?Name\s+forward\n.*?\n\n`)
-		if !section.Match(conf) {
-			t.Fatal("conf/processor.conf has no forward input section")
-		}
-		return section.ReplaceAll(conf, []byte("\n"))
-	}
+	withoutForward := func(conf []byte) []byte { return withoutForwardInput(t, conf) }
 	manyRecords := func(conf []byte) []byte {
 		return regexp.MustCompile(`(?m)^(\s*max_buffered_bytes\s+16M)$`).ReplaceAll(conf, []byte("${1}\n    max_records_per_message 20000\n    max_message_bytes 8M"))
 	}
@@ -80,35 +74,33 @@ func TestProcessorForwardPathAndItsFallback(t *testing.T) {
 	}
 }
 
-// With forward_unix_path (not in the shipped conf: README "Receipt-to-row
-// latency, and its knobs"), the edge hands every accepted request's
-// records to a forward input on a unix socket and answers 200 once that
-// input has appended them to a chunk, instead of at the Go input's next
-// one-second collect. With no forward input listening, the records take
+// withoutForwardInput removes the forward input on a unix socket (the
+// one an input's forward_unix_path names) from a classic conf.
+func withoutForwardInput(t *testing.T, conf []byte) []byte {
+	t.Helper()
+	section := regexp.MustCompile(`(?s)\n\[INPUT\]\n[^\[]*?Name\s+forward\n[^\[]*?unix_path[^\[]*?\n\n`)
+	if !section.Match(conf) {
+		t.Fatal("the conf has no forward input on a unix socket")
+	}
+	return section.ReplaceAll(conf, []byte("\n"))
+}
+
+// The shipped edge hands every accepted request's records to its forward
+// input (forward_unix_path) and answers 200 once that input has appended
+// them to a chunk, instead of at the Go input's next one-second collect.
+// With no forward input listening (its section removed), the records take
 // the collect path: every request is still answered 200 and every event
 // reaches the queue, none is forwarded, and the log names
 // forward_unix_path once.
 func TestEdgeForwardPathAndItsFallback(t *testing.T) {
-	const sock = "${WHIRLPOOL_EDGE_STORAGE_PATH}/eventing-forward.sock"
-	setPath := func(conf []byte) []byte {
-		line := regexp.MustCompile(`(?m)^(\s*max_buffered_bytes\s+8M)$`)
-		if !line.Match(conf) {
-			t.Fatal("conf/edge.conf's eventing input has no max_buffered_bytes 8M line")
-		}
-		// $$: the template would expand the ${VAR} of the path
-		return line.ReplaceAll(conf, []byte("${1}\n    forward_unix_path "+strings.ReplaceAll(sock, "$", "$$")))
-	}
-	withForward := func(conf []byte) []byte {
-		return append(setPath(conf), []byte("\n[INPUT]\n    Name forward\n    Tag events\n    unix_path "+sock+
-			"\n    unix_perm 0600\n    storage.type filesystem\n    threaded off\n    storage.pause_on_chunks_overlimit on\n")...)
-	}
+	withoutForward := func(conf []byte) []byte { return withoutForwardInput(t, conf) }
 	for _, tc := range []struct {
 		name      string
 		edit      func([]byte) []byte
 		forwarded bool
 	}{
-		{"forward input", withForward, true},
-		{"no forward input", setPath, false},
+		{"shipped", nil, true},
+		{"no forward input", withoutForward, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const clients, requests, perRequest = 8, 40, 50
