@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
@@ -49,7 +48,7 @@ func TestForwardPathIsBoundedLikeTheQueue(t *testing.T) {
 
 	answers := make(chan reply, 2)
 	go func() { answers <- post(t, url, event("first")) }() // reserves the forward path's room and waits for an ack
-	waitFor(t, "the first request's records on the forward path", func() bool {
+	eventually(t, "the first request's records on the forward path", func() bool {
 		c.fwd.mu.Lock()
 		defer c.fwd.mu.Unlock()
 		return len(c.fwd.waiting) == 0 && c.fwd.bytes > 0
@@ -89,17 +88,5 @@ func TestForwardPathIsBoundedLikeTheQueue(t *testing.T) {
 	}
 	if c.fwd.full.Load() {
 		t.Error("the forward path is still marked full after its room was released")
-	}
-}
-
-// waitFor polls cond until it holds (it fails after 5 s).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: timed out", what)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
