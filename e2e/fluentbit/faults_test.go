@@ -121,6 +121,18 @@ func TestKillAndTermUnderLoad(t *testing.T) {
 		step{"SIGTERM processor, restart", restart(p.processor, true, time.Second), run},
 	)
 	p.runSchedule(steps)
+	// Nothing is lost through the collect path either, so check that each
+	// tier's forward path works after its restarts (the forward input
+	// replaces the socket a killed process left behind): the last
+	// processes forwarded what they took.
+	for plugin, metric := range map[string]string{
+		"in_eventing": "whirlpool_eventing_events_forwarded_total",
+		"in_sqs":      "whirlpool_sqs_in_messages_forwarded_total",
+	} {
+		if n := metricValue(p.metricsURLs[plugin], metric); n <= 0 {
+			t.Errorf("%s after the restarts: %s = %v, want the forward path used", plugin, metric, n)
+		}
+	}
 }
 
 // TestOutagesUnderLoad runs the YAML files and, under load, makes SQS
