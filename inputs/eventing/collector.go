@@ -218,9 +218,8 @@ func (c *Collector) start() error {
 	if c.cfg.ackBuffered {
 		ack = ackBuffered
 	}
-	if c.cfg.forward.path != "" {
-		c.fwd = newShipper(forward.New(c.cfg.forward.path, c.cfg.forward.tag, c.cfg.forward.timeout, "forward_unix_path", c.log), c.cfg.maxBuffered)
-		c.log.Infof("forwarding records to the forward input at %s", c.cfg.forward.path)
+	if c.cfg.forward.Path != "" {
+		c.fwd = newShipper(forward.New(c.cfg.forward, c.log), c.cfg.maxBuffered)
 	}
 	keys := c.cfg.keys.current()
 	c.log.Infof("listening on %s://%s%s/{game}/{version}/{event} (ack %s, %d API keys for %d games)",

@@ -61,7 +61,7 @@ type config struct {
 	ackBuffered     bool
 	ackTimeout      time.Duration
 	maxBuffered     int64
-	forward         forwardConfig
+	forward         forward.Config
 	maxConns        int
 	minSendRate     int64 // bytes per second; 0: off
 	sendGrace       time.Duration
@@ -119,11 +119,8 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 	c.ackBuffered = r.Enum("ack") == ackBuffered
 	c.ackTimeout = r.Duration("ack_timeout")
 	c.maxBuffered = r.Size("max_buffered_bytes")
-	c.forward = forwardConfig{path: r.String("forward_unix_path"), tag: r.String("forward_tag"), timeout: r.Duration("forward_timeout")}
-	if err := forward.CheckPath("forward_unix_path", c.forward.path); err != nil {
-		r.Fail("forward_unix_path", "%v", err)
-	}
-	if c.forward.path != "" && !c.ackBuffered {
+	c.forward = forward.Read(r)
+	if c.forward.Path != "" && !c.ackBuffered {
 		r.Fail("forward_unix_path", "needs ack buffered (with ack received a request is answered before its records go anywhere)")
 	}
 	c.maxConns = r.Int("max_connections")
@@ -159,12 +156,6 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-// forwardConfig is the forward path (forward.go); path "" is off.
-type forwardConfig struct {
-	path, tag string
-	timeout   time.Duration
 }
 
 func validHeaderName(s string) bool {

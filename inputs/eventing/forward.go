@@ -118,11 +118,7 @@ func (s *shipper) loop() {
 	for range s.kick {
 		for {
 			s.mu.Lock()
-			n, size := 0, 0
-			for n < len(s.waiting) && (n == 0 || size+len(s.waiting[n].records) <= forward.FrameMax) {
-				size += len(s.waiting[n].records)
-				n++
-			}
+			n := forward.Fit(len(s.waiting), func(i int) int { return len(s.waiting[i].records) })
 			batch = append(batch[:0], s.waiting[:n]...)
 			s.waiting = append(s.waiting[:0], s.waiting[n:]...)
 			s.mu.Unlock()

@@ -49,13 +49,7 @@ type config struct {
 	metrics     metrics.Settings
 	goMemory    gomem.Limit
 	enrich      enrichment
-	forward     forwardConfig
-}
-
-// forwardConfig is the forward path (forward.go); path "" is off.
-type forwardConfig struct {
-	path, tag string
-	timeout   time.Duration
+	forward     forward.Config
 }
 
 // parseConfig reads every property, the shared sets' too, with one reader,
@@ -76,15 +70,12 @@ func parseConfig(c plugin.Config) (*config, error) {
 		metrics:  metrics.Read(r),
 		goMemory: gomem.Read(r),
 		enrich:   enrichment{keys: enrich.ReadKeyFinder(r), tagKey: r.String("tag_key"), timeKey: noneIsEmpty(r.String("time_key"))},
-		forward:  forwardConfig{path: r.String("forward_unix_path"), tag: r.String("forward_tag"), timeout: r.Duration("forward_timeout")},
+		forward:  forward.Read(r),
 	}
 	if cfg.validate {
 		cfg.validator = validate.ReadConfig(r)
 	}
 	if err := r.Err(); err != nil {
-		return cfg, err
-	}
-	if err := forward.CheckPath("forward_unix_path", cfg.forward.path); err != nil {
 		return cfg, err
 	}
 	return cfg, nil

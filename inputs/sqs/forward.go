@@ -30,12 +30,7 @@ func (f *forwarder) forward(msgs []*held) int {
 	}
 	done := 0
 	for done < len(msgs) {
-		// The messages that fit one frame together (at least one).
-		end, size := done, 0
-		for end < len(msgs) && (end == done || size+len(msgs[end].records) <= forward.FrameMax) {
-			size += len(msgs[end].records)
-			end++
-		}
+		end := done + forward.Fit(len(msgs)-done, func(i int) int { return len(msgs[done+i].records) })
 		parts := make([][]byte, 0, end-done)
 		for _, h := range msgs[done:end] {
 			parts = append(parts, h.records)

@@ -201,9 +201,8 @@ func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Va
 		extend: make(chan struct{}), inflight: map[*held]struct{}{}, waiting: map[*held]struct{}{}, deletes: make(chan []*held, 1024), stopDeletes: make(chan struct{}),
 		deleteWait: 30 * time.Second, spare: freelist.New[[]byte](spareBuffers)}
 	r.cond = sync.NewCond(&r.mu)
-	if cfg.forward.path != "" {
-		r.fwd = &forwarder{forward.New(cfg.forward.path, cfg.forward.tag, cfg.forward.timeout, "forward_unix_path", log)}
-		log.Infof("forwarding records to the forward input at %s", cfg.forward.path)
+	if cfg.forward.Path != "" {
+		r.fwd = &forwarder{forward.New(cfg.forward, log)}
 	}
 	for i := 0; i < cfg.pollers; i++ {
 		r.polling.Add(1)

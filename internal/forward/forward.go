@@ -23,6 +23,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
+	"github.com/whirlpool-events/whirlpool/internal/props"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
@@ -38,23 +39,48 @@ const retryAfter = time.Second
 // (sockaddr_un's 108 bytes, less the terminating NUL).
 const maxUnixPath = 107
 
-// CheckPath refuses a socket path too long for a unix socket, naming the
-// property that set it.
-func CheckPath(property, path string) error {
-	if len(path) > maxUnixPath {
-		return fmt.Errorf("%s %q is %d bytes; a unix socket's path is at most %d (choose a shorter directory, for the shipped conf a shorter storage path)", property, path, len(path), maxUnixPath)
+// pathProperty names the socket's path in an input's properties and in
+// the client's log lines.
+const pathProperty = "forward_unix_path"
+
+// Config is a forward path as an input's properties set it
+// (forward_unix_path, forward_tag, forward_timeout, which each input
+// declares with its own texts and tag); Path "" is off.
+type Config struct {
+	Path, Tag string
+	Timeout   time.Duration
+}
+
+// Read reads the forward path's properties from an input's reader,
+// recording on r a forward_unix_path too long for a unix socket (refused
+// at start rather than failing at every send).
+func Read(r *props.Reader) Config {
+	c := Config{Path: r.String(pathProperty), Tag: r.String("forward_tag"), Timeout: r.Duration("forward_timeout")}
+	if len(c.Path) > maxUnixPath {
+		r.Fail(pathProperty, "%s %q is %d bytes; a unix socket's path is at most %d (choose a shorter directory, for the shipped conf a shorter storage path)", pathProperty, c.Path, len(c.Path), maxUnixPath)
 	}
-	return nil
+	return c
+}
+
+// Fit returns how many of n record sets, the i-th of size(i) bytes, go
+// together in one Forward message: as many as fit FrameMax, and at least
+// one (Send splits a larger one alone).
+func Fit(n int, size func(i int) int) int {
+	count, bytes := 0, 0
+	for count < n && (count == 0 || bytes+size(count) <= FrameMax) {
+		bytes += size(count)
+		count++
+	}
+	return count
 }
 
 // Client sends records to the forward input listening on a unix socket,
 // one Forward message at a time. It is safe for concurrent use.
 type Client struct {
-	path     string
-	tag      string
-	timeout  time.Duration
-	log      plugin.Logger
-	property string // the caller's property naming path, for the log
+	path    string
+	tag     string
+	timeout time.Duration
+	log     plugin.Logger
 
 	mu      sync.Mutex // one message at a time on the connection
 	conn    net.Conn
@@ -66,13 +92,14 @@ type Client struct {
 	frame   []byte
 }
 
-// New returns a client of the forward input at path (named by property in
-// its log lines) that tags its messages tag and waits at most timeout to
-// connect and for each acknowledgement.
-func New(path, tag string, timeout time.Duration, property string, log plugin.Logger) *Client {
+// New returns a client of the forward input at c.Path that tags its
+// messages c.Tag and waits at most c.Timeout to connect and for each
+// acknowledgement, and logs where it forwards.
+func New(c Config, log plugin.Logger) *Client {
 	var id [8]byte
 	rand.Read(id[:])
-	return &Client{path: path, tag: tag, timeout: timeout, property: property, log: log, prefix: hex.EncodeToString(id[:]) + "-"}
+	log.Infof("forwarding records to the forward input at %s", c.Path)
+	return &Client{path: c.Path, tag: c.Tag, timeout: c.Timeout, log: log, prefix: hex.EncodeToString(id[:]) + "-"}
 }
 
 // Ready reports whether a send may be tried: false for a second after a
@@ -210,7 +237,7 @@ func (f *Client) fail(err error) {
 	f.retryAt.Store(time.Now().Add(retryAfter).UnixNano())
 	if !f.failing {
 		f.failing = true
-		f.log.Warnf("%s %s: %v; records take the one-second collect until the forward input answers", f.property, f.path, err)
+		f.log.Warnf("%s %s: %v; records take the one-second collect until the forward input answers", pathProperty, f.path, err)
 	}
 }
 
