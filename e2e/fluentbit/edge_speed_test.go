@@ -88,13 +88,15 @@ func BenchmarkEdgeIngest(b *testing.B) {
 				b.StartTimer()
 				pid := e.proc.Pid()
 				sqsRequests := func() float64 { return metricValue(e.metrics, "whirlpool_sqs_out_requests_total") }
-				cpu0, req0, start := processCPU(pid), sqsRequests(), time.Now()
+				cpu0, faults0, req0, start := processCPU(pid), minorFaults(pid), sqsRequests(), time.Now()
 				stopPerf := perfRecord(b, pid, "edge-"+name)
 				res := sendLoad(b, e.url, shape.clients, requests, bodies, http.StatusOK, shape.perRequest)
 				waitFor(b, 5*time.Minute, "every accepted event delivered to SQS", delivered(warmupEvents+total))
 				wall, cpu := time.Since(start), processCPU(pid)-cpu0
+				faults := minorFaults(pid) - faults0
 				b.StopTimer()
 				b.ReportMetric((sqsRequests()-req0)/float64(total)*1e6, "sqs-requests/M-events")
+				b.ReportMetric(float64(faults)*1000/float64(total), "page-faults/kevent")
 				stopPerf()
 				if n := queuedEvents(b, e.sqs, e.queueURL); n != warmupEvents+total {
 					b.Fatalf("the queue holds %d events; %d were accepted", n, warmupEvents+total)
@@ -109,10 +111,11 @@ func BenchmarkEdgeIngest(b *testing.B) {
 				sendLoad(b, url, shape.clients, warmup, bodies, http.StatusCreated, 0)
 				b.StartTimer()
 				pid := f.Pid()
-				cpu0, start := processCPU(pid), time.Now()
+				cpu0, faults0, start := processCPU(pid), minorFaults(pid), time.Now()
 				stopPerf := perfRecord(b, pid, "http-null-"+name)
 				res := sendLoad(b, url, shape.clients, requests, bodies, http.StatusCreated, 0)
 				wall, cpu := time.Since(start), processCPU(pid)-cpu0
+				b.ReportMetric(float64(minorFaults(pid)-faults0)*1000/float64(total), "page-faults/kevent")
 				b.StopTimer()
 				stopPerf()
 				report(b, total, cpu, wall, res)

@@ -34,8 +34,11 @@ import (
 // psql's \copy of the same rows into a table of the same shape and index,
 // and PostgreSQL's CPU-seconds for it: the baseline the database sets. One iteration is one drain of
 // WHIRLPOOL_BENCH_EVENTS events (default 192000); run it with -benchtime 1x.
-// With WHIRLPOOL_PERF=1 the drain is recorded by perf into
-// build/perf-processor.data (perf report -i ... --no-children).
+// It also reports the process's minor page faults per thousand rows: on a
+// virtual machine each costs microseconds of kernel time, and most are
+// Fluent Bit writing new chunk pages. With WHIRLPOOL_PERF=1 the drain is
+// recorded by perf into build/perf-processor.data (perf report -i ...
+// --no-children); WHIRLPOOL_PERF=page-faults records that event instead.
 func BenchmarkProcessorDrain(b *testing.B) {
 	events := 192000
 	if v, err := strconv.Atoi(os.Getenv("WHIRLPOOL_BENCH_EVENTS")); err == nil && v > 0 {
@@ -56,7 +59,7 @@ func BenchmarkProcessorDrain(b *testing.B) {
 		start := time.Now()
 		pt.proc.Start()
 		pid := pt.proc.Pid()
-		cpu0 := processCPU(pid)
+		cpu0, faults0 := processCPU(pid), minorFaults(pid)
 		stopPerf := perfRecord(b, pid, "processor")
 		waitFor(b, 10*time.Minute, "every row loaded", func() error {
 			var n int
@@ -69,6 +72,7 @@ func BenchmarkProcessorDrain(b *testing.B) {
 			return nil
 		})
 		wall, cpu := time.Since(start), processCPU(pid)-cpu0
+		faults := minorFaults(pid) - faults0
 		b.StopTimer()
 		stopPerf()
 		peak, err := pt.proc.PeakRSS()
@@ -80,6 +84,7 @@ func BenchmarkProcessorDrain(b *testing.B) {
 		copyWall, copyPG := psqlCopyBaseline(b, pt, run)
 		b.ReportMetric(float64(events)/cpu.Seconds(), "rows/cpu-s")
 		b.ReportMetric(float64(events)/wall.Seconds(), "rows/s")
+		b.ReportMetric(float64(faults)*1000/float64(events), "page-faults/krow")
 		b.ReportMetric(loading, "rows/s-once-loading")
 		b.ReportMetric(pgCPU.Seconds(), "postgres-cpu-s")
 		b.ReportMetric(float64(peak>>20), "peak-MiB")
@@ -228,18 +233,35 @@ func psqlCopyBaseline(b testing.TB, pt *processorTier, run string) (time.Duratio
 
 // processCPU is the user and system CPU pid has used.
 func processCPU(pid int) time.Duration {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	// Fields after the command (which may hold spaces) in parentheses.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	f := procStat(pid)
 	if len(f) < 13 {
 		return 0
 	}
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// minorFaults is the minor page faults of process pid so far: each is a
+// page touched for the first time (or again after being returned to the
+// kernel), and on a virtual machine each costs microseconds of kernel time.
+func minorFaults(pid int) int64 {
+	f := procStat(pid)
+	if len(f) < 8 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[7], 10, 64)
+	return n
+}
+
+// procStat is the fields of /proc/PID/stat after the command (which may
+// hold spaces, in parentheses): state first.
+func procStat(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
 }
 
 // postgresCPU sums the CPU of the running backends of database db (their
@@ -267,13 +289,20 @@ func postgresCPU(db string) time.Duration {
 
 // perfRecord records pid with perf into build/perf-NAME.data when
 // WHIRLPOOL_PERF is set, and returns the function that stops it.
+// WHIRLPOOL_PERF=1 samples CPU time; any other value names the perf event
+// to record instead (page-faults, say, to find who touches fresh memory).
 func perfRecord(b testing.TB, pid int, name string) func() {
-	if os.Getenv("WHIRLPOOL_PERF") == "" {
+	event := os.Getenv("WHIRLPOOL_PERF")
+	if event == "" {
 		return func() {}
 	}
 	root, _ := filepath.Abs("../..")
 	out := filepath.Join(root, "build", "perf-"+name+".data")
-	cmd := exec.Command("perf", "record", "-F", "499", "-g", "-p", strconv.Itoa(pid), "-o", out)
+	args := []string{"record", "-F", "499", "-g", "-p", strconv.Itoa(pid), "-o", out}
+	if event != "1" {
+		args = []string{"record", "-e", event, "-g", "-p", strconv.Itoa(pid), "-o", out}
+	}
+	cmd := exec.Command("perf", args...)
 	if log, err := os.Create(strings.TrimSuffix(out, ".data") + ".log"); err == nil {
 		cmd.Stdout, cmd.Stderr = log, log // perf's own messages: threads it could not follow, lost samples
 		defer log.Close()
