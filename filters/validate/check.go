@@ -37,6 +37,16 @@ type verr struct {
 
 type span struct{ start, end int32 }
 
+// lastKey is the last event key whose definition a worker looked up in
+// snapshot snap: game, event and version one after another in key, ending
+// at game and event.
+type lastKey struct {
+	snap        *snapshot
+	def         *cdef
+	key         []byte
+	game, event int
+}
+
 var nullText = []byte("null")
 
 // worker holds the per-call state; pooled, one per concurrent call.
@@ -53,6 +63,7 @@ type worker struct {
 	tmp     []byte
 	scratch []byte
 	path    []byte
+	lastKey lastKey // worker.definitionOf's
 
 	// the scan's state (scan.go)
 	sub         fastjson.Parser // subtree's

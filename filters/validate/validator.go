@@ -402,7 +402,7 @@ func (v *Validator) appendValidated(dst []byte, rec record.Record, env *envelope
 	}
 	// the fast path: a body and a definition the scan handles
 	if len(env.body) <= v.opts.MaxEventSize && !v.treeOnly {
-		if d := snap.definitionOf(env); d != nil && d.scan != nil && w.scan(v, d, env.body) {
+		if d := w.definitionOf(snap, env); d != nil && d.scan != nil && w.scan(v, d, env.body) {
 			n := w.validateScanned(v, d, env.fired)
 			if len(w.errs) > 0 {
 				return appendFailure(dst, rec, env, w, d, v.opts.MaxEventSize)
@@ -492,6 +492,22 @@ func (s *snapshot) definitionOf(env *envelope) *cdef {
 		return d
 	}
 	return nil
+}
+
+// definitionOf is snap.definitionOf, remembered for the last event key the
+// worker met: the records of a chunk mostly share one, and the lookup
+// costs three map reads and a lock shared by every poller.
+func (w *worker) definitionOf(snap *snapshot, env *envelope) *cdef {
+	k := &w.lastKey
+	if k.snap == snap && k.def != nil && string(env.game) == string(k.key[:k.game]) &&
+		string(env.event) == string(k.key[k.game:k.event]) && string(env.version) == string(k.key[k.event:]) {
+		return k.def
+	}
+	d := snap.definitionOf(env)
+	k.snap, k.def = snap, d
+	k.key = append(append(append(k.key[:0], env.game...), env.event...), env.version...)
+	k.game, k.event = len(env.game), len(env.game)+len(env.event)
+	return d
 }
 
 // lookup finds what env's event key names: its game (nil: unknown), then
