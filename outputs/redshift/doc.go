@@ -224,8 +224,10 @@
 //
 //	BEGIN
 //	LOCK TABLE "s"."t" IN SHARE ROW EXCLUSIVE MODE      -- serialises loaders; readers go on
+//	SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off
 //	SELECT "uuid", "expand_index" FROM "s"."t" WHERE "uuid" = ANY(CAST(E'{"u1",...}' AS text[]))
 //	  AND "fired_ts" BETWEEN '<lo>' AND '<hi>'
+//	RESET enable_seqscan; RESET enable_bitmapscan
 //	COPY "s"."t" (<cols>) FROM STDIN                    -- (insert: INSERT INTO "s"."t" ... VALUES ...) the rows not found
 //	... every table, the failures table last ...
 //	COMMIT
@@ -233,7 +235,9 @@
 // Every loader locks the event tables in name order, then the failures
 // table. PostgreSQL's default isolation (read committed) gives each
 // statement a fresh snapshot, so the SELECT after the LOCK sees every row
-// committed before it.
+// committed before it. The settings around the SELECT make it probe the
+// (uuid, expand_index) index once per key (txn.go, indexProbesOnly, says
+// why), so that its cost follows the batch, not the table.
 //
 // With dedupe off the rows go straight into the table, in one
 // transaction. Duplicates inside one batch are removed before any SQL.
