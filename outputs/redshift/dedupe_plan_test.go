@@ -23,22 +23,15 @@ func TestDedupeQueryProbesTheIndex(t *testing.T) {
 	table := tableName{"dedupe_plan", "level_complete"}
 	cols := []string{"uuid", "fired_ts", "expand_index", "seq", "player_id"}
 	types := []string{"varchar(36)", "timestamp", "bigint", "bigint", "varchar(64)"}
-	for _, stmt := range Postgres.createTableStatements(table, cols, types, false) {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	// No autovacuum: "before statistics" must stay so while the test runs.
-	if _, err := db.Exec(`ALTER TABLE ` + table.quoted() + ` SET (autovacuum_enabled = false)`); err != nil {
-		t.Fatal(err)
-	}
+	mustExec(t, db, Postgres.createTableStatements(table, cols, types, false)...)
 	const rows, batch = 300000, 50000
 	key := func(i int) string { return fmt.Sprintf("0190d6b4-7c2a-7000-8000-%012x", i) }
-	if _, err := db.Exec(`INSERT INTO ` + table.quoted() + ` (uuid, fired_ts, expand_index, seq, player_id)
+	mustExec(t, db,
+		// No autovacuum: "before statistics" must stay so while the test runs.
+		`ALTER TABLE `+table.quoted()+` SET (autovacuum_enabled = false)`,
+		`INSERT INTO `+table.quoted()+` (uuid, fired_ts, expand_index, seq, player_id)
 		SELECT '0190d6b4-7c2a-7000-8000-' || lpad(to_hex(i), 12, '0'), '2026-12-01 22:47:06.5', -1, i, 'player-' || i
-		FROM generate_series(0, ` + fmt.Sprint(rows-1) + `) i`); err != nil {
-		t.Fatal(err)
-	}
+		FROM generate_series(0, `+fmt.Sprint(rows-1)+`) i`)
 	// A batch whose first half the table holds (a redelivery) and whose
 	// second half it does not.
 	first := rows - batch/2
@@ -47,9 +40,7 @@ func TestDedupeQueryProbesTheIndex(t *testing.T) {
 
 	for _, stats := range []string{"before statistics", "after ANALYZE"} {
 		if stats == "after ANALYZE" {
-			if _, err := db.Exec(`ANALYZE ` + table.quoted()); err != nil {
-				t.Fatal(err)
-			}
+			mustExec(t, db, `ANALYZE `+table.quoted())
 		}
 		plan, have := dedupeInTransaction(t, db, q)
 		if strings.Contains(plan, "Seq Scan on level_complete") || !strings.Contains(plan, "Index Scan using level_complete_whirlpool_key") {
