@@ -302,11 +302,11 @@ func perfRecord(b testing.TB, pid int, name string) func() {
 	}
 	root, _ := filepath.Abs("../..")
 	out := filepath.Join(root, "build", "perf-"+name+".data")
-	args := []string{"record", "-F", "499", "-g", "-p", strconv.Itoa(pid), "-o", out}
+	sample := []string{"-F", "499"}
 	if event != "1" {
-		args = []string{"record", "-e", event, "-g", "-p", strconv.Itoa(pid), "-o", out}
+		sample = []string{"-e", event}
 	}
-	cmd := exec.Command("perf", args...)
+	cmd := exec.Command("perf", append(append([]string{"record"}, sample...), "-g", "-p", strconv.Itoa(pid), "-o", out)...)
 	if log, err := os.Create(strings.TrimSuffix(out, ".data") + ".log"); err == nil {
 		cmd.Stdout, cmd.Stderr = log, log // perf's own messages: threads it could not follow, lost samples
 		defer log.Close()
