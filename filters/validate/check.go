@@ -436,19 +436,23 @@ func (w *worker) check(v *Validator, f *cfield, x jv, fired time.Time, elem int,
 			return w.mismatch(f, x, elem, d, out)
 		}
 		num := w.numberText(x)
-		i, err := strconv.ParseInt(unsafeString(num), 10, 64)
-		if err != nil {
-			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && validNumber(num) {
-				return w.outOfRange(f, elem, d, "a 64-bit integer (BIGINT)", num, out)
+		i, ok := parseSmallInt(num)
+		if !ok {
+			var err error
+			i, err = strconv.ParseInt(unsafeString(num), 10, 64)
+			if err != nil {
+				if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && validNumber(num) {
+					return w.outOfRange(f, elem, d, "a 64-bit integer (BIGINT)", num, out)
+				}
+				fl, ferr := strconv.ParseFloat(unsafeString(num), 64)
+				if ferr != nil || !validNumber(num) || fl != math.Trunc(fl) {
+					return w.mismatch(f, x, elem, d, out)
+				}
+				if fl < -(1<<63) || fl >= 1<<63 {
+					return w.outOfRange(f, elem, d, "a 64-bit integer (BIGINT)", num, out)
+				}
+				i = int64(fl)
 			}
-			fl, ferr := strconv.ParseFloat(unsafeString(num), 64)
-			if ferr != nil || !validNumber(num) || fl != math.Trunc(fl) {
-				return w.mismatch(f, x, elem, d, out)
-			}
-			if fl < -(1<<63) || fl >= 1<<63 {
-				return w.outOfRange(f, elem, d, "a 64-bit integer (BIGINT)", num, out)
-			}
-			i = int64(fl)
 		}
 		if (f.hasMin && i < f.imin) || (f.hasMax && i > f.imax) {
 			return w.outOfRange(f, elem, d, f.rangeText, num, out)
@@ -661,6 +665,30 @@ func isHex(c byte) bool {
 
 // validNumber reports whether b is a JSON number (RFC 8259 grammar); the
 // parser is lenient about numbers, the validator is not.
+// parseSmallInt reads what strconv.ParseInt reads in base 10 when it can
+// be read without overflow: an optional '-' and 1 to 18 digits.
+func parseSmallInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		c -= '0'
+		if c > 9 {
+			return 0, false
+		}
+		v = v*10 + int64(c)
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
 func validNumber(b []byte) bool {
 	i := 0
 	if i < len(b) && b[i] == '-' {
@@ -702,60 +730,6 @@ func validNumber(b []byte) bool {
 		}
 	}
 	return i == len(b)
-}
-
-// parseRFC3339 parses an RFC 3339 time (a 'T' between date and time, an
-// optional fraction of up to 9 digits, and Z or a ±hh:mm offset).
-func parseRFC3339(s []byte) (time.Time, bool) {
-	if len(s) < 20 || len(s) > 35 {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339Nano, unsafeString(s))
-	if err != nil {
-		return time.Time{}, false
-	}
-	return t.UTC(), true
-}
-
-// formatMicros writes t (UTC) as YYYY-MM-DDTHH:MM:SS.ffffffZ, truncated to
-// microseconds (the precision of a Redshift TIMESTAMP).
-func formatMicros(b *[27]byte, t time.Time) {
-	t = t.UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	if y < 0 {
-		y = 0
-	} else if y > 9999 {
-		y = 9999
-	}
-	put := func(i, v, n int) {
-		for j := i + n - 1; j >= i; j-- {
-			b[j] = byte('0' + v%10)
-			v /= 10
-		}
-	}
-	put(0, y, 4)
-	b[4] = '-'
-	put(5, int(mo), 2)
-	b[7] = '-'
-	put(8, d, 2)
-	b[10] = 'T'
-	put(11, h, 2)
-	b[13] = ':'
-	put(14, mi, 2)
-	b[16] = ':'
-	put(17, s, 2)
-	b[19] = '.'
-	put(20, t.Nanosecond()/1000, 6)
-	b[26] = 'Z'
-}
-
-// FormatTimestamp formats t as the validator writes timestamp columns: RFC
-// 3339 in UTC with microseconds, e.g. 2026-11-21T23:45:27.123000Z.
-func FormatTimestamp(t time.Time) string {
-	var b [27]byte
-	formatMicros(&b, t)
-	return string(b[:])
 }
 
 func isBlank(b []byte) bool {
