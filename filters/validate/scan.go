@@ -15,6 +15,8 @@ package validate
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"slices"
 
 	"github.com/valyala/fastjson"
@@ -29,35 +31,58 @@ type scanNode struct {
 	id     int  // index into the seen marks of its tree
 }
 
-// keyTable finds a scanNode by key: open addressing over a hash of a few
-// bytes of the key, which costs less than a Go map's hash of the whole key
-// on the body's every key.
+// keyTable finds a scanNode by key: open addressing over a hash of the
+// key's first 8 bytes, which are also compared as one word, so a key of up
+// to 8 bytes (most keys) is found without a byte-wise compare.
 type keyTable struct {
 	slots []keySlot // a power of two, at least 4 per key; nil: no keys
 	shift uint8
 }
 
 type keySlot struct {
-	key  string
 	node *scanNode
+	head uint64 // the key's first 8 bytes, little-endian, zero-padded
+	len  int
+	key  string
 }
 
-func keyHash(k []byte) uint32 {
-	n := len(k)
-	if n == 0 {
-		return 0
+// keyHead is the first 8 bytes of k, little-endian, zero-padded. It reads
+// up to 8 bytes of b from start (the key b[start:end]) in one load where b
+// holds them, as it does but for a key at the very end of a body.
+func keyHead(b []byte, start, end int) uint64 {
+	n := end - start
+	if start+8 <= len(b) {
+		h := binary.LittleEndian.Uint64(b[start:])
+		if n < 8 {
+			h &= 1<<(8*uint(n)) - 1
+		}
+		return h
 	}
-	return (uint32(n) | uint32(k[0])<<8 | uint32(k[n/2])<<16 | uint32(k[n-1])<<24) * 0x9E3779B1
+	var h uint64
+	for i := min(n, 8) - 1; i >= 0; i-- {
+		h = h<<8 | uint64(b[start+i])
+	}
+	return h
 }
 
-func (t *keyTable) find(k []byte) *scanNode {
+func keyHash(head uint64, n int) uint32 {
+	return uint32((head ^ uint64(n)<<56) * 0x9E3779B97F4A7C15 >> 32)
+}
+
+// find returns the node of the key b[start:end], or nil.
+func (t *keyTable) find(b []byte, start, end int) *scanNode {
 	if t.slots == nil {
 		return nil
 	}
+	n := end - start
+	head := keyHead(b, start, end)
 	mask := uint32(len(t.slots) - 1)
-	for i := keyHash(k) >> t.shift; ; i = (i + 1) & mask {
+	for i := keyHash(head, n) >> t.shift; ; i = (i + 1) & mask {
 		s := &t.slots[i]
-		if s.node == nil || s.key == string(k) {
+		if s.node == nil {
+			return nil
+		}
+		if s.head == head && s.len == n && (n <= 8 || s.key[8:] == string(b[start+8:end])) {
 			return s.node
 		}
 	}
@@ -72,11 +97,12 @@ func (t *keyTable) build(kids map[string]*scanNode) {
 	t.slots, t.shift = make([]keySlot, size), shift
 	mask := uint32(size - 1)
 	for k, n := range kids {
-		i := keyHash([]byte(k)) >> shift
+		head := keyHead([]byte(k), 0, len(k))
+		i := keyHash(head, len(k)) >> shift
 		for t.slots[i].node != nil {
 			i = (i + 1) & mask
 		}
-		t.slots[i] = keySlot{k, n}
+		t.slots[i] = keySlot{node: n, head: head, len: len(k), key: k}
 	}
 }
 
@@ -393,7 +419,7 @@ func (w *worker) scanElements(b []byte, i, depth int) (int, bool) {
 
 // skipSpace skips the whitespace fastjson skips.
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
+	for i < len(b) && b[i] <= ' ' && isSpace(b[i]) {
 		i++
 	}
 	return i
@@ -414,22 +440,21 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 		}
 		ks := i + 1
 		ke := ks
-		for ke < len(b) && b[ke] != '"' {
-			if escapeOrControl(b[ke]) {
-				// fastjson's Get and MarshalTo treat such keys their own
-				// way.
-				return i, false
-			}
+		for ke < len(b) && !keyStop[b[ke]] {
 			ke++
 		}
-		if ke >= len(b) {
+		if ke >= len(b) || b[ke] != '"' {
+			// an escaped or control byte, which fastjson's Get and
+			// MarshalTo treat their own way, or no end
 			return i, false
 		}
 		var ok bool
-		if i, ok = afterKey(b, ke+1); !ok {
+		if ke+2 < len(b) && b[ke+1] == ':' && b[ke+2] > ' ' {
+			i = ke + 2 // no whitespace around the ':'
+		} else if i, ok = afterKey(b, ke+1); !ok {
 			return i, false
 		}
-		k := n.kids.find(b[ks:ke])
+		k := n.kids.find(b, ks, ke)
 		var t fastjson.Type
 		start := i
 		claimed := record && k != nil && !w.rowSeen[k.id]
@@ -477,12 +502,38 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 				w.expandValue = jv{raw: b[start:i], t: t}
 			}
 		}
+		if i+1 < len(b) && b[i] == ',' && b[i+1] > ' ' {
+			i++ // no whitespace around the ','
+			continue
+		}
 		var done bool
 		if i, done, ok = afterMember(b, i, '}'); done || !ok {
 			return i, ok
 		}
 	}
 }
+
+// stringEnd looks for the end of a string 8 bytes at a time: bytesEqual
+// has the high bit set in the bytes of word w that are c, and in no byte
+// before the first of them, which is all it reads of the mask.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+func bytesEqual(w uint64, c byte) uint64 {
+	x := w ^ ones*uint64(c)
+	return (x - ones) &^ x & highs
+}
+
+// keyStop marks the bytes that end the scan of a key: its closing quote,
+// and the escapes and control bytes it leaves to the tree path.
+var keyStop = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '"' || escapeOrControl(byte(c))
+	}
+	return t
+}()
 
 // skipValue reads the value at b[i] (not whitespace) and returns the index
 // after it and its type.
@@ -530,6 +581,16 @@ func literal(b []byte, i int, lit string, t fastjson.Type) (int, fastjson.Type, 
 // text starts at i: a quote after an even run of backslashes, as fastjson
 // finds it.
 func stringEnd(b []byte, i int) (int, bool) {
+	// most strings are short and have no escapes
+	for j := i; j+8 <= len(b); j += 8 {
+		w := binary.LittleEndian.Uint64(b[j:])
+		if m := bytesEqual(w, '"') | bytesEqual(w, '\\'); m != 0 {
+			if e := j + bits.TrailingZeros64(m)/8; b[e] == '"' {
+				return e + 1, true
+			}
+			break
+		}
+	}
 	for {
 		q := bytes.IndexByte(b[i:], '"')
 		if q < 0 {

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -248,6 +249,41 @@ games:
 	} {
 		if i >= len(errs) || !reflect.DeepEqual(errs[i], want) {
 			t.Errorf("error %d: got %v\nwant %v", i, errs, want)
+		}
+	}
+}
+
+// stringEnd finds the quote that ends a string as a byte-by-byte reading
+// does (a quote after an even run of backslashes), at every position of
+// the 8-byte words it reads at once.
+func TestStringEndMatchesByteReading(t *testing.T) {
+	byteReading := func(b []byte, i int) (int, bool) {
+		escaped := false
+		for ; i < len(b); i++ {
+			switch {
+			case escaped:
+				escaped = false
+			case b[i] == '\\':
+				escaped = true
+			case b[i] == '"':
+				return i + 1, true
+			}
+		}
+		return len(b), false
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 200000 {
+		b := make([]byte, r.IntN(24))
+		for j := range b {
+			b[j] = "ab\"\\\x00\xff"[r.IntN(6)]
+		}
+		start := 0
+		if len(b) > 0 {
+			start = r.IntN(len(b))
+		}
+		wantEnd, wantOK := byteReading(b, start)
+		if end, ok := stringEnd(b, start); ok != wantOK || ok && end != wantEnd {
+			t.Fatalf("stringEnd(%q, %d) = %d, %v; want %d, %v", b, start, end, ok, wantEnd, wantOK)
 		}
 	}
 }
