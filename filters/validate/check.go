@@ -52,6 +52,7 @@ var nullText = []byte("null")
 // worker holds the per-call state; pooled, one per concurrent call.
 type worker struct {
 	p       fastjson.Parser
+	fired   time.Time // the fired_ts of the event being checked
 	errs    []verr
 	omitted int
 	text    []byte // the errors' texts (verr spans)
@@ -147,12 +148,14 @@ func (w *worker) textOf(s span) []byte { return w.text[s.start:s.end] }
 // validate checks root against d and encodes the columns; it returns the
 // number of expanded elements (0: not expanded).
 func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired time.Time) int {
+	w.fired = fired
 	ncol := len(d.columns)
 	w.pslots = sized(w.pslots, ncol)
 	for _, f := range d.parent {
 		x := root.Get(f.path...)
 		start := len(w.vals)
-		w.vals = w.check(v, f, treeValue(x), fired, -1, d)
+		tv := treeValue(x)
+		w.vals = w.check(v, f, &tv, -1, d)
 		w.pslots[f.slot] = span{int32(start), int32(len(w.vals))}
 	}
 	if d.reject {
@@ -178,7 +181,8 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 				ex = el.Get(ef.path...)
 			}
 			start := len(w.vals)
-			w.vals = w.check(v, ef, treeValue(ex), fired, i, d)
+			tv := treeValue(ex)
+			w.vals = w.check(v, ef, &tv, i, d)
 			w.eslots[i*ncol+ef.slot] = span{int32(start), int32(len(w.vals))}
 		}
 		if d.reject {
@@ -228,11 +232,12 @@ func (w *worker) expandRows(v *Validator, d *cdef, x jv, n int) bool {
 // validateScanned is validate for the values w.scan found; it returns
 // how many rows the expand field makes (0: the event is one row).
 func (w *worker) validateScanned(v *Validator, d *cdef, fired time.Time) int {
+	w.fired = fired
 	ncol := len(d.columns)
 	w.pslots = sized(w.pslots, ncol)
 	for _, f := range d.parent {
 		start := len(w.vals)
-		w.vals = w.check(v, f, w.jvs[f.slot], fired, -1, d)
+		w.vals = w.check(v, f, &w.jvs[f.slot], -1, d)
 		w.pslots[f.slot] = span{int32(start), int32(len(w.vals))}
 	}
 	// the additional fields outside the elements first, as the tree path
@@ -245,7 +250,7 @@ func (w *worker) validateScanned(v *Validator, d *cdef, fired time.Time) int {
 	for i := 0; i < w.nelems; i++ {
 		for _, ef := range d.elem {
 			start := len(w.vals)
-			w.vals = w.check(v, ef, w.elems[i*ncol+ef.slot], fired, i, d)
+			w.vals = w.check(v, ef, &w.elems[i*ncol+ef.slot], i, d)
 			w.eslots[i*ncol+ef.slot] = span{int32(start), int32(len(w.vals))}
 		}
 		w.addExtras(i)
@@ -383,10 +388,12 @@ func appendPathKey(dst, k []byte) []byte {
 	return dst
 }
 
-// check validates value x (nil: absent) of field f and appends its
-// msgpack encoding to w.vals (nil when absent, null or invalid).
-func (w *worker) check(v *Validator, f *cfield, x jv, fired time.Time, elem int, d *cdef) []byte {
+// check validates value *xp (absent: zero) of field f and appends its
+// msgpack encoding to w.vals (nil when absent, null or invalid). Its
+// arguments fit in registers: the event's fired time is w.fired.
+func (w *worker) check(v *Validator, f *cfield, xp *jv, elem int, d *cdef) []byte {
 	out := w.vals
+	x := *xp
 	if x.absent() {
 		if f.mandatory {
 			if w.fieldErr(failcode.MandatoryFieldMissing, "mandatory", f, elem, d, f.aTypName, nil, true) {
@@ -463,12 +470,16 @@ func (w *worker) check(v *Validator, f *cfield, x jv, fired time.Time, elem int,
 			return w.mismatch(f, x, elem, d, out)
 		}
 		num := w.numberText(x)
-		fl, err := strconv.ParseFloat(unsafeString(num), 64)
-		if !validNumber(num) {
-			return w.mismatch(f, x, elem, d, out)
-		}
-		if err != nil || math.IsInf(fl, 0) {
-			return w.outOfRange(f, elem, d, "a finite double precision number", num, out)
+		fl, ok := parseShortDecimal(num)
+		if !ok {
+			var err error
+			fl, err = strconv.ParseFloat(unsafeString(num), 64)
+			if !validNumber(num) {
+				return w.mismatch(f, x, elem, d, out)
+			}
+			if err != nil || math.IsInf(fl, 0) {
+				return w.outOfRange(f, elem, d, "a finite double precision number", num, out)
+			}
 		}
 		if (f.hasMin && fl < f.fmin) || (f.hasMax && fl > f.fmax) {
 			return w.outOfRange(f, elem, d, f.rangeText, num, out)
@@ -519,7 +530,7 @@ func (w *worker) check(v *Validator, f *cfield, x jv, fired time.Time, elem int,
 			sec := math.Floor(fl)
 			t = time.Unix(int64(sec), int64(math.Round((fl-sec)*1e6))*1000).UTC()
 		}
-		lo, hi, from := v.opts.TimestampMin, fired.Add(v.opts.TimestampMaxAhead), v.fromMin
+		lo, hi, from := v.opts.TimestampMin, w.fired.Add(v.opts.TimestampMaxAhead), v.fromMin
 		if f.hasMin {
 			lo, from = f.tmin, f.fromMin
 		}
@@ -593,15 +604,11 @@ func rangeText(f *cfield) string {
 func formatOK(f *cfield, s []byte) bool {
 	switch f.format {
 	case fmtUUID:
-		if len(s) != 36 {
+		if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 			return false
 		}
-		for i, c := range s {
-			if i == 8 || i == 13 || i == 18 || i == 23 {
-				if c != '-' {
-					return false
-				}
-			} else if !isHex(c) {
+		for _, c := range s {
+			if !hexOrDash[c] {
 				return false
 			}
 		}
@@ -659,6 +666,14 @@ func formatOK(f *cfield, s []byte) bool {
 	return true
 }
 
+// hexOrDash marks the bytes of a uuid's text.
+var hexOrDash = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '-' || isHex(byte(c))
+	}
+	return t
+}()
+
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
@@ -688,6 +703,53 @@ func parseSmallInt(b []byte) (int64, bool) {
 	}
 	return v, true
 }
+
+// parseShortDecimal reads a JSON number without an exponent and with at
+// most 15 digits, which strconv.ParseFloat reads exactly so: the digits as
+// an integer below 2^53, divided by a power of ten up to 10^15, both exact
+// in a float64, so the one rounding is the division's (Clinger's fast
+// path).
+func parseShortDecimal(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 16 || b[0] == '0' && len(b) > 1 && b[1] != '.' {
+		return 0, false // empty, too long for the fast path, or a leading zero
+	}
+	var m uint64
+	digits, frac := 0, -1
+	for i, c := range b {
+		if c == '.' {
+			if frac >= 0 || i == 0 || i == len(b)-1 {
+				return 0, false
+			}
+			frac = 0
+			continue
+		}
+		if c -= '0'; c > 9 {
+			return 0, false
+		}
+		m = m*10 + uint64(c)
+		digits++
+		if frac >= 0 {
+			frac++
+		}
+	}
+	if digits > 15 {
+		return 0, false
+	}
+	f := float64(m)
+	if frac > 0 {
+		f /= pow10[frac]
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 func validNumber(b []byte) bool {
 	i := 0
