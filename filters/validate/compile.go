@@ -156,15 +156,18 @@ type cdef struct {
 	retired            bool   // resolves as absent (DEFINITION_NOT_FOUND), kept for Allowed
 	labelMsgp          []byte
 	destsMsgp          []byte // msgpack array of "schema.table"
-	dests              []string
-	columns            []*cfield          // every column (all fields but the expand field), in definition order
-	byName             map[string]*cfield // columns by name, for Allowed
-	parent             []*cfield          // columns read from the body
-	elem               []*cfield          // columns read from the expanded element
-	expand             *cfield
-	reject             bool
-	rootKeys           *trie
-	elemKeys           *trie
+	// a valid record's constant parts: the definition key and label and
+	// the expand key; the destinations and the columns key and map header
+	validMid, validTail []byte
+	dests               []string
+	columns             []*cfield          // every column (all fields but the expand field), in definition order
+	byName              map[string]*cfield // columns by name, for Allowed
+	parent              []*cfield          // columns read from the body
+	elem                []*cfield          // columns read from the expanded element
+	expand              *cfield
+	reject              bool
+	rootKeys            *trie
+	elemKeys            *trie
 	// scan is the tree of body field paths the fast path reads (nil: every
 	// event takes the tree path), elemScan that of the element fields'
 	// paths in an expanded element; the counts are their nodes'.
@@ -500,6 +503,10 @@ func compileDef(game, event string, d Definition, dw Problem, bad func(at Proble
 	}
 	check(cd.parent)
 	check(cd.elem)
+	cd.validMid = msgp.AppendString(msgp.AppendString(nil, keyDefinition), d.Version)
+	cd.validMid = msgp.AppendString(cd.validMid, keyExpand)
+	cd.validTail = append(msgp.AppendString(nil, keyDests), cd.destsMsgp...)
+	cd.validTail = msgp.AppendMapHeader(msgp.AppendString(cd.validTail, keyColumns), uint32(len(cd.columns)))
 	cd.byName = make(map[string]*cfield, len(cd.columns))
 	for _, cf := range cd.columns {
 		cd.byName[cf.name] = cf

@@ -33,18 +33,13 @@ func appendValid(dst []byte, rec record.Record, env *envelope, w *worker, d *cde
 		dst = record.AppendRecord(dst, rec.Time, meta, nil)
 		dst = msgp.AppendMapHeader(dst, 9)
 		dst = appendEnvelope(dst, env)
-		dst = msgp.AppendString(dst, keyDefinition)
-		dst = append(dst, d.labelMsgp...)
-		dst = msgp.AppendString(dst, keyExpand)
+		dst = append(dst, d.validMid...)
 		if n == 0 {
 			dst = msgp.AppendInt(dst, -1)
 		} else {
 			dst = msgp.AppendInt(dst, i)
 		}
-		dst = msgp.AppendString(dst, keyDests)
-		dst = append(dst, d.destsMsgp...)
-		dst = msgp.AppendString(dst, keyColumns)
-		dst = msgp.AppendMapHeader(dst, uint32(ncol))
+		dst = append(dst, d.validTail...)
 		for _, c := range d.columns {
 			dst = append(dst, c.key...)
 			sp := w.pslots[c.slot]
@@ -58,17 +53,26 @@ func appendValid(dst []byte, rec record.Record, env *envelope, w *worker, d *cde
 }
 
 func appendEnvelope(dst []byte, env *envelope) []byte {
-	dst = msgp.AppendString(dst, keyUUID)
+	dst = append(dst, msgpUUID...)
 	dst = appendStrOrNil(dst, env.uuid, env.has&1 != 0)
-	dst = msgp.AppendString(dst, keyFiredTS)
+	dst = append(dst, msgpFiredTS...)
 	dst = appendStrOrNil(dst, env.firedTS, env.has&2 != 0)
-	dst = msgp.AppendString(dst, keyGame)
+	dst = append(dst, msgpGame...)
 	dst = appendStrOrNil(dst, env.game, env.has&4 != 0)
-	dst = msgp.AppendString(dst, keyVersion)
+	dst = append(dst, msgpVersion...)
 	dst = appendStrOrNil(dst, env.version, env.has&8 != 0)
-	dst = msgp.AppendString(dst, keyEvent)
+	dst = append(dst, msgpEvent...)
 	return appendStrOrNil(dst, env.event, env.has&16 != 0)
 }
+
+// The envelope's keys, msgpack-encoded once.
+var (
+	msgpUUID    = msgp.AppendString(nil, keyUUID)
+	msgpFiredTS = msgp.AppendString(nil, keyFiredTS)
+	msgpGame    = msgp.AppendString(nil, keyGame)
+	msgpVersion = msgp.AppendString(nil, keyVersion)
+	msgpEvent   = msgp.AppendString(nil, keyEvent)
+)
 
 func appendStrOrNil(dst, s []byte, ok bool) []byte {
 	if !ok {
