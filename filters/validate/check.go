@@ -540,9 +540,9 @@ func (w *worker) check(v *Validator, f *cfield, xp *jv, elem int, d *cdef) []byt
 		if t.Before(lo) || t.After(hi) {
 			w.tmp = w.marshal(w.tmp[:0], x)
 			w.scratch = append(w.scratch[:0], from...)
-			w.scratch = hi.AppendFormat(append(w.scratch, " to "...), time.RFC3339Nano)
+			w.scratch = appendRFC3339Nano(append(w.scratch, " to "...), hi)
 			if w.fieldErr(failcode.TimestampOutOfRange, "timestamp_range", f, elem, d, unsafeString(w.scratch), w.tmp, false) {
-				w.text = t.AppendFormat(append(w.text, "is "...), time.RFC3339Nano)
+				w.text = appendRFC3339Nano(append(w.text, "is "...), t)
 				w.text = append(w.text, ", outside "...)
 				w.text = append(w.text, w.textOf(w.cur.expected)...)
 				w.close()

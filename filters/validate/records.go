@@ -133,6 +133,16 @@ func appendFailure(dst []byte, rec record.Record, env *envelope, w *worker, d *c
 	return appendErrors(dst, w)
 }
 
+// An error's keys, msgpack-encoded once; the first opens its map.
+var (
+	msgpErrCode     = msgp.AppendString(msgp.AppendMapHeader(nil, 6), "code")
+	msgpErrPath     = msgp.AppendString(nil, "path")
+	msgpErrRule     = msgp.AppendString(nil, "rule")
+	msgpErrExpected = msgp.AppendString(nil, "expected")
+	msgpErrActual   = msgp.AppendString(nil, "actual")
+	msgpErrMessage  = msgp.AppendString(nil, "message")
+)
+
 func appendErrors(dst []byte, w *worker) []byte {
 	dst = msgp.AppendString(dst, keyErrors)
 	dst = msgp.AppendArrayHeader(dst, uint32(len(w.errs)))
@@ -141,18 +151,17 @@ func appendErrors(dst []byte, w *worker) []byte {
 		if i == len(w.errs)-1 && w.omitted > 0 {
 			msg = fmt.Appendf(append([]byte(nil), msg...), " (and %d more errors not listed)", w.omitted)
 		}
-		dst = msgp.AppendMapHeader(dst, 6)
-		dst = msgp.AppendString(dst, "code")
+		dst = append(dst, msgpErrCode...) // map header and "code"
 		dst = msgp.AppendString(dst, string(e.code))
-		dst = msgp.AppendString(dst, "path")
+		dst = append(dst, msgpErrPath...)
 		dst = msgp.AppendStringFromBytes(dst, w.textOf(e.path))
-		dst = msgp.AppendString(dst, "rule")
+		dst = append(dst, msgpErrRule...)
 		dst = msgp.AppendString(dst, e.rule)
-		dst = msgp.AppendString(dst, "expected")
+		dst = append(dst, msgpErrExpected...)
 		dst = msgp.AppendStringFromBytes(dst, w.textOf(e.expected))
-		dst = msgp.AppendString(dst, "actual")
+		dst = append(dst, msgpErrActual...)
 		dst = msgp.AppendStringFromBytes(dst, w.textOf(e.actual)) // capped by endActual
-		dst = msgp.AppendString(dst, "message")
+		dst = append(dst, msgpErrMessage...)
 		dst = msgp.AppendStringFromBytes(dst, msg)
 	}
 	return dst

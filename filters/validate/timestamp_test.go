@@ -123,3 +123,26 @@ func TestFormatTimestamp(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendRFC3339NanoMatchesAppendFormat(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for i := range 200000 {
+		tm := time.Unix(r.Int64N(400*365*86400)-200*365*86400, r.Int64N(1e9)).UTC()
+		switch i % 4 {
+		case 0:
+			tm = tm.Truncate(time.Second)
+		case 1:
+			tm = tm.Truncate(time.Millisecond)
+		case 2:
+			tm = tm.In(time.FixedZone("", 3600)) // not UTC: AppendFormat's way
+		}
+		if got, want := appendRFC3339Nano([]byte("x"), tm), tm.AppendFormat([]byte("x"), time.RFC3339Nano); string(got) != string(want) {
+			t.Fatalf("appendRFC3339Nano(%v) = %s, want %s", tm, got, want)
+		}
+	}
+	for _, tm := range []time.Time{time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 5, time.UTC), time.Date(2026, 1, 1, 0, 0, 0, 100, time.UTC)} {
+		if got, want := appendRFC3339Nano(nil, tm), tm.AppendFormat(nil, time.RFC3339Nano); string(got) != string(want) {
+			t.Fatalf("appendRFC3339Nano(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}
