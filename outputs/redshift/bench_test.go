@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/internal/benchcpu"
+	"github.com/whirlpool-events/whirlpool/internal/freelist"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
@@ -170,7 +171,8 @@ var flbgoBaseline func(b *testing.B, chunk, dst []byte) []byte
 // planning needs no database.
 func cpuOutput(b *testing.B, method string) *Output {
 	cfg := &config{dialect: Postgres, method: method, dedupe: true, failures: tableName{"failures", "events"}}
-	o := &Output{cfg: cfg, env: plugin.Env{Log: &testenv.Log{}}, dests: map[string]*dest{}, meta: metaCache{}, validator: testModel(b)}
+	o := &Output{cfg: cfg, env: plugin.Env{Log: &testenv.Log{}}, dests: map[string]*dest{}, meta: metaCache{}, validator: testModel(b),
+		recBlocks: freelist.New[[]rec](spareRecBlocks)}
 	m := &tableMeta{exists: true, cols: map[string]*colMeta{}}
 	for _, c := range append(append([]string{}, metaCols...), "player_id", "session_id", "map", "mode", "score", "kills",
 		"deaths", "accuracy", "duration_s", "won", "platform", "loadout") {
@@ -182,6 +184,7 @@ func cpuOutput(b *testing.B, method string) *Output {
 
 func (o *Output) encodeChunk(b *testing.B, chunk, payload []byte) []byte {
 	u := o.route(chunk, t0)
+	defer u.slab.release() // as the loader does once a flush is done
 	bt := &batch{recs: u.recs, rejected: map[rejectKey]string{}}
 	bt.loadedAt = bt.arena.str([]byte("2026-11-22 00:00:00"))
 	if err := o.plan(context.Background(), nil, bt); err != nil {
