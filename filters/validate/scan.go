@@ -459,6 +459,16 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 		start := i
 		claimed := record && k != nil && !w.rowSeen[k.id]
 		switch {
+		case b[i] == '"':
+			// a string, the most common value, read here rather than
+			// through skipValue: no path goes on inside one
+			if k == nil && w.reject {
+				w.addExtra(b[ks:ke])
+			} else if claimed {
+				w.rowSeen[k.id] = true
+			}
+			i, ok = stringEnd(b, i+1)
+			t = fastjson.TypeString
 		case k == nil:
 			if w.reject {
 				w.addExtra(b[ks:ke])
