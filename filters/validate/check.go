@@ -51,8 +51,14 @@ var nullText = []byte("null")
 
 // worker holds the per-call state; pooled, one per concurrent call.
 type worker struct {
-	p       fastjson.Parser
-	fired   time.Time // the fired_ts of the event being checked
+	p     fastjson.Parser
+	fired time.Time // the fired_ts of the event being checked
+	// window is the text of the last time window a timestamp was outside
+	window struct {
+		hi   time.Time
+		from string
+		text []byte
+	}
 	errs    []verr
 	omitted int
 	text    []byte // the errors' texts (verr spans)
@@ -539,9 +545,13 @@ func (w *worker) check(v *Validator, f *cfield, xp *jv, elem int, d *cdef) []byt
 		}
 		if t.Before(lo) || t.After(hi) {
 			w.tmp = w.marshal(w.tmp[:0], x)
-			w.scratch = append(w.scratch[:0], from...)
-			w.scratch = appendRFC3339Nano(append(w.scratch, " to "...), hi)
-			if w.fieldErr(failcode.TimestampOutOfRange, "timestamp_range", f, elem, d, unsafeString(w.scratch), w.tmp, false) {
+			if !hi.Equal(w.window.hi) || from != w.window.from || w.window.text == nil {
+				// the events of one request share a fired_ts, so their
+				// window is mostly the last one's
+				w.window.hi, w.window.from = hi, from
+				w.window.text = appendRFC3339Nano(append(append(w.window.text[:0], from...), " to "...), hi)
+			}
+			if w.fieldErr(failcode.TimestampOutOfRange, "timestamp_range", f, elem, d, unsafeString(w.window.text), w.tmp, false) {
 				w.text = appendRFC3339Nano(append(w.text, "is "...), t)
 				w.text = append(w.text, ", outside "...)
 				w.text = append(w.text, w.textOf(w.cur.expected)...)

@@ -253,6 +253,43 @@ games:
 	}
 }
 
+// The text of a timestamp's window is remembered from event to event (the
+// events of one request share a fired_ts); an event with another fired_ts
+// gets its own window.
+func TestTimestampWindowFollowsFiredTS(t *testing.T) {
+	m, err := ParseModel([]byte(`
+games:
+  - name: g
+    mappings: [{version: '1', definition: v1}]
+    events:
+      - name: e
+        definitions:
+          - version: v1
+            destinations: [events.e]
+            fields:
+              - {name: a, path: a, type: timestamp}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := validatorWith(t, m, Options{TimestampMin: time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)})
+	for _, fired := range []string{testFired, testFired, "2026-11-25T10:00:00Z", testFired} {
+		body := msgp.AppendMapHeader(nil, 6)
+		for _, kv := range [][2]string{{"uuid", testUUID}, {"fired_ts", fired}, {"game", "g"}, {"version", "1"}, {"event", "e"}, {"body", `{"a":"1999-01-01T00:00:00Z"}`}} {
+			body = msgp.AppendString(msgp.AppendString(body, kv[0]), kv[1])
+		}
+		errs := errorsOf(validate(t, v, record.AppendRecord(nil, testTime, nil, body))[0])
+		ft, err := time.Parse(time.RFC3339Nano, fired)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "from 2001-02-03T04:05:06Z to " + ft.Add(24*time.Hour).UTC().Format(time.RFC3339Nano)
+		if len(errs) != 1 || errs[0]["expected"] != want {
+			t.Fatalf("fired_ts %s: errors %v, want expected %q", fired, errs, want)
+		}
+	}
+}
+
 // stringEnd finds the quote that ends a string as a byte-by-byte reading
 // does (a quote after an even run of backslashes), at every position of
 // the 8-byte words it reads at once.
