@@ -341,6 +341,17 @@ func skip(b []byte, depth int) ([]byte, error) {
 			return b, describe(err)
 		}
 		n, b = uint64(m), o
+	case fixedSize[c-0xc0] > 0: // nil, bool, float, int, uint: a validated record's scalars
+		l := int(fixedSize[c-0xc0])
+		if len(b) < l {
+			return b, ErrTruncated
+		}
+		return b[l:], nil
+	case c == 0xd9 || c == 0xc4: // str 8, bin 8 (a uuid)
+		if len(b) < 2 || len(b) < 2+int(b[1]) {
+			return b, ErrTruncated
+		}
+		return b[2+int(b[1]):], nil
 	default: // other scalars: msgp.Skip does not recurse for them
 		o, err := msgp.Skip(b)
 		if err != nil {
@@ -359,6 +370,16 @@ func skip(b []byte, depth int) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// fixedSize is the whole size of the msgpack values of a fixed size whose
+// first byte is 0xc0 + i (0: not one).
+var fixedSize = [32]uint8{
+	0x00: 1,          // nil
+	0x02: 1, 0x03: 1, // false, true
+	0x0a: 5, 0x0b: 9, // float 32, 64
+	0x0c: 2, 0x0d: 3, 0x0e: 5, 0x0f: 9, // uint 8-64
+	0x10: 2, 0x11: 3, 0x12: 5, 0x13: 9, // int 8-64
 }
 
 // upTo returns the bytes of from before rest (rest is a suffix of from),
