@@ -7,6 +7,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
+	"github.com/whirlpool-events/whirlpool/internal/timefmt"
 )
 
 // Enricher builds records per the package's record contract. The zero value
@@ -78,37 +79,10 @@ func AppendFiredTS(dst []byte, t time.Time) []byte {
 // formatFiredTS writes t as YYYY-MM-DDTHH:MM:SS.mmmZ (UTC, milliseconds
 // truncated). Years outside 0-9999 are clamped; receipt times never are.
 func formatFiredTS(b *[24]byte, t time.Time) {
-	t = t.UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
+	timefmt.PutDateTime(b[:19], t)
 	ms := t.Nanosecond() / 1e6
-	if y < 0 {
-		y = 0
-	} else if y > 9999 {
-		y = 9999
-	}
-	b[0] = byte('0' + y/1000)
-	b[1] = byte('0' + y/100%10)
-	b[2] = byte('0' + y/10%10)
-	b[3] = byte('0' + y%10)
-	b[4] = '-'
-	two(b[5:7], int(mo))
-	b[7] = '-'
-	two(b[8:10], d)
-	b[10] = 'T'
-	two(b[11:13], h)
-	b[13] = ':'
-	two(b[14:16], mi)
-	b[16] = ':'
-	two(b[17:19], s)
 	b[19] = '.'
 	b[20] = byte('0' + ms/100)
-	b[21] = byte('0' + ms/10%10)
-	b[22] = byte('0' + ms%10)
+	timefmt.Put2(b[21:23], ms%100)
 	b[23] = 'Z'
-}
-
-func two(b []byte, v int) {
-	b[0] = byte('0' + v/10)
-	b[1] = byte('0' + v%10)
 }

@@ -8,6 +8,8 @@ package validate
 
 import (
 	"time"
+
+	"github.com/whirlpool-events/whirlpool/internal/timefmt"
 )
 
 // parseRFC3339 parses an RFC 3339 time (a 'T' between date and time, an
@@ -99,31 +101,12 @@ func daysSinceEpoch(year, month, day int) int64 {
 // microseconds (the precision of a Redshift TIMESTAMP); a year outside 0
 // to 9999 is written as the nearer of the two.
 func formatMicros(b *[27]byte, t time.Time) {
-	t = t.UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	if y < 0 {
-		y = 0
-	} else if y > 9999 {
-		y = 9999
-	}
-	put2(b[0:2], y/100)
-	put2(b[2:4], y%100)
-	b[4] = '-'
-	put2(b[5:7], int(mo))
-	b[7] = '-'
-	put2(b[8:10], d)
-	b[10] = 'T'
-	put2(b[11:13], h)
-	b[13] = ':'
-	put2(b[14:16], mi)
-	b[16] = ':'
-	put2(b[17:19], s)
+	timefmt.PutDateTime(b[:19], t)
 	b[19] = '.'
 	us := t.Nanosecond() / 1000
-	put2(b[20:22], us/10000)
-	put2(b[22:24], us/100%100)
-	put2(b[24:26], us%100)
+	timefmt.Put2(b[20:22], us/10000)
+	timefmt.Put2(b[22:24], us/100%100)
+	timefmt.Put2(b[24:26], us%100)
 	b[26] = 'Z'
 }
 
@@ -138,10 +121,10 @@ func appendRFC3339Nano(dst []byte, t time.Time) []byte {
 	formatMicros((*[27]byte)(b[:27]), t)
 	n := 19
 	if ns := t.Nanosecond(); ns != 0 {
-		put2(b[20:22], ns/1e7)
-		put2(b[22:24], ns/1e5%100)
-		put2(b[24:26], ns/1e3%100)
-		put2(b[26:28], ns/10%100)
+		timefmt.Put2(b[20:22], ns/1e7)
+		timefmt.Put2(b[22:24], ns/1e5%100)
+		timefmt.Put2(b[24:26], ns/1e3%100)
+		timefmt.Put2(b[26:28], ns/10%100)
 		b[28] = byte('0' + ns%10)
 		n = 29
 		for b[n-1] == '0' {
@@ -150,16 +133,6 @@ func appendRFC3339Nano(dst []byte, t time.Time) []byte {
 	}
 	b[n] = 'Z'
 	return append(dst, b[:n+1]...)
-}
-
-// put2 writes v (0 to 99) as two digits.
-func put2(b []byte, v int) {
-	const digits = "0001020304050607080910111213141516171819" +
-		"2021222324252627282930313233343536373839" +
-		"4041424344454647484950515253545556575859" +
-		"6061626364656667686970717273747576777879" +
-		"8081828384858687888990919293949596979899"
-	b[0], b[1] = digits[2*v], digits[2*v+1]
 }
 
 // FormatTimestamp formats t as the validator writes timestamp columns: RFC
