@@ -213,11 +213,9 @@ func TestScanTakesWhatItCan(t *testing.T) {
 	}
 }
 
-// TestTimestampRangeMessage pins the expected and message texts of
-// TIMESTAMP_OUT_OF_RANGE, whose "from" side is made once per validator or
-// field: the validator's timestamp_min, or the field's own min.
-func TestTimestampRangeMessage(t *testing.T) {
-	m, err := ParseModel([]byte(`
+// timestampModel has a timestamp field with the validator's window (a)
+// and one with its own min and max (b).
+const timestampModel = `
 games:
   - name: g
     mappings: [{version: '1', definition: v1}]
@@ -229,7 +227,13 @@ games:
             fields:
               - {name: a, path: a, type: timestamp}
               - {name: b, path: b, type: timestamp, min: '2020-01-01T00:00:00.5Z', max: '2030-01-01T00:00:00Z'}
-`))
+`
+
+// TestTimestampRangeMessage pins the expected and message texts of
+// TIMESTAMP_OUT_OF_RANGE, whose "from" side is made once per validator or
+// field: the validator's timestamp_min, or the field's own min.
+func TestTimestampRangeMessage(t *testing.T) {
+	m, err := ParseModel([]byte(timestampModel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,18 +261,7 @@ games:
 // events of one request share a fired_ts); an event with another fired_ts
 // gets its own window.
 func TestTimestampWindowFollowsFiredTS(t *testing.T) {
-	m, err := ParseModel([]byte(`
-games:
-  - name: g
-    mappings: [{version: '1', definition: v1}]
-    events:
-      - name: e
-        definitions:
-          - version: v1
-            destinations: [events.e]
-            fields:
-              - {name: a, path: a, type: timestamp}
-`))
+	m, err := ParseModel([]byte(timestampModel))
 	if err != nil {
 		t.Fatal(err)
 	}
