@@ -82,9 +82,9 @@ func Elements(b []byte, o Options, element func(value []byte) bool) bool {
 }
 
 func scan(b []byte, o Options, member func(key, value []byte) bool, element func(value []byte) bool) bool {
-	class := &plainClass
+	class, high := &plainClass, uint64(0)
 	if o.UTF8 {
-		class = &utf8Class
+		class, high = &utf8Class, hi // bytes of multi-byte characters stop the SWAR run too
 	}
 	limit := o.MaxDepth
 	if limit <= 0 || limit > maxDepth {
@@ -144,7 +144,7 @@ value:
 		}
 		goto value
 	case '"':
-		if i, ok = scanString(b, i+1, class); !ok {
+		if i, ok = scanString(b, i+1, class, high); !ok {
 			return false
 		}
 	case 't':
@@ -185,7 +185,9 @@ after:
 	}
 	c = b[i]
 	if c == ',' {
-		i = skipWS(b, i+1)
+		if i++; i < n && b[i] <= ' ' { // most JSON has no white space after a ','
+			i = skipWS(b, i)
+		}
 		if inObject(top, deep, depth) {
 			goto key
 		}
@@ -212,16 +214,20 @@ key:
 	if depth == 1 {
 		keyStart, c = i+1, 1
 	}
-	if i, ok = scanString(b, i+1, class); !ok {
+	if i, ok = scanString(b, i+1, class, high); !ok {
 		return false
 	}
 	if c != 0 {
 		keyEnd = i - 1
 	}
-	if i = skipWS(b, i); i >= n || b[i] != ':' {
-		return false
+	if i+1 < n && b[i] == ':' && b[i+1] > ' ' {
+		i++ // no white space around the ':' (most JSON)
+	} else {
+		if i = skipWS(b, i); i >= n || b[i] != ':' {
+			return false
+		}
+		i = skipWS(b, i+1)
 	}
-	i = skipWS(b, i+1)
 	if c != 0 {
 		valStart = i
 	}
@@ -261,11 +267,7 @@ func skipWS(b []byte, i int) int {
 
 // scanString reads a string whose opening quote is before i; it returns
 // the index after the closing quote.
-func scanString(b []byte, i int, class *[256]uint8) (int, bool) {
-	high := uint64(0)
-	if class == &utf8Class {
-		high = hi
-	}
+func scanString(b []byte, i int, class *[256]uint8, high uint64) (int, bool) {
 	for {
 		// Eight plain bytes at a time (SWAR): no quote, backslash, control
 		// character, nor (UTF8 mode) a byte of a multi-byte character.
@@ -274,7 +276,9 @@ func scanString(b []byte, i int, class *[256]uint8) (int, bool) {
 		for i+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[i:])
 			if m := (x-lo*0x20)&^x&hi | zero(x^(lo*'"')) | zero(x^(lo*'\\')) | x&high; m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
+				if i += bits.TrailingZeros64(m) >> 3; b[i] == '"' {
+					return i + 1, true // most strings end in their first plain run
+				}
 				goto special
 			}
 			i += 8
