@@ -503,7 +503,7 @@ func compileDef(game, event string, d Definition, dw Problem, bad func(at Proble
 	}
 	check(cd.parent)
 	check(cd.elem)
-	cd.validMid = msgp.AppendString(msgp.AppendString(nil, keyDefinition), d.Version)
+	cd.validMid = append(msgp.AppendString(nil, keyDefinition), cd.labelMsgp...)
 	cd.validMid = msgp.AppendString(cd.validMid, keyExpand)
 	cd.validTail = append(msgp.AppendString(nil, keyDests), cd.destsMsgp...)
 	cd.validTail = msgp.AppendMapHeader(msgp.AppendString(cd.validTail, keyColumns), uint32(len(cd.columns)))

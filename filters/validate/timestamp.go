@@ -118,9 +118,10 @@ func appendRFC3339Nano(dst []byte, t time.Time) []byte {
 		return t.AppendFormat(dst, time.RFC3339Nano)
 	}
 	var b [30]byte
-	formatMicros((*[27]byte)(b[:27]), t)
+	timefmt.PutDateTime(b[:19], t)
 	n := 19
 	if ns := t.Nanosecond(); ns != 0 {
+		b[19] = '.'
 		timefmt.Put2(b[20:22], ns/1e7)
 		timefmt.Put2(b[22:24], ns/1e5%100)
 		timefmt.Put2(b[24:26], ns/1e3%100)
