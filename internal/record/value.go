@@ -132,7 +132,24 @@ func (m Map) Get(key string) (Value, bool) {
 
 // Kind returns the msgpack type of v, judged by its first byte(s).
 func (v Value) Kind() Kind {
-	switch msgp.NextType(v) {
+	if len(v) == 0 {
+		return KindInvalid
+	}
+	return kindByLead[v[0]]
+}
+
+// kindByLead is the Kind of every msgpack first byte. msgp.NextType looks
+// further only into extensions, to tell its own extension types apart;
+// all of them are KindExt.
+var kindByLead = func() (t [256]Kind) {
+	for c := range 256 {
+		t[c] = kindOfType(msgp.NextType([]byte{byte(c)}))
+	}
+	return t
+}()
+
+func kindOfType(t msgp.Type) Kind {
+	switch t {
 	case msgp.NilType:
 		return KindNil
 	case msgp.BoolType:
@@ -261,7 +278,15 @@ func (v Value) Time() (time.Time, bool) {
 // which msgp reader to call; they do the decoding.)
 func readStr(b []byte) ([]byte, []byte, error) {
 	if len(b) > 0 {
+		// fixstr and str 8 (short strings and uuids) are read here; the
+		// other forms, and every cut string, go to msgp and its errors.
 		switch c := b[0]; {
+		case c&0xe0 == 0xa0 && 1+int(c&0x1f) <= len(b):
+			n := 1 + int(c&0x1f)
+			return b[1:n:n], b[n:], nil
+		case c == 0xd9 && len(b) >= 2 && 2+int(b[1]) <= len(b):
+			n := 2 + int(b[1])
+			return b[2:n:n], b[n:], nil
 		case c&0xe0 == 0xa0 || c == 0xd9 || c == 0xda || c == 0xdb: // fixstr, str 8/16/32
 			s, o, err := msgp.ReadStringZC(b)
 			return s[:len(s):len(s)], o, err // capacity cut: appending must not write into the chunk

@@ -29,3 +29,52 @@ func TestSkipScalarsMatchesMsgp(t *testing.T) {
 		}
 	}
 }
+
+// Kind and Str read every first byte, and every cut of short strings, as
+// msgp does (Kind as msgp.NextType, Str as msgp.ReadStringZC or
+// ReadBytesZC).
+func TestKindAndStrMatchMsgp(t *testing.T) {
+	for c := 0; c <= 0xff; c++ {
+		for n, second := 0, 0; n <= 40; second++ {
+			if second > n+1 {
+				n, second = n+1, 0
+				continue
+			}
+			b := make([]byte, n+1)
+			b[0] = byte(c)
+			for i := 1; i < len(b); i++ {
+				b[i] = byte(i % 5) // small lengths and extension types 0-4
+			}
+			if n > 0 {
+				b[1] = byte(second) // a str 8 length that fits, is cut by one, ...
+			}
+			if n > 1 {
+				b[len(b)-1] = 0xff // -1: the time extension, where it is the type byte
+			}
+			v := Value(b)
+			if got, want := v.Kind(), kindOfType(msgp.NextType(b)); got != want {
+				t.Errorf("Kind(% x) = %v, msgp.NextType says %v", b, got, want)
+			}
+			s, rest, err := readStr(b)
+			var ws, wrest []byte
+			var werr error
+			switch msgp.NextType(b) {
+			case msgp.StrType:
+				ws, wrest, werr = msgp.ReadStringZC(b)
+			case msgp.BinType:
+				ws, wrest, werr = msgp.ReadBytesZC(b)
+			default:
+				werr = errNotStr
+			}
+			if (err == nil) != (werr == nil) || string(s) != string(ws) || len(rest) != len(wrest) && err == nil {
+				t.Errorf("readStr(% x) = %q, %d left, %v; msgp: %q, %d, %v", b, s, len(rest), err, ws, len(wrest), werr)
+			}
+			if err == nil && cap(s) != len(s) {
+				t.Errorf("readStr(% x): capacity %d beyond its %d bytes", b, cap(s), len(s))
+			}
+		}
+	}
+	if got := Value(nil).Kind(); got != KindInvalid {
+		t.Errorf("Kind(empty) = %v", got)
+	}
+}
