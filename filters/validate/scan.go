@@ -15,11 +15,10 @@ package validate
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
 	"slices"
 
 	"github.com/valyala/fastjson"
+	"github.com/whirlpool-events/whirlpool/internal/swar"
 )
 
 // scanNode is a key of a body field's path: the fields whose path ends
@@ -52,7 +51,7 @@ type keySlot struct {
 func keyHead(b []byte, start, end int) uint64 {
 	n := end - start
 	if start+8 <= len(b) {
-		h := binary.LittleEndian.Uint64(b[start:])
+		h := swar.Load(b, start)
 		if n < 8 {
 			h &= 1<<(8*uint(n)) - 1
 		}
@@ -523,19 +522,6 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 	}
 }
 
-// stringEnd looks for the end of a string 8 bytes at a time: bytesEqual
-// has the high bit set in the bytes of word w that are c, and in no byte
-// before the first of them, which is all it reads of the mask.
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-func bytesEqual(w uint64, c byte) uint64 {
-	x := w ^ ones*uint64(c)
-	return (x - ones) &^ x & highs
-}
-
 // keyStop marks the bytes that end the scan of a key: its closing quote,
 // and the escapes and control bytes it leaves to the tree path.
 var keyStop = func() (t [256]bool) {
@@ -593,9 +579,9 @@ func literal(b []byte, i int, lit string, t fastjson.Type) (int, fastjson.Type, 
 func stringEnd(b []byte, i int) (int, bool) {
 	// most strings are short and have no escapes
 	for j := i; j+8 <= len(b); j += 8 {
-		w := binary.LittleEndian.Uint64(b[j:])
-		if m := bytesEqual(w, '"') | bytesEqual(w, '\\'); m != 0 {
-			if e := j + bits.TrailingZeros64(m)/8; b[e] == '"' {
+		w := swar.Load(b, j)
+		if m := swar.Equal(w, '"') | swar.Equal(w, '\\'); m != 0 {
+			if e := j + swar.First(m); b[e] == '"' {
 				return e + 1, true
 			}
 			break

@@ -14,9 +14,9 @@
 package jsonscan
 
 import (
-	"encoding/binary"
-	"math/bits"
 	"unicode/utf8"
+
+	"github.com/whirlpool-events/whirlpool/internal/swar"
 )
 
 // Options tune a scan.
@@ -84,7 +84,7 @@ func Elements(b []byte, o Options, element func(value []byte) bool) bool {
 func scan(b []byte, o Options, member func(key, value []byte) bool, element func(value []byte) bool) bool {
 	class, high := &plainClass, uint64(0)
 	if o.UTF8 {
-		class, high = &utf8Class, hi // bytes of multi-byte characters stop the SWAR run too
+		class, high = &utf8Class, swar.Highs // bytes of multi-byte characters stop the SWAR run too
 	}
 	limit := o.MaxDepth
 	if limit <= 0 || limit > maxDepth {
@@ -274,9 +274,9 @@ func scanString(b []byte, i int, class *[256]uint8, high uint64) (int, bool) {
 		// A borrow only runs upwards from a flagged byte, so the lowest
 		// flag is exact.
 		for i+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[i:])
-			if m := (x-lo*0x20)&^x&hi | zero(x^(lo*'"')) | zero(x^(lo*'\\')) | x&high; m != 0 {
-				if i += bits.TrailingZeros64(m) >> 3; b[i] == '"' {
+			x := swar.Load(b, i)
+			if m := swar.Less(x, 0x20) | swar.Equal(x, '"') | swar.Equal(x, '\\') | x&high; m != 0 {
+				if i += swar.First(m); b[i] == '"' {
 					return i + 1, true // most strings end in their first plain run
 				}
 				goto special
@@ -319,15 +319,6 @@ func scanString(b []byte, i int, class *[256]uint8, high uint64) (int, bool) {
 		}
 	}
 }
-
-// Broadcast bytes for SWAR.
-const (
-	lo = 0x0101010101010101
-	hi = 0x8080808080808080
-)
-
-// zero is not 0 when some byte of x is 0.
-func zero(x uint64) uint64 { return (x - lo) &^ x & hi }
 
 func isHex(c byte) bool {
 	return c-'0' < 10 || (c|0x20)-'a' < 6

@@ -2,15 +2,14 @@ package record
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"math"
-	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf8"
 
 	"github.com/tinylib/msgp/msgp"
+	"github.com/whirlpool-events/whirlpool/internal/swar"
 )
 
 // AppendJSON appends m as a JSON object to dst and returns the extended
@@ -232,8 +231,7 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 // other than '"' and '\\'; 0 if all 8 can be copied as they are. (Bytes
 // above the first flagged one may be flagged falsely; it does not matter.)
 func needsEscape(x uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	return ((x - 0x20*ones) | ((x ^ '"'*ones) - ones) | ((x ^ '\\'*ones) - ones) | x) & highs
+	return ((x - 0x20*swar.Ones) | ((x ^ '"'*swar.Ones) - swar.Ones) | ((x ^ '\\'*swar.Ones) - swar.Ones) | x) & swar.Highs
 }
 
 // jsonSafe[c] is true for the ASCII bytes that go into a JSON string as
@@ -330,8 +328,8 @@ func appendStringMode(dst, s []byte, strict bool) (_ []byte, ok bool) {
 // bytes at a time.
 func scanSafe(s []byte, i int) int {
 	for ; i+8 <= len(s); i += 8 {
-		if m := needsEscape(binary.LittleEndian.Uint64(s[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
+		if m := needsEscape(swar.Load(s, i)); m != 0 {
+			return i + swar.First(m)
 		}
 	}
 	if i >= len(s) {
@@ -341,11 +339,11 @@ func scanSafe(s []byte, i int) int {
 		// Load the last 8 bytes and drop the k already checked (and safe,
 		// so they cause no false flags) at the low end.
 		k := uint(i - (len(s) - 8))
-		m := needsEscape(binary.LittleEndian.Uint64(s[len(s)-8:])) >> (8 * k)
+		m := needsEscape(swar.Load(s, len(s)-8)) >> (8 * k)
 		if m == 0 {
 			return len(s)
 		}
-		return i + bits.TrailingZeros64(m)>>3
+		return i + swar.First(m)
 	}
 	for ; i < len(s); i++ {
 		if c := s[i]; c >= utf8.RuneSelf || !jsonSafe[c] {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 	"github.com/whirlpool-events/whirlpool/internal/record"
+	"github.com/whirlpool-events/whirlpool/internal/swar"
 )
 
 // Rows are encoded from msgpack values straight into the payload of each
@@ -85,30 +86,63 @@ func appendFloatText(dst []byte, f float64) []byte {
 	return strconv.AppendFloat(dst, f, 'g', -1, 64)
 }
 
-// copyEscape marks the bytes COPY text format escapes.
-var copyEscape = [256]bool{'\\': true, '\n': true, '\r': true, '\t': true}
+// copyEscape is the letter after the backslash for each byte COPY text
+// format escapes (0: a byte written as it is).
+var copyEscape = [256]byte{'\\': '\\', '\n': 'n', '\r': 'r', '\t': 't'}
 
 func appendCopyText(dst, s []byte) []byte {
 	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !copyEscape[c] {
-			continue
-		}
+	for {
+		i := copyEscapeIndex(s, start)
 		dst = append(dst, s[start:i]...)
-		switch c {
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
+		if i == len(s) {
+			return dst
 		}
+		dst = append(dst, '\\', copyEscape[s[i]])
 		start = i + 1
 	}
-	return append(dst, s[start:]...)
+}
+
+// copyEscapeIndex is the index of the first byte of s at or after i that
+// COPY text escapes, or len(s). It reads 8 bytes at a time: a word with no
+// byte below '\r'+1 and no backslash has none.
+func copyEscapeIndex(s []byte, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		if m := copyEscapeMask(swar.Load(s, i)); m != 0 {
+			if j := copyEscapeFrom(s, i+swar.First(m), i+8); j >= 0 {
+				return j
+			}
+		}
+	}
+	if i < len(s) && len(s) >= 8 {
+		// The tail, read as the last 8 bytes without the k checked already.
+		k := uint(i - (len(s) - 8))
+		if m := copyEscapeMask(swar.Load(s, len(s)-8)) >> (8 * k); m != 0 {
+			if j := copyEscapeFrom(s, i+swar.First(m), len(s)); j >= 0 {
+				return j
+			}
+		}
+		return len(s)
+	}
+	if j := copyEscapeFrom(s, i, len(s)); j >= 0 {
+		return j
+	}
+	return len(s)
+}
+
+// copyEscapeMask flags a word's bytes that COPY text may escape: its
+// first flag is the first escape or another control byte.
+func copyEscapeMask(w uint64) uint64 { return swar.Less(w, '\r'+1) | swar.Equal(w, '\\') }
+
+// copyEscapeFrom is the index of the first byte of s[i:end] that COPY text
+// escapes, or -1.
+func copyEscapeFrom(s []byte, i, end int) int {
+	for ; i < end; i++ {
+		if copyEscape[s[i]] != 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 // appendCopyRow writes one row (tab-separated values and '\n').

@@ -1,6 +1,7 @@
 package redshift
 
 import (
+	"bytes"
 	"math"
 	"strings"
 	"testing"
@@ -59,4 +60,37 @@ func TestCopyValueOfATruncatedFixstr(t *testing.T) {
 	if got := appendCopyValue(nil, record.Value{0xa5, 'a', 'b'}); len(got) != 0 {
 		t.Errorf("appendCopyValue of a truncated fixstr = %q, want nothing", got)
 	}
+}
+
+// copyTextReplacer is COPY text's escaping, byte by byte, as PostgreSQL's
+// documentation states it.
+var copyTextReplacer = strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
+
+// appendCopyText escapes every byte COPY text escapes wherever it sits in
+// a word of 8, beside bytes that look alike to the word test (other
+// control bytes, 0x0d+1, 0x5c±1).
+func TestCopyTextEscapesEveryPosition(t *testing.T) {
+	for n := 0; n <= 24; n++ {
+		for pos := 0; pos < n; pos++ {
+			for _, c := range []byte{'\\', '\n', '\r', '\t', 0, 0x0b, 0x0e, '[', ']', 0x80, 0xff} {
+				for _, fill := range []byte{'a', 0x0c, 0x01} {
+					s := bytes.Repeat([]byte{fill}, n)
+					s[pos] = c
+					if got, want := string(appendCopyText([]byte(">"), s)), ">"+copyTextReplacer.Replace(string(s)); got != want {
+						t.Fatalf("appendCopyText(%q) = %q, want %q", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzCopyText(f *testing.F) {
+	f.Add([]byte("plain text, then a tab\there and a backslash \\ and a newline\n"))
+	f.Add([]byte("\r\n\t\\\x00\x0b\x0c\x0e"))
+	f.Fuzz(func(t *testing.T, s []byte) {
+		if got, want := string(appendCopyText(nil, s)), copyTextReplacer.Replace(string(s)); got != want {
+			t.Fatalf("appendCopyText(%q) = %q, want %q", s, got, want)
+		}
+	})
 }

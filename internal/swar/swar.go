@@ -1,0 +1,38 @@
+// Package swar reads 8 bytes at a time as one word ("SIMD within a
+// register"), for the scans that look for a few special bytes in long runs
+// of ordinary ones: JSON string ends, COPY text escapes.
+//
+// Each test returns a mask with the high bit (0x80) set in the first byte
+// of the word that matches and in no byte before it; bytes after the
+// first match may be flagged falsely. First turns a mask into that byte's
+// index. Words are little-endian: the byte at the lowest address is the
+// lowest byte of the word.
+package swar
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+const (
+	// Ones has 0x01 in every byte; Ones*uint64(c) has c in every byte.
+	Ones = 0x0101010101010101
+	// Highs has 0x80 in every byte.
+	Highs = 0x8080808080808080
+)
+
+// Load is the word of b[i:i+8].
+func Load(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[i:]) }
+
+// Zero flags the bytes of w that are 0.
+func Zero(w uint64) uint64 { return (w - Ones) &^ w & Highs }
+
+// Equal flags the bytes of w that are c.
+func Equal(w uint64, c byte) uint64 { return Zero(w ^ Ones*uint64(c)) }
+
+// Less flags the bytes of w below n, which must be at most 0x80.
+func Less(w uint64, n byte) uint64 { return (w - Ones*uint64(n)) &^ w & Highs }
+
+// First is the index (0-7) of the first flagged byte of a mask that is
+// not 0.
+func First(mask uint64) int { return bits.TrailingZeros64(mask) >> 3 }

@@ -1,0 +1,77 @@
+package swar
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+// byByte is what each test must flag first: the index of the first byte
+// of w for which match holds, or 8.
+func byByte(w uint64, match func(byte) bool) int {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], w)
+	for i, c := range b {
+		if match(c) {
+			return i
+		}
+	}
+	return 8
+}
+
+func firstOr8(mask uint64) int {
+	if mask == 0 {
+		return 8
+	}
+	return First(mask)
+}
+
+// Every test finds the first matching byte of a word exactly, and reports
+// none only when there is none, for the bytes around each boundary.
+func FuzzTestsMatchByteByByte(f *testing.F) {
+	f.Add([]byte("abcdefgh"), byte('"'), byte(0x20))
+	f.Add([]byte{0, 1, 0x80, 0xff, '\\', '\t', '\n', '\r'}, byte('\\'), byte('\r'+1))
+	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0}, byte(0), byte(0x80))
+	f.Fuzz(func(t *testing.T, b []byte, c, n byte) {
+		if len(b) < 8 {
+			return
+		}
+		n = n%0x80 + 1 // 1..0x80
+		w := Load(b, 0)
+		if got, want := firstOr8(Zero(w)), byByte(w, func(x byte) bool { return x == 0 }); got != want {
+			t.Errorf("Zero(%016x): first %d, want %d", w, got, want)
+		}
+		if got, want := firstOr8(Equal(w, c)), byByte(w, func(x byte) bool { return x == c }); got != want {
+			t.Errorf("Equal(%016x, %#x): first %d, want %d", w, c, got, want)
+		}
+		if got, want := firstOr8(Less(w, n)), byByte(w, func(x byte) bool { return x < n }); got != want {
+			t.Errorf("Less(%016x, %#x): first %d, want %d", w, n, got, want)
+		}
+	})
+}
+
+// The tests above, on every byte value in every position of a word of
+// other bytes that do or do not match.
+func TestEveryByteInEveryPosition(t *testing.T) {
+	for _, fill := range []byte{0, 1, 'a', '\\', 0x7f, 0x80, 0xff} {
+		for pos := 0; pos < 8; pos++ {
+			for c := 0; c < 256; c++ {
+				var b [8]byte
+				for i := range b {
+					b[i] = fill
+				}
+				b[pos] = byte(c)
+				w := binary.LittleEndian.Uint64(b[:])
+				for _, n := range []byte{1, 0x0e, 0x20, 0x80} {
+					if got, want := firstOr8(Less(w, n)), byByte(w, func(x byte) bool { return x < n }); got != want {
+						t.Fatalf("Less(% x, %#x): first %d, want %d", b, n, got, want)
+					}
+				}
+				for _, e := range []byte{0, '"', '\\', 0xff} {
+					if got, want := firstOr8(Equal(w, e)), byByte(w, func(x byte) bool { return x == e }); got != want {
+						t.Fatalf("Equal(% x, %#x): first %d, want %d", b, e, got, want)
+					}
+				}
+			}
+		}
+	}
+}
