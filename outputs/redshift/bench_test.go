@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/whirlpool-events/whirlpool/internal/benchcpu"
-	"github.com/whirlpool-events/whirlpool/internal/freelist"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
@@ -172,7 +171,7 @@ var flbgoBaseline func(b *testing.B, chunk, dst []byte) []byte
 func cpuOutput(b *testing.B, method string) *Output {
 	cfg := &config{dialect: Postgres, method: method, dedupe: true, failures: tableName{"failures", "events"}}
 	o := &Output{cfg: cfg, env: plugin.Env{Log: &testenv.Log{}}, dests: map[string]*dest{}, meta: metaCache{}, validator: testModel(b),
-		recBlocks: freelist.New[[]rec](spareRecBlocks)}
+		spare: newSpareBlocks()}
 	m := &tableMeta{exists: true, cols: map[string]*colMeta{}}
 	for _, c := range append(append([]string{}, metaCols...), "player_id", "session_id", "map", "mode", "score", "kills",
 		"deaths", "accuracy", "duration_s", "won", "platform", "loadout") {

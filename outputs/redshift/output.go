@@ -9,7 +9,6 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/dsn"
-	"github.com/whirlpool-events/whirlpool/internal/freelist"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -99,7 +98,7 @@ type Output struct {
 	meta metaCache // loader goroutine only
 	rows rowSet    // loader goroutine only: dedupe within a batch
 
-	recBlocks *freelist.List[[]rec] // routeScratch blocks of flushes done
+	spare spareBlocks // routeScratch blocks of flushes done
 
 	// group commit
 	in      chan *unit
@@ -146,9 +145,9 @@ func startOutput(env plugin.Env, c *config, opts ...Option) (*Output, error) {
 		maxRaw: validate.DefaultMaxEventSize,
 		in:     make(chan *unit, 64),
 
-		recBlocks: freelist.New[[]rec](spareRecBlocks),
-		closing:   make(chan struct{}),
-		stopped:   make(chan struct{}),
+		spare:   newSpareBlocks(),
+		closing: make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
 	o.Stats.init()
 	for _, opt := range opts {
@@ -214,7 +213,7 @@ func (o *Output) Flush(chunk []byte, tag string) plugin.Result {
 // unit's batch is done with its recs (a copy of every chunk was a tenth of
 // the processor's CPU, most of it page faults).
 func (o *Output) route(chunk []byte, now time.Time) *unit {
-	u := &unit{bytes: len(chunk), done: make(chan error, 1), slab: routeScratch{spare: o.recBlocks}}
+	u := &unit{bytes: len(chunk), done: make(chan error, 1), slab: o.spare.scratch()}
 	var vbuf []byte
 	d := record.NewDecoder(chunk)
 	var r record.Record

@@ -40,7 +40,10 @@ type rec struct {
 	// def, when set, is the definition whose columns, all and in its
 	// order, the record's columns are (validate.Allowed.InOrder): the
 	// validator's own form, whose values a table load places by position.
-	def validate.Allowed
+	// defVals are those values, in that order, kept by the model check
+	// so that a row need not walk the columns again.
+	def     validate.Allowed
+	defVals []record.Value
 
 	// failure: the client's raw event text and the JSON text of the errors;
 	// whole, when the failure's body was cut upstream, describes the text
@@ -65,49 +68,84 @@ type rec struct {
 }
 
 // routeScratch is what routing one chunk reuses from record to record:
-// recs allocated in blocks (one allocation per block rather than per
-// record) and the fields of the columns met (validate.ColumnCache).
+// recs, and the column values of valid records, allocated in blocks (one
+// allocation per block rather than per record), and the fields of the
+// columns met (validate.ColumnCache).
 type routeScratch struct {
-	recs []rec
+	recs slab[rec]
+	vals slab[record.Value]
 	cols validate.ColumnCache
-	// spare, when set, gives blocks back from earlier flushes; blocks
-	// lists the blocks taken, for release.
-	spare  *freelist.List[[]rec]
-	blocks [][]rec
 }
 
-// recBlock is how many recs a block holds; spareRecBlocks how many blocks
-// an output keeps for later flushes (about 15 MB: 32,768 rows).
-// A batch's recs were a fresh 450 bytes a row per flush, with their pages
+// spareBlocks keeps the blocks of flushes done for later flushes. A
+// batch's recs were a fresh 450 bytes a row per flush, with their pages
 // faulted in again after the collector returned them.
+type spareBlocks struct {
+	recs *freelist.List[[]rec]
+	vals *freelist.List[[]record.Value]
+}
+
+// Blocks: recs by 256 (about 15 MB kept: 32,768 rows); column values by
+// 4,096 (96 KB a block, 6 MB kept).
 const (
 	recBlock       = 256
 	spareRecBlocks = 128
+	valBlock       = 4096
+	spareValBlocks = 64
 )
 
+func newSpareBlocks() spareBlocks {
+	return spareBlocks{recs: freelist.New[[]rec](spareRecBlocks), vals: freelist.New[[]record.Value](spareValBlocks)}
+}
+
+// scratch is a routeScratch taking its blocks from s and giving them back
+// on release.
+func (s spareBlocks) scratch() routeScratch {
+	return routeScratch{recs: slab[rec]{spare: s.recs, size: recBlock}, vals: slab[record.Value]{spare: s.vals, size: valBlock}}
+}
+
 // next returns a zero rec.
-func (s *routeScratch) next() *rec {
-	if len(s.recs) == cap(s.recs) {
-		var b []rec
-		if s.spare != nil {
+func (s *routeScratch) next() *rec { return &s.recs.take(1)[0] }
+
+// release zeroes the blocks (their recs and values alias a chunk Fluent
+// Bit is about to free) and gives them back for later flushes. Nothing
+// taken from them may be used after.
+func (s *routeScratch) release() {
+	s.recs.release()
+	s.vals.release()
+}
+
+// slab hands out slices of blocks of size Ts. Blocks come from spare, when
+// set, and go back to it on release.
+type slab[T any] struct {
+	spare  *freelist.List[[]T]
+	size   int
+	cur    []T   // the block being handed out
+	blocks [][]T // the blocks taken from or for spare
+}
+
+// take returns n zero Ts, with no capacity beyond them.
+func (s *slab[T]) take(n int) []T {
+	if len(s.cur)+n > cap(s.cur) {
+		var b []T
+		if n <= s.size && s.spare != nil {
 			b, _ = s.spare.Get()
 		}
 		if b == nil {
-			b = make([]rec, 0, recBlock)
+			b = make([]T, 0, max(n, s.size, 1))
 		}
-		if s.spare != nil {
+		if s.spare != nil && cap(b) == s.size {
 			s.blocks = append(s.blocks, b)
 		}
-		s.recs = b
+		s.cur = b
 	}
-	s.recs = s.recs[:len(s.recs)+1]
-	return &s.recs[len(s.recs)-1]
+	i := len(s.cur)
+	s.cur = s.cur[:i+n]
+	return s.cur[i : i+n : i+n]
 }
 
-// release zeroes the blocks (their recs alias a chunk Fluent Bit is about
-// to free) and gives them back for later flushes. No rec of them may be
-// used after.
-func (s *routeScratch) release() {
+// release zeroes the blocks and gives them back to spare.
+func (s *slab[T]) release() {
 	if s.spare == nil {
 		return
 	}
@@ -116,7 +154,7 @@ func (s *routeScratch) release() {
 		clear(b)
 		s.spare.Put(b[:0])
 	}
-	s.blocks, s.recs = nil, nil
+	s.blocks, s.cur = nil, nil
 }
 
 // loadErr is one error object of a failure row.
@@ -228,7 +266,7 @@ func (o *Output) parse(dst []*rec, slab *routeScratch, body record.Map, t time.T
 		if err != nil || bad {
 			return append(dst, o.unvalidated(r, body, "the destinations field of a valid record is not a list of strings"))
 		}
-		if !o.allowed(r, names, &slab.cols) {
+		if !o.allowed(r, names, slab) {
 			r.parseErrs = len(r.errs) // a failure row only: loaded nowhere
 			return append(dst, r)
 		}
@@ -286,7 +324,7 @@ func (o *Output) parse(dst []*rec, slab *routeScratch, body record.Map, t time.T
 // comes from outside (any input can send one), so nothing it names is
 // trusted. Otherwise, or without a model (validate off), the record gets
 // the error and is loaded nowhere.
-func (o *Output) allowed(r *rec, dests [][]byte, cache *validate.ColumnCache) bool {
+func (o *Output) allowed(r *rec, dests [][]byte, s *routeScratch) bool {
 	if o.validator == nil {
 		r.errs = append(r.errs, loadErr{code: failcode.NotVerified, rule: "model", expected: "an output with a data model (validate on)",
 			message: "the output has no data model (validate off) to check the destinations and columns of valid records against; they are not loaded"})
@@ -295,27 +333,29 @@ func (o *Output) allowed(r *rec, dests [][]byte, cache *validate.ColumnCache) bo
 	game, _ := r.game.Str()
 	event, _ := r.event.Str()
 	label, _ := r.defVersion.Str()
-	errs, a, inOrder := o.modelErrors(game, event, label, dests, r.columns, cache)
+	errs, a, vals := o.modelErrors(game, event, label, dests, r.columns, s)
 	if len(errs) > 0 && o.validator.Refresh(modelRefreshAge) {
-		errs, a, inOrder = o.modelErrors(game, event, label, dests, r.columns, cache) // validated upstream against a newer model
+		errs, a, vals = o.modelErrors(game, event, label, dests, r.columns, s) // validated upstream against a newer model
 	}
 	r.errs = append(r.errs, errs...)
-	if len(errs) == 0 && inOrder {
-		r.def = a
+	if len(errs) == 0 && vals != nil {
+		r.def, r.defVals = a, vals
 	}
 	return len(errs) == 0
 }
 
 // modelErrors returns what the model does not allow of a valid record, its
-// definition, and whether its columns are all the definition's, in order.
-func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols record.Map, cache *validate.ColumnCache) ([]loadErr, validate.Allowed, bool) {
+// definition, and, when its columns are all the definition's, in order,
+// their values (taken from s).
+func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols record.Map, s *routeScratch) ([]loadErr, validate.Allowed, []record.Value) {
+	cache := &s.cols
 	// def names the definition in messages; made only for an error, as
 	// this runs for every valid record.
 	def := func() string { return fmt.Sprintf("definition %s of %s/%s", label, game, event) }
 	a, ok := o.validator.AllowedCached(cache, game, event, label)
 	if !ok {
 		return []loadErr{{code: failcode.ModelMismatch, path: fieldname.DefinitionVersion, rule: "model", expected: "a definition of the data model",
-			actual: string(label), message: def() + " is not in the data model"}}, a, false
+			actual: string(label), message: def() + " is not in the data model"}}, a, nil
 	}
 	var errs []loadErr
 	for _, d := range dests {
@@ -325,10 +365,12 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 		}
 	}
 	i, inOrder := 0, true
+	vals := s.vals.take(a.NumColumns())
 	err := cols.RangeDecoded(func(k []byte, v record.Value) bool {
 		var msg string
 		if inOrder && a.InOrder(i, k) {
 			msg = a.ValueAt(i, v)
+			vals[i] = v
 		} else {
 			inOrder = false
 			msg = a.ColumnAt(cache, i, k, v)
@@ -343,7 +385,10 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 	if err != nil {
 		errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Columns, rule: "model", message: "the columns are malformed: " + err.Error()})
 	}
-	return errs, a, inOrder && i == a.NumColumns()
+	if !inOrder || i != a.NumColumns() {
+		vals = nil
+	}
+	return errs, a, vals
 }
 
 // unvalidated turns a record that is not in the validated-record contract

@@ -50,17 +50,15 @@ func (tl *tableLoad) values(vals []record.Value, r *rec, b *batch) []record.Valu
 			vals[i] = b.loadedAt
 		}
 	}
-	j := 0 // position among the record's columns
 	if r.def != (validate.Allowed{}) {
 		if at, _ := tl.placed(r.def); at != nil { // checkColumns placed them
-			r.columns.RangeDecoded(func(_ []byte, v record.Value) bool {
-				vals[at[j]] = v
-				j++
-				return true
-			})
+			for k, v := range r.defVals {
+				vals[at[k]] = v
+			}
 			return vals
 		}
 	}
+	j := 0 // position among the record's columns
 	r.columns.RangeDecoded(func(k []byte, v record.Value) bool {
 		if j < len(tl.known) && bytes.Equal(tl.known[j], k) {
 			vals[tl.knownAt[j]] = v
