@@ -84,13 +84,17 @@ func (m Map) rangeEntries(fn func(key []byte, v Value) bool, walkLast bool) erro
 	}
 	for ; n > 0; n-- {
 		var key []byte
-		key, p, err = readKey(p)
-		if err != nil {
+		if len(p) > 0 && p[0]&0xe0 == 0xa0 && 1+int(p[0]&0x1f) <= len(p) { // a fixstr key, read here
+			l := 1 + int(p[0]&0x1f)
+			key, p = p[1:l:l], p[l:]
+		} else if key, p, err = readKey(p); err != nil {
 			return fmt.Errorf("record: map key at offset %d: %w", len(m)-len(p), err)
 		}
 		start := p
 		if n == 1 && !walkLast && len(p) > 0 {
 			p = p[len(p):]
+		} else if len(p) > 0 && scalarSize[p[0]] > 0 && int(scalarSize[p[0]]) <= len(p) { // a scalar, skipped here
+			p = p[scalarSize[p[0]]:]
 		} else if p, err = skip(p, 1); err != nil {
 			return fmt.Errorf("record: map value at offset %d: %w", len(m)-len(start), err)
 		}
@@ -340,16 +344,14 @@ func skip(b []byte, depth int) ([]byte, error) {
 	if len(b) == 0 {
 		return b, ErrTruncated
 	}
-	var n uint64
-	switch c := b[0]; {
-	case c <= 0x7f || c >= 0xe0: // positive / negative fixint
-		return b[1:], nil
-	case c >= 0xa0 && c <= 0xbf: // fixstr
-		l := 1 + int(c&0x1f)
+	if l := int(scalarSize[b[0]]); l > 0 {
 		if len(b) < l {
 			return b, ErrTruncated
 		}
 		return b[l:], nil
+	}
+	var n uint64
+	switch c := b[0]; {
 	case c <= 0x8f: // fixmap
 		n, b = 2*uint64(c&0x0f), b[1:]
 	case c <= 0x9f: // fixarray
@@ -366,12 +368,6 @@ func skip(b []byte, depth int) ([]byte, error) {
 			return b, describe(err)
 		}
 		n, b = uint64(m), o
-	case fixedSize[c-0xc0] > 0: // nil, bool, float, int, uint: a validated record's scalars
-		l := int(fixedSize[c-0xc0])
-		if len(b) < l {
-			return b, ErrTruncated
-		}
-		return b[l:], nil
 	case c == 0xd9 || c == 0xc4: // str 8, bin 8 (a uuid)
 		if len(b) < 2 || len(b) < 2+int(b[1]) {
 			return b, ErrTruncated
@@ -390,12 +386,36 @@ func skip(b []byte, depth int) ([]byte, error) {
 	}
 	var err error
 	for ; n > 0; n-- {
+		// Most elements are scalars: skipped here, without a call.
+		if len(b) > 0 {
+			if l := int(scalarSize[b[0]]); l > 0 && l <= len(b) {
+				b = b[l:]
+				continue
+			}
+		}
 		if b, err = skip(b, depth); err != nil {
 			return b, err
 		}
 	}
 	return b, nil
 }
+
+// scalarSize is the whole size of the msgpack values whose first byte
+// alone tells it (0: another kind): fixint, fixstr, and the fixed-size
+// nil, bool, float, int and uint of a validated record's scalars.
+var scalarSize = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c <= 0x7f || c >= 0xe0: // positive / negative fixint
+			t[c] = 1
+		case c >= 0xa0 && c <= 0xbf: // fixstr
+			t[c] = 1 + uint8(c&0x1f)
+		case c >= 0xc0 && c <= 0xdf:
+			t[c] = fixedSize[c-0xc0]
+		}
+	}
+	return t
+}()
 
 // fixedSize is the whole size of the msgpack values of a fixed size whose
 // first byte is 0xc0 + i (0: not one).

@@ -78,3 +78,22 @@ func TestKindAndStrMatchMsgp(t *testing.T) {
 		t.Errorf("Kind(empty) = %v", got)
 	}
 }
+
+// skip finds the end of any value where msgp.Skip does, and fails where it
+// fails (within MaxDepth: skip refuses deeper nesting, msgp does not).
+func FuzzSkipMatchesMsgp(f *testing.F) {
+	f.Add([]byte{0x82, 0xa1, 'k', 0x92, 0x01, 0xcb, 0, 0, 0, 0, 0, 0, 0, 0, 0xa1, 'm', 0xc0})
+	f.Add([]byte{0x93, 0xa3, 'a', 'b', 'c', 0xd9, 2, 'x', 'y', 0x81, 0xa1, 'z', 0xc3})
+	f.Add([]byte{0x92, 0xa5, 'a'})
+	f.Add([]byte{0xdf, 0, 0, 0, 1, 0xa0, 0xdc, 0, 1, 0xcd, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rest, err := skip(b, 0)
+		if errors.Is(err, ErrTooDeep) {
+			return
+		}
+		want, werr := msgp.Skip(b)
+		if (err == nil) != (werr == nil) || err == nil && len(rest) != len(want) {
+			t.Fatalf("skip(% x) = %d bytes left, %v; msgp.Skip: %d, %v", b, len(rest), err, len(want), werr)
+		}
+	})
+}
