@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/whirlpool-events/whirlpool/internal/record"
+	"github.com/whirlpool-events/whirlpool/internal/swar"
 )
 
 // Allowed is what the model lets a valid record of one definition version
@@ -154,7 +155,7 @@ func (a Allowed) column(f *cfield, name []byte, v record.Value) string {
 			return wrong()
 		}
 		switch {
-		case !utf8.Valid(s):
+		case !swar.ASCII(s) && !utf8.Valid(s):
 			return fmt.Sprintf("column %s is not valid UTF-8", f.name)
 		case f.typ == tTimestamp:
 			if _, ok := parseRFC3339(s); !ok {

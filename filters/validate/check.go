@@ -17,6 +17,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 	"github.com/valyala/fastjson"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
+	"github.com/whirlpool-events/whirlpool/internal/swar"
 )
 
 // MaxErrors is the most errors one failure record lists; when an event has
@@ -423,7 +424,7 @@ func (w *worker) check(v *Validator, f *cfield, xp *jv, elem int, d *cdef) []byt
 			return w.mismatch(f, x, elem, d, out)
 		}
 		s := w.stringBytes(x)
-		if !utf8.Valid(s) {
+		if !swar.ASCII(s) && !utf8.Valid(s) {
 			if w.fieldErr(failcode.FieldFormatInvalid, "utf8", f, elem, d, "valid UTF-8", s, false) {
 				w.closeWith("is not valid UTF-8")
 			}

@@ -36,3 +36,25 @@ func Less(w uint64, n byte) uint64 { return (w - Ones*uint64(n)) &^ w & Highs }
 // First is the index (0-7) of the first flagged byte of a mask that is
 // not 0.
 func First(mask uint64) int { return bits.TrailingZeros64(mask) >> 3 }
+
+// ASCII reports whether every byte of b is below 0x80, reading b as whole
+// words (the last one overlapping the one before it) rather than byte by
+// byte: most text a pipeline checks for UTF-8 is ASCII, and short.
+func ASCII(b []byte) bool {
+	n := len(b)
+	var x uint64
+	switch {
+	case n >= 8:
+		for i := 0; i+8 <= n; i += 8 {
+			x |= Load(b, i)
+		}
+		x |= Load(b, n-8)
+	case n >= 4:
+		x = uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))
+	case n >= 2:
+		x = uint64(binary.LittleEndian.Uint16(b)) | uint64(binary.LittleEndian.Uint16(b[n-2:]))
+	case n == 1:
+		x = uint64(b[0])
+	}
+	return x&Highs == 0
+}

@@ -75,3 +75,43 @@ func TestEveryByteInEveryPosition(t *testing.T) {
 		}
 	}
 }
+
+// ASCII finds a byte of 0x80 or more at any place in any length.
+func TestASCII(t *testing.T) {
+	for n := 0; n <= 33; n++ {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = 'a' + byte(i%26)
+		}
+		if !ASCII(b) {
+			t.Fatalf("ASCII(%q) = false", b)
+		}
+		for pos := 0; pos < n; pos++ {
+			for _, c := range []byte{0x80, 0xc3, 0xff} {
+				b[pos] = c
+				if ASCII(b) {
+					t.Fatalf("ASCII(% x) = true", b)
+				}
+				b[pos] = 0x7f
+				if !ASCII(b) {
+					t.Fatalf("ASCII(% x) = false", b)
+				}
+				b[pos] = 'a'
+			}
+		}
+	}
+}
+
+func FuzzASCII(f *testing.F) {
+	f.Add([]byte("plain"))
+	f.Add([]byte("caf\xc3\xa9 au lait, s'il vous pla\xc3\xaet"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := true
+		for _, c := range b {
+			want = want && c < 0x80
+		}
+		if got := ASCII(b); got != want {
+			t.Fatalf("ASCII(% x) = %v, want %v", b, got, want)
+		}
+	})
+}
