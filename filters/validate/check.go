@@ -17,6 +17,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 	"github.com/valyala/fastjson"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
+	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/swar"
 )
 
@@ -444,7 +445,7 @@ func (w *worker) check(v *Validator, f *cfield, xp *jv, elem int, d *cdef) []byt
 			}
 			return msgp.AppendNil(out)
 		}
-		return msgp.AppendStringFromBytes(out, s)
+		return record.AppendStr(out, s)
 	case tInteger:
 		if jt != fastjson.TypeNumber {
 			return w.mismatch(f, x, elem, d, out)
@@ -562,7 +563,7 @@ func (w *worker) check(v *Validator, f *cfield, xp *jv, elem int, d *cdef) []byt
 		}
 		var b [27]byte
 		formatMicros(&b, t)
-		return msgp.AppendStringFromBytes(out, b[:])
+		return record.AppendStr(out, b[:])
 	case tObject, tArray:
 		want := fastjson.TypeObject
 		if f.typ == tArray {
@@ -580,7 +581,7 @@ func (w *worker) check(v *Validator, f *cfield, xp *jv, elem int, d *cdef) []byt
 			}
 			return msgp.AppendNil(out)
 		}
-		return msgp.AppendStringFromBytes(out, w.tmp)
+		return record.AppendStr(out, w.tmp)
 	}
 	return msgp.AppendNil(out)
 }

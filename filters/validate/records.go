@@ -78,7 +78,7 @@ func appendStrOrNil(dst, s []byte, ok bool) []byte {
 	if !ok {
 		return msgp.AppendNil(dst)
 	}
-	return msgp.AppendStringFromBytes(dst, s)
+	return record.AppendStr(dst, s)
 }
 
 // appendFailure appends the failure record for the errors in w; d is the

@@ -35,3 +35,17 @@ func AppendRecord(dst []byte, t time.Time, meta, body []byte) []byte {
 	}
 	return append(dst, body...)
 }
+
+// AppendStr appends s as a msgpack str, as msgp.AppendStringFromBytes
+// does. The short strings that most values are (under 32 bytes) are
+// written here when dst has room, without msgp's size switch and growth
+// check.
+func AppendStr(dst, s []byte) []byte {
+	if n := len(dst); len(s) <= 31 && cap(dst)-n > 31 {
+		dst = dst[:n+1+len(s)]
+		dst[n] = 0xa0 | byte(len(s))
+		copy(dst[n+1:], s)
+		return dst
+	}
+	return msgp.AppendStringFromBytes(dst, s)
+}

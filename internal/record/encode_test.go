@@ -1,9 +1,12 @@
 package record
 
 import (
+	"bytes"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 func TestAppendEventTimeRoundTrip(t *testing.T) {
@@ -67,5 +70,20 @@ func TestAppendRecordRoundTrip(t *testing.T) {
 	d.Next(&r)
 	if string(r.Body) != string(body) || string(r.Meta) != "\x80" {
 		t.Error("Body/Meta are not the encoded maps")
+	}
+}
+
+// AppendStr writes what msgp.AppendStringFromBytes writes, at every length
+// around the encodings' bounds, into buffers with and without room.
+func TestAppendStrMatchesMsgp(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 30, 31, 32, 33, 255, 256, 65535, 65536} {
+		s := bytes.Repeat([]byte{'x'}, n)
+		for _, room := range []int{0, 1, 31, 32, 100} {
+			dst := append(make([]byte, 0, 3+room), "abc"...)
+			want := msgp.AppendStringFromBytes(append([]byte(nil), dst...), s)
+			if got := AppendStr(dst, s); !bytes.Equal(got, want) {
+				t.Fatalf("AppendStr of %d bytes with %d spare: % x..., want % x...", n, room, got[:min(len(got), 8)], want[:min(len(want), 8)])
+			}
+		}
 	}
 }
