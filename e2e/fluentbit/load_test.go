@@ -65,7 +65,12 @@ type load struct {
 	// game clients sends them, instead of in step with the collects that
 	// answer them.
 	randomPace bool
-	limit      int64 // events of the run, at most (maxEvents unless set)
+	// openLoop counts each pause from the start its client planned for
+	// the request before, not from that request's answer, so that the
+	// offered rate (clients × perBatch / pace) holds however fast the
+	// edge answers; a client that falls behind sends at once.
+	openLoop bool
+	limit    int64 // events of the run, at most (maxEvents unless set)
 
 	// overloaded counts 503 answers: the edge refusing for back-pressure.
 	overloaded atomic.Int64
@@ -251,6 +256,11 @@ func (l *load) httpClient(seed uint64) {
 	r := mrand.New(mrand.NewPCG(seed, 7))
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	defer client.CloseIdleConnections()
+	planned := time.Now()
+	if l.openLoop { // a Poisson process from the start: the first request waits a pause too
+		planned = planned.Add(time.Duration(r.ExpFloat64() * float64(l.pace)))
+		sleepOrStop(l.stop, time.Until(planned))
+	}
 	for number := 0; !l.stopped() && l.nextSeq.Load() < l.limit; number++ {
 		b, event, version, bodies := l.newBatch(r, "http", number)
 		body, err := json.Marshal(bodies)
@@ -262,6 +272,10 @@ func (l *load) httpClient(seed uint64) {
 		pause := l.pace
 		if l.randomPace {
 			pause = time.Duration(r.ExpFloat64() * float64(l.pace))
+		}
+		if l.openLoop {
+			planned = planned.Add(pause)
+			pause = time.Until(planned)
 		}
 		sleepOrStop(l.stop, pause)
 	}
