@@ -387,8 +387,12 @@ func skip(b []byte, depth int) ([]byte, error) {
 	var err error
 	for ; n > 0; n-- {
 		// Most elements are scalars: skipped here, without a call.
-		if len(b) > 0 {
+		if len(b) > 1 {
 			if l := int(scalarSize[b[0]]); l > 0 && l <= len(b) {
+				b = b[l:]
+				continue
+			}
+			if l := 2 + int(b[1]); b[0] == 0xd9 && l <= len(b) { // str 8: uuids, JSON text
 				b = b[l:]
 				continue
 			}
