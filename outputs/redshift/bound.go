@@ -6,7 +6,10 @@ package redshift
 // join may skip every row outside the batch's fired_ts range, which lets
 // Redshift skip whole blocks of a table sorted by fired_ts.
 
-import "time"
+import (
+	"bytes"
+	"time"
+)
 
 // firedBound is firedBoundOf over every row tl loads in this attempt.
 func (tl *tableLoad) firedBound(col string) string { return tl.firedBoundOf(tl.recs, col) }
@@ -37,6 +40,7 @@ func (tl *tableLoad) firedBoundOf(recs []*rec, col string) string {
 		}
 		seen = true
 	}
+	var last []byte // the events of one request share a fired_ts: read once
 	for _, r := range recs {
 		if tl.failures {
 			s, ok := r.fvals[fFiredTS].Str()
@@ -44,6 +48,10 @@ func (tl *tableLoad) firedBoundOf(recs []*rec, col string) string {
 				nulls = true
 				continue
 			}
+			if last != nil && bytes.Equal(s, last) {
+				continue
+			}
+			last = s
 			t, err := time.Parse(tsLayout, string(s))
 			if err != nil {
 				return ""
@@ -55,6 +63,10 @@ func (tl *tableLoad) firedBoundOf(recs []*rec, col string) string {
 		if !ok {
 			return ""
 		}
+		if last != nil && bytes.Equal(s, last) {
+			continue
+		}
+		last = s
 		t, err := time.Parse(time.RFC3339Nano, string(s))
 		if err != nil {
 			return ""

@@ -277,6 +277,9 @@ func TestFiredBound(t *testing.T) {
 		{"zone offset: the instant and the clock time", false, ts, event("2026-11-21T23:45:27+02:00"),
 			col + ` BETWEEN '2026-11-21 21:45:27' AND '2026-11-21 23:45:28'`},
 		{"an unreadable fired_ts: no bound", false, ts, event("2026-11-21T23:45:27Z", "soon"), ""},
+		{"runs of one request's fired_ts", false, ts, event("2026-11-21T23:45:27Z", "2026-11-21T23:45:27Z", "2026-11-22T01:00:00Z",
+			"2026-11-22T01:00:00Z", "2026-11-20T00:00:00Z", "2026-11-20T00:00:00Z"), col + ` BETWEEN '2026-11-20 00:00:00' AND '2026-11-22 01:00:01'`},
+		{"an unreadable fired_ts after a run", false, ts, event("2026-11-21T23:45:27Z", "2026-11-21T23:45:27Z", "soon"), ""},
 		{"timestamp column type from auto_create", false, &colMeta{typ: "timestamp"}, event("2026-11-21T23:45:27Z"),
 			col + ` BETWEEN '2026-11-21 23:45:27' AND '2026-11-21 23:45:28'`},
 		{"a text column: no bound", false, &colMeta{typ: "text"}, event("2026-11-21T23:45:27Z"), ""},
@@ -286,6 +289,8 @@ func TestFiredBound(t *testing.T) {
 		{"failure rows, one without fired_ts", true, ts, failure("2026-11-21 23:45:27.123", ""),
 			`(` + col + ` BETWEEN '2026-11-21 23:45:27' AND '2026-11-21 23:45:28' OR ` + col + ` IS NULL)`},
 		{"failure rows, none with fired_ts: no bound", true, ts, failure("", ""), ""},
+		{"failure rows, runs of one fired_ts", true, ts, failure("2026-11-21 23:45:27", "2026-11-21 23:45:27", "2026-11-19 08:00:00", "2026-11-19 08:00:00"),
+			col + ` BETWEEN '2026-11-19 08:00:00' AND '2026-11-21 23:45:28'`},
 	} {
 		m := &tableMeta{exists: true, cols: map[string]*colMeta{}}
 		if tc.col != nil {

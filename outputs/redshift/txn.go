@@ -329,12 +329,9 @@ func dedupeQuery(target, typ string, withIndex bool, n int, key func(i int) []by
 	}
 	head += " FROM " + target + " WHERE " + quoteIdent("uuid") + " = ANY(CAST(E'{"
 	// The query holds every key of the batch: built in one buffer of
-	// about its size (built by concatenation, it was copied four times).
-	size := len(head) + len(bound) + 256
-	for i := 0; i < n; i++ {
-		size += len(key(i)) + 3 // the key's text, its comma and quotes
-	}
-	q := make([]byte, 0, size)
+	// about its size (built by concatenation, it was copied four times),
+	// sized for uuids (36 bytes, a comma and quotes; longer keys grow it).
+	q := make([]byte, 0, len(head)+len(bound)+256+n*40)
 	q = append(q, head...)
 	var elem []byte
 	for i := 0; i < n; i++ {
