@@ -134,7 +134,7 @@ func (m Map) Get(key string) (Value, bool) {
 	return nil, false
 }
 
-// Kind returns the msgpack type of v, judged by its first byte(s).
+// Kind returns the msgpack type of v, judged by its first byte.
 func (v Value) Kind() Kind {
 	if len(v) == 0 {
 		return KindInvalid

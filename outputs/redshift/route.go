@@ -333,21 +333,21 @@ func (o *Output) allowed(r *rec, dests [][]byte, s *routeScratch) bool {
 	game, _ := r.game.Str()
 	event, _ := r.event.Str()
 	label, _ := r.defVersion.Str()
-	errs, a, vals := o.modelErrors(game, event, label, dests, r.columns, s)
+	errs, a, vals, inOrder := o.modelErrors(game, event, label, dests, r.columns, s)
 	if len(errs) > 0 && o.validator.Refresh(modelRefreshAge) {
-		errs, a, vals = o.modelErrors(game, event, label, dests, r.columns, s) // validated upstream against a newer model
+		errs, a, vals, inOrder = o.modelErrors(game, event, label, dests, r.columns, s) // validated upstream against a newer model
 	}
 	r.errs = append(r.errs, errs...)
-	if len(errs) == 0 && vals != nil {
+	if len(errs) == 0 && inOrder {
 		r.def, r.defVals = a, vals
 	}
 	return len(errs) == 0
 }
 
 // modelErrors returns what the model does not allow of a valid record, its
-// definition, and, when its columns are all the definition's, in order,
-// their values (taken from s).
-func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols record.Map, s *routeScratch) ([]loadErr, validate.Allowed, []record.Value) {
+// definition, and whether its columns are all the definition's, in order,
+// with their values (taken from s) when they are.
+func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols record.Map, s *routeScratch) ([]loadErr, validate.Allowed, []record.Value, bool) {
 	cache := &s.cols
 	// def names the definition in messages; made only for an error, as
 	// this runs for every valid record.
@@ -355,7 +355,7 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 	a, ok := o.validator.AllowedCached(cache, game, event, label)
 	if !ok {
 		return []loadErr{{code: failcode.ModelMismatch, path: fieldname.DefinitionVersion, rule: "model", expected: "a definition of the data model",
-			actual: string(label), message: def() + " is not in the data model"}}, a, nil
+			actual: string(label), message: def() + " is not in the data model"}}, a, nil, false
 	}
 	var errs []loadErr
 	for _, d := range dests {
@@ -386,9 +386,9 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 		errs = append(errs, loadErr{code: failcode.ModelMismatch, path: fieldname.Columns, rule: "model", message: "the columns are malformed: " + err.Error()})
 	}
 	if !inOrder || i != a.NumColumns() {
-		vals = nil
+		return errs, a, nil, false
 	}
-	return errs, a, vals
+	return errs, a, vals, true
 }
 
 // unvalidated turns a record that is not in the validated-record contract
