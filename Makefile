@@ -65,6 +65,7 @@ test: tidy all vet staticcheck race scripts/sqs/node_modules/local-aws-sqs/packa
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/record/
 	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./internal/record/
+	$(GO) test -run '^$$' -fuzz '^FuzzSkipMatchesMsgp$$' -fuzztime $(FUZZTIME) ./internal/record/
 
 bench:
 	scripts/bench
