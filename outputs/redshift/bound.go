@@ -40,37 +40,33 @@ func (tl *tableLoad) firedBoundOf(recs []*rec, col string) string {
 		}
 		seen = true
 	}
-	var last []byte // the events of one request share a fired_ts: read once
+	layout := time.RFC3339Nano
+	if tl.failures {
+		layout = tsLayout // failure rows hold fired_ts as the table does, without a zone
+	}
+	var last []byte
 	for _, r := range recs {
+		v := r.firedTS
 		if tl.failures {
-			s, ok := r.fvals[fFiredTS].Str()
-			if !ok {
-				nulls = true
-				continue
-			}
-			if last != nil && bytes.Equal(s, last) {
-				continue
-			}
-			last = s
-			t, err := time.Parse(tsLayout, string(s))
-			if err != nil {
-				return ""
-			}
-			add(t)
+			v = r.fvals[fFiredTS]
+		}
+		s, ok := v.Str()
+		switch {
+		case !ok && tl.failures:
+			nulls = true
 			continue
-		}
-		s, ok := r.firedTS.Str()
-		if !ok {
+		case !ok:
 			return ""
-		}
-		if last != nil && bytes.Equal(s, last) {
+		case last != nil && bytes.Equal(s, last): // the events of one request share a fired_ts: read once
 			continue
 		}
 		last = s
-		t, err := time.Parse(time.RFC3339Nano, string(s))
+		t, err := time.Parse(layout, string(s))
 		if err != nil {
 			return ""
 		}
+		// The instant, and the clock time a TIMESTAMP column keeps when it
+		// ignores the offset (the same for a time without one).
 		add(t.UTC())
 		add(time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC))
 	}
