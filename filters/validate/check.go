@@ -163,7 +163,7 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 		x := root.Get(f.path...)
 		start := len(w.vals)
 		tv := treeValue(x)
-		w.vals = w.check(v, f, &tv, -1, d)
+		w.vals = w.check(w.vals, v, f, &tv, -1, d)
 		w.pslots[f.slot] = span{int32(start), int32(len(w.vals))}
 	}
 	if d.reject {
@@ -190,7 +190,7 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 			}
 			start := len(w.vals)
 			tv := treeValue(ex)
-			w.vals = w.check(v, ef, &tv, i, d)
+			w.vals = w.check(w.vals, v, ef, &tv, i, d)
 			w.eslots[i*ncol+ef.slot] = span{int32(start), int32(len(w.vals))}
 		}
 		if d.reject {
@@ -245,7 +245,7 @@ func (w *worker) validateScanned(v *Validator, d *cdef, fired time.Time) int {
 	w.pslots = sized(w.pslots, ncol)
 	for _, f := range d.parent {
 		start := len(w.vals)
-		w.vals = w.check(v, f, &w.jvs[f.slot], -1, d)
+		w.vals = w.check(w.vals, v, f, &w.jvs[f.slot], -1, d)
 		w.pslots[f.slot] = span{int32(start), int32(len(w.vals))}
 	}
 	// the additional fields outside the elements first, as the tree path
@@ -258,12 +258,32 @@ func (w *worker) validateScanned(v *Validator, d *cdef, fired time.Time) int {
 	for i := 0; i < w.nelems; i++ {
 		for _, ef := range d.elem {
 			start := len(w.vals)
-			w.vals = w.check(v, ef, &w.elems[i*ncol+ef.slot], i, d)
+			w.vals = w.check(w.vals, v, ef, &w.elems[i*ncol+ef.slot], i, d)
 			w.eslots[i*ncol+ef.slot] = span{int32(start), int32(len(w.vals))}
 		}
 		w.addExtras(i)
 	}
 	return w.nelems
+}
+
+// appendRowScanned is validateScanned for a definition that makes one
+// row (d.oneRow): it appends each column's key and checked value to dst,
+// the valid record written so far, in column order. The values go straight
+// into the record instead of through w.vals; once an error is found, the
+// caller writes the failure over them, and the other columns' values are
+// only checked (written to w.vals, not kept).
+func (w *worker) appendRowScanned(dst []byte, v *Validator, d *cdef, fired time.Time) []byte {
+	w.fired = fired
+	for _, f := range d.columns {
+		if len(w.errs) > 0 {
+			w.vals = w.check(w.vals[:0], v, f, &w.jvs[f.slot], -1, d)
+			continue
+		}
+		dst = append(dst, f.key...)
+		dst = w.check(dst, v, f, &w.jvs[f.slot], -1, d)
+	}
+	w.addExtras(-1)
+	return dst
 }
 
 // addExtras adds an UNEXPECTED_FIELD error for each additional field the
@@ -397,10 +417,9 @@ func appendPathKey(dst, k []byte) []byte {
 }
 
 // check validates value *xp (absent: zero) of field f and appends its
-// msgpack encoding to w.vals (nil when absent, null or invalid). Its
+// msgpack encoding to out (nil when absent, null or invalid). Its
 // arguments fit in registers: the event's fired time is w.fired.
-func (w *worker) check(v *Validator, f *cfield, xp *jv, elem int, d *cdef) []byte {
-	out := w.vals
+func (w *worker) check(out []byte, v *Validator, f *cfield, xp *jv, elem int, d *cdef) []byte {
 	x := *xp
 	if x.absent() {
 		if f.mandatory {

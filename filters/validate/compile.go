@@ -165,9 +165,12 @@ type cdef struct {
 	parent              []*cfield          // columns read from the body
 	elem                []*cfield          // columns read from the expanded element
 	expand              *cfield
-	reject              bool
-	rootKeys            *trie
-	elemKeys            *trie
+	// oneRow: no field expands and every column is read from the body, so
+	// a valid event is one row whose columns are d.parent, in order
+	oneRow   bool
+	reject   bool
+	rootKeys *trie
+	elemKeys *trie
 	// scan is the tree of body field paths the fast path reads (nil: every
 	// event takes the tree path), elemScan that of the element fields'
 	// paths in an expanded element; the counts are their nodes'.
@@ -511,6 +514,7 @@ func compileDef(game, event string, d Definition, dw Problem, bad func(at Proble
 	for _, cf := range cd.columns {
 		cd.byName[cf.name] = cf
 	}
+	cd.oneRow = cd.expand == nil && len(cd.elem) == 0
 	cd.invalid = strings.Join(invalid, "; ")
 	buildScan(cd)
 	return cd

@@ -20,26 +20,17 @@ import (
 
 // appendValid appends one valid record per element (one if not expanded).
 func appendValid(dst []byte, rec record.Record, env *envelope, w *worker, d *cdef, n int) []byte {
-	meta := []byte(rec.Meta)
-	if len(meta) == 0 {
-		meta = nil
-	}
 	count := n
 	if n == 0 {
 		count = 1
 	}
 	ncol := len(d.columns)
 	for i := 0; i < count; i++ {
-		dst = record.AppendRecord(dst, rec.Time, meta, nil)
-		dst = msgp.AppendMapHeader(dst, 9)
-		dst = appendEnvelope(dst, env)
-		dst = append(dst, d.validMid...)
+		index := i
 		if n == 0 {
-			dst = msgp.AppendInt(dst, -1)
-		} else {
-			dst = msgp.AppendInt(dst, i)
+			index = -1
 		}
-		dst = append(dst, d.validTail...)
+		dst = appendValidHead(dst, rec, env, d, index)
 		for _, c := range d.columns {
 			dst = append(dst, c.key...)
 			sp := w.pslots[c.slot]
@@ -50,6 +41,23 @@ func appendValid(dst []byte, rec record.Record, env *envelope, w *worker, d *cde
 		}
 	}
 	return dst
+}
+
+// appendValidHead appends a valid record up to its columns' map header:
+// the record's time and metadata, the envelope, the definition,
+// expand_index (-1: not expanded) and the destinations. The columns'
+// keys and values follow it.
+func appendValidHead(dst []byte, rec record.Record, env *envelope, d *cdef, index int) []byte {
+	meta := []byte(rec.Meta)
+	if len(meta) == 0 {
+		meta = nil
+	}
+	dst = record.AppendRecord(dst, rec.Time, meta, nil)
+	dst = msgp.AppendMapHeader(dst, 9)
+	dst = appendEnvelope(dst, env)
+	dst = append(dst, d.validMid...)
+	dst = msgp.AppendInt(dst, index)
+	return append(dst, d.validTail...)
 }
 
 func appendEnvelope(dst []byte, env *envelope) []byte {

@@ -403,6 +403,13 @@ func (v *Validator) appendValidated(dst []byte, rec record.Record, env *envelope
 	// the fast path: a body and a definition the scan handles
 	if len(env.body) <= v.opts.MaxEventSize && !v.treeOnly {
 		if d := w.definitionOf(snap, env); d != nil && d.scan != nil && w.scan(v, d, env.body) {
+			if d.oneRow {
+				out := w.appendRowScanned(appendValidHead(dst, rec, env, d, -1), v, d, env.fired)
+				if len(w.errs) > 0 {
+					return appendFailure(dst, rec, env, w, d, v.opts.MaxEventSize) // over the valid record begun
+				}
+				return out
+			}
 			n := w.validateScanned(v, d, env.fired)
 			if len(w.errs) > 0 {
 				return appendFailure(dst, rec, env, w, d, v.opts.MaxEventSize)
