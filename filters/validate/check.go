@@ -92,6 +92,13 @@ type worker struct {
 	extraText   []byte          // their paths and keys
 	extraNext   int             // addExtras' place in extra
 	elemPath    []byte          // w.path's buffer inside an element
+	pred        []*keySlot      // predicted keys, by scanNode.pred + member
+	predOther   []keySlot       // the keys no field's path reaches, at the same places (node nil)
+	predDef     *cdef           // the definition pred is for
+	predicting  bool            // predict keys in this event
+	predPaused  int             // events left to read without predicting
+	predHits    int             // predictions that held, in this event
+	predMisses  int             // and that did not
 }
 
 func (w *worker) reset() {

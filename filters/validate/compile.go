@@ -177,6 +177,7 @@ type cdef struct {
 	scan                     *scanNode
 	elemScan                 *scanNode
 	scanNodes, elemScanNodes int
+	predSize                 int // places in worker.pred (scanNode.pred)
 }
 
 type cevent struct {

@@ -28,7 +28,25 @@ type scanNode struct {
 	fields []*cfield
 	expand bool // the expand field's path ends here
 	id     int  // index into the seen marks of its tree
+	// pred is where the key predictions of this node's object start in
+	// worker.pred (predictMembers of them), or -1: it has no keys
+	pred int
 }
+
+// predictMembers is how many members of an object have their key
+// predicted: the key met at the same place in the last object of the
+// same node that the worker read. Most clients write an event's keys in
+// one order, so a predicted key is told by comparing its bytes, without
+// finding its end and hashing it.
+const predictMembers = 64
+
+// predictPause is how many events a worker reads without predicting keys
+// after an event whose predictions mostly missed (keys in another order in
+// every event: a client that writes a hash map as it iterates), so that
+// such traffic pays for checking predictions in one event of every
+// predictPause+1. (A variable for the tests, which predict in every
+// event.)
+var predictPause = 32
 
 // keyTable finds a scanNode by key: open addressing over a hash of the
 // key's first 8 bytes, which are also compared as one word, so a key of up
@@ -43,6 +61,33 @@ type keySlot struct {
 	head uint64 // the key's first 8 bytes, little-endian, zero-padded
 	len  int
 	key  string
+	// quoted is key and its closing quote, for a key without the bytes
+	// that end a key's scan (keyStop), or "": never predicted; qhead and
+	// qmask are its first 8 bytes and the mask of those it has
+	quoted       string
+	qhead, qmask uint64
+}
+
+func (s *keySlot) setQuoted(q string) {
+	s.quoted, s.qhead = q, keyHead([]byte(q), 0, len(q))
+	s.qmask = ^uint64(0)
+	if len(q) < 8 {
+		s.qmask = 1<<(8*uint(len(q))) - 1
+	}
+}
+
+// at reports whether the key of the member at b[ks-1] is s's: its bytes
+// and then the closing quote. A key found so is the key the scan to its
+// end and find would find (its bytes hold no keyStop byte).
+func (s *keySlot) at(b []byte, ks int) bool {
+	n := len(s.quoted)
+	if ks+8 <= len(b) {
+		if (swar.Load(b, ks)^s.qhead)&s.qmask != 0 {
+			return false
+		}
+		return n <= 8 || ks+n <= len(b) && string(b[ks+8:ks+n]) == s.quoted[8:]
+	}
+	return ks+n <= len(b) && string(b[ks:ks+n]) == s.quoted
 }
 
 // keyHead is the first 8 bytes of k, little-endian, zero-padded. It reads
@@ -68,8 +113,8 @@ func keyHash(head uint64, n int) uint32 {
 	return uint32((head ^ uint64(n)<<56) * 0x9E3779B97F4A7C15 >> 32)
 }
 
-// find returns the node of the key b[start:end], or nil.
-func (t *keyTable) find(b []byte, start, end int) *scanNode {
+// find returns the slot of the key b[start:end], or nil.
+func (t *keyTable) find(b []byte, start, end int) *keySlot {
 	if t.slots == nil {
 		return nil
 	}
@@ -82,7 +127,7 @@ func (t *keyTable) find(b []byte, start, end int) *scanNode {
 			return nil
 		}
 		if s.head == head && s.len == n && (n <= 8 || s.key[8:] == string(b[start+8:end])) {
-			return s.node
+			return s
 		}
 	}
 }
@@ -102,6 +147,9 @@ func (t *keyTable) build(kids map[string]*scanNode) {
 			i = (i + 1) & mask
 		}
 		t.slots[i] = keySlot{node: n, head: head, len: len(k), key: k}
+		if plainKey(k) {
+			t.slots[i].setQuoted(k + `"`)
+		}
 	}
 }
 
@@ -140,10 +188,58 @@ func buildScan(d *cdef) {
 	}
 	var root *scanNode
 	root, d.scanNodes = pathTree(d.parent, d.expand)
+	d.predSize = predictBases(root, 0)
 	if d.expand != nil {
 		d.elemScan, d.elemScanNodes = pathTree(d.elem, nil)
+		d.predSize = predictBases(d.elemScan, d.predSize)
 	}
 	d.scan = root
+}
+
+// predict notes the key the member at place p of worker.pred had: the
+// slot find found, or none (nil) for a key no field's path reaches, whose
+// text (quoted: with its closing quote) the worker keeps at the same
+// place of predOther (copied only when it changes).
+func (w *worker) predict(p int, slot *keySlot, quoted []byte) {
+	switch {
+	case slot != nil && slot.quoted != "":
+		w.pred[p] = slot
+	case slot != nil: // a model key that is not plain: never predicted
+		w.pred[p] = nil
+	default:
+		o := &w.predOther[p]
+		if o.quoted != string(quoted) {
+			o.setQuoted(string(quoted))
+			o.len = len(quoted) - 1
+		}
+		w.pred[p] = o
+	}
+}
+
+// plainKey reports whether k holds no byte that ends a key's scan.
+func plainKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if keyStop[k[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// predictBases gives each node below and at n that has keys its place in
+// worker.pred, from next on, and returns the next free place.
+func predictBases(n *scanNode, next int) int {
+	n.pred = -1
+	if n.kids.slots == nil {
+		return next
+	}
+	n.pred, next = next, next+predictMembers
+	for _, s := range n.kids.slots {
+		if s.node != nil {
+			next = predictBases(s.node, next)
+		}
+	}
+	return next
 }
 
 // pathTree is the scanNode tree of the paths of fields fs and of the
@@ -304,6 +400,14 @@ func (w *worker) scan(v *Validator, d *cdef, body []byte) bool {
 	w.def, w.expandLimit = d, v.opts.ExpandLimit
 	w.expandValue, w.nelems, w.elems = jv{}, 0, w.elems[:0]
 	w.reject = d.reject
+	if w.predDef != d {
+		w.pred, w.predOther, w.predDef = sized(w.pred, d.predSize), sized(w.predOther, d.predSize), d
+		w.predPaused = 0
+	}
+	w.predicting, w.predHits, w.predMisses = w.predPaused == 0, 0, 0
+	if !w.predicting {
+		w.predPaused--
+	}
 	w.extra, w.extraText = w.extra[:0], w.extraText[:0]
 	w.elem = -1
 	w.path = w.path[:0]
@@ -312,6 +416,9 @@ func (w *worker) scan(v *Validator, d *cdef, body []byte) bool {
 		return false
 	}
 	i, ok := w.scanObject(d.scan, body, i+1, 1, true)
+	if w.predMisses > w.predHits {
+		w.predPaused = predictPause
+	}
 	return ok && skipSpace(body, i) == len(body)
 }
 
@@ -433,19 +540,41 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 	if i < len(b) && b[i] == '}' {
 		return i + 1, true
 	}
-	for {
+	for member := 0; ; member++ {
 		if i >= len(b) || b[i] != '"' {
 			return i, false
 		}
 		ks := i + 1
 		ke := ks
-		for ke < len(b) && !keyStop[b[ke]] {
-			ke++
+		var slot *keySlot
+		p := -1 // the place of this member's prediction
+		if w.predicting && n.pred >= 0 && member < predictMembers {
+			p = n.pred + member
 		}
-		if ke >= len(b) || b[ke] != '"' {
-			// an escaped or control byte, which fastjson's Get and
-			// MarshalTo treat their own way, or no end
-			return i, false
+		if p >= 0 && w.pred[p] != nil && w.pred[p].at(b, ks) {
+			slot = w.pred[p]
+			ke = ks + slot.len
+			w.predHits++
+		} else {
+			if p >= 0 && w.pred[p] != nil {
+				w.predMisses++
+			}
+			for ke < len(b) && !keyStop[b[ke]] {
+				ke++
+			}
+			if ke >= len(b) || b[ke] != '"' {
+				// an escaped or control byte, which fastjson's Get and
+				// MarshalTo treat their own way, or no end
+				return i, false
+			}
+			slot = n.kids.find(b, ks, ke)
+			if p >= 0 {
+				w.predict(p, slot, b[ks:ke+1])
+			}
+		}
+		var k *scanNode
+		if slot != nil {
+			k = slot.node
 		}
 		var ok bool
 		if ke+2 < len(b) && b[ke+1] == ':' && b[ke+2] > ' ' {
@@ -453,7 +582,6 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 		} else if i, ok = afterKey(b, ke+1); !ok {
 			return i, false
 		}
-		k := n.kids.find(b, ks, ke)
 		var t fastjson.Type
 		start := i
 		claimed := record && k != nil && !w.rowSeen[k.id]

@@ -138,6 +138,9 @@ func FuzzScanEqualsTree(f *testing.F) {
 			f.Add(event, body)
 		}
 	}
+	pause := predictPause
+	predictPause = 0 // keys predicted from the body before, in every body
+	f.Cleanup(func() { predictPause = pause })
 	scan, tree := scanValidators(f)
 	f.Fuzz(func(t *testing.T, event, body string) {
 		in := eventRecord("g", "1", event, body)
@@ -150,6 +153,50 @@ func FuzzScanEqualsTree(f *testing.F) {
 			t.Fatalf("event %s body %q:\n scan %q\n tree %q", event, body, got, want)
 		}
 	})
+}
+
+// TestPredictedKeys runs bodies one after another through one validator,
+// so that each body's keys are predicted from the body before (the
+// worker keeps the key met at each place of each object), and holds
+// every output equal to the tree path's: a prediction is kept only when
+// the key is the one the scan would find.
+func TestPredictedKeys(t *testing.T) {
+	pause := predictPause
+	predictPause = 0 // predict in every event, also after one that missed
+	t.Cleanup(func() { predictPause = pause })
+	scan, tree := scanValidators(t)
+	steps := []struct{ event, body string }{
+		{"e", `{"s":"abc","ok":true,"n":7,"a":{"b":{"x":1.5}},"mode":"ranked","zz":1}`},
+		{"e", `{"s":"abd","ok":false,"n":8,"a":{"b":{"x":2.5}},"mode":"casual","zz":2}`}, // the same keys, in order
+		{"e", `{"s":"abd","ok":false,"n":8,"a":{"b":{"x":2.5}},"modeX:"casual","zz":2}`}, // a predicted key not closed where it ends
+		{"e", `{"s":"abd","ok":false,"n":8,"a":{"b":{"x":2.5}},"mode":"casual","zzX:2}`}, // the same, for a key no field reaches
+		{"e", `{"s":"abd","ok":false,"n":8,"a":{"b":{"x":2.5}},"mode":"casual","zz"::2}`},
+		{"e", `{"s":"abd","ok":false,"n":8,"a":{"b":{"x":2.5}},"mode":"casual","zz":2}`},
+		{"e", `{"ok":true,"s":"abc","a":{"b":{"y":1}},"n":7,"modes":"x","mode":"casual","zy":3}`}, // swapped; a key that extends a predicted one
+		{"e", `{"s":"abc","ok":true,"n":7,"a":{"b":{"x":1.5}},"mod\u0065":"zz","zz":1}`},          // a predicted key written with an escape
+		{"e", `{"s":"abc","ok":true,"n":7,"a":{"b":{"x":1.5}},"mode":"ranked","zz":1,"s":"dup"}`},
+		{"e", `{"s":"abc","ok":true,"n":7,"a":{"b":{"x":1.5}},"mode":"ranked","zz":1,"s"`}, // cut inside a predicted key's member
+		{"e", `{"s":"abc","ok":true,"n":7,"a":{"b":{"x":1.5}},"mode":"ranked","zz":1,"s`},  // cut inside a predicted key
+		{"e", `{"ok":true,"s":"x"}`},
+		{"e", `{"ok":true,"s":"x","k.dot":"d","net":{"ip4":"10.0.0.1"}}`},
+		{"e", `{"ok":true,"s":"x","k.dot":"e","net":{"ip6":"::1"}}`}, // another key at a predicted place of a nested object
+		{"strict", `{"s":"x","a":{"b":"y","c":1},"extra":1}`},
+		{"strict", `{"s":"x","a":{"b":"y","d":1},"extrb":1}`},                   // other keys where additional fields were
+		{"strict", `{"s":"x","a":{"b":"y","d":1},"extrb":1,"t":{"u":{"v":1}}}`}, // and one more
+		{"buy", `{"order":{"id":"o1","items":[{"sku":"a","n":{"qty":2}},{"n":{"qty":1},"sku":"b"},{"sku":"c","x":{}}]}}`},
+		{"buy", `{"order":{"items":[{"n":{"qty":2},"sku":"a"},{"sku":"b","n":{"qty":1},"y":1}],"id":"o2"}}`},
+		{"e", `{"s":"abc","ok":true,"n":7,"a":{"b":{"x":1.5}},"mode":"ranked","zz":1}`}, // another definition in between
+	}
+	for round := range 2 {
+		for i, st := range steps {
+			in := eventRecord("g", "1", st.event, st.body)
+			got := scan.AppendValidated(nil, decodeOne(t, in))
+			want := tree.AppendValidated(nil, decodeOne(t, in))
+			if !bytes.Equal(got, want) {
+				t.Fatalf("round %d, step %d, event %s body %q:\n scan %q\n tree %q", round, i, st.event, st.body, got, want)
+			}
+		}
+	}
 }
 
 func eventRecord(game, version, event, body string) []byte {
