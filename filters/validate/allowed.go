@@ -82,6 +82,37 @@ func (a Allowed) ValueAt(i int, v record.Value) string {
 	return a.column(a.d.columns[i], nil, v) // the name is only for a column that is not one
 }
 
+// ColumnsInOrder checks the columns of a valid record in the form the
+// validator writes them: exactly the definition's columns, in order, each
+// key encoded as the validator encodes it and each value one ValueAt
+// allows. It then puts the values in vals (NumColumns long) and reports
+// true; on anything else it reports false, and the caller checks the
+// columns one by one (InOrder, ValueAt, ColumnAt) to learn why. It reads
+// the keys as bytes, without walking the map entry by entry.
+func (a Allowed) ColumnsInOrder(cols record.Map, vals []record.Value) bool {
+	b := []byte(cols)
+	n := len(a.d.columns)
+	switch {
+	case n < 16 && len(b) > 0 && b[0] == 0x80|byte(n): // fixmap
+		b = b[1:]
+	case n >= 16 && n <= math.MaxUint16 && len(b) >= 3 && b[0] == 0xde && int(b[1])<<8|int(b[2]) == n: // map 16
+		b = b[3:]
+	default:
+		return false
+	}
+	for i, f := range a.d.columns {
+		if len(b) < len(f.key) || string(b[:len(f.key)]) != string(f.key) {
+			return false
+		}
+		v, rest, ok := record.SplitScalar(b[len(f.key):])
+		if !ok || a.column(f, nil, v) != "" {
+			return false
+		}
+		vals[i], b = v, rest
+	}
+	return len(b) == 0
+}
+
 // ColumnCache remembers, for Allowed.ColumnAt, the fields of the column
 // names met at each position of a record's columns, for records whose
 // columns are not in the definition's order (InOrder), and, for

@@ -3,6 +3,7 @@ package validate
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -120,7 +121,7 @@ func TestAllowedAcceptsExactlyWhatTheValidatorWrites(t *testing.T) {
 	}
 }
 
-func str(t *testing.T, m record.Map, key string) []byte {
+func str(t testing.TB, m record.Map, key string) []byte {
 	t.Helper()
 	v, _ := m.Get(key)
 	s, ok := v.Str()
@@ -173,4 +174,121 @@ func TestRefreshReadsTheModelNowAndNotTooOften(t *testing.T) {
 	if v.Refresh(0) {
 		t.Fatal("an unchanged model reported as changed")
 	}
+}
+
+// columnsOneByOne checks cols column by column, as a loader does when
+// ColumnsInOrder says no: whether every column is allowed, in the
+// definition's order and all there, and the values.
+func columnsOneByOne(a Allowed, cols record.Map) (ok bool, vals []record.Value) {
+	ok = true
+	i := 0
+	err := cols.Range(func(k []byte, v record.Value) bool {
+		if !a.InOrder(i, k) || a.ValueAt(i, v) != "" {
+			ok = false
+		}
+		vals = append(vals, v)
+		i++
+		return true
+	})
+	return ok && err == nil && i == a.NumColumns(), vals
+}
+
+// allowedColumns is a valid record's definition and columns, as the
+// validator writes them.
+func allowedColumns(t testing.TB, v *Validator, version, event, body string) (Allowed, record.Map) {
+	t.Helper()
+	out := v.AppendValidated(nil, decodeOne(t, inputRecord("galaxy", version, event, body)))
+	r := decodeOne(t, out)
+	a, ok := v.Allowed([]byte("galaxy"), []byte(event), str(t, r.Body, fieldname.DefinitionVersion))
+	cols, _ := r.Body.Get(fieldname.Columns)
+	m, isMap := cols.Map()
+	if !ok || !isMap {
+		t.Fatalf("%s %s: not a valid record: %q", event, body, out)
+	}
+	return a, m
+}
+
+// ColumnsInOrder takes the columns the validator writes, with the values
+// a column-by-column check reads, and nothing else.
+func TestColumnsInOrder(t *testing.T) {
+	v := testValidator(t, Options{})
+	a, cols := allowedColumns(t, v, "1.2", "level_up", `{"player":{"id":"p1"},"level":7,"score":120,"xp":1.5,"won":true,"ts":"2026-11-21T20:00:00Z","device":{"os":"x"},"tags":["a"]}`)
+	vals := make([]record.Value, a.NumColumns())
+	if !a.ColumnsInOrder(cols, vals) {
+		t.Fatalf("ColumnsInOrder refused the columns the validator wrote: %q", cols)
+	}
+	if _, want := columnsOneByOne(a, cols); !reflect.DeepEqual(vals, want) {
+		t.Fatalf("values %q, column by column %q", vals, want)
+	}
+	// the same columns, changed
+	entries := [][2][]byte{}
+	cols.Range(func(k []byte, v record.Value) bool {
+		entries = append(entries, [2][]byte{msgp.AppendString(nil, string(k)), v})
+		return true
+	})
+	build := func(n int, es [][2][]byte) record.Map {
+		b := msgp.AppendMapHeader(nil, uint32(n))
+		for _, e := range es {
+			b = append(append(b, e[0]...), e[1]...)
+		}
+		return record.Map(b)
+	}
+	with := func(i int, key, val []byte) [][2][]byte {
+		es := append([][2][]byte{}, entries...)
+		if key != nil {
+			es[i][0] = key
+		}
+		if val != nil {
+			es[i][1] = val
+		}
+		return es
+	}
+	level := -1
+	for i, e := range entries {
+		if string(e[0]) == string(msgp.AppendString(nil, "level")) {
+			level = i
+		}
+	}
+	n := len(entries)
+	for _, tc := range []struct {
+		name string
+		cols record.Map
+	}{
+		{"a column missing", build(n-1, entries[:n-1])},
+		{"a column more", build(n+1, append(append([][2][]byte{}, entries...), [2][]byte{msgp.AppendString(nil, "evil"), msgp.AppendNil(nil)}))},
+		{"two columns swapped", build(n, append([][2][]byte{entries[1], entries[0]}, entries[2:]...))},
+		{"a value of another type", build(n, with(level, nil, msgp.AppendString(nil, "7")))},
+		{"a value out of range", build(n, with(level, nil, msgp.AppendInt(nil, 5000)))},
+		{"a map value", build(n, with(level, nil, msgp.AppendMapHeader(nil, 0)))},
+		{"a key as str 8", build(n, with(level, append([]byte{0xd9, 5}, "level"...), nil))},
+		{"a key as bin", build(n, with(level, msgp.AppendBytes(nil, []byte("level")), nil))},
+		{"the header as map 16", record.Map(append([]byte{0xde, 0, byte(n)}, cols[1:]...))},
+		{"bytes after the map", record.Map(append(append([]byte{}, cols...), 0xc0))},
+		{"the map cut", cols[:len(cols)-1]},
+	} {
+		if a.ColumnsInOrder(tc.cols, make([]record.Value, a.NumColumns())) {
+			t.Errorf("%s: ColumnsInOrder took %q", tc.name, tc.cols)
+		}
+	}
+}
+
+// What ColumnsInOrder takes, a column-by-column check takes too, with the
+// same values: a loader that trusts it loads nothing the model does not
+// allow.
+func FuzzColumnsInOrder(f *testing.F) {
+	v := testValidator(f, Options{})
+	a, cols := allowedColumns(f, v, "1.2", "level_up", `{"player":{"id":"p1"},"level":7,"score":120,"xp":1.5,"won":true,"ts":"2026-11-21T20:00:00Z","device":{"os":"x"},"tags":["a"]}`)
+	f.Add([]byte(cols))
+	_, small := allowedColumns(f, v, "1.2", "level_up", `{"player":{"id":"p1"},"level":3}`)
+	f.Add([]byte(small))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		vals := make([]record.Value, a.NumColumns())
+		if !a.ColumnsInOrder(record.Map(b), vals) {
+			return
+		}
+		ok, want := columnsOneByOne(a, record.Map(b))
+		if !ok || !reflect.DeepEqual(vals, want) {
+			t.Fatalf("ColumnsInOrder took %q (values %q); column by column: allowed %v, values %q", b, vals, ok, want)
+		}
+	})
 }

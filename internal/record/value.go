@@ -278,6 +278,27 @@ func (v Value) Time() (time.Time, bool) {
 	return time.Unix(int64(sec), int64(nsec)).UTC(), true
 }
 
+// SplitScalar splits off the value at the start of b when it is a scalar
+// (nil, bool, int, uint, float, str or bin; not a map, an array or an
+// extension): it returns the value and the bytes after it, zero-copy. ok
+// is false for any other value and for a cut one.
+func SplitScalar(b []byte) (v Value, rest []byte, ok bool) {
+	if len(b) == 0 {
+		return nil, b, false
+	}
+	if l := int(scalarSize[b[0]]); l > 0 {
+		if l > len(b) {
+			return nil, b, false
+		}
+		return Value(b[:l:l]), b[l:], true
+	}
+	_, rest, err := readStr(b)
+	if err != nil {
+		return nil, b, false
+	}
+	return Value(upTo(b, rest)), rest, true
+}
+
 // readStr reads a str or bin, zero-copy. (The lead-byte test only picks
 // which msgp reader to call; they do the decoding.)
 func readStr(b []byte) ([]byte, []byte, error) {

@@ -97,3 +97,41 @@ func FuzzSkipMatchesMsgp(f *testing.F) {
 		}
 	})
 }
+
+// SplitScalar takes exactly the nil, bool, int, uint, float, str and bin
+// values msgp reads (no map, array or extension, whatever type msgp gives
+// an extension), as many bytes as msgp.Skip, and nothing cut.
+func TestSplitScalarMatchesMsgp(t *testing.T) {
+	for c := 0; c <= 0xff; c++ {
+		for n := 0; n <= 40; n++ {
+			b := make([]byte, n+1)
+			b[0] = byte(c)
+			for i := 1; i < len(b); i++ {
+				b[i] = byte(i % 4)
+			}
+			checkSplitScalar(t, b)
+		}
+	}
+}
+
+func FuzzSplitScalarMatchesMsgp(f *testing.F) {
+	for _, b := range [][]byte{msgp.AppendString(nil, "abc"), msgp.AppendFloat64(nil, 1.5), msgp.AppendMapHeader(nil, 1), {0xd9, 3, 'a'}, {0xc4, 1, 0}, {0xda, 0, 1, 'x', 'y'}} {
+		f.Add(b)
+	}
+	f.Fuzz(checkSplitScalar)
+}
+
+func checkSplitScalar(t *testing.T, b []byte) {
+	v, rest, ok := SplitScalar(b)
+	after, err := msgp.Skip(b)
+	var scalar bool
+	if len(b) > 0 {
+		switch msgp.NextType(b) {
+		case msgp.NilType, msgp.BoolType, msgp.IntType, msgp.UintType, msgp.Float32Type, msgp.Float64Type, msgp.StrType, msgp.BinType:
+			scalar = err == nil
+		}
+	}
+	if ok != scalar || ok && (len(rest) != len(after) || len(v)+len(rest) != len(b) || cap(v) != len(v)) {
+		t.Fatalf("SplitScalar(% x) = % x, %d bytes left, %v; msgp: scalar %v, %d bytes left, %v", b, []byte(v), len(rest), ok, scalar, len(after), err)
+	}
+}

@@ -364,8 +364,11 @@ func (o *Output) modelErrors(game, event, label []byte, dests [][]byte, cols rec
 				actual: string(d), message: fmt.Sprintf("%s is not a destination of %s", d, def())})
 		}
 	}
-	i, inOrder := 0, true
 	vals := s.vals.take(a.NumColumns())
+	if len(errs) == 0 && a.ColumnsInOrder(cols, vals) { // most records: as the validator wrote them
+		return nil, a, vals, true
+	}
+	i, inOrder := 0, true
 	err := cols.RangeDecoded(func(k []byte, v record.Value) bool {
 		var msg string
 		if inOrder && a.InOrder(i, k) {
