@@ -7,7 +7,7 @@
 #   make demo   run the pipeline in a local Fluent Bit
 #   make studio run the model studio (whirlpool-model serve) on the demo
 #               database; prints the URL and the first admin password
-#   make fuzz   run the codec fuzzers for FUZZTIME each
+#   make fuzz   run the codec and validation fuzzers for FUZZTIME each
 #   make bench  run the benchmarks
 #   make image-tree  lay out the container image's files in build/image
 #               (what the Dockerfile copies; e2e/image runs them)
@@ -66,6 +66,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/record/
 	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./internal/record/
 	$(GO) test -run '^$$' -fuzz '^FuzzSkipMatchesMsgp$$' -fuzztime $(FUZZTIME) ./internal/record/
+	$(GO) test -run '^$$' -fuzz '^FuzzSplitScalarMatchesMsgp$$' -fuzztime $(FUZZTIME) ./internal/record/
+	$(GO) test -run '^$$' -fuzz '^FuzzColumnsInOrder$$' -fuzztime $(FUZZTIME) ./filters/validate/
+	$(GO) test -run '^$$' -fuzz '^FuzzScanEqualsTree$$' -fuzztime $(FUZZTIME) ./filters/validate/
 
 bench:
 	scripts/bench
