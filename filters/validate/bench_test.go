@@ -57,7 +57,23 @@ games:
               - {name: kills, path: kills, type: integer, min: 0}
               - {name: deaths, path: deaths, type: integer, min: 0}
               - {name: assists, path: assists, type: integer, min: 0}
+      - name: match_start
+        definitions:
+          - version: v2
+            destinations: [events.match_start]
+            fields:
+              - {name: player_id, path: player_id, type: string, mandatory: true, max_length: 64}
+              - {name: session_id, path: session_id, type: string, format: uuid, mandatory: true}
+              - {name: mode, path: mode, type: string, format: 'pattern:(casual|ranked)'}
+              - {name: map_name, path: map, type: string, max_length: 64}
+              - {name: client_ts, path: ts, type: timestamp, mandatory: true}
+              - {name: device_os, path: device.os, type: string, max_length: 32}
+              - {name: country, path: geo.country, type: string, max_length: 2}
+              - {name: party_size, path: party.size, type: integer, min: 1, max: 8}
 `
+
+// benchStart is a match_start event (BenchmarkValidateMixedEvents).
+const benchStart = `{"player_id":"p-8f2c1a9e","session_id":"5f0e9a7c-1b2d-4e3f-8a9b-0c1d2e3f4a5b","mode":"ranked","map":"desert_storm","ts":"2026-11-21T23:42:20.123Z","device":{"os":"android","os_version":"14","model":"Pixel 8"},"geo":{"country":"DE","region":"BY"},"party":{"size":3,"leader":"p-1"},"client_build":"a1b2c3d4e5f6","locale":"de-DE"}`
 
 // ~500-byte events: one valid, one with three errors.
 const (
@@ -139,6 +155,32 @@ func BenchmarkValidateShuffledKeys(b *testing.B) {
 	// sanity: a shuffled event is valid
 	if out := v.AppendValidated(nil, decodeOne(b, chunk)); StatusOf(decodeOne(b, out).Body) != Valid {
 		b.Fatal("a shuffled event is not valid")
+	}
+	runChunk(b, chunk, v.AppendValidated)
+}
+
+// BenchmarkValidateMixedEvents is BenchmarkValidate/valid with the events
+// of two definitions interleaved (match_end, match_start, match_end, ...),
+// as a chunk of one game's events holds them: each definition keeps its
+// own key predictions.
+func BenchmarkValidateMixedEvents(b *testing.B) {
+	v := benchValidator(b)
+	defer v.Close()
+	var chunk []byte
+	for i := range 1000 {
+		event, body := "match_end", benchValid
+		if i%2 == 1 {
+			event, body = "match_start", benchStart
+		}
+		chunk = append(chunk, inputRecord("galaxy", "1.7.2", event, body)...)
+	}
+	// sanity: both kinds are valid
+	d := record.NewDecoder(chunk)
+	var r record.Record
+	for i := 0; i < 2 && d.Next(&r); i++ {
+		if out := v.AppendValidated(nil, r); StatusOf(decodeOne(b, out).Body) != Valid {
+			b.Fatalf("event %d of the mixed chunk is not valid: %q", i, out)
+		}
 	}
 	runChunk(b, chunk, v.AppendValidated)
 }

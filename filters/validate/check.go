@@ -75,30 +75,30 @@ type worker struct {
 	lastKey lastKey // worker.definitionOf's
 
 	// the scan's state (scan.go)
-	sub         fastjson.Parser // subtree's
-	jvs         []jv            // by column slot: the values of body fields
-	seen        []bool          // by scanNode id: the key was found
-	elems       []jv            // by element*len(columns)+slot: element values
-	elemSeen    []bool          // seen, in the element being read
-	row         []jv            // jvs or the element's row of elems
-	rowSeen     []bool          // seen or elemSeen
-	expandValue jv              // the expand field's value
-	nelems      int             // how many elements it has
-	elem        int             // the element being read, -1: none
-	def         *cdef           // the definition being read
-	expandLimit int             // Options.ExpandLimit
-	reject      bool            // note additional fields
-	extra       []extraKey      // the additional fields
-	extraText   []byte          // their paths and keys
-	extraNext   int             // addExtras' place in extra
-	elemPath    []byte          // w.path's buffer inside an element
-	pred        []*keySlot      // predicted keys, by scanNode.pred + member
-	predOther   []keySlot       // the keys no field's path reaches, at the same places (node nil)
-	predDef     *cdef           // the definition pred is for
-	predicting  bool            // predict keys in this event
-	predPaused  int             // events left to read without predicting
-	predHits    int             // predictions that held, in this event
-	predMisses  int             // and that did not
+	sub         fastjson.Parser             // subtree's
+	jvs         []jv                        // by column slot: the values of body fields
+	seen        []bool                      // by scanNode id: the key was found
+	elems       []jv                        // by element*len(columns)+slot: element values
+	elemSeen    []bool                      // seen, in the element being read
+	row         []jv                        // jvs or the element's row of elems
+	rowSeen     []bool                      // seen or elemSeen
+	expandValue jv                          // the expand field's value
+	nelems      int                         // how many elements it has
+	elem        int                         // the element being read, -1: none
+	def         *cdef                       // the definition being read
+	expandLimit int                         // Options.ExpandLimit
+	reject      bool                        // note additional fields
+	extra       []extraKey                  // the additional fields
+	extraText   []byte                      // their paths and keys
+	extraNext   int                         // addExtras' place in extra
+	elemPath    []byte                      // w.path's buffer inside an element
+	preds       [predictDefs]keyPredictions // by definition, the most recently read
+	predClock   uint64                      // events scanned, for preds' use marks
+	pred        []*keySlot                  // this event's definition's predicted keys, by scanNode.pred + member
+	predOther   []keySlot                   // its keys no field's path reaches, at the same places (node nil)
+	predicting  bool                        // predict keys in this event
+	predHits    int                         // predictions that held, in this event
+	predMisses  int                         // and that did not
 }
 
 func (w *worker) reset() {

@@ -196,6 +196,38 @@ func buildScan(d *cdef) {
 	d.scan = root
 }
 
+// predictDefs is how many definitions a worker keeps key predictions for:
+// the events of a chunk come from a few definitions, interleaved.
+const predictDefs = 8
+
+// keyPredictions are a worker's predicted keys for one definition.
+type keyPredictions struct {
+	def    *cdef
+	pred   []*keySlot // by scanNode.pred + member
+	other  []keySlot  // the keys no field's path reaches, at the same places
+	paused int        // events left to read without predicting
+	used   uint64     // the worker's predClock when last used
+}
+
+// predictionsFor returns the worker's predictions for d, taking the least
+// recently used of its predictDefs places (cleared) when it has none.
+func (w *worker) predictionsFor(d *cdef) *keyPredictions {
+	w.predClock++
+	oldest := &w.preds[0]
+	for i := range w.preds {
+		kp := &w.preds[i]
+		if kp.def == d {
+			kp.used = w.predClock
+			return kp
+		}
+		if kp.used < oldest.used {
+			oldest = kp
+		}
+	}
+	*oldest = keyPredictions{def: d, pred: sized(oldest.pred, d.predSize), other: sized(oldest.other, d.predSize), used: w.predClock}
+	return oldest
+}
+
 // predict notes the key the member at place p of worker.pred had: the
 // slot find found, or none (nil) for a key no field's path reaches, whose
 // text (quoted: with its closing quote) the worker keeps at the same
@@ -400,13 +432,11 @@ func (w *worker) scan(v *Validator, d *cdef, body []byte) bool {
 	w.def, w.expandLimit = d, v.opts.ExpandLimit
 	w.expandValue, w.nelems, w.elems = jv{}, 0, w.elems[:0]
 	w.reject = d.reject
-	if w.predDef != d {
-		w.pred, w.predOther, w.predDef = sized(w.pred, d.predSize), sized(w.predOther, d.predSize), d
-		w.predPaused = 0
-	}
-	w.predicting, w.predHits, w.predMisses = w.predPaused == 0, 0, 0
+	kp := w.predictionsFor(d)
+	w.pred, w.predOther = kp.pred, kp.other
+	w.predicting, w.predHits, w.predMisses = kp.paused == 0, 0, 0
 	if !w.predicting {
-		w.predPaused--
+		kp.paused--
 	}
 	w.extra, w.extraText = w.extra[:0], w.extraText[:0]
 	w.elem = -1
@@ -417,7 +447,7 @@ func (w *worker) scan(v *Validator, d *cdef, body []byte) bool {
 	}
 	i, ok := w.scanObject(d.scan, body, i+1, 1, true)
 	if w.predMisses > w.predHits {
-		w.predPaused = predictPause
+		kp.paused = predictPause
 	}
 	return ok && skipSpace(body, i) == len(body)
 }

@@ -367,3 +367,38 @@ func TestStringEndMatchesByteReading(t *testing.T) {
 		}
 	}
 }
+
+// A worker keeps the predictions of the predictDefs definitions it read
+// most recently, each its own: interleaved events of a few definitions
+// keep theirs, and a further definition takes the place of the one read
+// longest ago.
+func TestPredictionsByDefinition(t *testing.T) {
+	defs := make([]*cdef, predictDefs+1)
+	for i := range defs {
+		defs[i] = &cdef{predSize: 2 * predictMembers}
+	}
+	var w worker
+	for _, d := range defs[:predictDefs] {
+		kp := w.predictionsFor(d)
+		kp.pred[0] = &keySlot{key: d.label}
+		kp.paused = 3
+	}
+	for round := range 2 {
+		for i, d := range defs[:predictDefs] {
+			if kp := w.predictionsFor(d); kp.def != d || kp.pred[0] == nil || kp.paused != 3 {
+				t.Fatalf("round %d: definition %d lost its predictions", round, i)
+			}
+		}
+	}
+	w.predictionsFor(defs[1]) // defs[0] is now the least recently read
+	kp := w.predictionsFor(defs[predictDefs])
+	if kp.pred[0] != nil || kp.paused != 0 || len(kp.pred) != 2*predictMembers || len(kp.other) != 2*predictMembers {
+		t.Fatalf("a new definition's place was not cleared: %+v", kp)
+	}
+	if kp := w.predictionsFor(defs[0]); kp.pred[0] != nil {
+		t.Fatal("the least recently read definition kept its place")
+	}
+	if kp := w.predictionsFor(defs[1]); kp.pred[0] == nil {
+		t.Fatal("a recently read definition lost its place")
+	}
+}
