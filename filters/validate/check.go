@@ -73,6 +73,12 @@ type worker struct {
 	scratch []byte
 	path    []byte
 	lastKey lastKey // worker.definitionOf's
+	// lastFired is the last fired_ts the worker read (worker.firedTime)
+	lastFired struct {
+		text []byte
+		t    time.Time
+		ok   bool
+	}
 
 	// the scan's state (scan.go)
 	sub         fastjson.Parser             // subtree's

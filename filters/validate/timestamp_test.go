@@ -4,6 +4,10 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/tinylib/msgp/msgp"
+
+	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
 // referenceParse is what parseRFC3339 promises: time.Parse's reading of
@@ -143,6 +147,35 @@ func TestAppendRFC3339NanoMatchesAppendFormat(t *testing.T) {
 	for _, tm := range []time.Time{time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 5, time.UTC), time.Date(2026, 1, 1, 0, 0, 0, 100, time.UTC)} {
 		if got, want := appendRFC3339Nano(nil, tm), tm.AppendFormat(nil, time.RFC3339Nano); string(got) != string(want) {
 			t.Fatalf("appendRFC3339Nano(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}
+
+// Each event's timestamps are checked against its own fired_ts, also when
+// the worker remembers the one before (events of one request share it).
+func TestTimestampsAgainstEachFiredTS(t *testing.T) {
+	v := testValidator(t, Options{})
+	body := `{"player":{"id":"p1"},"level":7,"ts":"2026-11-21T20:00:00Z"}`
+	for i, c := range []struct {
+		fired string
+		valid bool
+	}{
+		{"2026-11-21T21:00:00.000Z", true},
+		{"2026-11-21T21:00:00.000Z", true},
+		{"2026-11-19T20:00:00.000Z", false}, // ts two days after fired_ts
+		{"2026-11-21T21:00:00.000Z", true},
+		{"2026-11-21T21:00:00.00Z", true},
+		{"not a time", false},
+		{"2026-11-19T20:00:00.000Z", false},
+		{"2026-11-19T20:00:00.000Z", false},
+	} {
+		b := msgp.AppendMapHeader(nil, 6)
+		for _, kv := range [][2]string{{"uuid", testUUID}, {"fired_ts", c.fired}, {"game", "galaxy"}, {"version", "1.2"}, {"event", "level_up"}, {"body", body}} {
+			b = msgp.AppendString(msgp.AppendString(b, kv[0]), kv[1])
+		}
+		out := v.AppendValidated(nil, decodeOne(t, record.AppendRecord(nil, testTime, nil, b)))
+		if got := StatusOf(decodeOne(t, out).Body) == Valid; got != c.valid {
+			t.Errorf("event %d, fired_ts %s: valid %v, want %v: %q", i, c.fired, got, c.valid, out)
 		}
 	}
 }
