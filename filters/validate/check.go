@@ -100,8 +100,7 @@ type worker struct {
 	elemPath    []byte                      // w.path's buffer inside an element
 	preds       [predictDefs]keyPredictions // by definition, the most recently read
 	predClock   uint64                      // events scanned, for preds' use marks
-	pred        []*keySlot                  // this event's definition's predicted keys, by scanNode.pred + member
-	predOther   []keySlot                   // its keys no field's path reaches, at the same places (node nil)
+	predNow     *keyPredictions             // preds' place for this event's definition
 	predicting  bool                        // predict keys in this event
 	predHits    int                         // predictions that held, in this event
 	predMisses  int                         // and that did not

@@ -68,8 +68,9 @@ type keySlot struct {
 	qhead, qmask uint64
 }
 
+// setQuoted sets s's key to q without its last byte (the closing quote).
 func (s *keySlot) setQuoted(q string) {
-	s.quoted, s.qhead = q, keyHead([]byte(q), 0, len(q))
+	s.quoted, s.len, s.qhead = q, len(q)-1, keyHead([]byte(q), 0, len(q))
 	s.qmask = ^uint64(0)
 	if len(q) < 8 {
 		s.qmask = 1<<(8*uint(len(q))) - 1
@@ -233,18 +234,18 @@ func (w *worker) predictionsFor(d *cdef) *keyPredictions {
 // text (quoted: with its closing quote) the worker keeps at the same
 // place of predOther (copied only when it changes).
 func (w *worker) predict(p int, slot *keySlot, quoted []byte) {
+	kp := w.predNow
 	switch {
 	case slot != nil && slot.quoted != "":
-		w.pred[p] = slot
+		kp.pred[p] = slot
 	case slot != nil: // a model key that is not plain: never predicted
-		w.pred[p] = nil
+		kp.pred[p] = nil
 	default:
-		o := &w.predOther[p]
+		o := &kp.other[p]
 		if o.quoted != string(quoted) {
 			o.setQuoted(string(quoted))
-			o.len = len(quoted) - 1
 		}
-		w.pred[p] = o
+		kp.pred[p] = o
 	}
 }
 
@@ -433,7 +434,7 @@ func (w *worker) scan(v *Validator, d *cdef, body []byte) bool {
 	w.expandValue, w.nelems, w.elems = jv{}, 0, w.elems[:0]
 	w.reject = d.reject
 	kp := w.predictionsFor(d)
-	w.pred, w.predOther = kp.pred, kp.other
+	w.predNow = kp
 	w.predicting, w.predHits, w.predMisses = kp.paused == 0, 0, 0
 	if !w.predicting {
 		kp.paused--
@@ -570,6 +571,7 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 	if i < len(b) && b[i] == '}' {
 		return i + 1, true
 	}
+	pred := w.predNow.pred
 	for member := 0; ; member++ {
 		if i >= len(b) || b[i] != '"' {
 			return i, false
@@ -581,12 +583,12 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 		if w.predicting && n.pred >= 0 && member < predictMembers {
 			p = n.pred + member
 		}
-		if p >= 0 && w.pred[p] != nil && w.pred[p].at(b, ks) {
-			slot = w.pred[p]
+		if p >= 0 && pred[p] != nil && pred[p].at(b, ks) {
+			slot = pred[p]
 			ke = ks + slot.len
 			w.predHits++
 		} else {
-			if p >= 0 && w.pred[p] != nil {
+			if p >= 0 && pred[p] != nil {
 				w.predMisses++
 			}
 			for ke < len(b) && !keyStop[b[ke]] {
