@@ -73,6 +73,11 @@ func BenchmarkProcessorDrain(b *testing.B) {
 		})
 		wall, cpu := time.Since(start), processCPU(pid)-cpu0
 		faults := minorFaults(pid) - faults0
+		// How the records reached the engine: by the forward input, or by
+		// the one-second collect the sqs input falls back to while the
+		// forward input is paused under the backlog.
+		inMetrics := "http://127.0.0.1:" + pt.metricsPorts[0] + "/metrics"
+		forwarded := metricValue(inMetrics, "whirlpool_sqs_in_messages_forwarded_total") / metricValue(inMetrics, "whirlpool_sqs_in_messages_received_total")
 		b.StopTimer()
 		stopPerf()
 		var n int
@@ -89,6 +94,7 @@ func BenchmarkProcessorDrain(b *testing.B) {
 		b.ReportMetric(float64(events)/cpu.Seconds(), "rows/cpu-s")
 		b.ReportMetric(float64(events)/wall.Seconds(), "rows/s")
 		b.ReportMetric(float64(faults)*1000/float64(events), "page-faults/krow")
+		b.ReportMetric(forwarded, "forwarded-share")
 		b.ReportMetric(loading, "rows/s-once-loading")
 		b.ReportMetric(pgCPU.Seconds(), "postgres-cpu-s")
 		b.ReportMetric(float64(peak>>20), "peak-MiB")
@@ -302,7 +308,7 @@ func perfRecord(b testing.TB, pid int, name string) func() {
 	}
 	root, _ := filepath.Abs("../..")
 	out := filepath.Join(root, "build", "perf-"+name+".data")
-	sample := []string{"-F", "499"}
+	sample := []string{"-F", "1999"} // a drain of a few seconds gets thousands of samples
 	if event != "1" {
 		sample = []string{"-e", event}
 	}

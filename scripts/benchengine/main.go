@@ -41,6 +41,7 @@ var figures = []figure{
 	{what: "psql \\copy of the same rows", bench: "ProcessorDrain", unit: "baseline-psql-copy-rows/s", target: "(baseline)", issue: "285k"},
 	{what: "PostgreSQL CPU-seconds during the drain", bench: "ProcessorDrain", unit: "postgres-cpu-s", target: "(reported)", issue: "", format: func(v float64) string { return fmt.Sprintf("%.1f s", v) }},
 	{what: "processor peak RSS, draining that backlog", bench: "ProcessorDrain", unit: "peak-MiB", target: "≤ 300 MB", issue: "", format: mib},
+	{what: "share of the drain's messages on the forward path (the rest took the one-second collect)", bench: "ProcessorDrain", unit: "forwarded-share", target: "", issue: "", format: func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }},
 	{what: "receipt → row p50, ~1k events/s at random times, both tiers ticking together (one node)", bench: "ReceiptToRow/random", unit: "p50-ms", target: "≤ 1.5 s", issue: "9.0 s", format: seconds},
 	{what: "receipt → row p99, clients at random times", bench: "ReceiptToRow/random", unit: "p99-ms", target: "≤ 3 s", issue: "13.0 s", format: seconds},
 	{what: "rate of that run", bench: "ReceiptToRow/random", unit: "events/s", target: "~1k", issue: "~800"},
