@@ -27,17 +27,20 @@ import (
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
 
-// FrameMax bounds the records of one Forward message. The forward input
-// refuses one over its buffer_max_size (6144000 bytes by default), but a
-// large one costs it more than its size: after every read from the socket
-// it parses what it holds from the start again, 32 bytes at a time
-// (plugins/in_forward/fw_prot.c, fw_prot_process). In Fluent Bit 5.1.1
-// its CPU per megabyte of records was 7.7-8.5 ms in 4 MiB messages, 5.9-6.4
-// ms in 1 MiB ones, and no less in 256 or 64 KiB ones, which took longer
-// per megabyte, waiting for more acknowledgements (BenchmarkForwardFrames
-// in e2e/fluentbit). With 4 MiB the shipped edge spent 8% of its CPU in
-// fw_prot_process.
-const FrameMax = 1 << 20
+// FrameMax bounds the records of one Forward message: below the forward
+// input's default buffer_max_size (6144000 bytes), which refuses a larger
+// one. A large message costs the forward input more than its size: after
+// every read from the socket it parses what it holds from the start again,
+// 32 bytes at a time (plugins/in_forward/fw_prot.c, fw_prot_process). In
+// Fluent Bit 5.1.1 its CPU per megabyte was 7.7-8.5 ms in 4 MiB messages
+// and 5.9-6.4 ms in 1 MiB ones (BenchmarkForwardFrames in e2e/fluentbit).
+// Yet 1 MiB messages made the shipped processor slower: more sends met
+// the forward input paused under a backlog, each failure sent a second of
+// receives to the collect path (a 56-73% share forwarded against 89-100%),
+// and it took 94-114 k rows per CPU-second against 113-142 k, with half
+// again as many page faults. The edge showed no difference beyond its
+// noise (2026-12-02, alternated runs).
+const FrameMax = 4 << 20
 
 // retryAfter is how long the client stays unready after a failure.
 const retryAfter = time.Second
