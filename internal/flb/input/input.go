@@ -88,19 +88,22 @@ type Buffered interface {
 // (at least minBuffer, at most maxKeep). Larger buffers, from a collect
 // that returned an outsized request, are freed after use: two spares of
 // maxKeep each would be 128 MiB of C memory outside every Go limit.
-func keepLimit(in plugin.Input) int {
+func keepLimit(in plugin.Input) (n int, buffered bool) {
 	b, ok := in.(Buffered)
 	if !ok {
-		return maxKeep
+		return maxKeep, false
 	}
-	n := b.MaxBuffered()
-	return int(min(max(n+n/2, minBuffer), maxKeep))
+	m := b.MaxBuffered()
+	return int(min(max(m+m/2, minBuffer), maxKeep)), true
 }
 
 type inputInstance struct {
 	flb *flb.Instance
-	// keepMax is the largest buffer kept for reuse (keepLimit).
-	keepMax int
+	// keepMax is the largest buffer kept for reuse (keepLimit); buffered
+	// says the input bounds what a collect returns (Buffered), so that a
+	// buffer of keepMax holds any collect but an outsized one.
+	keepMax  int
+	buffered bool
 	// mu serialises Collect and Close, which Fluent Bit may call from
 	// different threads at shutdown.
 	mu sync.Mutex
@@ -159,7 +162,8 @@ func FLBPluginInit(p unsafe.Pointer) C.int {
 		ins.Errorf("cannot start: %v", err)
 		return C.int(plugin.Error)
 	}
-	inst := &inputInstance{flb: ins, in: in, keepMax: keepLimit(in)}
+	inst := &inputInstance{flb: ins, in: in}
+	inst.keepMax, inst.buffered = keepLimit(in)
 	if limit > 0 {
 		inst.memory = memguard.New(limit)
 	}
@@ -229,6 +233,16 @@ func collect(inst *inputInstance, data *unsafe.Pointer, size *C.size_t) C.int {
 		inst.spares = inst.spares[:n-1]
 	}
 	mu.Unlock()
+	if buf.p == nil && inst.buffered {
+		// No spare yet: take one of keepMax, which any collect of this
+		// input but an outsized one fits, so that Collect appends straight
+		// into it. Left to grow, the records went first into Go memory,
+		// zeroed, and were then copied into a C buffer half as large again:
+		// each collect larger than the last faulted both in, page by page,
+		// a sixth of the processor's page faults in a drain. malloc only
+		// reserves the pages; those no collect reaches are never touched.
+		buf = cbuf{p: C.malloc(C.size_t(inst.keepMax)), n: inst.keepMax}
+	}
 	records, done := safeCollect(inst, buf.view())
 	if len(records) == 0 {
 		inst.keep(buf)
