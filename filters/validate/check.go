@@ -82,6 +82,8 @@ type worker struct {
 
 	// the scan's state (scan.go)
 	sub         fastjson.Parser             // subtree's
+	body        []byte                      // the body scanned: jv spans index it
+	trees       []*fastjson.Value           // the tree path's values: jv.tree indexes it
 	jvs         []jv                        // by column slot: the values of body fields
 	seen        []bool                      // by scanNode id: the key was found
 	elems       []jv                        // by element*len(columns)+slot: element values
@@ -169,12 +171,13 @@ func (w *worker) textOf(s span) []byte { return w.text[s.start:s.end] }
 // number of expanded elements (0: not expanded).
 func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired time.Time) int {
 	w.fired = fired
+	w.trees = w.trees[:0]
 	ncol := len(d.columns)
 	w.pslots = sized(w.pslots, ncol)
 	for _, f := range d.parent {
 		x := root.Get(f.path...)
 		start := len(w.vals)
-		tv := treeValue(x)
+		tv := w.treeValue(x)
 		w.vals = w.check(w.vals, v, f, &tv, -1, d)
 		w.pslots[f.slot] = span{int32(start), int32(len(w.vals))}
 	}
@@ -190,7 +193,7 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 	if x != nil && x.Type() == fastjson.TypeArray {
 		elems, _ = x.Array()
 	}
-	if !w.expandRows(v, d, treeValue(x), len(elems)) {
+	if !w.expandRows(v, d, w.treeValue(x), len(elems)) {
 		return 0
 	}
 	w.eslots = sized(w.eslots, len(elems)*ncol)
@@ -201,7 +204,7 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 				ex = el.Get(ef.path...)
 			}
 			start := len(w.vals)
-			tv := treeValue(ex)
+			tv := w.treeValue(ex)
 			w.vals = w.check(w.vals, v, ef, &tv, i, d)
 			w.eslots[i*ncol+ef.slot] = span{int32(start), int32(len(w.vals))}
 		}
@@ -219,7 +222,7 @@ func (w *worker) validate(v *Validator, d *cdef, root *fastjson.Value, fired tim
 // with the element columns null.
 func (w *worker) expandRows(v *Validator, d *cdef, x jv, n int) bool {
 	f := d.expand
-	if x.absent() || x.typ() == fastjson.TypeNull {
+	if x.absent() || w.typ(x) == fastjson.TypeNull {
 		switch {
 		case x.absent() && f.mandatory:
 			w.add(failcode.MandatoryFieldMissing, f.pathText, "mandatory", "an array", "", fmt.Sprintf("mandatory expand field %s (%s) is missing", f.name, f.pathText))
@@ -233,7 +236,7 @@ func (w *worker) expandRows(v *Validator, d *cdef, x jv, n int) bool {
 		}
 		return false
 	}
-	if t := x.typ(); t != fastjson.TypeArray {
+	if t := w.typ(x); t != fastjson.TypeArray {
 		w.add(failcode.ExpandNotArray, f.pathText, "expand", "an array", typeName(t), fmt.Sprintf("expand field %s (%s) is %s, not an array", f.name, f.pathText, typeName(t)))
 		return false
 	}
@@ -441,7 +444,7 @@ func (w *worker) check(out []byte, v *Validator, f *cfield, xp *jv, elem int, d 
 		}
 		return msgp.AppendNil(out)
 	}
-	jt := x.typ()
+	jt := w.typ(x)
 	if jt == fastjson.TypeNull {
 		if f.mandatory {
 			if w.fieldErr(failcode.MandatoryFieldNull, "mandatory", f, elem, d, f.aTypName, nullText, true) {
@@ -631,7 +634,7 @@ func (w *worker) outOfRange(f *cfield, elem int, d *cdef, expected string, actua
 func (w *worker) mismatch(f *cfield, x jv, elem int, d *cdef, out []byte) []byte {
 	w.tmp = w.marshal(w.tmp[:0], x)
 	if w.fieldErr(failcode.FieldTypeMismatch, "type", f, elem, d, f.typName, w.tmp, false) {
-		w.closeWith("is ", typeName(x.typ()), ", not ", f.typName)
+		w.closeWith("is ", typeName(w.typ(x)), ", not ", f.typName)
 	}
 	return msgp.AppendNil(out)
 }

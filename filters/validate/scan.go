@@ -15,6 +15,7 @@ package validate
 
 import (
 	"bytes"
+	"math"
 	"slices"
 
 	"github.com/valyala/fastjson"
@@ -310,35 +311,53 @@ func pathTree(fs []*cfield, expand *cfield) (root *scanNode, nodes int) {
 	return root, nodes
 }
 
-// jv is a value of a body field: a node of fastjson's tree (the tree path)
-// or its JSON text in the body (the scan; a string with its quotes).
-// The zero jv is an absent value.
+// jv is a value of a body field: its JSON text in the body the scan read
+// (w.body[start:end], a string with its quotes), or on the tree path a
+// node of fastjson's tree (w.trees[tree-1]). It holds no pointer, so the
+// scan stores one without write barriers. The zero jv is an absent value.
 type jv struct {
-	x   *fastjson.Value
-	raw []byte
-	t   fastjson.Type
+	start, end int32
+	tree       int32
+	t          uint8 // the scanned value's fastjson.Type
 }
 
-func treeValue(x *fastjson.Value) jv { return jv{x: x} }
+// treeValue is x (nil: absent) as a jv, valid until the worker's next
+// event.
+func (w *worker) treeValue(x *fastjson.Value) jv {
+	if x == nil {
+		return jv{}
+	}
+	w.trees = append(w.trees, x)
+	return jv{tree: int32(len(w.trees))}
+}
 
-func (j jv) absent() bool { return j.x == nil && j.raw == nil }
+// scanned is the jv of body[start:end] (the body w.scan reads), of type t.
+func scanned(start, end int, t fastjson.Type) jv {
+	return jv{start: int32(start), end: int32(end), t: uint8(t)}
+}
+
+// absent: a scanned value ends after the body's '{', never at 0.
+func (j jv) absent() bool { return j.end == 0 && j.tree == 0 }
+
+// raw is a scanned value's JSON text.
+func (w *worker) raw(j jv) []byte { return w.body[j.start:j.end] }
 
 // typ is the value's JSON type. On the tree path it unescapes a string in
 // place, as fastjson's Type does.
-func (j jv) typ() fastjson.Type {
-	if j.x != nil {
-		return j.x.Type()
+func (w *worker) typ(j jv) fastjson.Type {
+	if j.tree != 0 {
+		return w.trees[j.tree-1].Type()
 	}
-	return j.t
+	return fastjson.Type(j.t)
 }
 
 // stringBytes is a string value's text, unescaped.
 func (w *worker) stringBytes(j jv) []byte {
-	if j.x != nil {
-		s, _ := j.x.StringBytes()
+	if j.tree != 0 {
+		s, _ := w.trees[j.tree-1].StringBytes()
 		return s
 	}
-	s := j.raw[1 : len(j.raw)-1]
+	s := w.body[j.start+1 : j.end-1]
 	if bytes.IndexByte(s, '\\') < 0 {
 		return s
 	}
@@ -348,34 +367,35 @@ func (w *worker) stringBytes(j jv) []byte {
 
 // numberText is a number value's text, as fastjson read it.
 func (w *worker) numberText(j jv) []byte {
-	if j.x != nil {
-		w.tmp = j.x.MarshalTo(w.tmp[:0])
+	if j.tree != 0 {
+		w.tmp = w.trees[j.tree-1].MarshalTo(w.tmp[:0])
 		return w.tmp
 	}
-	return j.raw
+	return w.raw(j)
 }
 
 // marshal appends the value as fastjson's MarshalTo writes it after its
 // check (for a string, after Type unescaped it).
 func (w *worker) marshal(dst []byte, j jv) []byte {
-	if j.x != nil {
-		return j.x.MarshalTo(dst)
+	if j.tree != 0 {
+		return w.trees[j.tree-1].MarshalTo(dst)
 	}
-	switch j.t {
+	raw := w.raw(j)
+	switch fastjson.Type(j.t) {
 	case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse, fastjson.TypeNull:
-		return append(dst, j.raw...)
+		return append(dst, raw...)
 	case fastjson.TypeString:
 		// fastjson quotes a string with nothing to escape as it is, and
 		// one read without a backslash or control byte has nothing.
-		if !hasEscapeOrControl(j.raw[1 : len(j.raw)-1]) {
-			return append(dst, j.raw...)
+		if !hasEscapeOrControl(raw[1 : len(raw)-1]) {
+			return append(dst, raw...)
 		}
 	case fastjson.TypeObject, fastjson.TypeArray:
 		// fastjson writes an object or array back as it read it but for
 		// the whitespace between tokens (nothing inside was unescaped:
 		// buildScan sees to that).
-		if !hasSpace(j.raw) {
-			return append(dst, j.raw...)
+		if !hasSpace(raw) {
+			return append(dst, raw...)
 		}
 	}
 	x := w.subtree(j)
@@ -413,7 +433,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\
 // gives: an escaped string's text and fastjson's re-encoding. It is valid
 // until the next subtree.
 func (w *worker) subtree(j jv) *fastjson.Value {
-	x, err := w.sub.ParseBytes(j.raw)
+	x, err := w.sub.ParseBytes(w.raw(j))
 	if err != nil {
 		// The scan accepted it, so fastjson must: a bug, which the
 		// validator's recover turns into an INTERNAL_ERROR failure.
@@ -431,6 +451,10 @@ func (w *worker) scan(v *Validator, d *cdef, body []byte) bool {
 	w.seen = sized(w.seen, d.scanNodes)
 	w.row, w.rowSeen = w.jvs, w.seen
 	w.def, w.expandLimit = d, v.opts.ExpandLimit
+	if len(body) > math.MaxInt32 { // beyond a jv's spans
+		return false
+	}
+	w.body = body
 	w.expandValue, w.nelems, w.elems = jv{}, 0, w.elems[:0]
 	w.reject = d.reject
 	kp := w.predictionsFor(d)
@@ -543,7 +567,7 @@ func (w *worker) scanElements(b []byte, i, depth int) (int, bool) {
 		}
 		if n < w.expandLimit {
 			for _, f := range d.elemScan.fields {
-				w.elems[n*ncol+f.slot] = jv{raw: b[start:i], t: t}
+				w.elems[n*ncol+f.slot] = scanned(start, i, t)
 			}
 		}
 		w.nelems = n + 1
@@ -665,10 +689,10 @@ func (w *worker) scanObject(n *scanNode, b []byte, i, depth int, record bool) (i
 		}
 		if claimed {
 			for _, f := range k.fields {
-				w.row[f.slot] = jv{raw: b[start:i], t: t}
+				w.row[f.slot] = scanned(start, i, t)
 			}
 			if k.expand {
-				w.expandValue = jv{raw: b[start:i], t: t}
+				w.expandValue = scanned(start, i, t)
 			}
 		}
 		if i+1 < len(b) && b[i] == ',' && b[i+1] > ' ' {
