@@ -606,16 +606,16 @@ func (w *worker) check(out []byte, v *Validator, f *cfield, xp *jv, elem int, d 
 		if jt != want {
 			return w.mismatch(f, x, elem, d, out)
 		}
-		w.tmp = w.marshal(w.tmp[:0], x)
-		if len(w.tmp) > f.maxLen {
-			if w.fieldErr(failcode.FieldTooLong, "max_length", f, elem, d, f.maxLenText, w.tmp, false) {
+		js := w.marshalled(x)
+		if len(js) > f.maxLen {
+			if w.fieldErr(failcode.FieldTooLong, "max_length", f, elem, d, f.maxLenText, js, false) {
 				w.text = append(w.text, "is "...)
-				w.text = strconv.AppendInt(w.text, int64(len(w.tmp)), 10)
+				w.text = strconv.AppendInt(w.text, int64(len(js)), 10)
 				w.closeWith(" bytes of JSON, more than max_length ", f.maxLenNum)
 			}
 			return msgp.AppendNil(out)
 		}
-		return record.AppendStr(out, w.tmp)
+		return record.AppendStr(out, js)
 	}
 	return msgp.AppendNil(out)
 }

@@ -380,27 +380,43 @@ func (w *worker) marshal(dst []byte, j jv) []byte {
 	if j.tree != 0 {
 		return w.trees[j.tree-1].MarshalTo(dst)
 	}
-	raw := w.raw(j)
-	switch fastjson.Type(j.t) {
-	case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse, fastjson.TypeNull:
+	if raw := w.raw(j); asMarshalled(raw, fastjson.Type(j.t)) {
 		return append(dst, raw...)
-	case fastjson.TypeString:
-		// fastjson quotes a string with nothing to escape as it is, and
-		// one read without a backslash or control byte has nothing.
-		if !hasEscapeOrControl(raw[1 : len(raw)-1]) {
-			return append(dst, raw...)
-		}
-	case fastjson.TypeObject, fastjson.TypeArray:
-		// fastjson writes an object or array back as it read it but for
-		// the whitespace between tokens (nothing inside was unescaped:
-		// buildScan sees to that).
-		if !hasSpace(raw) {
-			return append(dst, raw...)
-		}
 	}
 	x := w.subtree(j)
 	x.Type()
 	return x.MarshalTo(dst)
+}
+
+// marshalled is the value as marshal writes it: its text in the body when
+// that is it, else written into w.tmp.
+func (w *worker) marshalled(j jv) []byte {
+	if j.tree == 0 {
+		if raw := w.raw(j); asMarshalled(raw, fastjson.Type(j.t)) {
+			return raw
+		}
+	}
+	w.tmp = w.marshal(w.tmp[:0], j)
+	return w.tmp
+}
+
+// asMarshalled reports whether fastjson writes a scanned value of type t
+// back as its text raw.
+func asMarshalled(raw []byte, t fastjson.Type) bool {
+	switch t {
+	case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse, fastjson.TypeNull:
+		return true
+	case fastjson.TypeString:
+		// fastjson quotes a string with nothing to escape as it is, and
+		// one read without a backslash or control byte has nothing.
+		return !hasEscapeOrControl(raw[1 : len(raw)-1])
+	case fastjson.TypeObject, fastjson.TypeArray:
+		// fastjson writes an object or array back as it read it but for
+		// the whitespace between tokens (nothing inside was unescaped:
+		// buildScan sees to that).
+		return !hasSpace(raw)
+	}
+	return false
 }
 
 func hasEscapeOrControl(b []byte) bool {
@@ -416,8 +432,21 @@ func hasEscapeOrControl(b []byte) bool {
 // byte: text with neither reads, and is re-encoded by fastjson, as it is.
 func escapeOrControl(c byte) bool { return c == '\\' || c < 0x20 }
 
+// hasSpace reports whether b holds a byte fastjson skips as whitespace. It
+// reads 8 bytes at a time for one up to ' ' (whitespace or a control byte)
+// and looks at the bytes of such a word only.
 func hasSpace(b []byte) bool {
-	for _, c := range b {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if swar.Less(swar.Load(b, i), ' '+1) != 0 {
+			for _, c := range b[i : i+8] {
+				if isSpace(c) {
+					return true
+				}
+			}
+		}
+	}
+	for _, c := range b[i:] {
 		if isSpace(c) {
 			return true
 		}

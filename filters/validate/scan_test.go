@@ -368,6 +368,33 @@ func TestStringEndMatchesByteReading(t *testing.T) {
 	}
 }
 
+// hasSpace finds fastjson's whitespace as a byte-by-byte reading does, at
+// every position of the words it reads at once, beside control bytes and
+// other bytes below and above ' ' that it must not take for whitespace.
+func TestHasSpaceMatchesByteReading(t *testing.T) {
+	byteReading := func(b []byte) bool {
+		for _, c := range b {
+			if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+				return true
+			}
+		}
+		return false
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 200000 {
+		b := make([]byte, r.IntN(24))
+		for j := range b {
+			b[j] = "a{\"\x00\x1f\x21\xff"[r.IntN(7)]
+		}
+		if r.IntN(2) == 0 && len(b) > 0 {
+			b[r.IntN(len(b))] = " \t\n\r"[r.IntN(4)]
+		}
+		if got, want := hasSpace(b), byteReading(b); got != want {
+			t.Fatalf("hasSpace(%q) = %v, want %v", b, got, want)
+		}
+	}
+}
+
 // A worker keeps the predictions of the predictDefs definitions it read
 // most recently, each its own: interleaved events of a few definitions
 // keep theirs, and a further definition takes the place of the one read
