@@ -346,32 +346,53 @@ func (w *worker) raw(j jv) []byte { return w.body[j.start:j.end] }
 // place, as fastjson's Type does.
 func (w *worker) typ(j jv) fastjson.Type {
 	if j.tree != 0 {
-		return w.trees[j.tree-1].Type()
+		return w.treeType(j)
 	}
 	return fastjson.Type(j.t)
 }
 
+// treeType is typ of a tree value, kept out of typ so that typ inlines.
+//
+//go:noinline
+func (w *worker) treeType(j jv) fastjson.Type { return w.trees[j.tree-1].Type() }
+
 // stringBytes is a string value's text, unescaped.
 func (w *worker) stringBytes(j jv) []byte {
+	if j.tree == 0 {
+		if s := w.body[j.start+1 : j.end-1]; bytes.IndexByte(s, '\\') < 0 {
+			return s
+		}
+	}
+	return w.unescaped(j)
+}
+
+// unescaped is stringBytes for a tree value or a string with escapes.
+func (w *worker) unescaped(j jv) []byte {
+	var x *fastjson.Value
 	if j.tree != 0 {
-		s, _ := w.trees[j.tree-1].StringBytes()
-		return s
+		x = w.trees[j.tree-1]
+	} else {
+		x = w.subtree(j)
 	}
-	s := w.body[j.start+1 : j.end-1]
-	if bytes.IndexByte(s, '\\') < 0 {
-		return s
-	}
-	s, _ = w.subtree(j).StringBytes()
+	s, _ := x.StringBytes()
 	return s
 }
 
 // numberText is a number value's text, as fastjson read it.
 func (w *worker) numberText(j jv) []byte {
 	if j.tree != 0 {
-		w.tmp = w.trees[j.tree-1].MarshalTo(w.tmp[:0])
-		return w.tmp
+		return w.treeText(j)
 	}
-	return w.raw(j)
+	return w.body[j.start:j.end]
+}
+
+// treeText is a tree value as fastjson writes it, in w.tmp; kept out of
+// numberText so that numberText inlines.
+//
+//go:noinline
+func (w *worker) treeText(j jv) []byte {
+	w.tmp = w.trees[j.tree-1].MarshalTo(w.tmp[:0])
+	return w.tmp
 }
 
 // marshal appends the value as fastjson's MarshalTo writes it after its
