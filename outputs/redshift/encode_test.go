@@ -3,6 +3,8 @@ package redshift
 import (
 	"bytes"
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -91,6 +93,50 @@ func FuzzCopyText(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s []byte) {
 		if got, want := string(appendCopyText(nil, s)), copyTextReplacer.Replace(string(s)); got != want {
 			t.Fatalf("appendCopyText(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+// A float is written as strconv's shortest 'g' form writes it, whether
+// appendShortDecimal takes it or leaves it to strconv: decimals of every
+// length it takes, either side of each bound (1e-4, 1e6, seven decimals),
+// negative values, and values that are no short decimal.
+func TestFloatTextMatchesStrconv(t *testing.T) {
+	check := func(f float64) {
+		t.Helper()
+		if got, want := string(appendFloatText(nil, f)), strconv.FormatFloat(f, 'g', -1, 64); got != want && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			t.Fatalf("appendFloatText(%v) = %q, want %q", f, got, want)
+		}
+	}
+	for _, f := range []float64{0, math.Copysign(0, -1), 1e-4, math.Nextafter(1e-4, 0), math.Nextafter(1e-4, 1), 1e6, math.Nextafter(1e6, 0),
+		0.4375, 1834.25, 0.1, 0.2, 0.1 + 0.2, 0.00005, 0.000099, 0.00001, 0.0001234, 1.0000001, 0.0000123, 999999.999999, 999999.9999999, 123456.5, 5e-324, math.MaxFloat64, 1.5e300} {
+		check(f)
+		check(-f)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 300000 {
+		k := r.IntN(9)
+		n := r.Int64N(2_000_000_000_000)
+		if r.IntN(2) == 0 {
+			n = r.Int64N(1_000_000)
+		}
+		f := float64(n) / math.Pow(10, float64(k))
+		check(f)
+		check(-f)
+		check(math.Float64frombits(r.Uint64()))
+		check(math.Nextafter(f, math.Inf(1)))
+	}
+}
+
+func FuzzFloatText(f *testing.F) {
+	f.Add(0.4375)
+	f.Add(1834.25)
+	f.Fuzz(func(t *testing.T, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return
+		}
+		if got, want := string(appendFloatText(nil, v)), strconv.FormatFloat(v, 'g', -1, 64); got != want {
+			t.Fatalf("appendFloatText(%v) = %q, want %q", v, got, want)
 		}
 	})
 }
