@@ -101,7 +101,7 @@ func (a Allowed) ColumnsInOrder(cols record.Map, vals []record.Value) bool {
 		return false
 	}
 	for i, f := range a.d.columns {
-		if len(b) < len(f.key) || string(b[:len(f.key)]) != string(f.key) {
+		if !hasKey(b, f) {
 			return false
 		}
 		v, rest, ok := record.SplitScalar(b[len(f.key):])
@@ -111,6 +111,16 @@ func (a Allowed) ColumnsInOrder(cols record.Map, vals []record.Value) bool {
 		vals[i], b = v, rest
 	}
 	return len(b) == 0
+}
+
+// hasKey reports whether b starts with f's key: compared as two words
+// where b holds 16 bytes and the key is at most 16 (a value follows every
+// key, and most column names are short), else as bytes.
+func hasKey(b []byte, f *cfield) bool {
+	if len(b) >= 16 && len(f.key) <= 16 {
+		return (swar.Load(b, 0)^f.keyWords[0])&f.keyMasks[0]|(swar.Load(b, 8)^f.keyWords[1])&f.keyMasks[1] == 0
+	}
+	return len(b) >= len(f.key) && string(b[:len(f.key)]) == string(f.key)
 }
 
 // ColumnCache remembers, for Allowed.ColumnAt, the fields of the column

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -291,4 +292,40 @@ func FuzzColumnsInOrder(f *testing.F) {
 			t.Fatalf("ColumnsInOrder took %q (values %q); column by column: allowed %v, values %q", b, vals, ok, want)
 		}
 	})
+}
+
+// hasKey finds a column's key at the start of the bytes, whatever its
+// length (either side of the 8 and 16 bytes compared as words) and however
+// many bytes follow it, and refuses it with any one of its bytes changed
+// or cut short.
+func TestHasKey(t *testing.T) {
+	for n := 1; n <= 20; n++ {
+		f := compiledField(t, strings.Repeat("k", n))
+		for after := 0; after <= 17; after++ {
+			b := append(append([]byte{}, f.key...), bytes.Repeat([]byte{0xc0}, after)...)
+			if !hasKey(b, f) {
+				t.Fatalf("key of %d bytes, %d after it: not found", len(f.key), after)
+			}
+			for i := range f.key {
+				c := append([]byte{}, b...)
+				c[i] ^= 0x20
+				if hasKey(c, f) {
+					t.Fatalf("key of %d bytes, %d after it, byte %d changed: found", len(f.key), after, i)
+				}
+			}
+			if after == 0 && hasKey(b[:len(b)-1], f) {
+				t.Fatalf("key of %d bytes cut by one: found", len(f.key))
+			}
+		}
+	}
+}
+
+// compiledField is a string field named name, as compileField makes it.
+func compiledField(t *testing.T, name string) *cfield {
+	t.Helper()
+	cf, ok := compileField(Field{Name: name, Path: name, Type: "string"}, Problem{}, func(Problem, string, ...any) {})
+	if !ok {
+		t.Fatalf("compiling field %q", name)
+	}
+	return cf
 }

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -94,7 +95,9 @@ const (
 // cfield is a compiled field.
 type cfield struct {
 	name      string
-	key       []byte // the column name, msgpack-encoded
+	key       []byte    // the column name, msgpack-encoded
+	keyWords  [2]uint64 // its first 16 bytes as two little-endian words, zero-padded (ColumnsInOrder)
+	keyMasks  [2]uint64 // the bits of keyWords the key fills
 	path      []string
 	pathText  string
 	rel       bool // relative to the expanded element
@@ -533,6 +536,12 @@ func prefix(a, b []string) bool {
 func compileField(f Field, fw Problem, bad func(at Problem, format string, args ...any)) (*cfield, bool) {
 	cf := &cfield{name: f.Name, mandatory: f.Mandatory, pathText: f.Path}
 	cf.key = msgp.AppendString(nil, f.Name)
+	for w := range cf.keyWords {
+		var b [8]byte
+		n := copy(b[:], cf.key[min(8*w, len(cf.key)):])
+		cf.keyWords[w] = binary.LittleEndian.Uint64(b[:])
+		cf.keyMasks[w] = ^uint64(0) >> (64 - 8*uint(n)) // n = 0: none
+	}
 	ok := true
 	segs, rel, err := ParsePath(f.Path)
 	if err != nil {
