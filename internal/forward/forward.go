@@ -36,7 +36,7 @@ import (
 // and 5.9-6.4 ms in 1 MiB ones (BenchmarkForwardFrames in e2e/fluentbit).
 // Yet 1 MiB messages made the shipped processor slower: more sends met
 // the forward input paused under a backlog, each failure sent a second of
-// receives to the collect path (a 56-73% share forwarded against 89-100%),
+// receives to the collect path (56-69% of messages forwarded against 89-100%),
 // and it took 94-114 k rows per CPU-second against 113-142 k, with half
 // again as many page faults. The edge showed no difference beyond its
 // noise (2026-12-02, alternated runs).

@@ -83,11 +83,14 @@ type Buffered interface {
 	MaxBuffered() int64
 }
 
-// keepLimit is the largest buffer an instance keeps for reuse: a collect
-// allocates 1.5 times what it returns, so 1.5 times what the input buffers
-// (at least minBuffer, at most maxKeep). Larger buffers, from a collect
-// that returned an outsized request, are freed after use: two spares of
-// maxKeep each would be 128 MiB of C memory outside every Go limit.
+// keepLimit is the largest buffer an instance keeps for reuse, and whether
+// the input is Buffered: for one that is, 1.5 times what it buffers (at
+// least minBuffer, at most maxKeep), which any of its collects fits and
+// which its first collect buffer is; for others, maxKeep. A collect that
+// outgrows its buffer allocates 1.5 times what it returns; larger buffers
+// than this, from a collect that returned an outsized request, are freed
+// after use: two spares of maxKeep each would be 128 MiB of C memory
+// outside every Go limit.
 func keepLimit(in plugin.Input) (n int, buffered bool) {
 	b, ok := in.(Buffered)
 	if !ok {
