@@ -580,14 +580,14 @@ func (w *worker) check(out []byte, v *Validator, f *cfield, xp *jv, elem int, d 
 			hi = f.tmax
 		}
 		if t.Before(lo) || t.After(hi) {
-			w.tmp = w.marshal(w.tmp[:0], x)
+			js := w.marshalled(x)
 			if !hi.Equal(w.window.hi) || from != w.window.from || w.window.text == nil {
 				// the events of one request share a fired_ts, so their
 				// window is mostly the last one's
 				w.window.hi, w.window.from = hi, from
 				w.window.text = appendRFC3339Nano(append(append(w.window.text[:0], from...), " to "...), hi)
 			}
-			if w.fieldErr(failcode.TimestampOutOfRange, "timestamp_range", f, elem, d, unsafeString(w.window.text), w.tmp, false) {
+			if w.fieldErr(failcode.TimestampOutOfRange, "timestamp_range", f, elem, d, unsafeString(w.window.text), js, false) {
 				w.text = appendRFC3339Nano(append(w.text, "is "...), t)
 				w.text = append(w.text, ", outside "...)
 				w.text = append(w.text, w.textOf(w.cur.expected)...)
@@ -632,8 +632,7 @@ func (w *worker) outOfRange(f *cfield, elem int, d *cdef, expected string, actua
 // mismatch adds a FIELD_TYPE_MISMATCH error for value x of field f and
 // appends nil to out.
 func (w *worker) mismatch(f *cfield, x jv, elem int, d *cdef, out []byte) []byte {
-	w.tmp = w.marshal(w.tmp[:0], x)
-	if w.fieldErr(failcode.FieldTypeMismatch, "type", f, elem, d, f.typName, w.tmp, false) {
+	if w.fieldErr(failcode.FieldTypeMismatch, "type", f, elem, d, f.typName, w.marshalled(x), false) {
 		w.closeWith("is ", typeName(w.typ(x)), ", not ", f.typName)
 	}
 	return msgp.AppendNil(out)

@@ -2,7 +2,6 @@ package validate
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -537,10 +536,8 @@ func compileField(f Field, fw Problem, bad func(at Problem, format string, args 
 	cf := &cfield{name: f.Name, mandatory: f.Mandatory, pathText: f.Path}
 	cf.key = msgp.AppendString(nil, f.Name)
 	for w := range cf.keyWords {
-		var b [8]byte
-		n := copy(b[:], cf.key[min(8*w, len(cf.key)):])
-		cf.keyWords[w] = binary.LittleEndian.Uint64(b[:])
-		cf.keyMasks[w] = ^uint64(0) >> (64 - 8*uint(n)) // n = 0: none
+		start := min(8*w, len(cf.key))
+		cf.keyWords[w], cf.keyMasks[w] = keyHead(cf.key, start, len(cf.key)), headMask(len(cf.key)-start)
 	}
 	ok := true
 	segs, rel, err := ParsePath(f.Path)

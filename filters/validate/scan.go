@@ -71,11 +71,7 @@ type keySlot struct {
 
 // setQuoted sets s's key to q without its last byte (the closing quote).
 func (s *keySlot) setQuoted(q string) {
-	s.quoted, s.len, s.qhead = q, len(q)-1, keyHead([]byte(q), 0, len(q))
-	s.qmask = ^uint64(0)
-	if len(q) < 8 {
-		s.qmask = 1<<(8*uint(len(q))) - 1
-	}
+	s.quoted, s.len, s.qhead, s.qmask = q, len(q)-1, keyHead([]byte(q), 0, len(q)), headMask(len(q))
 }
 
 // at reports whether the key of the member at b[ks-1] is s's: its bytes
@@ -98,17 +94,22 @@ func (s *keySlot) at(b []byte, ks int) bool {
 func keyHead(b []byte, start, end int) uint64 {
 	n := end - start
 	if start+8 <= len(b) {
-		h := swar.Load(b, start)
-		if n < 8 {
-			h &= 1<<(8*uint(n)) - 1
-		}
-		return h
+		return swar.Load(b, start) & headMask(n)
 	}
 	var h uint64
 	for i := min(n, 8) - 1; i >= 0; i-- {
 		h = h<<8 | uint64(b[start+i])
 	}
 	return h
+}
+
+// headMask is the bits of a key's head word (keyHead) that its first n
+// bytes fill: all of them from 8 bytes, none for 0.
+func headMask(n int) uint64 {
+	if n >= 8 {
+		return ^uint64(0)
+	}
+	return 1<<(8*uint(n)) - 1
 }
 
 func keyHash(head uint64, n int) uint32 {
@@ -230,10 +231,10 @@ func (w *worker) predictionsFor(d *cdef) *keyPredictions {
 	return oldest
 }
 
-// predict notes the key the member at place p of worker.pred had: the
-// slot find found, or none (nil) for a key no field's path reaches, whose
-// text (quoted: with its closing quote) the worker keeps at the same
-// place of predOther (copied only when it changes).
+// predict notes, in this event's predictions (w.predNow), the key the
+// member at place p had: the slot find found, or for a key no field's path
+// reaches a slot of the predictions' own (other) holding its text, quoted
+// with its closing quote (copied only when it changes).
 func (w *worker) predict(p int, slot *keySlot, quoted []byte) {
 	kp := w.predNow
 	switch {
@@ -395,29 +396,21 @@ func (w *worker) treeText(j jv) []byte {
 	return w.tmp
 }
 
-// marshal appends the value as fastjson's MarshalTo writes it after its
-// check (for a string, after Type unescaped it).
-func (w *worker) marshal(dst []byte, j jv) []byte {
-	if j.tree != 0 {
-		return w.trees[j.tree-1].MarshalTo(dst)
-	}
-	if raw := w.raw(j); asMarshalled(raw, fastjson.Type(j.t)) {
-		return append(dst, raw...)
-	}
-	x := w.subtree(j)
-	x.Type()
-	return x.MarshalTo(dst)
-}
-
-// marshalled is the value as marshal writes it: its text in the body when
+// marshalled is the value as fastjson's MarshalTo writes it after its
+// check (for a string, after Type unescaped it): its text in the body when
 // that is it, else written into w.tmp.
 func (w *worker) marshalled(j jv) []byte {
-	if j.tree == 0 {
+	var x *fastjson.Value
+	if j.tree != 0 {
+		x = w.trees[j.tree-1]
+	} else {
 		if raw := w.raw(j); asMarshalled(raw, fastjson.Type(j.t)) {
 			return raw
 		}
+		x = w.subtree(j)
+		x.Type()
 	}
-	w.tmp = w.marshal(w.tmp[:0], j)
+	w.tmp = x.MarshalTo(w.tmp[:0])
 	return w.tmp
 }
 
