@@ -135,3 +135,51 @@ func checkSplitScalar(t *testing.T, b []byte) {
 		t.Fatalf("SplitScalar(% x) = % x, %d bytes left, %v; msgp: scalar %v, %d bytes left, %v", b, []byte(v), len(rest), ok, scalar, len(after), err)
 	}
 }
+
+// Range passes the entries msgp's readers find, byte for byte, and fails
+// where they fail (within MaxDepth; a key must be a str or bin).
+func FuzzRangeMatchesMsgp(f *testing.F) {
+	f.Add([]byte{0x83, 0xa1, 'k', 0x92, 0x01, 0xcb, 0, 0, 0, 0, 0, 0, 0, 0, 0xa1, 'm', 0xc0, 0xc4, 1, 'b', 0x81, 0xa0, 0x90})
+	f.Add([]byte{0xde, 0, 2, 0xd9, 1, 'a', 0xd9, 2, 'x', 'y', 0xa1, 'b', 0xdc, 0, 1, 0xcd, 1})
+	f.Add([]byte{0x82, 0xa5, 'a'})
+	f.Add([]byte{0x81, 0x01, 0x02})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		type entry struct{ k, v string }
+		var got, want []entry
+		err := Map(b).Range(func(k []byte, v Value) bool {
+			got = append(got, entry{string(k), string(v)})
+			return true
+		})
+		if errors.Is(err, ErrTooDeep) || len(b) == 0 {
+			return
+		}
+		n, p, werr := msgp.ReadMapHeaderBytes(b)
+		for ; werr == nil && n > 0; n-- {
+			var k []byte
+			switch msgp.NextType(p) {
+			case msgp.StrType:
+				k, p, werr = msgp.ReadStringZC(p)
+			case msgp.BinType:
+				k, p, werr = msgp.ReadBytesZC(p)
+			default:
+				werr = errNotStr
+			}
+			if werr != nil {
+				break
+			}
+			var rest []byte
+			if rest, werr = msgp.Skip(p); werr == nil {
+				want = append(want, entry{string(k), string(p[:len(p)-len(rest)])})
+				p = rest
+			}
+		}
+		if (err == nil) != (werr == nil) || len(got) != len(want) {
+			t.Fatalf("Range(% x): %d entries, %v; msgp: %d entries, %v", b, len(got), err, len(want), werr)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("Range(% x) entry %d = %q; msgp: %q", b, i, got[i], want[i])
+			}
+		}
+	})
+}
