@@ -15,6 +15,7 @@ package validate
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"slices"
 
@@ -806,8 +807,8 @@ func literal(b []byte, i int, lit string, t fastjson.Type) (int, fastjson.Type, 
 func stringEnd(b []byte, i int) (int, bool) {
 	// most strings are short and have no escapes
 	for j := i; j+8 <= len(b); j += 8 {
-		w := swar.Load(b, j)
-		if m := swar.Equal(w, '"') | swar.Equal(w, '\\'); m != 0 {
+		w := binary.LittleEndian.Uint64(b[j : j+8 : len(b)]) // the loop's bound check covers it (see jsonscan's scanString)
+		if m := swar.Quote(w); m != 0 {
 			if e := j + swar.First(m); b[e] == '"' {
 				return e + 1, true
 			}

@@ -14,6 +14,7 @@
 package jsonscan
 
 import (
+	"encoding/binary"
 	"unicode/utf8"
 
 	"github.com/whirlpool-events/whirlpool/internal/swar"
@@ -274,8 +275,12 @@ func scanString(b []byte, i int, class *[256]uint8, high uint64) (int, bool) {
 		// A borrow only runs upwards from a flagged byte, so the lowest
 		// flag is exact.
 		for i+8 <= len(b) {
-			x := swar.Load(b, i)
-			if m := swar.Less(x, 0x20) | swar.Equal(x, '"') | swar.Equal(x, '\\') | x&high; m != 0 {
+			// Not swar.Load: slicing to len(b) lets the compiler fold
+			// the word's bound check into the loop's (a third of the
+			// instructions of this loop), a form too costly for the
+			// inlining budget of swar.Load's other callers.
+			x := binary.LittleEndian.Uint64(b[i : i+8 : len(b)])
+			if m := swar.JSONStop(x) | x&high; m != 0 {
 				if i += swar.First(m); b[i] == '"' {
 					return i + 1, true // most strings end in their first plain run
 				}

@@ -33,6 +33,21 @@ func Equal(w uint64, c byte) uint64 { return Zero(w ^ Ones*uint64(c)) }
 // Less flags the bytes of w below n, which must be at most 0x80.
 func Less(w uint64, n byte) uint64 { return (w - Ones*uint64(n)) &^ w & Highs }
 
+// Quote flags the bytes of w that are '"' or '\\', the bytes that can end
+// a JSON string or hide its end: the two tests of Equal sharing their
+// masks. Each subtraction borrows out of a byte below 0x80 exactly when
+// it is the byte looked for, and &^w keeps only the bytes below 0x80.
+func Quote(w uint64) uint64 {
+	return (((w ^ Ones*'"') - Ones) | ((w ^ Ones*'\\') - Ones)) &^ w & Highs
+}
+
+// JSONStop flags the bytes of w that stop a plain run of a JSON string: a
+// quote, a backslash or a control character (below 0x20). It is
+// Less(w, 0x20) | Quote(w) with their masks shared.
+func JSONStop(w uint64) uint64 {
+	return ((w - Ones*0x20) | ((w ^ Ones*'"') - Ones) | ((w ^ Ones*'\\') - Ones)) &^ w & Highs
+}
+
 // First is the index (0-7) of the first flagged byte of a mask that is
 // not 0.
 func First(mask uint64) int { return bits.TrailingZeros64(mask) >> 3 }

@@ -46,6 +46,7 @@ func FuzzTestsMatchByteByByte(f *testing.F) {
 		if got, want := firstOr8(Less(w, n)), byByte(w, func(x byte) bool { return x < n }); got != want {
 			t.Errorf("Less(%016x, %#x): first %d, want %d", w, n, got, want)
 		}
+		checkStringTests(t, w)
 	})
 }
 
@@ -66,6 +67,7 @@ func TestEveryByteInEveryPosition(t *testing.T) {
 						t.Fatalf("Less(% x, %#x): first %d, want %d", b, n, got, want)
 					}
 				}
+				checkStringTests(t, w)
 				for _, e := range []byte{0, '"', '\\', 0xff} {
 					if got, want := firstOr8(Equal(w, e)), byByte(w, func(x byte) bool { return x == e }); got != want {
 						t.Fatalf("Equal(% x, %#x): first %d, want %d", b, e, got, want)
@@ -73,6 +75,17 @@ func TestEveryByteInEveryPosition(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// checkStringTests checks Quote and JSONStop on w.
+func checkStringTests(t *testing.T, w uint64) {
+	t.Helper()
+	if got, want := firstOr8(Quote(w)), byByte(w, func(x byte) bool { return x == '"' || x == '\\' }); got != want {
+		t.Fatalf("Quote(%016x): first %d, want %d", w, got, want)
+	}
+	if got, want := firstOr8(JSONStop(w)), byByte(w, func(x byte) bool { return x < 0x20 || x == '"' || x == '\\' }); got != want {
+		t.Fatalf("JSONStop(%016x): first %d, want %d", w, got, want)
 	}
 }
 
