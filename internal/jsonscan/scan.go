@@ -145,7 +145,9 @@ value:
 		}
 		goto value
 	case '"':
-		if i, ok = scanString(b, i+1, class, high); !ok {
+		if e := shortString(b, i+1); e > 0 {
+			i = e
+		} else if i, ok = scanString(b, i+1, class, high); !ok {
 			return false
 		}
 	case 't':
@@ -215,7 +217,9 @@ key:
 	if depth == 1 {
 		keyStart, c = i+1, 1
 	}
-	if i, ok = scanString(b, i+1, class, high); !ok {
+	if e := shortString(b, i+1); e > 0 {
+		i = e
+	} else if i, ok = scanString(b, i+1, class, high); !ok {
 		return false
 	}
 	if c != 0 {
@@ -264,6 +268,22 @@ func skipWS(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// shortString is scanString's first step, inlined into scan: it returns
+// the index after the closing quote of a string that ends within the 8
+// bytes from i with only printable ASCII before it, else 0 (scanString
+// then reads it). Most keys and many values are that short, and a call
+// costs scan the reload of every variable it keeps in registers.
+func shortString(b []byte, i int) int {
+	if i+8 <= len(b) {
+		if m := swar.JSONStopOrHigh(binary.LittleEndian.Uint64(b[i : i+8 : len(b)])); m != 0 {
+			if e := i + swar.First(m); b[e] == '"' {
+				return e + 1
+			}
+		}
+	}
+	return 0
 }
 
 // scanString reads a string whose opening quote is before i; it returns

@@ -48,6 +48,13 @@ func JSONStop(w uint64) uint64 {
 	return ((w - Ones*0x20) | ((w ^ Ones*'"') - Ones) | ((w ^ Ones*'\\') - Ones)) &^ w & Highs
 }
 
+// JSONStopOrHigh is JSONStop(w) | w&Highs: it also flags every byte from
+// 0x80 (a byte of a multi-byte UTF-8 character, which a check of UTF-8
+// must look at), and costs less than the two: (a &^ w) | w is a | w.
+func JSONStopOrHigh(w uint64) uint64 {
+	return ((w - Ones*0x20) | ((w ^ Ones*'"') - Ones) | ((w ^ Ones*'\\') - Ones) | w) & Highs
+}
+
 // First is the index (0-7) of the first flagged byte of a mask that is
 // not 0.
 func First(mask uint64) int { return bits.TrailingZeros64(mask) >> 3 }

@@ -78,7 +78,7 @@ func TestEveryByteInEveryPosition(t *testing.T) {
 	}
 }
 
-// checkStringTests checks Quote and JSONStop on w.
+// checkStringTests checks Quote, JSONStop and JSONStopOrHigh on w.
 func checkStringTests(t *testing.T, w uint64) {
 	t.Helper()
 	if got, want := firstOr8(Quote(w)), byByte(w, func(x byte) bool { return x == '"' || x == '\\' }); got != want {
@@ -86,6 +86,9 @@ func checkStringTests(t *testing.T, w uint64) {
 	}
 	if got, want := firstOr8(JSONStop(w)), byByte(w, func(x byte) bool { return x < 0x20 || x == '"' || x == '\\' }); got != want {
 		t.Fatalf("JSONStop(%016x): first %d, want %d", w, got, want)
+	}
+	if got, want := firstOr8(JSONStopOrHigh(w)), byByte(w, func(x byte) bool { return x < 0x20 || x == '"' || x == '\\' || x >= 0x80 }); got != want {
+		t.Fatalf("JSONStopOrHigh(%016x): first %d, want %d", w, got, want)
 	}
 }
 
