@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/filters/enrich"
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
+	"github.com/whirlpool-events/whirlpool/internal/fastb64"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/jsonscan"
 )
@@ -205,7 +205,7 @@ var errTooLarge = errors.New("decoded message over max_message_bytes")
 // by max_message_bytes, keeping its first bytes for a failure.
 func (d *decoder) openGzip(b64 string) error {
 	// The base64 text is at most a message's wire size (SQS: 1 MiB).
-	zipped, err := base64.StdEncoding.AppendDecode(d.zipped[:0], []byte(b64))
+	zipped, err := fastb64.AppendDecodeString(d.zipped[:0], b64)
 	if err != nil {
 		return fmt.Errorf("base64: %w", err)
 	}
@@ -235,7 +235,7 @@ func (d *decoder) openGzip(b64 string) error {
 // anything is decoded (errTooLarge).
 func (d *decoder) openS2(b64 string) ([]byte, error) {
 	// The base64 text is at most a message's wire size (SQS: 1 MiB).
-	block, err := base64.StdEncoding.AppendDecode(d.zipped[:0], []byte(b64))
+	block, err := fastb64.AppendDecodeString(d.zipped[:0], b64)
 	if err != nil {
 		return nil, fmt.Errorf("base64: %w", err)
 	}

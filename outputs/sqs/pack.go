@@ -10,6 +10,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/s2"
+
+	"github.com/whirlpool-events/whirlpool/internal/fastb64"
 )
 
 // Message attribute names and types of the wire format.
@@ -285,7 +287,7 @@ func (p *packer) packCompressed(n int, at func(int) int) {
 				}
 			}
 			if size <= max {
-				body := base64.StdEncoding.EncodeToString(p.zipped)
+				body := fastb64.EncodeToString(p.zipped)
 				p.emit(idx, body, size)
 				k += len(idx)
 				break
