@@ -105,6 +105,9 @@ func scan(b []byte, o Options, member func(key, value []byte) bool, element func
 		valStart         int
 		ok               bool
 		c                byte
+		// obj says the innermost open container is an object: read at
+		// every ',' and close, set from the bits only when one closes.
+		obj bool
 	)
 value:
 	if i >= n {
@@ -125,6 +128,7 @@ value:
 			depth--
 			goto after
 		}
+		obj = true
 		goto key
 	case '[':
 		if depth++; depth > limit {
@@ -140,6 +144,7 @@ value:
 			depth--
 			goto after
 		}
+		obj = false
 		if depth == 1 {
 			valStart = i
 		}
@@ -191,7 +196,7 @@ after:
 		if i++; i < n && b[i] <= ' ' { // most JSON has no white space after a ','
 			i = skipWS(b, i)
 		}
-		if inObject(top, deep, depth) {
+		if obj {
 			goto key
 		}
 		if depth == 1 {
@@ -199,7 +204,7 @@ after:
 		}
 		goto value
 	}
-	if inObject(top, deep, depth) {
+	if obj {
 		if c != '}' {
 			return false
 		}
@@ -207,7 +212,9 @@ after:
 		return false
 	}
 	i++
-	depth--
+	if depth--; depth > 0 {
+		obj = inObject(top, deep, depth)
+	}
 	goto after
 key:
 	if i >= n || b[i] != '"' {
