@@ -33,6 +33,12 @@ func Equal(w uint64, c byte) uint64 { return Zero(w ^ Ones*uint64(c)) }
 // Less flags the bytes of w below n, which must be at most 0x80.
 func Less(w uint64, n byte) uint64 { return (w - Ones*uint64(n)) &^ w & Highs }
 
+// BelowOr flags the bytes of w below n or equal to c: Less(w, n) |
+// Equal(w, c) with their masks shared, for n at most 0x80 and c below it.
+func BelowOr(w uint64, n, c byte) uint64 {
+	return ((w - Ones*uint64(n)) | ((w ^ Ones*uint64(c)) - Ones)) &^ w & Highs
+}
+
 // Quote flags the bytes of w that are '"' or '\\', the bytes that can end
 // a JSON string or hide its end: the two tests of Equal sharing their
 // masks. Each subtraction borrows out of a byte below 0x80 exactly when

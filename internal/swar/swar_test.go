@@ -47,6 +47,11 @@ func FuzzTestsMatchByteByByte(f *testing.F) {
 			t.Errorf("Less(%016x, %#x): first %d, want %d", w, n, got, want)
 		}
 		checkStringTests(t, w)
+		if c < 0x80 {
+			if got, want := firstOr8(BelowOr(w, n, c)), byByte(w, func(x byte) bool { return x < n || x == c }); got != want {
+				t.Errorf("BelowOr(%016x, %#x, %#x): first %d, want %d", w, n, c, got, want)
+			}
+		}
 	})
 }
 
@@ -68,6 +73,13 @@ func TestEveryByteInEveryPosition(t *testing.T) {
 					}
 				}
 				checkStringTests(t, w)
+				for _, n := range []byte{1, 0x0e, 0x20, 0x80} {
+					for _, e := range []byte{0, '"', '\\', 0x7f} {
+						if got, want := firstOr8(BelowOr(w, n, e)), byByte(w, func(x byte) bool { return x < n || x == e }); got != want {
+							t.Fatalf("BelowOr(% x, %#x, %#x): first %d, want %d", b, n, e, got, want)
+						}
+					}
+				}
 				for _, e := range []byte{0, '"', '\\', 0xff} {
 					if got, want := firstOr8(Equal(w, e)), byByte(w, func(x byte) bool { return x == e }); got != want {
 						t.Fatalf("Equal(% x, %#x): first %d, want %d", b, e, got, want)

@@ -200,7 +200,7 @@ func appendCopyBytes(dst, s []byte) []byte {
 
 // copyEscapeMask flags a word's bytes that COPY text may escape: its
 // first flag is the first escape or another control byte.
-func copyEscapeMask(w uint64) uint64 { return swar.Less(w, '\r'+1) | swar.Equal(w, '\\') }
+func copyEscapeMask(w uint64) uint64 { return swar.BelowOr(w, '\r'+1, '\\') }
 
 // appendCopyRow writes one row (tab-separated values and '\n').
 func appendCopyRow(dst []byte, vals []record.Value) []byte {
