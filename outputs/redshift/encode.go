@@ -42,6 +42,10 @@ func appendCopyValue(dst []byte, v record.Value) []byte {
 		if n := 1 + int(c&0x1f); n <= len(v) {
 			return appendCopyText(dst, v[1:n])
 		}
+	case c == 0xd9 && len(v) >= 2: // str 8: uuids, longer text
+		if n := 2 + int(v[1]); n <= len(v) {
+			return appendCopyText(dst, v[2:n])
+		}
 	case c <= 0x7f: // positive fixint
 		return strconv.AppendInt(dst, int64(c), 10)
 	case c >= 0xe0: // negative fixint

@@ -56,11 +56,14 @@ func TestCopyValueOfEveryEncoding(t *testing.T) {
 	}
 }
 
-// A fixstr whose header claims more bytes than the value holds is not read
-// past its end: it writes nothing, as any string that cannot be read.
-func TestCopyValueOfATruncatedFixstr(t *testing.T) {
-	if got := appendCopyValue(nil, record.Value{0xa5, 'a', 'b'}); len(got) != 0 {
-		t.Errorf("appendCopyValue of a truncated fixstr = %q, want nothing", got)
+// A fixstr or str 8 whose header claims more bytes than the value holds
+// is not read past its end: it writes nothing, as any string that cannot
+// be read.
+func TestCopyValueOfATruncatedString(t *testing.T) {
+	for _, v := range []record.Value{{0xa5, 'a', 'b'}, {0xd9, 40, 'a', 'b'}, {0xd9}} {
+		if got := appendCopyValue(nil, v); len(got) != 0 {
+			t.Errorf("appendCopyValue of a truncated string % x = %q, want nothing", []byte(v), got)
+		}
 	}
 }
 
