@@ -195,12 +195,19 @@ func kindOfType(t msgp.Type) Kind {
 
 // Str returns the bytes of a str or bin value, zero-copy (aliasing v).
 func (v Value) Str() ([]byte, bool) {
+	if len(v) > 0 && v[0]&0xe0 == 0xa0 && 1+int(v[0]&0x1f) <= len(v) { // a fixstr, read inline
+		n := 1 + int(v[0]&0x1f)
+		return v[1:n:n], true
+	}
 	s, _, err := readStr(v)
 	return s, err == nil
 }
 
 // Int returns an int value, or a uint value that fits in an int64.
 func (v Value) Int() (int64, bool) {
+	if len(v) > 0 && (v[0] <= 0x7f || v[0] >= 0xe0) { // a fixint, read inline
+		return int64(int8(v[0])), true // positive and negative fixints alike
+	}
 	i, _, err := msgp.ReadInt64Bytes(v)
 	return i, err == nil
 }

@@ -30,10 +30,10 @@ func TestSkipScalarsMatchesMsgp(t *testing.T) {
 	}
 }
 
-// Kind and Str read every first byte, and every cut of short strings, as
-// msgp does (Kind as msgp.NextType, Str as msgp.ReadStringZC or
-// ReadBytesZC).
-func TestKindAndStrMatchMsgp(t *testing.T) {
+// Kind, Str and Int read every first byte, and every cut of short
+// strings, as msgp does (Kind as msgp.NextType, Str as msgp.ReadStringZC
+// or ReadBytesZC, Int as msgp.ReadInt64Bytes).
+func TestKindStrAndIntMatchMsgp(t *testing.T) {
 	for c := 0; c <= 0xff; c++ {
 		for n, second := 0, 0; n <= 40; second++ {
 			if second > n+1 {
@@ -71,6 +71,13 @@ func TestKindAndStrMatchMsgp(t *testing.T) {
 			}
 			if err == nil && cap(s) != len(s) {
 				t.Errorf("readStr(% x): capacity %d beyond its %d bytes", b, cap(s), len(s))
+			}
+			if got, ok := v.Str(); string(got) != string(ws) || ok != (werr == nil) {
+				t.Errorf("Str(% x) = %q, %v; msgp: %q, %v", b, got, ok, ws, werr)
+			}
+			wi, _, ierr := msgp.ReadInt64Bytes(b)
+			if got, ok := v.Int(); got != wi || ok != (ierr == nil) {
+				t.Errorf("Int(% x) = %d, %v; msgp.ReadInt64Bytes: %d, %v", b, got, ok, wi, ierr)
 			}
 		}
 	}
