@@ -10,6 +10,7 @@ import (
 
 	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/swar"
+	"github.com/whirlpool-events/whirlpool/internal/timefmt"
 )
 
 // Allowed is what the model lets a valid record of one definition version
@@ -199,7 +200,7 @@ func (a Allowed) column(f *cfield, name []byte, v record.Value) string {
 		case !swar.ASCII(s) && !utf8.Valid(s):
 			return fmt.Sprintf("column %s is not valid UTF-8", f.name)
 		case f.typ == tTimestamp:
-			if _, ok := parseRFC3339(s); !ok {
+			if _, ok := timefmt.ParseRFC3339(s); !ok {
 				return fmt.Sprintf("column %s is not an RFC 3339 time", f.name)
 			}
 		case len(s) > f.maxLen:

@@ -19,6 +19,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/swar"
+	"github.com/whirlpool-events/whirlpool/internal/timefmt"
 )
 
 // MaxErrors is the most errors one failure record lists; when an event has
@@ -544,7 +545,7 @@ func (w *worker) check(out []byte, v *Validator, f *cfield, xp *jv, elem int, d 
 			}
 			s := w.stringBytes(x)
 			var ok bool
-			if t, ok = parseRFC3339(s); !ok {
+			if t, ok = timefmt.ParseRFC3339(s); !ok {
 				if w.fieldErr(failcode.FieldFormatInvalid, "format", f, elem, d, "an RFC 3339 time with a time zone, e.g. 2026-11-21T23:45:27.123Z", s, false) {
 					w.closeWith("is not an RFC 3339 time")
 				}

@@ -12,6 +12,8 @@ import (
 	"unicode"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/whirlpool-events/whirlpool/internal/timefmt"
 )
 
 // Limits of DraftDefinition's input.
@@ -201,7 +203,7 @@ func draftKind(x *fastjson.Value) string {
 		}
 		return "number"
 	case fastjson.TypeString:
-		if _, ok := parseRFC3339(x.GetStringBytes()); ok {
+		if _, ok := timefmt.ParseRFC3339(x.GetStringBytes()); ok {
 			return "timestamp"
 		}
 		return "string"

@@ -10,6 +10,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
+	"github.com/whirlpool-events/whirlpool/internal/timefmt"
 )
 
 // Keys of the records this package reads and writes: those of the record
@@ -134,14 +135,14 @@ func fieldOf(e *envelope, i int) []byte {
 	return e.event
 }
 
-// firedTime is parseRFC3339 of a fired_ts, remembering the last one the
-// worker read: the events of one request share their fired_ts.
+// firedTime is timefmt.ParseRFC3339 of a fired_ts, remembering the last
+// one the worker read: the events of one request share their fired_ts.
 func (w *worker) firedTime(s []byte) (time.Time, bool) {
 	f := &w.lastFired
 	if f.ok && string(s) == string(f.text) {
 		return f.t, true
 	}
-	t, ok := parseRFC3339(s)
+	t, ok := timefmt.ParseRFC3339(s)
 	if ok {
 		f.text, f.t, f.ok = append(f.text[:0], s...), t, true
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/internal/fastb64"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/jsonscan"
+	"github.com/whirlpool-events/whirlpool/internal/timefmt"
 )
 
 // Values of the whirlpool.format message attribute (see outputs/sqs).
@@ -356,8 +357,8 @@ func (d *decoder) appendLine(dst []byte, line []byte, m message, index int) []by
 			Game: env.game, Version: env.version, Event: env.event, Text: line, Code: failcode.EndpointInvalid,
 			Path: env.path, Reason: fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, env.problem)})
 	}
-	t, err := time.Parse(time.RFC3339Nano, string(env.firedTS))
-	if err != nil {
+	t, ok := timefmt.ParseRFC3339(env.firedTS) // as the validator reads it
+	if !ok {
 		t = m.sent // the validator reports the bad fired_ts
 	}
 	return d.appendContract(dst, t, env)

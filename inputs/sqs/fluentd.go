@@ -21,6 +21,7 @@ import (
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
+	"github.com/whirlpool-events/whirlpool/internal/timefmt"
 )
 
 // enrichment says how records outside the record contract get their
@@ -58,8 +59,8 @@ func (d *decoder) appendEnriched(dst, line []byte, m message, index int, env *en
 		if env.problem != "" && env.path != fieldname.Body {
 			return d.appendInvalid(dst, m, index, line, env, env.path, env.problem)
 		}
-		fired, err := time.Parse(time.RFC3339Nano, string(env.firedTS))
-		if err != nil {
+		fired, ok := timefmt.ParseRFC3339(env.firedTS) // as the validator reads it
+		if !ok {
 			fired = m.sent // the validator reports the bad fired_ts
 		}
 		env.body = d.objectWithout(members, fieldname.UUID, fieldname.FiredTS, fieldname.Game, fieldname.Version, fieldname.Event, d.enrich.tagKey, d.enrich.timeKey)

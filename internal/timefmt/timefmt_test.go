@@ -37,3 +37,96 @@ func ExamplePutDateTime() {
 	fmt.Println(string(b[:]))
 	// Output: 2026-11-21T22:45:27
 }
+
+// referenceParse is what ParseRFC3339 promises: time.Parse's reading of
+// an RFC 3339 time, in UTC.
+func referenceParse(s []byte) (time.Time, bool) {
+	if len(s) < 20 || len(s) > 35 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(s))
+	return t.UTC(), err == nil
+}
+
+func checkParse(t *testing.T, s string) {
+	t.Helper()
+	want, wantOK := referenceParse([]byte(s))
+	got, ok := ParseRFC3339([]byte(s))
+	if ok != wantOK || got != want {
+		t.Fatalf("ParseRFC3339(%q) = %v, %v; time.Parse reads %v, %v", s, got, ok, want, wantOK)
+	}
+	if fast, ok := parseUTC([]byte(s)); ok && (!wantOK || fast != want) {
+		t.Fatalf("parseUTC(%q) = %v; time.Parse reads %v, %v", s, fast, want, wantOK)
+	}
+}
+
+var timestampCases = []string{
+	"2026-11-21T23:45:20.123Z",
+	"2026-11-21T23:45:20Z",
+	"2026-11-21T23:45:20.1Z",
+	"2026-11-21T23:45:20.123456789Z",
+	"2026-11-21T23:45:20.1234567891Z", // ten digits: time.Parse's way
+	"2026-11-21T23:45:20.Z",
+	"2026-11-21T23:45:20.123+02:00",
+	"2026-11-21T23:45:20-07:30",
+	"2026-11-21t23:45:20Z",
+	"2026-11-21T23:45:20z",
+	"2024-02-29T00:00:00Z", // leap day
+	"2023-02-29T00:00:00Z",
+	"2000-02-29T12:00:00Z",
+	"1900-02-29T12:00:00Z",
+	"0000-01-01T00:00:00Z",
+	"0000-02-29T00:00:00Z",
+	"0001-03-01T00:00:00Z",
+	"9999-12-31T23:59:59.999999999Z",
+	"1969-12-31T23:59:59.5Z",
+	"1970-01-01T00:00:00Z",
+	"2026-04-31T00:00:00Z",
+	"2026-13-01T00:00:00Z",
+	"2026-00-10T00:00:00Z",
+	"2026-01-00T00:00:00Z",
+	"2026-01-01T24:00:00Z",
+	"2026-01-01T23:60:00Z",
+	"2026-01-01T23:59:60Z",
+	"2026-01-01 23:59:59Z",
+	"2026-1-01T23:59:59.0Z",
+	"+026-01-01T23:59:59Z",
+	"2026-01-01T23:59:5aZ",
+	"2026-01-01T23:59:59,5Z",
+	"2026-01-01T23:59:59.5.5Z",
+	"2026-01-01T23:59:59.-5Z",
+}
+
+func TestParseRFC3339MatchesTimeParse(t *testing.T) {
+	for _, s := range timestampCases {
+		checkParse(t, s)
+	}
+	// every day of four centuries, at random times of day and precisions
+	r := rand.New(rand.NewPCG(1, 2))
+	for day := time.Date(1899, 1, 1, 0, 0, 0, 0, time.UTC); day.Year() < 2300; day = day.AddDate(0, 0, 1) {
+		tm := day.Add(time.Duration(r.Int64N(int64(24 * time.Hour))))
+		layout := []string{time.RFC3339, "2006-01-02T15:04:05.000Z07:00", time.RFC3339Nano}[r.IntN(3)]
+		s := tm.Format(layout)
+		checkParse(t, s)
+		if got, ok := parseUTC([]byte(s)); !ok || !got.Equal(tm.Truncate(precisionOf(layout))) {
+			t.Fatalf("parseUTC(%q) = %v, %v; want %v", s, got, ok, tm)
+		}
+	}
+}
+
+func precisionOf(layout string) time.Duration {
+	switch layout {
+	case time.RFC3339:
+		return time.Second
+	case time.RFC3339Nano:
+		return time.Nanosecond
+	}
+	return time.Millisecond
+}
+
+func FuzzParseRFC3339(f *testing.F) {
+	for _, s := range timestampCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkParse(t, s) })
+}
