@@ -1,6 +1,7 @@
 package fluentbit
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -95,17 +96,32 @@ func withoutForwardInput(t *testing.T, conf []byte) []byte {
 func TestEdgeForwardPathAndItsFallback(t *testing.T) {
 	withoutForward := func(conf []byte) []byte { return withoutForwardInput(t, conf) }
 	for _, tc := range []struct {
-		name      string
-		edit      func([]byte) []byte
-		forwarded bool
+		name                          string
+		edit                          func([]byte) []byte
+		forwarded                     bool
+		clients, requests, perRequest int
+		pad                           int // bytes of padding in each event
 	}{
-		{"shipped", nil, true},
-		{"no forward input", withoutForward, false},
+		{"shipped", nil, true, 8, 40, 50, 0},
+		{"no forward input", withoutForward, false, 8, 40, 50, 0},
+		// the records of one request (1,000 events of 1.6 KB) over the
+		// eventing input's 1 MiB frame go in several Forward messages,
+		// the request answered once all are acknowledged (two clients:
+		// more such requests at once would not all find room for their
+		// records on the forward path in the shipped 8M)
+		{"requests over a Forward message's size", nil, true, 2, 8, 1000, 1500},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			const clients, requests, perRequest = 8, 40, 50
+			clients, requests, perRequest := tc.clients, tc.requests, tc.perRequest
+			bodies := requestBodies(16, perRequest)
+			if tc.pad > 0 {
+				pad := []byte(`,"note":"` + strings.Repeat("x", tc.pad) + `"}`)
+				for i, b := range bodies {
+					bodies[i] = bytes.ReplaceAll(b, []byte(`"mode":"ranked"}`), append([]byte(`"mode":"ranked"`), pad...))
+				}
+			}
 			e := startEdgeTier(t, tc.edit)
-			res := sendLoad(t, e.url, clients, requests, requestBodies(16, perRequest), http.StatusOK, perRequest)
+			res := sendLoad(t, e.url, clients, requests, bodies, http.StatusOK, perRequest)
 			if res.unavailable != 0 {
 				t.Errorf("%d requests answered 503", res.unavailable)
 			}

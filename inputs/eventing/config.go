@@ -120,6 +120,7 @@ func parseConfig(cfg plugin.Config) (*config, error) {
 	c.ackTimeout = r.Duration("ack_timeout")
 	c.maxBuffered = r.Size("max_buffered_bytes")
 	c.forward = forward.Read(r)
+	c.forward.FrameMax = forwardFrame
 	if c.forward.Path != "" && !c.ackBuffered {
 		r.Fail("forward_unix_path", "needs ack buffered (with ack received a request is answered before its records go anywhere)")
 	}

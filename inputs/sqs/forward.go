@@ -22,15 +22,16 @@ type forwarder struct {
 
 // forward sends the records of msgs, in order, and returns how many of the
 // first messages the forward input acknowledged whole; the rest are for
-// the collect path. A message larger than forward.FrameMax goes in several
-// Forward messages; consecutive small ones share one.
+// the collect path. A message larger than forward.FrameMax (this input's
+// frame) goes in several Forward messages; consecutive small ones share
+// one.
 func (f *forwarder) forward(msgs []*held) int {
 	if !f.c.Ready() {
 		return 0
 	}
 	done := 0
 	for done < len(msgs) {
-		end := done + forward.Fit(len(msgs)-done, func(i int) int { return len(msgs[done+i].records) })
+		end := done + f.c.Fit(len(msgs)-done, func(i int) int { return len(msgs[done+i].records) })
 		parts := make([][]byte, 0, end-done)
 		for _, h := range msgs[done:end] {
 			parts = append(parts, h.records)

@@ -29,17 +29,19 @@ import (
 
 // FrameMax bounds the records of one Forward message: below the forward
 // input's default buffer_max_size (6144000 bytes), which refuses a larger
-// one. A large message costs the forward input more than its size: after
-// every read from the socket it parses what it holds from the start again,
-// 32 bytes at a time (plugins/in_forward/fw_prot.c, fw_prot_process). In
-// Fluent Bit 5.1.1 its CPU per megabyte was 7.7-8.5 ms in 4 MiB messages
-// and 5.9-6.4 ms in 1 MiB ones (BenchmarkForwardFrames in e2e/fluentbit).
-// Yet 1 MiB messages made the shipped processor slower: more sends met
-// the forward input paused under a backlog, each failure sent a second of
-// receives to the collect path (56-69% of messages forwarded against 89-100%),
-// and it took 94-114 k rows per CPU-second against 113-142 k, with half
-// again as many page faults. The edge showed no difference beyond its
-// noise (2026-12-02, alternated runs).
+// one. It is the frame of an input whose Config names none (the sqs
+// input's). A large message costs the forward input more than its size:
+// after every read from the socket it parses what it holds from the start
+// again, 32 bytes at a time (plugins/in_forward/fw_prot.c,
+// fw_prot_process). In Fluent Bit 5.1.1 its CPU per megabyte was 7.7-8.5
+// ms in 4 MiB messages and 5.9-6.4 ms in 1 MiB ones (BenchmarkForwardFrames
+// in e2e/fluentbit). Yet 1 MiB messages made the shipped processor slower:
+// more sends met the forward input paused under a backlog, each failure
+// sent a second of receives to the collect path (56-69% of messages
+// forwarded against 89-100%), and it took 94-114 k rows per CPU-second
+// against 113-142 k, with half again as many page faults (2026-12-02,
+// alternated runs). The edge, whose sends are never refused for long,
+// takes 1 MiB (see the eventing input's forwardFrame).
 const FrameMax = 4 << 20
 
 // retryAfter is how long the client stays unready after a failure.
@@ -59,6 +61,9 @@ const pathProperty = "forward_unix_path"
 type Config struct {
 	Path, Tag string
 	Timeout   time.Duration
+	// FrameMax bounds the records of one Forward message (0: FrameMax);
+	// the input sets it, not a property.
+	FrameMax int
 }
 
 // Read reads the forward path's properties from an input's reader,
@@ -73,11 +78,13 @@ func Read(r *props.Reader) Config {
 }
 
 // Fit returns how many of n record sets, the i-th of size(i) bytes, go
-// together in one Forward message: as many as fit FrameMax, and at least
-// one (Send splits a larger one alone).
-func Fit(n int, size func(i int) int) int {
+// together in one Forward message of f: as many as fit its frame, and at
+// least one (Send splits a larger one alone).
+func (f *Client) Fit(n int, size func(i int) int) int { return fit(n, f.frameMax, size) }
+
+func fit(n, frameMax int, size func(i int) int) int {
 	count, bytes := 0, 0
-	for count < n && (count == 0 || bytes+size(count) <= FrameMax) {
+	for count < n && (count == 0 || bytes+size(count) <= frameMax) {
 		bytes += size(count)
 		count++
 	}
@@ -87,10 +94,11 @@ func Fit(n int, size func(i int) int) int {
 // Client sends records to the forward input listening on a unix socket,
 // one Forward message at a time. It is safe for concurrent use.
 type Client struct {
-	path    string
-	tag     string
-	timeout time.Duration
-	log     plugin.Logger
+	path     string
+	tag      string
+	timeout  time.Duration
+	frameMax int
+	log      plugin.Logger
 
 	mu      sync.Mutex // one message at a time on the connection
 	conn    net.Conn
@@ -109,7 +117,11 @@ func New(c Config, log plugin.Logger) *Client {
 	var id [8]byte
 	rand.Read(id[:])
 	log.Infof("forwarding records to the forward input at %s", c.Path)
-	return &Client{path: c.Path, tag: c.Tag, timeout: c.Timeout, log: log, prefix: hex.EncodeToString(id[:]) + "-"}
+	frameMax := c.FrameMax
+	if frameMax <= 0 {
+		frameMax = FrameMax
+	}
+	return &Client{path: c.Path, tag: c.Tag, timeout: c.Timeout, frameMax: frameMax, log: log, prefix: hex.EncodeToString(id[:]) + "-"}
 }
 
 // Ready reports whether a send may be tried: false for a second after a
@@ -120,7 +132,7 @@ func (f *Client) Ready() bool {
 }
 
 // Send sends parts, whole records concatenated, as one Forward message,
-// or, when they are one part larger than FrameMax, as several. It returns
+// or, when they are one part larger than f's frame, as several. It returns
 // once the forward input acknowledged every message; on an error some may
 // have been appended (a caller that then takes another path may deliver
 // records twice).
@@ -135,7 +147,7 @@ func (f *Client) Send(parts ...[]byte) error {
 		n += len(p)
 	}
 	var err error
-	if len(parts) == 1 && n > FrameMax {
+	if len(parts) == 1 && n > f.frameMax {
 		err = f.sendSplit(parts[0])
 	} else {
 		err = f.send(parts...)
@@ -152,13 +164,13 @@ func (f *Client) Send(parts ...[]byte) error {
 }
 
 // sendSplit sends the records of one message in Forward messages of at
-// most FrameMax each (one record larger than that goes alone).
+// most f's frame each (one record larger than that goes alone).
 func (f *Client) sendSplit(records []byte) error {
 	d := record.NewDecoder(records)
 	var r record.Record
 	start, last := 0, 0
 	for d.Next(&r) {
-		if d.Offset()-start > FrameMax && last > start {
+		if d.Offset()-start > f.frameMax && last > start {
 			if err := f.send(records[start:last]); err != nil {
 				return err
 			}
