@@ -56,16 +56,7 @@ func TestKindStrAndIntMatchMsgp(t *testing.T) {
 				t.Errorf("Kind(% x) = %v, msgp.NextType says %v", b, got, want)
 			}
 			s, rest, err := readStr(b)
-			var ws, wrest []byte
-			var werr error
-			switch msgp.NextType(b) {
-			case msgp.StrType:
-				ws, wrest, werr = msgp.ReadStringZC(b)
-			case msgp.BinType:
-				ws, wrest, werr = msgp.ReadBytesZC(b)
-			default:
-				werr = errNotStr
-			}
+			ws, wrest, werr := msgpStr(b)
 			if (err == nil) != (werr == nil) || string(s) != string(ws) || len(rest) != len(wrest) && err == nil {
 				t.Errorf("readStr(% x) = %q, %d left, %v; msgp: %q, %d, %v", b, s, len(rest), err, ws, len(wrest), werr)
 			}
@@ -163,15 +154,7 @@ func FuzzRangeMatchesMsgp(f *testing.F) {
 		n, p, werr := msgp.ReadMapHeaderBytes(b)
 		for ; werr == nil && n > 0; n-- {
 			var k []byte
-			switch msgp.NextType(p) {
-			case msgp.StrType:
-				k, p, werr = msgp.ReadStringZC(p)
-			case msgp.BinType:
-				k, p, werr = msgp.ReadBytesZC(p)
-			default:
-				werr = errNotStr
-			}
-			if werr != nil {
+			if k, p, werr = msgpStr(p); werr != nil {
 				break
 			}
 			var rest []byte
@@ -189,4 +172,16 @@ func FuzzRangeMatchesMsgp(f *testing.F) {
 			}
 		}
 	})
+}
+
+// msgpStr reads a str or bin as msgp does, the reference readStr and the
+// map keys of Range are held to.
+func msgpStr(b []byte) (s, rest []byte, err error) {
+	switch msgp.NextType(b) {
+	case msgp.StrType:
+		return msgp.ReadStringZC(b)
+	case msgp.BinType:
+		return msgp.ReadBytesZC(b)
+	}
+	return nil, b, errNotStr
 }
