@@ -1,9 +1,10 @@
 // Package fastb64 is standard base64 (RFC 4648, padded) for the message
 // bodies of compressed SQS messages, with segmentio/asm's vectorised
-// (AVX2 / NEON) encoder and decoder in front of encoding/base64: 16 times
-// the standard library's speed on a 190 KiB body (BenchmarkEncode,
-// BenchmarkDecode), where base64 was a twentieth of the sqs output's
-// instructions and as much of the sqs input's decode.
+// (AVX2 / NEON) encoder and decoder in front of encoding/base64: on a 190
+// KiB body, 7 times the standard library's speed to encode and 13 times
+// to decode, in the same run (BenchmarkEncode, BenchmarkDecode). Base64
+// was a twentieth of the sqs output's instructions and about as much of
+// the sqs input's decode.
 //
 // Its answers are the standard library's, byte for byte and error for
 // error (FuzzSameAsStdlib): a body that fails to decode is decoded again

@@ -21,7 +21,7 @@ func checkSame(t *testing.T, src []byte) {
 	got, err := AppendDecodeString(bytes.Clone(prefix), string(src))
 	want, werr := stdb64.StdEncoding.AppendDecode(bytes.Clone(prefix), src)
 	if fmt.Sprint(err) != fmt.Sprint(werr) || !bytes.Equal(got, want) {
-		t.Fatalf("AppendDecode(%q) = %q, %v; encoding/base64: %q, %v", src, got, err, want, werr)
+		t.Fatalf("AppendDecodeString(%q) = %q, %v; encoding/base64: %q, %v", src, got, err, want, werr)
 	}
 }
 

@@ -40,8 +40,8 @@ import (
 // sent a second of receives to the collect path (56-69% of messages
 // forwarded against 89-100%), and it took 94-114 k rows per CPU-second
 // against 113-142 k, with half again as many page faults (2026-12-02,
-// alternated runs). The edge, whose sends are never refused for long,
-// takes 1 MiB (see the eventing input's forwardFrame).
+// alternated runs). The edge sends 1 MiB messages (the eventing input's
+// forwardFrame says why).
 const FrameMax = 4 << 20
 
 // retryAfter is how long the client stays unready after a failure.
@@ -80,11 +80,9 @@ func Read(r *props.Reader) Config {
 // Fit returns how many of n record sets, the i-th of size(i) bytes, go
 // together in one Forward message of f: as many as fit its frame, and at
 // least one (Send splits a larger one alone).
-func (f *Client) Fit(n int, size func(i int) int) int { return fit(n, f.frameMax, size) }
-
-func fit(n, frameMax int, size func(i int) int) int {
+func (f *Client) Fit(n int, size func(i int) int) int {
 	count, bytes := 0, 0
-	for count < n && (count == 0 || bytes+size(count) <= frameMax) {
+	for count < n && (count == 0 || bytes+size(count) <= f.frameMax) {
 		bytes += size(count)
 		count++
 	}

@@ -279,8 +279,8 @@ func skipWS(b []byte, i int) int {
 
 // shortString is scanString's first step, inlined into scan: it returns
 // the index after the closing quote of a string that ends within the 8
-// bytes from i with only printable ASCII before it, else 0 (scanString
-// then reads it). Most keys and many values are that short, and a call
+// bytes from i with no control byte, backslash or byte from 0x80 before
+// it, else 0 (scanString then reads it). Most keys and many values are that short, and a call
 // costs scan the reload of every variable it keeps in registers.
 func shortString(b []byte, i int) int {
 	if i+8 <= len(b) {
