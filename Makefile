@@ -23,7 +23,7 @@ export CGO_ENABLED := 1
 
 # Pure-Go packages (no cgo, no plugin loading) also run under the race
 # detector.
-RACE_PKGS := ./filters/... ./internal/record ./internal/props ./internal/metrics ./internal/awsconf ./internal/dsn ./internal/logsafe ./internal/failcode
+RACE_PKGS := ./filters/... ./internal/record ./internal/props ./internal/metrics ./internal/awsconf ./internal/dsn ./internal/logsafe ./internal/failcode ./internal/fastb64 ./internal/timefmt ./internal/jsonscan ./internal/swar
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all test tidy vet staticcheck race demo studio fuzz bench clean image-tree image
