@@ -41,6 +41,16 @@ type message struct {
 	sent   time.Time // SentTimestamp, or the receipt time
 }
 
+// firedAt is a record's time in its chunk: its fired_ts, read as the
+// validator reads it, or, when that is not a time (the validator reports
+// it), when m was sent.
+func (m message) firedAt(firedTS []byte) time.Time {
+	if t, ok := timefmt.ParseRFC3339(firedTS); ok {
+		return t
+	}
+	return m.sent
+}
+
 // decoder turns message bodies into records. It is used by one goroutine at a
 // time.
 type decoder struct {
@@ -357,11 +367,7 @@ func (d *decoder) appendLine(dst []byte, line []byte, m message, index int) []by
 			Game: env.game, Version: env.version, Event: env.event, Text: line, Code: failcode.EndpointInvalid,
 			Path: env.path, Reason: fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, env.problem)})
 	}
-	t, ok := timefmt.ParseRFC3339(env.firedTS) // as the validator reads it
-	if !ok {
-		t = m.sent // the validator reports the bad fired_ts
-	}
-	return d.appendContract(dst, t, env)
+	return d.appendContract(dst, m.firedAt(env.firedTS), env)
 }
 
 // envelope holds the contract fields of a JSON record, or why it is not

@@ -21,7 +21,6 @@ import (
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
-	"github.com/whirlpool-events/whirlpool/internal/timefmt"
 )
 
 // enrichment says how records outside the record contract get their
@@ -59,10 +58,7 @@ func (d *decoder) appendEnriched(dst, line []byte, m message, index int, env *en
 		if env.problem != "" && env.path != fieldname.Body {
 			return d.appendInvalid(dst, m, index, line, env, env.path, env.problem)
 		}
-		fired, ok := timefmt.ParseRFC3339(env.firedTS) // as the validator reads it
-		if !ok {
-			fired = m.sent // the validator reports the bad fired_ts
-		}
+		fired := m.firedAt(env.firedTS)
 		env.body = d.objectWithout(members, fieldname.UUID, fieldname.FiredTS, fieldname.Game, fieldname.Version, fieldname.Event, d.enrich.tagKey, d.enrich.timeKey)
 		return d.appendContract(dst, fired, env)
 	}
