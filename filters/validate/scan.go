@@ -4,22 +4,24 @@ package validate
 // that finds the value of each body field without building a tree
 // (fastjson's parse) or searching each object once per field (Get).
 //
-// The pass is an exact subset of the tree path. It accepts only what
-// fastjson parses, and for what it accepts, every value it finds is the
-// one root.Get(path...) returns. When it meets anything it does not handle
-// in that exact way (an escaped or control byte in a key it looks up, an
-// array where a path goes on, a number fastjson reads in its own lenient
-// way, deep nesting, or any syntax error), it gives up. The event then
-// takes the tree path, so errors and values stay the same byte for byte.
-// FuzzScanEqualsTree holds the two paths equal.
+// The pass is an exact subset of the tree path. It accepts only JSON by
+// RFC 8259, which is all the tree path accepts (strictJSON, before
+// fastjson's more lenient parse), and for what it accepts, every value it
+// finds is the one root.Get(path...) returns. When it meets anything it
+// does not handle in that exact way (an escaped or control byte in a key
+// it looks up, an array where a path goes on, deep nesting, or any syntax
+// error), it gives up. The event then takes the tree path, so errors and
+// values stay the same byte for byte. FuzzScanEqualsTree holds the two
+// paths equal.
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math"
 	"slices"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/whirlpool-events/whirlpool/internal/jsonscan"
 	"github.com/whirlpool-events/whirlpool/internal/swar"
 )
 
@@ -778,20 +780,23 @@ func skipValue(b []byte, i, depth int) (int, fastjson.Type, bool) {
 		return literal(b, i, "false", fastjson.TypeFalse)
 	case c == 'n':
 		return literal(b, i, "null", fastjson.TypeNull)
-	case c == '-' || c >= '0' && c <= '9':
+	case c-'1' < 9:
+		// most numbers: an integer not starting with 0, read here
 		e := i + 1
-		for e < len(b) && isNumberByte(b[e]) {
+		for e < len(b) && b[e]-'0' < 10 {
 			e++
 		}
-		// fastjson's number is the run of these bytes; a lone '-' it
-		// may read as -Inf or -NaN.
-		return e, fastjson.TypeNumber, e > i+1 || c != '-'
+		if e < len(b) && b[e] != '.' && b[e]|0x20 != 'e' {
+			return e, fastjson.TypeNumber, true
+		}
+		fallthrough
+	case c == '-' || c == '0':
+		// RFC 8259's number, not fastjson's run of number bytes (03, 1.,
+		// 1e, 1-2), which the validator refuses (strictJSON)
+		e, ok := jsonscan.NumberEnd(b, i)
+		return e, fastjson.TypeNumber, ok
 	}
 	return i, 0, false
-}
-
-func isNumberByte(c byte) bool {
-	return c >= '0' && c <= '9' || c == '.' || c == '-' || c == 'e' || c == 'E' || c == '+'
 }
 
 func literal(b []byte, i int, lit string, t fastjson.Type) (int, fastjson.Type, bool) {
@@ -802,35 +807,10 @@ func literal(b []byte, i int, lit string, t fastjson.Type) (int, fastjson.Type, 
 }
 
 // stringEnd returns the index after the closing quote of the string whose
-// text starts at i: a quote after an even run of backslashes, as fastjson
-// finds it.
-func stringEnd(b []byte, i int) (int, bool) {
-	// most strings are short and have no escapes
-	for j := i; j+8 <= len(b); j += 8 {
-		w := binary.LittleEndian.Uint64(b[j : j+8 : len(b)]) // the loop's bound check covers it (see jsonscan's scanString)
-		if m := swar.Quote(w); m != 0 {
-			if e := j + swar.First(m); b[e] == '"' {
-				return e + 1, true
-			}
-			break
-		}
-	}
-	for {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return len(b), false
-		}
-		q += i
-		bs := q
-		for bs > i && b[bs-1] == '\\' {
-			bs--
-		}
-		if (q-bs)%2 == 0 {
-			return q + 1, true
-		}
-		i = q + 1
-	}
-}
+// text starts at i, which must be a JSON string by RFC 8259: fastjson's
+// parser reads more (control bytes, unknown escapes), which the validator
+// refuses (strictJSON).
+func stringEnd(b []byte, i int) (int, bool) { return jsonscan.StringEnd(b, i) }
 
 // afterKey reads the ':' after an object's key, which ends before i, and
 // returns the index of the value.

@@ -288,6 +288,12 @@ func TestIngestResolveFailures(t *testing.T) {
 	}{
 		{"not JSON", "galaxy", "1.0", "level_up", `{"player":`, []string{"PAYLOAD_NOT_JSON"}, "v1"},
 		{"trailing garbage", "galaxy", "1.0", "level_up", `{"level":1} x`, []string{"PAYLOAD_NOT_JSON"}, "v1"},
+		// fastjson's parser reads these; RFC 8259, and so the validator, does not
+		{"a number with a leading zero", "galaxy", "1.0", "level_up", `{"player":{"id":"p"},"level":03}`, []string{"PAYLOAD_NOT_JSON"}, "v1"},
+		{"nan", "galaxy", "1.0", "level_up", `{"player":{"id":"p"},"level":nan}`, []string{"PAYLOAD_NOT_JSON"}, "v1"},
+		{"a control byte in a string", "galaxy", "1.0", "level_up", "{\"player\":{\"id\":\"p\x01\"},\"level\":1}", []string{"PAYLOAD_NOT_JSON"}, "v1"},
+		{"an unknown escape", "galaxy", "1.0", "level_up", `{"player":{"id":"p\x"},"level":1}`, []string{"PAYLOAD_NOT_JSON"}, "v1"},
+		{"a bad number in a field not in the model", "galaxy", "1.0", "level_up", `{"player":{"id":"p"},"level":1,"extra":[1.]}`, []string{"PAYLOAD_NOT_JSON"}, "v1"},
 		{"empty", "galaxy", "1.0", "level_up", "", []string{"PAYLOAD_EMPTY"}, "v1"},
 		{"blank", "galaxy", "1.0", "level_up", " \n\t", []string{"PAYLOAD_EMPTY"}, "v1"},
 		{"array", "galaxy", "1.0", "level_up", `[{"level":1}]`, []string{"PAYLOAD_NOT_OBJECT"}, "v1"},

@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
+	"github.com/whirlpool-events/whirlpool/internal/jsonscan"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/props"
 	"github.com/whirlpool-events/whirlpool/internal/record"
@@ -426,8 +427,10 @@ func (v *Validator) appendValidated(dst []byte, rec record.Record, env *envelope
 	case isBlank(env.body):
 		w.add(failcode.PayloadEmpty, "", "non_empty", "a JSON object", "", "the event body is empty")
 	default:
-		var err error
-		root, err = w.p.ParseBytes(env.body)
+		err := strictJSON(env.body)
+		if err == nil {
+			root, err = w.p.ParseBytes(env.body)
+		}
 		switch {
 		case err != nil:
 			root = nil
@@ -448,6 +451,21 @@ func (v *Validator) appendValidated(dst []byte, rec record.Record, env *envelope
 		return appendFailure(dst, rec, env, w, d, v.opts.MaxEventSize)
 	}
 	return appendValid(dst, rec, env, w, d, n)
+}
+
+// strictJSON refuses a body that is not JSON by RFC 8259, which fastjson's
+// parser alone lets through (nan, 03, 1., control bytes and unknown
+// escapes in strings): only JSON is ever loaded, whatever a queue holds.
+// Its error is fastjson's validator's, which refuses all of them but a
+// control byte before a string's last escape.
+func strictJSON(body []byte) error {
+	if jsonscan.Valid(body, jsonscan.Options{}) {
+		return nil
+	}
+	if err := fastjson.ValidateBytes(body); err != nil {
+		return err
+	}
+	return errors.New("a string holds a control character")
 }
 
 // ResolveError is why Resolve found no definition label: Code is the

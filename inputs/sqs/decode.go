@@ -414,13 +414,23 @@ func (d *decoder) readEnvelope(line []byte) *envelope {
 // leaving the line to the exact path (fastjson's error text, gjson's
 // unescaping), when line is not a JSON object jsonscan accepts or when a
 // top-level key or string value holds an escape (FuzzScanEnvelope).
+//
+// With a validator, an object body is skimmed, not checked: the validator
+// parses it anyway, and fails it PAYLOAD_NOT_JSON if it is not JSON. The
+// body was a third of this scan's bytes and the validator's scan checks
+// it as it reads it. A line whose envelope has a problem is checked whole
+// before it is read further, as before (FuzzScanEnvelopeSkim).
 func (d *decoder) scanEnvelope(line []byte) (*envelope, bool) {
 	if len(line) == 0 || line[0] != '{' {
 		return nil, false
 	}
 	d.env = envelope{}
 	env := &d.env
-	ok := jsonscan.Scan(line, jsonscan.Options{}, func(k, v []byte) bool {
+	opts := jsonscan.Options{}
+	if d.validator != nil {
+		opts.SkimKey = fieldname.Body
+	}
+	ok := jsonscan.Scan(line, opts, func(k, v []byte) bool {
 		if bytes.IndexByte(k, '\\') >= 0 {
 			return false
 		}
@@ -441,6 +451,9 @@ func (d *decoder) scanEnvelope(line []byte) (*envelope, bool) {
 		return nil, false
 	}
 	env.finish()
+	if env.problem != "" && opts.SkimKey != "" && !jsonscan.Valid(line, jsonscan.Options{}) {
+		return nil, false
+	}
 	return env, true
 }
 

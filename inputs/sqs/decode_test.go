@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/valyala/fastjson"
@@ -21,6 +22,8 @@ import (
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
+	"github.com/whirlpool-events/whirlpool/internal/flbhost"
+	"github.com/whirlpool-events/whirlpool/internal/jsonscan"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
@@ -503,4 +506,126 @@ func TestScanEnvelopeTakesTheCommonLines(t *testing.T) {
 			t.Errorf("scanEnvelope read %q, which only the exact path reads (escapes, a space first)", c)
 		}
 	}
+}
+
+// testValidator is a validator of filters/validate's test model (game
+// galaxy, version 1.2, event level_up, among others).
+func testValidator(tb testing.TB) *validate.Validator {
+	tb.Helper()
+	root, err := flbhost.ModuleRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := validate.LoadFile(root + "/filters/validate/testdata/model.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v, err := validate.NewWithModel(m, validate.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { v.Close() })
+	return v
+}
+
+// TestBodyThatIsNotJSON: with validate on, the envelope scan skims the
+// body and the validator parses it. A contract record whose body is not
+// JSON fails PAYLOAD_NOT_JSON under its own game, version and event; a
+// line that is not JSON in any other way is UNDECODABLE_MESSAGE as ever.
+func TestBodyThatIsNotJSON(t *testing.T) {
+	const head = `{"uuid":"0190d6b4-7c2a-7c3e-8f00-000000000001","fired_ts":"2026-11-21T23:45:27.123Z","game":"galaxy","version":"1.2","event":"level_up",`
+	for _, tc := range []struct {
+		name, line, code, body string
+	}{
+		{"valid", head + `"body":{"player":{"id":"p-1"},"level":3}}`, "", ""},
+		{"a number with a leading zero", head + `"body":{"player":{"id":"p-1"},"level":03}}`, string(failcode.PayloadNotJSON), `{"player":{"id":"p-1"},"level":03}`},
+		{"brackets that do not match", head + `"body":{"player":["p-1"}]}`, string(failcode.PayloadNotJSON), `{"player":["p-1"}]`},
+		{"a body that does not end", head + `"body":{"player":{"id":"p-1"}`, string(failcode.UndecodableMessage), head + `"body":{"player":{"id":"p-1"}`},
+		{"the envelope not JSON either", head + `"body":{"level":03},}`, string(failcode.UndecodableMessage), head + `"body":{"level":03},}`},
+		{"an envelope problem", `{"uuid":"u","fired_ts":1,"game":"galaxy","version":"1.2","event":"level_up","body":{"level":03}}`,
+			string(failcode.UndecodableMessage), `{"uuid":"u","fired_ts":1,"game":"galaxy","version":"1.2","event":"level_up","body":{"level":03}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dec := newDecoder(bounds{maxBytes: 1 << 20, maxRecords: 1000})
+			dec.validator = testValidator(t)
+			out, pieces := dec.appendMessage(nil, message{id: "msg-7", body: tc.line, format: formatEvent, sent: sent})
+			recs := readRecords(t, out)
+			if len(recs) != 1 || len(pieces) != 1 {
+				t.Fatalf("%d records, want 1", len(recs))
+			}
+			errs, _ := recs[0].fields["errors"].([]any)
+			if tc.code == "" {
+				if errs != nil || recs[0].fields["columns"] == nil {
+					t.Fatalf("a valid record failed: %v", recs[0].fields)
+				}
+				return
+			}
+			if len(errs) == 0 {
+				t.Fatalf("no failure: %v", recs[0].fields)
+			}
+			if code := errs[0].(map[string]any)["code"]; code != tc.code {
+				t.Errorf("code %v, want %s (%v)", code, tc.code, errs[0])
+			}
+			if recs[0].fields["body"] != tc.body {
+				t.Errorf("failure body %q, want %q", recs[0].fields["body"], tc.body)
+			}
+			if tc.code == string(failcode.PayloadNotJSON) && (recs[0].fields["game"] != "galaxy" || recs[0].fields["event"] != "level_up") {
+				t.Errorf("the failure lost its event key: %v", recs[0].fields)
+			}
+		})
+	}
+}
+
+// FuzzScanEnvelopeSkim: with a validator (the body skimmed), the one-pass
+// reader leaves a line to the exact path or reads what the exact path
+// reads. A line it reads that is not JSON has no envelope problem, and is
+// JSON but for its body: with the body replaced by {}, the exact path
+// reads the same envelope.
+func FuzzScanEnvelopeSkim(f *testing.F) {
+	for _, c := range envelopeCases {
+		f.Add([]byte(c))
+	}
+	f.Add([]byte(`{"uuid":"u","fired_ts":"t","game":"g","version":"1","event":"e","body":{"a":01,"b":[}]}`))
+	f.Add([]byte(`{"uuid":1,"fired_ts":"t","game":"g","version":"1","event":"e","body":{"a":"\"}`))
+	v := testValidator(f)
+	f.Fuzz(func(t *testing.T, line []byte) {
+		d := newDecoder(bounds{})
+		d.validator = v
+		fast, ok := d.scanEnvelope(line)
+		if !ok {
+			return
+		}
+		got := *fast
+		if fastjson.ValidateBytes(line) == nil {
+			if want := *d.readEnvelope(line); !reflect.DeepEqual(got, want) {
+				t.Fatalf("line %q:\nscanEnvelope %+v\nreadEnvelope %+v", line, got, want)
+			}
+			return
+		}
+		if got.problem != "" || len(got.body) == 0 || got.body[0] != '{' && got.body[0] != '[' || jsonscan.Valid(got.body, jsonscan.Options{}) {
+			t.Fatalf("scanEnvelope read %q, not JSON, as %+v", line, got)
+		}
+		at := int(uintptr(unsafe.Pointer(unsafe.SliceData(got.body))) - uintptr(unsafe.Pointer(unsafe.SliceData(line))))
+		if at <= 0 || at+len(got.body) > len(line) {
+			t.Fatalf("body %q is not within line %q", got.body, line)
+		}
+		fixed := append(append(append([]byte{}, line[:at]...), "{}"...), line[at+len(got.body):]...)
+		if fastjson.ValidateBytes(fixed) != nil {
+			t.Fatalf("line %q is not JSON beyond its body %q", line, got.body)
+		}
+		want := *d.readEnvelope(fixed)
+		want.body, got.body = nil, nil
+		got.uuid, got.firedTS, got.game, got.version, got.event = clone(got.uuid), clone(got.firedTS), clone(got.game), clone(got.version), clone(got.event)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("line %q:\nscanEnvelope %+v\nreadEnvelope of it with body {} %+v", line, got, want)
+		}
+	})
+}
+
+// clone is a copy of b, keeping nil as nil.
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
 }

@@ -9,7 +9,8 @@
 // The grammar is RFC 8259's, strictly: it accepts exactly what
 // encoding/json.Valid accepts, and nothing fastjson.Validate refuses
 // (FuzzValid; fastjson lets control characters before a string's last
-// escape through, this does not). It does not recurse: nesting is bounded
+// escape through, this does not), except inside a value the caller asks
+// to skim (Options.SkimKey, FuzzSkim). It does not recurse: nesting is bounded
 // by Options.MaxDepth, and by maxDepth at most.
 package jsonscan
 
@@ -28,6 +29,13 @@ type Options struct {
 	// MaxDepth is the deepest nesting of objects and arrays accepted
 	// (0 or more than maxDepth: maxDepth).
 	MaxDepth int
+	// SkimKey names a top-level member whose value, when it is an object
+	// or an array, is skimmed instead of checked: its end is found by its
+	// strings and brackets alone, so its text may not be JSON, nor nested
+	// within MaxDepth. It is for a value the caller parses fully later
+	// (the sqs input's body, which the validator reads), which would
+	// otherwise be checked twice. Everything else is checked as ever.
+	SkimKey string
 }
 
 // maxDepth bounds the nesting of any scan: the stack of open containers
@@ -115,6 +123,9 @@ value:
 	}
 	switch b[i] {
 	case '{':
+		if depth == 1 && o.SkimKey != "" && top&1 != 0 && string(b[keyStart:keyEnd]) == o.SkimKey {
+			goto skim
+		}
 		if depth++; depth > limit {
 			return false
 		}
@@ -131,6 +142,9 @@ value:
 		obj = true
 		goto key
 	case '[':
+		if depth == 1 && o.SkimKey != "" && top&1 != 0 && string(b[keyStart:keyEnd]) == o.SkimKey {
+			goto skim
+		}
 		if depth++; depth > limit {
 			return false
 		}
@@ -244,6 +258,88 @@ key:
 		valStart = i
 	}
 	goto value
+skim:
+	if i, ok = skimContainer(b, i); !ok {
+		return false
+	}
+	goto after
+}
+
+// skimContainer returns the index after the object or array that opens
+// at i, found by its brackets and strings alone: any bracket opens or
+// closes a level, and a string runs to the next quote that no backslash
+// escapes. Of a JSON value it finds the true end; of anything else, some
+// end or none.
+func skimContainer(b []byte, i int) (int, bool) {
+	depth := 0
+	for i < len(b) {
+		switch skimClass[b[i]] {
+		case sOpen:
+			depth++
+		case sClose:
+			if depth--; depth == 0 {
+				return i + 1, true
+			}
+		case sQuote:
+			// to the closing quote, stepping over each backslash and the
+			// byte it escapes
+			for i++; ; i += 2 {
+				for i+8 <= len(b) {
+					if m := swar.Quote(binary.LittleEndian.Uint64(b[i : i+8 : len(b)])); m != 0 {
+						i += swar.First(m)
+						break
+					}
+					i += 8
+				}
+				for i < len(b) && b[i] != '"' && b[i] != '\\' {
+					i++
+				}
+				if i >= len(b) {
+					return i, false
+				}
+				if b[i] == '"' {
+					break
+				}
+			}
+		}
+		i++
+	}
+	return i, false
+}
+
+// Classes of bytes for skimContainer: 0 is any other byte.
+const (
+	sOpen = 1 + iota
+	sClose
+	sQuote
+)
+
+var skimClass = [256]uint8{'{': sOpen, '[': sOpen, '}': sClose, ']': sClose, '"': sQuote}
+
+// StringEnd returns the index after the closing quote of the JSON string
+// whose text starts at i, just after its opening quote; false when the
+// text is not one by RFC 8259 (a control byte, an unknown escape, no
+// closing quote) or i is past b. For a reader that walks JSON its own way
+// (the validator's scan) and must accept exactly what Valid does.
+func StringEnd(b []byte, i int) (int, bool) {
+	// most strings end in their first plain run: read it here, and leave
+	// escapes, control bytes and the last few bytes to scanString
+	for j := i; j+8 <= len(b); j += 8 {
+		if m := swar.JSONStop(binary.LittleEndian.Uint64(b[j : j+8 : len(b)])); m != 0 {
+			if j += swar.First(m); b[j] == '"' {
+				return j + 1, true
+			}
+			return scanString(b, j, &plainClass, 0)
+		}
+	}
+	return scanString(b, i, &plainClass, 0)
+}
+
+// NumberEnd returns the index after the JSON number that starts at i, where
+// b[i] is '-' or a digit; false when no number of RFC 8259 starts there.
+// What follows it is the caller's to check: "1x" is the number 1 and x.
+func NumberEnd(b []byte, i int) (int, bool) {
+	return scanNumber(b, i)
 }
 
 // inObject reports whether the container at depth is an object.

@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -214,5 +215,129 @@ func BenchmarkValid(b *testing.B) {
 			}
 			cpu.Report(b, b.N, "texts/cpu-s")
 		})
+	}
+}
+
+// skimMembers is what Scan hands over with member "a" skimmed.
+func skimMembers(b []byte) (string, bool) {
+	var s strings.Builder
+	ok := Scan(b, Options{SkimKey: "a"}, func(k, v []byte) bool {
+		s.WriteString(string(k) + "=" + string(v) + "\n")
+		return true
+	})
+	return s.String(), ok
+}
+
+func TestSkim(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string // want "" when refused
+	}{
+		{`{"a":{"x":"}"},"b":1}`, "a={\"x\":\"}\"}\nb=1\n"},
+		{`{"a":{"x":"\"}"},"b":1}`, "a={\"x\":\"\\\"}\"}\nb=1\n"},
+		{`{"a":{"x":"\\"},"b":1}`, "a={\"x\":\"\\\\\"}\nb=1\n"},
+		{`{"a":[1,{"x":[]}],"b":2}`, "a=[1,{\"x\":[]}]\nb=2\n"},
+		{` { "b" : "s" , "a" : { } } `, "b=\"s\"\na={ }\n"},
+		// skimmed, not checked: not JSON inside, and brackets of either kind
+		{`{"a":{"x":01,"y":tru},"b":1}`, "a={\"x\":01,\"y\":tru}\nb=1\n"},
+		{`{"a":{"x":[1}],"b":1}`, "a={\"x\":[1}]\nb=1\n"},
+		// everything else is checked as ever
+		{`{"b":{"x":01}}`, ""},
+		{`{"a":"\x"}`, ""},
+		{`{"a":{"x":1},"b":tru}`, ""},
+		{`{"a":{"x":1}},"b":1}`, ""},
+		{`[{"a":{"x":01}}]`, ""}, // only a top-level member is skimmed
+		{`{"c":{"a":{"x":01}}}`, ""},
+		// unterminated
+		{`{"a":{"x":1}`, ""},
+		{`{"a":{"x":"}`, ""},
+		{`{"a":{"x":"\`, ""},
+		{`{"a":[`, ""},
+	} {
+		got, ok := skimMembers([]byte(tc.in))
+		if !ok {
+			got = ""
+		}
+		if got != tc.want {
+			t.Errorf("Scan(%s, SkimKey a) = %v\n%s\nwant\n%s", tc.in, ok, got, tc.want)
+		}
+	}
+}
+
+// FuzzSkim: skimming finds exactly the members a check finds in any JSON,
+// and lets nothing through but the skimmed values: a text it accepts
+// whose skimmed values are JSON is JSON.
+func FuzzSkim(f *testing.F) {
+	for _, c := range cases {
+		f.Add([]byte(c))
+	}
+	f.Add([]byte(`{"a":{"x":"}"},"b":1}`))
+	f.Add([]byte(`{"a":[1,{"x":"\\"}],"b":2}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if bytes.Count(b, []byte("{"))+bytes.Count(b, []byte("[")) > maxDepth {
+			return // the depth bound, which skimming does not apply
+		}
+		skimmed, ok := skimMembers(b)
+		checked, valid := members(b)
+		if valid && (!ok || skimmed != checked) {
+			t.Fatalf("JSON %q: skim %v\n%s\ncheck\n%s", b, ok, skimmed, checked)
+		}
+		if !ok || valid {
+			return
+		}
+		// accepted, not JSON: some skimmed value must not be JSON
+		bad := false
+		Scan(b, Options{SkimKey: "a"}, func(k, v []byte) bool {
+			if string(k) == "a" && (v[0] == '{' || v[0] == '[') && !Valid(v, Options{}) {
+				bad = true
+			}
+			return true
+		})
+		if !bad {
+			t.Fatalf("skimming accepted %q, which is not JSON, though its skimmed values are", b)
+		}
+	})
+}
+
+// StringEnd ends a string where encoding/json does: at random texts of
+// quotes, escapes, control and high bytes, from every position, it finds
+// the shortest prefix that is a JSON string, or none.
+func TestStringEndMatchesEncodingJSON(t *testing.T) {
+	shortest := func(b []byte, i int) (int, bool) {
+		for e := i + 1; e <= len(b); e++ {
+			if b[e-1] == '"' && json.Valid(append([]byte{'"'}, b[i:e]...)) {
+				return e, true
+			}
+		}
+		return 0, false
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 100000 {
+		b := make([]byte, r.IntN(24))
+		for j := range b {
+			b[j] = "ab\"\\nu0\x01\xff"[r.IntN(9)]
+		}
+		start := 0
+		if len(b) > 0 {
+			start = r.IntN(len(b) + 1)
+		}
+		wantEnd, wantOK := shortest(b, start)
+		if end, ok := StringEnd(b, start); ok != wantOK || ok && end != wantEnd {
+			t.Fatalf("StringEnd(%q, %d) = %d, %v; want %d, %v", b, start, end, ok, wantEnd, wantOK)
+		}
+	}
+}
+
+func TestNumberEnd(t *testing.T) {
+	for _, tc := range []struct {
+		in  string
+		end int // -1: refused
+	}{
+		{"0", 1}, {"-0", 2}, {"12", 2}, {"1.5e+3,", 6}, {"1E5}", 3}, {"0.0", 3}, {"1x", 1}, {"1-2", 1}, {"01", 1},
+		{"-", -1}, {"1.", -1}, {"1.e5", -1}, {"1e", -1}, {"1e+", -1}, {"-a", -1}, {"--1", -1},
+	} {
+		end, ok := NumberEnd([]byte(tc.in), 0)
+		if ok != (tc.end >= 0) || ok && end != tc.end {
+			t.Errorf("NumberEnd(%q) = %d, %v; want %d", tc.in, end, ok, tc.end)
+		}
 	}
 }
