@@ -7,8 +7,11 @@
 package timefmt
 
 import (
+	"encoding/binary"
 	"time"
 	"unsafe"
+
+	"github.com/whirlpool-events/whirlpool/internal/swar"
 )
 
 // PutDateTime writes t, in UTC, as YYYY-MM-DDTHH:MM:SS into b[:19]. A year
@@ -73,41 +76,53 @@ func ParseRFC3339(s []byte) (time.Time, bool) {
 // time.Parse reads.
 func parseUTC(s []byte) (time.Time, bool) {
 	n := len(s)
-	if n < 20 || s[n-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+	if n < 20 || s[n-1] != 'Z' || s[10] != 'T' {
 		return time.Time{}, false
 	}
-	ok := true
-	num := func(i, width int) int {
-		v := 0
-		for _, c := range s[i : i+width] {
-			c -= '0'
-			if c > 9 {
-				ok = false
-			}
-			v = v*10 + int(c)
-		}
-		return v
+	// Two words, "YYYY-MM-" and "HH:MM:SS", each XORed with its template:
+	// a byte is a digit exactly when it becomes 0-9 (its value), and a
+	// separator exactly when it becomes 0.
+	const (
+		dateTmpl = 0x2d30302d30303030 // "0000-00-", first byte lowest
+		timeTmpl = 0x30303a30303a3030 // "00:00:00"
+		dateSeps = 0xff0000ff00000000 // its bytes 4 and 7
+		timeSeps = 0x0000ff0000ff0000 // its bytes 2 and 5
+		below10  = 0x7676767676767676 // + x sets a byte's 0x80 when x >= 10
+	)
+	d := binary.LittleEndian.Uint64(s[0:8]) ^ dateTmpl
+	c := binary.LittleEndian.Uint64(s[11:19]) ^ timeTmpl
+	d8, d9 := s[8]-'0', s[9]-'0'
+	if ((d+below10)|d|(c+below10)|c)&swar.Highs != 0 || d&dateSeps|c&timeSeps != 0 || d8 > 9 || d9 > 9 {
+		return time.Time{}, false
 	}
-	year, month, day := num(0, 4), num(5, 2), num(8, 2)
-	hour, min, sec := num(11, 2), num(14, 2), num(17, 2)
+	year := int(d&0xff)*1000 + int(d>>8&0xff)*100 + int(d>>16&0xff)*10 + int(d>>24&0xff)
+	month := int(d>>40&0xff)*10 + int(d>>48&0xff)
+	day := int(d8)*10 + int(d9)
+	hour := int(c&0xff)*10 + int(c>>8&0xff)
+	min := int(c>>24&0xff)*10 + int(c>>32&0xff)
+	sec := int(c>>48&0xff)*10 + int(c>>56&0xff)
 	nsec := 0
 	switch {
 	case n == 20:
 	case n >= 22 && n <= 30 && s[19] == '.':
-		digits := n - 21
-		nsec = num(20, digits)
-		for ; digits < 9; digits++ {
-			nsec *= 10
+		for _, x := range s[20 : n-1] {
+			if x -= '0'; x > 9 {
+				return time.Time{}, false
+			}
+			nsec = nsec*10 + int(x)
 		}
+		nsec *= pow10[30-n] // 9 less the n-21 digits
 	default:
 		return time.Time{}, false
 	}
-	if !ok || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || min > 59 || sec > 59 {
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || min > 59 || sec > 59 {
 		return time.Time{}, false
 	}
 	unix := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+min*60+sec)
 	return time.Unix(unix, int64(nsec)).UTC(), true
 }
+
+var pow10 = [...]int{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000}
 
 func daysIn(month, year int) int {
 	switch month {
