@@ -341,3 +341,56 @@ func TestNumberEnd(t *testing.T) {
 		}
 	}
 }
+
+// randomValue is a JSON value of brackets, strings full of brackets,
+// quotes and backslashes, numbers and literals, nested up to depth.
+func randomValue(r *rand.Rand, depth int) any {
+	switch k := r.IntN(6); {
+	case k == 0 && depth > 0:
+		m := map[string]any{}
+		for range r.IntN(5) {
+			m[randomString(r)] = randomValue(r, depth-1)
+		}
+		return m
+	case k == 1 && depth > 0:
+		a := make([]any, r.IntN(5))
+		for j := range a {
+			a[j] = randomValue(r, depth-1)
+		}
+		return a
+	case k == 2:
+		return r.IntN(100000)
+	case k == 3:
+		return []any{true, false, nil}[r.IntN(3)]
+	}
+	return randomString(r)
+}
+
+func randomString(r *rand.Rand) string {
+	b := make([]byte, r.IntN(20))
+	for j := range b {
+		b[j] = `ab{}[]"\:,é`[r.IntN(11)]
+	}
+	return string(b)
+}
+
+// Skimming finds every value's end in random JSON, at every alignment of
+// its brackets, quotes and escapes to the 8-byte words it reads.
+func TestSkimRandomJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 20000 {
+		v, err := json.Marshal(randomValue(r, 4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v[0] != '{' && v[0] != '[' {
+			continue
+		}
+		pad := strings.Repeat(" ", r.IntN(8))
+		b := []byte(`{"x":"` + pad + `","a":` + string(v) + `,"b":[1]}`)
+		got, ok := skimMembers(b)
+		if want := "x=\"" + pad + "\"\na=" + string(v) + "\nb=[1]\n"; !ok || got != want {
+			t.Fatalf("skim %q: %v\n%s\nwant\n%s", b, ok, got, want)
+		}
+	}
+}
