@@ -426,21 +426,15 @@ func (d *decoder) scanEnvelope(line []byte) (*envelope, bool) {
 	}
 	d.env = envelope{}
 	env := &d.env
-	opts := jsonscan.Options{}
+	opts := jsonscan.Options{PlainTop: true} // keys and string values as written
 	if d.validator != nil {
 		opts.SkimKey = fieldname.Body
 	}
 	ok := jsonscan.Scan(line, opts, func(k, v []byte) bool {
-		if bytes.IndexByte(k, '\\') >= 0 {
-			return false
-		}
 		switch v[0] {
 		case '{':
 			env.take(unsafe.String(unsafe.SliceData(k), len(k)), valObject, v[:len(v):len(v)])
 		case '"':
-			if bytes.IndexByte(v, '\\') >= 0 {
-				return false
-			}
 			env.take(unsafe.String(unsafe.SliceData(k), len(k)), valString, v[1:len(v)-1:len(v)-1])
 		default:
 			env.take(unsafe.String(unsafe.SliceData(k), len(k)), valOther, nil)

@@ -36,6 +36,10 @@ type Options struct {
 	// (the sqs input's body, which the validator reads), which would
 	// otherwise be checked twice. Everything else is checked as ever.
 	SkimKey string
+	// PlainTop refuses a text in which a top-level key, or a string that
+	// is a top-level member's value or a top-level element, holds an
+	// escape: for a caller that takes them as they are written.
+	PlainTop bool
 }
 
 // maxDepth bounds the nesting of any scan: the stack of open containers
@@ -51,7 +55,9 @@ const (
 	cHigh // a byte of a multi-byte UTF-8 character (UTF8 mode only)
 )
 
-var plainClass, utf8Class [256]uint8
+// The byte classes of each mode; the noEscape ones (PlainTop) refuse a
+// backslash as they refuse a control character.
+var plainClass, utf8Class, plainNoEscape, utf8NoEscape [256]uint8
 
 func init() {
 	for c := 0; c < 0x20; c++ {
@@ -62,6 +68,8 @@ func init() {
 	for c := 0x80; c < 0x100; c++ {
 		utf8Class[c] = cHigh
 	}
+	plainNoEscape, utf8NoEscape = plainClass, utf8Class
+	plainNoEscape['\\'], utf8NoEscape['\\'] = cControl, cControl
 }
 
 // Valid reports whether b is one JSON value, with only JSON white space
@@ -91,9 +99,15 @@ func Elements(b []byte, o Options, element func(value []byte) bool) bool {
 }
 
 func scan(b []byte, o Options, member func(key, value []byte) bool, element func(value []byte) bool) bool {
-	class, high := &plainClass, uint64(0)
+	class, topClass, high := &plainClass, &plainClass, uint64(0)
 	if o.UTF8 {
-		class, high = &utf8Class, swar.Highs // bytes of multi-byte characters stop the SWAR run too
+		class, topClass, high = &utf8Class, &utf8Class, swar.Highs // bytes of multi-byte characters stop the SWAR run too
+	}
+	if o.PlainTop {
+		topClass = &plainNoEscape
+		if o.UTF8 {
+			topClass = &utf8NoEscape
+		}
 	}
 	limit := o.MaxDepth
 	if limit <= 0 || limit > maxDepth {
@@ -164,9 +178,13 @@ value:
 		}
 		goto value
 	case '"':
+		cls := class
+		if depth == 1 {
+			cls = topClass
+		}
 		if e := shortString(b, i+1); e > 0 {
 			i = e
-		} else if i, ok = scanString(b, i+1, class, high); !ok {
+		} else if i, ok = scanString(b, i+1, cls, high); !ok {
 			return false
 		}
 	case 't':
@@ -240,6 +258,10 @@ key:
 	}
 	if e := shortString(b, i+1); e > 0 {
 		i = e
+	} else if c != 0 {
+		if i, ok = scanString(b, i+1, topClass, high); !ok {
+			return false
+		}
 	} else if i, ok = scanString(b, i+1, class, high); !ok {
 		return false
 	}

@@ -175,6 +175,9 @@ func FuzzValid(f *testing.F) {
 				t.Fatalf("members of %q:\n%s\ngjson:\n%s", b, got, want)
 			}
 		}
+		if got, want := Valid(b, Options{PlainTop: true}), valid && !topEscape(b); got != want {
+			t.Fatalf("Valid(%q, PlainTop) = %v, want %v", b, got, want)
+		}
 		if t0 := bytes.TrimLeft(b, " \t\r\n"); len(t0) > 0 && t0[0] == '[' {
 			got, ok := elements(b)
 			if ok != valid {
@@ -391,6 +394,45 @@ func TestSkimRandomJSON(t *testing.T) {
 		got, ok := skimMembers(b)
 		if want := "x=\"" + pad + "\"\na=" + string(v) + "\nb=[1]\n"; !ok || got != want {
 			t.Fatalf("skim %q: %v\n%s\nwant\n%s", b, ok, got, want)
+		}
+	}
+}
+
+// topEscape reports whether valid JSON b has an escape in a top-level key
+// or in a string that is a top-level value or element (gjson's reading).
+func topEscape(b []byte) bool {
+	found, r := false, gjson.ParseBytes(b)
+	if !r.IsObject() && !r.IsArray() {
+		return false // a scalar has no members nor elements
+	}
+	r.ForEach(func(k, v gjson.Result) bool {
+		if strings.Contains(k.Raw, "\\") || v.Type == gjson.String && strings.Contains(v.Raw, "\\") {
+			found = true
+		}
+		return true
+	})
+	return found
+}
+
+func TestPlainTop(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{`{"a":"b","c":{"d":"e\"f"},"g":["h\\"]}`, true}, // escapes below the top level
+		{`{"a\u0062":1}`, false},
+		{`{"a key longer than 8\n":1}`, false},
+		{`{"a":"b\"c"}`, false},
+		{`{"a":"a value longer than 8 bytes\/"}`, false},
+		{`["x","y\"z"]`, false},
+		{`[["y\"z"]]`, true},
+		{`"top\n"`, true}, // not a member nor an element
+	} {
+		if got := Valid([]byte(tc.in), Options{PlainTop: true}); got != tc.want {
+			t.Errorf("Valid(%s, PlainTop) = %v, want %v", tc.in, got, tc.want)
+		}
+		if !Valid([]byte(tc.in), Options{}) {
+			t.Errorf("Valid(%s) = false", tc.in)
 		}
 	}
 }
