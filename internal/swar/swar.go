@@ -74,7 +74,7 @@ func ASCII(b []byte) bool {
 	switch {
 	case n >= 8:
 		for i := 0; i+8 <= n; i += 8 {
-			x |= Load(b, i)
+			x |= binary.LittleEndian.Uint64(b[i : i+8 : n]) // the loop's bound check covers it
 		}
 		x |= Load(b, n-8)
 	case n >= 4:
