@@ -37,9 +37,11 @@ type Options struct {
 	// otherwise be checked twice. Everything else is checked as ever.
 	SkimKey string
 	// PlainTop refuses a text in which a top-level key, or a string that
-	// is a top-level member's value or a top-level element, holds an
-	// escape: for a caller that takes them as they are written.
+	// is a top-level member's value, holds an escape: for a caller that
+	// takes them as they are written.
 	PlainTop bool
+
+	special bool // SkimKey or PlainTop: scan calls topValue
 }
 
 // maxDepth bounds the nesting of any scan: the stack of open containers
@@ -99,15 +101,10 @@ func Elements(b []byte, o Options, element func(value []byte) bool) bool {
 }
 
 func scan(b []byte, o Options, member func(key, value []byte) bool, element func(value []byte) bool) bool {
-	class, topClass, high := &plainClass, &plainClass, uint64(0)
+	o.special = o.SkimKey != "" || o.PlainTop
+	class, high := &plainClass, uint64(0)
 	if o.UTF8 {
-		class, topClass, high = &utf8Class, &utf8Class, swar.Highs // bytes of multi-byte characters stop the SWAR run too
-	}
-	if o.PlainTop {
-		topClass = &plainNoEscape
-		if o.UTF8 {
-			topClass = &utf8NoEscape
-		}
+		class, high = &utf8Class, swar.Highs // bytes of multi-byte characters stop the SWAR run too
 	}
 	limit := o.MaxDepth
 	if limit <= 0 || limit > maxDepth {
@@ -137,9 +134,6 @@ value:
 	}
 	switch b[i] {
 	case '{':
-		if depth == 1 && o.SkimKey != "" && top&1 != 0 && string(b[keyStart:keyEnd]) == o.SkimKey {
-			goto skim
-		}
 		if depth++; depth > limit {
 			return false
 		}
@@ -156,9 +150,6 @@ value:
 		obj = true
 		goto key
 	case '[':
-		if depth == 1 && o.SkimKey != "" && top&1 != 0 && string(b[keyStart:keyEnd]) == o.SkimKey {
-			goto skim
-		}
 		if depth++; depth > limit {
 			return false
 		}
@@ -178,13 +169,9 @@ value:
 		}
 		goto value
 	case '"':
-		cls := class
-		if depth == 1 {
-			cls = topClass
-		}
 		if e := shortString(b, i+1); e > 0 {
 			i = e
-		} else if i, ok = scanString(b, i+1, cls, high); !ok {
+		} else if i, ok = scanString(b, i+1, class, high); !ok {
 			return false
 		}
 	case 't':
@@ -258,10 +245,6 @@ key:
 	}
 	if e := shortString(b, i+1); e > 0 {
 		i = e
-	} else if c != 0 {
-		if i, ok = scanString(b, i+1, topClass, high); !ok {
-			return false
-		}
 	} else if i, ok = scanString(b, i+1, class, high); !ok {
 		return false
 	}
@@ -278,13 +261,64 @@ key:
 	}
 	if c != 0 {
 		valStart = i
+		if o.special {
+			// the options' reading of a top-level value, out of line:
+			// code here costs every scan registers
+			var read bool
+			if i, read, ok = topValue(b, i, b[keyStart:keyEnd], &o); !ok {
+				return false
+			} else if read {
+				goto after
+			}
+		}
 	}
 	goto value
-skim:
-	if i, ok = skimContainer(b, i); !ok {
-		return false
+}
+
+// topValue reads the value at b[i] of the top-level member key as o asks,
+// if it does: a string whose escapes PlainTop refuses, or a container
+// SkimKey skims. read reports whether it did; i is then after the value.
+func topValue(b []byte, i int, key []byte, o *Options) (_ int, read, ok bool) {
+	if o.PlainTop && hasBackslash(key) {
+		return i, false, false
 	}
-	goto after
+	switch {
+	case i >= len(b):
+		return i, false, true
+	case b[i] == '"' && o.PlainTop:
+		if e := shortString(b, i+1); e > 0 {
+			return e, true, true
+		}
+		high := uint64(0)
+		if o.UTF8 {
+			high = swar.Highs
+		}
+		i, ok = scanString(b, i+1, noEscape(*o), high)
+		return i, true, ok
+	case (b[i] == '{' || b[i] == '[') && o.SkimKey != "" && string(key) == o.SkimKey:
+		i, ok = skimContainer(b, i)
+		return i, true, ok
+	}
+	return i, false, true
+}
+
+// hasBackslash reports whether key holds a backslash; keys are short, and
+// a loop costs them less than a call of bytes.IndexByte.
+func hasBackslash(key []byte) bool {
+	for _, c := range key {
+		if c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// noEscape is the byte classes of o's strings with a backslash refused.
+func noEscape(o Options) *[256]uint8 {
+	if o.UTF8 {
+		return &utf8NoEscape
+	}
+	return &plainNoEscape
 }
 
 // skimContainer returns the index after the object or array that opens
