@@ -48,7 +48,9 @@
 // A message, or one line of one, that cannot be decoded becomes a failure
 // record (code UNDECODABLE_MESSAGE, the raw text kept as a JSON string in
 // body) and is deleted like any other: it is never dropped silently and never
-// left to loop. A failure's uuid is derived from the message id and the
+// left to loop. With a validator, a contract line whose only fault is a body
+// that is not JSON is the validator's PAYLOAD_NOT_JSON failure instead, under
+// its own event key: the decoder skims the body and the validator checks it. A failure's uuid is derived from the message id and the
 // line, so a redelivered message yields the same failure. Every failure the
 // decoder builds keeps at most max_event_size bytes of its text, with the
 // whole text's length and SHA-256 (body_bytes, body_sha256) when cut, as
