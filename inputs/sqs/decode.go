@@ -416,10 +416,10 @@ func (d *decoder) readEnvelope(line []byte) *envelope {
 // top-level key or string value holds an escape (FuzzScanEnvelope).
 //
 // With a validator, an object body is skimmed, not checked: the validator
-// parses it anyway, and fails it PAYLOAD_NOT_JSON if it is not JSON. The
-// body was a third of this scan's bytes and the validator's scan checks
-// it as it reads it. A line whose envelope has a problem is checked whole
-// before it is read further, as before (FuzzScanEnvelopeSkim).
+// checks it as it reads it, and fails it PAYLOAD_NOT_JSON if it is not
+// JSON, so checking it here too read most of a line twice. A line whose
+// envelope has a problem is checked whole before it is read further, as
+// before (FuzzScanEnvelopeSkim).
 func (d *decoder) scanEnvelope(line []byte) (*envelope, bool) {
 	if len(line) == 0 || line[0] != '{' {
 		return nil, false

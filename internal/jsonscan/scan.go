@@ -4,7 +4,8 @@
 // know that a text is JSON and where its top-level values are (the sqs
 // input's envelope, the sqs output's raw-embedding check); what it refuses
 // they hand to their slower, exact path, so its answers never decide a
-// failure's text.
+// failure's text. Its readers of one string and one number (StringEnd,
+// NumberEnd) hold the validator's own one-pass reading to the same grammar.
 //
 // The grammar is RFC 8259's, strictly: it accepts exactly what
 // encoding/json.Valid accepts, and nothing fastjson.Validate refuses
