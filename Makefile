@@ -69,6 +69,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSplitScalarMatchesMsgp$$' -fuzztime $(FUZZTIME) ./internal/record/
 	$(GO) test -run '^$$' -fuzz '^FuzzColumnsInOrder$$' -fuzztime $(FUZZTIME) ./filters/validate/
 	$(GO) test -run '^$$' -fuzz '^FuzzScanEqualsTree$$' -fuzztime $(FUZZTIME) ./filters/validate/
+	$(GO) test -run '^$$' -fuzz '^FuzzValid$$' -fuzztime $(FUZZTIME) ./internal/jsonscan/
+	$(GO) test -run '^$$' -fuzz '^FuzzSkim$$' -fuzztime $(FUZZTIME) ./internal/jsonscan/
+	$(GO) test -run '^$$' -fuzz '^FuzzScanEnvelopeSkim$$' -fuzztime $(FUZZTIME) ./inputs/sqs/
 
 bench:
 	scripts/bench
