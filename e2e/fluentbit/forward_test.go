@@ -75,6 +75,46 @@ func TestProcessorForwardPathAndItsFallback(t *testing.T) {
 	}
 }
 
+// Under a backlog Fluent Bit pauses the forward input, which closes its
+// connections. The sqs input's records then wait for it, their messages
+// held and the poller not receiving, rather than take the collect path:
+// with storage.max_chunks_up 1 a drain pauses the forward input again and
+// again, and with forward_timeout 1m (longer than any pause) every message
+// is still forwarded and every row loaded once.
+func TestProcessorWaitsForAPausedForwardInput(t *testing.T) {
+	edit := func(conf []byte) []byte {
+		conf = regexp.MustCompile(`(?m)^(\s*storage\.max_chunks_up\s+)16$`).ReplaceAll(conf, []byte("${1}1"))
+		return regexp.MustCompile(`(?m)^(\s*forward_unix_path\s+\S+)$`).ReplaceAll(conf, []byte("${1}\n    forward_timeout 1m"))
+	}
+	const events, perMessage = 24000, 500
+	pt := startProcessorTier(t, nil, edit)
+	run := randomHex(32)
+	preload(t, pt, drainWorkload(run, events), perMessage, true)
+	pt.proc.Start()
+	metrics := "http://127.0.0.1:" + pt.metricsPorts[0] + "/metrics"
+	waitFor(t, 3*time.Minute, "every row loaded and every message deleted", func() error {
+		var n int
+		if err := pt.db.QueryRow(`SELECT count(*) FROM pixel_quest.level_complete WHERE run = $1`, run).Scan(&n); err != nil {
+			return err
+		}
+		deleted := metricValue(metrics, "whirlpool_sqs_in_messages_deleted_total")
+		if n != events || deleted != float64(events/perMessage) {
+			return fmt.Errorf("%d of %d rows, %v of %d messages deleted", n, events, deleted, events/perMessage)
+		}
+		return nil
+	})
+	if paused := pt.proc.LogCount("forward.1 paused (storage buf overlimit"); paused == 0 {
+		t.Fatalf("the forward input was never paused, so this tested nothing:\n%s", pt.proc.tail(30))
+	}
+	if forwarded := metricValue(metrics, "whirlpool_sqs_in_messages_forwarded_total"); forwarded != events/perMessage {
+		t.Errorf("%v of %d messages forwarded; the others took the collect path instead of waiting\n%s", forwarded, events/perMessage, pt.proc.tail(30))
+	}
+	var dups int
+	if err := pt.db.QueryRow(`SELECT count(*) - count(DISTINCT uuid) FROM pixel_quest.level_complete WHERE run = $1`, run).Scan(&dups); err != nil || dups != 0 {
+		t.Errorf("%d duplicate rows (%v)", dups, err)
+	}
+}
+
 // withoutForwardInput removes the forward input on a unix socket (the
 // one an input's forward_unix_path names) from a classic conf.
 func withoutForwardInput(t *testing.T, conf []byte) []byte {

@@ -202,7 +202,7 @@ func start(cfg *config, log plugin.Logger, client *awssqs.Client, v *validate.Va
 		deleteWait: 30 * time.Second, spare: freelist.New[[]byte](spareBuffers)}
 	r.cond = sync.NewCond(&r.mu)
 	if cfg.forward.Path != "" {
-		r.fwd = &forwarder{forward.New(cfg.forward, log)}
+		r.fwd = &forwarder{c: forward.New(cfg.forward, log), wait: cfg.forward.Timeout}
 	}
 	for i := 0; i < cfg.pollers; i++ {
 		r.polling.Add(1)
@@ -381,7 +381,7 @@ func (b *batch) forward() {
 		r.inflight[h] = struct{}{} // kept invisible while they are sent
 	}
 	r.mu.Unlock()
-	n := r.fwd.forward(b.msgs)
+	n := r.fwd.forward(r.ctx, b.msgs)
 	sent, rest := b.msgs[:n:n], b.msgs[n:]
 	r.mu.Lock()
 	for _, h := range sent {

@@ -5,8 +5,9 @@
 // once instead of waiting for its next collect (fixed at one second by
 // Fluent Bit's Go proxy). After a failure (no socket, the forward input
 // paused, no acknowledgement in time) the client stays unready for a
-// second, during which its caller takes the collect path; the first
-// failure of an outage is logged, and so is the first success after it.
+// second, during which its caller takes the collect path or waits (the
+// sqs input, unless nothing listens: ErrNotListening); the first failure
+// of an outage is logged, and so is the first success after it.
 package forward
 
 import (
@@ -43,6 +44,16 @@ import (
 // alternated runs). The edge sends 1 MiB messages (the eventing input's
 // forwardFrame says why).
 const FrameMax = 4 << 20
+
+// ErrNotListening marks a send that could not connect: no socket at the
+// path, or nothing listening on it. Any other failure came from a forward
+// input that took the connection: one that Fluent Bit pauses under a
+// backlog closes it, and one that is busy answers late.
+var ErrNotListening = errors.New("nothing listens on the socket")
+
+// ErrUnready is Send's error in the second after a failure, when it does
+// not try.
+var ErrUnready = errors.New("the forward input failed less than a second ago")
 
 // retryAfter is how long the client stays unready after a failure.
 const retryAfter = time.Second
@@ -138,7 +149,7 @@ func (f *Client) Send(parts ...[]byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if time.Now().UnixNano() < f.retryAt.Load() {
-		return errors.New("the forward input failed less than a second ago")
+		return ErrUnready
 	}
 	n := 0
 	for _, p := range parts {
@@ -191,7 +202,7 @@ func (f *Client) send(parts ...[]byte) error {
 	if f.conn == nil {
 		c, err := net.DialTimeout("unix", f.path, f.timeout)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrNotListening, err)
 		}
 		f.conn, f.rd = c, msgp.NewReader(c)
 	}
