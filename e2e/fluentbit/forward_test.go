@@ -43,21 +43,7 @@ func TestProcessorForwardPathAndItsFallback(t *testing.T) {
 			preload(t, pt, drainWorkload(run, events), perMessage, true)
 			pt.proc.Start()
 			metrics := "http://127.0.0.1:" + pt.metricsPorts[0] + "/metrics"
-			waitFor(t, 2*time.Minute, "every row loaded and every message deleted", func() error {
-				var n int
-				if err := pt.db.QueryRow(`SELECT count(*) FROM pixel_quest.level_complete WHERE run = $1`, run).Scan(&n); err != nil {
-					return err
-				}
-				deleted := metricValue(metrics, "whirlpool_sqs_in_messages_deleted_total")
-				if n != events || deleted != float64(events/perMessage) {
-					return fmt.Errorf("%d of %d rows, %v of %d messages deleted", n, events, deleted, events/perMessage)
-				}
-				return nil
-			})
-			var dups int
-			if err := pt.db.QueryRow(`SELECT count(*) - count(DISTINCT uuid) FROM pixel_quest.level_complete WHERE run = $1`, run).Scan(&dups); err != nil || dups != 0 {
-				t.Errorf("%d duplicate rows (%v)", dups, err)
-			}
+			waitDrained(t, pt, metrics, run, events, perMessage, 2*time.Minute)
 			forwarded := metricValue(metrics, "whirlpool_sqs_in_messages_forwarded_total")
 			warnings := pt.proc.LogCount("forward_unix_path")
 			checkForwarding(t, tc.forwarded, "messages", forwarded, events/perMessage, warnings, pt.proc.tail)
@@ -92,7 +78,20 @@ func TestProcessorWaitsForAPausedForwardInput(t *testing.T) {
 	preload(t, pt, drainWorkload(run, events), perMessage, true)
 	pt.proc.Start()
 	metrics := "http://127.0.0.1:" + pt.metricsPorts[0] + "/metrics"
-	waitFor(t, 3*time.Minute, "every row loaded and every message deleted", func() error {
+	waitDrained(t, pt, metrics, run, events, perMessage, 3*time.Minute)
+	if paused := pt.proc.LogCount("forward.1 paused (storage buf overlimit"); paused == 0 {
+		t.Fatalf("the forward input was never paused, so this tested nothing:\n%s", pt.proc.tail(30))
+	}
+	if forwarded := metricValue(metrics, "whirlpool_sqs_in_messages_forwarded_total"); forwarded != events/perMessage {
+		t.Errorf("%v of %d messages forwarded; the others took the collect path instead of waiting\n%s", forwarded, events/perMessage, pt.proc.tail(30))
+	}
+}
+
+// waitDrained waits until the drain of run has loaded every one of its
+// events, each once, and every message is deleted.
+func waitDrained(t *testing.T, pt *processorTier, metrics, run string, events, perMessage int, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, timeout, "every row loaded and every message deleted", func() error {
 		var n int
 		if err := pt.db.QueryRow(`SELECT count(*) FROM pixel_quest.level_complete WHERE run = $1`, run).Scan(&n); err != nil {
 			return err
@@ -103,12 +102,6 @@ func TestProcessorWaitsForAPausedForwardInput(t *testing.T) {
 		}
 		return nil
 	})
-	if paused := pt.proc.LogCount("forward.1 paused (storage buf overlimit"); paused == 0 {
-		t.Fatalf("the forward input was never paused, so this tested nothing:\n%s", pt.proc.tail(30))
-	}
-	if forwarded := metricValue(metrics, "whirlpool_sqs_in_messages_forwarded_total"); forwarded != events/perMessage {
-		t.Errorf("%v of %d messages forwarded; the others took the collect path instead of waiting\n%s", forwarded, events/perMessage, pt.proc.tail(30))
-	}
 	var dups int
 	if err := pt.db.QueryRow(`SELECT count(*) - count(DISTINCT uuid) FROM pixel_quest.level_complete WHERE run = $1`, run).Scan(&dups); err != nil || dups != 0 {
 		t.Errorf("%d duplicate rows (%v)", dups, err)
