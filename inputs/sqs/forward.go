@@ -13,10 +13,10 @@ package sqs
 // Under a backlog Fluent Bit pauses the forward input, which closes its
 // connections. A receive's records then wait for it, their messages held,
 // and the poller receives nothing meanwhile: the backlog stays in SQS. On
-// the collect path instead it moved into this input's buffers, twice the
-// page faults per record, and drains whose messages a quarter to a third
-// took that path loaded 75-100 k rows per CPU-second against 120-137 k
-// (docs/benchmarks/2026-12-02-session14.txt).
+// the collect path instead it moved into this input's buffers: in the
+// drains of docs/benchmarks/2026-12-02-session14.txt, those whose messages
+// a quarter to a third took that path had half again as many page faults
+// per record and more memory.
 
 import (
 	"context"

@@ -268,7 +268,7 @@ func (f *Client) fail(err error) {
 	f.retryAt.Store(time.Now().Add(retryAfter).UnixNano())
 	if !f.failing {
 		f.failing = true
-		f.log.Warnf("%s %s: %v; records take the one-second collect until the forward input answers", pathProperty, f.path, err)
+		f.log.Warnf("%s %s: %v; until the forward input answers, records take the one-second collect (the sqs input's after waiting for it up to forward_timeout, unless nothing listens)", pathProperty, f.path, err)
 	}
 }
 
