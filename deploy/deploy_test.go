@@ -24,6 +24,8 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/whirlpool-events/whirlpool/internal/testenv"
 )
 
 // chartDir is the vendored official chart (see its VENDORED file).
@@ -239,7 +241,7 @@ func checkWorkloads(t *testing.T, r rendered) {
 		var all []corev1.Container
 		all = append(all, p.spec.InitContainers...)
 		all = append(all, p.spec.Containers...)
-		for _, c := range all {
+		for i, c := range all {
 			where := fmt.Sprintf("%s: %s container %s", r.where, p.name, c.Name)
 			var m []string
 			for _, a := range c.Args {
@@ -272,6 +274,12 @@ func checkWorkloads(t *testing.T, r rendered) {
 				} else {
 					env[e.Name] = "other"
 				}
+			}
+			// A tier run as a Deployment's own container is a loaded tier:
+			// it sets the GODEBUG the engine tests run it with. A sidecar
+			// (an initContainer) is idle most of the day and leaves it out.
+			if sidecar := i < len(p.spec.InitContainers); !sidecar && values["GODEBUG"] != testenv.TierGODEBUG {
+				t.Errorf("%s: GODEBUG is %q, want %q (testenv.TierGODEBUG)", where, values["GODEBUG"], testenv.TierGODEBUG)
 			}
 			for _, ef := range c.EnvFrom {
 				switch {

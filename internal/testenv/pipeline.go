@@ -58,15 +58,40 @@ func (p Pipeline) Vars() map[string]string {
 	}
 }
 
+// TierGODEBUG is the GODEBUG the shipped Deployments of both tiers set
+// (deploy/kubernetes/base, deploy/helm; the deploy tests hold them to it):
+// the Go runtime's schedtrace at its longest period, 2^31-1 ms (24.8 days),
+// for what it does to sysmon rather than for its trace.
+//
+// Each plugin .so is a Go runtime of its own, with its own sysmon thread.
+// sysmon sleeps until woken while every P is idle, and the first system
+// call after that wakes it and sets it back to 20 µs naps for a
+// millisecond (runtime/proc.go, sysmon). Our plugins go idle and busy
+// again hundreds of times a second under load (each flush, each forward
+// acknowledgement, each receive), which held each sysmon near 2,000 wakes
+// a second: 8-9% of the processor's CPU in its drain, on a virtual machine
+// where a wake costs tens of microseconds. With schedtrace set, sysmon
+// never sleeps until woken, so nothing resets its naps; it settles at one
+// wake per 10 ms. The price is that idle rate: about 7 ms of CPU a second
+// more per idle tier (BenchmarkIdleCPU), which is why the sidecar example
+// leaves it out. One SCHED line reaches stderr when a host's monotonic
+// clock passes each 24.8 days.
+const TierGODEBUG = "schedtrace=2147483647"
+
 // TierEnv is what a test starts a Fluent Bit tier with: this process's
-// environment without any WHIRLPOOL_* or AWS_* setting, then AWSTestEnv,
-// then vars (which win).
+// environment without any WHIRLPOOL_* or AWS_* setting, then
+// GODEBUG=TierGODEBUG as the shipped Deployments set it (unless this
+// process has GODEBUG, even empty: GODEBUG= runs the tiers without it, for
+// comparison), then AWSTestEnv, then vars (which win).
 func TierEnv(vars map[string]string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "WHIRLPOOL_") && !strings.HasPrefix(kv, "AWS_") {
 			env = append(env, kv)
 		}
+	}
+	if _, set := os.LookupEnv("GODEBUG"); !set {
+		env = append(env, "GODEBUG="+TierGODEBUG)
 	}
 	merged := map[string]string{}
 	for k, v := range AWSTestEnv {

@@ -61,10 +61,13 @@ var figures = []figure{
 	{what: "edge peak RSS, 15 s at full load (256 × 500)", bench: "TierMemory", unit: "edge-peak-MiB", target: "≤ 300 MB", issue: "1.03 GB", format: mib},
 	{what: "processor peak RSS, same run", bench: "TierMemory", unit: "processor-peak-MiB", target: "≤ 300 MB", issue: "1.04 GB", format: mib},
 	{what: "rate accepted in the memory run", bench: "TierMemory", unit: "accepted-events/s", target: "", issue: "92k"},
+	{what: "edge CPU while idle (both tiers up, no traffic)", bench: "IdleCPU", unit: "edge-cpu-ms/s", target: "(reported)", issue: "", format: idle},
+	{what: "processor CPU while idle", bench: "IdleCPU", unit: "processor-cpu-ms/s", target: "(reported)", issue: "", format: idle},
 }
 
 func seconds(ms float64) string { return fmt.Sprintf("%.2f s", ms/1000) }
 func mib(v float64) string      { return fmt.Sprintf("%.0f MiB", v) }
+func idle(v float64) string     { return fmt.Sprintf("%.1f ms of CPU a second", v) }
 func requests(v float64) string {
 	return fmt.Sprintf("%.0f ($%.4f per million events)", v, v*dollarsPerRequest)
 }
