@@ -73,13 +73,8 @@ type worker struct {
 	tmp     []byte
 	scratch []byte
 	path    []byte
-	lastKey lastKey // worker.definitionOf's
-	// lastFired is the last fired_ts the worker read (worker.firedTime)
-	lastFired struct {
-		text []byte
-		t    time.Time
-		ok   bool
-	}
+	lastKey lastKey             // worker.definitionOf's
+	firedTS timefmt.LastRFC3339 // reads the envelope's fired_ts (envelope.check)
 
 	// the scan's state (scan.go)
 	sub         fastjson.Parser             // subtree's

@@ -10,7 +10,6 @@ import (
 	"github.com/whirlpool-events/whirlpool/internal/failcode"
 	"github.com/whirlpool-events/whirlpool/internal/fieldname"
 	"github.com/whirlpool-events/whirlpool/internal/record"
-	"github.com/whirlpool-events/whirlpool/internal/timefmt"
 )
 
 // Keys of the records this package reads and writes: those of the record
@@ -116,7 +115,7 @@ func (e *envelope) check(w *worker, wrong uint8) bool {
 		}
 	}
 	if e.has&2 != 0 {
-		t, ok := w.firedTime(e.firedTS)
+		t, ok := w.firedTS.Parse(e.firedTS)
 		if !ok {
 			w.add(failcode.EndpointInvalid, keyFiredTS, "rfc3339", "an RFC 3339 time", unsafeString(e.firedTS), "fired_ts is not an RFC 3339 time")
 		}
@@ -133,18 +132,4 @@ func fieldOf(e *envelope, i int) []byte {
 		return e.version
 	}
 	return e.event
-}
-
-// firedTime is timefmt.ParseRFC3339 of a fired_ts, remembering the last
-// one the worker read: the events of one request share their fired_ts.
-func (w *worker) firedTime(s []byte) (time.Time, bool) {
-	f := &w.lastFired
-	if f.ok && string(s) == string(f.text) {
-		return f.t, true
-	}
-	t, ok := timefmt.ParseRFC3339(s)
-	if ok {
-		f.text, f.t, f.ok = append(f.text[:0], s...), t, true
-	}
-	return t, ok
 }

@@ -44,8 +44,8 @@ type message struct {
 // firedAt is a record's time in its chunk: its fired_ts, read as the
 // validator reads it, or, when that is not a time (the validator reports
 // it), when m was sent.
-func (m message) firedAt(firedTS []byte) time.Time {
-	if t, ok := timefmt.ParseRFC3339(firedTS); ok {
+func (d *decoder) firedAt(m message, firedTS []byte) time.Time {
+	if t, ok := d.firedTS.Parse(firedTS); ok {
 		return t
 	}
 	return m.sent
@@ -71,7 +71,8 @@ type decoder struct {
 	// contract (fluentd's) instead of failing them (fluentd.go).
 	enrich    enrichment
 	memberBuf []member
-	env       envelope // of the last line
+	env       envelope            // of the last line
+	firedTS   timefmt.LastRFC3339 // reads the records' fired_ts (firedAt)
 	// validator, when set, validates every contract record as it is
 	// decoded: the decoder then appends valid records and failures.
 	validator *validate.Validator
@@ -367,7 +368,7 @@ func (d *decoder) appendLine(dst []byte, line []byte, m message, index int) []by
 			Game: env.game, Version: env.version, Event: env.event, Text: line, Code: failcode.EndpointInvalid,
 			Path: env.path, Reason: fmt.Sprintf("SQS message %s, record %d: %s", m.id, index, env.problem)})
 	}
-	return d.appendContract(dst, m.firedAt(env.firedTS), env)
+	return d.appendContract(dst, d.firedAt(m, env.firedTS), env)
 }
 
 // envelope holds the contract fields of a JSON record, or why it is not

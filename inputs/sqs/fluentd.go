@@ -58,7 +58,7 @@ func (d *decoder) appendEnriched(dst, line []byte, m message, index int, env *en
 		if env.problem != "" && env.path != fieldname.Body {
 			return d.appendInvalid(dst, m, index, line, env, env.path, env.problem)
 		}
-		fired := m.firedAt(env.firedTS)
+		fired := d.firedAt(m, env.firedTS)
 		env.body = d.objectWithout(members, fieldname.UUID, fieldname.FiredTS, fieldname.Game, fieldname.Version, fieldname.Event, d.enrich.tagKey, d.enrich.timeKey)
 		return d.appendContract(dst, fired, env)
 	}

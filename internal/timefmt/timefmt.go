@@ -71,6 +71,28 @@ func ParseRFC3339(s []byte) (time.Time, bool) {
 	return t.UTC(), true
 }
 
+// LastRFC3339 is ParseRFC3339 remembering the last time it read: the
+// events of one request share their fired_ts, so most records of a
+// message cost a compare rather than a parse. The zero value is ready;
+// not safe for concurrent use.
+type LastRFC3339 struct {
+	text []byte
+	t    time.Time
+	ok   bool
+}
+
+// Parse is ParseRFC3339(s), from memory when s is the last time read.
+func (c *LastRFC3339) Parse(s []byte) (time.Time, bool) {
+	if c.ok && string(s) == string(c.text) {
+		return c.t, true
+	}
+	t, ok := ParseRFC3339(s)
+	if ok {
+		c.text, c.t, c.ok = append(c.text[:0], s...), t, true
+	}
+	return t, ok
+}
+
 // parseUTC reads YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z exactly as time.Parse does,
 // and reports false for any other text, which may still be a time
 // time.Parse reads.

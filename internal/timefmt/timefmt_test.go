@@ -130,3 +130,29 @@ func FuzzParseRFC3339(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkParse(t, s) })
 }
+
+// TestLastRFC3339 reads a sequence as the sqs input and the validator do
+// (the same time again and again, a new one, text that is no time, and a
+// buffer the caller overwrites in place): each answer is ParseRFC3339's.
+func TestLastRFC3339(t *testing.T) {
+	var c LastRFC3339
+	buf := []byte("2026-11-21T23:45:27.123Z")
+	read := func(s []byte) {
+		t.Helper()
+		want, wantOK := ParseRFC3339(s)
+		if got, ok := c.Parse(s); ok != wantOK || got != want {
+			t.Fatalf("Parse(%q) = %v, %v; ParseRFC3339 reads %v, %v", s, got, ok, want, wantOK)
+		}
+	}
+	read(buf)
+	read(buf)
+	read([]byte("2026-11-21T23:45:27.124Z"))
+	read([]byte("not a time at all, 20+ bytes"))
+	read([]byte("2026-11-21T23:45:27.124Z"))
+	read([]byte("2026-11-21T23:45:27.124+01:00"))
+	read(buf)
+	copy(buf, "2027-01-02T03:04:05.678Z") // the caller's buffer, reused
+	read(buf)
+	read([]byte(""))
+	read(buf)
+}
