@@ -235,6 +235,20 @@ func (f *fluentBit) log() string {
 // LogCount returns how many log lines contain s.
 func (f *fluentBit) LogCount(s string) int { return strings.Count(f.log(), s) }
 
+// LogLines returns the log lines that contain any of subs, at most n.
+func (f *fluentBit) LogLines(n int, subs ...string) []string {
+	var out []string
+	for _, line := range strings.Split(f.log(), "\n") {
+		for _, s := range subs {
+			if strings.Contains(line, s) && len(out) < n {
+				out = append(out, line)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // tail returns the last n lines of the log.
 func (f *fluentBit) tail(n int) string {
 	b, err := os.ReadFile(f.logPath)

@@ -331,8 +331,10 @@ func perfRecord(b testing.TB, pid int, name string) func() {
 // BenchmarkReceiptToRow: both shipped tiers in the real engine under
 // steady HTTP load (the shapes below), and the time from receipt at the
 // edge to the row in PostgreSQL (loaded_at - fired_ts) of every row loaded
-// (an expanded event has a row per element), p50 and p99, and the SQS
-// requests of both tiers (what SQS bills) per million events. One
+// (an expanded event has a row per element), p50 and p99, the SQS
+// requests of both tiers (what SQS bills) per million events, and what a
+// slow run may have waited on: the times Fluent Bit paused an input of
+// each tier and the edge's 503 answers. One
 // iteration runs WHIRLPOOL_BENCH_SECONDS of load (default 20); run it with
 // -benchtime 1x.
 //
@@ -422,6 +424,10 @@ type latencyRun struct {
 	accepted  int64     // events answered 2xx
 	requests  float64   // SQS requests of both tiers
 	seconds   int       // of load
+	// What a slow run may be waiting on: the inputs Fluent Bit paused in
+	// each tier (its "[input] NAME paused (...)" lines: buffer limits),
+	// and the requests the edge answered 503.
+	edgePauses, procPauses, refused int
 }
 
 // percentile interpolates between the closest ranks, as PostgreSQL's
@@ -447,6 +453,9 @@ func reportLatency(b *testing.B, runs []latencyRun) {
 		all.accepted += r.accepted
 		all.requests += r.requests
 		all.seconds += r.seconds
+		all.edgePauses += r.edgePauses
+		all.procPauses += r.procPauses
+		all.refused += r.refused
 	}
 	if len(all.latencies) == 0 {
 		b.Fatal("no rows loaded")
@@ -460,6 +469,9 @@ func reportLatency(b *testing.B, runs []latencyRun) {
 	b.ReportMetric(all.percentile(0.99)*1000, "p99-ms")
 	b.ReportMetric(all.latencies[0]*1000, "min-ms")
 	b.ReportMetric(all.latencies[len(all.latencies)-1]*1000, "max-ms")
+	b.ReportMetric(float64(all.edgePauses), "edge-pauses")
+	b.ReportMetric(float64(all.procPauses), "processor-pauses")
+	b.ReportMetric(float64(all.refused), "503s")
 }
 
 // receiptToRow runs clients against p for seconds, waits until every
@@ -475,7 +487,16 @@ func receiptToRow(b *testing.B, p *pipeline, clients, seconds int) latencyRun {
 	p.load.Stop()
 	b.StopTimer()
 	p.settle([]string{"steady"}, 2*time.Minute)
-	r := latencyRun{accepted: p.load.accepted(), requests: requests() - req0, seconds: seconds}
+	r := latencyRun{accepted: p.load.accepted(), requests: requests() - req0, seconds: seconds,
+		edgePauses: p.edge.LogCount(" paused ("), procPauses: p.processor.LogCount(" paused ("), refused: int(p.load.overloaded.Load())}
+	for _, t := range []struct {
+		name string
+		f    *fluentBit
+	}{{"edge", p.edge}, {"processor", p.processor}} {
+		if lines := t.f.LogLines(12, " paused (", " resume", "paused by Fluent Bit"); len(lines) > 0 {
+			b.Logf("%s: inputs paused during the run:\n%s", t.name, strings.Join(lines, "\n"))
+		}
+	}
 	var union []string
 	for _, t := range eventTables {
 		if ok, err := tableExists(p.db, t); err == nil && ok {

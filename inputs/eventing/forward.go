@@ -60,7 +60,7 @@ func (s *shipper) open() bool { return !s.full.Load() && s.c.Ready() }
 // reserve claims n bytes for a request's records before they are built,
 // so that the records of requests on the forward path never hold more
 // than max bytes (one request alone may exceed it). false (the forward
-// input failed less than a second ago, no room, or closed) means the
+// input failed moments ago, no room, or closed) means the
 // request takes the collect path, bounded in its turn.
 func (s *shipper) reserve(n int64) bool {
 	if !s.c.Ready() {

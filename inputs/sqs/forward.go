@@ -41,7 +41,7 @@ type forwarder struct {
 }
 
 // forwardPoll is how often a waiting receive asks whether the client may
-// send again (it is unready for a second after a failure).
+// send again (it is unready for 50 ms to a second after a failure).
 const forwardPoll = 50 * time.Millisecond
 
 // forward sends the records of msgs, in order, and returns how many of the

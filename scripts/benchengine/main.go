@@ -52,6 +52,8 @@ var figures = []figure{
 	{what: "receipt → row p99 at ~50k events/s", bench: "ReceiptToRow/50k", unit: "p99-ms", target: "≤ 3 s", issue: "", format: seconds},
 	{what: "rate of that run", bench: "ReceiptToRow/50k", unit: "events/s", target: "~50k", issue: ""},
 	{what: "SQS requests per million events, that run (both tiers)", bench: "ReceiptToRow/50k", unit: "sqs-requests/M-events", target: "", issue: "", format: requests},
+	{what: "times Fluent Bit paused an edge input in that run (buffer limits)", bench: "ReceiptToRow/50k", unit: "edge-pauses", target: "(reported)", issue: ""},
+	{what: "times it paused a processor input in that run", bench: "ReceiptToRow/50k", unit: "processor-pauses", target: "(reported)", issue: ""},
 	{what: "receipt → row p50, flat out (the same clients 0.5 s after each answer)", bench: "ReceiptToRow/flat-out", unit: "p50-ms", target: "(beyond 50k)", issue: "", format: seconds},
 	{what: "receipt → row p99, flat out", bench: "ReceiptToRow/flat-out", unit: "p99-ms", target: "(beyond 50k)", issue: "", format: seconds},
 	{what: "rate of that run", bench: "ReceiptToRow/flat-out", unit: "events/s", target: "", issue: ""},
