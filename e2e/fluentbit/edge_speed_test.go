@@ -53,10 +53,7 @@ import (
 // out_sqs.so to use instead of build/ (e.g. a build of an older commit, to
 // compare before and after in one session).
 func BenchmarkEdgeIngest(b *testing.B) {
-	events := 512000
-	if v, err := strconv.Atoi(os.Getenv("WHIRLPOOL_BENCH_EVENTS")); err == nil && v > 0 {
-		events = v
-	}
+	events := envInt("WHIRLPOOL_BENCH_EVENTS", 512000)
 	// With ack buffered a request is answered after the input's next
 	// collect (once a second), so 32 clients of 100 events send at most
 	// 3200 events a second: that load gets a quarter of the events (40 s,

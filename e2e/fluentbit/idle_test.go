@@ -1,8 +1,6 @@
 package fluentbit
 
 import (
-	"os"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -15,10 +13,7 @@ import (
 // after they answer their health checks, then are measured for
 // WHIRLPOOL_BENCH_SECONDS (default 20). Run it with -benchtime 1x.
 func BenchmarkIdleCPU(b *testing.B) {
-	seconds := 20
-	if v, err := strconv.Atoi(os.Getenv("WHIRLPOOL_BENCH_SECONDS")); err == nil && v > 0 {
-		seconds = v
-	}
+	seconds := envInt("WHIRLPOOL_BENCH_SECONDS", 20)
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		p := newPipeline(b, options{format: "conf"})

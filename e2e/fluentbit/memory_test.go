@@ -122,14 +122,8 @@ func tierPeaks(t testing.TB, p *pipeline, edgeW, procW *memWatch) (edgePeak, pro
 // where it went (anonymous or file-backed at the highest sample). One
 // iteration is one run; run it with -benchtime 1x.
 func BenchmarkTierMemory(b *testing.B) {
-	seconds := 15
-	if v, err := strconv.Atoi(os.Getenv("WHIRLPOOL_BENCH_SECONDS")); err == nil && v > 0 {
-		seconds = v
-	}
-	clients := 256
-	if v, err := strconv.Atoi(os.Getenv("WHIRLPOOL_BENCH_CLIENTS")); err == nil && v > 0 {
-		clients = v
-	}
+	seconds := envInt("WHIRLPOOL_BENCH_SECONDS", 15)
+	clients := envInt("WHIRLPOOL_BENCH_CLIENTS", 256)
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		p := newPipeline(b, options{format: "conf"})

@@ -40,10 +40,7 @@ import (
 // recorded by perf into build/perf-processor.data (perf report -i ...
 // --no-children); WHIRLPOOL_PERF=page-faults records that event instead.
 func BenchmarkProcessorDrain(b *testing.B) {
-	events := 192000
-	if v, err := strconv.Atoi(os.Getenv("WHIRLPOOL_BENCH_EVENTS")); err == nil && v > 0 {
-		events = v
-	}
+	events := envInt("WHIRLPOOL_BENCH_EVENTS", 192000)
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		pt := startProcessorTier(b, nil, nil)
@@ -346,10 +343,7 @@ func perfRecord(b testing.TB, pid int, name string) func() {
 // on different nodes tick at unrelated phases; README "Receipt-to-row
 // latency, and its knobs" works out what that changes.
 func BenchmarkReceiptToRow(b *testing.B) {
-	seconds := 20
-	if v, err := strconv.Atoi(os.Getenv("WHIRLPOOL_BENCH_SECONDS")); err == nil && v > 0 {
-		seconds = v
-	}
+	seconds := envInt("WHIRLPOOL_BENCH_SECONDS", 20)
 	// lockstep: 40 clients, each posting again as soon as it is answered.
 	// All are answered at the same collect, so they post in step and each
 	// event waits a whole collect interval at the edge: the worst case.
@@ -522,4 +516,13 @@ func receiptToRow(b *testing.B, p *pipeline, clients, seconds int) latencyRun {
 		b.Fatal(err)
 	}
 	return r
+}
+
+// envInt is the positive integer in the environment variable name (a
+// benchmark's size, e.g. WHIRLPOOL_BENCH_SECONDS), else def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
