@@ -68,7 +68,8 @@
 // collect, and no cap of max_buffered_bytes a second. What the forward
 // input cannot take (no socket, paused, no acknowledgement within
 // forward_timeout) takes the queue and the collect as above; the socket is
-// tried again a second later. Records sent but not acknowledged in time
+// tried again 50 ms later, then at doubling intervals up to a second while
+// it keeps failing. Records sent but not acknowledged in time
 // may then arrive twice, with the same uuids, which the loader
 // deduplicates.
 //

@@ -7,8 +7,8 @@
 // paused, no acknowledgement in time) the client stays unready for 50 ms,
 // twice as long after each failure that follows, up to a second, during
 // which its caller takes the collect path or waits (the sqs input, unless
-// nothing listens: ErrNotListening); the first failure
-// of an outage is logged, and so is the first success after it.
+// nothing listens: ErrNotListening); the first failure of an outage is
+// logged, and so is the first success after it.
 package forward
 
 import (
@@ -148,8 +148,9 @@ func New(c Config, log plugin.Logger) *Client {
 }
 
 // Ready reports whether a send may be tried: false for a moment after a
-// failure (retryFirst, doubling to retryMax while failures follow). It never waits for a send in progress, so a caller can ask it
-// before doing any work for a send.
+// failure (retryFirst, doubling to retryMax while failures follow). It
+// never waits for a send in progress, so a caller can ask it before doing
+// any work for a send.
 func (f *Client) Ready() bool {
 	return time.Now().UnixNano() >= f.retryAt.Load()
 }

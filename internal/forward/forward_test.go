@@ -80,12 +80,6 @@ func TestWaitAfterAFailure(t *testing.T) {
 	if err := c.Send(records); err == nil || errors.Is(err, ErrNotListening) {
 		t.Fatalf("send to a paused forward input: %v, want a failure after connecting", err)
 	}
-	if c.Ready() {
-		t.Fatal("ready at once after a failure")
-	}
-	if err := c.Send(records); !errors.Is(err, ErrUnready) {
-		t.Fatalf("send while waiting: %v, want ErrUnready", err)
-	}
 	if at := time.Unix(0, c.retryAt.Load()); at.Before(before.Add(retryFirst)) || at.After(time.Now().Add(retryFirst)) {
 		t.Fatalf("after the first failure the client waits until %v, want %v after it", at.Sub(before), retryFirst)
 	}
@@ -96,18 +90,28 @@ func TestWaitAfterAFailure(t *testing.T) {
 		t.Fatalf("send once the forward input answers: %v", err)
 	}
 
-	// Failures in a row: the wait doubles up to retryMax, and a send that
-	// works resets it.
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	// Failures in a row: the wait doubles up to retryMax, during which
+	// the client does not try; a send that works starts it again from
+	// retryFirst.
 	want := retryFirst
+	c.mu.Lock()
 	for range 8 {
 		c.fail(errors.New("no acknowledgement"))
 		if c.backoff != want {
+			c.mu.Unlock()
 			t.Fatalf("wait %v after failures in a row, want %v", c.backoff, want)
 		}
 		want = min(2*want, retryMax)
 	}
+	c.mu.Unlock()
+	if c.Ready() {
+		t.Fatal("ready while it waits after failures")
+	}
+	if err := c.Send(records); !errors.Is(err, ErrUnready) {
+		t.Fatalf("send while waiting: %v, want ErrUnready", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.failing = false // what a send that works does
 	c.fail(errors.New("no acknowledgement"))
 	if c.backoff != retryFirst {

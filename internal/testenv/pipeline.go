@@ -71,9 +71,10 @@ func (p Pipeline) Vars() map[string]string {
 // acknowledgement, each receive), which held each sysmon near 2,000 wakes
 // a second: 8-9% of the processor's CPU in its drain, on a virtual machine
 // where a wake costs tens of microseconds. With schedtrace set, sysmon
-// never sleeps until woken, so nothing resets its naps; it settles at one
-// wake per 10 ms. The price is that idle rate: about 7 ms of CPU a second
-// more per idle tier (BenchmarkIdleCPU), which is why the sidecar example
+// never sleeps until woken, so nothing resets its naps: about 400 wakes a
+// second in the drain, and one per 10 ms when idle. The price is that idle
+// rate: about 7 ms of CPU a second more per idle tier (BenchmarkIdleCPU),
+// which is why the sidecar example
 // leaves it out. One SCHED line reaches stderr when a host's monotonic
 // clock passes each 24.8 days.
 const TierGODEBUG = "schedtrace=2147483647"
