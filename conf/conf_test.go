@@ -16,7 +16,6 @@
 package conf_test
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,11 +25,10 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/whirlpool-events/whirlpool/filters/validate"
 	"github.com/whirlpool-events/whirlpool/inputs/eventing"
 	insqs "github.com/whirlpool-events/whirlpool/inputs/sqs"
+	"github.com/whirlpool-events/whirlpool/internal/flbconf"
 	"github.com/whirlpool-events/whirlpool/internal/plugin"
 	"github.com/whirlpool-events/whirlpool/internal/props"
 	"github.com/whirlpool-events/whirlpool/outputs/redshift"
@@ -60,276 +58,19 @@ func isCore(kind, key string) bool {
 	return plugin.IsCoreKey(kind == "input", key)
 }
 
-// kv is one property as written.
-type kv struct {
-	Key, Value string
-	Where      string // file:line
-}
+// The files are read by internal/flbconf; these names keep the tests short.
+type (
+	kv       = flbconf.Prop
+	instance = flbconf.Instance
+	pipeline = flbconf.Pipeline
+)
 
-// instance is one [INPUT] / [OUTPUT] / [FILTER] section or pipeline entry.
-type instance struct {
-	Kind  string // input, output, filter
-	Name  string // lower case
-	Props []kv   // without Name
-	Where string
-}
-
-// pipeline is one configuration file, its includes resolved.
-type pipeline struct {
-	File      string
-	Service   []kv
-	Instances []instance
-	Plugins   []string // [PLUGINS] Path / plugins:
-	Defined   []string // variables defined by the file itself (@SET, env:)
-}
-
-// --- classic format --------------------------------------------------------
-
-var sectionRe = regexp.MustCompile(`^\[([A-Za-z_]+)\]$`)
-
-// parseClassic reads a classic-format file: [SECTION] headers, indented
-// "Key value" lines, comment lines starting with #, @INCLUDE FILE (relative
-// to the including file, wildcards allowed) and @SET KEY=VALUE.
-func parseClassic(path string) (*pipeline, error) {
-	p := &pipeline{File: path}
-	if err := parseClassicInto(p, path, map[string]bool{}); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// openOnce opens a configuration file unless seen holds it already: a file
-// included twice is an include loop.
-func openOnce(path string, seen map[string]bool) (*os.File, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, err
-	}
-	if seen[abs] {
-		return nil, fmt.Errorf("%s: included twice (an include loop?)", path)
-	}
-	seen[abs] = true
-	return os.Open(path)
-}
-
-func parseClassicInto(p *pipeline, path string, seen map[string]bool) error {
-	f, err := openOnce(path, seen)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-
-	var section string // upper case, "" before the first header
-	var inst *instance
-	var svc *[]kv
-	indent := ""
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		where := fmt.Sprintf("%s:%d", path, n)
-		raw := strings.TrimRight(sc.Text(), " \t\r")
-		line := strings.TrimLeft(raw, " \t")
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-			continue
-		case strings.HasPrefix(line, "@INCLUDE "):
-			pattern := strings.TrimSpace(strings.TrimPrefix(line, "@INCLUDE "))
-			if !filepath.IsAbs(pattern) {
-				pattern = filepath.Join(filepath.Dir(path), pattern)
-			}
-			files, err := filepath.Glob(pattern)
-			if err != nil || len(files) == 0 {
-				return fmt.Errorf("%s: @INCLUDE %s: no such file", where, pattern)
-			}
-			for _, inc := range files {
-				if err := parseClassicInto(p, inc, seen); err != nil {
-					return err
-				}
-			}
-			inst, svc, section = nil, nil, ""
-			continue
-		case strings.HasPrefix(line, "@SET "):
-			k, _, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "@SET ")), "=")
-			if !ok {
-				return fmt.Errorf("%s: @SET wants KEY=VALUE", where)
-			}
-			p.Defined = append(p.Defined, strings.TrimSpace(k))
-			continue
-		}
-		if m := sectionRe.FindStringSubmatch(line); m != nil {
-			if line != raw {
-				return fmt.Errorf("%s: a section header must not be indented", where)
-			}
-			section = strings.ToUpper(m[1])
-			inst, svc = nil, nil
-			switch section {
-			case "SERVICE":
-				svc = &p.Service
-			case "INPUT", "OUTPUT", "FILTER":
-				p.Instances = append(p.Instances, instance{Kind: strings.ToLower(section), Where: where})
-				inst = &p.Instances[len(p.Instances)-1]
-			case "PLUGINS", "PARSER", "MULTILINE_PARSER", "UPSTREAM", "NODE", "CUSTOM":
-			default:
-				return fmt.Errorf("%s: unknown section [%s]", where, m[1])
-			}
-			continue
-		}
-		if section == "" {
-			return fmt.Errorf("%s: %q is outside any section", where, line)
-		}
-		ind := raw[:len(raw)-len(line)]
-		if ind == "" || strings.Contains(ind, "\t") {
-			return fmt.Errorf("%s: an entry must be indented with spaces", where)
-		}
-		if indent == "" {
-			indent = ind
-		} else if ind != indent {
-			return fmt.Errorf("%s: indentation %d differs from the file's %d spaces", where, len(ind), len(indent))
-		}
-		key, value, _ := strings.Cut(line, " ")
-		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-		if value == "" {
-			return fmt.Errorf("%s: key %q has no value", where, key)
-		}
-		e := kv{Key: strings.ToLower(key), Value: value, Where: where}
-		switch {
-		case svc != nil:
-			*svc = append(*svc, e)
-		case inst != nil && e.Key == "name":
-			if inst.Name != "" {
-				return fmt.Errorf("%s: Name set twice", where)
-			}
-			inst.Name = strings.ToLower(value)
-		case inst != nil:
-			inst.Props = append(inst.Props, e)
-		case section == "PLUGINS" && e.Key == "path":
-			p.Plugins = append(p.Plugins, value)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return err
-	}
-	for _, in := range p.Instances {
-		if in.Name == "" {
-			return fmt.Errorf("%s: section without Name", in.Where)
-		}
-	}
-	return nil
-}
-
-// --- YAML format -----------------------------------------------------------
-
-type yamlFile struct {
-	Env              map[string]any   `yaml:"env"`
-	Includes         []string         `yaml:"includes"`
-	Service          yaml.Node        `yaml:"service"`
-	Plugins          []string         `yaml:"plugins"`
-	Parsers          []map[string]any `yaml:"parsers"`
-	MultilineParsers []map[string]any `yaml:"multiline_parsers"`
-	Customs          []map[string]any `yaml:"customs"`
-	UpstreamServers  []map[string]any `yaml:"upstream_servers"`
-	Pipeline         struct {
-		Inputs  []yaml.Node `yaml:"inputs"`
-		Filters []yaml.Node `yaml:"filters"`
-		Outputs []yaml.Node `yaml:"outputs"`
-	} `yaml:"pipeline"`
-}
-
-// parseFile parses a classic (.conf) or YAML pipeline file.
-func parseFile(path string) (*pipeline, error) {
-	if strings.HasSuffix(path, ".conf") {
-		return parseClassic(path)
-	}
-	return parseYAML(path)
-}
-
-func parseYAML(path string) (*pipeline, error) {
-	p := &pipeline{File: path}
-	if err := parseYAMLInto(p, path, map[string]bool{}); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-func parseYAMLInto(p *pipeline, path string, seen map[string]bool) error {
-	f, err := openOnce(path, seen)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true) // a misspelt top-level section is an error
-	var y yamlFile
-	if err := dec.Decode(&y); err != nil {
-		return fmt.Errorf("%s: %v", path, err)
-	}
-	for k := range y.Env {
-		p.Defined = append(p.Defined, k)
-	}
-	p.Plugins = append(p.Plugins, y.Plugins...)
-	svc, err := yamlProps(path, &y.Service)
-	if err != nil {
-		return err
-	}
-	p.Service = append(p.Service, svc...)
-	for _, group := range []struct {
-		kind  string
-		nodes []yaml.Node
-	}{{"input", y.Pipeline.Inputs}, {"filter", y.Pipeline.Filters}, {"output", y.Pipeline.Outputs}} {
-		for i := range group.nodes {
-			n := &group.nodes[i]
-			kvs, err := yamlProps(path, n)
-			if err != nil {
-				return err
-			}
-			in := instance{Kind: group.kind, Where: fmt.Sprintf("%s:%d", path, n.Line)}
-			for _, e := range kvs {
-				if e.Key == "name" {
-					in.Name = strings.ToLower(e.Value)
-					continue
-				}
-				in.Props = append(in.Props, e)
-			}
-			if in.Name == "" {
-				return fmt.Errorf("%s: %s without name", in.Where, group.kind)
-			}
-			p.Instances = append(p.Instances, in)
-		}
-	}
-	for _, inc := range y.Includes {
-		if !filepath.IsAbs(inc) {
-			inc = filepath.Join(filepath.Dir(path), inc)
-		}
-		if err := parseYAMLInto(p, inc, seen); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// yamlProps returns the scalar entries of a mapping node; the processors
-// entry (a nested mapping) is kept as one property with no value.
-func yamlProps(path string, n *yaml.Node) ([]kv, error) {
-	if n.Kind == 0 {
-		return nil, nil
-	}
-	if n.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s:%d: want a mapping", path, n.Line)
-	}
-	var out []kv
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		e := kv{Key: strings.ToLower(k.Value), Where: fmt.Sprintf("%s:%d", path, k.Line)}
-		switch {
-		case v.Kind == yaml.ScalarNode:
-			e.Value = v.Value
-		case e.Key == "processors":
-		default:
-			return nil, fmt.Errorf("%s: %s is not a scalar", e.Where, k.Value)
-		}
-		out = append(out, e)
-	}
-	return out, nil
-}
+var (
+	parseClassic = flbconf.ParseClassic
+	parseYAML    = flbconf.ParseYAML
+	parseFile    = flbconf.Parse
+	get          = flbconf.Get
+)
 
 // --- loading every file ------------------------------------------------------
 
@@ -607,15 +348,6 @@ func TestPipelinesLoseNothing(t *testing.T) {
 	}
 }
 
-func get(kvs []kv, key string) string {
-	for _, e := range kvs {
-		if e.Key == key {
-			return e.Value
-		}
-	}
-	return ""
-}
-
 // TestPluginLists: plugins.conf and plugins.yaml name every plugin the
 // Makefile builds (plugins/in_* and plugins/out_*), once.
 func TestPluginLists(t *testing.T) {
@@ -684,63 +416,6 @@ func TestModel(t *testing.T) {
 	}
 	if !expand || !twoDest {
 		t.Errorf("model.yaml: expand field %v, event with two destinations %v; want both", expand, twoDest)
-	}
-}
-
-// --- the parser's own tests ------------------------------------------------
-
-func TestParseClassic(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	write("inc.conf", "[OUTPUT]\n    Name  sqs\n    Match *\n")
-	main := write("main.conf", "@SET A=1\n# comment\n[SERVICE]\n    Flush 1\n\n[INPUT]\n    # indented comment\n    Name eventing\n    Port ${A}\n@INCLUDE inc.conf\n")
-	p, err := parseClassic(main)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(p.Instances) != 2 || p.Instances[0].Name != "eventing" || p.Instances[1].Name != "sqs" || p.Instances[1].Kind != "output" {
-		t.Fatalf("instances %+v", p.Instances)
-	}
-	if get(p.Instances[0].Props, "port") != "${A}" || get(p.Service, "flush") != "1" || len(p.Defined) != 1 {
-		t.Fatalf("parsed %+v", p)
-	}
-	for name, bad := range map[string]string{
-		"outside.conf":  "Name x\n",
-		"tab.conf":      "[INPUT]\n\tName x\n",
-		"mixed.conf":    "[INPUT]\n    Name x\n  Tag y\n",
-		"noval.conf":    "[INPUT]\n    Name\n",
-		"unknown.conf":  "[INPUTS]\n    Name x\n",
-		"noname.conf":   "[INPUT]\n    Tag x\n",
-		"noinc.conf":    "@INCLUDE missing.conf\n",
-		"loop.conf":     "@INCLUDE loop.conf\n",
-		"indented.conf": "  [INPUT]\n    Name x\n",
-	} {
-		if _, err := parseClassic(write(name, bad)); err == nil {
-			t.Errorf("%s: no error for %q", name, bad)
-		}
-	}
-}
-
-func TestParseYAML(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "x.yaml")
-	os.WriteFile(p, []byte("env:\n  A: 1\nservice:\n  flush: 1\npipeline:\n  inputs:\n    - name: eventing\n      port: ${A}\n      processors:\n        logs:\n          - name: content_modifier\n"), 0o644)
-	got, err := parseYAML(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got.Instances) != 1 || get(got.Instances[0].Props, "port") != "${A}" || got.Defined[0] != "A" {
-		t.Fatalf("parsed %+v", got)
-	}
-	os.WriteFile(p, []byte("pipline:\n  inputs: []\n"), 0o644)
-	if _, err := parseYAML(p); err == nil {
-		t.Error("no error for a misspelt top-level section")
 	}
 }
 
