@@ -70,7 +70,7 @@ type config struct {
 	keysReload      time.Duration // 0: api_keys_file is read at start only
 	shutdownTimeout time.Duration
 	metrics         metrics.Settings
-	goMemory        gomem.Limit
+	goMemory        gomem.Settings
 }
 
 func parseConfig(cfg plugin.Config) (*config, error) {

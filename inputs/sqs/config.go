@@ -47,7 +47,7 @@ type config struct {
 	validate    bool
 	validator   validate.Config // used when validate is on
 	metrics     metrics.Settings
-	goMemory    gomem.Limit
+	goMemory    gomem.Settings
 	enrich      enrichment
 	forward     forward.Config
 }

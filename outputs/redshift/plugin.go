@@ -24,7 +24,7 @@ type pluginConfig struct {
 	validator validate.Config // used when validate is on
 	maxEvent  int
 	metrics   metrics.Settings
-	goMemory  gomem.Limit
+	goMemory  gomem.Settings
 }
 
 // readPluginConfig reads every property with one reader, so that the

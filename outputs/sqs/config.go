@@ -65,7 +65,7 @@ type Config struct {
 	FIFO     bool
 	AWS      awsconf.Settings
 	Metrics  metrics.Settings
-	GoMemory gomem.Limit
+	GoMemory gomem.Settings
 
 	Format          string // FormatEvent or FormatNDJSON
 	Compression     string // CompressNone, CompressGzip or CompressS2
