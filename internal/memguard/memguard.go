@@ -14,10 +14,13 @@
 //
 // The signal is the process's resident set (what an orchestrator evicts
 // on), read from /proc/self/statm at every collect of the input (Fluent Bit
-// collects a Go input once a second), where its records enter the engine:
-// a timer of its own would wake the Go runtime ten times a second, which
-// cost an idle edge 6 ms of CPU a second, more than everything else it did
-// at rest. Pausing on it alone could
+// collects a Go input once a second), where its records enter the engine,
+// and, once the process holds half the limit, ten times a second between
+// collects (the input glue, internal/flb/input): an input whose records go
+// to a forward input takes them in between collects, up to a second of full
+// load after a resume. Only then: a timer running at rest would wake the Go
+// runtime ten times a second, which cost an idle edge 6 ms of CPU a second,
+// more than everything else it did at rest. Pausing on it alone could
 // deadlock: memory that is not released at rest (a Go runtime's retained
 // heap, malloc arenas) would keep the input paused for ever while nothing
 // is left to deliver. So the guard pauses only while Fluent Bit also holds
@@ -69,8 +72,8 @@ func (s Sample) String() string {
 }
 
 // Guard decides, one sample at a time, whether the input should be paused.
-// It is not safe for concurrent use: an input checks it from its collect,
-// which the input glue serialises.
+// It is not safe for concurrent use: the input glue checks it from the
+// input's collect and between collects, under one lock.
 type Guard struct {
 	limit  int64
 	resume int64
@@ -114,6 +117,12 @@ func (g *Guard) Check() (paused, changed bool, s Sample, err error) {
 	g.paused = want
 	return want, changed, s, nil
 }
+
+// Often reports whether to sample again before the next collect, after a
+// Check that returned s: while the guard holds the input paused, or the
+// process holds half the limit or more. Below that a tier is at rest or
+// far from the limit, and a second between samples is soon enough.
+func (g *Guard) Often(s Sample) bool { return g.paused || s.RSS >= g.limit/2 }
 
 var pageSize = int64(os.Getpagesize())
 

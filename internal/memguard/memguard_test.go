@@ -49,17 +49,20 @@ func TestGuard(t *testing.T) {
 	type step struct {
 		rss, chunks int64
 		paused      bool
+		often       bool // sample again before the next collect
 	}
 	for _, tc := range []struct {
 		name  string
 		steps []step
 	}{
-		{"below the limit never pauses", []step{{50, 40, false}, {99, 90, false}}},
-		{"at the limit with chunks in memory pauses", []step{{99, 10, false}, {100, 10, true}}},
-		{"over the limit with no chunk in memory does not pause: nothing would release it", []step{{150, 0, false}, {150, 0, false}}},
-		{"stays paused until below 90%", []step{{120, 30, true}, {100, 30, true}, {91, 30, true}, {90, 30, true}, {89, 30, false}}},
-		{"resumes once no chunk is in memory, whatever the resident set", []step{{120, 30, true}, {120, 0, false}, {120, 0, false}}},
-		{"pauses again after resuming", []step{{120, 30, true}, {80, 30, false}, {110, 5, true}}},
+		{"below the limit never pauses", []step{{50, 40, false, true}, {99, 90, false, true}}},
+		{"below half the limit samples at the collects only", []step{{10, 5, false, false}, {49, 40, false, false}, {50, 40, false, true}, {49, 40, false, false}}},
+		{"at the limit with chunks in memory pauses", []step{{99, 10, false, true}, {100, 10, true, true}}},
+		{"over the limit with no chunk in memory does not pause: nothing would release it", []step{{150, 0, false, true}, {150, 0, false, true}}},
+		{"stays paused until below 90%", []step{{120, 30, true, true}, {100, 30, true, true}, {91, 30, true, true}, {90, 30, true, true}, {89, 30, false, true}}},
+		{"resumes once no chunk is in memory, whatever the resident set", []step{{120, 30, true, true}, {120, 0, false, true}, {120, 0, false, true}}},
+		{"pauses again after resuming", []step{{120, 30, true, true}, {80, 30, false, true}, {110, 5, true, true}}},
+		{"paused and then at rest: resumes, then samples at the collects only", []step{{120, 30, true, true}, {40, 0, false, false}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var i int
@@ -68,12 +71,15 @@ func TestGuard(t *testing.T) {
 				func() (int64, error) { return tc.steps[i].chunks, nil })
 			was := false
 			for ; i < len(tc.steps); i++ {
-				paused, changed, _, err := g.Check()
+				paused, changed, s, err := g.Check()
 				if err != nil {
 					t.Fatal(err)
 				}
 				if paused != tc.steps[i].paused || changed != (paused != was) {
 					t.Fatalf("step %d %+v: paused %v changed %v, want paused %v", i, tc.steps[i], paused, changed, tc.steps[i].paused)
+				}
+				if often := g.Often(s); often != tc.steps[i].often {
+					t.Fatalf("step %d %+v: Often %v, want %v", i, tc.steps[i], often, tc.steps[i].often)
 				}
 				was = paused
 			}

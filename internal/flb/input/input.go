@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/whirlpool-events/whirlpool/internal/flb"
@@ -127,10 +128,40 @@ type inputInstance struct {
 	paused   bool
 
 	// memory is the pause_above_rss guard (nil when off), checked at each
-	// collect; memoryFailed says a read of /proc failed and was reported
-	// (both guarded by mu, as collect is).
+	// collect, and every memoryCheckEvery between them while the process
+	// holds half the limit or more (watchMemory; watching says it runs);
+	// memoryFailed says a read of /proc failed and was reported (all
+	// guarded by mu, as collect is).
 	memory       *memguard.Guard
 	memoryFailed bool
+	watching     bool
+}
+
+// memoryCheckEvery is how often the memory guard samples between collects
+// once the process holds half its limit. At the collect alone, once a
+// second (fixed by Fluent Bit for Go inputs), an input whose records go to
+// a forward input took in up to a second of full load once resumed, ~100
+// MiB on the edge, before it paused again: the edge peaked at 300 MiB in a
+// 10-minute overload with pause_above_rss 200M. Below half the limit (a
+// tier at rest) nothing samples between collects, so an idle sidecar's Go
+// runtime is not woken ten times a second (memguard says what that cost).
+const memoryCheckEvery = 100 * time.Millisecond
+
+// watchMemory checks the memory guard every memoryCheckEvery until the
+// process holds less than half the limit, unpaused, or the instance has
+// stopped.
+func (inst *inputInstance) watchMemory() {
+	t := time.NewTicker(memoryCheckEvery)
+	defer t.Stop()
+	for range t.C {
+		inst.mu.Lock()
+		if inst.closed || !inst.checkMemory() {
+			inst.watching = false
+			inst.mu.Unlock()
+			return
+		}
+		inst.mu.Unlock()
+	}
 }
 
 // Register names the input this shared object provides. Call it from the
@@ -226,8 +257,9 @@ func collect(inst *inputInstance, data *unsafe.Pointer, size *C.size_t) C.int {
 	if inst.closed {
 		return -1
 	}
-	if inst.memory != nil {
-		inst.checkMemory()
+	if inst.memory != nil && inst.checkMemory() && !inst.watching {
+		inst.watching = true
+		go inst.watchMemory()
 	}
 	var buf cbuf
 	mu.Lock()
@@ -364,18 +396,21 @@ func live() []*inputInstance {
 }
 
 // checkMemory lets the memory guard pause or resume inst (package
-// memguard); collect calls it (under inst.mu) before taking the records.
-func (inst *inputInstance) checkMemory() {
+// memguard), under inst.mu: collect calls it before taking the records,
+// watchMemory between collects. It reports whether to sample again before
+// the next collect (memguard's Often).
+func (inst *inputInstance) checkMemory() (busy bool) {
 	paused, changed, s, err := inst.memory.Check()
 	if err != nil {
 		if !inst.memoryFailed {
 			inst.memoryFailed = true
 			inst.flb.Errorf("pause_above_rss cannot read the process's memory, so it is not applied: %v", err)
 		}
-		return
+		return false
 	}
+	busy = inst.memory.Often(s)
 	if !changed {
-		return
+		return busy
 	}
 	if paused {
 		inst.flb.Infof("pausing: %s, at or above pause_above_rss (%d MiB); resuming below 90%% of it or once no chunk is in memory", s, inst.memory.Limit()>>20)
@@ -383,6 +418,7 @@ func (inst *inputInstance) checkMemory() {
 		inst.flb.Infof("resuming: %s", s)
 	}
 	inst.setPaused(func() { inst.byMemory = paused }, false)
+	return busy
 }
 
 // setPaused changes the pause state with change (under pauseMu) and pauses
