@@ -198,6 +198,9 @@ func Parse(path string) (*Pipeline, error) {
 	return ParseYAML(path)
 }
 
+// ParseYAML reads a YAML pipeline file: env, includes (relative to the
+// including file), service, plugins and the pipeline's inputs, filters and
+// outputs; a misspelt top-level section is an error.
 func ParseYAML(path string) (*Pipeline, error) {
 	p := &Pipeline{File: path}
 	if err := parseYAMLInto(p, path, map[string]bool{}); err != nil {
