@@ -240,13 +240,48 @@ func psqlCopyBaseline(b testing.TB, pt *processorTier, run string) (time.Duratio
 
 // processCPU is the user and system CPU pid has used.
 func processCPU(pid int) time.Duration {
-	f := procStat(pid)
+	return statCPU(procStat(pid))
+}
+
+// statCPU is the user and system time in the fields of a stat file (as
+// procStat returns them).
+func statCPU(f []string) time.Duration {
 	if len(f) < 13 {
 		return 0
 	}
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// engineThreadCPU is the CPU time so far of Fluent Bit's engine thread in
+// process pid, the one named flb-pipeline: its event loop runs the inputs
+// that are not threaded (the edge's forward input: reading its socket,
+// parsing each message, writing the records into chunk files) and hands
+// the chunks to the outputs' workers. A Go runtime thread started from
+// that thread (during a collect) takes its name too, later: the engine's
+// own is the lowest thread id of that name.
+func engineThreadCPU(pid int) time.Duration {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task/"
+	tasks, _ := os.ReadDir(dir)
+	first := -1
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil || (first >= 0 && tid > first) {
+			continue
+		}
+		if comm, err := os.ReadFile(dir + t.Name() + "/comm"); err == nil && strings.TrimSpace(string(comm)) == "flb-pipeline" {
+			first = tid
+		}
+	}
+	if first < 0 {
+		return 0
+	}
+	b, err := os.ReadFile(dir + strconv.Itoa(first) + "/stat")
+	if err != nil {
+		return 0
+	}
+	return statCPU(strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:])))
 }
 
 // minorFaults is the minor page faults of process pid so far: each is a

@@ -32,6 +32,8 @@ type figure struct {
 var figures = []figure{
 	{what: "edge events per CPU-second, 256 clients × 500 events", bench: "EdgeIngest/256x500", unit: "events/cpu-s", target: "≥ 200k (2× C http → null)", issue: "125k"},
 	{what: "C http → null, same load", bench: "EdgeIngest/http-null/256x500", unit: "events/cpu-s", target: "(anchor)", issue: "95k"},
+	{what: "edge: CPU an event of Fluent Bit's engine thread alone (its forward input, parsing and writing chunk files), 256 × 500", bench: "EdgeIngest/256x500", unit: "engine-thread-ns/event", target: "2× C leaves the whole edge half of C's CPU an event (next row)", issue: "", format: micros},
+	{what: "C http → null, CPU an event of its engine thread (nearly all of its process)", bench: "EdgeIngest/http-null/256x500", unit: "engine-thread-ns/event", target: "(anchor)", issue: "", format: micros},
 	{what: "edge events per CPU-second, 32 × 100", bench: "EdgeIngest/32x100", unit: "events/cpu-s", target: "≥ 150k", issue: "103k"},
 	{what: "C http → null, 32 × 100", bench: "EdgeIngest/http-null/32x100", unit: "events/cpu-s", target: "(anchor)", issue: "76k"},
 	{what: "edge rate reached, 256 × 500", bench: "EdgeIngest/256x500", unit: "events/s", target: "", issue: "92k"},
@@ -69,6 +71,7 @@ var figures = []figure{
 
 func seconds(ms float64) string { return fmt.Sprintf("%.2f s", ms/1000) }
 func mib(v float64) string      { return fmt.Sprintf("%.0f MiB", v) }
+func micros(ns float64) string  { return fmt.Sprintf("%.2f µs", ns/1000) }
 func idle(v float64) string     { return fmt.Sprintf("%.1f ms of CPU a second", v) }
 func requests(v float64) string {
 	return fmt.Sprintf("%.0f ($%.4f per million events)", v, v*dollarsPerRequest)
