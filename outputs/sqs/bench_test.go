@@ -63,7 +63,8 @@ func BenchmarkOutput(b *testing.B) {
 	}{
 		{"whirlpool/ndjson", nil},
 		{"whirlpool/ndjson-gzip", []string{"compression", "gzip"}},
-		{"whirlpool/ndjson-s2", []string{"compression", "s2"}},
+		// As the shipped edge sends: conf/edge.conf's compression and message size.
+		{"whirlpool/ndjson-s2", []string{"compression", "s2", "max_message_bytes", "256K"}},
 		{"whirlpool/event", []string{"format", "event"}},
 	} {
 		b.Run(m.name, func(b *testing.B) {
