@@ -39,12 +39,13 @@ import (
 // that is the engine's share of the path, its forward input and chunk
 // files (of our code only the eventing input's collect runs there, under
 // 1% of the edge's perf samples); in the anchor it is nearly all of the
-// process. Twice the anchor's events per CPU-second leaves the edge,
-// per event, half the anchor's CPU in all, so an engine thread that takes
-// more than that alone rules it out. Before that window every client sends two
-// requests (and the edge delivers them), so that it measures a running
-// engine rather than its first, cold flushes. With WHIRLPOOL_PERF=1 the window is recorded by
-// perf into build/perf-edge-NAME.data.
+// process. Twice the anchor's events per CPU-second leaves the edge, per
+// event, half the anchor's CPU in all, so an engine thread that takes
+// more than that alone rules it out. Before that window every client
+// sends two requests (and the edge delivers them), so that it measures a
+// running engine rather than its first, cold flushes. With
+// WHIRLPOOL_PERF=1 the window is recorded by perf into
+// build/perf-edge-NAME.data.
 //
 // What it checks (it fails otherwise): every request is answered 200 with
 // {"accepted":N} for all its N events (edge) or 201 (anchor); a 503 is

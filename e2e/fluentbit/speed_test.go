@@ -277,11 +277,7 @@ func engineThreadCPU(pid int) time.Duration {
 	if first < 0 {
 		return 0
 	}
-	b, err := os.ReadFile(dir + strconv.Itoa(first) + "/stat")
-	if err != nil {
-		return 0
-	}
-	return statCPU(strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:])))
+	return statCPU(statFields(dir + strconv.Itoa(first) + "/stat"))
 }
 
 // minorFaults is the minor page faults of process pid so far: each is a
@@ -299,7 +295,13 @@ func minorFaults(pid int) int64 {
 // procStat is the fields of /proc/PID/stat after the command (which may
 // hold spaces, in parentheses): state first.
 func procStat(pid int) []string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	return statFields("/proc/" + strconv.Itoa(pid) + "/stat")
+}
+
+// statFields is the fields of a process's or thread's stat file after the
+// command, as procStat returns them.
+func statFields(path string) []string {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil
 	}
