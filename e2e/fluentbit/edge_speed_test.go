@@ -28,7 +28,9 @@ import (
 // null output (the anchor: what the engine's HTTP ingest costs).
 //
 // Sub-benchmarks are named CLIENTSxEVENTS (events per request); "http-null/"
-// ones are the anchor. Each iteration of 256x500 sends WHIRLPOOL_BENCH_EVENTS
+// ones are the anchor, "http-null-filesystem/" the same with its chunks in
+// files as the edge keeps them (the engine's storage cost, which the
+// edge's kill -9 guarantee needs and the anchor does not pay). Each iteration of 256x500 sends WHIRLPOOL_BENCH_EVENTS
 // events (default 512000), of 32x100 a quarter of them; run it with
 // -benchtime 1x. It reports events per
 // CPU-second of the Fluent Bit process (utime+stime from /proc/PID/stat)
@@ -110,24 +112,29 @@ func BenchmarkEdgeIngest(b *testing.B) {
 				b.ReportMetric(float64(engine.Nanoseconds())/float64(total), "engine-thread-ns/event")
 			}
 		})
-		b.Run("http-null/"+name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				f, url := startHTTPNull(b)
-				sendLoad(b, url, shape.clients, warmup, bodies, http.StatusCreated, 0)
-				b.StartTimer()
-				pid := f.Pid()
-				cpu0, engine0, faults0, start := processCPU(pid), engineThreadCPU(pid), minorFaults(pid), time.Now()
-				stopPerf := perfRecord(b, pid, "http-null-"+name)
-				res := sendLoad(b, url, shape.clients, requests, bodies, http.StatusCreated, 0)
-				wall, cpu, engine := time.Since(start), processCPU(pid)-cpu0, engineThreadCPU(pid)-engine0
-				b.ReportMetric(float64(minorFaults(pid)-faults0)*1000/float64(total), "page-faults/kevent")
-				b.StopTimer()
-				stopPerf()
-				report(b, total, cpu, wall, res)
-				b.ReportMetric(float64(engine.Nanoseconds())/float64(total), "engine-thread-ns/event")
-			}
-		})
+		for _, anchor := range []struct {
+			name       string
+			filesystem bool
+		}{{"http-null", false}, {"http-null-filesystem", true}} {
+			b.Run(anchor.name+"/"+name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					f, url := startHTTPNull(b, anchor.filesystem)
+					sendLoad(b, url, shape.clients, warmup, bodies, http.StatusCreated, 0)
+					b.StartTimer()
+					pid := f.Pid()
+					cpu0, engine0, faults0, start := processCPU(pid), engineThreadCPU(pid), minorFaults(pid), time.Now()
+					stopPerf := perfRecord(b, pid, anchor.name+"-"+name)
+					res := sendLoad(b, url, shape.clients, requests, bodies, http.StatusCreated, 0)
+					wall, cpu, engine := time.Since(start), processCPU(pid)-cpu0, engineThreadCPU(pid)-engine0
+					b.ReportMetric(float64(minorFaults(pid)-faults0)*1000/float64(total), "page-faults/kevent")
+					b.StopTimer()
+					stopPerf()
+					report(b, total, cpu, wall, res)
+					b.ReportMetric(float64(engine.Nanoseconds())/float64(total), "engine-thread-ns/event")
+				}
+			})
+		}
 	}
 }
 
@@ -290,14 +297,20 @@ func startEdgeTier(b testing.TB, edit func([]byte) []byte) *edgeTier {
 }
 
 // startHTTPNull starts Fluent Bit's C http input with a null output (Flush
-// as the edge's) and returns it with the URL to post to.
-func startHTTPNull(b *testing.B) (*fluentBit, string) {
+// as the edge's; with filesystem, its chunks in files as the edge keeps
+// them, else in memory) and returns it with the URL to post to.
+func startHTTPNull(b *testing.B, filesystem bool) (*fluentBit, string) {
 	b.Helper()
 	bin, _ := engineAndRoot(b)
 	dir := b.TempDir()
 	port := testenv.FreePort(b)
-	conf := "[SERVICE]\n    Flush 0.2\n    Log_Level info\n[INPUT]\n    Name http\n    Listen 127.0.0.1\n    Port " + port +
-		"\n    Tag events\n[OUTPUT]\n    Name null\n    Match *\n"
+	service, input := "", ""
+	if filesystem { // as conf/edge.conf stores its chunks
+		service = "\n    storage.path " + filepath.Join(dir, "storage") + "\n    storage.max_chunks_up 64"
+		input = "\n    storage.type filesystem"
+	}
+	conf := "[SERVICE]\n    Flush 0.2\n    Log_Level info" + service + "\n[INPUT]\n    Name http\n    Listen 127.0.0.1\n    Port " + port +
+		"\n    Tag events" + input + "\n[OUTPUT]\n    Name null\n    Match *\n"
 	confPath := filepath.Join(dir, "http-null.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		b.Fatal(err)

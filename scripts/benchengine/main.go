@@ -32,6 +32,7 @@ type figure struct {
 var figures = []figure{
 	{what: "edge events per CPU-second, 256 clients × 500 events", bench: "EdgeIngest/256x500", unit: "events/cpu-s", target: "≥ 200k (2× C http → null)", issue: "125k"},
 	{what: "C http → null, same load", bench: "EdgeIngest/http-null/256x500", unit: "events/cpu-s", target: "(anchor)", issue: "95k"},
+	{what: "C http → null with its chunks in files, as the edge keeps them", bench: "EdgeIngest/http-null-filesystem/256x500", unit: "events/cpu-s", target: "(reported)", issue: ""},
 	{what: "edge: CPU an event of Fluent Bit's engine thread alone (its forward input, parsing and writing chunk files), 256 × 500", bench: "EdgeIngest/256x500", unit: "engine-thread-ns/event", target: "2× C leaves the whole edge half of C's CPU an event (next row)", issue: "", format: micros},
 	{what: "C http → null, CPU an event of its engine thread (nearly all of its process)", bench: "EdgeIngest/http-null/256x500", unit: "engine-thread-ns/event", target: "(anchor)", issue: "", format: micros},
 	{what: "edge events per CPU-second, 32 × 100", bench: "EdgeIngest/32x100", unit: "events/cpu-s", target: "≥ 150k", issue: "103k"},
