@@ -184,6 +184,45 @@ func TestCompressedRoundTripAndFill(t *testing.T) {
 	}
 }
 
+// TestCompressedWhenTheRatioShifts packs flushes whose compressibility
+// changes from one stretch to the next (repetitive bodies, then bodies of
+// hex digits, which compress several times less), so that the ratio a run
+// was sized by is wrong for the next run: every event still arrives once,
+// in order, in messages within the caps.
+func TestCompressedWhenTheRatioShifts(t *testing.T) {
+	var e enrich.Enricher
+	var chunk []byte
+	var bodies []string
+	for i := 0; i < 6000; i++ {
+		var body string
+		if (i/700)%2 == 0 {
+			body = fmt.Sprintf(`{"i":%d,"note":"%s"}`, i, strings.Repeat("ab", 150))
+		} else {
+			h := sha256.Sum256([]byte{byte(i), byte(i >> 8)})
+			body = fmt.Sprintf(`{"i":%d,"note":"%s"}`, i, strings.Repeat(hex.EncodeToString(h[:]), 5))
+		}
+		bodies = append(bodies, body)
+		chunk = e.AppendRecord(chunk, enrich.Key{Game: "g", Version: "1", Event: "e"}, []byte(body), t0)
+	}
+	for _, compression := range []string{"gzip", "s2"} {
+		for _, max := range []string{"4K", "64K", "256K", "1M"} {
+			t.Run(compression+"/"+max, func(t *testing.T) {
+				cfg := mustConfig(t, "compression", compression, "max_message_bytes", max)
+				o, f, _ := prepare(t, cfg, chunk, "events")
+				lines := checkMessages(t, o, f)
+				if len(lines) != len(bodies) || len(f.pk.dropped) != 0 {
+					t.Fatalf("%d events read back, %d dropped, want %d", len(lines), len(f.pk.dropped), len(bodies))
+				}
+				for i, want := range bodies {
+					if _, body := readEvent(t, lines[i]); body != want {
+						t.Fatalf("event %d: %q, want %q", i, body, want)
+					}
+				}
+			})
+		}
+	}
+}
+
 func TestOversizeEventLeftOutAndLogged(t *testing.T) {
 	for _, format := range []string{"event", "ndjson", "gzip"} {
 		t.Run(format, func(t *testing.T) {
