@@ -1,8 +1,6 @@
 package sqs
 
 import (
-	"bytes"
-
 	"github.com/whirlpool-events/whirlpool/internal/jsonscan"
 	"github.com/whirlpool-events/whirlpool/internal/record"
 )
@@ -16,8 +14,11 @@ import (
 // two searches for the noncharacters and a bracket count (BenchmarkOutput
 // profile, docs/benchmarks/2026-12-01-stages-2.txt).
 func validObject(s []byte) bool {
-	t := bytes.TrimLeft(s, " \t\r\n")
-	if len(t) == 0 || t[0] != '{' {
+	i := 0 // past JSON's whitespace, without bytes.TrimLeft's cutset set up per call (0.8% of the edge's CPU)
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
+		i++
+	}
+	if i == len(s) || s[i] != '{' {
 		return false
 	}
 	return jsonscan.Valid(s, jsonscan.Options{UTF8: true, MaxDepth: record.MaxDepth})
