@@ -242,7 +242,7 @@ func (p *packer) packCompressed(n int, at func(int) int) {
 	capC := (max - attrBytes(p.format, 9999999)) / 4 * 3
 	ratio := 0.5 // compressed / raw; learnt from each message of this flush
 	first := min(float64(capC)/ratio, MaxPackedBytes)
-	if float64(p.rawSize(n, at)) > first {
+	if float64(p.rawSize(0, n, at)) > first {
 		first = min(first, probeBytes)
 	}
 	idx := make([]int, 0, 64)
@@ -269,7 +269,7 @@ func (p *packer) packCompressed(n int, at func(int) int) {
 		grows := 0
 		shrunk := false
 		for {
-			c := p.compress(idx)
+			c := p.compress(idx, raw)
 			size := base64.StdEncoding.EncodedLen(c) + attrBytes(p.format, len(idx))
 			if raw > 0 {
 				if r := float64(c) / float64(raw); r > 0.001 {
@@ -308,7 +308,7 @@ func (p *packer) packCompressed(n int, at func(int) int) {
 			}
 			// Too big: keep the share that should fit, with a margin.
 			shrunk = true
-			keep := int(float64(len(idx)) * float64(capC) / float64(c) * 0.95)
+			keep := int(float64(len(idx)) * float64(capC) / float64(c) * runMargin)
 			if keep >= len(idx) {
 				keep = len(idx) - 1
 			}
@@ -316,13 +316,7 @@ func (p *packer) packCompressed(n int, at func(int) int) {
 				keep = 1
 			}
 			idx = idx[:keep]
-			raw = 0
-			for j, i := range idx {
-				raw += p.events[i].n
-				if j > 0 {
-					raw++
-				}
-			}
+			raw = p.rawSize(k, k+keep, at)
 		}
 	}
 }
@@ -341,9 +335,10 @@ const (
 	// whole when it grew. A flush that one message at 0.5 holds is still
 	// compressed once.
 	probeBytes = 64 << 10
-	// runMargin aims each run below the cap by the ratio just measured:
-	// the next run's ratio differs by a few percent, and aimed at the cap
-	// itself half the runs came out too large and were compressed again.
+	// runMargin aims each run below the cap by the ratio just measured
+	// (and a run that came out too large, shrunk, by its own): the next
+	// run's ratio differs by a few percent, and aimed at the cap itself
+	// half the runs came out too large and were compressed again.
 	runMargin = 0.95
 	// growBelow: a run whose message comes out under this share of the cap
 	// grows (and is compressed again). Well under the aim, because the
@@ -352,25 +347,20 @@ const (
 	growBelow = 0.85
 )
 
-// rawSize is the ndjson size of events at(0)..at(n-1), newlines included.
-func (p *packer) rawSize(n int, at func(int) int) int {
-	size := n - 1
-	for j := 0; j < n; j++ {
+// rawSize is the ndjson size of events at(from)..at(to-1), newlines
+// between them included.
+func (p *packer) rawSize(from, to int, at func(int) int) int {
+	size := to - from - 1
+	for j := from; j < to; j++ {
 		size += p.events[at(j)].n
 	}
 	return size
 }
 
-// compress compresses the lines of idx joined by newlines into p.zipped
-// and returns the compressed size.
-func (p *packer) compress(idx []int) int {
-	raw := 0
-	for j, i := range idx {
-		raw += p.events[i].n
-		if j > 0 {
-			raw++
-		}
-	}
+// compress compresses the lines of idx joined by newlines (raw bytes in
+// all, as the caller counted them) into p.zipped and returns the
+// compressed size.
+func (p *packer) compress(idx []int, raw int) int {
 	src, copied := p.lines(idx, raw, p.joinBuf)
 	if copied {
 		p.joinBuf = src // kept: it never aliases the arena
